@@ -1,0 +1,8 @@
+"""infolib: small, tested estimators of information in deep networks.
+
+One module per idea: ``data`` (datasets and tasks), ``models`` (networks and activation capture),
+``train`` (one seeded training loop), ``usable`` (usable information), ``config`` (profiles and
+devices), ``cache`` (resumable results), ``claims`` (paper claims and their verdicts).
+"""
+
+__version__ = "0.1.0"
