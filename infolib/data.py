@@ -1,0 +1,335 @@
+"""Datasets and synthetic tasks, offline first.
+
+- :func:`fashion_mnist`: the real Fashion-MNIST (70,000 28x28 grey images, 10 classes), read from a
+  local copy of the standard idx files (checksums verified), never needing the network when the
+  Debian package ``dataset-fashion-mnist`` or a copy under ``$INFOLIB_DATA`` / ``./data`` exists.
+- :func:`checkerboard`: the n-target checkerboard (CB) task of Kleinman et al. (ICLR 2021, B.4).
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import math
+import numbers
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+__all__ = [
+    "FASHION_MNIST_CLASSES",
+    "Checkerboard",
+    "DataError",
+    "checkerboard",
+    "fashion_mnist",
+]
+
+# --------------------------------------------------------------------------------------------
+# Fashion-MNIST
+# --------------------------------------------------------------------------------------------
+
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+
+#: Where the Debian package ``dataset-fashion-mnist`` installs the four gzipped idx files.
+DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+#: The files of each split: (images, labels), each either raw or with a ``.gz`` suffix.
+_SPLIT_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+#: SHA-256 of the DECOMPRESSED content (re-gzipped copies, e.g. Debian's, differ as .gz bytes).
+_SHA256 = {
+    "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
+
+#: idx magic numbers: 0x0000 | type code 0x08 (unsigned byte) | number of dimensions.
+_IDX_MAGIC = {3: 0x00000803, 1: 0x00000801}
+
+
+class DataError(ValueError):
+    """A dataset file exists but is corrupt (wrong checksum, bad gzip, bad idx header)."""
+
+
+def _download_with_torchvision(root: Path) -> Path:
+    """Download Fashion-MNIST with torchvision into ``root``; return the folder of the idx files.
+
+    torchvision writes ``root/FashionMNIST/raw/*-ubyte`` (and the ``.gz`` files). Raises whatever
+    torchvision raises (no network, torchvision missing); the caller turns that into guidance.
+    """
+    import torchvision
+
+    torchvision.datasets.FashionMNIST(root=str(root), train=True, download=True)
+    return Path(root) / "FashionMNIST" / "raw"
+
+
+def _find(directory: Path, name: str) -> Path | None:
+    """The file ``name`` (raw, preferred) or ``name.gz`` in ``directory``, or None."""
+    for candidate in (directory / name, directory / f"{name}.gz"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _split_paths(directory: Path, split: str) -> tuple[Path, Path] | None:
+    """(images, labels) paths of ``split`` in ``directory`` when both exist, else None."""
+    paths = [_find(directory, name) for name in _SPLIT_FILES[split]]
+    if any(path is None for path in paths):
+        return None
+    return paths[0], paths[1]
+
+
+def _parse_idx(data: bytes, ndim: int, source: str) -> np.ndarray:
+    """Parse idx bytes (big-endian int32 magic, then ``ndim`` int32 sizes, then uint8 values)."""
+    header = 4 * (1 + ndim)
+    if len(data) < header:
+        raise DataError(f"{source}: {len(data)} bytes is too short for an idx{ndim} header")
+    magic, *dims = np.frombuffer(data, dtype=">i4", count=1 + ndim).tolist()
+    if magic != _IDX_MAGIC[ndim]:
+        raise DataError(
+            f"{source}: idx magic number is {magic:#010x}, expected {_IDX_MAGIC[ndim]:#010x} "
+            f"(unsigned bytes, {ndim} dimension(s))"
+        )
+    count = math.prod(dims)
+    if len(data) - header != count:
+        raise DataError(
+            f"{source}: header announces dims {dims} ({count} values), "
+            f"file holds {len(data) - header} values"
+        )
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_verified(path: str, stamp: tuple[int, int]) -> torch.Tensor:
+    """Decompress, SHA-256-check and parse one idx file; cached per (path, mtime, size).
+
+    The stamp makes a replaced file be read again; exceptions are not cached by lru_cache.
+    The returned uint8 tensor is private to the cache: callers must convert (copy) it.
+    """
+    name = Path(path).name.removesuffix(".gz")
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    if path.endswith(".gz"):
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as error:
+            raise DataError(
+                f"Fashion-MNIST file {path} is not a valid gzip file ({error}); "
+                "delete or replace it and call again."
+            ) from error
+    actual = hashlib.sha256(raw).hexdigest()
+    expected = _SHA256[name]
+    if actual != expected:
+        raise DataError(
+            f"Fashion-MNIST file {path} failed its checksum: SHA-256 of the decompressed "
+            f"content of {name} is expected to be {expected}, got {actual}. The file is corrupt "
+            "or not the canonical release: delete or replace it (e.g. reinstall the Debian "
+            "package dataset-fashion-mnist, or copy fresh files) and call again."
+        )
+    ndim = 3 if "images" in name else 1
+    return torch.from_numpy(_parse_idx(raw, ndim, path).copy())
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    info = path.stat()
+    return info.st_mtime_ns, info.st_size
+
+
+def _candidate_dirs() -> list[tuple[str, Path]]:
+    """Directories searched when ``root`` is not given, in order, with how each was chosen."""
+    candidates = []
+    env = os.environ.get("INFOLIB_DATA", "")
+    if env:
+        base = Path(env).expanduser()
+        candidates += [("$INFOLIB_DATA/fashion-mnist", base / "fashion-mnist")]
+        candidates += [("$INFOLIB_DATA", base)]
+    candidates += [("./data/fashion-mnist", Path.cwd() / "data" / "fashion-mnist")]
+    candidates += [("Debian package dataset-fashion-mnist", Path(DEBIAN_DIR))]
+    return candidates
+
+
+def _try_torchvision(target: Path, split: str) -> tuple[tuple[Path, Path] | None, str]:
+    """Files of ``split`` from an earlier or a new torchvision download into ``target``.
+
+    Returns (paths, "") or (None, a line for the error message). Folders that a failed download
+    created and left empty are removed, so that a failed attempt leaves no trace.
+    """
+    raw_dir = target / "FashionMNIST" / "raw"
+    paths = _split_paths(raw_dir, split)  # an earlier download
+    if paths is not None:
+        return paths, ""
+    new_dirs = [d for d in (raw_dir, raw_dir.parent, target) if not d.exists()]
+    try:
+        paths = _split_paths(_download_with_torchvision(target), split)
+        reason = "finished without the files"
+    except Exception as error:  # no network, no torchvision: fall through to the guidance
+        reason = f"failed: {type(error).__name__}: {' '.join(str(error).split())}"
+    if paths is not None:
+        return paths, ""
+    for directory in new_dirs:
+        try:
+            directory.rmdir()  # only if empty
+        except OSError:
+            pass
+    return None, f"{raw_dir}  (torchvision download into {target}: {reason})"
+
+
+def _not_found_message(split: str, searched: list[str]) -> str:
+    images, labels = _SPLIT_FILES[split]
+    files = ", ".join(name for pair in _SPLIT_FILES.values() for name in pair)
+    lines = [
+        f"Fashion-MNIST {split!r} split not found: need {images} and {labels} "
+        "(raw or gzipped .gz) in one directory. Searched:",
+        *(f"  - {entry}" for entry in searched),
+        "Provide the data in any one of these ways:",
+        "  1. sudo apt-get install dataset-fashion-mnist   "
+        f"(installs the files into {DEBIAN_DIR})",
+        "  2. export INFOLIB_DATA=/path   with the four files in /path "
+        "or in /path/fashion-mnist",
+        f"  3. put the four files in ./data/fashion-mnist   (under the working directory, "
+        f"now {Path.cwd()})",
+        "  4. pass root='/path/to/files' to fashion_mnist()",
+        "  5. with network access: leave root=None and torchvision downloads them into ./data "
+        "(torchvision.datasets.FashionMNIST(root='data', download=True))",
+        f"The four files: {files}.",
+    ]
+    return "\n".join(lines)
+
+
+def fashion_mnist(split: str = "train", root=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fashion-MNIST images and labels, from a local copy of the idx files, checksums verified.
+
+    Returns ``(x, y)``: ``x`` float32 of shape (N, 1, 28, 28), pixel value / 255 in [0, 1];
+    ``y`` int64 of shape (N,), class index in 0..9 (names in :data:`FASHION_MNIST_CLASSES`).
+    N = 60,000 for ``split="train"``, 10,000 for ``split="test"``.
+
+    Where the files are looked for: ``root`` only, when given; otherwise
+    ``$INFOLIB_DATA/fashion-mnist``, ``$INFOLIB_DATA``, ``./data/fashion-mnist``,
+    :data:`DEBIAN_DIR` (Debian package ``dataset-fashion-mnist``), then torchvision's download
+    into ``./data``. Each file may be raw or ``.gz``; the SHA-256 of its decompressed content must
+    match the canonical release (:class:`DataError` otherwise). Raises ``FileNotFoundError``
+    listing every way to provide the data when no copy is found. Parsed files are cached in
+    memory (each hashed once per process); every call returns new tensors.
+    Cost: about 1 s for the first train load, 0.1-0.3 s after (the float32 copy).
+    """
+    if split not in _SPLIT_FILES:
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    if root is not None:
+        if not isinstance(root, str | os.PathLike):
+            raise TypeError(
+                f"root must be a path (str or os.PathLike) or None, got {type(root).__name__}"
+            )
+        candidates = [("root=", Path(root).expanduser())]
+    else:
+        candidates = _candidate_dirs()
+
+    searched = []
+    paths = None
+    for label, directory in candidates:
+        paths = _split_paths(directory, split)
+        if paths is not None:
+            break
+        state = "missing files" if directory.is_dir() else "no such directory"
+        searched.append(f"{directory}  ({label}: {state})")
+
+    if paths is None and root is None:
+        paths, note = _try_torchvision(Path.cwd() / "data", split)
+        if paths is None:
+            searched.append(note)
+
+    if paths is None:
+        raise FileNotFoundError(_not_found_message(split, searched))
+
+    images_path, labels_path = paths
+    images = _load_verified(str(images_path), _stamp(images_path))
+    labels = _load_verified(str(labels_path), _stamp(labels_path))
+    if images.shape[0] != labels.shape[0] or tuple(images.shape[1:]) != (28, 28):
+        raise DataError(
+            f"Fashion-MNIST {split!r}: images {tuple(images.shape)} in {images_path} do not match "
+            f"labels {tuple(labels.shape)} in {labels_path}; expected (N, 28, 28) and (N,)"
+        )
+    x = images.to(torch.float32).div_(255.0).unsqueeze(1)
+    y = labels.to(torch.int64)
+    return x, y
+
+
+# --------------------------------------------------------------------------------------------
+# The n-target checkerboard task
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Checkerboard:
+    """Samples of the n-target checkerboard task.
+
+    ``x``: float32 (n_samples, n + n*n): the checkerboard's noisy one-hot color (columns 0..n-1),
+    then target j's one-hot color in columns n + j*n .. n + (j+1)*n - 1.
+    ``direction``: int64 (n_samples,), the target whose color is the checkerboard's.
+    ``color``: int64 (n_samples,), the checkerboard's dominant color.
+    """
+
+    x: torch.Tensor
+    direction: torch.Tensor
+    color: torch.Tensor
+    n_colors: int
+
+
+def _check_int(value, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int >= {minimum}, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value}")
+    return int(value)
+
+
+def checkerboard(n_colors: int, n_samples: int, noise: float = 0.1, seed: int = 0) -> Checkerboard:
+    """Sample the n-target checkerboard (CB) task (Kleinman et al., ICLR 2021, appendix B.4).
+
+    Per sample: the checkerboard color c ~ Uniform{0..n-1}, given as one-hot(c) + N(0, noise^2)
+    noise; the n targets get the n colors in a uniformly random permutation pi (target j has color
+    pi(j)), each as a noiseless one-hot; x = [one-hot(c) + noise, one-hot(pi(0)), ...,
+    one-hot(pi(n-1))]. Labels: ``color`` = c and ``direction`` = pi^{-1}(c), the target with the
+    checkerboard's color. Direction and color are independent and uniform, so
+    H(direction) = H(color) = log2(n) bits, and direction is a function of x (for small noise).
+    Same ``seed``, same data. Cost: O(n_samples * n^2) memory and time, vectorized.
+    """
+    n = _check_int(n_colors, "n_colors", 2)
+    n_samples = _check_int(n_samples, "n_samples", 1)
+    if isinstance(noise, bool) or not isinstance(noise, numbers.Real):
+        raise TypeError(f"noise must be a finite float >= 0, got {type(noise).__name__}")
+    if not math.isfinite(noise) or noise < 0:
+        raise ValueError(f"noise must be a finite float >= 0, got {noise}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__} {seed!r}")
+
+    generator = torch.Generator().manual_seed(int(seed))
+    color = torch.randint(n, (n_samples,), generator=generator)
+    # argsort of i.i.d. uniforms is a uniformly random permutation per row: target j -> color
+    target_colors = torch.rand(n_samples, n, generator=generator).argsort(dim=1)
+    direction = (target_colors == color[:, None]).to(torch.int64).argmax(dim=1)
+
+    x = torch.zeros(n_samples, n + n * n)
+    x[torch.arange(n_samples), color] = 1.0
+    if noise > 0:
+        x[:, :n] += noise * torch.randn(n_samples, n, generator=generator)
+    x[:, n:].view(n_samples, n, n).scatter_(2, target_colors[:, :, None], 1.0)
+    return Checkerboard(x=x, direction=direction, color=color, n_colors=n)

@@ -1,0 +1,316 @@
+"""Tests of infolib.data: the checkerboard task and the offline Fashion-MNIST loader."""
+
+import gzip
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import chi2_contingency
+
+from infolib import data
+
+# --------------------------------------------------------------------------------------------
+# checkerboard
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [2, 10])
+def test_checkerboard_shapes_dtypes_and_ranges(n):
+    cb = data.checkerboard(n, 500, seed=1)
+    assert cb.n_colors == n
+    assert cb.x.shape == (500, n + n * n) and cb.x.dtype == torch.float32
+    assert cb.direction.shape == (500,) and cb.direction.dtype == torch.int64
+    assert cb.color.shape == (500,) and cb.color.dtype == torch.int64
+    for labels in (cb.direction, cb.color):
+        assert labels.min() >= 0 and labels.max() <= n - 1
+    assert torch.isfinite(cb.x).all()
+
+
+@pytest.mark.parametrize("n", [2, 10])
+def test_checkerboard_encodes_color_and_direction(n):
+    cb = data.checkerboard(n, 2000, noise=0.0, seed=3)
+    board = cb.x[:, :n]
+    assert torch.equal(board.sum(dim=1), torch.ones(2000))
+    assert torch.equal(board.argmax(dim=1), cb.color)
+    targets = cb.x[:, n:].reshape(2000, n, n)  # (sample, target j, color one-hot)
+    assert torch.equal(targets.sum(dim=2), torch.ones(2000, n))  # each target: one color
+    assert torch.equal(targets.sum(dim=1), torch.ones(2000, n))  # each color: one target
+    target_colors = targets.argmax(dim=2)
+    assert torch.equal(target_colors[torch.arange(2000), cb.direction], cb.color)
+
+
+def test_checkerboard_noise_is_only_on_the_board():
+    clean = data.checkerboard(4, 3000, noise=0.0, seed=5)
+    noisy = data.checkerboard(4, 3000, noise=0.1, seed=5)
+    assert torch.equal(clean.x[:, 4:], noisy.x[:, 4:])
+    assert torch.equal(clean.color, noisy.color)
+    assert torch.equal(clean.direction, noisy.direction)
+    residual = noisy.x[:, :4] - clean.x[:, :4]
+    assert abs(residual.mean().item()) < 0.01
+    assert residual.std().item() == pytest.approx(0.1, rel=0.05)
+    assert torch.equal(noisy.x[:, :4].argmax(dim=1), noisy.color)  # 0.1 noise keeps the argmax
+
+
+def test_checkerboard_direction_and_color_independent_and_uniform():
+    n, samples = 2, 20_000
+    cb = data.checkerboard(n, samples, seed=0)
+    joint = torch.zeros(n, n)
+    joint.index_put_((cb.direction, cb.color), torch.ones(samples), accumulate=True)
+    joint /= samples
+    product = joint.sum(dim=1, keepdim=True) * joint.sum(dim=0, keepdim=True)
+    assert (joint - product).abs().max() < 0.02
+    assert chi2_contingency((joint * samples).numpy())[1] > 0.001
+    assert (joint.sum(dim=0) - 1 / n).abs().max() < 0.02
+    assert (joint.sum(dim=1) - 1 / n).abs().max() < 0.02
+
+    cb10 = data.checkerboard(10, samples, seed=0)
+    table = np.zeros((10, 10))
+    np.add.at(table, (cb10.direction.numpy(), cb10.color.numpy()), 1)
+    assert chi2_contingency(table)[1] > 0.001
+    assert np.abs(table.sum(axis=0) / samples - 0.1).max() < 0.02
+    assert np.abs(table.sum(axis=1) / samples - 0.1).max() < 0.02
+
+
+def test_checkerboard_seed():
+    a, b = data.checkerboard(5, 300, seed=7), data.checkerboard(5, 300, seed=7)
+    assert torch.equal(a.x, b.x) and torch.equal(a.direction, b.direction)
+    assert torch.equal(a.color, b.color)
+    c = data.checkerboard(5, 300, seed=8)
+    assert not torch.equal(a.x, c.x)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(n_colors=1, n_samples=10), "n_colors"),
+        (dict(n_colors=0, n_samples=10), "n_colors"),
+        (dict(n_colors=2, n_samples=0), "n_samples"),
+        (dict(n_colors=2, n_samples=10, noise=-0.1), "noise"),
+        (dict(n_colors=2, n_samples=10, noise=float("nan")), "noise"),
+        (dict(n_colors=2, n_samples=10, noise=float("inf")), "noise"),
+    ],
+)
+def test_checkerboard_bad_values(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        data.checkerboard(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(n_colors=2.5, n_samples=10), "n_colors"),
+        (dict(n_colors=True, n_samples=10), "n_colors"),
+        (dict(n_colors=2, n_samples="10"), "n_samples"),
+        (dict(n_colors=2, n_samples=10, noise="0.1"), "noise"),
+        (dict(n_colors=2, n_samples=10, seed=0.5), "seed"),
+    ],
+)
+def test_checkerboard_bad_types(kwargs, match):
+    with pytest.raises(TypeError, match=match):
+        data.checkerboard(**kwargs)
+
+
+def test_checkerboard_is_frozen():
+    cb = data.checkerboard(2, 4)
+    with pytest.raises(AttributeError):
+        cb.n_colors = 3
+
+
+# --------------------------------------------------------------------------------------------
+# Fashion-MNIST
+# --------------------------------------------------------------------------------------------
+
+DEBIAN = data.DEBIAN_DIR
+needs_debian = pytest.mark.skipif(
+    not DEBIAN.is_dir(),
+    reason=f"{DEBIAN} is absent (install the Debian package dataset-fashion-mnist)",
+)
+TEST_FILES = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+
+
+@pytest.fixture
+def offline(monkeypatch, tmp_path):
+    """No data anywhere: empty INFOLIB_DATA, empty cwd, no Debian dir, a failing download."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.setenv("INFOLIB_DATA", str(empty))
+    monkeypatch.chdir(work)
+    monkeypatch.setattr(data, "DEBIAN_DIR", tmp_path / "no-debian")
+
+    def no_network(root):
+        (root / "FashionMNIST" / "raw").mkdir(parents=True)  # as torchvision does, then fails
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(data, "_download_with_torchvision", no_network)
+    return tmp_path
+
+
+def _copy_test_split(directory):
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in TEST_FILES:
+        shutil.copy(DEBIAN / name, directory / name)
+    return directory
+
+
+@needs_debian
+def test_fashion_mnist_debian_copy():
+    for split, n in (("train", 60_000), ("test", 10_000)):
+        x, y = data.fashion_mnist(split, root=DEBIAN)
+        assert x.shape == (n, 1, 28, 28) and x.dtype == torch.float32
+        assert y.shape == (n,) and y.dtype == torch.int64
+        assert x.min() == 0.0 and x.max() == 1.0
+        assert torch.equal(y.bincount(minlength=10), torch.full((10,), n // 10))
+    assert len(data.FASHION_MNIST_CLASSES) == 10
+    assert data.FASHION_MNIST_CLASSES[0] == "T-shirt/top"
+    assert data.FASHION_MNIST_CLASSES[9] == "Ankle boot"
+
+
+@needs_debian
+def test_fashion_mnist_found_in_debian_dir_by_default(offline, monkeypatch):
+    monkeypatch.setattr(data, "DEBIAN_DIR", DEBIAN)
+    x, y = data.fashion_mnist("test")
+    assert x.shape == (10_000, 1, 28, 28) and y.shape == (10_000,)
+
+
+@needs_debian
+def test_fashion_mnist_returns_fresh_tensors():
+    x1, y1 = data.fashion_mnist("test", root=DEBIAN)
+    x1.zero_()
+    y1.zero_()
+    x2, y2 = data.fashion_mnist("test", root=DEBIAN)
+    assert x2.max() == 1.0 and y2.max() == 9
+
+
+@needs_debian
+def test_fashion_mnist_root_with_a_copy(tmp_path):
+    _copy_test_split(tmp_path)
+    x, y = data.fashion_mnist("test", root=str(tmp_path))
+    reference_x, reference_y = data.fashion_mnist("test", root=DEBIAN)
+    assert torch.equal(x, reference_x) and torch.equal(y, reference_y)
+    with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte"):
+        data.fashion_mnist("train", root=tmp_path)  # only the test split was copied
+
+
+@needs_debian
+def test_fashion_mnist_raw_files_work(tmp_path):
+    for name in TEST_FILES:
+        content = gzip.decompress((DEBIAN / name).read_bytes())
+        (tmp_path / name.removesuffix(".gz")).write_bytes(content)
+    x, y = data.fashion_mnist("test", root=tmp_path)
+    assert x.shape == (10_000, 1, 28, 28) and y.shape == (10_000,)
+
+
+@needs_debian
+@pytest.mark.parametrize("subfolder", ["fashion-mnist", "."])
+def test_fashion_mnist_infolib_data(offline, monkeypatch, subfolder):
+    base = offline / "store"
+    _copy_test_split(base / subfolder)
+    monkeypatch.setenv("INFOLIB_DATA", str(base))
+    x, _ = data.fashion_mnist("test")
+    assert x.shape == (10_000, 1, 28, 28)
+
+
+@needs_debian
+def test_fashion_mnist_cwd_data(offline):
+    _copy_test_split(offline / "work" / "data" / "fashion-mnist")
+    x, _ = data.fashion_mnist("test")
+    assert x.shape == (10_000, 1, 28, 28)
+
+
+@needs_debian
+def test_fashion_mnist_download_fallback_is_used(offline, monkeypatch):
+    calls = []
+
+    def fake_download(root):
+        calls.append(root)
+        return _copy_test_split(root / "FashionMNIST" / "raw")
+
+    monkeypatch.setattr(data, "_download_with_torchvision", fake_download)
+    x, _ = data.fashion_mnist("test")
+    assert x.shape == (10_000, 1, 28, 28)
+    assert calls == [offline / "work" / "data"]
+    data.fashion_mnist("test")  # already downloaded: found without calling torchvision again
+    assert len(calls) == 1
+
+
+@needs_debian
+@pytest.mark.parametrize("compressed", [True, False])
+def test_fashion_mnist_corrupt_file_fails_checksum(tmp_path, compressed):
+    _copy_test_split(tmp_path)
+    labels = tmp_path / "t10k-labels-idx1-ubyte.gz"
+    content = bytearray(gzip.decompress(labels.read_bytes()))
+    content[100] = (content[100] + 1) % 10  # a plausible but wrong label
+    labels.unlink()
+    if compressed:
+        labels.write_bytes(gzip.compress(bytes(content)))
+    else:
+        (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(bytes(content))
+    with pytest.raises(data.DataError, match="t10k-labels-idx1-ubyte") as info:
+        data.fashion_mnist("test", root=tmp_path)
+    message = str(info.value)
+    assert isinstance(info.value, ValueError)
+    assert "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34" in message
+    assert "delete or replace" in message
+
+
+def test_fashion_mnist_bad_gzip(tmp_path):
+    (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(b"not gzip at all")
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(b"not gzip either")
+    with pytest.raises(data.DataError, match="t10k-images-idx3-ubyte.gz"):
+        data.fashion_mnist("test", root=tmp_path)
+
+
+def _assert_lists_every_way(message):
+    for needle in ("apt-get install dataset-fashion-mnist", "INFOLIB_DATA", "./data", "root="):
+        assert needle in message
+
+
+def test_fashion_mnist_missing_with_root(tmp_path, monkeypatch):
+    calls = []
+
+    def recording_download(root):
+        calls.append(root)
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(data, "_download_with_torchvision", recording_download)
+    with pytest.raises(FileNotFoundError) as info:
+        data.fashion_mnist("test", root=tmp_path)
+    _assert_lists_every_way(str(info.value))
+    assert str(tmp_path) in str(info.value)
+    assert calls == []  # root= given: only that directory, never torchvision's download
+
+
+def test_fashion_mnist_missing_everywhere(offline):
+    with pytest.raises(FileNotFoundError) as info:
+        data.fashion_mnist("train")
+    message = str(info.value)
+    _assert_lists_every_way(message)
+    for searched in (
+        offline / "empty" / "fashion-mnist",
+        offline / "empty",
+        offline / "work" / "data" / "fashion-mnist",
+        offline / "no-debian",
+    ):
+        assert str(searched) in message
+    assert "no network in this test" in message  # the download's failure is reported
+    assert not (offline / "work" / "data").exists()  # the failed download left no empty folders
+
+
+def test_fashion_mnist_bad_split_and_root():
+    with pytest.raises(ValueError, match="split"):
+        data.fashion_mnist("validation")
+    with pytest.raises(TypeError, match="root"):
+        data.fashion_mnist("test", root=3)
+
+
+def test_parse_idx_rejects_bad_headers():
+    good = np.array([0x00000801, 3], dtype=">i4").tobytes() + bytes([1, 2, 3])
+    assert data._parse_idx(good, 1, "labels").tolist() == [1, 2, 3]
+    bad_magic = np.array([0x00000803, 3], dtype=">i4").tobytes() + bytes([1, 2, 3])
+    with pytest.raises(data.DataError, match="magic"):
+        data._parse_idx(bad_magic, 1, "labels")
+    with pytest.raises(data.DataError, match="dims"):
+        data._parse_idx(good[:-1], 1, "labels")
