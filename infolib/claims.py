@@ -3,9 +3,9 @@
 A chapter records each claim it tests, ends with the table (a cell ending in ``claims``) and saves
 it beside the executed notebook::
 
-    claims = Claims("usable_information", paper="Kleinman et al. (ICLR 2021)", profile=settings.profile)
+    claims = Claims("usable_information", paper="Kleinman et al. 2021", profile=settings.profile)
     claims.add("monotone", where="Fig. 2a", statement="...", measured=summarize(gaps), holds=True)
-    claims.save("book/chapters/usable_information.claims.json")
+    claims.save("usable_information.claims.json")  # papermill --cwd: beside the notebook
 
 ``python -m infolib.claims OUT.md IN.json|DIR ...`` gathers saved claims into scorecard Markdown.
 A claim that does not reproduce is a result: record it with ``holds=False``.

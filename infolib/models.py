@@ -1,0 +1,94 @@
+"""Networks used by the chapters, and a way to read out their hidden layers.
+
+``mlp`` builds plain fully connected ReLU networks (the papers' "Small FC", "Medium FC", the
+memorization MLPs). ``hidden_activations`` runs a model and returns what each hidden layer
+computed, through forward hooks, so it works for any ``nn.Module`` built from standard layers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+_ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU}
+
+
+def mlp(
+    in_features: int,
+    hidden: Sequence[int],
+    out_features: int,
+    *,
+    activation: str = "relu",
+    seed: int | None = None,
+) -> nn.Sequential:
+    """Fully connected network ``in -> hidden[0] -> ... -> hidden[-1] -> out``.
+
+    Each hidden layer is ``Linear`` followed by the activation; the last layer is a ``Linear``
+    producing logits. PyTorch's default initialization; ``seed`` makes it reproducible without
+    touching the global random state.
+    """
+    for name, value in (("in_features", in_features), ("out_features", out_features)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    hidden = tuple(hidden)
+    if not all(isinstance(h, int) and h >= 1 for h in hidden):
+        raise ValueError(f"hidden must be a sequence of positive ints, got {hidden!r}")
+    if activation not in _ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
+
+    sizes = (in_features, *hidden)
+    layers: list[nn.Module] = []
+    with torch.random.fork_rng(devices=[]):
+        if seed is not None:
+            torch.manual_seed(seed)
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            layers += [nn.Linear(fan_in, fan_out), _ACTIVATIONS[activation]()]
+        layers.append(nn.Linear(sizes[-1], out_features))
+    return nn.Sequential(*layers)
+
+
+def hidden_activations(
+    model: nn.Module,
+    x: torch.Tensor,
+    *,
+    kind: str = "post",
+    batch_size: int = 4096,
+) -> list[torch.Tensor]:
+    """Every hidden layer's output for inputs ``x``, in forward order, on the CPU.
+
+    ``kind="post"``: the outputs of the activation modules (ReLU, Tanh, ...), i.e. the hidden
+    representations z_l. ``kind="pre"``: the outputs of every ``Linear``/``Conv`` layer except the
+    last one (the pre-activations). Convolutional maps are flattened to (samples, features).
+    The model is run in eval mode without gradients and restored to its previous mode.
+    """
+    if kind not in ("post", "pre"):
+        raise ValueError(f"kind must be 'post' or 'pre', got {kind!r}")
+    if kind == "post":
+        wanted = [m for m in model.modules() if isinstance(m, tuple(_ACTIVATIONS.values()))]
+    else:
+        weight_layers = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+        wanted = weight_layers[:-1]
+    if not wanted:
+        raise ValueError(f"model has no hidden layers of kind {kind!r} to capture")
+
+    outputs: dict[int, list[torch.Tensor]] = {i: [] for i in range(len(wanted))}
+    hooks = [
+        module.register_forward_hook(
+            lambda _m, _inp, out, i=i: outputs[i].append(out.detach().flatten(1).cpu())
+        )
+        for i, module in enumerate(wanted)
+    ]
+    was_training = model.training
+    device = next(model.parameters()).device
+    model.eval()
+    try:
+        with torch.no_grad():
+            for start in range(0, len(x), batch_size):
+                model(x[start : start + batch_size].to(device))
+    finally:
+        for hook in hooks:
+            hook.remove()
+        model.train(was_training)
+    return [torch.cat(outputs[i]) for i in range(len(wanted))]

@@ -1,0 +1,158 @@
+"""Networks, activation capture and the training loop."""
+
+import pytest
+import torch
+from torch import nn
+
+from infolib.models import hidden_activations, mlp
+from infolib.train import accuracy, fit
+
+
+def test_mlp_shapes_and_layers():
+    model = mlp(10, (7, 5, 4, 3), 2)
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [
+        (10, 7),
+        (7, 5),
+        (5, 4),
+        (4, 3),
+        (3, 2),
+    ]
+    assert sum(isinstance(m, nn.ReLU) for m in model) == 4
+    assert model(torch.zeros(6, 10)).shape == (6, 2)
+
+
+def test_mlp_seed_is_reproducible_and_leaves_global_state_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(1)
+    torch.manual_seed(123)
+    a, b, c = mlp(4, (8,), 2, seed=1), mlp(4, (8,), 2, seed=1), mlp(4, (8,), 2, seed=2)
+    assert torch.rand(1) == expected, "building a seeded network must not consume global randomness"
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    assert not torch.equal(a[0].weight, c[0].weight)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        ((0, (3,), 2), {}, "in_features"),
+        ((3, (3, 0), 2), {}, "hidden"),
+        ((3, (3,), 2), {"activation": "gelu"}, "activation"),
+    ],
+)
+def test_mlp_rejects_bad_arguments(args, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        mlp(*args, **kwargs)
+
+
+def test_hidden_activations_match_a_manual_forward_pass():
+    model = mlp(6, (5, 4), 3, seed=0)
+    x = torch.randn(50, 6)
+    post = hidden_activations(model, x, batch_size=7)  # several batches
+    pre = hidden_activations(model, x, kind="pre")
+    h1_pre = model[0](x)
+    h1 = torch.relu(h1_pre)
+    h2_pre = model[2](h1)
+    h2 = torch.relu(h2_pre)
+    torch.testing.assert_close(post[0], h1.detach())
+    torch.testing.assert_close(post[1], h2.detach())
+    torch.testing.assert_close(pre[0], h1_pre.detach())
+    torch.testing.assert_close(pre[1], h2_pre.detach())
+    assert len(post) == len(pre) == 2
+
+
+def test_hidden_activations_restore_mode_and_remove_hooks():
+    model = mlp(3, (4,), 2)
+    model.train()
+    hidden_activations(model, torch.randn(5, 3))
+    assert model.training
+    assert all(not m._forward_hooks for m in model.modules())
+    with pytest.raises(ValueError, match="kind"):
+        hidden_activations(model, torch.randn(5, 3), kind="middle")
+
+
+def separable_task(n=400, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 2, generator=generator)
+    return x, (x[:, 0] + x[:, 1] > 0).long()
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_fit_learns_a_separable_task(optimizer):
+    x, y = separable_task()
+    model = mlp(2, (16,), 2, seed=0)
+    lr = 0.1 if optimizer == "sgd" else 0.01
+    fit(
+        model,
+        x,
+        y,
+        epochs=20,
+        batch_size=32,
+        lr=lr,
+        optimizer=optimizer,
+        momentum=0.9 if optimizer == "sgd" else 0.0,
+        progress=False,
+        device="cpu",
+    )
+    assert accuracy(model, x, y) > 0.95
+
+
+def test_fit_is_deterministic_by_seed():
+    x, y = separable_task()
+    weights = []
+    for seed in (0, 0, 1):
+        model = mlp(2, (8,), 2, seed=0)
+        fit(model, x, y, epochs=2, batch_size=16, lr=0.1, seed=seed, progress=False, device="cpu")
+        weights.append(model[0].weight.detach().clone())
+    assert torch.equal(weights[0], weights[1])
+    assert not torch.equal(weights[0], weights[2]), "another seed gives another batch order"
+
+
+def test_fit_callback_sees_every_epoch_in_eval_mode():
+    x, y = separable_task(100)
+    model = mlp(2, (8,), 2, seed=0)
+    seen = fit(
+        model,
+        x,
+        y,
+        epochs=3,
+        batch_size=50,
+        lr=0.1,
+        start_epoch=20,
+        progress=False,
+        device="cpu",
+        callback=lambda epoch, m: (epoch, m.training),
+    )
+    assert seen == [(20, False), (21, False), (22, False), (23, False)]
+
+
+def test_fit_lr_decay_multiplies_the_rate_each_epoch():
+    # out = bias (inputs are zero) and the loss is its mean: the bias gradient is 1 at every step,
+    # so one full-batch SGD step per epoch moves the bias by exactly that epoch's learning rate.
+    model = nn.Linear(1, 1)
+    start = model.bias.item()
+    x, y = torch.zeros(8, 1), torch.zeros(8)
+    fit(
+        model,
+        x,
+        y,
+        epochs=3,
+        batch_size=8,
+        lr=0.1,
+        lr_decay=0.5,
+        progress=False,
+        device="cpu",
+        loss_fn=lambda out, target: out.mean(),
+    )
+    assert model.bias.item() == pytest.approx(start - (0.1 + 0.05 + 0.025), abs=1e-6)
+
+
+def test_fit_rejects_bad_arguments():
+    x, y = separable_task(10)
+    model = mlp(2, (4,), 2)
+    with pytest.raises(ValueError, match="same length"):
+        fit(model, x, y[:5], epochs=1, batch_size=4, lr=0.1, progress=False)
+    with pytest.raises(ValueError, match="optimizer"):
+        fit(model, x, y, epochs=1, batch_size=4, lr=0.1, optimizer="rmsprop", progress=False)
+    with pytest.raises(ValueError, match="batch_size"):
+        fit(model, x, y, epochs=1, batch_size=0, lr=0.1, progress=False)
