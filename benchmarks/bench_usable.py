@@ -1,0 +1,49 @@
+"""Time usable_information on 5,000 samples x 100 features with the default decoder.
+
+Target (issue 2): under 5 s on a 2-core CPU. Also compares ``usable_information_many`` on ten
+representations against ten separate calls, the peer it replaces in the chapter. Prints, never
+asserts: run with ``make bench`` or ``python benchmarks/bench_usable.py``.
+"""
+
+import time
+
+import numpy as np
+import torch
+
+from infolib.usable import usable_information, usable_information_many
+
+TARGET_S = 5.0
+
+
+def best_of(repeats, run):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(5000, 100)).astype(np.float32)
+    y = (z[:, 0] + 0.5 * rng.normal(size=5000) > 0).astype(int)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device=cpu")
+
+    single = best_of(3, lambda: usable_information(z, y, device="cpu"))
+    print(
+        f"usable_information 5000x100, default decoder: {single:.2f} s "
+        f"(target {TARGET_S:.0f} s: {TARGET_S / single:.2f}x under it)"
+    )
+
+    zs, ys = [z[:, : 10 * (i + 1)] for i in range(10)], [y] * 10
+    many = best_of(1, lambda: usable_information_many(zs, ys, device="cpu"))
+    loop = best_of(1, lambda: [usable_information(a, b, device="cpu") for a, b in zip(zs, ys)])
+    print(
+        f"10 decoders: usable_information_many {many:.2f} s, loop of usable_information "
+        f"{loop:.2f} s, ratio {loop / many:.1f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()

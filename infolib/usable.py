@@ -1,0 +1,289 @@
+"""Usable information (Kleinman, Achille, Idnani & Kao, ICLR 2021, eq. 1).
+
+    I_u(Z; Y) = H(Y) - L_CE,
+
+where L_CE is the test-set cross-entropy of a decoder q(y|z) trained to predict Y from Z, and H(Y)
+is the entropy of the test labels' empirical distribution. Both in bits by default (``base=2``).
+A decoder that learns nothing scores about 0; one that predicts Y perfectly scores about H(Y).
+Because the decoder is evaluated on held-out samples, the estimate can be slightly negative.
+
+The decoder follows appendix B.3 of the paper: hidden layers of 128, 64 and 32 units, each
+``Linear -> batch-norm -> Leaky-ReLU(0.2) -> dropout(p=0.7)``, then a linear read-out; trained with
+SGD on one split (a quarter of the samples by default, the paper's 1,250 of 5,000) and evaluated on
+the rest. ``dropout`` is the probability of dropping a unit (PyTorch's convention; the paper gives
+"p = 0.7" without saying which). A fifth of the training split is held out to stop each decoder at
+its best epoch (the paper does not say it stops early: without it an uninformative 100-dimensional
+``z`` overfits to about -3 bits). Inputs are standardized with the training split's mean and
+standard deviation (an affine map the first layer could learn anyway; it only makes the
+optimization insensitive to the scale of a layer's activations).
+
+Many decoders (one per layer and label, say) are trained at once as one batched network
+(``torch.baddbmm`` over a leading "decoder" dimension). They share the split and the mini-batch
+order; their weights, batch statistics, losses and early stopping are separate, so each is an
+independent estimate, though not bit-for-bit the one a separate call gives (the random
+initialization and dropout masks are drawn for all decoders together). On a 2-core CPU ten decoders
+cost about four times one (benchmarks/bench_usable.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from infolib.config import resolve_device
+
+MIN_SAMPLES = 20
+VALIDATION_FRACTION = 0.2  # of the training split, held out to pick each decoder's best epoch
+
+
+def usable_information(
+    z,
+    y,
+    *,
+    hidden: Sequence[int] = (128, 64, 32),
+    epochs: int = 100,
+    lr: float = 0.05,
+    batch_size: int = 64,
+    dropout: float = 0.7,
+    momentum: float = 0.9,
+    test_fraction: float = 0.75,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    base: float = 2,
+) -> float:
+    """Usable information I_u(Z;Y) = H(Y) - L_CE in units of log ``base`` (bits by default).
+
+    ``z``: representation, array or tensor (samples, features) (a 1-D array is one feature).
+    ``y``: integer labels (samples,), at least two classes. The decoder is trained for ``epochs``
+    passes over the training split with SGD (``lr``, ``momentum``, ``batch_size``) and dropout
+    probability ``dropout``. Cost: ``epochs * (1 - test_fraction) * samples / batch_size`` SGD steps
+    of a 128-64-32 network. Returned raw: it can be slightly negative for an uninformative ``z``.
+    """
+    return float(
+        usable_information_many(
+            [z],
+            [y],
+            hidden=hidden,
+            epochs=epochs,
+            lr=lr,
+            batch_size=batch_size,
+            dropout=dropout,
+            momentum=momentum,
+            test_fraction=test_fraction,
+            seed=seed,
+            device=device,
+            base=base,
+        )[0]
+    )
+
+
+def usable_information_many(
+    zs: Sequence,
+    ys: Sequence,
+    *,
+    hidden: Sequence[int] = (128, 64, 32),
+    epochs: int = 100,
+    lr: float = 0.05,
+    batch_size: int = 64,
+    dropout: float = 0.7,
+    momentum: float = 0.9,
+    test_fraction: float = 0.75,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    base: float = 2,
+) -> np.ndarray:
+    """``usable_information(zs[i], ys[i])`` for every i, with all decoders trained at once.
+
+    All representations must have the same number of samples (rows are the same inputs); their
+    widths and the labels' numbers of classes may differ. Returns a float array (len(zs),).
+    """
+    if len(zs) != len(ys):
+        raise ValueError(f"zs and ys must have the same length, got {len(zs)} and {len(ys)}")
+    if len(zs) == 0:
+        raise ValueError("zs is empty: give at least one representation")
+    zs = [_as_features(z, f"zs[{i}]") for i, z in enumerate(zs)]
+    labels = [_as_labels(y, f"ys[{i}]", len(z)) for i, (y, z) in enumerate(zip(ys, zs))]
+    n_samples = len(zs[0])
+    if any(len(z) != n_samples for z in zs):
+        raise ValueError(f"all zs must have the same number of samples, got {[len(z) for z in zs]}")
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    if base <= 1:
+        raise ValueError(f"base must be > 1, got {base!r}")
+    n_test = int(round(test_fraction * n_samples))
+    if n_samples < MIN_SAMPLES or n_test < 2 or n_samples - n_test < 2:
+        raise ValueError(
+            f"too few samples for a train/test split: got {n_samples} samples with "
+            f"test_fraction={test_fraction}; need at least {MIN_SAMPLES} and two on each side"
+        )
+
+    device = resolve_device(device)
+    generator = torch.Generator().manual_seed(seed)
+    order = torch.randperm(n_samples, generator=generator)
+    test, train = order[:n_test], order[n_test:]
+
+    n_classes = [int(y.max()) + 1 for y in labels]
+    x = _stack_standardized(zs, train).to(device)  # (D, samples, max width)
+    y = torch.stack(labels).to(device)  # (D, samples)
+    decoders = _Decoders([z.shape[1] for z in zs], hidden, n_classes, generator, device)
+
+    n_val = max(2, int(round(VALIDATION_FRACTION * len(train))))
+    val, train = train[:n_val].to(device), train[n_val:]
+    opt = torch.optim.SGD(decoders.parameters(), lr=lr, momentum=momentum)
+    dropout_generator = torch.Generator(device=device).manual_seed(seed + 1)
+    best_state, best_ce = decoders.state(), torch.full((len(zs),), float("inf"), device=device)
+    for _ in range(epochs):
+        perm = train[torch.randperm(len(train), generator=generator)].to(device)
+        for start in range(0, len(perm), batch_size):
+            batch = perm[start : start + batch_size]
+            if len(batch) < 2:  # batch-norm needs two samples
+                continue
+            logits = decoders(x[:, batch], dropout=dropout, generator=dropout_generator)
+            loss = _cross_entropy(logits, y[:, batch]).sum()  # sum of independent losses
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        with torch.no_grad():  # early stopping, per decoder, on the validation part
+            val_ce = _cross_entropy(decoders(x[:, val]), y[:, val])
+            improved = val_ce < best_ce
+            best_ce = torch.where(improved, val_ce, best_ce)
+            best_state = decoders.select(improved, decoders.state(), best_state)
+    decoders.load(best_state)
+
+    with torch.no_grad():
+        test = test.to(device)
+        test_ce = _cross_entropy(decoders(x[:, test]), y[:, test])  # nats, (D,)
+    entropy = torch.stack([_plugin_entropy(y_d[test], k) for y_d, k in zip(y, n_classes)])
+    return ((entropy - test_ce) / math.log(base)).cpu().numpy().astype(float)
+
+
+class _Decoders:
+    """D independent MLP decoders run as one batched network; weights are (D, fan_in, fan_out)."""
+
+    def __init__(self, widths, hidden, n_classes, generator, device, slope=0.2, bn_momentum=0.1):
+        n, d_max, k_max = len(widths), max(widths), max(n_classes)
+        self.slope, self.bn_momentum, self.eps = slope, bn_momentum, 1e-5
+        self.layers = []  # (weight, bias, gamma, beta, running_mean, running_var)
+        fan_ins = torch.tensor(widths, dtype=torch.float32)
+        d_in = d_max
+        for width in (*hidden, None):
+            d_out = k_max if width is None else width
+            bound = (1 / fan_ins.sqrt()).view(n, 1, 1)  # PyTorch's default Linear init
+            weight = (torch.rand(n, d_in, d_out, generator=generator) * 2 - 1) * bound
+            bias = (torch.rand(n, 1, d_out, generator=generator) * 2 - 1) * bound
+            if not self.layers:  # zero the padding of narrower inputs
+                rows = torch.arange(d_max).view(1, d_max, 1)
+                weight = weight * (rows < fan_ins.view(n, 1, 1))
+            layer = [weight, bias]
+            if width is not None:
+                layer += [torch.ones(n, 1, d_out), torch.zeros(n, 1, d_out)]
+                layer += [torch.zeros(n, 1, d_out), torch.ones(n, 1, d_out)]
+            self.layers.append([t.to(device) for t in layer])
+            fan_ins = torch.full((n,), float(d_out))
+            d_in = d_out
+        for layer in self.layers:
+            for t in layer[:4]:
+                t.requires_grad_(True)
+        classes = torch.arange(k_max).view(1, 1, k_max)
+        self.absent = (classes >= torch.tensor(n_classes).view(n, 1, 1)).to(device)
+
+    def parameters(self):
+        return [t for layer in self.layers for t in layer[:4]]
+
+    def state(self):
+        """A detached copy of every tensor (parameters and batch-norm statistics)."""
+        return [t.detach().clone() for layer in self.layers for t in layer]
+
+    @staticmethod
+    def select(mask, new, old):
+        """Per decoder: ``new`` where ``mask`` (D,) is true, else ``old``."""
+        return [torch.where(mask.view(-1, 1, 1), a, b) for a, b in zip(new, old)]
+
+    def load(self, state):
+        with torch.no_grad():
+            for t, value in zip((t for layer in self.layers for t in layer), state):
+                t.copy_(value)
+
+    def __call__(self, x, dropout=0.0, generator=None):
+        """Logits (D, batch, classes); training mode when ``generator`` is given."""
+        training = generator is not None
+        h = x
+        for weight, bias, *norm in self.layers[:-1]:
+            gamma, beta, running_mean, running_var = norm
+            h = torch.baddbmm(bias, h, weight)
+            if training:
+                mean, var = h.mean(1, keepdim=True), h.var(1, unbiased=False, keepdim=True)
+                with torch.no_grad():
+                    unbiased = var * h.shape[1] / (h.shape[1] - 1)
+                    running_mean.lerp_(mean, self.bn_momentum)
+                    running_var.lerp_(unbiased, self.bn_momentum)
+            else:
+                mean, var = running_mean, running_var
+            h = (h - mean) * torch.rsqrt(var + self.eps) * gamma + beta
+            h = F.leaky_relu(h, self.slope)
+            if training and dropout > 0:
+                keep = torch.rand(h.shape, generator=generator, device=h.device) >= dropout
+                h = h * keep / (1 - dropout)
+        weight, bias = self.layers[-1]
+        logits = torch.baddbmm(bias, h, weight)
+        return logits.masked_fill(self.absent, float("-inf"))
+
+
+def _cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy in nats of each decoder: logits (D, B, K), y (D, B) -> (D,)."""
+    n, batch, k = logits.shape
+    losses = F.cross_entropy(logits.reshape(n * batch, k), y.reshape(-1), reduction="none")
+    return losses.view(n, batch).mean(1)
+
+
+def _plugin_entropy(y: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """Entropy in nats of the empirical distribution of integer labels."""
+    p = torch.bincount(y, minlength=n_classes).double() / len(y)
+    p = p[p > 0]
+    return -(p * p.log()).sum().to(torch.float32)
+
+
+def _stack_standardized(zs: list[torch.Tensor], train: torch.Tensor) -> torch.Tensor:
+    """Standardize each representation with its training-split statistics; zero-pad to one width."""
+    d_max = max(z.shape[1] for z in zs)
+    out = torch.zeros(len(zs), len(zs[0]), d_max)
+    for i, z in enumerate(zs):
+        mean, std = z[train].mean(0), z[train].std(0)
+        out[i, :, : z.shape[1]] = (z - mean) / torch.where(std > 0, std, torch.ones_like(std))
+    return out
+
+
+def _as_features(z, name: str) -> torch.Tensor:
+    z = torch.as_tensor(np.asarray(z) if not isinstance(z, torch.Tensor) else z.detach().cpu())
+    if z.ndim == 1:
+        z = z[:, None]
+    if z.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (samples, features), got shape {tuple(z.shape)}")
+    if not (z.is_floating_point() or z.dtype in (torch.int32, torch.int64, torch.bool)):
+        raise TypeError(f"{name} must hold numbers, got dtype {z.dtype}")
+    z = z.to(torch.float32)
+    if not torch.isfinite(z).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return z
+
+
+def _as_labels(y, name: str, n_samples: int) -> torch.Tensor:
+    y = np.asarray(y.detach().cpu() if isinstance(y, torch.Tensor) else y)
+    if y.ndim != 1:
+        raise ValueError(f"{name} must be 1-D integer labels, got shape {y.shape}")
+    if len(y) != n_samples:
+        raise ValueError(
+            f"{name} has {len(y)} labels but its representation has {n_samples} samples"
+        )
+    if not np.issubdtype(y.dtype, np.integer):
+        raise TypeError(f"{name} must hold integer class labels, got dtype {y.dtype}")
+    classes, codes = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError(f"{name} has a single class ({classes.tolist()}): nothing to decode")
+    return torch.as_tensor(codes, dtype=torch.int64)
