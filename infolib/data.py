@@ -167,6 +167,16 @@ def _candidate_dirs() -> list[tuple[str, Path]]:
     return candidates
 
 
+def _download_dir() -> Path:
+    """Where torchvision downloads to and is looked for: ``$INFOLIB_DATA`` if set, else ./data.
+
+    ``make`` sets ``INFOLIB_DATA`` to the repository's ./data, so a download made at the root is
+    found again by chapters, which run in book/chapters.
+    """
+    env = os.environ.get("INFOLIB_DATA", "")
+    return Path(env).expanduser() if env else Path.cwd() / "data"
+
+
 def _try_torchvision(target: Path, split: str) -> tuple[tuple[Path, Path] | None, str]:
     """Files of ``split`` from an earlier or a new torchvision download into ``target``.
 
@@ -208,8 +218,9 @@ def _not_found_message(split: str, searched: list[str]) -> str:
         f"  3. put the four files in ./data/fashion-mnist   (under the working directory, "
         f"now {Path.cwd()})",
         "  4. pass root='/path/to/files' to fashion_mnist()",
-        "  5. with network access: leave root=None and torchvision downloads them into ./data "
-        "(torchvision.datasets.FashionMNIST(root='data', download=True))",
+        "  5. with network access: leave root=None and torchvision downloads them into "
+        "$INFOLIB_DATA if set, else ./data (torchvision.datasets.FashionMNIST(root=..., "
+        "download=True))",
         f"The four files: {files}.",
     ]
     return "\n".join(lines)
@@ -225,10 +236,11 @@ def fashion_mnist(split: str = "train", root=None) -> tuple[torch.Tensor, torch.
     Where the files are looked for: ``root`` only, when given; otherwise
     ``$INFOLIB_DATA/fashion-mnist``, ``$INFOLIB_DATA``, ``./data/fashion-mnist``,
     :data:`DEBIAN_DIR` (Debian package ``dataset-fashion-mnist``), then torchvision's download
-    into ``./data``. Each file may be raw or ``.gz``; the SHA-256 of its decompressed content must
-    match the canonical release (:class:`DataError` otherwise). Raises ``FileNotFoundError``
-    listing every way to provide the data when no copy is found. Parsed files are cached in
-    memory (each hashed once per process); every call returns new tensors.
+    into ``$INFOLIB_DATA`` (if set) or ``./data``. Each file may be raw or ``.gz``; the SHA-256
+    of its decompressed content must match the canonical release (:class:`DataError` otherwise).
+    Raises ``FileNotFoundError`` listing every way to provide the data when no copy is found.
+    Parsed files are cached in memory (each hashed once per process); every call returns new
+    tensors.
     Cost: about 1 s for the first train load, 0.1-0.3 s after (the float32 copy).
     """
     if split not in _SPLIT_FILES:
@@ -252,7 +264,7 @@ def fashion_mnist(split: str = "train", root=None) -> tuple[torch.Tensor, torch.
         searched.append(f"{directory}  ({label}: {state})")
 
     if paths is None and root is None:
-        paths, note = _try_torchvision(Path.cwd() / "data", split)
+        paths, note = _try_torchvision(_download_dir(), split)
         if paths is None:
             searched.append(note)
 

@@ -231,9 +231,23 @@ def test_fashion_mnist_download_fallback_is_used(offline, monkeypatch):
     monkeypatch.setattr(data, "_download_with_torchvision", fake_download)
     x, _ = data.fashion_mnist("test")
     assert x.shape == (10_000, 1, 28, 28)
-    assert calls == [offline / "work" / "data"]
+    assert calls == [offline / "empty"]  # $INFOLIB_DATA, where make points it
     data.fashion_mnist("test")  # already downloaded: found without calling torchvision again
     assert len(calls) == 1
+
+
+def test_fashion_mnist_downloads_into_dot_data_without_infolib_data(offline, monkeypatch):
+    monkeypatch.delenv("INFOLIB_DATA")
+    calls = []
+
+    def recording_download(root):
+        calls.append(root)
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(data, "_download_with_torchvision", recording_download)
+    with pytest.raises(FileNotFoundError, match="no network in this test"):
+        data.fashion_mnist("test")
+    assert calls == [offline / "work" / "data"]
 
 
 @needs_debian
@@ -296,7 +310,7 @@ def test_fashion_mnist_missing_everywhere(offline):
     ):
         assert str(searched) in message
     assert "no network in this test" in message  # the download's failure is reported
-    assert not (offline / "work" / "data").exists()  # the failed download left no empty folders
+    assert not (offline / "empty" / "FashionMNIST").exists()  # a failed download leaves no folders
 
 
 def test_fashion_mnist_bad_split_and_root():
