@@ -96,11 +96,18 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], Any]) -> 
             write(file)
             file.flush()
             os.fsync(file.fileno())
+        os.chmod(file.name, 0o666 & ~_umask())  # as open() would; the temporary file is 0600
         os.replace(file.name, path)
     except BaseException:
         Path(file.name).unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def entry_path(key: dict, *, root: str | os.PathLike | None = None) -> Path:

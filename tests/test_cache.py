@@ -156,3 +156,14 @@ def test_cache_dir_precedence(tmp_path, monkeypatch):
     monkeypatch.delenv("INFOLIB_CACHE")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert cache_dir() == tmp_path / "home" / ".cache" / "infolib"
+
+
+def test_atomic_write_gives_the_permissions_of_a_normal_file(tmp_path):
+    from infolib.cache import atomic_write
+
+    old = os.umask(0o022)
+    try:
+        path = atomic_write(tmp_path / "out.bin", lambda file: file.write(b"x"))
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644
