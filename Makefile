@@ -1,0 +1,98 @@
+# The book and its tests. `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+PYTHON ?= python3
+PROFILE ?= cpu
+
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .stamps
+
+# Per-unit result cache. Chapters run with book/chapters as their working directory, so ./data at
+# the repository root is passed on through INFOLIB_DATA.
+export INFOLIB_CACHE ?= $(CURDIR)/.cache/infolib
+export INFOLIB_DATA ?= $(CURDIR)/data
+
+CHAPTER_SOURCES := $(wildcard notebooks/*.py)
+CHAPTERS := $(patsubst notebooks/%.py,book/chapters/%.ipynb,$(CHAPTER_SOURCES))
+INFOLIB_SOURCES := $(wildcard infolib/*.py)
+BENCHMARKS := $(wildcard benchmarks/bench_*.py)
+SCORECARD := book/_generated/scorecard_table.md
+# pip warns about package index locations of this machine that do not exist: noise, dropped.
+DROP_PIP_NOISE := 2>&1 | { grep -v 'Location .* is ignored' || true; }
+
+.PHONY: help setup data chapters scorecard book test bench clean FORCE
+
+help:
+	@echo "make setup      create .venv from requirements.txt and install infolib (editable)"
+	@echo "make data       check that Fashion-MNIST can be found"
+	@echo "make chapters   execute every notebooks/*.py with papermill into book/chapters/ (PROFILE=$(PROFILE))"
+	@echo "make scorecard  gather the chapters' claims into $(SCORECARD)"
+	@echo "make book       all of the above, then the HTML book in _build/html"
+	@echo "make test       the whole test suite, slow tests included"
+	@echo "make bench      run every benchmarks/bench_*.py"
+	@echo "make clean      remove _build, book/chapters, book/_generated and .stamps (keeps .venv and .cache)"
+	@echo "Options: PROFILE=smoke|cpu|gpu (default cpu), PYTHON=python3 (to create .venv)"
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	[[ -x $(BIN)/python ]] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip $(DROP_PIP_NOISE)
+	$(BIN)/python -m pip install --quiet -r requirements.txt $(DROP_PIP_NOISE)
+	$(BIN)/python -m pip install --quiet -e . --no-deps $(DROP_PIP_NOISE)
+	touch $@
+
+data: $(STAMPS)/data
+
+$(STAMPS)/data: | $(VENV)/.installed
+	mkdir -p $(STAMPS)
+	$(BIN)/python -c "from infolib.data import fashion_mnist; fashion_mnist('train'); fashion_mnist('test')"
+	touch $@
+
+# Rewritten only when PROFILE changes, so that a new profile re-executes every chapter.
+$(STAMPS)/profile: FORCE
+	@mkdir -p $(STAMPS)
+	@[[ -f $@ && "$$(cat $@)" == "$(PROFILE)" ]] || echo "$(PROFILE)" > $@
+
+chapters: $(CHAPTERS)
+
+# papermill writes outside book/chapters, and the notebook moves there only on success: a failed
+# chapter leaves no notebook that looks up to date (what it ran stays in .stamps/executed/, with the
+# traceback).
+book/chapters/%.ipynb: notebooks/%.py $(INFOLIB_SOURCES) $(STAMPS)/profile | $(STAMPS)/data
+	mkdir -p book/chapters $(STAMPS)/source $(STAMPS)/executed
+	$(BIN)/jupytext --quiet --set-kernel python3 --to ipynb -o $(STAMPS)/source/$*.ipynb $<
+	rm -f $(STAMPS)/executed/$*.ipynb
+	$(BIN)/papermill $(STAMPS)/source/$*.ipynb $(STAMPS)/executed/$*.ipynb \
+		-p profile $(PROFILE) --cwd book/chapters
+	mv $(STAMPS)/executed/$*.ipynb $@
+
+scorecard: $(SCORECARD)
+
+$(SCORECARD): $(CHAPTERS) infolib/claims.py | $(VENV)/.installed
+	mkdir -p book/_generated book/chapters
+	$(BIN)/python -m infolib.claims $@ book/chapters
+
+# --all: an incremental Sphinx build does not repeat the warnings of pages it read before, so a
+# second `make book` would pass without a fix. jupyter-book can exit 0 after reporting problems,
+# so its log is checked as well.
+book: setup data chapters scorecard
+	$(BIN)/jupyter-book build . --all -W --keep-going 2>&1 | tee $(STAMPS)/book.log
+	! grep -E 'WARNING|ERROR|Traceback' $(STAMPS)/book.log
+	@echo "The book: $(CURDIR)/_build/html/index.html"
+
+test: setup data
+	$(BIN)/python -m pytest
+
+bench: setup
+	@[[ -n "$(BENCHMARKS)" ]] || echo "no benchmarks/bench_*.py yet"
+	for bench in $(BENCHMARKS); do echo "== $$bench"; $(BIN)/python $$bench; done
+
+clean:
+	rm -rf _build book/chapters book/_generated $(STAMPS)
+
+FORCE:

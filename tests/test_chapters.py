@@ -1,0 +1,115 @@
+"""Every chapter runs at the smoke profile under papermill, and the book builds from the results.
+
+The chapters are executed once per test session into a temporary copy of the book's skeleton, with
+an empty result cache so that they really compute; then jupyter-book builds that copy with ``-W``.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jupytext
+import papermill
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted(ROOT.glob("notebooks/*.py"))
+
+pytestmark = pytest.mark.slow
+
+
+def test_there_are_chapters():
+    assert CHAPTERS, f"no chapter found: {ROOT / 'notebooks'} holds no *.py (jupytext py:percent)"
+
+
+def execute_chapter(source: Path, chapters_dir: Path, work_dir: Path) -> None:
+    """What ``make chapters`` does: jupytext to a notebook, papermill at the smoke profile, with
+    book/chapters as the working directory so the chapter's claims land beside the notebook."""
+    notebook = jupytext.read(source)
+    # The python3 kernelspec of the environment running pytest: papermill starts it with this
+    # interpreter (jupyter_client replaces its "python" with sys.executable).
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
+    converted = work_dir / f"{source.stem}.ipynb"
+    jupytext.write(notebook, converted)
+    papermill.execute_notebook(
+        str(converted),
+        str(chapters_dir / f"{source.stem}.ipynb"),
+        parameters={"profile": "smoke"},
+        cwd=str(chapters_dir),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def executed_book(tmp_path_factory):
+    """A temporary book root holding the configuration, the authored pages and every chapter
+    executed at the smoke profile; returns (root, {chapter: exception or None})."""
+    root = tmp_path_factory.mktemp("book")
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy2(ROOT / name, root / name)
+    (root / "book").mkdir()
+    for page in [*ROOT.glob("book/*.md"), ROOT / "book" / "references.bib"]:
+        shutil.copy2(page, root / "book" / page.name)
+    chapters_dir = root / "book" / "chapters"
+    chapters_dir.mkdir()
+    work_dir = tmp_path_factory.mktemp("converted")
+
+    errors = {}
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("INFOLIB_CACHE", str(tmp_path_factory.mktemp("cache")))
+        # As in the Makefile: the chapters run in book/chapters, so ./data at the root is passed on.
+        if "INFOLIB_DATA" not in os.environ and (ROOT / "data").is_dir():
+            env.setenv("INFOLIB_DATA", str(ROOT / "data"))
+        for source in CHAPTERS:
+            try:
+                execute_chapter(source, chapters_dir, work_dir)
+                errors[source.stem] = None
+            except Exception as error:  # reported by the chapter's own test
+                errors[source.stem] = error
+    return root, errors
+
+
+@pytest.mark.parametrize("source", CHAPTERS, ids=[path.stem for path in CHAPTERS])
+def test_chapter_runs_at_smoke_profile(executed_book, source):
+    root, errors = executed_book
+    if errors[source.stem] is not None:
+        raise errors[source.stem]
+    chapters_dir = root / "book" / "chapters"
+    assert (chapters_dir / f"{source.stem}.ipynb").is_file()
+    assert (chapters_dir / f"{source.stem}.claims.json").is_file(), (
+        f"{source.name} ran but wrote no {source.stem}.claims.json into its working directory"
+    )
+
+
+def test_book_builds_without_warnings(executed_book):
+    root, errors = executed_book
+    failed = sorted(name for name, error in errors.items() if error is not None)
+    if failed:
+        pytest.fail(f"the book needs every chapter, and these failed: {', '.join(failed)}")
+    scorecard = root / "book" / "_generated" / "scorecard_table.md"
+    subprocess.run(
+        [sys.executable, "-m", "infolib.claims", str(scorecard), str(root / "book" / "chapters")],
+        check=True,
+    )
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    assert jupyter_book.exists(), f"jupyter-book is not installed beside {sys.executable}"
+    result = subprocess.run(
+        [str(jupyter_book), "build", str(root), "-W", "--keep-going"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"jupyter-book build failed:\n{output[-5000:]}"
+    assert "WARNING" not in output, f"jupyter-book build warned:\n{output[-5000:]}"
+    html = root / "_build" / "html" / "book"
+    for source in CHAPTERS:
+        assert (html / "chapters" / f"{source.stem}.html").is_file()
+    assert (html / "scorecard.html").is_file()
