@@ -13,7 +13,6 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from infolib.config import resolve_device
 
@@ -84,8 +83,12 @@ def fit(
             records.append(value)
 
     record(start_epoch)
-    epoch_range = range(start_epoch + 1, start_epoch + epochs + 1)
-    for epoch in tqdm(epoch_range, desc=desc, disable=not progress, leave=False):
+    epochs_range = range(start_epoch + 1, start_epoch + epochs + 1)
+    if progress:  # imported here: tqdm.auto warns at import in a kernel without ipywidgets
+        from tqdm.auto import tqdm
+
+        epochs_range = tqdm(epochs_range, desc=desc, leave=False)
+    for epoch in epochs_range:
         model.train()
         order = torch.randperm(len(x), generator=generator).to(device)
         for start in range(0, len(x), batch_size):
