@@ -449,9 +449,12 @@ if "Fig. 2a" in fig2:
 # color; the question is whether SGD then discards it as it did from a random initialization.
 
 # %% tags=["remove-stderr"]
-L = settings.pretrain_length
+fig6_pretrain = settings.pretrain_length  # epochs of colour pre-training in Fig. 6
 fig6 = {
-    task: {s: run(task, s, pretrain=L) for s in tqdm(seeds_of(task), desc=f"{task}, pre-trained")}
+    task: {
+        s: run(task, s, pretrain=fig6_pretrain)
+        for s in tqdm(seeds_of(task), desc=f"{task}, pre-trained")
+    }
     for task in settings.pretrain_tasks
 }
 fig6_frame = pd.concat([as_frame(fig6[task], task=task) for task in settings.pretrain_tasks])
@@ -460,8 +463,8 @@ for task in settings.pretrain_tasks:
     plot_information(
         fig6_frame[fig6_frame.task == task],
         f"Fig. 6, {task} setting: {spec['net']}, n = {spec['n_colors']}, color pre-training "
-        f"for {L} epochs",
-        pretrain=L,
+        f"for {fig6_pretrain} epochs",
+        pretrain=fig6_pretrain,
     )
 display(accuracy_table(fig6))
 final_table(fig6_frame)
@@ -469,8 +472,8 @@ final_table(fig6_frame)
 # %%
 if "Fig. 2a" in fig6:
     plot_last_layer(
-        fig6["Fig. 2a"], [0, L // 2, L, final_epoch],
-        f"Fig. 6d: Small FC last layer after {L} epochs of color pre-training",
+        fig6["Fig. 2a"], [0, fig6_pretrain // 2, fig6_pretrain, final_epoch],
+        f"Fig. 6d: Small FC last layer after {fig6_pretrain} epochs of color pre-training",
     )
 
 # %% [markdown]
@@ -500,7 +503,7 @@ rows = []
 for task in settings.pretrain_tasks:
     for length in tqdm(settings.pretrain_epochs, desc=f"Fig. 7, {task}"):
         for s in seeds_of(task):
-            reuse = length in (0, L)
+            reuse = length in (0, fig6_pretrain)
             result = run(task, s, pretrain=length, eval_at=None if reuse else [final_epoch])
             i = result["eval_at"].index(final_epoch)
             for j, label in enumerate(LABELS):
@@ -617,8 +620,8 @@ for task in settings.pretrain_tasks:
     claims.add(
         f"pretraining-{task[-2:]}",
         where="Fig. 6, 7, " + task,
-        statement=f"{L} epochs of color pre-training leave clearly more usable color information "
-        "in the last layer than a random initialization",
+        statement=f"{fig6_pretrain} epochs of color pre-training leave clearly more usable color "
+        "information in the last layer than a random initialization",
         measured=f"with {summarize(with_pretraining)}; without {summarize(without)}"
         if testable else "",
         holds=bool(difference > max(0.05, 2 * standard_error)) if testable else None,
