@@ -1,0 +1,110 @@
+"""Neuron entropy and KSG mutual information against analytic values and a KD-tree reference."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy.spatial import cKDTree
+from scipy.special import digamma
+
+from infolib.neurons import ksg_mi, neuron_entropy, pairwise_mi
+
+
+def ksg_reference(x, y, k=3):
+    """Kraskov et al. (2004) estimator 1 in nats, straight from its definition with a KD-tree."""
+    points = np.c_[x, y]
+    distances, _ = cKDTree(points).query(points, k=k + 1, p=np.inf)
+    eps = distances[:, -1]
+    n_x = np.array([np.sum(np.abs(x - xi) < e) - 1 for xi, e in zip(x, eps)])
+    n_y = np.array([np.sum(np.abs(y - yi) < e) - 1 for yi, e in zip(y, eps)])
+    return digamma(k) + digamma(len(x)) - np.mean(digamma(n_x + 1) + digamma(n_y + 1))
+
+
+def gaussian_pair(rho, n=2000, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.multivariate_normal([0, 0], [[1, rho], [rho, 1]], n).T
+
+
+@pytest.mark.parametrize("rho", [0.5, 0.9])
+def test_ksg_matches_the_gaussian_mutual_information(rho):
+    x, y = gaussian_pair(rho)
+    truth = -0.5 * math.log(1 - rho**2)  # nats
+    # KSG's error at S = 2000, k = 3 is a few hundredths of a nat (Kraskov et al., Fig. 4)
+    assert ksg_mi(x, y, base=math.e) == pytest.approx(truth, abs=0.03)
+    assert ksg_mi(x, y) == pytest.approx(ksg_mi(x, y, base=math.e) / math.log(2), rel=1e-12)
+
+
+def test_ksg_of_independent_variables_is_near_zero_even_with_exact_zeros():
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=2000), rng.normal(size=2000)
+    assert abs(ksg_mi(x, y, base=math.e)) < 0.02
+    relu_x, relu_y = np.maximum(x, 0), np.maximum(y, 0)  # half of each exactly zero
+    assert abs(ksg_mi(relu_x, relu_y, base=math.e)) < 0.03
+
+
+def test_ksg_equals_the_kd_tree_reference_on_tie_free_data():
+    x, y = gaussian_pair(0.7, n=800, seed=2)
+    # tie-free data: the 1e-10 relative jitter moves the estimate far less than 1e-6 nats
+    assert ksg_mi(x, y, base=math.e) == pytest.approx(ksg_reference(x, y), abs=1e-6)
+
+
+def test_pairwise_equals_ksg_of_each_pair_and_the_reference():
+    rng = np.random.default_rng(3)
+    acts = rng.normal(size=(600, 6))
+    acts[:, 1] += acts[:, 0]
+    acts[:, 2] = np.maximum(acts[:, 2], 0)  # ties, broken by the same jitter in both
+    matrix = pairwise_mi(acts, base=math.e, device="cpu")
+    assert matrix.shape == (6, 6)
+    assert np.isnan(np.diag(matrix)).all()
+    np.testing.assert_array_equal(matrix, matrix.T)
+    for a in range(6):
+        for b in range(a + 1, 6):
+            assert matrix[a, b] == pytest.approx(
+                ksg_mi(acts[:, a], acts[:, b], base=math.e), abs=1e-9
+            )
+            if b != 2 and a != 2:  # tie-free columns: the definition itself
+                assert matrix[a, b] == pytest.approx(
+                    ksg_reference(acts[:, a], acts[:, b]), abs=1e-6
+                )
+    assert matrix[0, 1] > 0.3 > abs(matrix[0, 3])
+
+
+def test_pairwise_is_deterministic_by_seed():
+    acts = np.maximum(np.random.default_rng(4).normal(size=(300, 4)), 0)
+    first = pairwise_mi(acts, seed=5, device="cpu")
+    np.testing.assert_array_equal(first, pairwise_mi(acts, seed=5, device="cpu"))
+    assert not np.array_equal(first, pairwise_mi(acts, seed=6, device="cpu"))
+
+
+def test_entropy_of_uniform_data_is_log_bins_and_of_a_constant_is_zero():
+    rng = np.random.default_rng(5)
+    acts = np.c_[rng.uniform(size=100_000), np.full(100_000, 3.0), rng.integers(0, 2, 100_000)]
+    entropy = neuron_entropy(acts, bins=100)
+    assert entropy[0] == pytest.approx(math.log2(100), abs=0.01)
+    assert entropy[1] == 0.0
+    assert entropy[2] == pytest.approx(1.0, abs=1e-3)  # two values: the lowest and highest bin
+    assert neuron_entropy(acts, bins=100, base=math.e)[0] == pytest.approx(entropy[0] * math.log(2))
+
+
+def test_entropy_bins_are_per_neuron_ranges():
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(5000, 1))
+    both = neuron_entropy(np.c_[x, 1000 * x + 7], bins=20)
+    assert both[0] == pytest.approx(both[1])  # an affine map keeps every sample in its bin
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: neuron_entropy(np.zeros(10)), "2-D"),
+        (lambda: neuron_entropy(np.full((10, 2), np.nan)), "NaN or infinite"),
+        (lambda: pairwise_mi(np.zeros((10, 1))), "at least 2 neuron"),
+        (lambda: pairwise_mi(np.random.rand(3, 2), k=3), "k must be smaller"),
+        (lambda: ksg_mi(np.random.rand(10), np.random.rand(9)), "same length"),
+        (lambda: ksg_mi(np.random.rand(10), np.r_[np.random.rand(9), np.inf]), "NaN or infinite"),
+        (lambda: neuron_entropy(np.random.rand(10, 2), bins=0), "bins"),
+    ],
+)
+def test_bad_input_raises_a_clear_error(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
