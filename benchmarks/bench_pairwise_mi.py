@@ -22,6 +22,7 @@ def sklearn_loop(acts, pairs, k=3):
 
 def compare(n_neurons, n_samples, sklearn_pairs=None):
     acts = np.random.default_rng(0).normal(size=(n_samples, n_neurons))
+    pairwise_mi(acts[:50, :2], device="cpu")  # compile the kernel (or load it from numba's cache)
     start = time.perf_counter()
     pairwise_mi(acts, device="cpu")
     ours = time.perf_counter() - start

@@ -108,3 +108,21 @@ def test_entropy_bins_are_per_neuron_ranges():
 def test_bad_input_raises_a_clear_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_the_torch_path_for_cuda_gives_the_compiled_kernels_numbers():
+    from infolib.neurons import _jittered, _noise, _pairs_compiled, _pairs_torch
+
+    rng = np.random.default_rng(7)
+    acts = rng.normal(size=(500, 5))
+    acts[:, 1] = np.maximum(acts[:, 1] + acts[:, 0], 0)
+    noise = _noise(500, 0)
+    first = _jittered(acts, noise[0][:, None]).T.copy()
+    second = _jittered(acts, noise[1][:, None]).T.copy()
+    rows, cols = np.triu_indices(5, k=1)
+    np.testing.assert_allclose(
+        _pairs_torch(first, second, rows, cols, 3, "cpu"),
+        _pairs_compiled(first, second, rows, cols, 3),
+        rtol=0,
+        atol=1e-9,
+    )
