@@ -3,7 +3,8 @@
 One module per idea: ``data`` (datasets and tasks), ``models`` (networks and activation capture),
 ``train`` (one seeded training loop), ``usable`` (usable information), ``config`` (profiles and
 devices), ``cache`` (resumable results), ``claims`` (paper claims and their verdicts), ``neurons``
-(neuron entropy and KSG mutual information).
+(neuron entropy and KSG mutual information), ``complexity``
+(norm-based complexity measures).
 """
 
 __version__ = "0.1.0"

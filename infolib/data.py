@@ -4,6 +4,8 @@
   local copy of the standard idx files (checksums verified), never needing the network when the
   Debian package ``dataset-fashion-mnist`` or a copy under ``$INFOLIB_DATA`` / ``./data`` exists.
 - :func:`checkerboard`: the n-target checkerboard (CB) task of Kleinman et al. (ICLR 2021, B.4).
+- :func:`color_by_label` and :func:`shuffle_labels`: the two memorization tasks of Bansal et al.
+  (NeurIPS 2022): a color that spuriously gives the label away, and partly shuffled labels.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ __all__ = [
     "Checkerboard",
     "DataError",
     "checkerboard",
+    "color_by_label",
     "fashion_mnist",
+    "shuffle_labels",
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -211,10 +215,8 @@ def _not_found_message(split: str, searched: list[str]) -> str:
         "(raw or gzipped .gz) in one directory. Searched:",
         *(f"  - {entry}" for entry in searched),
         "Provide the data in any one of these ways:",
-        "  1. sudo apt-get install dataset-fashion-mnist   "
-        f"(installs the files into {DEBIAN_DIR})",
-        "  2. export INFOLIB_DATA=/path   with the four files in /path "
-        "or in /path/fashion-mnist",
+        f"  1. sudo apt-get install dataset-fashion-mnist   (installs the files into {DEBIAN_DIR})",
+        "  2. export INFOLIB_DATA=/path   with the four files in /path or in /path/fashion-mnist",
         f"  3. put the four files in ./data/fashion-mnist   (under the working directory, "
         f"now {Path.cwd()})",
         "  4. pass root='/path/to/files' to fashion_mnist()",
@@ -345,3 +347,67 @@ def checkerboard(n_colors: int, n_samples: int, noise: float = 0.1, seed: int = 
         x[:, :n] += noise * torch.randn(n_samples, n, generator=generator)
     x[:, n:].view(n_samples, n, n).scatter_(2, target_colors[:, :, None], 1.0)
     return Checkerboard(x=x, direction=direction, color=color, n_colors=n)
+
+
+# --------------------------------------------------------------------------------------------
+# Memorization tasks (Bansal et al., NeurIPS 2022, appendix B.1 and B.5)
+# --------------------------------------------------------------------------------------------
+
+
+def _check_fraction(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a float in [0, 1], got {type(value).__name__} {value!r}")
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be a float in [0, 1], got {value}")
+    return float(value)
+
+
+def _chosen(n: int, fraction: float, generator: torch.Generator) -> torch.Tensor:
+    """Indices of round(fraction * n) samples drawn without replacement."""
+    return torch.randperm(n, generator=generator)[: round(fraction * n)]
+
+
+def color_by_label(
+    images: torch.Tensor, labels: torch.Tensor, alpha: float, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Color grey ``images`` (N, 1, H, W) red or green; return (images (N, 2, H, W), color).
+
+    Colored MNIST as in Bansal et al. (B.1), after Arjovsky et al. (2019): binary ``labels`` 0/1;
+    a random fraction ``alpha`` of the images (exactly round(alpha * N)) gets the label's color
+    (0 -> green, 1 -> red), the others a color drawn uniformly at random, independent of the label.
+    So the color agrees with the label on a fraction alpha + (1 - alpha) / 2 of the images in
+    expectation; ``alpha = 0`` colors everything at random (the evaluation sets). Channel 0 is red
+    and channel 1 green: an image's pixels go to its color's channel, the other channel is zero.
+    ``color`` (N,) is 1 for red, 0 for green. Same ``seed``, same coloring.
+    """
+    alpha = _check_fraction(alpha, "alpha")
+    if images.ndim != 4 or images.shape[1] != 1:
+        raise ValueError(f"images must have shape (N, 1, H, W), got {tuple(images.shape)}")
+    if labels.shape != (len(images),):
+        raise ValueError(f"labels must have shape ({len(images)},), got {tuple(labels.shape)}")
+    if not bool(((labels == 0) | (labels == 1)).all()):
+        raise ValueError("labels must be binary (0 or 1)")
+    generator = torch.Generator().manual_seed(int(seed))
+    color = torch.randint(2, (len(images),), generator=generator)
+    follows = _chosen(len(images), alpha, generator)
+    color[follows] = labels[follows].to(color.dtype)
+    red = color.to(images.dtype)[:, None, None, None]
+    return torch.cat([images * red, images * (1 - red)], dim=1), color
+
+
+def shuffle_labels(labels: torch.Tensor, fraction: float, seed: int = 0) -> torch.Tensor:
+    """A copy of ``labels`` whose entries at a random ``fraction`` of positions are permuted.
+
+    Shuffled MNIST as in Bansal et al. (B.5): exactly round(fraction * N) positions are chosen and
+    their labels randomly permuted among themselves, so the label histogram is unchanged while the
+    chosen labels no longer depend on their inputs (some land on their own label by chance).
+    ``fraction = 1`` shuffles every label. Same ``seed``, same shuffle.
+    """
+    fraction = _check_fraction(fraction, "fraction")
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be 1-D, got shape {tuple(labels.shape)}")
+    generator = torch.Generator().manual_seed(int(seed))
+    chosen = _chosen(len(labels), fraction, generator)
+    shuffled = labels.clone()
+    shuffled[chosen] = labels[chosen[torch.randperm(len(chosen), generator=generator)]]
+    return shuffled

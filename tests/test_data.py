@@ -328,3 +328,69 @@ def test_parse_idx_rejects_bad_headers():
         data._parse_idx(bad_magic, 1, "labels")
     with pytest.raises(data.DataError, match="dims"):
         data._parse_idx(good[:-1], 1, "labels")
+
+
+# --------------------------------------------------------------------------------------------
+# memorization tasks: color_by_label, shuffle_labels
+# --------------------------------------------------------------------------------------------
+
+
+def _grey(n, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(n, 1, 4, 4, generator=g), torch.randint(2, (n,), generator=g)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.25, 1.0])
+def test_color_by_label_puts_pixels_in_the_colors_channel(alpha):
+    images, labels = _grey(1000)
+    colored, color = data.color_by_label(images, labels, alpha, seed=1)
+    assert colored.shape == (1000, 2, 4, 4)
+    red = color == 1
+    assert torch.equal(colored[red, 0:1], images[red]) and (colored[red, 1] == 0).all()
+    assert torch.equal(colored[~red, 1:2], images[~red]) and (colored[~red, 0] == 0).all()
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.5, 0.75, 1.0])
+def test_color_agrees_with_label_at_the_documented_rate(alpha):
+    images, labels = _grey(20_000)
+    _, color = data.color_by_label(images, labels, alpha, seed=2)
+    agreement = (color == labels).float().mean().item()
+    expected = alpha + (1 - alpha) / 2
+    assert agreement == pytest.approx(expected, abs=0.01)
+    if alpha == 1.0:
+        assert agreement == 1.0
+
+
+def test_color_by_label_is_seeded_and_checks_input():
+    images, labels = _grey(100)
+    a = data.color_by_label(images, labels, 0.5, seed=3)[1]
+    assert torch.equal(a, data.color_by_label(images, labels, 0.5, seed=3)[1])
+    assert not torch.equal(a, data.color_by_label(images, labels, 0.5, seed=4)[1])
+    with pytest.raises(ValueError, match="alpha"):
+        data.color_by_label(images, labels, 1.5)
+    with pytest.raises(ValueError, match="binary"):
+        data.color_by_label(images, labels + 1, 0.5)
+    with pytest.raises(ValueError, match="shape"):
+        data.color_by_label(images[:, 0], labels, 0.5)
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.25, 1.0])
+def test_shuffle_labels_permutes_exactly_the_chosen_fraction(fraction):
+    labels = torch.arange(1000) % 10
+    shuffled = data.shuffle_labels(labels, fraction, seed=0)
+    assert torch.equal(torch.bincount(shuffled), torch.bincount(labels))  # a permutation
+    changed = (shuffled != labels).float().mean().item()
+    # a shuffled label stays by chance with probability ~1/10 (10 balanced classes)
+    assert changed == pytest.approx(0.9 * fraction, abs=0.04)
+    assert torch.equal(labels, torch.arange(1000) % 10)  # input untouched
+
+
+def test_shuffle_labels_is_seeded_and_checks_input():
+    labels = torch.arange(500) % 10
+    a = data.shuffle_labels(labels, 0.5, seed=1)
+    assert torch.equal(a, data.shuffle_labels(labels, 0.5, seed=1))
+    assert not torch.equal(a, data.shuffle_labels(labels, 0.5, seed=2))
+    with pytest.raises(ValueError, match="fraction"):
+        data.shuffle_labels(labels, -0.1)
+    with pytest.raises(ValueError, match="1-D"):
+        data.shuffle_labels(labels[:, None], 0.5)
