@@ -564,9 +564,10 @@ plot_mi("shuffled", "Fig. 7")
 # neurons), the entropy, the entropy when the bins span only the 1st-99th percentile range, and the
 # ratio of a neuron's full range to its interquartile range. In the shuffled networks the deeper
 # layers become heavy-tailed on held-out images (the ratio grows with $\beta$), and the entropy
-# over the central range falls much less: much of the drop is an effect of the binning, not of
-# less diverse neurons. We report the measure as the paper defines it; the paper does not discuss
-# this sensitivity. Both tasks are shown.
+# over the central range falls much less, though it still falls: much of the drop is an effect of
+# the binning, and what remains still goes against H2. In the Colored networks at $\alpha = 1$ the
+# opposite happens: lighter tails, and a first-layer entropy that rises. We report the measure as
+# the paper defines it; the paper does not discuss this sensitivity.
 
 # %%
 def tails_table(task):
