@@ -92,3 +92,55 @@ def hidden_activations(
             hook.remove()
         model.train(was_training)
     return [torch.cat(outputs[i]) for i in range(len(wanted))]
+
+
+class _BasicBlock(nn.Module):
+    """Two 3x3 convolutions with batch-norm and a skip connection (He et al., 2016)."""
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_channels)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        self.relu1, self.relu2 = nn.ReLU(), nn.ReLU()  # two modules: one hook call each
+        self.shortcut = nn.Sequential()
+        if stride != 1 or in_channels != out_channels:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, stride, bias=False),
+                nn.BatchNorm2d(out_channels),
+            )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu1(self.bn1(self.conv1(x)))
+        return self.relu2(self.bn2(self.conv2(out)) + self.shortcut(x))
+
+
+def small_resnet(
+    in_channels: int = 1,
+    n_classes: int = 10,
+    *,
+    widths: Sequence[int] = (8, 16, 32),
+    seed: int | None = None,
+) -> nn.Sequential:
+    """A ResNet-style network small enough for a CPU: a 3x3 stem, one basic block per stage
+    (stride 2 from the second stage on), global average pooling and a linear head.
+
+    With ``widths=(64, 128, 256, 512)`` and two blocks per stage this would be ResNet-18; the
+    default has about 24k parameters. ``seed`` makes the initialization reproducible.
+    """
+    widths = tuple(widths)
+    if not widths or not all(isinstance(w, int) and w >= 1 for w in widths):
+        raise ValueError(f"widths must be a non-empty sequence of positive ints, got {widths!r}")
+    with torch.random.fork_rng(devices=[]):
+        if seed is not None:
+            torch.manual_seed(seed)
+        layers: list[nn.Module] = [
+            nn.Conv2d(in_channels, widths[0], 3, 1, 1, bias=False),
+            nn.BatchNorm2d(widths[0]),
+            nn.ReLU(),
+        ]
+        for i, width in enumerate(widths):
+            layers.append(_BasicBlock(widths[max(i - 1, 0)], width, stride=1 if i == 0 else 2))
+        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(widths[-1], n_classes)]
+    return nn.Sequential(*layers)

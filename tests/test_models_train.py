@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from infolib.models import hidden_activations, mlp
+from infolib.models import hidden_activations, mlp, small_resnet
 from infolib.train import accuracy, fit
 
 
@@ -156,3 +156,25 @@ def test_fit_rejects_bad_arguments():
         fit(model, x, y, epochs=1, batch_size=4, lr=0.1, optimizer="rmsprop", progress=False)
     with pytest.raises(ValueError, match="batch_size"):
         fit(model, x, y, epochs=1, batch_size=0, lr=0.1, progress=False)
+
+
+@pytest.mark.parametrize("size", [14, 28])
+def test_small_resnet_shapes_seed_and_residual_stages(size):
+    model = small_resnet(1, 10, seed=3)
+    x = torch.rand(5, 1, size, size)
+    assert model(x).shape == (5, 10)
+    again = small_resnet(1, 10, seed=3)
+    for a, b in zip(model.parameters(), again.parameters()):
+        assert torch.equal(a, b)
+    # the stem's ReLU, then two per block; stages of 8, 16, 32 channels, halving from the second
+    post = hidden_activations(model, x, kind="post")
+    assert len(post) == 1 + 2 * 3
+    assert post[0].shape == (5, 8 * size * size)
+    half, quarter = (size + 1) // 2, ((size + 1) // 2 + 1) // 2
+    assert post[-1].shape == (5, 32 * quarter * quarter) and post[3].shape == (5, 16 * half * half)
+    assert sum(p.numel() for p in model.parameters()) < 30_000
+
+
+def test_small_resnet_rejects_bad_widths():
+    with pytest.raises(ValueError, match="widths"):
+        small_resnet(widths=())
