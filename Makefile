@@ -89,6 +89,7 @@ test: setup data
 	$(BIN)/python -m pytest
 
 bench: setup
+	$(BIN)/pip install --quiet -r benchmarks/requirements.txt  # BackPACK, the Fisher peer
 	@[[ -n "$(BENCHMARKS)" ]] || echo "no benchmarks/bench_*.py yet"
 	for bench in $(BENCHMARKS); do echo "== $$bench"; $(BIN)/python $$bench; done
 
