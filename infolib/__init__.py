@@ -4,7 +4,7 @@ One module per idea: ``data`` (datasets and tasks), ``models`` (networks and act
 ``train`` (one seeded training loop), ``usable`` (usable information), ``config`` (profiles and
 devices), ``cache`` (resumable results), ``claims`` (paper claims and their verdicts), ``neurons``
 (neuron entropy and KSG mutual information), ``complexity``
-(norm-based complexity measures).
+(norm-based complexity measures), ``fisher`` (Fisher information of the weights).
 """
 
 __version__ = "0.1.0"
