@@ -95,17 +95,7 @@ def fisher_trace(
     passes, R = K (expected), min(n_samples, K) (sampled) or 1 (empirical); memory about
     ``batch_size`` R P numbers. ``progress``: a progress bar over the mini-batches.
     """
-    diagonal = fisher_diagonal(
-        model,
-        x,
-        mode=mode,
-        y=y,
-        n_samples=n_samples,
-        batch_size=batch_size,
-        seed=seed,
-        device=device,
-        progress=progress,
-    )
+    diagonal = _fisher(model, x, "diagonal", mode, y, n_samples, batch_size, seed, device, progress)
     return float(diagonal.sum())
 
 
@@ -181,17 +171,7 @@ def fisher_logdet(
         raise TypeError(f"damping must be a float, got {type(damping).__name__}")
     if not math.isfinite(damping) or damping < 0:
         raise ValueError(f"damping must be a finite float >= 0, got {damping!r}")
-    matrix = fisher_matrix(
-        model,
-        x,
-        mode=mode,
-        y=y,
-        n_samples=n_samples,
-        batch_size=batch_size,
-        seed=seed,
-        device=device,
-        progress=progress,
-    )
+    matrix = _fisher(model, x, "matrix", mode, y, n_samples, batch_size, seed, device, progress)
     if damping == 0 and np.linalg.matrix_rank(matrix, hermitian=True) < len(matrix):
         return -math.inf
     sign, logdet = np.linalg.slogdet(matrix + damping * np.eye(len(matrix)))
