@@ -6,6 +6,8 @@
 - :func:`checkerboard`: the n-target checkerboard (CB) task of Kleinman et al. (ICLR 2021, B.4).
 - :func:`color_by_label` and :func:`shuffle_labels`: the two memorization tasks of Bansal et al.
   (NeurIPS 2022): a color that spuriously gives the label away, and partly shuffled labels.
+- :func:`digits` (scikit-learn's 8x8 digits, shipped with scikit-learn) and :func:`mnist1d`
+  (Greydanus's MNIST-1D, generated locally): small 10-class tasks that need no download.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ __all__ = [
     "DataError",
     "checkerboard",
     "color_by_label",
+    "digits",
     "fashion_mnist",
+    "mnist1d",
     "shuffle_labels",
 ]
 
@@ -411,3 +415,48 @@ def shuffle_labels(labels: torch.Tensor, fraction: float, seed: int = 0) -> torc
     shuffled = labels.clone()
     shuffled[chosen] = labels[chosen[torch.randperm(len(chosen), generator=generator)]]
     return shuffled
+
+
+# --------------------------------------------------------------------------------------------
+# Small offline 10-class tasks
+# --------------------------------------------------------------------------------------------
+
+
+def digits() -> tuple[torch.Tensor, torch.Tensor]:
+    """scikit-learn's handwritten digits: x (1797, 1, 8, 8) float32 in [0, 1], y (1797,) int64.
+
+    The UCI optical digits test set as shipped inside scikit-learn (no download); pixel counts
+    0-16 are divided by 16.
+    """
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    x = torch.tensor(bunch.images / 16.0, dtype=torch.float32)[:, None]
+    return x, torch.tensor(bunch.target, dtype=torch.int64)
+
+
+def mnist1d(n_samples: int = 5000, seed: int = 42) -> tuple[torch.Tensor, torch.Tensor]:
+    """MNIST-1D (Greydanus, 2020), generated locally: x (n, 1, 40) float32, y (n,) int64.
+
+    The package's own generator (``mnist1d.data.make_dataset``) with its default arguments except
+    ``num_samples`` and ``seed`` (the package's default data set is ``seed=42``, 5,000 samples);
+    the train/test split of the package is undone: all ``n_samples`` are returned, in the
+    generator's shuffled order, standardized as the package does. The generator seeds Python's
+    and numpy's global random state; both are restored afterwards. Nothing is downloaded.
+    """
+    import random
+
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    n_samples = _check_int(n_samples, "n_samples", 10)
+    seed = _check_int(seed, "seed", 0)
+    args = get_dataset_args()
+    args.num_samples, args.seed, args.train_split = n_samples, seed, 1.0
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    try:
+        data = make_dataset(args)
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
+    x = torch.tensor(data["x"], dtype=torch.float32)[:, None]
+    return x, torch.tensor(data["y"], dtype=torch.int64)

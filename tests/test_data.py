@@ -394,3 +394,29 @@ def test_shuffle_labels_is_seeded_and_checks_input():
         data.shuffle_labels(labels, -0.1)
     with pytest.raises(ValueError, match="1-D"):
         data.shuffle_labels(labels[:, None], 0.5)
+
+
+# --------------------------------------------------------------------------------------------
+# digits, mnist1d
+# --------------------------------------------------------------------------------------------
+
+
+def test_digits_shapes_range_and_balance():
+    x, y = data.digits()
+    assert x.shape == (1797, 1, 8, 8) and x.dtype == torch.float32
+    assert 0.0 <= x.min() and x.max() <= 1.0
+    assert torch.bincount(y).min() >= 170  # about 180 per class
+
+
+def test_mnist1d_is_generated_locally_seeded_and_leaves_global_state_alone():
+    state = np.random.get_state()[1].copy()
+    x, y = data.mnist1d(500, seed=1)
+    assert np.array_equal(np.random.get_state()[1], state)
+    assert x.shape == (500, 1, 40) and y.shape == (500,)
+    assert set(y.tolist()) == set(range(10))
+    assert abs(x.mean().item()) < 0.05 and abs(x.std().item() - 1) < 0.05
+    again, _ = data.mnist1d(500, seed=1)
+    other, _ = data.mnist1d(500, seed=2)
+    assert torch.equal(x, again) and not torch.equal(x, other)
+    with pytest.raises(ValueError, match="n_samples"):
+        data.mnist1d(5)
