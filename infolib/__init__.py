@@ -4,7 +4,8 @@ One module per idea: ``data`` (datasets and tasks), ``models`` (networks and act
 ``train`` (one seeded training loop), ``usable`` (usable information), ``config`` (profiles and
 devices), ``cache`` (resumable results), ``claims`` (paper claims and their verdicts), ``neurons``
 (neuron entropy and KSG mutual information), ``complexity``
-(norm-based complexity measures), ``fisher`` (Fisher information of the weights).
+(norm-based complexity measures), ``fisher`` (Fisher information of the weights), ``coding``
+(prequential codelengths and model information).
 """
 
 __version__ = "0.1.0"

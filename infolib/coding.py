@@ -1,0 +1,387 @@
+"""Prequential (online) codelengths of labels, and the model information of a trained network.
+
+**The code.** A sender transmits the labels y_1..y_N of inputs x_1..x_N that a receiver already
+has, block after block. Both start from the same model; after each block, both train a fresh copy
+of it on every label sent so far, with the same seed, and use it to code the next block. Only the
+labels cost bits (Voita & Titov, 2020; Blier & Ollivier, 2018):
+
+    L_preq(y_1:N | x_1:N) = sum_j sum_{i in block j} -log p_{theta_j}(y_i | x_i),
+
+with p = softmax of the logits, block j the examples ends[j-1] .. ends[j] - 1 and theta_j the
+starting model trained on the ends[j-1] examples before it. The first block has no earlier
+examples: it is coded by the starting model itself (``first_block="model"``, the code of Zhang et
+al. (2020) that eq. (2) needs) or by the uniform code, n_0 log K (``first_block="uniform"``, as in
+Voita & Titov). A model that learns the task from few examples codes most labels cheaply;
+labels that cannot be learned cost about log K each.
+
+**Model information** (eq. (2) of *Model information as an analysis tool in deep learning*):
+
+    L(M_D, D) = L_preq^{theta_init}(y_1:k | x_1:k) - L_preq^{theta_D}(y_1:k | x_1:k),
+
+the bits that starting from the trained model M_D (weights theta_D) saves over starting from the
+initial model, on k examples of the task that M_D never saw. The paper uses k = 10,000.
+
+**Block ends.** ``fractions`` f_1 < ... < f_m = 1 give ends[j] = max(1, round(f_j N)), rounded
+half to even (``numpy.rint``: 0.0625 x 1000 = 62.5 -> 62), with repeated ends dropped (small N).
+:data:`DEFAULT_FRACTIONS` are Voita & Titov's: 0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.25, 12.5, 25, 50
+and 100 % of N; for N = 1000, ends = 1, 2, 4, 8, 16, 32, 62, 125, 250, 500, 1000.
+
+**Training each block's model** (:class:`BlockTraining`): Adam on the earlier examples through
+:func:`infolib.train.fit` (seed ``seed + j`` for block j, which fixes the mini-batch order, and
+the same seed for torch's global generator, used by dropout, restored afterwards), with early
+stopping: the last ``validation_fraction`` of the earlier examples (at least 1) is held out, its
+mean cross-entropy is measured before training and after every epoch, training stops after
+``patience`` epochs without a new best, and the best state (possibly the untrained one) is kept.
+With fewer than 2 earlier examples, or ``validation_fraction=0``, the model is trained on all of
+them for ``max_epochs`` epochs, without early stopping. A model without trainable parameters is
+not trained. Held-out examples are labels already sent, so the receiver can do the same.
+
+**Order.** The examples are coded in the order given, and the held-out examples are the latest
+ones: pass them in random order (a dataset sorted by class would make the first blocks one-class).
+
+**Cost.** Block j trains on ends[j-1] examples for at most ``max_epochs`` epochs, so one epoch of
+all blocks costs sum_{j >= 1} ends[j-1] example passes (forward and backward on 1 -
+``validation_fraction`` of them, forward only on the rest). With the default fractions this sum is
+1.0005 k (1,000 for k = 1,000): about one pass over the k examples per epoch, three quarters of it
+in the last two blocks (trained on k/2 and k/4 examples). The cost thus grows linearly with k,
+times the number of epochs before early stopping (at most ``max_epochs``), plus one forward pass
+over the k examples to code them. :func:`model_information` pays it twice. Memory: x and y on
+``device`` (moved there once), the block's model, its best state and Adam's two moments.
+
+**The caller's model is not modified**: each block trains a deep copy of it on ``device``, and
+its own predictions (first block) come from a copy in eval mode. It may live on any device.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from infolib.config import resolve_device
+from infolib.train import fit
+
+DEFAULT_FRACTIONS = (0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.0625, 0.125, 0.25, 0.5, 1.0)
+FIRST_BLOCK_CODES = ("model", "uniform")
+EVAL_BATCH_SIZE = 4096  # inputs per forward pass when coding and measuring held-out loss
+
+
+@dataclass(frozen=True)
+class BlockTraining:
+    """How each block's model is trained on the earlier examples: Adam with early stopping.
+
+    ``max_epochs`` (30): at most this many passes over the training part (0: no training).
+    ``batch_size`` (64) and ``lr`` (1e-3): Adam's mini-batch size and learning rate.
+    ``patience`` (3): stop after this many epochs without a lower held-out cross-entropy.
+    ``validation_fraction`` (0.1): the last part of the earlier examples held out for early
+    stopping (at least 1 example; 0 turns early stopping off). Checked when constructed.
+    """
+
+    max_epochs: int = 30
+    batch_size: int = 64
+    lr: float = 1e-3
+    patience: int = 3
+    validation_fraction: float = 0.1
+
+    def __post_init__(self) -> None:
+        for name, minimum in (("max_epochs", 0), ("batch_size", 1), ("patience", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+        if not _is_real(self.lr) or not math.isfinite(self.lr) or self.lr < 0:
+            raise ValueError(f"lr must be a finite float >= 0, got {self.lr!r}")
+        fraction = self.validation_fraction
+        if not _is_real(fraction) or not 0 <= fraction < 1:
+            raise ValueError(f"validation_fraction must be a float in [0, 1), got {fraction!r}")
+
+
+@dataclass(frozen=True)
+class Codelength:
+    """A prequential codelength: ``total`` (float) in units of ``log base`` (bits by default),
+    ``blocks`` the codelength of each block (float64 array summing to ``total``) and ``ends`` the
+    end index (exclusive) of each block (int64 array, last = N). ``float(c)`` is ``c.total``."""
+
+    total: float
+    blocks: np.ndarray
+    ends: np.ndarray
+
+    def __float__(self) -> float:
+        return self.total
+
+
+def prequential_codelength(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor | np.ndarray,
+    *,
+    fractions: Sequence[float] = DEFAULT_FRACTIONS,
+    first_block: str = "model",
+    train: BlockTraining | None = None,
+    base: float = 2,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    progress: bool = True,
+) -> Codelength:
+    """L_preq(y | x) = sum_j sum_{i in block j} -log_base p_{theta_j}(y_i | x_i), starting from
+    ``model``.
+
+    ``model`` maps inputs x (N, ...) to logits (N, K), K >= 2; ``y``: class indices (N,) in
+    0..K-1, N >= 2. Block j >= 1 is coded by a copy of ``model`` trained on the ends[j-1] earlier
+    examples (``train``: a :class:`BlockTraining`, ``None`` for its defaults); the first block by
+    ``model`` itself (``first_block="model"``) or by the uniform code, n_0 log_base K bits
+    (``"uniform"``). ``fractions``: where the blocks end, as fractions of N (see the module
+    docstring). Units: bits for ``base=2``, nats for ``base=math.e``. On the CPU, the same
+    ``seed`` gives the same number. ``progress``: a progress bar over the blocks.
+
+    Cost: about (sum of ``fractions[:-1]``) N example passes per epoch of training, times at most
+    ``train.max_epochs`` epochs, plus one forward pass over the N examples: linear in N; 1.0005 N
+    passes per epoch with the default fractions. ``model`` is never modified.
+    """
+    train = BlockTraining() if train is None else train
+    _check_arguments(model, x, first_block, train, base, seed)
+    ends = _block_ends(len(x), fractions)
+    device = resolve_device(device)
+    start = copy.deepcopy(model).to(device).eval()
+    x = _as_input(x, start, device)
+    with torch.no_grad():
+        n_classes = _n_classes(start(x[:1]))
+    y = _check_labels(y, len(x), n_classes).to(device)
+
+    nats = np.zeros(len(ends))
+    if first_block == "uniform":
+        nats[0] = ends[0] * math.log(n_classes)
+    else:
+        nats[0] = _sum_nats(start, x[: ends[0]], y[: ends[0]])
+    blocks = range(1, len(ends))
+    if progress and len(blocks) > 1:  # imported here: tqdm.auto warns at import without ipywidgets
+        from tqdm.auto import tqdm
+
+        blocks = tqdm(blocks, desc="prequential code", leave=False)
+    for j in blocks:
+        block_model = copy.deepcopy(start)
+        seen = slice(0, int(ends[j - 1]))
+        _train_block(block_model, x[seen], y[seen], train, seed + j, device)
+        block_model.eval()
+        coded = slice(int(ends[j - 1]), int(ends[j]))
+        nats[j] = _sum_nats(block_model, x[coded], y[coded])
+
+    codelengths = nats / math.log(base)
+    return Codelength(total=float(codelengths.sum()), blocks=codelengths, ends=ends)
+
+
+def model_information(
+    init_model: nn.Module,
+    trained_model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor | np.ndarray,
+    *,
+    fractions: Sequence[float] = DEFAULT_FRACTIONS,
+    first_block: str = "model",
+    train: BlockTraining | None = None,
+    base: float = 2,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    progress: bool = True,
+) -> float:
+    """L(M_D, D) = L_preq^{init}(y_1:k | x_1:k) - L_preq^{trained}(y_1:k | x_1:k), eq. (2).
+
+    The bits (units of log ``base``) that starting the prequential code of the k = len(x)
+    labels from ``trained_model`` saves over starting it from ``init_model`` (the same
+    architecture before training), with the same fractions, block training and seed for both.
+    The k examples must be new to ``trained_model`` (held out from its training set): that is the
+    caller's responsibility, and on its training set the value would count memorized labels.
+    Arguments as :func:`prequential_codelength`; cost: two of its calls. Neither model is
+    modified.
+    """
+    options = {
+        "fractions": fractions,
+        "first_block": first_block,
+        "train": train,
+        "base": base,
+        "seed": seed,
+        "device": device,
+        "progress": progress,
+    }
+    initial = prequential_codelength(init_model, x, y, **options)
+    trained = prequential_codelength(trained_model, x, y, **options)
+    return initial.total - trained.total
+
+
+def _block_ends(n: int, fractions: Sequence[float] = DEFAULT_FRACTIONS) -> np.ndarray:
+    """End indices (exclusive) of the blocks of N = ``n`` examples: max(1, round(f N)) for each
+    fraction f, rounded half to even, repeated ends dropped. An int64 array ending with N."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"n must be a positive int, got {n!r}")
+    try:
+        values = np.asarray(fractions, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"fractions must be a sequence of floats in (0, 1], got {fractions!r}"
+        ) from None
+    if values.ndim != 1 or len(values) == 0:
+        raise ValueError(f"fractions must be a non-empty 1-D sequence of floats, got {fractions!r}")
+    if not np.isfinite(values).all() or values[0] <= 0 or values[-1] != 1:
+        raise ValueError(f"fractions must lie in (0, 1] and end with 1.0, got {fractions!r}")
+    if (np.diff(values) <= 0).any():
+        raise ValueError(f"fractions must be strictly increasing, got {fractions!r}")
+    return np.unique(np.maximum(1, np.rint(values * n)).astype(np.int64))
+
+
+def fit_early_stopping(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    train: BlockTraining | None = None,
+    *,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+) -> None:
+    """Train ``model`` in place as each block's model is trained: Adam on (x, y) except its last
+    ``train.validation_fraction``, early stopping on those held-out examples (patience
+    ``train.patience``, at most ``train.max_epochs`` epochs), the best state restored. The
+    chapters train their M_D with it. ``train=None``: :class:`BlockTraining`'s defaults."""
+    train = BlockTraining() if train is None else train
+    if not isinstance(train, BlockTraining):
+        raise TypeError(f"train must be a BlockTraining, got {type(train).__name__}")
+    if len(x) != len(y) or len(x) == 0:
+        raise ValueError(f"x and y must be non-empty and of equal length, got {len(x)}, {len(y)}")
+    _train_block(model, x, y, train, seed, resolve_device(device))
+
+
+def _train_block(model, x, y, train: BlockTraining, seed: int, device) -> None:
+    """Train ``model`` in place on (x, y) with Adam; early stopping on the last examples (see the
+    module docstring), restoring the best state."""
+    if train.max_epochs == 0 or not any(p.requires_grad for p in model.parameters()):
+        return
+    n_held_out = min(len(x) - 1, max(1, round(train.validation_fraction * len(x))))
+    if train.validation_fraction == 0:
+        n_held_out = 0
+    n_fit = len(x) - n_held_out
+    x_held_out, y_held_out = x[n_fit:], y[n_fit:]
+    best = {"loss": math.inf, "state": None, "epochs_since": 0}
+
+    def early_stopping(epoch: int, model: nn.Module) -> None:
+        loss = _sum_nats(model, x_held_out, y_held_out) / n_held_out
+        if loss < best["loss"]:  # NaN is never a new best
+            state = {name: value.detach().clone() for name, value in model.state_dict().items()}
+            best.update(loss=loss, state=state, epochs_since=0)
+            return
+        best["epochs_since"] += 1
+        if best["epochs_since"] >= train.patience:
+            raise _StopTraining
+
+    devices = [device] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):  # dropout's draws, without touching the caller's
+        torch.manual_seed(seed)
+        try:
+            fit(
+                model,
+                x[:n_fit],
+                y[:n_fit],
+                epochs=train.max_epochs,
+                batch_size=train.batch_size,
+                lr=train.lr,
+                optimizer="adam",
+                callback=early_stopping if n_held_out else None,
+                seed=seed,
+                device=device,
+                progress=False,
+            )
+        except _StopTraining:
+            pass
+    if best["state"] is not None:
+        model.load_state_dict(best["state"])
+
+
+class _StopTraining(Exception):
+    """Raised by the early-stopping callback to end :func:`infolib.train.fit`'s epochs."""
+
+
+@torch.no_grad()
+def _sum_nats(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    """sum_i -ln softmax(model(x_i))[y_i], in float64, in mini-batches (model in eval mode)."""
+    total = 0.0
+    for start in range(0, len(x), EVAL_BATCH_SIZE):
+        logits = model(x[start : start + EVAL_BATCH_SIZE]).to(torch.float64)
+        labels = y[start : start + EVAL_BATCH_SIZE]
+        total += float(F.cross_entropy(logits, labels, reduction="sum"))
+    return total
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _check_arguments(model, x, first_block, train, base, seed) -> None:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor with a batch dimension, got {type(x).__name__}")
+    if x.ndim < 1 or len(x) < 2:
+        raise ValueError(
+            "x must have a leading batch dimension with at least 2 examples (one block coded by "
+            f"the starting model, at least one by a trained copy), got shape {tuple(x.shape)}"
+        )
+    if x.is_floating_point() and not torch.isfinite(x).all():
+        raise ValueError("x contains NaN or infinite values")
+    if first_block not in FIRST_BLOCK_CODES:
+        raise ValueError(
+            f"first_block must be one of {list(FIRST_BLOCK_CODES)}, got {first_block!r}"
+        )
+    if not isinstance(train, BlockTraining):
+        raise TypeError(
+            f"train must be a BlockTraining or None (its defaults), got {type(train).__name__}"
+        )
+    if not _is_real(base) or not math.isfinite(base) or base <= 0 or base == 1:
+        raise ValueError(
+            f"base must be a finite number > 0 other than 1 (2: bits, math.e: nats), got {base!r}"
+        )
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+
+
+def _as_input(x: torch.Tensor, model: nn.Module, device) -> torch.Tensor:
+    """``x`` on ``device``; floating inputs in the dtype of the model's parameters."""
+    dtype = next((p.dtype for p in model.parameters()), None)
+    if x.is_floating_point() and dtype is not None and dtype.is_floating_point:
+        return x.to(device=device, dtype=dtype)
+    return x.to(device)
+
+
+def _n_classes(logits) -> int:
+    """K from the logits of one input; they must be finite and of shape (1, K), K >= 2."""
+    if not isinstance(logits, torch.Tensor) or logits.ndim != 2 or len(logits) != 1:
+        shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
+        raise ValueError(f"model must return 2-D logits (N, K) for N inputs; for 1 it gave {shape}")
+    if logits.shape[1] < 2:
+        raise ValueError(
+            f"model returns {logits.shape[1]} logit(s) per input; the softmax needs K >= 2 classes "
+            "(a binary classifier needs 2 logits)"
+        )
+    if not torch.isfinite(logits).all():
+        raise ValueError("model returns NaN or infinite logits")
+    return logits.shape[1]
+
+
+def _check_labels(y, n_inputs: int, n_classes: int) -> torch.Tensor:
+    if isinstance(y, np.ndarray):
+        y = torch.from_numpy(y)
+    if not isinstance(y, torch.Tensor):
+        raise TypeError(f"y must be a tensor or array of class indices, got {type(y).__name__}")
+    if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
+        raise TypeError(f"y must hold integer class indices, got dtype {y.dtype}")
+    if tuple(y.shape) != (n_inputs,):
+        raise ValueError(f"y must have shape ({n_inputs},) to match x, got {tuple(y.shape)}")
+    if y.min() < 0 or y.max() >= n_classes:
+        raise ValueError(
+            f"y must hold class indices in 0..{n_classes - 1} (the model has K = {n_classes} "
+            f"logits), got values in {int(y.min())}..{int(y.max())}"
+        )
+    return y.long()

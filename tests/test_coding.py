@@ -1,0 +1,308 @@
+"""Prequential codelengths against ground truth (a model that knows the labels, one that cannot
+learn them), a per-example reference, unit changes, early stopping, the model information of a
+learnable and of a random-label task, reproducibility, an untouched caller's model, bad input."""
+
+import copy
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from infolib.coding import (
+    DEFAULT_FRACTIONS,
+    BlockTraining,
+    Codelength,
+    fit_early_stopping,
+    model_information,
+    prequential_codelength,
+)
+from infolib.models import mlp
+from infolib.train import fit
+
+OPTIONS = {"device": "cpu", "progress": False}
+FROZEN = BlockTraining(lr=0.0)  # Adam with a zero learning rate: the model never changes
+K = 4
+
+
+def blobs(n, seed, random_labels=False):
+    """Four well-separated Gaussian blobs in 2-D, one per class; or the same inputs with labels
+    drawn independently of them."""
+    generator = torch.Generator().manual_seed(seed)
+    centers = 3.0 * torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
+    y = torch.randint(0, K, (n,), generator=generator)
+    x = centers[y] + 0.5 * torch.randn(n, 2, generator=generator)
+    if random_labels:
+        y = torch.randint(0, K, (n,), generator=generator)
+    return x, y
+
+
+def one_hot_task(n, seed=0):
+    """x = one_hot(y) plus a little noise: y is written in the input."""
+    generator = torch.Generator().manual_seed(seed)
+    y = torch.randint(0, K, (n,), generator=generator)
+    return torch.eye(K)[y] + 0.01 * torch.randn(n, K, generator=generator), y
+
+
+def knowing_model():
+    """Logits 50 x (the input), so p(true label) = 1 - O(e^-49) on the one-hot task."""
+    model = nn.Linear(K, K)
+    with torch.no_grad():
+        model.weight.copy_(50 * torch.eye(K))
+        model.bias.zero_()
+    return model
+
+
+def uniform_model(in_features=2):
+    """Zero weights: logits 0, the uniform distribution over the K classes."""
+    model = nn.Linear(in_features, K)
+    nn.init.zeros_(model.weight)
+    nn.init.zeros_(model.bias)
+    return model
+
+
+def test_a_model_that_knows_the_labels_codes_them_in_about_zero_bits():
+    x, y = one_hot_task(300)
+    code = prequential_codelength(knowing_model(), x, y, train=FROZEN, **OPTIONS)
+    assert isinstance(code, Codelength)
+    assert (code.blocks >= 0).all() and (code.blocks < 1e-9).all()
+    assert 0 <= code.total < 1e-9
+    assert float(code) == code.total
+
+
+@pytest.mark.parametrize("first_block", ["model", "uniform"])
+def test_a_model_that_cannot_learn_pays_log2_k_bits_per_label(first_block):
+    x, y = blobs(300, seed=0)
+    code = prequential_codelength(
+        uniform_model(), x, y, first_block=first_block, train=FROZEN, **OPTIONS
+    )
+    n_per_block = np.diff(code.ends, prepend=0)
+    assert code.total == pytest.approx(300 * math.log2(K), abs=1e-6)
+    np.testing.assert_allclose(code.blocks, n_per_block * math.log2(K), rtol=0, atol=1e-9)
+
+
+def test_a_uniform_first_block_costs_n0_log2_k_and_leaves_the_other_blocks_alone():
+    x, y = blobs(200, seed=1)
+    model = mlp(2, [16], K, seed=0)
+    fractions = (0.1, 0.3, 0.6, 1.0)  # ends 20, 60, 120, 200
+    by_model = prequential_codelength(model, x, y, fractions=fractions, **OPTIONS)
+    uniform = prequential_codelength(
+        model, x, y, fractions=fractions, first_block="uniform", **OPTIONS
+    )
+    assert uniform.blocks[0] == pytest.approx(20 * math.log2(K), abs=1e-9)
+    np.testing.assert_array_equal(uniform.blocks[1:], by_model.blocks[1:])
+
+
+def test_untrained_blocks_match_a_per_example_reference():
+    """With no training, every block is coded by the starting model: sum of -log2 p(y_i|x_i)."""
+    x, y = blobs(200, seed=2)
+    model = mlp(2, [16], K, seed=3)
+    code = prequential_codelength(model, x, y, train=BlockTraining(max_epochs=0), **OPTIONS)
+    reference = 0.0
+    with torch.no_grad():
+        for xi, yi in zip(x, y):
+            p = torch.softmax(model(xi[None]).double(), dim=-1)[0, yi]
+            reference -= math.log2(float(p))
+    assert code.total == pytest.approx(reference, rel=1e-6)
+
+
+def test_base_e_gives_nats():
+    x, y = blobs(200, seed=3)
+    model = mlp(2, [16], K, seed=0)
+    options = {"train": BlockTraining(max_epochs=5), **OPTIONS}
+    bits = prequential_codelength(model, x, y, **options)
+    nats = prequential_codelength(model, x, y, base=math.e, **options)
+    assert nats.total == pytest.approx(bits.total * math.log(2), rel=1e-12)
+    np.testing.assert_allclose(nats.blocks, bits.blocks * math.log(2), rtol=1e-12)
+
+
+def test_block_ends_follow_the_fractions_and_blocks_sum_to_the_total():
+    x, y = blobs(1000, seed=4)
+    code = prequential_codelength(uniform_model(), x, y, train=FROZEN, **OPTIONS)
+    # 0.0625 x 1000 = 62.5 is rounded half to even
+    np.testing.assert_array_equal(code.ends, [1, 2, 4, 8, 16, 32, 62, 125, 250, 500, 1000])
+    assert len(code.blocks) == len(DEFAULT_FRACTIONS)
+    assert code.blocks.sum() == pytest.approx(code.total, rel=1e-12)
+
+    small = prequential_codelength(uniform_model(), x[:10], y[:10], train=FROZEN, **OPTIONS)
+    np.testing.assert_array_equal(small.ends, [1, 2, 5, 10])  # 0.1..1.25 -> 1; 2.5 -> 2
+    custom = prequential_codelength(
+        uniform_model(), x[:7], y[:7], fractions=[0.5, 1.0], train=FROZEN, **OPTIONS
+    )
+    np.testing.assert_array_equal(custom.ends, [4, 7])  # 3.5 -> 4
+
+
+def test_a_block_is_coded_without_looking_at_later_examples():
+    x, y = blobs(200, seed=5)
+    model = mlp(2, [16], K, seed=0)
+    options = {"fractions": (0.1, 0.3, 0.6, 1.0), "train": BlockTraining(max_epochs=5), **OPTIONS}
+    code = prequential_codelength(model, x, y, **options)
+    x_changed, y_changed = x.clone(), y.clone()
+    x_changed[120:] = torch.randn(80, 2)
+    y_changed[120:] = (y[120:] + 1) % K
+    changed = prequential_codelength(model, x_changed, y_changed, **options)
+    np.testing.assert_array_equal(changed.blocks[:3], code.blocks[:3])
+    assert changed.blocks[3] != code.blocks[3]
+
+
+def test_early_stopping_keeps_the_best_state():
+    """A learning rate of 1e6 wrecks the uniform model on random labels at the first step: early
+    stopping keeps its starting state (log2 K bits per label); without it the code is longer."""
+    x, y = blobs(200, seed=6, random_labels=True)
+    fractions = (0.1, 0.2, 0.5, 1.0)  # every trained block has >= 20 earlier examples
+    stopped = prequential_codelength(
+        uniform_model(), x, y, fractions=fractions, train=BlockTraining(lr=1e6), **OPTIONS
+    )
+    assert stopped.total == pytest.approx(200 * math.log2(K), abs=1e-6)
+    diverged = prequential_codelength(
+        uniform_model(),
+        x,
+        y,
+        fractions=fractions,
+        train=BlockTraining(lr=1e6, validation_fraction=0.0),
+        **OPTIONS,
+    )
+    assert diverged.total > 2 * stopped.total
+
+
+def test_fit_early_stopping_learns_and_keeps_the_best_state():
+    x, y = blobs(400, seed=7)
+    model = mlp(2, [16], K, seed=0)
+    fit_early_stopping(model, x, y, BlockTraining(max_epochs=20), seed=0, device="cpu")
+    assert (model(x).argmax(1) == y).float().mean() > 0.95
+    frozen = uniform_model()
+    fit_early_stopping(frozen, x, y, BlockTraining(lr=1e6), seed=0, device="cpu")
+    assert torch.equal(frozen.weight, torch.zeros_like(frozen.weight))  # the start was best
+    with pytest.raises(TypeError, match="BlockTraining"):
+        fit_early_stopping(model, x, y, {"lr": 1e-3})
+    with pytest.raises(ValueError, match="equal length"):
+        fit_early_stopping(model, x, y[:-1])
+
+
+def trained_on(x, y):
+    model = mlp(2, [32], K, seed=0)
+    fit(model, x, y, epochs=30, batch_size=32, lr=1e-2, optimizer="adam", progress=False)
+    return model
+
+
+def test_model_information_is_large_for_a_learnable_task():
+    x_train, y_train = blobs(1000, seed=10)
+    x, y = blobs(300, seed=11)
+    information = model_information(
+        mlp(2, [32], K, seed=0), trained_on(x_train, y_train), x, y, **OPTIONS
+    )
+    assert information > 0.3 * 300 * math.log2(K)
+
+
+def test_model_information_is_about_zero_for_random_labels():
+    x_train, y_train = blobs(1000, seed=10, random_labels=True)
+    x, y = blobs(300, seed=11, random_labels=True)
+    information = model_information(
+        mlp(2, [32], K, seed=0), trained_on(x_train, y_train), x, y, **OPTIONS
+    )
+    assert abs(information) < 0.1 * 300 * math.log2(K)
+
+
+def test_model_information_of_a_model_with_itself_is_zero():
+    x, y = blobs(200, seed=12)
+    model = mlp(2, [16], K, seed=0)
+    assert model_information(model, model, x, y, **OPTIONS) == 0.0
+
+
+def dropout_mlp():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, K))
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_the_callers_model_and_random_state_are_untouched(training):
+    x, y = blobs(200, seed=7)
+    model = dropout_mlp().train(training)
+    before = copy.deepcopy(model.state_dict())
+    rng_state = torch.get_rng_state()
+    prequential_codelength(model, x, y, train=BlockTraining(max_epochs=3), **OPTIONS)
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, before[name]), name
+    assert all(module.training == training for module in model.modules())
+    assert torch.equal(torch.get_rng_state(), rng_state)
+
+
+def test_the_same_seed_gives_the_same_number():
+    x, y = blobs(200, seed=8)
+    options = {"train": BlockTraining(max_epochs=5), **OPTIONS}
+    first = prequential_codelength(dropout_mlp(), x, y, seed=3, **options)
+    torch.manual_seed(123)  # the global random state does not matter
+    again = prequential_codelength(dropout_mlp(), x, y, seed=3, **options)
+    other = prequential_codelength(dropout_mlp(), x, y, seed=4, **options)
+    assert again.total == first.total
+    np.testing.assert_array_equal(again.blocks, first.blocks)
+    assert other.total != first.total
+
+
+class OneLogit(nn.Module):
+    def forward(self, x):
+        return x[:, :1]
+
+
+def test_bad_input_is_rejected():
+    x, y = blobs(20, seed=9)
+    model = mlp(2, [4], K, seed=0)
+
+    def code(**changes):
+        arguments = {"model": model, "x": x, "y": y, **OPTIONS, **changes}
+        return prequential_codelength(
+            arguments.pop("model"), arguments.pop("x"), arguments.pop("y"), **arguments
+        )
+
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        code(model=lambda inputs: inputs)
+    with pytest.raises(TypeError, match="x must be a torch.Tensor"):
+        code(x=x.numpy())
+    with pytest.raises(ValueError, match="at least 2 examples"):
+        code(x=x[:0], y=y[:0])
+    with pytest.raises(ValueError, match="at least 2 examples"):
+        code(x=x[:1], y=y[:1])
+    x_nan = x.clone()
+    x_nan[3, 1] = float("nan")
+    with pytest.raises(ValueError, match="NaN"):
+        code(x=x_nan)
+    with pytest.raises(ValueError, match=r"y must have shape \(20,\)"):
+        code(y=y[:19])
+    with pytest.raises(TypeError, match="integer class indices"):
+        code(y=y.float())
+    with pytest.raises(ValueError, match=r"0\.\.3 \(the model has K = 4"):
+        code(y=y + 1)
+    with pytest.raises(ValueError, match="K >= 2"):
+        code(model=OneLogit())
+    with pytest.raises(ValueError, match="2-D logits"):
+        code(model=nn.Flatten(0))
+
+    with pytest.raises(ValueError, match="strictly increasing"):
+        code(fractions=(0.5, 0.5, 1.0))
+    with pytest.raises(ValueError, match=r"end with 1\.0"):
+        code(fractions=(0.25, 0.5))
+    with pytest.raises(ValueError, match=r"\(0, 1\]"):
+        code(fractions=(0.0, 1.0))
+    with pytest.raises(ValueError, match="non-empty"):
+        code(fractions=())
+    with pytest.raises(TypeError, match="fractions must be a sequence"):
+        code(fractions=("a", 1.0))
+    with pytest.raises(ValueError, match="first_block must be one of"):
+        code(first_block="both")
+    for base in (1, 0, -2.0, math.inf):
+        with pytest.raises(ValueError, match="base must be"):
+            code(base=base)
+    with pytest.raises(TypeError, match="train must be a BlockTraining"):
+        code(train={"lr": 1e-3})
+    with pytest.raises(TypeError, match="seed must be an int"):
+        code(seed=0.5)
+
+    with pytest.raises(ValueError, match="patience must be an int >= 1"):
+        BlockTraining(patience=0)
+    with pytest.raises(ValueError, match="max_epochs must be an int >= 0"):
+        BlockTraining(max_epochs=2.5)
+    with pytest.raises(ValueError, match="lr must be"):
+        BlockTraining(lr=-1e-3)
+    with pytest.raises(ValueError, match=r"validation_fraction must be a float in \[0, 1\)"):
+        BlockTraining(validation_fraction=1.0)
