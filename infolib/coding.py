@@ -48,6 +48,18 @@ times the number of epochs before early stopping (at most ``max_epochs``), plus 
 over the k examples to code them. :func:`model_information` pays it twice. Memory: x and y on
 ``device`` (moved there once), the block's model, its best state and Adam's two moments.
 
+**Coding another network's outputs** (:func:`kl_prequential_codelength`, eq. (6) of *Information
+distance for neural network functions*): the same blocks, but instead of labels the sender
+transmits the output distributions of a second network f_B, in expectation over labels drawn from
+them. Starting from f_A, each block's model is f_A fine-tuned with the soft cross-entropy (the KL
+objective) toward f_B's distributions on all earlier inputs, and block j costs
+
+    sum_{i in block j} KL(f_B(x_i) || f_{theta_j}(x_i)),
+
+so L'(f_B | f_A) is small when f_A already computes f_B or learns it from few examples. The
+first block is coded by f_A itself. Early stopping uses the held-out soft cross-entropy (the KL
+plus the entropy of f_B's outputs, a constant). The cost is that of one prequential code.
+
 **The caller's model is not modified**: each block trains a deep copy of it on ``device``, and
 its own predictions (first block) come from a copy in eval mode. It may live on any device.
 """
@@ -214,6 +226,76 @@ def model_information(
     return initial.total - trained.total
 
 
+def kl_prequential_codelength(
+    model_a: nn.Module,
+    model_b: nn.Module,
+    x: torch.Tensor,
+    *,
+    fractions: Sequence[float] = DEFAULT_FRACTIONS,
+    train: BlockTraining | None = None,
+    base: float = 2,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    progress: bool = True,
+) -> Codelength:
+    """L'(f_B | f_A) = sum_j sum_{i in block j} KL(f_B(x_i) || f_{theta_j}(x_i)), eq. (6): the
+    expected prequential codelength of ``model_b``'s outputs on inputs ``x``, starting from
+    ``model_a`` (see the module docstring). Units of log ``base`` (bits by default).
+
+    Both models map x to logits with the same number of classes K. Block 0 is coded by
+    ``model_a``; block j >= 1 by a copy of ``model_a`` trained (``train``, seed ``seed + j``) on
+    the soft targets f_B(x_i) of the earlier inputs. Zero when the two compute the same function.
+    Cost: one prequential code (see :func:`prequential_codelength`). Neither model is modified.
+    """
+    train = BlockTraining() if train is None else train
+    if not isinstance(model_b, nn.Module):
+        raise TypeError(f"model_b must be a torch.nn.Module, got {type(model_b).__name__}")
+    _check_arguments(model_a, x, "model", train, base, seed)
+    ends = _block_ends(len(x), fractions)
+    device = resolve_device(device)
+    start = copy.deepcopy(model_a).to(device).eval()
+    target = copy.deepcopy(model_b).to(device).eval()
+    x = _as_input(x, start, device)
+    with torch.no_grad():
+        n_a, n_b = _n_classes(start(x[:1])), _n_classes(target(x[:1]))
+        if n_a != n_b:
+            raise ValueError(f"model_a has {n_a} classes and model_b {n_b}: they must agree")
+        probabilities = torch.cat([
+            torch.softmax(target(x[i : i + EVAL_BATCH_SIZE]).to(torch.float64), dim=1)
+            for i in range(0, len(x), EVAL_BATCH_SIZE)
+        ])
+    soft_targets = probabilities.to(next(start.parameters()).dtype)
+
+    nats = np.zeros(len(ends))
+    nats[0] = _sum_kl(start, x[: ends[0]], probabilities[: ends[0]])
+    blocks = range(1, len(ends))
+    if progress and len(blocks) > 1:  # imported here: tqdm.auto warns at import without ipywidgets
+        from tqdm.auto import tqdm
+
+        blocks = tqdm(blocks, desc="KL prequential code", leave=False)
+    for j in blocks:
+        block_model = copy.deepcopy(start)
+        seen = slice(0, int(ends[j - 1]))
+        _train_block(block_model, x[seen], soft_targets[seen], train, seed + j, device)
+        block_model.eval()
+        coded = slice(int(ends[j - 1]), int(ends[j]))
+        nats[j] = _sum_kl(block_model, x[coded], probabilities[coded])
+
+    codelengths = nats / math.log(base)
+    return Codelength(total=float(codelengths.sum()), blocks=codelengths, ends=ends)
+
+
+@torch.no_grad()
+def _sum_kl(model: nn.Module, x: torch.Tensor, p: torch.Tensor) -> float:
+    """sum_i KL(p_i || softmax(model(x_i))) in nats, float64, in mini-batches (eval mode)."""
+    total = 0.0
+    for start in range(0, len(x), EVAL_BATCH_SIZE):
+        log_q = torch.log_softmax(model(x[start : start + EVAL_BATCH_SIZE]).to(torch.float64), 1)
+        target = p[start : start + EVAL_BATCH_SIZE]
+        total += float(torch.special.xlogy(target, target).sum() - (target * log_q).sum())
+    return total
+
+
 def _block_ends(n: int, fractions: Sequence[float] = DEFAULT_FRACTIONS) -> np.ndarray:
     """End indices (exclusive) of the blocks of N = ``n`` examples: max(1, round(f N)) for each
     fraction f, rounded half to even, repeated ends dropped. An int64 array ending with N."""
@@ -306,11 +388,14 @@ class _StopTraining(Exception):
 
 @torch.no_grad()
 def _sum_nats(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
-    """sum_i -ln softmax(model(x_i))[y_i], in float64, in mini-batches (model in eval mode)."""
+    """sum_i -ln softmax(model(x_i))[y_i], in float64, in mini-batches (model in eval mode).
+    ``y``: class indices, or probabilities (N, K) for the soft cross-entropy."""
     total = 0.0
     for start in range(0, len(x), EVAL_BATCH_SIZE):
         logits = model(x[start : start + EVAL_BATCH_SIZE]).to(torch.float64)
         labels = y[start : start + EVAL_BATCH_SIZE]
+        if labels.is_floating_point():
+            labels = labels.to(torch.float64)
         total += float(F.cross_entropy(logits, labels, reduction="sum"))
     return total
 

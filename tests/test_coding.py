@@ -15,6 +15,7 @@ from infolib.coding import (
     BlockTraining,
     Codelength,
     fit_early_stopping,
+    kl_prequential_codelength,
     model_information,
     prequential_codelength,
 )
@@ -306,3 +307,55 @@ def test_bad_input_is_rejected():
         BlockTraining(lr=-1e-3)
     with pytest.raises(ValueError, match=r"validation_fraction must be a float in \[0, 1\)"):
         BlockTraining(validation_fraction=1.0)
+
+
+# --------------------------------------------------------------------------------------------
+# kl_prequential_codelength: L'(f_B | f_A), eq. (6) of the information-distance paper
+# --------------------------------------------------------------------------------------------
+
+
+def direct_kl_bits(model_a, model_b, x):
+    """sum_i KL(f_B(x_i) || f_A(x_i)) in bits, computed directly."""
+    with torch.no_grad():
+        p = torch.softmax(model_b(x).double(), 1)
+        log_q = torch.log_softmax(model_a(x).double(), 1)
+    return float((p * (p.log() - log_q)).sum() / math.log(2))
+
+
+def test_kl_code_of_a_network_with_itself_is_zero():
+    x, _ = blobs(300, seed=20)
+    model = mlp(2, [16], K, seed=1)
+    code = kl_prequential_codelength(model, copy.deepcopy(model), x, **OPTIONS)
+    assert code.total == pytest.approx(0.0, abs=1e-6)
+
+
+def test_frozen_kl_code_is_the_summed_kl_of_the_two_outputs():
+    x, _ = blobs(300, seed=21)
+    model_a, model_b = mlp(2, [16], K, seed=1), mlp(2, [16], K, seed=2)
+    code = kl_prequential_codelength(model_a, model_b, x, train=FROZEN, **OPTIONS)
+    assert code.total == pytest.approx(direct_kl_bits(model_a, model_b, x), rel=1e-6)
+    assert np.all(code.blocks >= 0) and code.blocks.sum() == pytest.approx(code.total)
+
+
+def test_kl_code_learns_the_other_network_and_leaves_both_untouched():
+    x_train, y_train = blobs(1000, seed=22)
+    model_b = trained_on(x_train, y_train)
+    model_a = mlp(2, [32], K, seed=5)
+    before_a, before_b = copy.deepcopy(model_a.state_dict()), copy.deepcopy(model_b.state_dict())
+    x, _ = blobs(500, seed=23)
+    frozen = kl_prequential_codelength(model_a, model_b, x, train=FROZEN, **OPTIONS)
+    learned = kl_prequential_codelength(model_a, model_b, x, **OPTIONS)
+    assert learned.total < 0.5 * frozen.total
+    for before, model in ((before_a, model_a), (before_b, model_b)):
+        for name, value in model.state_dict().items():
+            assert torch.equal(value, before[name])
+
+
+def test_kl_code_rejects_bad_input():
+    x, _ = blobs(50, seed=24)
+    with pytest.raises(ValueError, match="classes"):
+        kl_prequential_codelength(mlp(2, [4], 3, seed=0), mlp(2, [4], K, seed=0), x, **OPTIONS)
+    with pytest.raises(TypeError, match="model_b"):
+        kl_prequential_codelength(mlp(2, [4], K, seed=0), "f_B", x, **OPTIONS)
+    with pytest.raises(ValueError, match="at least 2"):
+        kl_prequential_codelength(mlp(2, [4], K), mlp(2, [4], K), x[:1], **OPTIONS)
