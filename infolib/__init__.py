@@ -5,7 +5,9 @@ One module per idea: ``data`` (datasets and tasks), ``models`` (networks and act
 devices), ``cache`` (resumable results), ``claims`` (paper claims and their verdicts), ``neurons``
 (neuron entropy and KSG mutual information), ``complexity``
 (norm-based complexity measures), ``fisher`` (Fisher information of the weights), ``coding``
-(prequential codelengths and model information).
+(prequential codelengths and model information), ``distance`` (the information distance
+d_p and baseline distances between networks), ``reparam`` (function-preserving and other
+re-parameterizations of a network).
 """
 
 __version__ = "0.1.0"

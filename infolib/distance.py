@@ -1,0 +1,578 @@
+"""Baseline distances and similarities between two networks (Information distance paper, app. B.1).
+
+The information distance paper compares its d_p with the usual ways of saying how far apart two
+networks f_A and f_B are (its Figure 1 and Table 1). They live in three spaces:
+
+- **Parameters**, for two networks of the same architecture: :func:`param_l2`, the L2 norm of the
+  difference of the flattened parameter vectors; :func:`param_cosine`, their cosine; and
+  :func:`param_emd`, the cost of the optimal transport of each layer's neurons onto the other
+  network's (Li et al., 2020), which does not see a permutation of the hidden neurons.
+- **Representations** h (samples x features, usually the second-to-last layer, which
+  :func:`penultimate` reads out): :func:`rep_l2` and :func:`rep_cosine` compare the two
+  representations of each sample; :func:`rep_emd` transports the features of one network onto
+  the other's; :func:`linear_cka` is the linear centered kernel alignment of Kornblith et al.
+  (2019), invariant to orthogonal transforms and isotropic scaling of either representation.
+- **Outputs**: :func:`output_kl`, the mean KL divergence between the two softmax outputs.
+
+The paper's own measure, :func:`information_distance` (d_p, eq. 7), is the larger of the two
+expected prequential codelengths of one network's outputs starting from the other
+(:func:`infolib.coding.kl_prequential_codelength`).
+
+``*_l2``, ``*_emd`` and ``output_kl`` are distances (0 for identical inputs); ``*_cosine`` and
+``linear_cka`` are similarities (1 for identical inputs), as in the paper.
+
+**Parameters, not buffers.** Parameter vectors hold what ``model.named_parameters()`` yields, in
+that order, in float64. Batch-norm running statistics (``running_mean``, ``running_var``,
+``num_batches_tracked``) are buffers and never enter: the paper leaves them out because they can
+be large and dominate the norm. The affine weight and bias of a batch-norm layer are parameters
+and do enter :func:`param_l2` and :func:`param_cosine`.
+
+**Optimal transport** is solved exactly, by POT's network simplex (``ot.emd``), with uniform
+weights: between n and m points with cost matrix M, EMD = min_P <P, M>_F over couplings P >= 0
+with row sums 1/n and column sums 1/m. For n = m this is the optimal assignment's total cost
+divided by n: the mean distance between matched points. Cost O(n^3) per problem in the worst case,
+a fraction of a second for n = 1000.
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import contextmanager
+
+import numpy as np
+import ot
+import torch
+from scipy.spatial.distance import cdist
+from torch import nn
+from torch.func import functional_call
+
+from infolib.coding import DEFAULT_FRACTIONS, BlockTraining, kl_prequential_codelength
+from infolib.config import resolve_device
+
+__all__ = [
+    "information_distance",
+    "linear_cka",
+    "output_kl",
+    "param_cosine",
+    "param_emd",
+    "param_l2",
+    "penultimate",
+    "rep_cosine",
+    "rep_emd",
+    "rep_l2",
+]
+
+_WEIGHT_LAYERS = (nn.Linear, nn.Conv2d)
+# Layers that keep the neurons of the previous weight layer as the channels (or blocks of
+# features) of their output, in the same order: what param_emd's alignment may pass through.
+_CHAIN_LAYERS = (
+    nn.Linear,
+    nn.Conv2d,
+    nn.Identity,
+    nn.Flatten,
+    nn.Dropout,
+    nn.Dropout2d,
+    nn.BatchNorm1d,
+    nn.BatchNorm2d,
+    nn.MaxPool2d,
+    nn.AvgPool2d,
+    nn.AdaptiveAvgPool2d,
+    nn.AdaptiveMaxPool2d,
+    nn.ReLU,
+    nn.ReLU6,
+    nn.LeakyReLU,
+    nn.ELU,
+    nn.GELU,
+    nn.SiLU,
+    nn.Tanh,
+    nn.Sigmoid,
+    nn.Softplus,
+    nn.Hardtanh,
+)
+_EMD_MAX_ITERATIONS = 100_000_000  # POT's default (1e5) stops short of optimal beyond ~1500 points
+
+
+# ---------------------------------------------------------------------------------------------
+# parameter space
+
+
+def information_distance(
+    model_a: nn.Module,
+    model_b: nn.Module,
+    x: torch.Tensor,
+    *,
+    fractions=DEFAULT_FRACTIONS,
+    train: BlockTraining | None = None,
+    base: float = 2,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    progress: bool = True,
+) -> float:
+    """d_p(f_A, f_B) = max{L'(f_A | f_B), L'(f_B | f_A)} (eq. 7), in units of log ``base`` (bits).
+
+    L'(f_B | f_A) is :func:`infolib.coding.kl_prequential_codelength` (eq. 6) on the inputs ``x``
+    with the same fractions, block training and seed in both directions, so d_p is symmetric by
+    construction and 0 for two networks that compute the same function. The two models may
+    differ in architecture; they need the same number of outputs. Cost: two prequential codes.
+    """
+    options = dict(fractions=fractions, train=train, base=base, seed=seed, device=device,
+                   progress=progress)
+    b_given_a = kl_prequential_codelength(model_a, model_b, x, **options).total
+    a_given_b = kl_prequential_codelength(model_b, model_a, x, **options).total
+    return max(a_given_b, b_given_a)
+
+
+def param_l2(model_a: nn.Module, model_b: nn.Module) -> float:
+    """||w_A - w_B||_2, w the flattened, concatenated parameters (units of the weights).
+
+    The models must have the same parameters (names and shapes); buffers such as batch-norm
+    running statistics are left out (module docstring).
+    """
+    w_a, w_b = _parameter_vectors(model_a, model_b)
+    return float(np.linalg.norm(w_a - w_b))
+
+
+def param_cosine(model_a: nn.Module, model_b: nn.Module) -> float:
+    """w_A . w_B / (||w_A||_2 ||w_B||_2), in [-1, 1], w the flattened parameters.
+
+    A similarity: 1 for proportional parameter vectors. A zero vector has cosine 0 with anything
+    (scikit-learn's convention). Same parameters required as for :func:`param_l2`.
+    """
+    w_a, w_b = _parameter_vectors(model_a, model_b)
+    return float(_cosines(w_a[None, :], w_b[None, :])[0])
+
+
+def param_emd(model_a: nn.Module, model_b: nn.Module, *, align: bool = True) -> float:
+    """Sum over weight layers of the EMD between the two networks' neurons of that layer.
+
+    The weight layers are the ``nn.Linear`` and ``nn.Conv2d`` modules, in ``model.modules()``
+    order. A neuron is an output unit (a row of a Linear weight, an output channel of a Conv2d);
+    its point is its incoming weights, flattened (a Conv2d kernel: in_channels x kh x kw numbers),
+    followed by its bias when the layer has one. Layer l contributes
+    EMD_l = min_P <P, M_l>_F, M_l[m, n] = ||w_A,m - w_B,n||_2, with uniform weights: with equal
+    widths, the mean distance between matched neurons (units of the weights). The output layer's
+    units are matched too, as the paper does, although their order (the classes) is fixed.
+
+    The layers are summed, not averaged: each layer's EMD is already a mean over its neurons, and
+    the sum, like :func:`param_l2`, grows with every layer that differs rather than being diluted
+    by the layers that do not.
+
+    ``align=True`` (default): the columns of layer l + 1 of B are reordered by layer l's optimal
+    plan before its costs are computed (the barycentric map n P, a permutation matrix for equal
+    widths), as in OT model fusion (Singh & Jaggi, 2020). The distance is then 0 between a network
+    and a copy whose hidden neurons are permuted (with the next layer's inputs permuted to
+    match). This needs a chain: a model made only of ``nn.Sequential`` containers and layers that
+    keep neurons in place (Linear, Conv2d with groups=1, activations, batch-norm, dropout,
+    pooling, Flatten); otherwise ``ValueError``. ``align=False``: every layer is matched on its
+    raw incoming weights, the paper's description read literally, for any architecture; a
+    permutation of layer l then still changes the cost of layer l + 1.
+
+    Batch-norm parameters, and any other parameter outside the Linear/Conv2d layers, are not
+    used. The models must have the same parameters (names and shapes). Cost: one EMD per layer,
+    O(width^3) each at worst.
+    """
+    _parameter_vectors(model_a, model_b)  # same architecture, finite parameters
+    if not isinstance(align, bool):
+        raise TypeError(f"align must be a bool, got {type(align).__name__}")
+    layers_a, layers_b = _weight_layers(model_a, "model_a"), _weight_layers(model_b, "model_b")
+    if [type(m) for m in layers_a] != [type(m) for m in layers_b]:
+        raise ValueError(
+            "model_a and model_b must have the same weight layers (Linear/Conv2d) in the same "
+            f"order, got {[type(m).__name__ for m in layers_a]} and "
+            f"{[type(m).__name__ for m in layers_b]}"
+        )
+    if align:
+        _check_chain(model_a, "model_a")
+        _check_chain(model_b, "model_b")
+    total = 0.0
+    mapping = None  # (n_prev, n_prev): row i, A's neuron i as a mix of B's neurons
+    for layer_a, layer_b in zip(layers_a, layers_b):
+        weight_a, weight_b = _incoming(layer_a), _incoming(layer_b)
+        if mapping is not None:
+            weight_b = _align_inputs(weight_b, mapping, layer_b)
+        cost, plan = _emd(_with_bias(weight_a, layer_a), _with_bias(weight_b, layer_b))
+        total += cost
+        mapping = len(plan) * plan if align else None
+    return total
+
+
+def _parameter_vectors(model_a: nn.Module, model_b: nn.Module) -> tuple[np.ndarray, np.ndarray]:
+    """The two flattened parameter vectors, float64, after checking the architectures match."""
+    params_a = _named_parameters(model_a, "model_a")
+    params_b = _named_parameters(model_b, "model_b")
+    if list(params_a) != list(params_b):
+        only_a = [name for name in params_a if name not in params_b]
+        only_b = [name for name in params_b if name not in params_a]
+        detail = (
+            f"only in model_a: {only_a[:5]}, only in model_b: {only_b[:5]}"
+            if only_a or only_b
+            else "the same names in another order"
+        )
+        raise ValueError(
+            f"model_a and model_b must have the same parameters (same architecture); {detail}"
+        )
+    shapes = [
+        f"{name}: {tuple(params_a[name].shape)} vs {tuple(params_b[name].shape)}"
+        for name in params_a
+        if params_a[name].shape != params_b[name].shape
+    ]
+    if shapes:
+        raise ValueError(
+            "model_a and model_b must have parameters of the same shapes (same architecture), "
+            f"got {shapes[:5]}"
+        )
+    return _flatten(params_a.values()), _flatten(params_b.values())
+
+
+def _named_parameters(model: nn.Module, name: str) -> dict[str, torch.Tensor]:
+    _check_model(model, name)
+    params = dict(model.named_parameters())
+    if not params:
+        raise ValueError(f"{name} has no parameters")
+    bad = [key for key, p in params.items() if not torch.isfinite(p.detach()).all()]
+    if bad:
+        raise ValueError(f"{name} has NaN or infinite values in parameters {bad[:5]}")
+    return params
+
+
+def _flatten(tensors) -> np.ndarray:
+    return torch.cat([t.detach().to("cpu", torch.float64).flatten() for t in tensors]).numpy()
+
+
+def _weight_layers(model: nn.Module, name: str) -> list[nn.Module]:
+    others = sorted(
+        {
+            type(m).__name__
+            for m in model.modules()
+            if isinstance(m, nn.modules.conv._ConvNd) and not isinstance(m, nn.Conv2d)
+        }
+    )
+    if others:
+        raise ValueError(f"{name}: param_emd handles Linear and Conv2d layers, found {others}")
+    layers = [m for m in model.modules() if isinstance(m, _WEIGHT_LAYERS)]
+    if not layers:
+        raise ValueError(f"{name} has no Linear or Conv2d layer whose neurons could be matched")
+    return layers
+
+
+def _check_chain(model: nn.Module, name: str) -> None:
+    """align=True needs the weight layers to feed each other in ``modules()`` order."""
+    for module in model.modules():
+        if type(module) is nn.Sequential:
+            continue
+        if type(module) not in _CHAIN_LAYERS:  # exact types: a subclass may change forward
+            raise ValueError(
+                f"{name} contains {type(module).__name__}: param_emd(align=True) needs a chain of "
+                "nn.Sequential containers and layers that keep the neurons in place (Linear, "
+                "Conv2d, activations, batch-norm, dropout, pooling, Flatten); use align=False "
+                "for other architectures (residual networks, ...)"
+            )
+        if isinstance(module, nn.Conv2d) and module.groups != 1:
+            raise ValueError(
+                f"{name}: param_emd(align=True) needs Conv2d layers with groups=1, got "
+                f"groups={module.groups}; use align=False"
+            )
+        if isinstance(module, nn.Flatten) and (module.start_dim, module.end_dim) != (1, -1):
+            raise ValueError(
+                f"{name}: param_emd(align=True) needs Flatten(start_dim=1, end_dim=-1), got "
+                f"start_dim={module.start_dim}, end_dim={module.end_dim}; use align=False"
+            )
+
+
+def _incoming(layer: nn.Module) -> torch.Tensor:
+    """The layer's weight as (out, in, k) float64: k = kh kw for a Conv2d, 1 for a Linear."""
+    weight = layer.weight.detach().to("cpu", torch.float64)
+    return weight.reshape(weight.shape[0], weight.shape[1], -1)
+
+
+def _align_inputs(weight: torch.Tensor, mapping: np.ndarray, layer: nn.Module) -> torch.Tensor:
+    """Reorder the input neurons of ``weight`` (out, in, k) by ``mapping`` (A's x B's neurons).
+
+    A Linear after a flattened (C, H, W) map sees each channel as a block of H W inputs."""
+    n_prev = len(mapping)
+    out, n_in, k = weight.shape
+    if n_in * k % n_prev or (isinstance(layer, nn.Conv2d) and n_in != n_prev):
+        raise ValueError(
+            f"param_emd(align=True): a {type(layer).__name__} with {n_in} inputs follows a layer "
+            f"of {n_prev} neurons, so its inputs are not those neurons (or blocks of them); the "
+            "weight layers do not form a chain; use align=False"
+        )
+    blocks = weight.reshape(out, n_prev, -1)
+    aligned = torch.einsum("ocr,ic->oir", blocks, torch.from_numpy(mapping))
+    return aligned.reshape(out, n_in, k)
+
+
+def _with_bias(weight: torch.Tensor, layer: nn.Module) -> np.ndarray:
+    """One row per neuron: its flattened incoming weights, then its bias if any."""
+    rows = weight.flatten(1)
+    if layer.bias is not None:
+        rows = torch.cat([rows, layer.bias.detach().to("cpu", torch.float64)[:, None]], dim=1)
+    return rows.numpy()
+
+
+# ---------------------------------------------------------------------------------------------
+# representation space
+
+
+def rep_l2(h_a, h_b) -> float:
+    """(1/S) sum_i ||h_A,i - h_B,i||_2: the mean over the S samples of the distance between the
+    two representations of each sample (the paper's definition; units of the features).
+
+    ``h_a``, ``h_b``: (S, d) arrays or tensors, the same S samples in the same order and the same
+    number d of features. Unlike the Frobenius norm of h_A - h_B, it does not grow with S.
+    """
+    a, b = _representations(h_a, h_b, same_features=True)
+    return float(np.linalg.norm(a - b, axis=1).mean())
+
+
+def rep_cosine(h_a, h_b) -> float:
+    """(1/S) sum_i h_A,i . h_B,i / (||h_A,i|| ||h_B,i||): the mean cosine of the two
+    representations of each sample, in [-1, 1] (a similarity).
+
+    A sample whose representation is zero in either network counts with cosine 0
+    (scikit-learn's convention). Shapes as :func:`rep_l2`.
+    """
+    a, b = _representations(h_a, h_b, same_features=True)
+    return float(_cosines(a, b).mean())
+
+
+def rep_emd(h_a, h_b) -> float:
+    """EMD between the features of A and of B, each feature a point in R^S (its values on the S
+    samples): min_P <P, M>_F, M[m, n] = ||h_A[:, m] - h_B[:, n]||_2, uniform weights 1/d_A, 1/d_B.
+
+    Invariant to permuting the features of either network; d_A and d_B may differ. Units of the
+    features; the costs grow like sqrt(S), so compare values at the same S. Cost: the d_A x d_B
+    distance matrix (S d_A d_B) and one exact EMD.
+    """
+    a, b = _representations(h_a, h_b, same_features=False)
+    return _emd(a.T, b.T)[0]
+
+
+def linear_cka(h_a, h_b) -> float:
+    """Linear CKA (Kornblith et al., 2019): ||Y^T X||_F^2 / (||X^T X||_F ||Y^T Y||_F), X and Y
+    the column-centered h_A and h_B. A similarity in [0, 1].
+
+    Equals HSIC(K, L) / sqrt(HSIC(K, K) HSIC(L, L)) for the linear kernels K = X X^T and
+    L = Y Y^T, and is invariant to orthogonal transforms and isotropic scaling of either
+    representation (not to general invertible ones). d_A and d_B may differ. Raises
+    ``ValueError`` when a representation is constant over the samples. Cost O(S (d_A + d_B)^2).
+    """
+    a, b = _representations(h_a, h_b, same_features=False)
+    x, y = a - a.mean(axis=0), b - b.mean(axis=0)
+    norm_x, norm_y = np.linalg.norm(x.T @ x), np.linalg.norm(y.T @ y)
+    for name, norm in (("h_a", norm_x), ("h_b", norm_y)):
+        if norm == 0:
+            raise ValueError(
+                f"{name} is the same for every sample (zero after centering): CKA is undefined"
+            )
+    return float(np.linalg.norm(y.T @ x) ** 2 / (norm_x * norm_y))
+
+
+def _representations(h_a, h_b, *, same_features: bool) -> tuple[np.ndarray, np.ndarray]:
+    a, b = _as_matrix(h_a, "h_a"), _as_matrix(h_b, "h_b")
+    if len(a) != len(b):
+        raise ValueError(
+            f"h_a and h_b must hold the same samples (rows), got {len(a)} and {len(b)} rows"
+        )
+    if same_features and a.shape[1] != b.shape[1]:
+        raise ValueError(
+            f"h_a and h_b must have the same number of features (columns) here, got "
+            f"{a.shape[1]} and {b.shape[1]}; rep_emd and linear_cka compare different widths"
+        )
+    return a, b
+
+
+def _as_matrix(h, name: str) -> np.ndarray:
+    if isinstance(h, torch.Tensor):
+        h = h.detach().cpu()
+        if h.is_complex() or h.dtype == torch.bool:
+            raise TypeError(f"{name} must hold real numbers, got dtype {h.dtype}")
+        h = h.to(torch.float64).numpy()
+    elif isinstance(h, np.ndarray):
+        if h.dtype.kind not in "iuf":
+            raise TypeError(f"{name} must hold real numbers, got dtype {h.dtype}")
+        h = h.astype(np.float64)
+    else:
+        raise TypeError(
+            f"{name} must be a numpy array or torch tensor (samples, features), got "
+            f"{type(h).__name__}"
+        )
+    if h.ndim != 2 or h.shape[0] < 1 or h.shape[1] < 1:
+        raise ValueError(
+            f"{name} must be 2-D (samples, features) with at least one of each, got shape {h.shape}"
+        )
+    if not np.isfinite(h).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return h
+
+
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise cosine of two (n, d) arrays; 0 where a row is zero."""
+    norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+    dots = np.einsum("ij,ij->i", a, b)
+    return np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
+
+
+def _emd(points_a: np.ndarray, points_b: np.ndarray) -> tuple[float, np.ndarray]:
+    """Exact EMD between two uniform point clouds (rows) with Euclidean cost: (cost, plan)."""
+    cost = np.ascontiguousarray(cdist(points_a, points_b))
+    weights_a = np.full(len(points_a), 1 / len(points_a))
+    weights_b = np.full(len(points_b), 1 / len(points_b))
+    plan, log = ot.emd(weights_a, weights_b, cost, numItermax=_EMD_MAX_ITERATIONS, log=True)
+    if log["warning"] is not None:
+        raise RuntimeError(f"the optimal transport solver did not converge: {log['warning']}")
+    return float(log["cost"]), plan
+
+
+# ---------------------------------------------------------------------------------------------
+# output space and read-out
+
+
+def output_kl(
+    model_a: nn.Module,
+    model_b: nn.Module,
+    x,
+    *,
+    batch_size: int = 512,
+    device: str | torch.device = "auto",
+) -> float:
+    """(1/N) sum_i KL(p_A(.|x_i) || p_B(.|x_i)), in bits: p = softmax of the model's logits.
+
+    The direction is the paper's: E_x D_KL(f_A(x) || f_B(x)), expectations under A's
+    predictions, so output_kl(A, B) != output_kl(B, A) in general. ``x``: inputs (N, ...), a
+    tensor or array; both models must map them to logits (N, K) with the same K. The models are
+    evaluated in eval mode on ``device`` (their parameters are copied there, the models are not
+    moved or modified, and their training flags are restored). Softmax and KL in float64. Cost:
+    one forward pass of each model over x, ``batch_size`` inputs at a time.
+    """
+    _check_model(model_a, "model_a")
+    _check_model(model_b, "model_b")
+    x = _as_inputs(x)
+    _check_batch_size(batch_size)
+    device = resolve_device(device)
+    total = torch.zeros((), dtype=torch.float64)
+    with _eval_mode(model_a, model_b):
+        state_a, state_b = _state_on(model_a, device), _state_on(model_b, device)
+        for start in range(0, len(x), batch_size):
+            batch = x[start : start + batch_size]
+            log_p_a = _log_softmax(model_a, state_a, batch, device, "model_a")
+            log_p_b = _log_softmax(model_b, state_b, batch, device, "model_b")
+            if log_p_a.shape != log_p_b.shape:
+                raise ValueError(
+                    f"model_a and model_b must give the same number of classes, got "
+                    f"{log_p_a.shape[1]} and {log_p_b.shape[1]} logits"
+                )
+            total += (log_p_a.exp() * (log_p_a - log_p_b)).sum().cpu()
+    return float(total) / len(x) / math.log(2)
+
+
+def penultimate(
+    model: nn.Module,
+    x,
+    *,
+    batch_size: int = 512,
+    device: str | torch.device = "auto",
+) -> torch.Tensor:
+    """The input of the model's last weight layer (the last ``nn.Linear``/``nn.Conv2d`` in
+    ``model.modules()`` order) for inputs x, flattened to (N, features), on the CPU.
+
+    This is the second-to-last layer representation f_A,i of the paper's representation
+    distances, read after whatever pooling or flattening precedes the head. Captured by a forward
+    pre-hook, in eval mode without gradients, on ``device`` (parameters copied there; the model
+    is not moved and its training flags are restored). The last weight layer must run exactly
+    once per forward pass.
+    """
+    _check_model(model, "model")
+    x = _as_inputs(x)
+    _check_batch_size(batch_size)
+    device = resolve_device(device)
+    layers = [m for m in model.modules() if isinstance(m, _WEIGHT_LAYERS)]
+    if not layers:
+        raise ValueError("model has no Linear or Conv2d layer whose input could be read")
+    captured: list[torch.Tensor] = []
+    hook = layers[-1].register_forward_pre_hook(
+        lambda _module, inputs: captured.append(inputs[0].detach().flatten(1).cpu())
+    )
+    try:
+        with _eval_mode(model), torch.no_grad():
+            state = _state_on(model, device)
+            for start in range(0, len(x), batch_size):
+                before = len(captured)
+                functional_call(model, state, (_on(x[start : start + batch_size], state, device),))
+                if len(captured) != before + 1:
+                    raise ValueError(
+                        f"the last weight layer ({type(layers[-1]).__name__}) ran "
+                        f"{len(captured) - before} times in one forward pass, expected once"
+                    )
+    finally:
+        hook.remove()
+    return torch.cat(captured)
+
+
+def _log_softmax(model, state, batch, device, name) -> torch.Tensor:
+    with torch.no_grad():
+        logits = functional_call(model, state, (_on(batch, state, device),))
+    if not isinstance(logits, torch.Tensor) or logits.ndim != 2 or len(logits) != len(batch):
+        shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
+        raise ValueError(
+            f"{name} must return 2-D logits (N, K) for x of N = {len(batch)} inputs, got {shape}"
+        )
+    if logits.shape[1] < 2:
+        raise ValueError(f"{name} returns {logits.shape[1]} logit(s) per input; need K >= 2")
+    if not torch.isfinite(logits).all():
+        raise ValueError(f"{name} returns NaN or infinite logits")
+    return torch.log_softmax(logits.double(), dim=-1)
+
+
+@contextmanager
+def _eval_mode(*models: nn.Module):
+    """Every submodule in eval mode inside the block; its training flag restored afterwards."""
+    flags = {module: module.training for model in models for module in model.modules()}
+    try:
+        for model in models:
+            model.eval()
+        yield
+    finally:
+        for module, training in flags.items():
+            module.training = training
+
+
+def _state_on(model: nn.Module, device: torch.device) -> dict[str, torch.Tensor]:
+    """The model's parameters and buffers, detached, on ``device``, for ``functional_call``."""
+    state = {name: p.detach().to(device) for name, p in model.named_parameters()}
+    state.update({name: b.detach().to(device) for name, b in model.named_buffers()})
+    return state
+
+
+def _on(batch: torch.Tensor, state: dict[str, torch.Tensor], device) -> torch.Tensor:
+    """``batch`` on ``device``; floating inputs in the dtype of the model's first floating
+    parameter (or buffer)."""
+    dtypes = [t.dtype for t in state.values() if t.is_floating_point()]
+    if batch.is_floating_point() and dtypes:
+        return batch.to(device=device, dtype=dtypes[0])
+    return batch.to(device)
+
+
+def _as_inputs(x) -> torch.Tensor:
+    if isinstance(x, np.ndarray):
+        x = torch.from_numpy(x)
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor or numpy array, got {type(x).__name__}")
+    if x.ndim < 1 or len(x) < 1:
+        raise ValueError(
+            f"x must have a leading batch dimension with at least 1 input, got shape "
+            f"{tuple(x.shape)}"
+        )
+    if x.is_floating_point() and not torch.isfinite(x).all():
+        raise ValueError("x contains NaN or infinite values")
+    return x
+
+
+def _check_model(model, name: str) -> None:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {type(model).__name__}")
+
+
+def _check_batch_size(batch_size) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")

@@ -1,0 +1,449 @@
+"""Re-parameterizations and perturbations of a network, for the information distance chapter
+(Achille et al., "information distance", section 4 and appendix B.1).
+
+Two parameter vectors can compute the same function. A distance between *functions* should
+therefore not move when the parameters change but the function does not, and should grow when
+the function changes. This module builds such modified copies of a network theta_A:
+
+- :func:`scale_layers` and :func:`swap_neurons` change the parameters but keep the function
+  exactly (up to floating-point rounding): ReLU is positively homogeneous, relu(c z) = c relu(z)
+  for c > 0, and a layer's units can be listed in any order if the next layer reads them in the
+  same order.
+- :func:`perturb` adds Gaussian noise to every parameter; :func:`adversarial_perturb` adds a
+  perturbation of the same size chosen to change the network's penultimate representation as
+  much as it can.
+- :func:`interpolate` walks the straight line (1 - c) theta_A + c theta_B between two networks.
+
+Each function returns a new model (``copy.deepcopy``) and never modifies its inputs; the copy keeps
+the input's training mode. "Same function" means the same outputs in eval mode (dropout off,
+batch-norm with its running statistics).
+
+**Weight layers.** ``nn.Linear`` and ``nn.Conv2d`` modules, numbered from 0 in ``model.modules()``
+order. ``layer`` = i names the i-th of them, and its "next weight layer" is number i + 1.
+
+**Which models** :func:`scale_layers` **and** :func:`swap_neurons` **accept.** A plain feed-forward
+chain: the model is an ``nn.Sequential`` (possibly nested) whose leaf modules, in
+``model.modules()`` order, are applied one after the other, each to the previous one's output.
+The leaves must be among :data:`CHAIN_MODULES` (weight layers, ReLU / LeakyReLU / Tanh,
+max and average pooling, Flatten, Dropout, BatchNorm1d/2d, Identity). The forward pass of a
+custom module cannot be read, so any other module type (a residual block, a custom network class)
+is refused with a ``ValueError`` that lists the offending types: a residual connection would carry
+the unscaled or unpermuted units around the next weight layer. A weight layer or batch-norm used
+twice in the chain (shared weights) is refused too. :func:`perturb`, :func:`adversarial_perturb`
+and :func:`interpolate` need no structure and accept any ``nn.Module``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import torch
+from torch import nn
+from torch.func import functional_call
+
+WEIGHT_LAYERS = (nn.Linear, nn.Conv2d)
+_BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
+# positively homogeneous, f(c z) = c f(z) for c > 0, and acting on each channel separately
+_HOMOGENEOUS = (
+    nn.ReLU,
+    nn.LeakyReLU,
+    nn.MaxPool2d,
+    nn.AvgPool2d,
+    nn.AdaptiveMaxPool2d,
+    nn.AdaptiveAvgPool2d,
+    nn.Flatten,
+    nn.Dropout,
+    nn.Dropout2d,
+    nn.Identity,
+    nn.Sequential,  # an empty one, the identity
+)
+_ELEMENTWISE = (nn.Tanh,)  # act on each unit separately, but not positively homogeneous
+CHAIN_MODULES = WEIGHT_LAYERS + _BATCH_NORMS + _HOMOGENEOUS + _ELEMENTWISE
+
+
+def scale_layers(model: nn.Sequential, layer: int, c: float) -> nn.Sequential:
+    """A copy with weight layer ``layer``'s weight and bias times c and the next weight layer's
+    weight divided by c (its bias unchanged); the same function for ReLU networks.
+
+    W_l -> c W_l, b_l -> c b_l, W_{l+1} -> W_{l+1} / c. Between the two, every module must be
+    positively homogeneous (ReLU, LeakyReLU, pooling, Flatten, Dropout): then the next layer's
+    input is c times the old one and W_{l+1} / c undoes it. ``c``: a finite float > 0.
+    Refused (``ValueError``): a model that is not a plain chain (module docstring), ``layer`` the
+    last weight layer, a Tanh between the two layers (tanh(c z) != c tanh(z)), and a batch-norm
+    between them (it would absorb the scale in training mode, and in eval mode its eps breaks the
+    exact invariance even with rescaled running statistics).
+    """
+    c = _check_real(c, "c")
+    if not (math.isfinite(c) and c > 0):
+        raise ValueError(f"c must be a finite float > 0, got {c!r}")
+    result = copy.deepcopy(model)
+    first, between, following = _pair(result, layer, "scale_layers")
+    for module in between:
+        if isinstance(module, _BATCH_NORMS):
+            raise ValueError(
+                f"scale_layers: a {type(module).__name__} lies between weight layer {layer} and "
+                f"the next one; batch-norm absorbs a rescaling (its eps prevents an exact "
+                "eval-mode invariance), so the function cannot be kept. Scale another layer"
+            )
+        if not isinstance(module, _HOMOGENEOUS):
+            raise ValueError(
+                f"scale_layers: {type(module).__name__} between weight layer {layer} and the next "
+                "one is not positively homogeneous (f(c z) != c f(z)), so rescaling would change "
+                "the function"
+            )
+    with torch.no_grad():
+        first.weight.mul_(c)
+        if first.bias is not None:
+            first.bias.mul_(c)
+        following.weight.div_(c)
+    return result
+
+
+def swap_neurons(model: nn.Sequential, layer: int, fraction: float, seed: int = 0) -> nn.Sequential:
+    """A copy in which a random ``fraction`` of weight layer ``layer``'s units trade places;
+    the same function.
+
+    A unit is an output row of a Linear (weight row and bias) or an output channel of a Conv2d.
+    k = ``round(fraction * n_units)`` units (Python's ``round``: halves to even) are drawn without
+    replacement and permuted among themselves by a uniformly random *derangement* (a permutation
+    that moves every one of them: ``torch.randperm`` drawn again until it has no fixed point,
+    about e = 2.7 draws on average), all from a CPU ``torch.Generator`` seeded with ``seed``. So
+    exactly k units change place and ``fraction`` is the fraction of units that moved, except
+    that a single chosen unit (k = 1) has nowhere to go and stays. ``fraction=0`` returns an
+    identical copy; ``fraction=1`` moves every unit.
+
+    To keep the function, everything downstream reads the units in their new order: the next
+    weight layer's input columns (Linear) or input channels (Conv2d); the weight, bias,
+    running_mean and running_var of a batch-norm in between; and, for Conv2d -> Flatten -> Linear,
+    the blocks of H*W columns of each channel (Flatten lays out (C, H, W) row-major: channel j
+    occupies columns j*H*W to (j+1)*H*W - 1, with H*W = in_features / C). Elementwise activations
+    (Tanh included), pooling and dropout act on each channel separately and need nothing.
+    Refused (``ValueError``): a model that is not a plain chain (module docstring), ``layer`` the
+    last weight layer, grouped convolutions, and a Conv2d that reaches a Linear without Flatten or
+    a Linear (or a Flatten) that feeds a Conv2d.
+    """
+    fraction = _check_real(fraction, "fraction")
+    if not 0 <= fraction <= 1:
+        raise ValueError(f"fraction must be in [0, 1], got {fraction!r}")
+    seed = _check_seed(seed)
+    result = copy.deepcopy(model)
+    first, between, following = _pair(result, layer, "swap_neurons")
+    for module in (first, following):
+        if isinstance(module, nn.Conv2d) and module.groups != 1:
+            raise ValueError(
+                f"swap_neurons: grouped convolutions (groups={module.groups}) are not supported: "
+                "a channel cannot move to another group"
+            )
+    flattened = any(isinstance(module, nn.Flatten) for module in between)
+    if isinstance(first, nn.Conv2d) and isinstance(following, nn.Linear) and not flattened:
+        raise ValueError(
+            f"swap_neurons: Conv2d weight layer {layer} reaches the next Linear without a Flatten; "
+            "the Linear would act on the last spatial axis, not on the channels"
+        )
+    if isinstance(following, nn.Conv2d) and (isinstance(first, nn.Linear) or flattened):
+        raise ValueError(
+            f"swap_neurons: weight layer {layer} ({type(first).__name__}) feeds a Conv2d"
+            f"{' through a Flatten' if flattened else ''}: its units are not the Conv2d's channels"
+        )
+    for module in between:
+        if isinstance(module, nn.Flatten) and (module.start_dim, module.end_dim) != (1, -1):
+            raise ValueError(
+                "swap_neurons supports only Flatten(start_dim=1, end_dim=-1), got "
+                f"Flatten(start_dim={module.start_dim}, end_dim={module.end_dim})"
+            )
+
+    n_units = first.weight.shape[0]
+    order = _partial_permutation(n_units, round(fraction * n_units), seed)
+    with torch.no_grad():
+        _permute(first.weight, order, 0)
+        if first.bias is not None:
+            _permute(first.bias, order, 0)
+        seen_flatten = False
+        for module in between:
+            seen_flatten = seen_flatten or isinstance(module, nn.Flatten)
+            if isinstance(module, _BATCH_NORMS):
+                index = _block_order(order, module.num_features, seen_flatten, type(module))
+                for tensor in (module.weight, module.bias, module.running_mean, module.running_var):
+                    if tensor is not None:
+                        _permute(tensor, index, 0)
+        if isinstance(following, nn.Linear):
+            index = _block_order(order, following.in_features, flattened, nn.Linear)
+            _permute(following.weight, index, 1)
+        else:
+            _permute(following.weight, order, 1)
+    return result
+
+
+def perturb(model: nn.Module, std: float, seed: int = 0) -> nn.Module:
+    """A copy with i.i.d. N(0, std^2) noise added to every parameter (buffers such as batch-norm
+    running statistics unchanged).
+
+    theta -> theta + std * z, z ~ N(0, I), in the units of the parameters. The noise is drawn on
+    the CPU by ``torch.randn`` from a ``torch.Generator`` seeded with ``seed``, one tensor per
+    parameter in ``model.parameters()`` order and in its dtype, then moved to the parameter's
+    device: the same seed gives the same noise on every device. ``std``: a finite float >= 0.
+    Its squared norm is std^2 P on average (P = number of parameters); see
+    :func:`adversarial_perturb`.
+    """
+    std = _check_std(std)
+    seed = _check_seed(seed)
+    result = copy.deepcopy(model)
+    params = list(result.parameters())
+    noise = _gaussian(params, seed)
+    with torch.no_grad():
+        for param, z in zip(params, noise):
+            param.add_(z, alpha=std)
+    return result
+
+
+def adversarial_perturb(
+    model: nn.Module,
+    std: float,
+    x: torch.Tensor,
+    *,
+    steps: int = 10,
+    seed: int = 0,
+) -> nn.Module:
+    """A copy with a perturbation delta of the parameters, of the same size as :func:`perturb`'s
+    at this ``std``, chosen to change the penultimate representation on ``x`` as much as it can.
+
+    "Same size": ||delta||_2 = std sqrt(P) exactly, P the number of parameters (every parameter,
+    as in :func:`perturb`), i.e. the root mean square of delta's entries is ``std`` (the paper's
+    "vector of standard deviation c"); :func:`perturb`'s noise has this norm on average.
+    The objective is L(delta) = (1/N) sum_i ||h_{theta+delta}(x_i) - h_theta(x_i)||^2, h the
+    input of the last weight layer (the last Linear/Conv2d in ``model.modules()`` order),
+    flattened per input, with the model in eval mode. The parameters of that last layer do not
+    enter h, so the perturbation puts its weight on the other layers.
+
+    Method: projected (normalized) gradient ascent on the sphere ||delta|| = r = std sqrt(P).
+    Start from :func:`perturb`'s noise with this ``seed``, rescaled to norm r; then ``steps``
+    times: delta <- r (delta + r g / ||g||) / ||delta + r g / ||g|| ||, g = grad L(delta). The
+    iterate with the largest L (the start included) is returned, so L is never below that of
+    the random start. Cost: ``steps`` forward and backward passes on all of ``x`` at once plus
+    two forward passes; memory that of one training step on a batch of len(x) inputs.
+    """
+    std = _check_std(std)
+    seed = _check_seed(seed)
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps must be an int >= 0, got {steps!r}")
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+    if x.ndim < 1 or len(x) == 0:
+        raise ValueError(
+            f"x must hold at least one input along its first axis, got {tuple(x.shape)}"
+        )
+    if x.is_floating_point() and not torch.isfinite(x).all():
+        raise ValueError("x contains NaN or infinite values")
+    result = copy.deepcopy(model)
+    weight_layers = [m for m in result.modules() if isinstance(m, WEIGHT_LAYERS)]
+    if not weight_layers:
+        raise ValueError("adversarial_perturb: model has no Linear or Conv2d layer")
+    names, params = zip(*((name, p.detach()) for name, p in result.named_parameters()))
+    radius = std * math.sqrt(sum(p.numel() for p in params))
+    if radius == 0:
+        return result
+    x = x.to(params[0].device, params[0].dtype if x.is_floating_point() else x.dtype)
+    buffers = dict(result.named_buffers())
+    captured: list[torch.Tensor] = []
+    hook = weight_layers[-1].register_forward_pre_hook(
+        lambda _module, args: captured.append(args[0].flatten(1))
+    )
+
+    def representation_change(delta):
+        captured.clear()
+        values = {name: p + d for name, p, d in zip(names, params, delta)}
+        functional_call(result, (values, buffers), (x,))
+        return (captured[0] - reference).square().sum(1).mean()
+
+    flags = {module: module.training for module in result.modules()}
+    result.eval()
+    try:
+        with torch.no_grad():
+            captured.clear()
+            result(x)
+            reference = captured[0]
+        delta = _rescaled(_gaussian(params, seed), radius)
+        best, best_delta = -math.inf, delta
+        for _ in range(steps):
+            delta = [d.requires_grad_() for d in delta]
+            loss = representation_change(delta)
+            grads = torch.autograd.grad(loss, delta, allow_unused=True, materialize_grads=True)
+            delta = [d.detach() for d in delta]
+            if loss.item() > best:
+                best, best_delta = loss.item(), delta
+            grad_norm = _norm(grads)
+            if not (math.isfinite(grad_norm) and grad_norm > 0):
+                break
+            delta = _rescaled([d + g * (radius / grad_norm) for d, g in zip(delta, grads)], radius)
+        with torch.no_grad():
+            if representation_change(delta).item() > best:
+                best_delta = delta
+    finally:
+        hook.remove()
+        for module, training in flags.items():
+            module.training = training
+    with torch.no_grad():
+        for param, d in zip(result.parameters(), best_delta):
+            param.add_(d)
+    return result
+
+
+def interpolate(model_a: nn.Module, model_b: nn.Module, c: float) -> nn.Module:
+    """A copy of ``model_a`` with parameters and floating-point buffers (1 - c) theta_A + c theta_B.
+
+    Everything in the ``state_dict`` is interpolated except integer buffers (batch-norm's
+    ``num_batches_tracked``), which are model_a's. ``c``: any finite real; c = 0 gives theta_A,
+    c = 1 theta_B, values outside [0, 1] extrapolate. The two models must have the same
+    ``state_dict`` names and shapes (else ``ValueError``); the result has model_a's modules, so
+    parameter-free modules (activations) are model_a's. model_b's tensors are converted to
+    model_a's dtype and device.
+    """
+    for name, value in (("model_a", model_a), ("model_b", model_b)):
+        if not isinstance(value, nn.Module):
+            raise TypeError(f"{name} must be a torch.nn.Module, got {type(value).__name__}")
+    c = _check_real(c, "c")
+    if not math.isfinite(c):
+        raise ValueError(f"c must be a finite float, got {c!r}")
+    state_a, state_b = model_a.state_dict(), model_b.state_dict()
+    if list(state_a) != list(state_b):
+        only_a = [k for k in state_a if k not in state_b]
+        only_b = [k for k in state_b if k not in state_a]
+        raise ValueError(
+            "model_a and model_b have different architectures: parameter and buffer names differ"
+            f" (only in model_a: {only_a[:5]}, only in model_b: {only_b[:5]}"
+            f"{', or the same names in another order' if not only_a and not only_b else ''})"
+        )
+    shapes = [(k, tuple(a.shape), tuple(state_b[k].shape)) for k, a in state_a.items()]
+    mismatched = [f"{k}: {sa} vs {sb}" for k, sa, sb in shapes if sa != sb]
+    if mismatched:
+        raise ValueError(
+            "model_a and model_b have different architectures: shapes differ for "
+            + "; ".join(mismatched[:5])
+        )
+    result = copy.deepcopy(model_a)
+    mixed = {}
+    for key, a in state_a.items():
+        if a.is_floating_point() or a.is_complex():
+            b = state_b[key].to(device=a.device, dtype=a.dtype)
+            mixed[key] = (1 - c) * a + c * b
+        else:
+            mixed[key] = a
+    result.load_state_dict(mixed)
+    return result
+
+
+def _chain(model: nn.Module, caller: str) -> list[nn.Module]:
+    """The leaf modules of a plain feed-forward chain, in order; ``ValueError`` otherwise."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    offending = set()
+    leaves = []
+    for _name, module in model.named_modules(remove_duplicate=False):
+        children = next(module.children(), None) is not None
+        if children and type(module) is not nn.Sequential:
+            offending.add(type(module).__name__)
+        elif not children:
+            if type(module) not in CHAIN_MODULES:
+                offending.add(type(module).__name__)
+            leaves.append(module)
+    if offending:
+        allowed = ", ".join(t.__name__ for t in CHAIN_MODULES)
+        raise ValueError(
+            f"{caller} supports plain feed-forward chains (an nn.Sequential of {allowed}) and "
+            f"cannot know how other modules route their inputs; model contains: "
+            f"{', '.join(sorted(offending))}"
+        )
+    stateful = [m for m in leaves if isinstance(m, WEIGHT_LAYERS + _BATCH_NORMS)]
+    if len({id(m) for m in stateful}) != len(stateful):
+        raise ValueError(f"{caller}: a weight layer or batch-norm is used twice in the model")
+    return leaves
+
+
+def _pair(model, layer, caller):
+    """Weight layer ``layer``, the modules between it and the next weight layer, and that one."""
+    leaves = _chain(model, caller)
+    positions = [i for i, m in enumerate(leaves) if isinstance(m, WEIGHT_LAYERS)]
+    if isinstance(layer, bool) or not isinstance(layer, int):
+        raise TypeError(f"layer must be an int, got {type(layer).__name__}")
+    if len(positions) < 2:
+        raise ValueError(
+            f"{caller} needs a model with at least two weight layers (Linear/Conv2d), got "
+            f"{len(positions)}"
+        )
+    if not 0 <= layer < len(positions):
+        raise ValueError(
+            f"layer must be in [0, {len(positions) - 2}] (the model has {len(positions)} weight "
+            f"layers), got {layer}"
+        )
+    if layer == len(positions) - 1:
+        raise ValueError(
+            f"{caller}: layer {layer} is the last weight layer; there is no next weight layer to "
+            "compensate the change"
+        )
+    start, stop = positions[layer], positions[layer + 1]
+    return leaves[start], leaves[start + 1 : stop], leaves[stop]
+
+
+def _partial_permutation(n: int, k: int, seed: int) -> torch.Tensor:
+    """Index ``order`` (n,): position j takes unit order[j]; k random units deranged among
+    themselves (none in place when k >= 2), the others fixed."""
+    generator = torch.Generator().manual_seed(seed)
+    chosen = torch.randperm(n, generator=generator)[:k]
+    shuffle = torch.randperm(k, generator=generator)
+    while k >= 2 and (shuffle == torch.arange(k)).any():
+        shuffle = torch.randperm(k, generator=generator)
+    order = torch.arange(n)
+    order[chosen] = chosen[shuffle]
+    return order
+
+
+def _block_order(order, size, flattened, kind):
+    """``order`` of n channels extended to ``size`` = n * s features laid out (channel, s)."""
+    n = len(order)
+    if size == n:
+        return order
+    if not flattened or size % n:
+        raise ValueError(
+            f"swap_neurons: a {kind.__name__} with {size} input features follows a layer of {n} "
+            f"units; expected {n}{' or a multiple (after Flatten)' if flattened else ''}"
+        )
+    block = size // n
+    return (order[:, None] * block + torch.arange(block)).reshape(-1)
+
+
+def _permute(tensor, index, dim):
+    tensor.copy_(tensor.index_select(dim, index.to(tensor.device)))
+
+
+def _gaussian(params, seed):
+    generator = torch.Generator().manual_seed(seed)
+    return [torch.randn(p.shape, generator=generator, dtype=p.dtype).to(p.device) for p in params]
+
+
+def _norm(tensors) -> float:
+    return math.sqrt(sum(float(t.detach().double().square().sum()) for t in tensors))
+
+
+def _rescaled(tensors, radius):
+    scale = radius / _norm(tensors)
+    return [t * scale for t in tensors]
+
+
+def _check_real(value, name) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a float, got {type(value).__name__}")
+    return float(value)
+
+
+def _check_std(std) -> float:
+    std = _check_real(std, "std")
+    if not (math.isfinite(std) and std >= 0):
+        raise ValueError(f"std must be a finite float >= 0, got {std!r}")
+    return std
+
+
+def _check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    return seed

@@ -1,0 +1,346 @@
+"""Baseline distances of infolib.distance against hand computations, the HSIC definition of CKA,
+the assignment problem, neuron permutations, a direct KL, and bad input."""
+
+import copy
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy.optimize import linear_sum_assignment
+from scipy.spatial.distance import cdist
+from scipy.stats import ortho_group
+from torch import nn
+
+from infolib.distance import (
+    linear_cka,
+    output_kl,
+    param_cosine,
+    param_emd,
+    param_l2,
+    penultimate,
+    rep_cosine,
+    rep_emd,
+    rep_l2,
+)
+from infolib.models import mlp, small_resnet
+
+OPTIONS = {"device": "cpu"}
+
+
+def random_matrix(*shape, seed=0):
+    return np.random.default_rng(seed).normal(size=shape)
+
+
+def permute_hidden(model, index, permutation):
+    """A copy of ``model`` (a Sequential) whose weight layer ``index`` has its neurons (output
+    units) reordered by ``permutation``, and the next weight layer its inputs to match."""
+    copied = copy.deepcopy(model)
+    layers = [m for m in copied if isinstance(m, (nn.Linear, nn.Conv2d))]
+    this, after = layers[index], layers[index + 1]
+    with torch.no_grad():
+        this.weight.copy_(this.weight[permutation])
+        this.bias.copy_(this.bias[permutation])
+        if isinstance(after, nn.Linear) and after.in_features != len(permutation):
+            block = after.in_features // len(permutation)  # a flattened (C, H, W) map
+            w = after.weight.reshape(after.out_features, len(permutation), block)
+            after.weight.copy_(w[:, permutation].reshape(after.out_features, -1))
+        else:
+            after.weight.copy_(after.weight[:, permutation])
+    return copied
+
+
+def small_cnn(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(4, 5, 3), nn.ReLU(), nn.Flatten(), nn.Linear(5 * 2 * 2, 3),
+    )  # fmt: skip
+
+
+# --- linear CKA
+
+
+def hsic_cka(x, y):
+    """CKA from its published definition with centering matrices H = I - 11^T / n."""
+    n = len(x)
+    h = np.eye(n) - np.ones((n, n)) / n
+    k, l_ = x @ x.T, y @ y.T
+    return np.trace(k @ h @ l_ @ h) / np.sqrt(np.trace(k @ h @ k @ h) * np.trace(l_ @ h @ l_ @ h))
+
+
+def test_linear_cka_matches_the_hsic_definition():
+    for d_a, d_b in [(3, 7), (12, 5), (40, 40)]:
+        x = random_matrix(30, d_a, seed=d_a) + 2.0  # an offset: centering matters
+        y = random_matrix(30, d_b, seed=100 + d_b) + x[:, :1] ** 2
+        assert linear_cka(x, y) == pytest.approx(hsic_cka(x, y), abs=1e-10)
+
+
+def test_linear_cka_is_one_under_orthogonal_transform_and_scaling():
+    x = random_matrix(25, 6, seed=1)
+    q = ortho_group.rvs(6, random_state=2)
+    assert linear_cka(x, 3 * x @ q) == pytest.approx(1.0, abs=1e-12)
+    y = random_matrix(25, 4, seed=3)
+    assert linear_cka(x, 7.5 * y) == pytest.approx(linear_cka(x, y), abs=1e-12)
+    assert linear_cka(0.01 * x, y) == pytest.approx(linear_cka(x, y), abs=1e-12)
+    assert linear_cka(x, y) == pytest.approx(linear_cka(y, x), abs=1e-14)
+    assert 0 <= linear_cka(x, y) < 1
+
+
+def test_linear_cka_on_a_small_example_by_hand():
+    # centered x = (-1, 0, 1), y = (1, -2, 1): orthogonal, so CKA = 0; with y = x^2 likewise
+    x = np.array([[0.0], [1.0], [2.0]])
+    assert linear_cka(x, np.array([[1.0], [-2.0], [1.0]])) == pytest.approx(0.0, abs=1e-15)
+    # one feature each: CKA = corr(x, y)^2
+    y = np.array([[1.0], [2.0], [4.0]])
+    assert linear_cka(x, y) == pytest.approx(np.corrcoef(x[:, 0], y[:, 0])[0, 1] ** 2)
+
+
+def test_linear_cka_accepts_tensors_and_refuses_constant_representations():
+    x = random_matrix(10, 3, seed=4)
+    assert linear_cka(torch.from_numpy(x).float(), x) == pytest.approx(1.0, abs=1e-6)
+    with pytest.raises(ValueError, match="h_b is the same for every sample"):
+        linear_cka(x, np.ones((10, 2)))
+
+
+# --- optimal transport
+
+
+def test_rep_emd_is_the_assignment_optimum_over_n_and_permutation_invariant():
+    h_a, h_b = random_matrix(20, 9, seed=5), random_matrix(20, 9, seed=6)
+    cost = cdist(h_a.T, h_b.T)
+    rows, cols = linear_sum_assignment(cost)
+    assert rep_emd(h_a, h_b) == pytest.approx(cost[rows, cols].sum() / 9, rel=1e-12)
+    permutation = np.random.default_rng(7).permutation(9)
+    assert rep_emd(h_a, h_a[:, permutation]) == pytest.approx(0.0, abs=1e-12)
+    assert rep_emd(h_a, h_b[:, permutation]) == pytest.approx(rep_emd(h_a, h_b), rel=1e-12)
+
+
+def test_rep_emd_with_different_widths():
+    h = random_matrix(15, 4, seed=8)
+    # B holds each of A's features twice: every unit of A's mass finds itself at cost 0
+    assert rep_emd(h, np.concatenate([h, h], axis=1)) == pytest.approx(0.0, abs=1e-12)
+    # one feature in B: every feature of A travels to it, weight 1/4 each
+    column = h[:, :1]
+    assert rep_emd(h, column) == pytest.approx(np.linalg.norm(h - column, axis=0).mean())
+
+
+def test_param_emd_of_one_layer_is_the_assignment_optimum_with_biases():
+    a, b = nn.Linear(3, 6), nn.Linear(3, 6)
+    points = [
+        torch.cat([m.weight, m.bias[:, None]], dim=1).detach().double().numpy() for m in (a, b)
+    ]
+    cost = cdist(*points)
+    rows, cols = linear_sum_assignment(cost)
+    assert param_emd(a, b) == pytest.approx(cost[rows, cols].sum() / 6, rel=1e-10)
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_param_emd_does_not_see_a_permutation_of_hidden_neurons(index):
+    model = mlp(5, [7, 6], 3, seed=0)
+    permutation = torch.from_numpy(np.random.default_rng(index).permutation([7, 6][index]))
+    permuted = permute_hidden(model, index, permutation)
+    x = torch.randn(8, 5)
+    torch.testing.assert_close(permuted(x), model(x))  # the same function
+    assert param_emd(model, permuted) == pytest.approx(0.0, abs=1e-8)
+    assert param_l2(model, permuted) > 0.1
+    # matched on raw incoming weights, the next layer's rows differ
+    assert param_emd(model, permuted, align=False) > 0.01
+
+
+def test_param_emd_aligns_channels_through_pooling_and_flatten():
+    model = small_cnn().eval()
+    for index in (0, 1):
+        n = [4, 5][index]
+        permutation = torch.from_numpy(np.random.default_rng(index).permutation(n))
+        permuted = permute_hidden(model, index, permutation)
+        if index == 0:  # the batch-norm after the first convolution follows its channels
+            bn = permuted[1]
+            for t in (bn.weight, bn.bias, bn.running_mean, bn.running_var):
+                t.data.copy_(t.data[permutation])
+        x = torch.randn(4, 1, 10, 10)
+        torch.testing.assert_close(permuted(x), model(x))
+        assert param_emd(model, permuted) == pytest.approx(0.0, abs=1e-8)
+    other = small_cnn(seed=1)
+    assert param_emd(model, other) > 0
+    assert param_emd(model, other) == pytest.approx(param_emd(other, model), rel=1e-9)
+
+
+def test_param_emd_needs_a_chain_to_align():
+    a, b = small_resnet(widths=(4, 8), seed=0), small_resnet(widths=(4, 8), seed=1)
+    with pytest.raises(ValueError, match="contains _BasicBlock.*align=False"):
+        param_emd(a, b)
+    assert param_emd(a, b, align=False) > 0
+    assert param_emd(a, copy.deepcopy(a), align=False) == 0
+
+
+# --- parameter space
+
+
+def test_param_l2_and_cosine_by_hand():
+    a, b = nn.Linear(2, 1), nn.Linear(2, 1)
+    with torch.no_grad():
+        a.weight.copy_(torch.tensor([[1.0, 2.0]])), a.bias.fill_(2.0)  # w_A = (1, 2, 2)
+        b.weight.copy_(torch.tensor([[1.0, 0.0]])), b.bias.fill_(0.0)  # w_B = (1, 0, 0)
+    assert param_l2(a, b) == pytest.approx(math.sqrt(8))
+    assert param_cosine(a, b) == pytest.approx(1 / 3)
+    assert param_cosine(a, a) == pytest.approx(1.0)
+    with torch.no_grad():
+        b.weight.mul_(-4)
+    assert param_cosine(a, b) == pytest.approx(-1 / 3)
+
+
+def test_param_l2_ignores_batch_norm_running_statistics_but_counts_its_affine_weights():
+    model = small_cnn().train()
+    other = copy.deepcopy(model)
+    before = param_l2(model, other), param_cosine(model, other)
+    other(torch.randn(8, 1, 10, 10) * 5 + 3)  # a training-mode pass updates the statistics
+    other[1].running_mean.add_(100.0)
+    assert not torch.equal(other[1].running_var, model[1].running_var)
+    assert (param_l2(model, other), param_cosine(model, other)) == before
+    assert before == (0.0, pytest.approx(1.0, abs=1e-12))
+    with torch.no_grad():
+        other[1].weight.add_(1.0)  # 4 affine weights of the batch-norm, each + 1
+    assert param_l2(model, other) == pytest.approx(2.0)
+
+
+def test_param_distances_refuse_different_architectures():
+    with pytest.raises(ValueError, match="same shapes.*0.weight"):
+        param_l2(mlp(3, [4], 2), mlp(3, [5], 2))
+    with pytest.raises(ValueError, match=r"only in model_b: \['4.weight'"):
+        param_cosine(mlp(3, [4], 2), mlp(3, [4, 4], 2))
+    with pytest.raises(TypeError, match="model_b must be a torch.nn.Module"):
+        param_emd(mlp(3, [4], 2), "model")
+    broken = mlp(3, [4], 2)
+    with torch.no_grad():
+        broken[0].weight[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="model_a has NaN"):
+        param_l2(broken, mlp(3, [4], 2))
+    with pytest.raises(ValueError, match="Conv1d"):
+        param_emd(nn.Conv1d(1, 2, 3), nn.Conv1d(1, 2, 3))
+
+
+# --- representation space
+
+
+def test_rep_l2_and_cosine_by_hand():
+    h_a = np.array([[3.0, 4.0], [1.0, 0.0]])
+    h_b = np.array([[0.0, 0.0], [0.0, 2.0]])
+    assert rep_l2(h_a, h_b) == pytest.approx((5 + math.sqrt(5)) / 2)  # mean, not Frobenius
+    h_b = np.array([[6.0, 8.0], [0.0, 2.0]])
+    assert rep_cosine(h_a, h_b) == pytest.approx((1 + 0) / 2)
+    assert rep_cosine(h_a, np.array([[0.0, 0.0], [-1.0, 0.0]])) == pytest.approx((0 - 1) / 2)
+    assert rep_l2(h_a, torch.tensor(h_a)) == 0
+
+
+def test_representations_bad_input():
+    h = random_matrix(5, 3)
+    with pytest.raises(ValueError, match="same samples.*5 and 4"):
+        rep_emd(h, h[:4])
+    with pytest.raises(ValueError, match="same number of features.*3 and 2"):
+        rep_l2(h, h[:, :2])
+    with pytest.raises(ValueError, match="h_a must be 2-D"):
+        rep_cosine(h[:, 0], h[:, 0])
+    with pytest.raises(ValueError, match="h_b contains NaN"):
+        linear_cka(h, np.full((5, 3), np.nan))
+    with pytest.raises(TypeError, match="h_a must be a numpy array or torch tensor"):
+        rep_l2(h.tolist(), h)
+    with pytest.raises(TypeError, match="real numbers"):
+        rep_emd(h.astype(complex), h)
+
+
+# --- output space and read-out
+
+
+def test_output_kl_is_zero_for_one_model_and_matches_a_direct_computation():
+    model_a, model_b = mlp(4, [6], 3, seed=0), mlp(4, [6], 3, seed=1)
+    x = torch.randn(50, 4, generator=torch.Generator().manual_seed(0))
+    assert output_kl(model_a, model_a, x, **OPTIONS) == pytest.approx(0.0, abs=1e-15)
+    with torch.no_grad():
+        p_a = torch.softmax(model_a(x).double(), -1)
+        p_b = torch.softmax(model_b(x).double(), -1)
+    forward = (p_a * torch.log2(p_a / p_b)).sum(-1).mean().item()
+    backward = (p_b * torch.log2(p_b / p_a)).sum(-1).mean().item()
+    kl = output_kl(model_a, model_b, x, batch_size=7, **OPTIONS)
+    assert kl > 0
+    assert kl == pytest.approx(forward, rel=1e-5)
+    assert output_kl(model_b, model_a, x.numpy(), **OPTIONS) == pytest.approx(backward, rel=1e-5)
+    assert abs(forward - backward) > 1e-3 * forward  # the direction matters here
+
+
+def test_output_kl_restores_modes_and_leaves_the_models_alone():
+    model = small_cnn().train()
+    other = copy.deepcopy(model)
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    x = torch.randn(6, 1, 10, 10)
+    output_kl(model, other, x, **OPTIONS)  # in train mode batch-norm would update its statistics
+    assert model.training and all(m.training for m in model.modules())
+    assert all(torch.equal(state[k], v) for k, v in model.state_dict().items())
+    assert output_kl(model, other, x, **OPTIONS) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_output_kl_bad_input():
+    model = mlp(4, [6], 3, seed=0)
+    with pytest.raises(ValueError, match="same number of classes, got 3 and 2"):
+        output_kl(model, mlp(4, [6], 2), torch.randn(3, 4), **OPTIONS)
+    with pytest.raises(ValueError, match="need K >= 2"):
+        output_kl(model, mlp(4, [6], 1), torch.randn(3, 4), **OPTIONS)
+    with pytest.raises(ValueError, match="x contains NaN"):
+        output_kl(model, model, torch.full((3, 4), math.nan), **OPTIONS)
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        output_kl(model, model, torch.randn(3, 4), batch_size=0, **OPTIONS)
+    with pytest.raises(TypeError, match="x must be a torch.Tensor or numpy array"):
+        output_kl(model, model, [[0.0] * 4], **OPTIONS)
+    with pytest.raises(ValueError, match="device must be"):
+        output_kl(model, model, torch.randn(3, 4), device="tpu")
+
+
+def test_penultimate_is_the_input_of_the_last_weight_layer():
+    model = mlp(4, [6, 5], 3, seed=0).train()
+    x = torch.randn(9, 4)
+    h = penultimate(model, x, batch_size=4, **OPTIONS)
+    with torch.no_grad():
+        expected = model[:-1](x)
+    torch.testing.assert_close(h, expected)
+    assert model.training
+    cnn = small_cnn()
+    h = penultimate(cnn, torch.randn(3, 1, 10, 10), **OPTIONS)
+    assert h.shape == (3, 20) and h.device.type == "cpu"
+    resnet = small_resnet(widths=(4, 8), seed=0)
+    assert penultimate(resnet, torch.randn(2, 1, 8, 8), **OPTIONS).shape == (2, 8)
+    with pytest.raises(ValueError, match="no Linear or Conv2d"):
+        penultimate(nn.Sequential(nn.ReLU()), x, **OPTIONS)
+
+
+# --------------------------------------------------------------------------------------------
+# information_distance: d_p of eq. 7
+# --------------------------------------------------------------------------------------------
+
+
+def _trained_mlp(seed, x, y):
+    from infolib.models import mlp
+    from infolib.train import fit
+
+    model = mlp(2, [16], 3, seed=seed)
+    fit(model, x, y, epochs=20, batch_size=32, lr=1e-2, optimizer="adam", seed=seed,
+        progress=False)
+    return model
+
+
+def test_information_distance_is_zero_for_one_function_and_symmetric():
+    from infolib.distance import information_distance
+
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(600, 2, generator=generator)
+    y = (x[:, 0] > 0).long() + (x[:, 1] > 0.5).long()  # three classes
+    model_a = _trained_mlp(1, x[:400], y[:400])
+    independent = _trained_mlp(2, x[:400], y[:400])  # another seed, the same task
+    constant = _trained_mlp(3, x[:400], y[:400] * 0)  # a different function: always class 0
+    probe = x[400:]
+    options = dict(seed=0, device="cpu", progress=False)
+    same = information_distance(model_a, copy.deepcopy(model_a), probe, **options)
+    near = information_distance(model_a, independent, probe, **options)
+    far = information_distance(model_a, constant, probe, **options)
+    assert same == pytest.approx(0.0, abs=1e-6)
+    assert 1e-3 < near < far and far > 10.0
+    assert information_distance(constant, model_a, probe, **options) == pytest.approx(far)

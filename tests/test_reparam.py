@@ -1,0 +1,421 @@
+"""Re-parameterizations keep the function and change the parameters; perturbations have the
+documented size; interpolation hits both ends; inputs are never modified; bad input is refused."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from infolib.models import mlp, small_resnet
+from infolib.reparam import (
+    adversarial_perturb,
+    interpolate,
+    perturb,
+    scale_layers,
+    swap_neurons,
+)
+
+
+def small_mlp(activation="relu", dtype=torch.float64):
+    return mlp(5, [8, 7], 3, activation=activation, seed=0).to(dtype)
+
+
+def small_cnn(dtype=torch.float32):
+    """Conv -> ReLU -> Conv -> BN -> ReLU -> MaxPool -> Flatten -> Linear on 1x10x10 inputs, with
+    batch-norm statistics and affine parameters that differ from channel to channel."""
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3),
+        nn.ReLU(),
+        nn.Conv2d(4, 6, 3),
+        nn.BatchNorm2d(6),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(6 * 3 * 3, 3),
+    )
+    _randomize_batch_norms(model)
+    return model.to(dtype)
+
+
+def linear_bn_mlp():
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Linear(5, 8), nn.BatchNorm1d(8), nn.Tanh(), nn.Dropout(0.1), nn.Linear(8, 3)
+    )
+    _randomize_batch_norms(model)
+    return model
+
+
+def conv_bn_flatten_mlp():
+    """Conv -> Flatten -> BatchNorm1d over C*H*W features -> ReLU -> Linear."""
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 3, 3), nn.Flatten(), nn.BatchNorm1d(3 * 8 * 8), nn.ReLU(), nn.Linear(192, 2)
+    )
+    _randomize_batch_norms(model)
+    return model
+
+
+def _randomize_batch_norms(model):
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, nn.BatchNorm1d | nn.BatchNorm2d):
+                module.weight.uniform_(0.5, 2.0)
+                module.bias.normal_()
+                module.running_mean.normal_()
+                module.running_var.uniform_(0.5, 2.0)
+                module.num_batches_tracked.fill_(7)
+
+
+def inputs_for(model, n=32, seed=1):
+    first = next(m for m in model.modules() if isinstance(m, nn.Linear | nn.Conv2d))
+    dtype = first.weight.dtype
+    generator = torch.Generator().manual_seed(seed)
+    if isinstance(first, nn.Conv2d):
+        return torch.randn(n, first.in_channels, 10, 10, generator=generator, dtype=dtype)
+    return torch.randn(n, first.in_features, generator=generator, dtype=dtype)
+
+
+def outputs(model, x):
+    model.eval()
+    with torch.no_grad():
+        return model(x)
+
+
+def penultimate(model, x):
+    """The input of the last weight layer, flattened per input, in eval mode."""
+    last = [m for m in model.modules() if isinstance(m, nn.Linear | nn.Conv2d)][-1]
+    captured = []
+    hook = last.register_forward_pre_hook(lambda _m, args: captured.append(args[0].flatten(1)))
+    try:
+        outputs(model, x)
+    finally:
+        hook.remove()
+    return captured[0]
+
+
+def snapshot(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def same_state(model, state):
+    return all(torch.equal(v, state[k]) for k, v in model.state_dict().items())
+
+
+def changed_parameters(a, b):
+    return [n for (n, p), q in zip(a.named_parameters(), b.parameters()) if not torch.equal(p, q)]
+
+
+def case_id(value):
+    return getattr(value, "__name__", str(value))
+
+
+# scale_layers
+
+
+@pytest.mark.parametrize(
+    ("factory", "layer"), [(small_mlp, 0), (small_mlp, 1), (small_cnn, 0)], ids=case_id
+)
+@pytest.mark.parametrize("c", [7.3, 0.2])
+def test_scale_layers_keeps_the_function_and_scales_two_layers(factory, layer, c):
+    model = factory()
+    x = inputs_for(model)
+    scaled = scale_layers(model, layer, c)
+    atol = 1e-10 if model[0].weight.dtype == torch.float64 else 1e-5
+    torch.testing.assert_close(outputs(scaled, x), outputs(model, x), rtol=1e-5, atol=atol)
+
+    weights = [m for m in model.modules() if isinstance(m, nn.Linear | nn.Conv2d)]
+    new = [m for m in scaled.modules() if isinstance(m, nn.Linear | nn.Conv2d)]
+    torch.testing.assert_close(new[layer].weight, c * weights[layer].weight)
+    torch.testing.assert_close(new[layer].bias, c * weights[layer].bias)
+    torch.testing.assert_close(new[layer + 1].weight, weights[layer + 1].weight / c)
+    assert torch.equal(new[layer + 1].bias, weights[layer + 1].bias)
+    assert len(changed_parameters(model, scaled)) == 3
+
+
+def test_scale_layers_through_leaky_relu():
+    model = small_mlp("leaky_relu")
+    x = inputs_for(model)
+    torch.testing.assert_close(outputs(scale_layers(model, 1, 3.0), x), outputs(model, x))
+
+
+def test_scale_layers_refuses_what_would_change_the_function():
+    with pytest.raises(ValueError, match="BatchNorm2d lies between weight layer 1"):
+        scale_layers(small_cnn(), 1, 2.0)
+    with pytest.raises(ValueError, match="Tanh .* not positively homogeneous"):
+        scale_layers(small_mlp("tanh"), 0, 2.0)
+    with pytest.raises(ValueError, match="layer 2 is the last weight layer"):
+        scale_layers(small_mlp(), 2, 2.0)
+    with pytest.raises(ValueError, match="model contains: _BasicBlock"):
+        scale_layers(small_resnet(seed=0), 0, 2.0)
+
+
+@pytest.mark.parametrize("c", [0.0, -1.0, math.inf, math.nan])
+def test_scale_layers_rejects_bad_c(c):
+    with pytest.raises(ValueError, match="c must be a finite float > 0"):
+        scale_layers(small_mlp(), 0, c)
+
+
+def test_scale_layers_rejects_bad_layer_and_model():
+    with pytest.raises(ValueError, match=r"layer must be in \[0, 1\]"):
+        scale_layers(small_mlp(), 3, 2.0)
+    with pytest.raises(ValueError, match=r"layer must be in \[0, 1\]"):
+        scale_layers(small_mlp(), -1, 2.0)
+    with pytest.raises(TypeError, match="layer must be an int"):
+        scale_layers(small_mlp(), 0.0, 2.0)
+    with pytest.raises(TypeError, match="c must be a float"):
+        scale_layers(small_mlp(), 0, "2")
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        scale_layers("model", 0, 2.0)
+
+
+# swap_neurons
+
+
+SWAP_CASES = [
+    (small_mlp, 0),
+    (small_mlp, 1),
+    (small_cnn, 0),  # conv -> ReLU -> conv
+    (small_cnn, 1),  # conv -> BN2d -> ReLU -> MaxPool -> Flatten -> Linear
+    (linear_bn_mlp, 0),  # Linear -> BN1d -> Tanh -> Dropout -> Linear
+    (conv_bn_flatten_mlp, 0),  # conv -> Flatten -> BN1d over C*H*W -> ReLU -> Linear
+]
+
+
+@pytest.mark.parametrize(("factory", "layer"), SWAP_CASES, ids=case_id)
+@pytest.mark.parametrize("fraction", [0.5, 1.0])
+def test_swap_neurons_keeps_the_function_and_changes_the_parameters(factory, layer, fraction):
+    model = factory()
+    x = inputs_for(model)
+    for seed in range(3):
+        swapped = swap_neurons(model, layer, fraction, seed=seed)
+        torch.testing.assert_close(outputs(swapped, x), outputs(model, x), rtol=1e-5, atol=1e-5)
+        # the function is also kept in training mode (batch statistics move with the units)
+        if not any(isinstance(m, nn.Dropout) for m in model.modules()):
+            model.train()
+            swapped.train()
+            torch.testing.assert_close(swapped(x), model(x), rtol=1e-5, atol=1e-5)
+        assert changed_parameters(model, swapped)
+
+
+@pytest.mark.parametrize(("factory", "layer"), SWAP_CASES, ids=case_id)
+def test_swap_neurons_fraction_zero_is_the_identity(factory, layer):
+    model = factory()
+    assert same_state(swap_neurons(model, layer, 0.0, seed=3), snapshot(model))
+
+
+def moved_units(model, swapped, layer):
+    """Indices of units whose weight row moved, and whether the rows are a permutation."""
+    old = [m for m in model.modules() if isinstance(m, nn.Linear | nn.Conv2d)][layer].weight
+    new = [m for m in swapped.modules() if isinstance(m, nn.Linear | nn.Conv2d)][layer].weight
+    old, new = old.flatten(1), new.flatten(1)
+    source = [int((old == row).all(1).nonzero()[0]) for row in new]  # rows are distinct
+    assert sorted(source) == list(range(len(old)))
+    return {j for j, i in enumerate(source) if i != j}
+
+
+@pytest.mark.parametrize(
+    ("fraction", "n_moved"), [(0.0, 0), (0.1, 0), (0.25, 2), (0.5, 4), (1.0, 8)]
+)
+def test_swap_neurons_moves_exactly_the_requested_fraction(fraction, n_moved):
+    model = mlp(5, [8, 7], 3, seed=0)
+    everything = set()
+    for seed in range(10):
+        moved = moved_units(model, swap_neurons(model, 0, fraction, seed=seed), 0)
+        assert len(moved) == n_moved  # round(0.1 * 8) = 1 unit cannot move alone
+        everything |= moved
+    if 0 < n_moved < 8:
+        assert len(everything) > n_moved  # different seeds choose different units
+
+
+def test_swap_neurons_is_seeded():
+    model = small_cnn()
+    a, b = swap_neurons(model, 1, 0.5, seed=4), swap_neurons(model, 1, 0.5, seed=4)
+    assert same_state(a, snapshot(b))
+    assert not same_state(swap_neurons(model, 1, 0.5, seed=5), snapshot(a))
+
+
+def test_swap_neurons_refuses_what_would_change_the_function():
+    with pytest.raises(ValueError, match="layer 2 is the last weight layer"):
+        swap_neurons(small_cnn(), 2, 0.5)
+    with pytest.raises(ValueError, match="model contains: _BasicBlock"):
+        swap_neurons(small_resnet(seed=0), 0, 0.5)
+    with pytest.raises(ValueError, match="model contains: GELU, Unflatten"):
+        swap_neurons(nn.Sequential(nn.Linear(4, 8), nn.GELU(), nn.Unflatten(1, (2, 4))), 0, 0.5)
+    no_flatten = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Linear(4, 2))
+    with pytest.raises(ValueError, match="without a Flatten"):
+        swap_neurons(no_flatten, 0, 0.5)
+    grouped = nn.Sequential(nn.Conv2d(4, 4, 3, groups=2), nn.ReLU(), nn.Conv2d(4, 2, 1))
+    with pytest.raises(ValueError, match="grouped convolutions"):
+        swap_neurons(grouped, 0, 0.5)
+    conv_to_conv = nn.Sequential(nn.Conv2d(1, 4, 3), nn.Flatten(), nn.Conv2d(1, 2, 1))
+    with pytest.raises(ValueError, match=r"layer 0 \(Conv2d\) feeds a Conv2d through a Flatten"):
+        swap_neurons(conv_to_conv, 0, 0.5)
+    linear_to_conv = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Conv2d(4, 2, 1))
+    with pytest.raises(ValueError, match=r"layer 0 \(Linear\) feeds a Conv2d"):
+        swap_neurons(linear_to_conv, 0, 0.5)
+    odd_flatten = nn.Sequential(nn.Conv2d(1, 4, 3), nn.Flatten(2), nn.Linear(64, 2))
+    with pytest.raises(ValueError, match="only Flatten"):
+        swap_neurons(odd_flatten, 0, 0.5)
+    with pytest.raises(ValueError, match="at least two weight layers"):
+        swap_neurons(nn.Sequential(nn.Linear(4, 4), nn.ReLU()), 0, 0.5)
+    shared = nn.Linear(4, 4)
+    with pytest.raises(ValueError, match="used twice"):
+        swap_neurons(nn.Sequential(shared, nn.ReLU(), shared), 0, 0.5)
+
+
+@pytest.mark.parametrize("fraction", [-0.1, 1.5, math.nan])
+def test_swap_neurons_rejects_bad_fraction(fraction):
+    with pytest.raises(ValueError, match=r"fraction must be in \[0, 1\]"):
+        swap_neurons(small_mlp(), 0, fraction)
+
+
+def test_swap_neurons_rejects_bad_seed():
+    with pytest.raises(TypeError, match="seed must be an int"):
+        swap_neurons(small_mlp(), 0, 0.5, seed=1.0)
+
+
+# perturb
+
+
+def test_perturb_has_the_requested_std_and_is_seeded():
+    model = mlp(20, [200], 10, seed=0)  # P = 6210
+    noisy = perturb(model, 0.05, seed=2)
+    diff = torch.cat([(q - p).flatten() for p, q in zip(model.parameters(), noisy.parameters())])
+    assert (diff != 0).all()
+    assert abs(diff.std().item() - 0.05) < 0.05 * 0.05  # std error about 1% at P = 6210
+    assert abs(diff.mean().item()) < 4 * 0.05 / math.sqrt(len(diff))
+    assert same_state(perturb(model, 0.05, seed=2), snapshot(noisy))
+    assert not same_state(perturb(model, 0.05, seed=3), snapshot(noisy))
+
+
+def test_perturb_leaves_buffers_and_std_zero_keeps_everything():
+    model = small_cnn()
+    noisy = perturb(model, 0.1, seed=0)
+    for (name, b), nb in zip(model.named_buffers(), noisy.buffers()):
+        assert torch.equal(b, nb), name
+    assert same_state(perturb(model, 0.0), snapshot(model))
+
+
+@pytest.mark.parametrize("std", [-1.0, math.nan, math.inf])
+def test_perturb_rejects_bad_std(std):
+    with pytest.raises(ValueError, match="std must be a finite float >= 0"):
+        perturb(small_mlp(), std)
+
+
+# adversarial_perturb
+
+
+@pytest.mark.parametrize("factory", [small_mlp, small_cnn])
+def test_adversarial_perturb_has_the_documented_norm_and_beats_random_noise(factory):
+    model = factory()
+    x = inputs_for(model, n=64)
+    std = 0.02
+    n_params = sum(p.numel() for p in model.parameters())
+    adversarial = adversarial_perturb(model, std, x, steps=10, seed=0)
+    delta = torch.cat(
+        [(q - p).flatten().double() for p, q in zip(model.parameters(), adversarial.parameters())]
+    )
+    assert delta.norm().item() == pytest.approx(std * math.sqrt(n_params), rel=1e-4)
+
+    reference = penultimate(model, x)
+
+    def change(other):
+        return (penultimate(other, x) - reference).square().sum(1).mean().item()
+
+    random_changes = [change(perturb(model, std, seed=s)) for s in range(3)]
+    assert change(adversarial) > 2 * max(random_changes)
+
+
+def test_adversarial_perturb_is_seeded_and_std_zero_keeps_everything():
+    model = small_mlp()
+    x = inputs_for(model)
+    a = adversarial_perturb(model, 0.01, x, steps=2, seed=1)
+    assert same_state(adversarial_perturb(model, 0.01, x, steps=2, seed=1), snapshot(a))
+    assert same_state(adversarial_perturb(model, 0.0, x), snapshot(model))
+
+
+def test_adversarial_perturb_rejects_bad_input():
+    model = small_mlp()
+    x = inputs_for(model)
+    with pytest.raises(ValueError, match="std must be a finite float >= 0"):
+        adversarial_perturb(model, -0.1, x)
+    with pytest.raises(ValueError, match="steps must be an int >= 0"):
+        adversarial_perturb(model, 0.1, x, steps=-1)
+    with pytest.raises(TypeError, match="x must be a torch.Tensor"):
+        adversarial_perturb(model, 0.1, x.numpy())
+    with pytest.raises(ValueError, match="x must hold at least one input"):
+        adversarial_perturb(model, 0.1, x[:0])
+    with pytest.raises(ValueError, match="x contains NaN"):
+        adversarial_perturb(model, 0.1, torch.full_like(x, math.nan))
+    with pytest.raises(ValueError, match="no Linear or Conv2d"):
+        adversarial_perturb(nn.Sequential(nn.BatchNorm1d(5)), 0.1, x)
+
+
+# interpolate
+
+
+def test_interpolate_reaches_both_ends_and_averages():
+    a, b = small_cnn(), small_cnn()
+    with torch.no_grad():
+        for p in b.parameters():
+            p.normal_()
+        b[3].running_mean.normal_()
+        b[3].num_batches_tracked.fill_(99)
+    assert same_state(interpolate(a, b, 0.0), snapshot(a))
+    end = interpolate(a, b, 1.0)
+    for key, value in end.state_dict().items():
+        expected = (
+            a.state_dict()[key] if key.endswith("num_batches_tracked") else b.state_dict()[key]
+        )
+        assert torch.equal(value, expected), key
+    for c in (0.5, 2.0, -0.5):
+        mixed = interpolate(a, b, c).state_dict()
+        for key, value in mixed.items():
+            if key.endswith("num_batches_tracked"):
+                assert int(value) == 7
+            else:
+                expected = (1 - c) * a.state_dict()[key] + c * b.state_dict()[key]
+                torch.testing.assert_close(value, expected)
+    middle = interpolate(a, b, 0.5)
+    torch.testing.assert_close(middle[0].weight, (a[0].weight + b[0].weight) / 2)
+
+
+def test_interpolate_rejects_mismatched_architectures_and_bad_c():
+    a = mlp(5, [8], 3, seed=0)
+    with pytest.raises(ValueError, match=r"shapes differ for 0.weight: \(8, 5\) vs \(9, 5\)"):
+        interpolate(a, mlp(5, [9], 3, seed=0), 0.5)
+    with pytest.raises(ValueError, match="names differ .* only in model_b: \\['4.weight'"):
+        interpolate(a, mlp(5, [8, 8], 3, seed=0), 0.5)
+    with pytest.raises(ValueError, match="c must be a finite float"):
+        interpolate(a, a, math.nan)
+    with pytest.raises(TypeError, match="model_b must be a torch.nn.Module"):
+        interpolate(a, {}, 0.5)
+
+
+# inputs are never modified
+
+
+CALLS = {
+    "scale_layers": lambda m, x: scale_layers(m, 0, 3.0),
+    "swap_neurons": lambda m, x: swap_neurons(m, 1, 1.0, seed=0),
+    "perturb": lambda m, x: perturb(m, 0.1, seed=0),
+    "adversarial_perturb": lambda m, x: adversarial_perturb(m, 0.1, x, steps=2),
+    "interpolate": lambda m, x: interpolate(m, perturb(m, 1.0), 0.3),
+}
+
+
+@pytest.mark.parametrize("name", CALLS)
+def test_inputs_are_never_modified(name):
+    model = small_cnn()
+    model.train()
+    x = inputs_for(model)
+    before, x_before = snapshot(model), x.clone()
+    result = CALLS[name](model, x)
+    assert result is not model
+    assert same_state(model, before)
+    assert torch.equal(x, x_before)
+    assert model.training and result.training  # the training mode is kept, not switched to eval
+    assert not same_state(result, before)
