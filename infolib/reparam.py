@@ -1,5 +1,5 @@
 """Re-parameterizations and perturbations of a network, for the information distance chapter
-(Achille et al., "information distance", section 4 and appendix B.1).
+("Information distance for neural network functions", ICLR 2021 submission, section 3.2).
 
 Two parameter vectors can compute the same function. A distance between *functions* should
 therefore not move when the parameters change but the function does not, and should grow when
