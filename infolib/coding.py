@@ -166,26 +166,15 @@ def prequential_codelength(
         n_classes = _n_classes(start(x[:1]))
     y = _check_labels(y, len(x), n_classes).to(device)
 
-    nats = np.zeros(len(ends))
     if first_block == "uniform":
-        nats[0] = ends[0] * math.log(n_classes)
+        first_nats = ends[0] * math.log(n_classes)
     else:
-        nats[0] = _sum_nats(start, x[: ends[0]], y[: ends[0]])
-    blocks = range(1, len(ends))
-    if progress and len(blocks) > 1:  # imported here: tqdm.auto warns at import without ipywidgets
-        from tqdm.auto import tqdm
-
-        blocks = tqdm(blocks, desc="prequential code", leave=False)
-    for j in blocks:
-        block_model = copy.deepcopy(start)
-        seen = slice(0, int(ends[j - 1]))
-        _train_block(block_model, x[seen], y[seen], train, seed + j, device)
-        block_model.eval()
-        coded = slice(int(ends[j - 1]), int(ends[j]))
-        nats[j] = _sum_nats(block_model, x[coded], y[coded])
-
-    codelengths = nats / math.log(base)
-    return Codelength(total=float(codelengths.sum()), blocks=codelengths, ends=ends)
+        first_nats = _sum_nats(start, x[: ends[0]], y[: ends[0]])
+    return _online_code(
+        start, x, y, ends, first_nats, lambda model, part: _sum_nats(model, x[part], y[part]),
+        train=train, seed=seed, base=base, device=device, progress=progress,
+        desc="prequential code",
+    )
 
 
 def model_information(
@@ -266,21 +255,34 @@ def kl_prequential_codelength(
         ])
     soft_targets = probabilities.to(next(start.parameters()).dtype)
 
+    first_nats = _sum_kl(start, x[: ends[0]], probabilities[: ends[0]])
+    return _online_code(
+        start, x, soft_targets, ends, first_nats,
+        lambda model, part: _sum_kl(model, x[part], probabilities[part]),
+        train=train, seed=seed, base=base, device=device, progress=progress,
+        desc="KL prequential code",
+    )
+
+
+def _online_code(
+    start, x, targets, ends, first_nats, block_nats, *, train, seed, base, device, progress, desc
+) -> Codelength:
+    """The block loop both codes share: block 0 costs ``first_nats``; block j >= 1 costs
+    ``block_nats(model_j, slice)``, model_j a copy of ``start`` trained on (x, targets) of the
+    ends[j-1] earlier examples (seed ``seed + j``). Returns the code in units of log ``base``."""
     nats = np.zeros(len(ends))
-    nats[0] = _sum_kl(start, x[: ends[0]], probabilities[: ends[0]])
+    nats[0] = first_nats
     blocks = range(1, len(ends))
     if progress and len(blocks) > 1:  # imported here: tqdm.auto warns at import without ipywidgets
         from tqdm.auto import tqdm
 
-        blocks = tqdm(blocks, desc="KL prequential code", leave=False)
+        blocks = tqdm(blocks, desc=desc, leave=False)
     for j in blocks:
         block_model = copy.deepcopy(start)
         seen = slice(0, int(ends[j - 1]))
-        _train_block(block_model, x[seen], soft_targets[seen], train, seed + j, device)
+        _train_block(block_model, x[seen], targets[seen], train, seed + j, device)
         block_model.eval()
-        coded = slice(int(ends[j - 1]), int(ends[j]))
-        nats[j] = _sum_kl(block_model, x[coded], probabilities[coded])
-
+        nats[j] = block_nats(block_model, slice(int(ends[j - 1]), int(ends[j])))
     codelengths = nats / math.log(base)
     return Codelength(total=float(codelengths.sum()), blocks=codelengths, ends=ends)
 
