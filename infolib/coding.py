@@ -77,6 +77,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from infolib.checks import class_indices
 from infolib.config import resolve_device
 from infolib.train import fit
 
@@ -164,7 +165,7 @@ def prequential_codelength(
     x = _as_input(x, start, device)
     with torch.no_grad():
         n_classes = _n_classes(start(x[:1]))
-    y = _check_labels(y, len(x), n_classes).to(device)
+    y = class_indices(y, len(x), n_classes).to(device)
 
     if first_block == "uniform":
         first_nats = ends[0] * math.log(n_classes)
@@ -455,20 +456,3 @@ def _n_classes(logits) -> int:
     if not torch.isfinite(logits).all():
         raise ValueError("model returns NaN or infinite logits")
     return logits.shape[1]
-
-
-def _check_labels(y, n_inputs: int, n_classes: int) -> torch.Tensor:
-    if isinstance(y, np.ndarray):
-        y = torch.from_numpy(y)
-    if not isinstance(y, torch.Tensor):
-        raise TypeError(f"y must be a tensor or array of class indices, got {type(y).__name__}")
-    if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
-        raise TypeError(f"y must hold integer class indices, got dtype {y.dtype}")
-    if tuple(y.shape) != (n_inputs,):
-        raise ValueError(f"y must have shape ({n_inputs},) to match x, got {tuple(y.shape)}")
-    if y.min() < 0 or y.max() >= n_classes:
-        raise ValueError(
-            f"y must hold class indices in 0..{n_classes - 1} (the model has K = {n_classes} "
-            f"logits), got values in {int(y.min())}..{int(y.max())}"
-        )
-    return y.long()

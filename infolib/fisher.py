@@ -68,6 +68,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, vjp, vmap
 
+from infolib.checks import class_indices
 from infolib.config import resolve_device
 
 MODES = ("expected", "sampled", "empirical")
@@ -204,7 +205,7 @@ def _fisher(model, x, what, mode, y, n_samples, batch_size, seed, device, progre
     try:
         n_classes = _check_logits(model, params, fixed, x[:batch_size], dtype, device)
         if mode == "empirical":
-            y = _check_labels(y, len(x), n_classes)
+            y = class_indices(y, len(x), n_classes)
         per_input = _per_input_gradients(model, fixed, mode, n_samples, n_classes)
         extras = _mode_data(mode, y, n_samples, seed, device)
         total = _accumulate(per_input, params, x, extras, what, batch_size, dtype, device, progress)
@@ -341,23 +342,6 @@ def _check_logits(model, params, fixed, x_first, dtype, device) -> int:
     if not torch.isfinite(logits).all():
         raise ValueError("model returns NaN or infinite logits")
     return logits.shape[1]
-
-
-def _check_labels(y, n_inputs: int, n_classes: int) -> torch.Tensor:
-    if isinstance(y, np.ndarray):
-        y = torch.from_numpy(y)
-    if not isinstance(y, torch.Tensor):
-        raise TypeError(f"y must be a tensor or array of class indices, got {type(y).__name__}")
-    if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
-        raise TypeError(f"y must hold integer class indices, got dtype {y.dtype}")
-    if tuple(y.shape) != (n_inputs,):
-        raise ValueError(f"y must have shape ({n_inputs},) to match x, got {tuple(y.shape)}")
-    if y.min() < 0 or y.max() >= n_classes:
-        raise ValueError(
-            f"y must hold class indices in 0..{n_classes - 1} (the model has K = {n_classes} "
-            f"logits), got values in {int(y.min())}..{int(y.max())}"
-        )
-    return y.long()
 
 
 def _as_input(x: torch.Tensor, dtype, device) -> torch.Tensor:
