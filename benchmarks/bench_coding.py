@@ -24,27 +24,13 @@ import os
 import time
 
 import torch
-from torch import nn
 
 from infolib.coding import prequential_codelength
+from infolib.models import small_cnn
 
 SIZES = (2500, 5000, 10000)
 TARGET_RATIO = 2.2
 TARGET_S = 300.0
-
-
-def cnn():
-    torch.manual_seed(0)
-    return nn.Sequential(
-        nn.Conv2d(1, 16, 3),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(32 * 5 * 5, 10),
-    )
 
 
 def load(n):
@@ -77,7 +63,7 @@ def main():
     for k in sorted(args.sizes):
         x, y, source = load(k)
         start = time.perf_counter()
-        code = prequential_codelength(cnn(), x, y, device="cpu", progress=False)
+        code = prequential_codelength(small_cnn(seed=0), x, y, device="cpu", progress=False)
         seconds = time.perf_counter() - start
         scaling = ""
         if previous is not None:

@@ -35,24 +35,11 @@ import torch
 from torch import nn
 
 from infolib.fisher import fisher_trace
+from infolib.models import small_cnn
 
 N_INPUTS = 512
 TARGET_RATIO = 10.0
 TARGET_RELATIVE = 1e-5
-
-
-def cnn():
-    torch.manual_seed(0)
-    return nn.Sequential(
-        nn.Conv2d(1, 16, 3),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(32 * 5 * 5, 10),
-    )
 
 
 def load_inputs():
@@ -148,7 +135,7 @@ def main():
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     x, source = load_inputs()
-    model = cnn().eval()
+    model = small_cnn(seed=0).eval()
     n_params = sum(p.numel() for p in model.parameters())
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from infolib.models import hidden_activations, mlp, small_resnet
+from infolib.models import hidden_activations, mlp, small_cnn, small_resnet
 from infolib.train import accuracy, fit
 
 
@@ -178,3 +178,11 @@ def test_small_resnet_shapes_seed_and_residual_stages(size):
 def test_small_resnet_rejects_bad_widths():
     with pytest.raises(ValueError, match="widths"):
         small_resnet(widths=())
+
+
+def test_small_cnn_shape_size_and_seed():
+    model = small_cnn(seed=4)
+    assert model(torch.rand(3, 1, 28, 28)).shape == (3, 10)
+    assert sum(p.numel() for p in model.parameters()) == 12_810
+    for a, b in zip(model.parameters(), small_cnn(seed=4).parameters()):
+        assert torch.equal(a, b)
