@@ -177,9 +177,26 @@ def all_measures(model_a, model_b, x, run_seed, with_dp=True):
         "output KL": output_kl(model_a, model_b, x, device=torch_device),
     }
     if with_dp:
-        result["d_p"] = information_distance(model_a, model_b, x, train=TRAINING, seed=run_seed,
-                                             device=torch_device, progress=False)
+        result["d_p"] = d_p(model_a, model_b, x, run_seed)
     return result
+
+
+def d_p(model_a, model_b, x, run_seed):
+    """The information distance with this chapter's block training, in bits."""
+    return information_distance(model_a, model_b, x, train=TRAINING, seed=run_seed,
+                                device=torch_device, progress=False)
+
+
+def per_seed(experiment, compute, desc, **key):
+    """`compute(seed)` (a DataFrame) for every seed, each cached under the chapter's settings and
+    `key`, concatenated with a `seed` column."""
+    frames = []
+    for s in tqdm(SEEDS, desc=desc):
+        full_key = dict(chapter="information_distance", experiment=experiment, seed=s,
+                        n_train=settings.n_train, k=settings.k, max_epochs=settings.max_epochs,
+                        device=torch_device.type, **key)
+        frames.append(cached(full_key, lambda s=s: compute(s)).assign(seed=s))
+    return pd.concat(frames, ignore_index=True)
 
 
 MEASURES = ["param L2", "param cosine", "param EMD", "rep L2", "rep cosine", "rep EMD",
@@ -265,16 +282,8 @@ def invariance_run(run_seed):
     return pd.DataFrame(rows)
 
 
-def run_invariance(run_seed):
-    key = dict(chapter="information_distance", experiment="invariance", seed=run_seed,
-               n_train=settings.n_train, k=settings.k, max_epochs=settings.max_epochs,
-               scenarios=SCENARIOS, device=torch_device.type)
-    return cached(key, lambda: invariance_run(run_seed))
-
-
 # %% tags=["remove-stderr"]
-invariance = pd.concat([run_invariance(s).assign(seed=s)
-                        for s in tqdm(SEEDS, desc="Fig. 1 seeds")], ignore_index=True)
+invariance = per_seed("invariance", invariance_run, "Fig. 1 seeds", scenarios=SCENARIOS)
 
 # %%
 FLOOR = 1e-4  # relative changes below this (exact invariance included) are drawn at it
@@ -406,23 +415,14 @@ def interpolation_run(run_seed):
     rows = []
     for setting, (model_a, model_b) in pairs.items():
         for c in INTERPOLATION:
-            d = information_distance(interpolate(model_a, model_b, c), model_b, x,
-                                     train=TRAINING, seed=run_seed, device=torch_device,
-                                     progress=False)
+            d = d_p(interpolate(model_a, model_b, c), model_b, x, run_seed)
             rows.append(dict(setting=setting, c=c, d_p=d))
     return pd.DataFrame(rows)
 
 
-def run_interpolation(run_seed):
-    key = dict(chapter="information_distance", experiment="interpolation", seed=run_seed,
-               n_train=settings.n_train, k=settings.k, max_epochs=settings.max_epochs,
-               points=INTERPOLATION, device=torch_device.type)
-    return cached(key, lambda: interpolation_run(run_seed))
-
-
 # %% tags=["remove-stderr"]
-interpolation = pd.concat([run_interpolation(s).assign(seed=s)
-                           for s in tqdm(SEEDS, desc="Fig. 2 seeds")], ignore_index=True)
+interpolation = per_seed("interpolation", interpolation_run, "Fig. 2 seeds",
+                         points=INTERPOLATION)
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4))
@@ -458,22 +458,13 @@ def progress_run(run_seed):
     for epoch, snapshot in enumerate(snapshots):
         for name, reference in (("to the initial network", snapshots[0]),
                                 ("to the final network", snapshots[-1])):
-            d = information_distance(snapshot, reference, x, train=TRAINING, seed=run_seed,
-                                     device=torch_device, progress=False)
+            d = d_p(snapshot, reference, x, run_seed)
             rows.append(dict(epoch=epoch, distance=name, d_p=d))
     return pd.DataFrame(rows)
 
 
-def run_progress(run_seed):
-    key = dict(chapter="information_distance", experiment="progress", seed=run_seed,
-               n_train=settings.n_train, k=settings.k, epochs=settings.progress_epochs,
-               max_epochs=settings.max_epochs, device=torch_device.type)
-    return cached(key, lambda: progress_run(run_seed))
-
-
 # %% tags=["remove-stderr"]
-progress = pd.concat([run_progress(s).assign(seed=s)
-                      for s in tqdm(SEEDS, desc="Fig. 3 seeds")], ignore_index=True)
+progress = per_seed("progress", progress_run, "Fig. 3 seeds", epochs=settings.progress_epochs)
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4))
