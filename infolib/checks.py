@@ -1,9 +1,65 @@
-"""Input checks shared by the estimators, so that each error reads the same everywhere."""
+"""Input checks shared by the estimators, so that each error reads the same everywhere.
+
+One function per kind of argument. Numpy scalars are accepted wherever a Python number is
+(``np.int64(3)`` is an int, ``np.float32(0.1)`` a float); a bool is never a number.
+"""
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 import torch
+
+
+def integer(name: str, value, *, minimum: int | None = None) -> int:
+    """``value`` as a Python int (numpy integers included, bools refused), ``>= minimum`` when
+    given; otherwise a TypeError/ValueError naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} ({value!r})")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value}")
+    return value
+
+
+def real(
+    name: str,
+    value,
+    *,
+    minimum: float | None = None,
+    above: float | None = None,
+    maximum: float | None = None,
+    finite: bool = True,
+) -> float:
+    """``value`` as a Python float (ints and numpy scalars included, bools refused), finite unless
+    ``finite=False``, ``>= minimum``, ``> above`` and ``<= maximum`` when given; otherwise a
+    TypeError/ValueError naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} ({value!r})")
+    value = float(value)
+    if math.isnan(value) or (finite and math.isinf(value)):
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if above is not None and value <= above:
+        raise ValueError(f"{name} must be > {above}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+    return value
+
+
+def log_base(base) -> float:
+    """The base of the logarithm that sets the units, one rule everywhere: a finite number > 1
+    (2: bits, math.e: nats, 10: bans). Returns it as a float."""
+    if isinstance(base, (bool, np.bool_)) or not isinstance(base, numbers.Real):
+        raise TypeError(
+            f"base must be a number > 1 (2: bits, math.e: nats), got {type(base).__name__}"
+        )
+    if not math.isfinite(base) or base <= 1:
+        raise ValueError(f"base must be a finite number > 1 (2: bits, math.e: nats), got {base!r}")
+    return float(base)
 
 
 def class_indices(y, n_inputs: int, n_classes: int) -> torch.Tensor:
