@@ -10,8 +10,11 @@ from scipy.special import digamma
 from infolib.neurons import ksg_mi, neuron_entropy, pairwise_mi
 
 
-def ksg_reference(x, y, k=3):
-    """Kraskov et al. (2004) estimator 1 in nats, straight from its definition with a KD-tree."""
+def ksg_reference(x, y, k=3, standardize=True):
+    """Kraskov et al. (2004) estimator 1 in nats, straight from its definition with a KD-tree, on
+    each variable minus its mean, divided by its std (unless ``standardize=False``)."""
+    if standardize:
+        x, y = (x - x.mean()) / x.std(), (y - y.mean()) / y.std()
     points = np.c_[x, y]
     distances, _ = cKDTree(points).query(points, k=k + 1, p=np.inf)
     eps = distances[:, -1]
@@ -44,8 +47,51 @@ def test_ksg_of_independent_variables_is_near_zero_even_with_exact_zeros():
 
 def test_ksg_equals_the_kd_tree_reference_on_tie_free_data():
     x, y = gaussian_pair(0.7, n=800, seed=2)
+    x, y = 3 * x, 0.2 * y  # different units: standardized and raw estimates differ
     # tie-free data: the 1e-10 relative jitter moves the estimate far less than 1e-6 nats
     assert ksg_mi(x, y, base=math.e) == pytest.approx(ksg_reference(x, y), abs=1e-6)
+    raw = ksg_reference(x, y, standardize=False)
+    assert ksg_mi(x, y, base=math.e, standardize=False) == pytest.approx(raw, abs=1e-6)
+    assert abs(raw - ksg_reference(x, y)) > 0.02
+
+
+@pytest.mark.parametrize("c", [1e-3, 0.1, 10.0, 1e3])
+def test_ksg_does_not_depend_on_the_units_of_either_variable(c):
+    x, y = gaussian_pair(0.9)
+    reference = ksg_mi(x, y)
+    assert reference == pytest.approx(-0.5 * math.log2(1 - 0.81), abs=0.05)
+    assert ksg_mi(c * x, y) == pytest.approx(reference, abs=1e-9)
+    assert ksg_mi(x, c * y) == pytest.approx(reference, abs=1e-9)
+    assert ksg_mi(c * x + 5, -c * y) == pytest.approx(reference, abs=1e-9)  # MI(x, -y) too
+    relu_x, relu_y = np.maximum(x, 0), np.maximum(y, 0)  # ties: the same jitter at every scale
+    assert ksg_mi(c * relu_x, relu_y) == pytest.approx(ksg_mi(relu_x, relu_y), abs=1e-9)
+    if c >= 100:  # the raw estimator is dominated by the larger variable and loses the MI
+        assert ksg_mi(c * x, y, standardize=False) < reference - 0.1
+
+
+def test_pairwise_does_not_depend_on_per_neuron_units():
+    rng = np.random.default_rng(8)
+    acts = rng.normal(size=(500, 5))
+    acts[:, 1] += acts[:, 0]
+    acts[:, 3] = np.maximum(acts[:, 3] + acts[:, 2], 0)
+    scales = np.array([1e-3, 1e3, 1.0, 0.05, 70.0])
+    standardized = pairwise_mi(acts, device="cpu")
+    np.testing.assert_allclose(pairwise_mi(acts * scales, device="cpu"), standardized, atol=1e-9)
+    raw = pairwise_mi(acts * scales, device="cpu", standardize=False)
+    assert standardized[0, 1] > 0.5 and raw[0, 1] < 0.1  # the raw estimate depends on the units
+
+
+def test_a_constant_neuron_has_zero_information_with_everything():
+    rng = np.random.default_rng(9)
+    acts = np.c_[rng.normal(size=300), np.full(300, 1e7), rng.normal(size=300), np.zeros(300)]
+    acts[:, 2] += acts[:, 0]
+    for standardize in (True, False):
+        matrix = pairwise_mi(acts, device="cpu", standardize=standardize)
+        assert not np.isnan(matrix[np.triu_indices(4, k=1)]).any()
+        assert (matrix[1, [0, 2, 3]] == 0).all() and (matrix[3, [0, 1, 2]] == 0).all()
+        assert matrix[0, 2] > 0.3
+        assert ksg_mi(acts[:, 0], acts[:, 1], standardize=standardize) == 0.0
+        assert ksg_mi(np.zeros(300), np.ones(300), standardize=standardize) == 0.0
 
 
 def test_pairwise_equals_ksg_of_each_pair_and_the_reference():
@@ -53,6 +99,7 @@ def test_pairwise_equals_ksg_of_each_pair_and_the_reference():
     acts = rng.normal(size=(600, 6))
     acts[:, 1] += acts[:, 0]
     acts[:, 2] = np.maximum(acts[:, 2], 0)  # ties, broken by the same jitter in both
+    acts *= [1.0, 0.3, 5.0, 1.0, 20.0, 1e-3]  # per-neuron units
     matrix = pairwise_mi(acts, base=math.e, device="cpu")
     assert matrix.shape == (6, 6)
     assert np.isnan(np.diag(matrix)).all()
@@ -103,6 +150,12 @@ def test_entropy_bins_are_per_neuron_ranges():
         (lambda: ksg_mi(np.random.rand(10), np.random.rand(9)), "same length"),
         (lambda: ksg_mi(np.random.rand(10), np.r_[np.random.rand(9), np.inf]), "NaN or infinite"),
         (lambda: neuron_entropy(np.random.rand(10, 2), bins=0), "bins"),
+        (lambda: neuron_entropy(np.random.rand(10, 2), base=1), "base"),
+        (lambda: neuron_entropy(np.random.rand(10, 2), base=math.inf), "base"),
+        (lambda: pairwise_mi(np.random.rand(10, 2), k=0), "k must be an int >= 1"),
+        (lambda: pairwise_mi(np.random.rand(10, 2), base=0.5), "base"),
+        (lambda: pairwise_mi(np.random.rand(10, 2), seed=-1), "seed"),
+        (lambda: ksg_mi(np.random.rand(10), np.random.rand(10), base=np.float64(1)), "base"),
     ],
 )
 def test_bad_input_raises_a_clear_error(call, message):
@@ -110,15 +163,47 @@ def test_bad_input_raises_a_clear_error(call, message):
         call()
 
 
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: neuron_entropy(np.random.rand(10, 2), bins=10.0), "bins must be an int"),
+        (lambda: pairwise_mi(np.random.rand(10, 2), k=True), "k must be an int"),
+        (lambda: pairwise_mi(np.random.rand(10, 2), seed=0.5), "seed must be an int"),
+        (lambda: pairwise_mi(np.random.rand(10, 2), base="2"), "base must be a number"),
+        (lambda: ksg_mi(np.random.rand(10), np.random.rand(10), standardize=1), "standardize"),
+    ],
+)
+def test_bad_types_raise_a_clear_error(call, message):
+    with pytest.raises(TypeError, match=message):
+        call()
+
+
+def test_numpy_scalars_are_accepted_as_arguments():
+    x, y = gaussian_pair(0.5, n=300)
+    expected = ksg_mi(x, y, k=4, base=math.e, seed=2)
+    assert ksg_mi(x, y, k=np.int64(4), base=np.float32(math.e), seed=np.int32(2)) == (
+        pytest.approx(expected, rel=1e-6)  # base as float32 rounds e
+    )
+    assert ksg_mi(x, y, k=np.int64(4), base=np.float64(math.e), seed=np.uint8(2)) == expected
+    acts = np.c_[x, y]
+    np.testing.assert_array_equal(
+        pairwise_mi(acts, k=np.int16(4), base=np.int64(2), device="cpu"),
+        pairwise_mi(acts, k=4, device="cpu"),
+    )
+    np.testing.assert_array_equal(
+        neuron_entropy(acts, bins=np.int64(7), base=np.float64(2)), neuron_entropy(acts, bins=7)
+    )
+
+
 def test_the_torch_path_for_cuda_gives_the_compiled_kernels_numbers():
-    from infolib.neurons import _jittered, _noise, _pairs_compiled, _pairs_torch
+    from infolib.neurons import JITTER, _noise, _pairs_compiled, _pairs_torch, _prepared
 
     rng = np.random.default_rng(7)
     acts = rng.normal(size=(500, 5))
     acts[:, 1] = np.maximum(acts[:, 1] + acts[:, 0], 0)
+    values, scale, _ = _prepared(acts, standardize=True)
     noise = _noise(500, 0)
-    first = _jittered(acts, noise[0][:, None]).T.copy()
-    second = _jittered(acts, noise[1][:, None]).T.copy()
+    first, second = values + JITTER * scale * noise[0], values + JITTER * scale * noise[1]
     rows, cols = np.triu_indices(5, k=1)
     np.testing.assert_allclose(
         _pairs_torch(first, second, rows, cols, 3, "cpu"),
