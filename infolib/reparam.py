@@ -42,6 +42,8 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
+from infolib.checks import integer, real
+
 WEIGHT_LAYERS = (nn.Linear, nn.Conv2d)
 _BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
 # positively homogeneous, f(c z) = c f(z) for c > 0, and acting on each channel separately
@@ -68,15 +70,17 @@ def scale_layers(model: nn.Sequential, layer: int, c: float) -> nn.Sequential:
 
     W_l -> c W_l, b_l -> c b_l, W_{l+1} -> W_{l+1} / c. Between the two, every module must be
     positively homogeneous (ReLU, LeakyReLU, pooling, Flatten, Dropout): then the next layer's
-    input is c times the old one and W_{l+1} / c undoes it. ``c``: a finite float > 0.
+    input is c times the old one and W_{l+1} / c undoes it. ``c``: a finite number > 0 (numpy
+    scalars included) such that c and 1/c are normal numbers of the weights' dtype (for float32,
+    c in about [1.2e-38, 8.5e37]).
     Refused (``ValueError``): a model that is not a plain chain (module docstring), ``layer`` the
-    last weight layer, a Tanh between the two layers (tanh(c z) != c tanh(z)), and a batch-norm
+    last weight layer, a Tanh between the two layers (tanh(c z) != c tanh(z)), a batch-norm
     between them (it would absorb the scale in training mode, and in eval mode its eps breaks the
-    exact invariance even with rescaled running statistics).
+    exact invariance even with rescaled running statistics), and a c for which c, 1/c or a
+    rescaled weight overflows or underflows in the weights' dtype (the copy would compute NaN or
+    another function).
     """
-    c = _check_real(c, "c")
-    if not (math.isfinite(c) and c > 0):
-        raise ValueError(f"c must be a finite float > 0, got {c!r}")
+    c = real("c", c, above=0)
     result = copy.deepcopy(model)
     first, between, following = _pair(result, layer, "scale_layers")
     for module in between:
@@ -92,12 +96,32 @@ def scale_layers(model: nn.Sequential, layer: int, c: float) -> nn.Sequential:
                 "one is not positively homogeneous (f(c z) != c f(z)), so rescaling would change "
                 "the function"
             )
+    for tensor in (first.weight, following.weight):
+        _check_representable(c, tensor.dtype, layer)
     with torch.no_grad():
-        first.weight.mul_(c)
+        updates = [(first.weight, first.weight * c), (following.weight, following.weight / c)]
         if first.bias is not None:
-            first.bias.mul_(c)
-        following.weight.div_(c)
+            updates.append((first.bias, first.bias * c))
+        for old, new in updates:
+            if not torch.isfinite(new).all() or ((new == 0) & (old != 0)).any():
+                raise ValueError(
+                    f"scale_layers: c = {c:g} makes weights of weight layer {layer} or the next "
+                    f"one overflow to inf or underflow to 0 in {old.dtype}; choose a c closer to 1"
+                )
+        for old, new in updates:
+            old.copy_(new)
     return result
+
+
+def _check_representable(c: float, dtype: torch.dtype, layer: int) -> None:
+    """c and 1/c must be normal numbers of ``dtype``: finite, and not flushed to 0."""
+    info = torch.finfo(dtype)
+    if not (info.tiny <= c <= info.max and info.tiny <= 1 / c <= info.max):
+        raise ValueError(
+            f"scale_layers: c = {c:g} is out of range for the {dtype} weights around weight layer "
+            f"{layer}: c and 1/c must both lie in [{info.tiny:.3g}, {info.max:.3g}] (finite, "
+            f"nonzero normal {dtype} numbers)"
+        )
 
 
 def swap_neurons(model: nn.Sequential, layer: int, fraction: float, seed: int = 0) -> nn.Sequential:
@@ -123,10 +147,8 @@ def swap_neurons(model: nn.Sequential, layer: int, fraction: float, seed: int = 
     last weight layer, grouped convolutions, and a Conv2d that reaches a Linear without Flatten or
     a Linear (or a Flatten) that feeds a Conv2d.
     """
-    fraction = _check_real(fraction, "fraction")
-    if not 0 <= fraction <= 1:
-        raise ValueError(f"fraction must be in [0, 1], got {fraction!r}")
-    seed = _check_seed(seed)
+    fraction = real("fraction", fraction, minimum=0, maximum=1)
+    seed = integer("seed", seed)
     result = copy.deepcopy(model)
     first, between, following = _pair(result, layer, "swap_neurons")
     for module in (first, following):
@@ -182,12 +204,12 @@ def perturb(model: nn.Module, std: float, seed: int = 0) -> nn.Module:
     theta -> theta + std * z, z ~ N(0, I), in the units of the parameters. The noise is drawn on
     the CPU by ``torch.randn`` from a ``torch.Generator`` seeded with ``seed``, one tensor per
     parameter in ``model.parameters()`` order and in its dtype, then moved to the parameter's
-    device: the same seed gives the same noise on every device. ``std``: a finite float >= 0.
+    device: the same seed gives the same noise on every device. ``std``: a finite number >= 0.
     Its squared norm is std^2 P on average (P = number of parameters); see
     :func:`adversarial_perturb`.
     """
-    std = _check_std(std)
-    seed = _check_seed(seed)
+    std = real("std", std, minimum=0)
+    seed = integer("seed", seed)
     result = copy.deepcopy(model)
     params = list(result.parameters())
     noise = _gaussian(params, seed)
@@ -223,10 +245,9 @@ def adversarial_perturb(
     the random start. Cost: ``steps`` forward and backward passes on all of ``x`` at once plus
     two forward passes; memory that of one training step on a batch of len(x) inputs.
     """
-    std = _check_std(std)
-    seed = _check_seed(seed)
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"steps must be an int >= 0, got {steps!r}")
+    std = real("std", std, minimum=0)
+    seed = integer("seed", seed)
+    steps = integer("steps", steps, minimum=0)
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
     if x.ndim < 1 or len(x) == 0:
@@ -302,9 +323,7 @@ def interpolate(model_a: nn.Module, model_b: nn.Module, c: float) -> nn.Module:
     for name, value in (("model_a", model_a), ("model_b", model_b)):
         if not isinstance(value, nn.Module):
             raise TypeError(f"{name} must be a torch.nn.Module, got {type(value).__name__}")
-    c = _check_real(c, "c")
-    if not math.isfinite(c):
-        raise ValueError(f"c must be a finite float, got {c!r}")
+    c = real("c", c)
     state_a, state_b = model_a.state_dict(), model_b.state_dict()
     if list(state_a) != list(state_b):
         only_a = [k for k in state_a if k not in state_b]
@@ -364,8 +383,7 @@ def _pair(model, layer, caller):
     """Weight layer ``layer``, the modules between it and the next weight layer, and that one."""
     leaves = _chain(model, caller)
     positions = [i for i, m in enumerate(leaves) if isinstance(m, WEIGHT_LAYERS)]
-    if isinstance(layer, bool) or not isinstance(layer, int):
-        raise TypeError(f"layer must be an int, got {type(layer).__name__}")
+    layer = integer("layer", layer)
     if len(positions) < 2:
         raise ValueError(
             f"{caller} needs a model with at least two weight layers (Linear/Conv2d), got "
@@ -428,22 +446,3 @@ def _norm(tensors) -> float:
 def _rescaled(tensors, radius):
     scale = radius / _norm(tensors)
     return [t * scale for t in tensors]
-
-
-def _check_real(value, name) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a float, got {type(value).__name__}")
-    return float(value)
-
-
-def _check_std(std) -> float:
-    std = _check_real(std, "std")
-    if not (math.isfinite(std) and std >= 0):
-        raise ValueError(f"std must be a finite float >= 0, got {std!r}")
-    return std
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    return seed

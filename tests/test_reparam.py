@@ -3,6 +3,7 @@ documented size; interpolation hits both ends; inputs are never modified; bad in
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -152,10 +153,66 @@ def test_scale_layers_refuses_what_would_change_the_function():
         scale_layers(small_resnet(seed=0), 0, 2.0)
 
 
-@pytest.mark.parametrize("c", [0.0, -1.0, math.inf, math.nan])
-def test_scale_layers_rejects_bad_c(c):
-    with pytest.raises(ValueError, match="c must be a finite float > 0"):
+@pytest.mark.parametrize(
+    ("c", "message"),
+    [(0.0, "c must be > 0"), (-1.0, "c must be > 0"), (math.inf, "c must be a finite number")]
+    + [(math.nan, "c must be a finite number")],
+)
+def test_scale_layers_rejects_bad_c(c, message):
+    with pytest.raises(ValueError, match=message):
         scale_layers(small_mlp(), 0, c)
+
+
+@pytest.mark.parametrize("c", [1e39, 1e-39, 1e-46, 1e38, 1e-38])
+def test_scale_layers_refuses_a_c_out_of_the_weights_range(c):
+    model = small_mlp(dtype=torch.float32)  # c or 1/c beyond float32's normal range
+    with pytest.raises(ValueError, match=r"c = .* out of range for the torch.float32 weights"):
+        scale_layers(model, 0, c)
+    float64 = scale_layers(small_mlp(dtype=torch.float64), 0, c)  # fine in float64
+    x = inputs_for(float64)
+    torch.testing.assert_close(outputs(float64, x), outputs(small_mlp(), x))
+
+
+@pytest.mark.parametrize("c", [1e30, 1e-30])
+def test_scale_layers_refuses_weights_that_overflow_or_underflow(c):
+    model = small_mlp(dtype=torch.float32)
+    with torch.no_grad():
+        model[0].weight[0, 0] = 1e10  # 1e40 after scaling by 1e30: inf in float32
+        model[2].weight[0, 0] = 1e-20  # 1e-50 after dividing by 1e30: flushed to 0
+        model[0].bias[0] = 1e-20  # times 1e-30: flushed to 0
+    with pytest.raises(ValueError, match="overflow to inf or underflow to 0 in torch.float32"):
+        scale_layers(model, 0, c)
+
+
+def test_scale_layers_with_an_extreme_but_valid_c_keeps_a_finite_function():
+    model = small_mlp(dtype=torch.float32)
+    x = inputs_for(model)
+    for c in (1e20, 1e-20):
+        scaled = scale_layers(model, 0, c)
+        torch.testing.assert_close(outputs(scaled, x), outputs(model, x), rtol=1e-5, atol=1e-5)
+
+
+def test_reparameterizations_accept_numpy_scalars():
+    model = small_mlp()
+    x = inputs_for(model)
+    assert same_state(
+        scale_layers(model, np.int64(1), np.float32(2.0)), snapshot(scale_layers(model, 1, 2.0))
+    )
+    assert same_state(
+        swap_neurons(model, np.int32(0), np.float64(0.5), seed=np.int64(3)),
+        snapshot(swap_neurons(model, 0, 0.5, seed=3)),
+    )
+    assert same_state(
+        perturb(model, np.float32(0.25), seed=np.uint16(2)), snapshot(perturb(model, 0.25, seed=2))
+    )
+    assert same_state(
+        adversarial_perturb(model, np.float64(0.01), x, steps=np.int64(2), seed=np.int8(1)),
+        snapshot(adversarial_perturb(model, 0.01, x, steps=2, seed=1)),
+    )
+    other = perturb(model, 1.0)
+    assert same_state(
+        interpolate(model, other, np.float64(0.3)), snapshot(interpolate(model, other, 0.3))
+    )
 
 
 def test_scale_layers_rejects_bad_layer_and_model():
@@ -165,8 +222,10 @@ def test_scale_layers_rejects_bad_layer_and_model():
         scale_layers(small_mlp(), -1, 2.0)
     with pytest.raises(TypeError, match="layer must be an int"):
         scale_layers(small_mlp(), 0.0, 2.0)
-    with pytest.raises(TypeError, match="c must be a float"):
+    with pytest.raises(TypeError, match="c must be a number"):
         scale_layers(small_mlp(), 0, "2")
+    with pytest.raises(TypeError, match="layer must be an int"):
+        scale_layers(small_mlp(), np.float64(0), 2.0)
     with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
         scale_layers("model", 0, 2.0)
 
@@ -268,7 +327,7 @@ def test_swap_neurons_refuses_what_would_change_the_function():
 
 @pytest.mark.parametrize("fraction", [-0.1, 1.5, math.nan])
 def test_swap_neurons_rejects_bad_fraction(fraction):
-    with pytest.raises(ValueError, match=r"fraction must be in \[0, 1\]"):
+    with pytest.raises(ValueError, match="fraction must be (>= 0|<= 1|a finite number)"):
         swap_neurons(small_mlp(), 0, fraction)
 
 
@@ -301,7 +360,7 @@ def test_perturb_leaves_buffers_and_std_zero_keeps_everything():
 
 @pytest.mark.parametrize("std", [-1.0, math.nan, math.inf])
 def test_perturb_rejects_bad_std(std):
-    with pytest.raises(ValueError, match="std must be a finite float >= 0"):
+    with pytest.raises(ValueError, match="std must be (>= 0|a finite number)"):
         perturb(small_mlp(), std)
 
 
@@ -340,7 +399,7 @@ def test_adversarial_perturb_is_seeded_and_std_zero_keeps_everything():
 def test_adversarial_perturb_rejects_bad_input():
     model = small_mlp()
     x = inputs_for(model)
-    with pytest.raises(ValueError, match="std must be a finite float >= 0"):
+    with pytest.raises(ValueError, match="std must be >= 0"):
         adversarial_perturb(model, -0.1, x)
     with pytest.raises(ValueError, match="steps must be an int >= 0"):
         adversarial_perturb(model, 0.1, x, steps=-1)
@@ -389,7 +448,7 @@ def test_interpolate_rejects_mismatched_architectures_and_bad_c():
         interpolate(a, mlp(5, [9], 3, seed=0), 0.5)
     with pytest.raises(ValueError, match="names differ .* only in model_b: \\['4.weight'"):
         interpolate(a, mlp(5, [8, 8], 3, seed=0), 0.5)
-    with pytest.raises(ValueError, match="c must be a finite float"):
+    with pytest.raises(ValueError, match="c must be a finite number"):
         interpolate(a, a, math.nan)
     with pytest.raises(TypeError, match="model_b must be a torch.nn.Module"):
         interpolate(a, {}, 0.5)
