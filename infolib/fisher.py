@@ -68,7 +68,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, vjp, vmap
 
-from infolib.checks import class_indices
+from infolib.checks import class_indices, integer, real
 from infolib.config import resolve_device
 
 MODES = ("expected", "sampled", "empirical")
@@ -90,11 +90,12 @@ def fisher_trace(
     """tr F = (1/N) sum_i E_y ||grad_w log p_w(y|x_i)||^2, in nats per squared unit of weight.
 
     ``x``: the inputs, a tensor with a leading batch dimension (N, ...); the model must map them to
-    logits (N, K). ``mode``, ``y``, ``n_samples`` and ``seed``: see the module docstring
-    (``y``, labels (N,), only for ``mode="empirical"``; ``n_samples`` and ``seed`` only matter for
-    ``mode="sampled"``). Equals ``fisher_diagonal(...).sum()``. Cost: N forward and N R backward
-    passes, R = K (expected), min(n_samples, K) (sampled) or 1 (empirical); memory about
-    ``batch_size`` R P numbers. ``progress``: a progress bar over the mini-batches.
+    logits (N, K); they are detached first (inputs that require grad give the same numbers).
+    ``mode``, ``y``, ``n_samples`` and ``seed``: see the module docstring (``y``, labels (N,), only
+    for ``mode="empirical"``; ``n_samples`` and ``seed`` only matter for ``mode="sampled"``).
+    Equals ``fisher_diagonal(...).sum()``. Cost: N forward and N R backward passes, R = K
+    (expected), min(n_samples, K) (sampled) or 1 (empirical); memory about ``batch_size`` R P
+    numbers. ``progress``: a progress bar over the mini-batches.
     """
     diagonal = _fisher(model, x, "diagonal", mode, y, n_samples, batch_size, seed, device, progress)
     return float(diagonal.sum())
@@ -168,10 +169,7 @@ def fisher_logdet(
     models only, as :func:`fisher_matrix`; cost that of :func:`fisher_matrix` plus an O(P^3)
     factorization.
     """
-    if isinstance(damping, bool) or not isinstance(damping, int | float):
-        raise TypeError(f"damping must be a float, got {type(damping).__name__}")
-    if not math.isfinite(damping) or damping < 0:
-        raise ValueError(f"damping must be a finite float >= 0, got {damping!r}")
+    damping = real("damping", damping, minimum=0)
     matrix = _fisher(model, x, "matrix", mode, y, n_samples, batch_size, seed, device, progress)
     if damping == 0 and np.linalg.matrix_rank(matrix, hermitian=True) < len(matrix):
         return -math.inf
@@ -181,7 +179,8 @@ def fisher_logdet(
 
 def _fisher(model, x, what, mode, y, n_samples, batch_size, seed, device, progress) -> np.ndarray:
     """The diagonal (``what="diagonal"``) or the matrix (``"matrix"``) of F, float64 numpy."""
-    _check_arguments(model, x, mode, y, n_samples, batch_size, seed)
+    n_samples, batch_size, seed = _check_arguments(model, x, mode, y, n_samples, batch_size, seed)
+    x = x.detach()  # F is a function of the weights only: no graph back to the inputs
     device = resolve_device(device)
     trainable = {name: p for name, p in model.named_parameters() if p.requires_grad}
     n_params = sum(p.numel() for p in trainable.values())
@@ -297,7 +296,8 @@ def _accumulate(per_input, params, x, extras, what, batch_size, dtype, device, p
     return total
 
 
-def _check_arguments(model, x, mode, y, n_samples, batch_size, seed) -> None:
+def _check_arguments(model, x, mode, y, n_samples, batch_size, seed) -> tuple[int, int, int]:
+    """Refuse bad input with a clear error; return n_samples, batch_size and seed as ints."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(x, torch.Tensor):
@@ -318,11 +318,11 @@ def _check_arguments(model, x, mode, y, n_samples, batch_size, seed) -> None:
             f"y is used only by mode='empirical' (the empirical Fisher); mode={mode!r} draws "
             "labels from the model, so pass y=None"
         )
-    for name, value in (("n_samples", n_samples), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    return (
+        integer("n_samples", n_samples, minimum=1),
+        integer("batch_size", batch_size, minimum=1),
+        integer("seed", seed, minimum=0),
+    )
 
 
 def _check_logits(model, params, fixed, x_first, dtype, device) -> int:

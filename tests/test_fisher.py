@@ -239,16 +239,26 @@ def test_bad_input_is_rejected_with_a_clear_message():
         fisher_trace(model, x, mode="empirical", y=y + 1, **OPTIONS)
     with pytest.raises(TypeError, match="integer class indices"):
         fisher_trace(model, x, mode="empirical", y=y.float(), **OPTIONS)
-    with pytest.raises(ValueError, match="n_samples must be a positive int"):
+    with pytest.raises(ValueError, match="n_samples must be an int >= 1"):
         fisher_trace(model, x, mode="sampled", n_samples=0, **OPTIONS)
-    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+    with pytest.raises(ValueError, match="batch_size must be an int >= 1"):
         fisher_trace(model, x, batch_size=0, **OPTIONS)
+    with pytest.raises(TypeError, match="batch_size must be an int"):
+        fisher_trace(model, x, batch_size=2.0, **OPTIONS)
+    with pytest.raises(TypeError, match="seed must be an int"):
+        fisher_trace(model, x, seed=np.float64(1), **OPTIONS)
+    with pytest.raises(ValueError, match="seed must be an int >= 0"):
+        fisher_trace(model, x, seed=-1, **OPTIONS)
     with pytest.raises(ValueError, match=r"2-D logits \(N, K\)"):
         fisher_trace(nn.Sequential(model, nn.Unflatten(1, (3, 1))), x, **OPTIONS)
     with pytest.raises(ValueError, match="K >= 2"):
         fisher_trace(nn.Linear(4, 1), x, **OPTIONS)
-    with pytest.raises(ValueError, match="damping must be a finite float >= 0"):
+    with pytest.raises(ValueError, match="damping must be >= 0"):
         fisher_logdet(model, x, damping=-1.0, **OPTIONS)
+    with pytest.raises(ValueError, match="damping must be a finite number"):
+        fisher_logdet(model, x, damping=math.inf, **OPTIONS)
+    with pytest.raises(TypeError, match="damping must be a number"):
+        fisher_logdet(model, x, damping="1e-8", **OPTIONS)
     frozen = mlp().requires_grad_(False)
     with pytest.raises(ValueError, match="no parameters with requires_grad"):
         fisher_trace(frozen, x, **OPTIONS)
@@ -257,3 +267,45 @@ def test_bad_input_is_rejected_with_a_clear_message():
         fisher_matrix(big, x, **OPTIONS)
     with pytest.raises(ValueError, match=r"P = 6250 .* limited to P <= 5000"):
         fisher_logdet(big, x, **OPTIONS)
+
+
+@pytest.mark.parametrize(
+    "mode, extra",
+    [
+        ("expected", {}),
+        ("sampled", {"n_samples": 3}),
+        ("empirical", {"y": torch.tensor([0, 2, 1])}),
+    ],
+)
+def test_inputs_that_require_grad_give_the_same_numbers(mode, extra):
+    model, x = mlp(), inputs(3, 4)
+    options = {"mode": mode, "seed": 2, **extra, **OPTIONS}
+    graph_x = x.clone().requires_grad_()
+    assert fisher_trace(model, graph_x, **options) == fisher_trace(model, x, **options)
+    np.testing.assert_array_equal(
+        fisher_diagonal(model, graph_x, **options), fisher_diagonal(model, x, **options)
+    )
+    np.testing.assert_array_equal(
+        fisher_matrix(model, graph_x, **options), fisher_matrix(model, x, **options)
+    )
+    assert fisher_logdet(model, graph_x, **options) == fisher_logdet(model, x, **options)
+    assert graph_x.grad is None and all(p.grad is None for p in model.parameters())
+
+
+def test_numpy_scalars_are_accepted_as_arguments():
+    model, x = mlp(), inputs(7, 4)
+    options = {"mode": "sampled", "n_samples": 3, "batch_size": 2, "seed": 5, **OPTIONS}
+    numpy_options = {
+        **options,
+        "n_samples": np.int64(3),
+        "batch_size": np.int32(2),
+        "seed": np.uint8(5),
+    }
+    assert fisher_trace(model, x, **numpy_options) == fisher_trace(model, x, **options)
+    np.testing.assert_array_equal(
+        fisher_diagonal(model, x, **numpy_options), fisher_diagonal(model, x, **options)
+    )
+    assert fisher_logdet(model, x, damping=np.float32(1e-3), **OPTIONS) == fisher_logdet(
+        model, x, damping=float(np.float32(1e-3)), **OPTIONS
+    )
+    assert fisher_logdet(model, x, damping=np.float64(0), **OPTIONS) == -math.inf
