@@ -16,13 +16,15 @@ import functools
 import gzip
 import hashlib
 import math
-import numbers
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from infolib.checks import integer, real
 
 __all__ = [
     "FASHION_MNIST_CLASSES",
@@ -126,6 +128,14 @@ def _parse_idx(data: bytes, ndim: int, source: str) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
 
 
+#: How to fix a corrupt file, for the DataError messages.
+_REPLACE_ADVICE = (
+    "delete or replace it and call again (once it is deleted, fashion_mnist() looks for another "
+    "copy or downloads one, and lists every way to provide the files if it finds none); for the "
+    "Debian package's copy: sudo apt-get install --reinstall dataset-fashion-mnist."
+)
+
+
 @functools.lru_cache(maxsize=8)
 def _load_verified(path: str, stamp: tuple[int, int]) -> torch.Tensor:
     """Decompress, SHA-256-check and parse one idx file; cached per (path, mtime, size).
@@ -139,10 +149,10 @@ def _load_verified(path: str, stamp: tuple[int, int]) -> torch.Tensor:
     if path.endswith(".gz"):
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError) as error:
+        except (OSError, EOFError, zlib.error) as error:  # BadGzipFile is an OSError
             raise DataError(
-                f"Fashion-MNIST file {path} is not a valid gzip file ({error}); "
-                "delete or replace it and call again."
+                f"Fashion-MNIST file {path} is not a valid gzip file "
+                f"({type(error).__name__}: {error}): it is truncated or corrupt; " + _REPLACE_ADVICE
             ) from error
     actual = hashlib.sha256(raw).hexdigest()
     expected = _SHA256[name]
@@ -150,8 +160,7 @@ def _load_verified(path: str, stamp: tuple[int, int]) -> torch.Tensor:
         raise DataError(
             f"Fashion-MNIST file {path} failed its checksum: SHA-256 of the decompressed "
             f"content of {name} is expected to be {expected}, got {actual}. The file is corrupt "
-            "or not the canonical release: delete or replace it (e.g. reinstall the Debian "
-            "package dataset-fashion-mnist, or copy fresh files) and call again."
+            "or not the canonical release: " + _REPLACE_ADVICE
         )
     ndim = 3 if "images" in name else 1
     return torch.from_numpy(_parse_idx(raw, ndim, path).copy())
@@ -311,14 +320,6 @@ class Checkerboard:
     n_colors: int
 
 
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int >= {minimum}, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value}")
-    return int(value)
-
-
 def checkerboard(n_colors: int, n_samples: int, noise: float = 0.1, seed: int = 0) -> Checkerboard:
     """Sample the n-target checkerboard (CB) task (Kleinman et al., ICLR 2021, appendix B.4).
 
@@ -330,16 +331,10 @@ def checkerboard(n_colors: int, n_samples: int, noise: float = 0.1, seed: int = 
     H(direction) = H(color) = log2(n) bits, and direction is a function of x (for small noise).
     Same ``seed``, same data. Cost: O(n_samples * n^2) memory and time, vectorized.
     """
-    n = _check_int(n_colors, "n_colors", 2)
-    n_samples = _check_int(n_samples, "n_samples", 1)
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real):
-        raise TypeError(f"noise must be a finite float >= 0, got {type(noise).__name__}")
-    if not math.isfinite(noise) or noise < 0:
-        raise ValueError(f"noise must be a finite float >= 0, got {noise}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__} {seed!r}")
-
-    generator = torch.Generator().manual_seed(int(seed))
+    n = integer("n_colors", n_colors, minimum=2)
+    n_samples = integer("n_samples", n_samples, minimum=1)
+    noise = real("noise", noise, minimum=0)
+    generator = torch.Generator().manual_seed(integer("seed", seed))
     color = torch.randint(n, (n_samples,), generator=generator)
     # argsort of i.i.d. uniforms is a uniformly random permutation per row: target j -> color
     target_colors = torch.rand(n_samples, n, generator=generator).argsort(dim=1)
@@ -356,14 +351,6 @@ def checkerboard(n_colors: int, n_samples: int, noise: float = 0.1, seed: int = 
 # --------------------------------------------------------------------------------------------
 # Memorization tasks (Bansal et al., NeurIPS 2022, appendix B.1 and B.5)
 # --------------------------------------------------------------------------------------------
-
-
-def _check_fraction(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a float in [0, 1], got {type(value).__name__} {value!r}")
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be a float in [0, 1], got {value}")
-    return float(value)
 
 
 def _chosen(n: int, fraction: float, generator: torch.Generator) -> torch.Tensor:
@@ -384,14 +371,14 @@ def color_by_label(
     and channel 1 green: an image's pixels go to its color's channel, the other channel is zero.
     ``color`` (N,) is 1 for red, 0 for green. Same ``seed``, same coloring.
     """
-    alpha = _check_fraction(alpha, "alpha")
+    alpha = real("alpha", alpha, minimum=0, maximum=1)
     if images.ndim != 4 or images.shape[1] != 1:
         raise ValueError(f"images must have shape (N, 1, H, W), got {tuple(images.shape)}")
     if labels.shape != (len(images),):
         raise ValueError(f"labels must have shape ({len(images)},), got {tuple(labels.shape)}")
     if not bool(((labels == 0) | (labels == 1)).all()):
         raise ValueError("labels must be binary (0 or 1)")
-    generator = torch.Generator().manual_seed(int(seed))
+    generator = torch.Generator().manual_seed(integer("seed", seed))
     color = torch.randint(2, (len(images),), generator=generator)
     follows = _chosen(len(images), alpha, generator)
     color[follows] = labels[follows].to(color.dtype)
@@ -407,10 +394,10 @@ def shuffle_labels(labels: torch.Tensor, fraction: float, seed: int = 0) -> torc
     chosen labels no longer depend on their inputs (some land on their own label by chance).
     ``fraction = 1`` shuffles every label. Same ``seed``, same shuffle.
     """
-    fraction = _check_fraction(fraction, "fraction")
+    fraction = real("fraction", fraction, minimum=0, maximum=1)
     if labels.ndim != 1:
         raise ValueError(f"labels must be 1-D, got shape {tuple(labels.shape)}")
-    generator = torch.Generator().manual_seed(int(seed))
+    generator = torch.Generator().manual_seed(integer("seed", seed))
     chosen = _chosen(len(labels), fraction, generator)
     shuffled = labels.clone()
     shuffled[chosen] = labels[chosen[torch.randperm(len(chosen), generator=generator)]]
@@ -448,8 +435,8 @@ def mnist1d(n_samples: int = 5000, seed: int = 42) -> tuple[torch.Tensor, torch.
 
     from mnist1d.data import get_dataset_args, make_dataset
 
-    n_samples = _check_int(n_samples, "n_samples", 10)
-    seed = _check_int(seed, "seed", 0)
+    n_samples = integer("n_samples", n_samples, minimum=10)
+    seed = integer("seed", seed, minimum=0)
     args = get_dataset_args()
     args.num_samples, args.seed, args.train_split = n_samples, seed, 1.0
     python_state, numpy_state = random.getstate(), np.random.get_state()

@@ -2,6 +2,7 @@
 
 import gzip
 import shutil
+import zlib
 
 import numpy as np
 import pytest
@@ -273,8 +274,49 @@ def test_fashion_mnist_corrupt_file_fails_checksum(tmp_path, compressed):
 def test_fashion_mnist_bad_gzip(tmp_path):
     (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(b"not gzip at all")
     (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(b"not gzip either")
-    with pytest.raises(data.DataError, match="t10k-images-idx3-ubyte.gz"):
+    with pytest.raises(data.DataError, match="t10k-images-idx3-ubyte.gz") as info:
         data.fashion_mnist("test", root=tmp_path)
+    assert "dataset-fashion-mnist" in str(info.value)
+
+
+def _write_small_test_split(directory):
+    """A small synthetic t10k split: 50 images (mostly 0, some 200: compressible, so that the
+    deflate stream has Huffman blocks) and 50 labels, as gzipped idx files. Returns the images
+    file."""
+    rng = np.random.default_rng(0)
+    images = (rng.random((50, 28, 28)) < 0.3).astype(np.uint8) * 200
+    labels = rng.integers(0, 10, 50, dtype=np.uint8)
+    for name, dims, values in (
+        ("t10k-images-idx3-ubyte.gz", [0x803, 50, 28, 28], images),
+        ("t10k-labels-idx1-ubyte.gz", [0x801, 50], labels),
+    ):
+        content = np.array(dims, ">i4").tobytes() + values.tobytes()
+        (directory / name).write_bytes(gzip.compress(content, mtime=0))
+    return directory / "t10k-images-idx3-ubyte.gz"
+
+
+def test_fashion_mnist_synthetic_files_fail_the_checksum_not_the_parser(tmp_path):
+    _write_small_test_split(tmp_path)
+    with pytest.raises(data.DataError, match="t10k-images-idx3-ubyte.gz failed its checksum"):
+        data.fashion_mnist("test", root=tmp_path)
+
+
+# 11: the first bytes of the deflate stream (zlib.error: invalid code lengths); the middle of the
+# stream; the CRC-32 and the length in the gzip trailer (gzip.BadGzipFile)
+@pytest.mark.parametrize("where", [11, "middle", -8, -1])
+def test_fashion_mnist_gzip_with_a_flipped_byte(tmp_path, where):
+    images = _write_small_test_split(tmp_path)
+    corrupt = bytearray(images.read_bytes())
+    position = len(corrupt) // 2 if where == "middle" else where
+    corrupt[position] ^= 0xFF
+    images.write_bytes(bytes(corrupt))
+    with pytest.raises(data.DataError, match="not a valid gzip file") as info:
+        data.fashion_mnist("test", root=tmp_path)
+    message = str(info.value)
+    assert str(images) in message
+    assert "delete or replace it" in message
+    assert "apt-get install --reinstall dataset-fashion-mnist" in message
+    assert isinstance(info.value.__cause__, OSError | EOFError | zlib.error)
 
 
 def _assert_lists_every_way(message):
@@ -420,3 +462,30 @@ def test_mnist1d_is_generated_locally_seeded_and_leaves_global_state_alone():
     assert torch.equal(x, again) and not torch.equal(x, other)
     with pytest.raises(ValueError, match="n_samples"):
         data.mnist1d(5)
+
+
+# --------------------------------------------------------------------------------------------
+# numpy scalars
+# --------------------------------------------------------------------------------------------
+
+
+def test_numpy_scalars_are_accepted_as_arguments():
+    a = data.checkerboard(np.int64(3), np.int32(40), noise=np.float32(0.1), seed=np.uint8(2))
+    b = data.checkerboard(3, 40, noise=float(np.float32(0.1)), seed=2)
+    assert a.n_colors == 3 and type(a.n_colors) is int
+    assert torch.equal(a.x, b.x) and torch.equal(a.direction, b.direction)
+    images, labels = _grey(50)
+    assert torch.equal(
+        data.color_by_label(images, labels, np.float64(0.5), seed=np.int64(1))[1],
+        data.color_by_label(images, labels, 0.5, seed=1)[1],
+    )
+    assert torch.equal(
+        data.shuffle_labels(labels, np.float32(0.5), seed=np.int16(3)),
+        data.shuffle_labels(labels, 0.5, seed=3),
+    )
+    with pytest.raises(TypeError, match="seed must be an int"):
+        data.shuffle_labels(labels, 0.5, seed=1.5)
+    with pytest.raises(TypeError, match="alpha must be a number"):
+        data.color_by_label(images, labels, "0.5")
+    with pytest.raises(ValueError, match="noise must be a finite number"):
+        data.checkerboard(2, 10, noise=np.float64("nan"))
