@@ -1,22 +1,35 @@
-"""Resumable results: each finished unit of an experiment is stored on disk under its configuration.
+"""Resumable results: each finished unit of an experiment is stored on disk under its key and code.
 
-A unit (one seed of one condition) is keyed by a JSON-serializable dict of its configuration and by
-a hash of infolib's code, so editing infolib invalidates every entry. Entries are written atomically
-(temporary file, fsync, rename): an interrupted chapter leaves finished units intact and no partial
-entry, and resumes where it stopped. ::
+A unit (one seed of one condition) is stored under its key, a JSON-serializable dict of its
+configuration, **and the code that computed it** (:mod:`infolib.fingerprint`): the source of
+``compute`` and of the chapter's functions it calls, the plain constants and settings they read,
+and the ``infolib`` modules they use. Editing a line that computes a number recomputes that number;
+editing prose, a figure or an unrelated function does not. ::
 
     key = {"chapter": "usable_information", "experiment": "fig2a", "seed": 0, **settings.as_dict()}
-    result = cached(key, lambda: run_one(seed=0, **settings.as_dict()))
+    result = cached(key, lambda: run_one(seed=0))
+
+Entries are ``.npz`` files: the value's structure as JSON and its arrays as ``.npy`` members, read
+with ``allow_pickle=False``, so loading an entry cannot run code. They are written atomically
+(temporary file, fsync, rename): an interrupted chapter leaves finished units intact and resumes
+where it stopped. A value that cannot be stored is still returned, with a warning.
+
+The directory is ``$INFOLIB_CACHE`` (``off`` disables caching), else ``~/.cache/infolib``; one
+folder per chapter. ``python -m infolib.cache info`` lists entries and bytes per chapter;
+``python -m infolib.cache prune`` drops the entries that the last complete ``make book`` did not
+read (it records them with ``record-book``).
 """
 
 from __future__ import annotations
 
-import functools
+import argparse
+import dataclasses
+import datetime
 import hashlib
 import json
 import numbers
 import os
-import pickle
+import re
 import tempfile
 import warnings
 from collections.abc import Callable
@@ -25,27 +38,34 @@ from typing import IO, Any, TypeVar
 
 import numpy as np
 
+from infolib.fingerprint import digest, fingerprint
+
 T = TypeVar("T")
 
+#: Bumped whenever the layout of an entry changes; entries of another format are never read.
+FORMAT = 2
+#: File (inside the cache directory) listing the entries the last complete ``make book`` read.
+BOOK_ENTRIES = "book-entries.txt"
+#: When set, every entry read or written is appended (as a path relative to the cache) to this file.
+LOG_VARIABLE = "INFOLIB_CACHE_LOG"
 
-def cache_dir(root: str | os.PathLike | None = None) -> Path:
-    """``root``, else ``$INFOLIB_CACHE`` if set, else ``~/.cache/infolib``; created if missing."""
+
+class CacheWarning(UserWarning):
+    """An entry was unreadable or could not be written; the value was (re)computed."""
+
+
+class UnstorableValue(TypeError):
+    """A value holds something an entry cannot store without pickle."""
+
+
+def cache_dir(root: str | os.PathLike | None = None) -> Path | None:
+    """``root``, else ``$INFOLIB_CACHE`` if set, else ``~/.cache/infolib``; None when caching is
+    off (``INFOLIB_CACHE=off``). Not created here: entries create it when they are written."""
     if root is None:
         root = os.environ.get("INFOLIB_CACHE") or Path.home() / ".cache" / "infolib"
-    path = Path(root).expanduser()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-@functools.cache
-def code_hash() -> str:
-    """sha256 over the relative paths and contents of infolib's ``*.py`` files, once per process."""
-    package = Path(__file__).parent
-    digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
+    if str(root).strip().lower() == "off":
+        return None
+    return Path(root).expanduser()
 
 
 def canonical_key(key: dict) -> str:
@@ -80,16 +100,287 @@ def _plain(value: Any, where: str) -> Any:
     )
 
 
+def entry_path(
+    key: dict,
+    compute: Callable,
+    *,
+    root: str | os.PathLike | None = None,
+    version: Any = None,
+) -> Path | None:
+    """The file that holds (or would hold) the entry of ``key`` computed by ``compute``; None when
+    caching is off. ``<cache>/<key["chapter"]>/<sha256 of format, key and code>.npz``."""
+    directory = cache_dir(root)
+    if directory is None:
+        return None
+    return directory / _chapter_folder(key) / f"{_entry_name(key, compute, version)}.npz"
+
+
+def _entry_name(key: dict, compute: Callable, version: Any) -> str:
+    code = digest(fingerprint(compute, version=version))
+    text = f"format {FORMAT}\n{canonical_key(key)}\n{code}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _chapter_folder(key: dict) -> str:
+    chapter = key.get("chapter")
+    if not isinstance(chapter, str) or not chapter:
+        return "_no_chapter"
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", chapter).lstrip(".") or "_no_chapter"
+
+
+def cached(
+    key: dict,
+    compute: Callable[[], T],
+    *,
+    root: str | os.PathLike | None = None,
+    enabled: bool = True,
+    version: Any = None,
+) -> T:
+    """``compute()``, or its stored value from an earlier call with the same key and code.
+
+    ``key`` is a JSON-serializable dict describing the unit (chapter, experiment, seed, settings,
+    and the data it reads); ``compute`` any callable taking no arguments, a lambda included. The
+    code it runs is part of the entry's name (see the module docstring); ``version`` (any plain
+    value) adds what that cannot see. A malformed, unreadable or crafted entry is recomputed with
+    a :class:`CacheWarning` naming the file. When the entry cannot be written (read-only folder,
+    a value the format cannot hold), the value is returned with a warning naming the path and
+    ``INFOLIB_CACHE``. ``enabled=False`` or ``INFOLIB_CACHE=off`` computes without reading or
+    writing anything.
+    """
+    canonical = canonical_key(key)
+    if not callable(compute):
+        raise TypeError(f"compute must be a callable taking no arguments, got {compute!r}")
+    path = entry_path(key, compute, root=root, version=version) if enabled else None
+    if path is None:
+        return compute()
+    if path.exists():
+        try:
+            value = read_entry(path, canonical)
+        except Exception as error:  # whatever is wrong with the file, the unit is recomputed
+            warnings.warn(f"cache entry {path} is unusable ({error}); recomputing",
+                          CacheWarning, stacklevel=2)
+        else:
+            _log_use(path)
+            return value
+    value = compute()
+    try:
+        write_entry(path, canonical, value)
+    except (OSError, UnstorableValue) as error:
+        warnings.warn(
+            f"the result was not cached: cannot write {path} ({error}). It is returned anyway; "
+            "set INFOLIB_CACHE to a writable folder (or to 'off') to cache it next time",
+            CacheWarning, stacklevel=2,
+        )
+    else:
+        _log_use(path)
+    return value
+
+
+# --- the entry format -------------------------------------------------------------------------
+
+def write_entry(path: Path, canonical: str, value: Any) -> None:
+    """Write ``value`` under ``path`` atomically: an ``.npz`` whose member ``__entry__`` holds
+    ``{"format", "key", "created", "value"}`` as UTF-8 JSON and whose other members are the arrays
+    the value refers to. Raises :class:`UnstorableValue` before writing anything when the value
+    holds what the format cannot store."""
+    arrays: dict[str, np.ndarray] = {}
+    tree = _encode(value, arrays, "value")
+    meta = {"format": FORMAT, "key": canonical,
+            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "value": tree}
+    text = json.dumps(meta, allow_nan=True).encode()
+    members = {"__entry__": np.frombuffer(text, dtype=np.uint8), **arrays}
+    _remove_stale_temporaries(path.parent)
+    atomic_write(path, lambda file: np.savez(file, **members))
+
+
+def read_entry(path: Path, canonical: str) -> Any:
+    """The value stored at ``path``; ``ValueError`` when the file is not an entry of this format
+    for this key (arrays are read with ``allow_pickle=False``: no code runs)."""
+    with np.load(path, allow_pickle=False) as members:
+        if "__entry__" not in members.files:
+            raise ValueError("no __entry__ member")
+        meta = json.loads(members["__entry__"].tobytes().decode())
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise ValueError(f"not an entry of format {FORMAT}")
+        if meta.get("key") != canonical:
+            raise ValueError("it holds another key")
+        return _decode(meta["value"], members)
+
+
+def _encode(value: Any, arrays: dict, where: str) -> Any:
+    """A JSON tree for ``value``; arrays go into ``arrays`` under fresh names. Every container is
+    tagged (``{"list": [...]}``), so a stored dict can never be taken for a tag."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int) and type(value) is int:
+        return value
+    if isinstance(value, float) and type(value) is float:
+        return value
+    if isinstance(value, (np.generic, np.ndarray)):
+        return {"array": _store_array(np.asarray(value), arrays, where),
+                "scalar": isinstance(value, np.generic), "object": np.asarray(value).dtype.hasobject}
+    if isinstance(value, (list, tuple)):
+        tag = "list" if isinstance(value, list) else "tuple"
+        return {tag: [_encode(item, arrays, f"{where}[{i}]") for i, item in enumerate(value)]}
+    if isinstance(value, dict):
+        return {"dict": [[_encode(k, arrays, f"{where} key"), _encode(v, arrays, f"{where}[{k!r}]")]
+                         for k, v in value.items()]}
+    module = type(value).__module__.split(".")[0]
+    if module == "torch":
+        import torch
+
+        if isinstance(value, torch.Tensor):
+            array = value.detach().cpu()
+            try:
+                array = array.numpy()
+            except TypeError as error:  # bfloat16 and friends have no numpy dtype
+                raise UnstorableValue(f"{where} is a tensor of dtype {value.dtype}: {error}") from None
+            return {"tensor": _store_array(array, arrays, where)}
+    if module == "pandas":
+        return _encode_pandas(value, arrays, where)
+    raise UnstorableValue(
+        f"{where} is a {type(value).__module__}.{type(value).__qualname__}, which a cache entry "
+        "cannot hold; return numbers, str, None, numpy arrays, tensors, pandas frames and series, "
+        "or lists, tuples and dicts of them"
+    )
+
+
+def _store_array(array: np.ndarray, arrays: dict, where: str) -> str:
+    if array.dtype.hasobject:
+        flat = array.ravel()
+        if all(isinstance(item, str) for item in flat):
+            array = array.astype(str)
+        else:
+            raise UnstorableValue(f"{where} is an array of Python objects ({array.dtype})")
+    name = f"a{len(arrays)}"
+    arrays[name] = array
+    return name
+
+
+def _encode_pandas(value, arrays: dict, where: str) -> Any:
+    import pandas as pd
+
+    if isinstance(value, pd.DataFrame):
+        return {"dataframe": {
+            "columns": _encode(list(value.columns), arrays, f"{where}.columns"),
+            "columns_name": _encode(value.columns.name, arrays, f"{where}.columns.name"),
+            "data": [_encode_column(value.iloc[:, i], arrays, f"{where}[{c!r}]")
+                     for i, c in enumerate(value.columns)],
+            "index": _encode_index(value.index, arrays, f"{where}.index"),
+        }}
+    if isinstance(value, pd.Series):
+        return {"series": {"name": _encode(value.name, arrays, f"{where}.name"),
+                           "data": _encode_column(value, arrays, where),
+                           "index": _encode_index(value.index, arrays, f"{where}.index")}}
+    raise UnstorableValue(f"{where} is a pandas {type(value).__name__}, which an entry cannot hold")
+
+
+#: pandas dtypes of text that are stored as unicode arrays and restored by name.
+_TEXT_DTYPES = ("str", "string", "object")
+
+
+def _encode_column(series, arrays: dict, where: str) -> Any:
+    if isinstance(series.dtype, np.dtype) and not series.dtype.hasobject:
+        return {"array": _store_array(series.to_numpy(), arrays, where), "scalar": False}
+    if str(series.dtype) in _TEXT_DTYPES:
+        values = series.to_numpy(dtype=object)
+        if all(isinstance(item, str) for item in values):
+            return {"text": _store_array(values.astype(str), arrays, where),
+                    "dtype": str(series.dtype)}
+    raise UnstorableValue(f"{where} has dtype {series.dtype} with values an entry cannot hold")
+
+
+def _encode_index(index, arrays: dict, where: str) -> Any:
+    import pandas as pd
+
+    if isinstance(index, pd.RangeIndex):
+        return {"range": [index.start, index.stop, index.step],
+                "name": _encode(index.name, arrays, where)}
+    if isinstance(index, pd.MultiIndex):
+        return {"multi": [_encode_index(index.get_level_values(i), arrays, f"{where}[{i}]")
+                          for i in range(index.nlevels)],
+                "names": _encode(list(index.names), arrays, where)}
+    return {"index": _encode_column(pd.Series(index, copy=False), arrays, where),
+            "name": _encode(index.name, arrays, where)}
+
+
+def _decode(tree: Any, members) -> Any:
+    if tree is None or isinstance(tree, (bool, int, float, str)):
+        return tree
+    if not isinstance(tree, dict) or len(tree) == 0:
+        raise ValueError(f"malformed value {str(tree)[:80]}")
+    if "list" in tree:
+        return [_decode(item, members) for item in tree["list"]]
+    if "tuple" in tree:
+        return tuple(_decode(item, members) for item in tree["tuple"])
+    if "dict" in tree:
+        return {_decode(k, members): _decode(v, members) for k, v in tree["dict"]}
+    if "array" in tree:
+        array = _member(members, tree["array"], tree.get("object"))
+        return array[()] if tree.get("scalar") else array
+    if "text" in tree:
+        import pandas as pd
+
+        if tree.get("dtype") not in _TEXT_DTYPES:
+            raise ValueError(f"unknown text dtype {tree.get('dtype')!r}")
+        return pd.Series(_member(members, tree["text"])).astype(tree["dtype"]).array
+    if "tensor" in tree:
+        import torch
+
+        return torch.from_numpy(np.ascontiguousarray(_member(members, tree["tensor"])))
+    if "dataframe" in tree:
+        import pandas as pd
+
+        frame = tree["dataframe"]
+        columns = _decode(frame["columns"], members)
+        data = [_decode(column, members) for column in frame["data"]]
+        result = pd.DataFrame(dict(enumerate(data)), index=_decode_index(frame["index"], members))
+        result.columns = pd.Index(columns, tupleize_cols=False,
+                                  name=_decode(frame["columns_name"], members))
+        return result
+    if "series" in tree:
+        import pandas as pd
+
+        series = tree["series"]
+        return pd.Series(_decode(series["data"], members),
+                         index=_decode_index(series["index"], members),
+                         name=_decode(series["name"], members))
+    raise ValueError(f"malformed value {str(tree)[:80]}")
+
+
+def _decode_index(tree: dict, members):
+    import pandas as pd
+
+    if "range" in tree:
+        return pd.RangeIndex(*tree["range"], name=_decode(tree["name"], members))
+    if "multi" in tree:
+        levels = [_decode_index(level, members) for level in tree["multi"]]
+        return pd.MultiIndex.from_arrays(levels, names=_decode(tree["names"], members))
+    return pd.Index(_decode(tree["index"], members), name=_decode(tree["name"], members))
+
+
+def _member(members, name: Any, as_object: bool = False) -> np.ndarray:
+    """The stored array ``name``; ``as_object``: an array of str objects stored as unicode."""
+    if not isinstance(name, str) or name not in members.files or name == "__entry__":
+        raise ValueError(f"missing array member {name!r}")
+    array = members[name]
+    return array.astype(object) if as_object else array
+
+
+# --- files ------------------------------------------------------------------------------------
+
 def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], Any]) -> Path:
     """Write a file through ``write(file)`` into a temporary file beside ``path``, then rename it.
 
     Either the whole new file is at ``path`` or the old one (if any) is untouched; the temporary
-    file is removed when ``write`` or the rename fails. Returns ``Path(path)``.
+    file (``.<name>.<pid>.*.tmp``) is removed when ``write`` or the rename fails, and one left by a
+    killed process is removed by the next write into the same folder. Returns ``Path(path)``.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     file = tempfile.NamedTemporaryFile(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+        dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", delete=False
     )
     try:
         with file:
@@ -110,46 +401,144 @@ def _umask() -> int:
     return mask
 
 
-def entry_path(key: dict, *, root: str | os.PathLike | None = None) -> Path:
-    """The file that holds (or would hold) the entry of ``key`` under the current code hash."""
-    name = hashlib.sha256(f"{code_hash()}\n{canonical_key(key)}".encode()).hexdigest()
-    return cache_dir(root) / f"{name}.pkl"
+_TEMPORARY = re.compile(r"^\..+\.(\d+)\.[^.]+\.tmp$")
 
 
-def cached(
-    key: dict,
-    compute: Callable[[], T],
-    *,
-    root: str | os.PathLike | None = None,
-    enabled: bool = True,
-) -> T:
-    """``compute()``, or its stored value from an earlier call with the same key and infolib code.
+def _remove_stale_temporaries(folder: Path) -> None:
+    """Remove temporary files of processes that no longer run (killed during a write)."""
+    if not folder.is_dir():
+        return
+    for path in folder.glob(".*.tmp"):
+        match = _TEMPORARY.match(path.name)
+        if match and not _alive(int(match.group(1))):
+            path.unlink(missing_ok=True)
 
-    ``key`` is a JSON-serializable dict describing the unit (chapter, experiment, seed, settings).
-    The entry is a pickle of ``{"key": canonical_key(key), "code_hash": ..., "value": value}``
-    written atomically under :func:`cache_dir`; an unreadable entry or one whose stored key differs
-    is recomputed with a warning. ``enabled=False`` computes without reading or writing anything.
-    """
-    canonical = canonical_key(key)
-    if not callable(compute):
-        raise TypeError(f"compute must be a callable taking no arguments, got {compute!r}")
-    if not enabled:
-        return compute()
-    path = entry_path(key, root=root)
-    if path.exists():
-        try:
-            with path.open("rb") as file:
-                entry = pickle.load(file)
-        except Exception as error:  # any unpickling failure means a corrupt or stale entry
-            warnings.warn(
-                f"cache entry {path} is unreadable ({type(error).__name__}: {error}); recomputing",
-                stacklevel=2,
-            )
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _log_use(path: Path) -> None:
+    """Append the entry to ``$INFOLIB_CACHE_LOG`` (what ``make`` records for ``prune``)."""
+    log = os.environ.get(LOG_VARIABLE)
+    if not log:
+        return
+    try:
+        with open(log, "a") as file:
+            file.write(f"{path.parent.name}/{path.name}\n")
+    except OSError as error:
+        warnings.warn(f"cannot append to {LOG_VARIABLE}={log} ({error})", CacheWarning,
+                      stacklevel=3)
+
+
+# --- the command line -------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Usage:
+    entries: int = 0
+    bytes: int = 0
+
+
+def usage(root: str | os.PathLike | None = None) -> dict[str, Usage]:
+    """{chapter folder: entries and bytes} of the cache; files of older formats count under
+    ``(old format)``, temporary files under ``(temporary)``."""
+    directory = _existing(root)
+    result: dict[str, Usage] = {}
+    for path in sorted(directory.rglob("*")) if directory else []:
+        if not path.is_file() or path.name == BOOK_ENTRIES:
+            continue
+        if path.name.endswith(".tmp"):
+            group = "(temporary)"
+        elif path.suffix == ".npz" and path.parent != directory:
+            group = path.parent.name
         else:
-            if isinstance(entry, dict) and entry.get("key") == canonical:
-                return entry["value"]
-            warnings.warn(f"cache entry {path} holds another key; recomputing", stacklevel=2)
-    value = compute()
-    entry = {"key": canonical, "code_hash": code_hash(), "value": value}
-    atomic_write(path, lambda file: pickle.dump(entry, file, protocol=pickle.HIGHEST_PROTOCOL))
-    return value
+            group = "(old format)"
+        use = result.setdefault(group, Usage())
+        use.entries += 1
+        use.bytes += path.stat().st_size
+    return result
+
+
+def record_book(logs: list[str | os.PathLike], root: str | os.PathLike | None = None) -> Path:
+    """Write the entries listed in ``logs`` (the chapters' ``$INFOLIB_CACHE_LOG`` files of one
+    complete ``make book``) to ``<cache>/book-entries.txt``, for :func:`prune`."""
+    directory = _existing(root, create=True)
+    names = sorted({line.strip() for log in logs for line in Path(log).read_text().splitlines()
+                    if line.strip()})
+    return atomic_write(directory / BOOK_ENTRIES,
+                        lambda file: file.write("".join(f"{n}\n" for n in names).encode()))
+
+
+def prune(root: str | os.PathLike | None = None, *, dry_run: bool = False) -> Usage:
+    """Delete every file of the cache that the last complete ``make book`` did not read (entries
+    of other profiles, of older code, of older formats, temporary files). Returns what was (or,
+    with ``dry_run``, would be) deleted. ``FileNotFoundError`` when no book was recorded."""
+    directory = _existing(root)
+    listing = directory / BOOK_ENTRIES if directory else None
+    if listing is None or not listing.is_file():
+        raise FileNotFoundError(
+            f"no {BOOK_ENTRIES} in the cache {directory}: run `make book` to completion first "
+            "(it records the entries the book reads), then prune"
+        )
+    keep = set(listing.read_text().split())
+    removed = Usage()
+    for path in sorted(directory.rglob("*")):
+        if not path.is_file() or path == listing:
+            continue
+        if f"{path.parent.name}/{path.name}" in keep and path.parent.parent == directory:
+            continue
+        removed.entries += 1
+        removed.bytes += path.stat().st_size
+        if not dry_run:
+            path.unlink()
+    return removed
+
+
+def _existing(root, create: bool = False) -> Path | None:
+    directory = cache_dir(root)
+    if directory is None:
+        raise ValueError("caching is off (INFOLIB_CACHE=off): there is no cache to look at")
+    if create:
+        directory.mkdir(parents=True, exist_ok=True)
+    return directory if directory.is_dir() else None
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 2**20:,.1f} MiB"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infolib.cache", description=__doc__.split("\n")[0])
+    parser.add_argument("--root", help="the cache folder (default: $INFOLIB_CACHE or ~/.cache/infolib)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("info", help="entries and bytes per chapter")
+    prune_parser = commands.add_parser("prune", help="drop what the last complete `make book` did not read")
+    prune_parser.add_argument("--dry-run", action="store_true", help="only say what would be removed")
+    record = commands.add_parser("record-book", help="record the entries a complete book read")
+    record.add_argument("logs", nargs="*", help="the chapters' INFOLIB_CACHE_LOG files")
+    args = parser.parse_args(argv)
+    directory = cache_dir(args.root)
+    if args.command == "info":
+        rows = usage(args.root)
+        print(f"cache: {directory}")
+        for group, use in rows.items():
+            print(f"  {group:<28} {use.entries:>6} entries {_megabytes(use.bytes):>12}")
+        total = Usage(sum(u.entries for u in rows.values()), sum(u.bytes for u in rows.values()))
+        print(f"  {'total':<28} {total.entries:>6} entries {_megabytes(total.bytes):>12}")
+    elif args.command == "prune":
+        removed = prune(args.root, dry_run=args.dry_run)
+        verb = "would remove" if args.dry_run else "removed"
+        print(f"{verb} {removed.entries} files ({_megabytes(removed.bytes)}) from {directory}")
+    else:
+        print(f"recorded the book's entries in {record_book(args.logs, args.root)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

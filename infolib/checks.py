@@ -10,7 +10,6 @@ import math
 import numbers
 
 import numpy as np
-import torch
 
 
 def integer(name: str, value, *, minimum: int | None = None) -> int:
@@ -62,9 +61,11 @@ def log_base(base) -> float:
     return float(base)
 
 
-def class_indices(y, n_inputs: int, n_classes: int) -> torch.Tensor:
+def class_indices(y, n_inputs: int, n_classes: int):
     """``y`` as an int64 tensor of shape (n_inputs,) with values in 0..n_classes - 1, or a clear
     TypeError/ValueError. Numpy arrays are accepted."""
+    import torch  # here: the scalar checks need no torch
+
     if isinstance(y, np.ndarray):
         y = torch.from_numpy(y)
     if not isinstance(y, torch.Tensor):

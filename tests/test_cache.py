@@ -1,16 +1,35 @@
-"""Cached units are reused, keyed by configuration and code, and never left half-written."""
+"""Cached units are reused, keyed by configuration and code, stored without pickle, never lost."""
 
+import json
 import os
-import pickle
 import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+import torch
 
+import infolib
 import infolib.cache
-from infolib.cache import cache_dir, cached, canonical_key, code_hash, entry_path
+from infolib.cache import (
+    BOOK_ENTRIES,
+    CacheWarning,
+    cache_dir,
+    cached,
+    canonical_key,
+    entry_path,
+    prune,
+    record_book,
+    usage,
+)
 
 KEY = {"chapter": "usable_information", "experiment": "fig2a", "seed": 0, "epochs": 3}
+PACKAGE = Path(infolib.__file__).parent
 
 
 def counter(value=42):
@@ -24,9 +43,8 @@ def counter(value=42):
     return compute
 
 
-class Unpicklable:
-    def __reduce__(self):
-        raise RuntimeError("interrupted while pickling")
+def entries(root):
+    return sorted(p.relative_to(root).as_posix() for p in Path(root).rglob("*") if p.is_file())
 
 
 def test_cached_unit_is_reused(tmp_path):
@@ -35,14 +53,17 @@ def test_cached_unit_is_reused(tmp_path):
     second = cached(dict(reversed(KEY.items())), compute, root=tmp_path)
     assert compute.calls == 1
     np.testing.assert_array_equal(second["accuracy"], first["accuracy"])
-    assert [path.name for path in tmp_path.iterdir()] == [entry_path(KEY, root=tmp_path).name]
+    assert entries(tmp_path) == [entry_path(KEY, compute, root=tmp_path)
+                                 .relative_to(tmp_path).as_posix()]
+    assert entries(tmp_path)[0].startswith("usable_information/")
 
 
-def test_entry_holds_its_key(tmp_path):
-    cached(KEY, counter(), root=tmp_path)
-    with entry_path(KEY, root=tmp_path).open("rb") as file:
-        entry = pickle.load(file)
-    assert entry == {"key": canonical_key(KEY), "code_hash": code_hash(), "value": 42}
+def test_a_lambda_is_a_unit(tmp_path):
+    calls = counter(7)
+    assert cached(KEY, lambda: calls() * 2, root=tmp_path) == 14
+    assert cached(KEY, lambda: calls() * 2, root=tmp_path) == 14
+    assert calls.calls == 1
+    assert cached(KEY, lambda: calls() * 3, root=tmp_path) == 21, "another body, another entry"
 
 
 def test_different_key_is_recomputed(tmp_path):
@@ -53,72 +74,175 @@ def test_different_key_is_recomputed(tmp_path):
     assert compute.calls == 3
 
 
-def test_code_hash_is_part_of_the_key(tmp_path, monkeypatch):
+def test_version_is_part_of_the_entry(tmp_path):
     compute = counter()
+    cached(KEY, compute, root=tmp_path, version=1)
+    cached(KEY, compute, root=tmp_path, version=1)
+    cached(KEY, compute, root=tmp_path, version="2")
+    assert compute.calls == 2
+    with pytest.raises(TypeError, match="version must be"):
+        cached(KEY, compute, root=tmp_path, version=object())
+
+
+VALUES = {
+    "numbers": {"int": 3, "float": 0.25, "nan": float("nan"), "inf": -float("inf"), "big": 10**30},
+    "nested": [1, (2, "three"), {"four": None, 5: True}, {(6, 7): [8.5]}],
+    "numpy scalars": [np.float32(0.1), np.int64(-4), np.bool_(True), np.float64(2.5)],
+    "arrays": [np.arange(12, dtype=np.int16).reshape(3, 4), np.array(["a", "bc"]),
+               np.zeros((0, 3)), np.array([1.5, np.nan])],
+    "tensor": torch.arange(6, dtype=torch.float32).reshape(2, 3),
+    "frame": pd.DataFrame({"measure": ["d_p", "cka"], "value": [0.5, 0.25], "n": [1, 2]}),
+    "frame with index": pd.DataFrame({"x": [1.0, 2.0]}, index=pd.Index(["a", "b"], name="row")),
+    "series": pd.Series([1.0, 2.0], index=[10, 20], name="s"),
+    "multi": pd.DataFrame({"v": [1, 2]}, index=pd.MultiIndex.from_tuples([(0, "a"), (1, "b")],
+                                                                          names=["i", "j"])),
+}
+
+
+@pytest.mark.parametrize("name", list(VALUES))
+def test_values_come_back_equal_and_of_the_same_type(tmp_path, name):
+    value = VALUES[name]
+    compute = counter(value)
     cached(KEY, compute, root=tmp_path)
-    monkeypatch.setattr(infolib.cache, "code_hash", lambda: "edited infolib")
+    restored = cached(KEY, compute, root=tmp_path)
+    assert compute.calls == 1
+    assert_same(restored, value)
+
+
+def assert_same(restored, value):
+    assert type(restored) is type(value)
+    if isinstance(value, dict):
+        assert list(restored) == list(value)
+        for k in value:
+            assert_same(restored[k], value[k])
+    elif isinstance(value, (list, tuple)):
+        assert len(restored) == len(value)
+        for a, b in zip(restored, value):
+            assert_same(a, b)
+    elif isinstance(value, (np.ndarray, np.generic)):
+        assert restored.dtype == value.dtype
+        np.testing.assert_array_equal(restored, value)
+    elif isinstance(value, torch.Tensor):
+        assert restored.dtype == value.dtype
+        assert torch.equal(restored, value)
+    elif isinstance(value, pd.DataFrame):
+        pd.testing.assert_frame_equal(restored, value)
+    elif isinstance(value, pd.Series):
+        pd.testing.assert_series_equal(restored, value)
+    elif isinstance(value, float) and np.isnan(value):
+        assert np.isnan(restored)
+    else:
+        assert restored == value
+
+
+@pytest.mark.parametrize("value", [object(), [1, {"x": lambda: 0}], torch.ones(2).bfloat16(),
+                                   np.array([None, 1], dtype=object)])
+def test_unstorable_value_is_returned_with_a_warning(tmp_path, value):
+    with pytest.warns(CacheWarning, match="the result was not cached: cannot write .*INFOLIB_CACHE"):
+        assert cached(KEY, lambda: value, root=tmp_path) is value
+    assert entries(tmp_path) == []
+
+
+def test_unwritable_folder_loses_nothing(tmp_path):
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    root = blocker / "cache"
+    with pytest.warns(CacheWarning, match=re.escape(str(root)) + ".*INFOLIB_CACHE"):
+        assert cached(KEY, counter([1, 2]), root=root) == [1, 2]
+
+
+def test_cache_off_reads_and_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("INFOLIB_CACHE", "off")
+    compute = counter()
+    assert cached(KEY, compute) == 42
+    assert cached(KEY, compute) == 42
+    assert compute.calls == 2
+    assert cache_dir() is None
+    root = tmp_path / "cache"
+    assert cached(KEY, compute, root=root, enabled=False) == 42
+    assert not root.exists()
+
+
+class Exploit:
+    """Unpickling this runs code: it writes a marker file."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.write_text, (Path(self.marker), "code ran"))
+
+
+def test_crafted_entry_runs_no_code_and_is_recomputed(tmp_path):
+    compute = counter()
+    path = entry_path(KEY, compute, root=tmp_path)
+    path.parent.mkdir(parents=True)
+    marker = tmp_path / "marker"
+    with path.open("wb") as file:  # a pickle where an entry should be
+        np.savez(file, __entry__=np.array([Exploit(marker)], dtype=object))
+    with pytest.warns(CacheWarning, match=re.escape(f"cache entry {path} is unusable")):
+        assert cached(KEY, compute, root=tmp_path) == 42
+    assert not marker.exists()
+    assert compute.calls == 1
+    assert cached(KEY, compute, root=tmp_path) == 42
+    assert compute.calls == 1, "the recomputed entry was written"
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "other key", "old format",
+                                    "bad member", "bad tag"])
+def test_malformed_entry_warns_and_is_recomputed(tmp_path, damage):
+    compute = counter(list(range(100)))
     cached(KEY, compute, root=tmp_path)
-    cached(KEY, compute, root=tmp_path)
+    path = entry_path(KEY, compute, root=tmp_path)
+    meta = {"format": infolib.cache.FORMAT, "key": canonical_key(KEY), "value": {"array": "a0"}}
+    if damage == "truncate":
+        path.write_bytes(path.read_bytes()[:100])
+    elif damage == "garbage":
+        path.write_bytes(b"PK\x03\x04 not a zip")
+    else:
+        if damage == "other key":
+            meta["key"] = "{}"
+        elif damage == "old format":
+            meta["format"] = 1
+        elif damage == "bad member":
+            meta["value"] = {"array": "__entry__"}
+        else:
+            meta["value"] = {"eval": "print('x')"}
+        text = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+        with path.open("wb") as file:
+            np.savez(file, __entry__=text)
+    with pytest.warns(CacheWarning, match=re.escape(f"cache entry {path} is unusable")):
+        assert cached(KEY, compute, root=tmp_path) == list(range(100))
     assert compute.calls == 2
 
 
-def test_code_hash_is_a_stable_sha256():
-    assert len(code_hash()) == 64
-    assert code_hash() == code_hash()
-
-
-def test_interrupted_pickling_leaves_nothing(tmp_path):
-    with pytest.raises(RuntimeError, match="interrupted while pickling"):
-        cached(KEY, lambda: Unpicklable(), root=tmp_path)
-    assert list(tmp_path.iterdir()) == []
-    compute = counter()
-    assert cached(KEY, compute, root=tmp_path) == 42
-    assert cached(KEY, compute, root=tmp_path) == 42
-    assert compute.calls == 1
-
-
-def test_interrupted_rename_leaves_nothing(tmp_path, monkeypatch):
+def test_interrupted_write_leaves_no_temporary(tmp_path, monkeypatch):
     def interrupted(source, destination):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
         cached(KEY, counter(), root=tmp_path)
-    assert list(tmp_path.iterdir()) == []
+    assert entries(tmp_path) == []
     monkeypatch.undo()
     compute = counter()
+    assert cached(KEY, compute, root=tmp_path) == 42
     assert cached(KEY, compute, root=tmp_path) == 42
     assert compute.calls == 1
 
 
-def test_truncated_entry_warns_and_is_recomputed(tmp_path):
-    compute = counter(list(range(1000)))
-    cached(KEY, compute, root=tmp_path)
-    path = entry_path(KEY, root=tmp_path)
-    path.write_bytes(path.read_bytes()[:100])
-    with pytest.warns(UserWarning, match=re.escape(f"cache entry {path} is unreadable")):
-        assert cached(KEY, compute, root=tmp_path) == list(range(1000))
-    assert compute.calls == 2
-    assert cached(KEY, compute, root=tmp_path) == list(range(1000))
-    assert compute.calls == 2, "the recomputed entry was written"
-
-
-def test_entry_of_another_key_warns_and_is_recomputed(tmp_path):
-    compute = counter()
-    path = entry_path(KEY, root=tmp_path)
-    path.write_bytes(pickle.dumps({"key": "{}", "code_hash": code_hash(), "value": 0}))
-    with pytest.warns(UserWarning, match="holds another key"):
-        assert cached(KEY, compute, root=tmp_path) == 42
-    assert compute.calls == 1
-
-
-def test_disabled_cache_never_writes(tmp_path):
-    root = tmp_path / "cache"
-    compute = counter()
-    assert cached(KEY, compute, root=root, enabled=False) == 42
-    assert cached(KEY, compute, root=root, enabled=False) == 42
-    assert compute.calls == 2
-    assert not root.exists()
+def test_temporary_of_a_killed_writer_is_removed(tmp_path):
+    killed = subprocess.Popen([sys.executable, "-c", "pass"])
+    killed.wait()
+    folder = tmp_path / "usable_information"
+    folder.mkdir()
+    stale = folder / f".x.npz.{killed.pid}.abc123.tmp"
+    stale.write_bytes(b"half an entry")
+    mine = folder / f".y.npz.{os.getpid()}.abc123.tmp"
+    mine.write_bytes(b"being written")
+    cached(KEY, counter(), root=tmp_path)
+    assert not stale.exists()
+    assert mine.exists(), "a live writer's file is left alone"
 
 
 def test_numpy_scalars_and_tuples_make_the_same_key(tmp_path):
@@ -145,14 +269,13 @@ def test_non_json_key_is_rejected(tmp_path):
         cached([("seed", 0)], counter(), root=tmp_path)
     with pytest.raises(TypeError, match="compute must be a callable"):
         cached(KEY, 42, root=tmp_path)
-    assert list(tmp_path.iterdir()) == []
+    assert entries(tmp_path) == []
 
 
 def test_cache_dir_precedence(tmp_path, monkeypatch):
     monkeypatch.setenv("INFOLIB_CACHE", str(tmp_path / "from_env"))
     assert cache_dir(tmp_path / "given") == tmp_path / "given"
     assert cache_dir() == tmp_path / "from_env"
-    assert (tmp_path / "from_env").is_dir()
     monkeypatch.delenv("INFOLIB_CACHE")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert cache_dir() == tmp_path / "home" / ".cache" / "infolib"
@@ -167,3 +290,162 @@ def test_atomic_write_gives_the_permissions_of_a_normal_file(tmp_path):
     finally:
         os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_info_record_and_prune(tmp_path, monkeypatch):
+    log = tmp_path / "reads.txt"
+    root = tmp_path / "cache"
+    monkeypatch.setenv("INFOLIB_CACHE_LOG", str(log))
+    cached(KEY, counter(1), root=root)
+    cached({**KEY, "chapter": "fisher"}, counter(2), root=root)
+    monkeypatch.delenv("INFOLIB_CACHE_LOG")
+    cached({**KEY, "seed": 9}, counter(3), root=root)  # not read by "the book"
+    (root / "old.pkl").write_bytes(b"an entry of the pickle days")
+    use = usage(root)
+    assert {name: u.entries for name, u in use.items()} == {
+        "fisher": 1, "usable_information": 2, "(old format)": 1}
+    with pytest.raises(FileNotFoundError, match="run `make book` to completion first"):
+        prune(root)
+    record_book([log], root)
+    assert len((root / BOOK_ENTRIES).read_text().split()) == 2
+    assert prune(root, dry_run=True).entries == 2
+    assert prune(root).entries == 2
+    assert {name: u.entries for name, u in usage(root).items()} == {
+        "fisher": 1, "usable_information": 1}
+    out = subprocess.run([sys.executable, "-m", "infolib.cache", "--root", str(root), "info"],
+                         capture_output=True, text=True, check=True).stdout
+    assert re.search(r"fisher\s+1 entries", out) and re.search(r"total\s+2 entries", out)
+
+
+# --- the code an entry depends on, each case in a fresh process --------------------------------
+
+CHAPTER = '''
+# %% [markdown]
+# A chapter: prose, a unit, a figure.
+
+# %%
+import sys
+from infolib.cache import cached
+from infolib.checks import integer
+from infolib.config import resolve
+
+RATE = 0.5
+NAMES = ("a", "b")
+PROFILES = {"cpu": {"epochs": 3, "widths": [4, 8]}}
+settings = resolve(PROFILES, "cpu")
+
+
+def helper(x):
+    """Scaled by the rate."""
+    return integer("x", x) * RATE  # a comment
+
+
+def unit(seed):
+    return {"value": helper(seed) + settings.epochs, "names": list(NAMES)}
+
+
+def unrelated():
+    return 1
+
+
+# %%
+def run(seed):
+    return cached({"chapter": "toy", "seed": seed}, lambda: (print("COMPUTED"), unit(seed))[1])
+
+
+result = run(3)
+
+# %%
+print("figure", result["value"])
+'''
+
+
+def run_chapter(folder: Path, text: str) -> bool:
+    """Run the chapter in a fresh interpreter (with folder's copy of infolib first on the path);
+    True when the unit was computed, False when it came from the cache."""
+    (folder / "chapter.py").write_text(textwrap.dedent(text))
+    env = {**os.environ, "INFOLIB_CACHE": str(folder / "cache"), "PYTHONPATH": str(folder)}
+    done = subprocess.run([sys.executable, "chapter.py"], cwd=folder, env=env, text=True,
+                          capture_output=True)
+    assert done.returncode == 0, done.stderr
+    return "COMPUTED" in done.stdout
+
+
+@pytest.fixture(scope="module")
+def warm_chapter(tmp_path_factory):
+    """A folder with a copy of infolib, the chapter, and the cache of one run of it."""
+    folder = tmp_path_factory.mktemp("chapter")
+    shutil.copytree(PACKAGE, folder / "infolib", ignore=shutil.ignore_patterns("__pycache__"))
+    assert run_chapter(folder, CHAPTER)
+    assert not run_chapter(folder, CHAPTER), "unchanged, it must come from the cache"
+    return folder
+
+
+@pytest.fixture
+def chapter_folder(warm_chapter, tmp_path):
+    """A fresh copy of the warm folder (paths differ: the entries must not depend on them)."""
+    shutil.copytree(warm_chapter, tmp_path / "copy")
+    return tmp_path / "copy"
+
+
+@pytest.mark.parametrize("old, new", [
+    ("* RATE  # a comment", "* RATE + 0  # a comment"),  # the body of a function it calls
+    ("RATE = 0.5", "RATE = 0.25"),  # a constant it reads
+    ('"epochs": 3', '"epochs": 4'),  # a knob it reads
+    ("(print(\"COMPUTED\"), unit(seed))[1]", "(print(\"COMPUTED\"), unit(seed + 0))[1]"),  # the lambda
+])
+def test_editing_what_the_unit_runs_recomputes(chapter_folder, old, new):
+    assert old in CHAPTER
+    assert run_chapter(chapter_folder, CHAPTER.replace(old, new))
+
+
+@pytest.mark.parametrize("old, new", [
+    ("# A chapter: prose", "# A chapter, edited: prose"),  # prose
+    ('print("figure", result["value"])', 'print("a new figure", 2 * result["value"])'),
+    ("return 1", "return 2"),  # an unrelated function
+    ("# a comment", "# another comment"),  # a comment in the unit
+    ('"""Scaled by the rate."""', '"""Scaled by RATE."""'),  # a docstring
+    ('"widths": [4, 8]', '"widths": [4, 16]'),  # a knob it does not read
+    ("import sys\n", "import sys\n\n\n\nX = [1]\n"),  # lines moved
+])
+def test_editing_what_the_unit_does_not_run_does_not(chapter_folder, old, new):
+    assert old in CHAPTER
+    assert not run_chapter(chapter_folder, CHAPTER.replace(old, new))
+
+
+def test_editing_an_infolib_module(chapter_folder):
+    unused = chapter_folder / "infolib" / "reparam.py"
+    unused.write_text(unused.read_text() + "\nEDITED = 1\n")
+    assert not run_chapter(chapter_folder, CHAPTER), "reparam is not used by the unit"
+    used = chapter_folder / "infolib" / "checks.py"
+    used.write_text(used.read_text() + "\nEDITED = 1\n")
+    assert run_chapter(chapter_folder, CHAPTER), "checks (integer) is used by the unit"
+
+
+@pytest.mark.slow
+def test_papermill_and_python_share_entries(chapter_folder):
+    """The same unit run as a script and as a notebook under papermill has the same entry."""
+    import jupytext
+    import papermill
+
+    notebook = jupytext.reads(textwrap.dedent(CHAPTER), fmt="py:percent")
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    jupytext.write(notebook, chapter_folder / "chapter.ipynb")
+    env = {"INFOLIB_CACHE": str(chapter_folder / "cache"), "PYTHONPATH": str(chapter_folder)}
+    old = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        out = papermill.execute_notebook(
+            str(chapter_folder / "chapter.ipynb"), str(chapter_folder / "out.ipynb"),
+            cwd=str(chapter_folder), kernel_name="python3", progress_bar=False)
+    finally:
+        for name, value in old.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    printed = "".join(output.get("text", "") for cell in out.cells
+                      for output in cell.get("outputs", []))
+    assert "figure 4.5" in printed
+    assert "COMPUTED" not in printed, "papermill found the entry the script wrote"

@@ -1,0 +1,417 @@
+"""What code a cached unit depends on: the fingerprint that :func:`infolib.cache.cached` keys on.
+
+A unit is a callable, ``compute``. Its fingerprint is built from
+
+- the source of ``compute`` and of every function of the same chapter (or script) that it calls,
+  transitively: each function's syntax tree without docstrings, comments, formatting or line
+  numbers, so editing a comment or moving a cell changes nothing and editing a line of code does;
+- the plain constants those functions read from the chapter's globals (numbers, strings, and
+  tuples, lists and dicts of them), and the values of ``settings.knob`` attributes they read from
+  a global :class:`infolib.config.Settings` (all its knobs when they use the object whole);
+- the ``infolib`` modules they use, with the ``infolib`` modules those import, transitively.
+
+Data (arrays, data frames, tensors, models) in the globals is not part of it: the unit's key must
+describe the data. Neither are the device, library versions or file paths, so the same unit
+computed on another machine, or under papermill instead of ``python notebooks/x.py``, has the same
+fingerprint. What this cannot see (a file read, a module outside ``infolib`` edited) a chapter adds
+through ``cached(..., version=...)``.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import hashlib
+import inspect
+import json
+import linecache
+import numbers
+import sys
+import sysconfig
+import types
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+PACKAGE = "infolib"
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_LIBRARY_DIRS = tuple(
+    str(Path(p).resolve()) for p in {sysconfig.get_path("stdlib"), sysconfig.get_path("purelib"),
+                                     sysconfig.get_path("platlib")} if p
+)
+
+
+def fingerprint(compute, *, version: Any = None) -> dict:
+    """The parts the fingerprint of ``compute`` is made of, as a JSON-serializable dict:
+    ``functions`` ({qualified name: sha256 of its canonical source}), ``constants`` ({global name
+    or ``settings.knob``: value}), ``infolib`` ({module: sha256 of its canonical source}) and
+    ``version``. :func:`digest` hashes it."""
+    visitor = _Visitor()
+    visitor.visit_callable(compute)
+    return {
+        "functions": dict(sorted(visitor.functions.items())),
+        "constants": dict(sorted(visitor.constants.items())),
+        "infolib": {name: module_digest(name) for name in sorted(_closure(visitor.modules))},
+        "version": _plain_or_none(version, "version"),
+    }
+
+
+def digest(parts: dict) -> str:
+    """sha256 (hex) of a fingerprint's canonical JSON."""
+    text = json.dumps(parts, sort_keys=True, allow_nan=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class _Visitor:
+    """Walks from ``compute`` through the functions it reaches, collecting what they depend on."""
+
+    def __init__(self) -> None:
+        self.functions: dict[str, str] = {}
+        self.constants: dict[str, Any] = {}
+        self.modules: set[str] = set()
+        self.namespace: dict | None = None  # the chapter's globals, from the first own function
+        self._seen: set[int] = set()
+
+    def visit_callable(self, value) -> None:
+        if id(value) in self._seen:
+            return
+        self._seen.add(id(value))
+        if isinstance(value, functools.partial):
+            self.visit_callable(value.func)
+            for i, argument in enumerate(value.args):
+                self.visit_value(f"<partial arg {i}>", argument)
+            for name, argument in value.keywords.items():
+                self.visit_value(f"<partial {name}=>", argument)
+        elif isinstance(value, types.MethodType):
+            self.visit_callable(value.__func__)
+        elif isinstance(value, types.FunctionType):
+            self.visit_function(value)
+        elif isinstance(value, type):
+            self.visit_class(value)
+        elif callable(value) and not isinstance(value, types.BuiltinFunctionType):
+            self.visit_class(type(value))
+
+    def visit_function(self, func: types.FunctionType) -> None:
+        if _module_of(func) is not None:
+            self.modules.add(_module_of(func))
+            return
+        if not self._is_own(func.__globals__, func.__code__.co_filename):
+            return
+        node = _function_node(func)
+        if node is None:  # no source (exec of a string): the bytecode, stable within a Python
+            self._add_function(func, _code_description(func.__code__))
+            global_names = _global_names(func.__code__)
+            attributes: dict[str, set[str]] = {}
+        else:
+            self._add_function(func, canonical_dump(node))
+            global_names = _global_names(func.__code__) & _loaded_names(node)
+            attributes = _attributes_read(node)
+        for name, cell in zip(func.__code__.co_freevars, func.__closure__ or ()):
+            try:
+                self.visit_value(f"{_name(func)}:{name}", cell.cell_contents)
+            except ValueError:  # an empty cell
+                continue
+        for i, default in enumerate(func.__defaults__ or ()):
+            self.visit_value(f"{_name(func)}:default {i}", default)
+        for name, default in (func.__kwdefaults__ or {}).items():
+            self.visit_value(f"{_name(func)}:{name}=", default)
+        for name in sorted(global_names):
+            if name in func.__globals__:
+                self.visit_global(name, func.__globals__[name], attributes.get(name, set()))
+
+    def _add_function(self, func, source: str) -> None:
+        """Record a function's canonical source under its qualified name (``#2``, ``#3`` for
+        further functions of the same name, in the order they are reached)."""
+        name, n = func.__qualname__, 1
+        while name in self.functions:
+            n += 1
+            name = f"{func.__qualname__}#{n}"
+        self.functions[name] = _sha(source)
+
+    def visit_class(self, cls: type) -> None:
+        if _module_of(cls) is not None:
+            self.modules.add(_module_of(cls))
+            return
+        module = sys.modules.get(cls.__module__)
+        path = getattr(module, "__file__", None) or ""
+        if module is None or not self._is_own(vars(module), path):
+            return
+        for member in vars(cls).values():
+            if isinstance(member, (staticmethod, classmethod)):
+                member = member.__func__
+            if isinstance(member, types.FunctionType):
+                self.visit_function(member)
+
+    def visit_global(self, name: str, value, attributes: set[str]) -> None:
+        if _is_settings(value):
+            knobs = value.as_dict()
+            read = [attr for attr in attributes if attr in knobs]
+            whole = not attributes or any(attr not in knobs for attr in attributes
+                                          if attr not in ("profile", "overridden"))
+            for knob in knobs if whole else read:
+                self.constants[f"{name}.{knob}"] = _plain(knobs[knob], f"{name}.{knob}")
+        elif isinstance(value, types.ModuleType):
+            if value.__name__ == PACKAGE or value.__name__.startswith(PACKAGE + "."):
+                self.modules.add(value.__name__)
+                for attr in attributes:  # infolib.fisher.fisher_trace through the package
+                    sub = getattr(value, attr, None)
+                    if isinstance(sub, types.ModuleType) or _module_of(sub) is not None:
+                        self.modules.add(getattr(sub, "__name__", None) or _module_of(sub))
+        elif _is_plain(value):
+            self.constants[name] = _plain(value, name)
+        elif callable(value):
+            self.visit_callable(value)
+        # anything else is data, described by the unit's key
+
+    def visit_value(self, name: str, value) -> None:
+        """A value bound to the unit (closure cell, default, partial argument)."""
+        if _is_plain(value):
+            self.constants[name] = _plain(value, name)
+        elif callable(value) and not isinstance(value, (np.ndarray,)):
+            self.visit_callable(value)
+
+    def _is_own(self, namespace: dict, filename: str) -> bool:
+        """Whether code in ``namespace`` belongs to the chapter: the namespace of the first
+        function followed whose file is not part of an installed library or the standard one."""
+        if self.namespace is None:
+            if _in_library(filename):
+                return False
+            self.namespace = namespace
+        return namespace is self.namespace
+
+
+def _in_library(filename: str) -> bool:
+    try:
+        return str(Path(filename).resolve()).startswith(_LIBRARY_DIRS)
+    except OSError:
+        return False
+
+
+def _module_of(value) -> str | None:
+    """The infolib module that defines ``value``, or None."""
+    module = getattr(value, "__module__", None)
+    if isinstance(module, str) and (module == PACKAGE or module.startswith(PACKAGE + ".")):
+        return module
+    return None
+
+
+def _is_settings(value) -> bool:
+    from infolib.config import Settings  # late: config imports torch
+
+    return isinstance(value, Settings)
+
+
+def _name(func) -> str:
+    return func.__qualname__
+
+
+# --- canonical source -------------------------------------------------------------------------
+
+def canonical_dump(node: ast.AST) -> str:
+    """A syntax tree as text without positions, docstrings, comments or formatting; fields that
+    are None or empty are left out so that the text does not depend on the Python version."""
+    if isinstance(node, ast.AST):
+        fields = []
+        for name, value in ast.iter_fields(node):
+            if name in ("ctx", "type_comment") or value is None or value == []:
+                continue
+            if name == "body" and isinstance(node, _DOCUMENTED) and _has_docstring(value):
+                value = value[1:]
+            fields.append(f"{name}={canonical_dump(value)}")
+        return f"{type(node).__name__}({','.join(fields)})"
+    if isinstance(node, list):
+        return "[" + ",".join(canonical_dump(item) for item in node) + "]"
+    return repr(node)
+
+
+_DOCUMENTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)
+
+
+def _has_docstring(body: list) -> bool:
+    return (bool(body) and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str))
+
+
+def _function_node(func: types.FunctionType) -> ast.AST | None:
+    """The syntax tree of ``func`` (a def or a lambda), found in the file or notebook cell it was
+    defined in; None when the source is not available. Two lambdas on one line with the same
+    arguments both count (a safe over-approximation)."""
+    code = func.__code__
+    tree = _parse(code.co_filename)
+    if tree is None:
+        return None
+    candidates = []
+    for node in ast.walk(tree):
+        if code.co_name == "<lambda>" and isinstance(node, ast.Lambda):
+            if node.lineno == code.co_firstlineno and _argument_names(node) == _code_arguments(code):
+                candidates.append(node)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == code.co_name:
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            if first == code.co_firstlineno:
+                candidates.append(node)
+    if not candidates:
+        return None
+    return candidates[0] if len(candidates) == 1 else ast.Module(body=[ast.Expr(c) for c in
+                                                                       candidates], type_ignores=[])
+
+
+def _parse(filename: str) -> ast.AST | None:
+    lines = linecache.getlines(filename)
+    if not lines:
+        return None
+    return _parse_text("".join(lines))
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_text(text: str) -> ast.AST | None:
+    try:
+        return ast.parse(text)
+    except SyntaxError:
+        return None
+
+
+def _argument_names(node: ast.Lambda) -> tuple[str, ...]:
+    args = node.args
+    every = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+    names = [a.arg for a in every]
+    if args.vararg:
+        names.append(args.vararg.arg)
+    if args.kwarg:
+        names.append(args.kwarg.arg)
+    return tuple(names)
+
+
+def _code_arguments(code: types.CodeType) -> tuple[str, ...]:
+    count = code.co_argcount + code.co_kwonlyargcount
+    count += bool(code.co_flags & inspect.CO_VARARGS) + bool(code.co_flags & inspect.CO_VARKEYWORDS)
+    return tuple(code.co_varnames[:count])
+
+
+def _loaded_names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _attributes_read(node: ast.AST) -> dict[str, set[str]]:
+    """{name: attributes read as ``name.attribute``} for every plain name in the tree, and an empty
+    set for a name also used whole (``f(settings)``)."""
+    attributes: dict[str, set[str]] = {}
+    whole: set[str] = set()
+    parents = {id(child): parent for parent in ast.walk(node) for child in ast.iter_child_nodes(parent)}
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name):
+            parent = parents.get(id(n))
+            if isinstance(parent, ast.Attribute) and parent.value is n:
+                attributes.setdefault(n.id, set()).add(parent.attr)
+            else:
+                whole.add(n.id)
+    for name in whole:
+        attributes[name] = set()
+    return attributes
+
+
+def _global_names(code: types.CodeType) -> set[str]:
+    """Names the code (and the code nested in it) looks up outside its own locals."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _global_names(const)
+    return names
+
+
+def _code_description(code: types.CodeType) -> str:
+    consts = [_code_description(c) if isinstance(c, types.CodeType) else repr(c)
+              for c in code.co_consts]
+    return repr((code.co_code.hex(), code.co_names, code.co_varnames, consts))
+
+
+# --- plain constants --------------------------------------------------------------------------
+
+def _is_plain(value, depth: int = 0) -> bool:
+    if value is None or isinstance(value, (str, bool, np.bool_)):
+        return True
+    if isinstance(value, numbers.Number) and not isinstance(value, np.ndarray):
+        return isinstance(value, (numbers.Real, np.generic)) and not isinstance(value, complex)
+    if depth > 20:
+        return False
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        return all(_is_plain(k, depth + 1) and _is_plain(v, depth + 1) for k, v in value.items())
+    return False
+
+
+def _plain(value, where: str) -> Any:
+    """A plain constant as JSON (tuples as lists, dicts as sorted [key, value] pairs)."""
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(item, where) for item in value]
+    if isinstance(value, dict):
+        pairs = [[_plain(k, where), _plain(v, where)] for k, v in value.items()]
+        return {"dict": sorted(pairs, key=lambda pair: json.dumps(pair[0], sort_keys=True))}
+    raise TypeError(f"{where} is a {type(value).__name__}, not a plain constant")
+
+
+def _plain_or_none(value, where: str) -> Any:
+    if not _is_plain(value):
+        raise TypeError(
+            f"{where} must be a str, number, bool, None, or lists/tuples/dicts of them, "
+            f"got {type(value).__name__}"
+        )
+    return _plain(value, where)
+
+
+# --- infolib modules --------------------------------------------------------------------------
+
+def _closure(modules: set[str]) -> set[str]:
+    """The modules and the infolib modules they import, transitively."""
+    todo, done = [m for m in modules if m != PACKAGE], set()
+    while todo:
+        module = todo.pop()
+        if module in done or _module_file(module) is None:
+            continue
+        done.add(module)
+        todo.extend(_imports(module))
+    return done
+
+
+def _module_file(module: str) -> Path | None:
+    if module == PACKAGE:
+        return None
+    path = _PACKAGE_DIR.joinpath(*module.split(".")[1:]).with_suffix(".py")
+    return path if path.is_file() else None
+
+
+def _imports(module: str) -> set[str]:
+    """The infolib modules that ``module``'s source imports."""
+    tree = ast.parse(_module_file(module).read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith(PACKAGE + ".")}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # from .x import y / from . import x
+                base = ".".join([PACKAGE, base]).rstrip(".")
+            if base == PACKAGE:
+                found |= {f"{PACKAGE}.{a.name}" for a in node.names}
+            elif base.startswith(PACKAGE + "."):
+                found.add(base)
+    return {m for m in found if _module_file(m) is not None}
+
+
+def module_digest(module: str) -> str:
+    """sha256 of an infolib module's canonical source (docstrings and comments left out)."""
+    path = _module_file(module)
+    return _sha(canonical_dump(ast.parse(path.read_text())))
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
