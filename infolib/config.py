@@ -8,27 +8,37 @@ immutable :class:`Settings`. :func:`resolve_device` turns ``device="auto"`` into
 
 from __future__ import annotations
 
+import ast
+import copy
 import html
-from dataclasses import dataclass
+import math
+import numbers
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-import torch
+import numpy as np
 
 # Attribute names of Settings itself, which a knob must not shadow.
-_RESERVED = frozenset({"profile", "overridden", "as_dict"})
+_RESERVED = frozenset({"profile", "overridden", "as_dict", "started", "overrides"})
 
 
 @dataclass(frozen=True, repr=False)
 class Settings:
     """The resolved knobs of one run: ``s.epochs``, ``s.profile``, ``s.as_dict()``.
 
-    Immutable: setting an attribute raises ``dataclasses.FrozenInstanceError``. ``overridden`` holds
-    the names of the knobs that a parameter changed from the profile's value.
+    Immutable, and shares nothing with the profiles it came from: setting an attribute raises
+    ``dataclasses.FrozenInstanceError``, and a list or dict knob is returned as a fresh copy, so
+    appending to ``s.widths`` changes neither the settings nor the profile. ``overridden`` holds
+    the names of the knobs that a parameter changed from the profile's value; ``started`` the
+    time (``time.time()``) they were resolved, the chapter's start.
     """
 
     profile: str
     _items: tuple[tuple[str, Any], ...]
     overridden: frozenset[str] = frozenset()
+    started: float = field(default=0.0, compare=False)
 
     def __getattr__(self, name: str) -> Any:
         # Only called when normal lookup fails: for knobs, and for dunders probed by pickle/copy.
@@ -36,7 +46,7 @@ class Settings:
             raise AttributeError(name)
         for knob, value in self._items:
             if knob == name:
-                return value
+                return copy.deepcopy(value)
         raise AttributeError(
             f"Settings of profile {self.profile!r} have no knob {name!r}; "
             f"knobs are {[knob for knob, _ in self._items]}"
@@ -46,8 +56,13 @@ class Settings:
         return sorted(set(super().__dir__()) | {knob for knob, _ in self._items})
 
     def as_dict(self) -> dict[str, Any]:
-        """The knobs (not the profile name) as a plain dict, for cache keys and printing."""
-        return dict(self._items)
+        """The knobs (not the profile name) as a plain dict (a copy), for cache keys and printing."""
+        return copy.deepcopy(dict(self._items))
+
+    def overrides(self) -> dict[str, Any]:
+        """{knob: value} of the knobs a parameter changed, for the record of a run."""
+        return {knob: copy.deepcopy(value) for knob, value in self._items
+                if knob in self.overridden}
 
     def __repr__(self) -> str:
         knobs = ", ".join(
@@ -69,26 +84,199 @@ class Settings:
         )
 
 
-def resolve(profiles: dict[str, dict], profile: str, **overrides: Any) -> Settings:
-    """Settings of ``profiles[profile]`` with every non-``None`` override applied.
+def resolve(
+    profiles: dict[str, dict],
+    profile: str,
+    *,
+    rules: dict[str, Callable[[Any], Any]] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Settings of ``profiles[profile]`` with every non-``None`` override applied and checked.
 
-    Raises ``ValueError`` for an unknown profile or knob (listing the valid ones) and for profiles
-    whose knob names differ (which catches a typo in one of them).
+    Each knob's rule is inferred from its values in all profiles (:func:`infer_rule`): the type
+    (a bool is not an int; numpy scalars are accepted and become Python numbers; list, tuple and
+    dict knobs keep their element types) and, for numbers, the sign (> 0 when every profile's
+    value is, >= 0 when every one is non-negative); floats must be finite. ``rules={knob: check}``
+    states a rule instead: ``check(value)`` returns the value to use or raises.
+
+    Raises ``ValueError`` for an unknown profile or knob (listing the valid ones), for profiles
+    whose knob names differ (which catches a typo in one of them), and for a papermill parameter
+    that the chapter's parameters cell does not define (papermill alone only warns).
     """
     _check_profiles(profiles)
     if not isinstance(profile, str):
         raise TypeError(f"profile must be a str, got {type(profile).__name__}")
     if profile not in profiles:
         raise ValueError(f"unknown profile {profile!r}; valid profiles are {list(profiles)}")
-    knobs = dict(profiles[profile])
-    unknown = [name for name in overrides if name not in knobs]
+    _check_papermill_parameters()
+    knobs = copy.deepcopy(dict(profiles[profile]))
+    rules = dict(rules or {})
+    unknown = [name for name in [*overrides, *rules] if name not in knobs]
     if unknown:
         raise ValueError(
             f"unknown knob(s) {unknown} for profile {profile!r}; valid knobs are {list(knobs)}"
         )
-    applied = {name: value for name, value in overrides.items() if value is not None}
-    knobs.update(applied)
-    return Settings(profile, tuple(knobs.items()), frozenset(applied))
+    applied = {}
+    for name, value in overrides.items():
+        if value is None:
+            continue
+        if name in rules:
+            applied[name] = rules[name](value)
+        else:
+            applied[name] = infer_rule([p[name] for p in profiles.values()]).check(name, value)
+    knobs.update(copy.deepcopy(applied))
+    return Settings(profile, tuple(knobs.items()), frozenset(applied), time.time())
+
+
+_NUMBER_KINDS = {"int", "float"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a knob accepts: the ``kinds`` of value (``bool``, ``int``, ``float``, ``str``,
+    ``none``, ``list``, ``tuple``, ``dict``), the ``sign`` of numbers (``"> 0"``, ``">= 0"`` or
+    None), and the rules of a container's ``items`` (dict values) and dict ``keys``."""
+
+    kinds: frozenset[str]
+    sign: str | None = None
+    items: Rule | None = None
+    keys: Rule | None = None
+
+    def describe(self) -> str:
+        parts = []
+        for kind in sorted(self.kinds - {"none"}):
+            if kind in _NUMBER_KINDS:
+                parts.append(f"{'an int' if kind == 'int' else 'a finite number'}"
+                             + (f" {self.sign}" if self.sign else ""))
+            elif kind in ("list", "tuple"):
+                parts.append(f"a {kind}" + (f" of ({self.items.describe()})" if self.items else ""))
+            elif kind == "dict":
+                parts.append("a dict" + (f" of ({self.keys.describe()}) to ({self.items.describe()})"
+                                         if self.items else ""))
+            else:
+                parts.append({"bool": "a bool", "str": "a str"}.get(kind, f"a {kind}"))
+        if "none" in self.kinds:
+            parts.append("None")
+        return " or ".join(parts) or "anything"
+
+    def check(self, name: str, value: Any) -> Any:
+        """``value`` converted to the profile's type (numpy scalars to Python numbers, a tuple
+        to a list where the profiles hold lists), or a TypeError/ValueError naming ``name``."""
+        if not self.kinds:
+            return value
+        if value is None and "none" in self.kinds:
+            return None
+        if isinstance(value, (bool, np.bool_)):
+            if "bool" in self.kinds:
+                return bool(value)
+        elif isinstance(value, numbers.Integral) and self.kinds & _NUMBER_KINDS:
+            return self._number(name, int(value) if "int" in self.kinds else float(value))
+        elif isinstance(value, numbers.Real) and "float" in self.kinds:
+            return self._number(name, float(value))
+        elif isinstance(value, str) and "str" in self.kinds:
+            return value
+        elif isinstance(value, (list, tuple)) and self.kinds & {"list", "tuple"}:
+            items = [self.items.check(f"{name}[{i}]", item) if self.items else item
+                     for i, item in enumerate(value)]
+            return list(items) if "list" in self.kinds else tuple(items)
+        elif isinstance(value, dict) and "dict" in self.kinds:
+            return {(self.keys.check(f"{name} key", k) if self.keys else k):
+                    (self.items.check(f"{name}[{k!r}]", v) if self.items else v)
+                    for k, v in value.items()}
+        raise TypeError(
+            f"{name} must be {self.describe()} (as in the profiles), "
+            f"got {type(value).__name__} ({value!r})"
+        )
+
+    def _number(self, name: str, value: float) -> float:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{name} must be {self.describe()}, got {value}")
+        if (self.sign == "> 0" and value <= 0) or (self.sign == ">= 0" and value < 0):
+            raise ValueError(
+                f"{name} must be {self.describe()} (as in every profile), got {value!r}"
+            )
+        return value
+
+
+def infer_rule(values: list[Any]) -> Rule:
+    """The rule that the profiles' ``values`` of one knob share (see :class:`Rule`)."""
+    kinds = set()
+    numbers_seen, items, keys = [], [], []
+    for value in values:
+        if value is None:
+            kinds.add("none")
+        elif isinstance(value, (bool, np.bool_)):
+            kinds.add("bool")
+        elif isinstance(value, numbers.Integral):
+            kinds.add("int")
+            numbers_seen.append(value)
+        elif isinstance(value, numbers.Real):
+            kinds.add("float")
+            numbers_seen.append(value)
+        elif isinstance(value, str):
+            kinds.add("str")
+        elif isinstance(value, (list, tuple)):
+            kinds.add(type(value).__name__ if type(value) in (list, tuple) else "list")
+            items.extend(value)
+        elif isinstance(value, dict):
+            kinds.add("dict")
+            items.extend(value.values())
+            keys.extend(value.keys())
+        else:
+            return Rule(frozenset())  # a knob of another type: any value
+    if {"int", "float"} <= kinds:
+        kinds.discard("int")  # a float knob accepts ints
+    sign = None
+    if numbers_seen and all(v > 0 for v in numbers_seen):
+        sign = "> 0"
+    elif numbers_seen and all(v >= 0 for v in numbers_seen):
+        sign = ">= 0"
+    return Rule(frozenset(kinds), sign, infer_rule(items) if items else None,
+                infer_rule(keys) if keys else None)
+
+
+def unknown_parameters(history: list[str]) -> tuple[list[str], list[str]]:
+    """(unknown, known): the names that papermill's injected cell (``# Parameters``, the last one
+    in the kernel's input ``history``) sets but the cell before it (the chapter's cell tagged
+    ``parameters``) does not define, and the names that cell does define. ([], []) when no
+    parameters were injected."""
+    injected_at = [i for i, cell in enumerate(history)
+                   if isinstance(cell, str) and cell.lstrip().startswith("# Parameters")]
+    if not injected_at or injected_at[-1] == 0:
+        return [], []
+    i = injected_at[-1]
+    injected, known = _assigned(history[i]), _assigned(history[i - 1])
+    return [name for name in injected if name not in known], known
+
+
+def _assigned(source: str) -> list[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    names = []
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, ast.AnnAssign) else [])
+        names += [t.id for t in targets if isinstance(t, ast.Name)]
+    return names
+
+
+def _check_papermill_parameters() -> None:
+    """Stop a chapter that papermill ran with a parameter its parameters cell does not define."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    unknown, known = unknown_parameters(list(shell.user_ns.get("In", [])))
+    if unknown:
+        raise ValueError(
+            f"unknown parameter(s) {unknown}: this chapter's parameters are {known}; "
+            "check the spelling of the -p options given to papermill"
+        )
 
 
 def _check_profiles(profiles: dict[str, dict]) -> None:
@@ -123,11 +311,13 @@ def _check_profiles(profiles: dict[str, dict]) -> None:
         raise ValueError("all profiles must have the same knobs: " + "; ".join(problems))
 
 
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
+def resolve_device(device="auto"):
     """``"auto"`` -> CUDA when available, else CPU; ``"cpu"``, ``"cuda"``, ``"cuda:N"`` as given.
 
     Raises ``ValueError`` for a CUDA device this machine does not have and for any other string.
     """
+    import torch  # here, not at the top: resolving profiles needs no torch
+
     if isinstance(device, torch.device):
         resolved = device
     elif isinstance(device, str):

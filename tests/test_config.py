@@ -3,10 +3,11 @@
 import dataclasses
 import pickle
 
+import numpy as np
 import pytest
 import torch
 
-from infolib.config import Settings, resolve, resolve_device
+from infolib.config import Settings, resolve, resolve_device, unknown_parameters
 
 PROFILES = {
     "smoke": {"epochs": 1, "seeds": 1, "widths": [8]},
@@ -141,3 +142,117 @@ def test_cuda_index_is_checked(monkeypatch):
     assert resolve_device("cuda:0") == torch.device("cuda:0")
     with pytest.raises(ValueError, match="'cuda:1': this machine has 1 CUDA device"):
         resolve_device("cuda:1")
+
+
+# --- rules inferred from the profiles ---------------------------------------------------------
+
+TYPED = {
+    "smoke": {"n_seeds": 1, "lr": 0.5, "decay": 0.0, "widths": [8], "counts": {"a": 1},
+              "task": "digits", "augment": False, "limit": None},
+    "cpu": {"n_seeds": 3, "lr": 1, "decay": 0.1, "widths": [64, 128], "counts": {"a": 2, "b": 3},
+            "task": "fashion", "augment": True, "limit": 10},
+}
+
+
+@pytest.mark.parametrize("value", ["3", 2.5, -1, 0, True, float("nan"), [3]])
+def test_bad_seed_counts_are_refused(value):
+    with pytest.raises((TypeError, ValueError), match="n_seeds must be an int > 0"):
+        resolve(TYPED, "cpu", n_seeds=value)
+
+
+@pytest.mark.parametrize("knob, value, expected", [
+    ("n_seeds", np.int64(5), 5),
+    ("lr", np.float32(0.25), 0.25),
+    ("lr", 2, 2.0),  # a float knob takes an int
+    ("decay", 0, 0.0),  # >= 0 in every profile
+    ("widths", (np.int64(16), 32), [16, 32]),
+    ("counts", {"c": np.int32(4)}, {"c": 4}),
+    ("augment", np.bool_(True), True),
+    ("limit", 5, 5),
+])
+def test_good_overrides_become_the_profile_types(knob, value, expected):
+    got = getattr(resolve(TYPED, "cpu", **{knob: value}), knob)
+    assert got == expected and type(got) is type(expected)
+    if isinstance(expected, list):
+        assert all(type(item) is int for item in got)
+
+
+@pytest.mark.parametrize("knob, value, message", [
+    ("lr", -0.1, r"lr must be a finite number > 0"),
+    ("lr", float("inf"), r"lr must be a finite number > 0"),
+    ("lr", "0.1", r"lr must be a finite number > 0 \(as in the profiles\), got str"),
+    ("decay", -1e-3, r"decay must be a finite number >= 0"),
+    ("widths", [64, "a"], r"widths\[1\] must be an int > 0"),
+    ("widths", [64, 0], r"widths\[1\] must be an int > 0"),
+    ("widths", 64, r"widths must be a list of \(an int > 0\)"),
+    ("counts", {"a": -1}, r"counts\['a'\] must be an int > 0"),
+    ("task", 3, r"task must be a str"),
+    ("augment", 1, r"augment must be a bool"),
+    ("limit", -2, r"limit must be an int > 0 or None"),
+])
+def test_bad_overrides_name_the_knob_and_the_rule(knob, value, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        resolve(TYPED, "cpu", **{knob: value})
+
+
+def test_a_stated_rule_replaces_the_inferred_one():
+    def odd(value):
+        if value % 2 == 0:
+            raise ValueError(f"n_seeds must be odd, got {value}")
+        return int(value)
+
+    assert resolve(TYPED, "cpu", n_seeds=5, rules={"n_seeds": odd}).n_seeds == 5
+    with pytest.raises(ValueError, match="must be odd"):
+        resolve(TYPED, "cpu", n_seeds=4, rules={"n_seeds": odd})
+    with pytest.raises(ValueError, match=r"unknown knob\(s\) \['seeds'\]"):
+        resolve(TYPED, "cpu", rules={"seeds": odd})
+
+
+def test_settings_share_nothing_with_the_profiles():
+    settings = resolve(TYPED, "cpu")
+    widths = settings.widths
+    widths.append(256)
+    settings.counts["z"] = 9
+    assert settings.widths == [64, 128] and TYPED["cpu"]["widths"] == [64, 128]
+    assert settings.counts == {"a": 2, "b": 3} and TYPED["cpu"]["counts"] == {"a": 2, "b": 3}
+    override = [16, 32]
+    settings = resolve(TYPED, "cpu", widths=override)
+    override.append(64)
+    assert settings.widths == [16, 32]
+    assert settings.overrides() == {"widths": [16, 32]}
+
+
+def test_unknown_papermill_parameter_is_found_in_the_history():
+    parameters_cell = 'profile = "cpu"\nseed = 0\nn_seeds = None  # seeds\n'
+    injected = '# Parameters\nprofile = "smoke"\nn_seed = 3\n'
+    history = ["", "import x", parameters_cell, injected, "settings = resolve(...)"]
+    unknown, known = unknown_parameters(history)
+    assert unknown == ["n_seed"]
+    assert known == ["profile", "seed", "n_seeds"]
+    assert unknown_parameters(["", parameters_cell, "x = 1"]) == ([], [])
+    good = '# Parameters\nprofile = "smoke"\n'
+    assert unknown_parameters(["", parameters_cell, good])[0] == []
+
+
+@pytest.mark.slow
+def test_papermill_with_a_misspelled_parameter_fails(tmp_path):
+    import jupytext
+    import papermill
+
+    source = (
+        '# %% tags=["parameters"]\nprofile = "cpu"\nn_seeds = None\n\n'
+        '# %%\nfrom infolib.config import resolve\n'
+        'settings = resolve({"cpu": {"n_seeds": 3}}, profile, n_seeds=n_seeds)\n'
+    )
+    notebook = jupytext.reads(source, fmt="py:percent")
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    jupytext.write(notebook, tmp_path / "in.ipynb")
+    run = dict(kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
+    out = papermill.execute_notebook(str(tmp_path / "in.ipynb"), str(tmp_path / "ok.ipynb"),
+                                     parameters={"n_seeds": 2}, **run)
+    assert out.metadata.papermill.parameters == {"n_seeds": 2}
+    with pytest.raises(papermill.PapermillExecutionError,
+                       match=r"unknown parameter\(s\) \['n_seed'\].*\['profile', 'n_seeds'\]"):
+        papermill.execute_notebook(str(tmp_path / "in.ipynb"), str(tmp_path / "bad.ipynb"),
+                                   parameters={"n_seed": 2}, **run)
