@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
+
+from infolib.checks import integer
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU}
 
@@ -29,12 +32,10 @@ def mlp(
     producing logits. PyTorch's default initialization; ``seed`` makes it reproducible without
     touching the global random state.
     """
-    for name, value in (("in_features", in_features), ("out_features", out_features)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-    hidden = tuple(hidden)
-    if not all(isinstance(h, int) and h >= 1 for h in hidden):
-        raise ValueError(f"hidden must be a sequence of positive ints, got {hidden!r}")
+    in_features = integer("in_features", in_features, minimum=1)
+    out_features = integer("out_features", out_features, minimum=1)
+    hidden = check_widths("hidden", hidden, allow_empty=True)
+    seed = _seed(seed)
     if activation not in _ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
 
@@ -65,6 +66,7 @@ def hidden_activations(
     """
     if kind not in ("post", "pre"):
         raise ValueError(f"kind must be 'post' or 'pre', got {kind!r}")
+    batch_size = integer("batch_size", batch_size, minimum=1)
     if kind == "post":
         wanted = [m for m in model.modules() if isinstance(m, tuple(_ACTIVATIONS.values()))]
     else:
@@ -129,9 +131,10 @@ def small_resnet(
     With ``widths=(64, 128, 256, 512)`` and two blocks per stage this would be ResNet-18; the
     default has about 24k parameters. ``seed`` makes the initialization reproducible.
     """
-    widths = tuple(widths)
-    if not widths or not all(isinstance(w, int) and w >= 1 for w in widths):
-        raise ValueError(f"widths must be a non-empty sequence of positive ints, got {widths!r}")
+    in_channels = integer("in_channels", in_channels, minimum=1)
+    n_classes = integer("n_classes", n_classes, minimum=1)
+    widths = check_widths("widths", widths, allow_empty=False)
+    seed = _seed(seed)
     with torch.random.fork_rng(devices=[]):
         if seed is not None:
             torch.manual_seed(seed)
@@ -153,6 +156,9 @@ def small_cnn(
     for 28x28 inputs: 12,810 parameters with one input channel and 10 classes. The network of the
     model-information chapter and of the Fisher and coding benchmarks. ``seed`` makes the
     initialization reproducible without touching the global random state."""
+    in_channels = integer("in_channels", in_channels, minimum=1)
+    n_classes = integer("n_classes", n_classes, minimum=1)
+    seed = _seed(seed)
     with torch.random.fork_rng(devices=[]):
         if seed is not None:
             torch.manual_seed(seed)
@@ -161,3 +167,18 @@ def small_cnn(
             nn.Conv2d(16, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
             nn.Flatten(), nn.Linear(32 * 5 * 5, n_classes),
         )
+
+
+def check_widths(name: str, widths, *, allow_empty: bool) -> tuple[int, ...]:
+    """Layer widths as a tuple of Python ints >= 1 (numpy integers and arrays accepted), or a
+    TypeError/ValueError naming ``name``. Also checks the decoder widths of infolib.usable."""
+    if isinstance(widths, (str, bytes)) or not isinstance(widths, (Sequence, np.ndarray)):
+        raise TypeError(f"{name} must be a sequence of ints, got {type(widths).__name__}")
+    widths = tuple(widths)
+    if not widths and not allow_empty:
+        raise ValueError(f"{name} must be a non-empty sequence of positive ints, got ()")
+    return tuple(integer(f"{name}[{i}]", w, minimum=1) for i, w in enumerate(widths))
+
+
+def _seed(seed) -> int | None:
+    return None if seed is None else integer("seed", seed)

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from infolib.checks import integer, real
 from infolib.config import resolve_device
 
 Callback = Callable[[int, nn.Module], Any]
@@ -42,6 +43,10 @@ def fit(
     """Train ``model`` in place on (x, y) and return what ``callback`` recorded.
 
     Each epoch visits the training set once in a random order (the last batch may be smaller).
+    A model with batch-norm layers never trains on a batch of one example (its batch statistics
+    would be undefined): it needs ``batch_size >= 2``, a last batch of one is merged into the one
+    before it, and a training set of a single example is not trained on at all (the epochs pass
+    without a step; ``callback`` still sees each).
     ``optimizer`` is ``"sgd"`` (with ``momentum``) or ``"adam"``; the learning rate is multiplied
     by ``lr_decay`` after every epoch (1.0: constant, as in the checkerboard experiments).
 
@@ -54,16 +59,27 @@ def fit(
         raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
     if len(x) == 0:
         raise ValueError("x is empty: nothing to train on")
-    if not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    epochs = integer("epochs", epochs, minimum=0)
+    batch_size = integer("batch_size", batch_size, minimum=1)
+    start_epoch = integer("start_epoch", start_epoch, minimum=0)
+    seed = integer("seed", seed)
+    lr = real("lr", lr, minimum=0)
+    momentum = real("momentum", momentum, minimum=0)
+    weight_decay = real("weight_decay", weight_decay, minimum=0)
+    lr_decay = real("lr_decay", lr_decay, above=0)
     if optimizer not in ("sgd", "adam"):
         raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
 
+    has_batch_norm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+    if has_batch_norm and batch_size == 1 and len(x) > 1:
+        raise ValueError(
+            "batch_size must be >= 2 for a model with batch-norm layers (the statistics of a batch "
+            "of one example are undefined), got 1"
+        )
+
     device = resolve_device(device)
     model.to(device)
-    x, y = x.to(device), y.to(device)
+    x, y = x.detach().to(device), y.detach().to(device)  # gradients go to the model only
     if optimizer == "sgd":
         opt = torch.optim.SGD(
             model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay
@@ -91,8 +107,7 @@ def fit(
     for epoch in epochs_range:
         model.train()
         order = torch.randperm(len(x), generator=generator).to(device)
-        for start in range(0, len(x), batch_size):
-            batch = order[start : start + batch_size]
+        for batch in _batches(order, batch_size, single_allowed=not has_batch_norm):
             opt.zero_grad(set_to_none=True)
             loss_fn(model(x[batch]), y[batch]).backward()
             opt.step()
@@ -101,6 +116,18 @@ def fit(
         record(epoch)
     model.eval()
     return records
+
+
+def _batches(order: torch.Tensor, batch_size: int, *, single_allowed: bool) -> list[torch.Tensor]:
+    """``order`` cut into consecutive batches of ``batch_size``. Unless ``single_allowed``, no
+    batch holds a single example: a last one is merged into the batch before it, or dropped
+    when it is the only one."""
+    batches = list(torch.split(order, batch_size))
+    if not single_allowed and len(batches[-1]) == 1:
+        last = batches.pop()
+        if batches:
+            batches[-1] = torch.cat([batches[-1], last])
+    return batches
 
 
 @torch.no_grad()

@@ -1,7 +1,9 @@
 """Networks, activation capture and the training loop."""
 
+import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from infolib.models import hidden_activations, mlp, small_cnn, small_resnet
@@ -43,6 +45,24 @@ def test_mlp_seed_is_reproducible_and_leaves_global_state_alone():
 def test_mlp_rejects_bad_arguments(args, kwargs, message):
     with pytest.raises(ValueError, match=message):
         mlp(*args, **kwargs)
+
+
+def test_models_accept_numpy_integers_as_sizes_and_seeds():
+    model = mlp(np.int64(3), np.array([4, 5]), np.int32(2), seed=np.int64(1))
+    reference = mlp(3, (4, 5), 2, seed=1)
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), reference.parameters()))
+    resnet = small_resnet(np.int64(1), np.int64(3), widths=np.array([4, 8]), seed=np.int64(0))
+    assert resnet(torch.rand(2, 1, 8, 8)).shape == (2, 3)
+    cnn = small_cnn(np.int64(1), np.int64(3), seed=np.int64(2))
+    assert cnn(torch.rand(2, 1, 28, 28)).shape == (2, 3)
+    with pytest.raises(TypeError, match=r"hidden\[0\] must be an int"):
+        mlp(3, (4.0,), 2)
+    with pytest.raises(TypeError, match="hidden must be a sequence of ints"):
+        mlp(3, 4, 2)
+    with pytest.raises(TypeError, match="seed must be an int"):
+        mlp(3, (4,), 2, seed=1.5)
+    with pytest.raises(ValueError, match="n_classes"):
+        small_cnn(n_classes=0)
 
 
 def test_hidden_activations_match_a_manual_forward_pass():
@@ -156,6 +176,74 @@ def test_fit_rejects_bad_arguments():
         fit(model, x, y, epochs=1, batch_size=4, lr=0.1, optimizer="rmsprop", progress=False)
     with pytest.raises(ValueError, match="batch_size"):
         fit(model, x, y, epochs=1, batch_size=0, lr=0.1, progress=False)
+    with pytest.raises(ValueError, match="epochs must be an int >= 0"):
+        fit(model, x, y, epochs=-1, batch_size=4, lr=0.1, progress=False)
+    with pytest.raises(TypeError, match="epochs must be an int"):
+        fit(model, x, y, epochs=2.0, batch_size=4, lr=0.1, progress=False)
+    with pytest.raises(ValueError, match="lr must be a finite number"):
+        fit(model, x, y, epochs=1, batch_size=4, lr=float("nan"), progress=False)
+    with pytest.raises(ValueError, match="lr must be >= 0"):
+        fit(model, x, y, epochs=1, batch_size=4, lr=-0.1, progress=False)
+    with pytest.raises(TypeError, match="seed must be an int"):
+        fit(model, x, y, epochs=1, batch_size=4, lr=0.1, seed=0.5, progress=False)
+
+
+def test_fit_accepts_numpy_scalars():
+    x, y = separable_task(50)
+    weights = []
+    for numbers in ((2, 16, 0.1, 0.9, 0), (np.int64(2), np.int32(16), np.float64(0.1),
+                                           np.float64(0.9), np.int64(0))):
+        epochs, batch_size, lr, momentum, seed = numbers
+        model = mlp(2, (8,), 2, seed=0)
+        fit(model, x, y, epochs=epochs, batch_size=batch_size, lr=lr, momentum=momentum,
+            seed=seed, progress=False, device="cpu")
+        weights.append(model[0].weight.detach().clone())
+    assert torch.equal(weights[0], weights[1])
+
+
+def test_fit_leaves_inputs_that_require_grad_alone():
+    x, y = separable_task(50)
+    x.requires_grad_(True)
+    fit(mlp(2, (8,), 2, seed=0), x, y, epochs=1, batch_size=16, lr=0.1, progress=False,
+        device="cpu")
+    assert x.grad is None
+
+
+def batch_norm_mlp():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(2, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2))
+
+
+def batch_sizes_seen(model, n, batch_size):
+    """The sizes of the training batches of one epoch of fit on n examples."""
+    x, y = separable_task(n)
+    sizes = []
+
+    def loss(out, target):
+        sizes.append(len(out))
+        return F.cross_entropy(out, target)
+
+    fit(model, x, y, epochs=1, batch_size=batch_size, lr=0.1, loss_fn=loss, progress=False,
+        device="cpu")
+    return sizes
+
+
+def test_fit_never_gives_batch_norm_a_batch_of_one():
+    # a last batch of one example is merged into the batch before it
+    assert batch_sizes_seen(batch_norm_mlp(), 9, 4) == [4, 5]
+    assert batch_sizes_seen(mlp(2, (8,), 2), 9, 4) == [4, 4, 1]  # no batch-norm: unchanged
+    # a single training example is not trained on: the parameters stay as they were
+    model = batch_norm_mlp()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    assert batch_sizes_seen(model, 1, 4) == []
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    with pytest.raises(ValueError, match="batch_size must be >= 2 for a model with batch-norm"):
+        batch_sizes_seen(batch_norm_mlp(), 9, 1)
+    # and it learns, with a last batch of one in every epoch
+    model = batch_norm_mlp()
+    x, y = separable_task(397)
+    fit(model, x, y, epochs=10, batch_size=33, lr=0.1, progress=False, device="cpu")
+    assert len(x) % 33 == 1 and accuracy(model, x, y) > 0.95
 
 
 @pytest.mark.parametrize("size", [14, 28])
