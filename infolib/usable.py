@@ -34,7 +34,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from infolib.checks import integer, log_base, real
 from infolib.config import resolve_device
+from infolib.models import check_widths
 
 MIN_SAMPLES = 20
 VALIDATION_FRACTION = 0.2  # of the training split, held out to pick each decoder's best epoch
@@ -62,6 +64,12 @@ def usable_information(
     passes over the training split with SGD (``lr``, ``momentum``, ``batch_size``) and dropout
     probability ``dropout``. Cost: ``epochs * (1 - test_fraction) * samples / batch_size`` SGD steps
     of a 128-64-32 network. Returned raw: it can be slightly negative for an uninformative ``z``.
+
+    Batch-norm needs two examples per batch: with hidden layers, ``batch_size`` must be >= 2 and
+    an epoch's last batch of a single example is dropped (another one each epoch, as the order is
+    reshuffled). ``hidden=()`` (a linear decoder, no batch-norm) trains with any ``batch_size``.
+    A training loss that becomes NaN or infinite raises ``ValueError`` (lower ``lr``) rather than
+    falling back on the untrained decoder.
     """
     return float(
         usable_information_many(
@@ -110,12 +118,20 @@ def usable_information_many(
     n_samples = len(zs[0])
     if any(len(z) != n_samples for z in zs):
         raise ValueError(f"all zs must have the same number of samples, got {[len(z) for z in zs]}")
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
-    if not 0 <= dropout < 1:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
-    if base <= 1:
-        raise ValueError(f"base must be > 1, got {base!r}")
+    hidden = check_widths("hidden", hidden, allow_empty=True)
+    epochs = integer("epochs", epochs, minimum=1)
+    batch_size = integer("batch_size", batch_size, minimum=1)
+    if hidden and batch_size < 2:
+        raise ValueError(
+            "batch_size must be >= 2: the decoder's batch-norm layers need two examples per batch "
+            "(hidden=() gives a linear decoder without them), got 1"
+        )
+    lr = real("lr", lr, above=0)
+    momentum = _below_one("momentum", momentum)
+    dropout = _below_one("dropout", dropout)
+    test_fraction = _below_one("test_fraction", test_fraction, zero_allowed=False)
+    seed = integer("seed", seed)
+    base = log_base(base)
     n_test = int(round(test_fraction * n_samples))
     if n_samples < MIN_SAMPLES or n_test < 2 or n_samples - n_test < 2:
         raise ValueError(
@@ -138,22 +154,29 @@ def usable_information_many(
     opt = torch.optim.SGD(decoders.parameters(), lr=lr, momentum=momentum)
     dropout_generator = torch.Generator(device=device).manual_seed(seed + 1)
     best_state, best_ce = decoders.state(), torch.full((len(zs),), float("inf"), device=device)
-    for _ in range(epochs):
+    for epoch in range(1, epochs + 1):
         perm = train[torch.randperm(len(train), generator=generator)].to(device)
+        epoch_loss = torch.zeros((), device=device)
         for start in range(0, len(perm), batch_size):
             batch = perm[start : start + batch_size]
-            if len(batch) < 2:  # batch-norm needs two samples
+            if hidden and len(batch) < 2:  # batch-norm needs two samples
                 continue
             logits = decoders(x[:, batch], dropout=dropout, generator=dropout_generator)
             loss = _cross_entropy(logits, y[:, batch]).sum()  # sum of independent losses
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            epoch_loss += loss.detach()
+        if not torch.isfinite(epoch_loss):  # one check (and device sync) per epoch
+            raise _diverged(f"the training loss became {float(epoch_loss)} in epoch {epoch}",
+                            lr, epochs, batch_size)
         with torch.no_grad():  # early stopping, per decoder, on the validation part
             val_ce = _cross_entropy(decoders(x[:, val]), y[:, val])
             improved = val_ce < best_ce
             best_ce = torch.where(improved, val_ce, best_ce)
             best_state = decoders.select(improved, decoders.state(), best_state)
+    if not torch.isfinite(best_ce).all():
+        raise _diverged("the validation loss was never finite", lr, epochs, batch_size)
     decoders.load(best_state)
 
     with torch.no_grad():
@@ -161,6 +184,22 @@ def usable_information_many(
         test_ce = _cross_entropy(decoders(x[:, test]), y[:, test])  # nats, (D,)
     entropy = torch.stack([_plugin_entropy(y_d[test], k) for y_d, k in zip(y, n_classes)])
     return ((entropy - test_ce) / math.log(base)).cpu().numpy().astype(float)
+
+
+def _below_one(name: str, value, *, zero_allowed: bool = True) -> float:
+    """``value`` as a float in [0, 1) (``zero_allowed``) or (0, 1), or an error naming ``name``."""
+    value = real(name, value, **({"minimum": 0} if zero_allowed else {"above": 0}))
+    if value >= 1:
+        raise ValueError(f"{name} must be < 1, got {value}")
+    return value
+
+
+def _diverged(what: str, lr: float, epochs: int, batch_size: int) -> ValueError:
+    return ValueError(
+        f"{what}: the decoder's training diverged, so there is no trained decoder to score; "
+        f"try a smaller lr (got lr={lr}), or change epochs (got {epochs}) or batch_size "
+        f"(got {batch_size})"
+    )
 
 
 class _Decoders:

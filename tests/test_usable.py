@@ -124,3 +124,55 @@ def test_bad_arguments_raise():
         usable_information_many([z, z], [y])
     with pytest.raises(ValueError, match="same number of samples"):
         usable_information_many([z, z[:50]], [y, y[:50]])
+
+
+def test_training_that_breaks_raises_instead_of_scoring_the_untrained_decoder():
+    z, y = determined(n_classes=2, n=400)
+    # the loss becomes NaN in the first epoch: the error names the knobs to turn
+    with pytest.raises(ValueError, match=r"diverged.*lr=1000000\.0.*epochs.*batch_size"):
+        usable_information(z, y, lr=1e6)
+    with pytest.raises(ValueError, match="lr must be a finite number"):
+        usable_information(z, y, lr=float("nan"))
+    with pytest.raises(ValueError, match="lr must be > 0"):
+        usable_information(z, y, lr=0.0)
+    for epochs in (-5, 0):
+        with pytest.raises(ValueError, match="epochs must be an int >= 1"):
+            usable_information(z, y, epochs=epochs)
+    with pytest.raises(ValueError, match="batch_size must be >= 2: the decoder's batch-norm"):
+        usable_information(z, y, batch_size=1)
+
+
+def test_a_linear_decoder_trains_one_example_at_a_time():
+    """hidden=() has no batch-norm, so batch_size=1 is plain SGD and recovers the label."""
+    z, y = determined(n_classes=2, n=400)
+    estimate = usable_information(z, y, hidden=(), batch_size=1, lr=0.01, epochs=10)
+    assert estimate == pytest.approx(plugin_entropy_bits(y), abs=0.05)
+
+
+def test_numpy_scalars_are_accepted_and_give_the_same_number():
+    z, y = determined(n_classes=3, n=300)
+    plain = usable_information(
+        z, y, hidden=(16, 8), epochs=3, lr=0.05, batch_size=32, dropout=0.5, momentum=0.9,
+        test_fraction=0.5, seed=7, base=2,
+    )
+    numpy = usable_information(
+        z, y, hidden=np.array([16, 8]), epochs=np.int64(3), lr=np.float64(0.05),
+        batch_size=np.int32(32), dropout=np.float64(0.5), momentum=np.float64(0.9),
+        test_fraction=np.float64(0.5), seed=np.int64(7), base=np.float64(2),
+    )
+    assert numpy == plain
+
+
+def test_one_rule_for_base_and_the_other_numbers():
+    z, y = determined(n=100)
+    for base in (1, 0.5, -2, math.inf, math.nan):
+        with pytest.raises(ValueError, match=r"base must be a finite number > 1"):
+            usable_information(z, y, base=base)
+    with pytest.raises(TypeError, match="base must be a number"):
+        usable_information(z, y, base="2")
+    with pytest.raises(TypeError, match="seed must be an int"):
+        usable_information(z, y, seed=1.5)
+    with pytest.raises(ValueError, match="momentum must be < 1"):
+        usable_information(z, y, momentum=1.0)
+    with pytest.raises(ValueError, match=r"hidden\[1\] must be an int >= 1"):
+        usable_information(z, y, hidden=(8, 0))
