@@ -34,7 +34,15 @@ mean cross-entropy is measured before training and after every epoch, training s
 ``patience`` epochs without a new best, and the best state (possibly the untrained one) is kept.
 With fewer than 2 earlier examples, or ``validation_fraction=0``, the model is trained on all of
 them for ``max_epochs`` epochs, without early stopping. A model without trainable parameters is
-not trained. Held-out examples are labels already sent, so the receiver can do the same.
+not trained. Held-out examples are labels already sent, so the receiver can do the same. A
+model with batch-norm layers never trains on a batch of one example (:func:`infolib.train.fit`:
+``batch_size`` must be >= 2, a last batch of one is merged into the previous one, and a training
+part of one example is not trained on), so a block whose training part is a single example (the
+blocks after 1 and 2 earlier examples, with the defaults) is coded by the starting model.
+
+**Non-finite logits** (a model that returns NaN, or a block whose training diverged without
+early stopping to catch it) raise ``ValueError`` naming the input and the model that coded it,
+rather than a codelength of NaN.
 
 **Order.** The examples are coded in the order given, and the held-out examples are the latest
 ones: pass them in random order (a dataset sorted by class would make the first blocks one-class).
@@ -68,7 +76,6 @@ from __future__ import annotations
 
 import copy
 import math
-import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -77,7 +84,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from infolib.checks import class_indices
+from infolib.checks import class_indices, integer, log_base, real
 from infolib.config import resolve_device
 from infolib.train import fit
 
@@ -104,15 +111,21 @@ class BlockTraining:
     validation_fraction: float = 0.1
 
     def __post_init__(self) -> None:
-        for name, minimum in (("max_epochs", 0), ("batch_size", 1), ("patience", 1)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-        if not _is_real(self.lr) or not math.isfinite(self.lr) or self.lr < 0:
-            raise ValueError(f"lr must be a finite float >= 0, got {self.lr!r}")
-        fraction = self.validation_fraction
-        if not _is_real(fraction) or not 0 <= fraction < 1:
-            raise ValueError(f"validation_fraction must be a float in [0, 1), got {fraction!r}")
+        values = {
+            "max_epochs": integer("max_epochs", self.max_epochs, minimum=0),
+            "batch_size": integer("batch_size", self.batch_size, minimum=1),
+            "patience": integer("patience", self.patience, minimum=1),
+            "lr": real("lr", self.lr, minimum=0),
+            "validation_fraction": real(
+                "validation_fraction", self.validation_fraction, minimum=0
+            ),
+        }
+        if values["validation_fraction"] >= 1:
+            raise ValueError(
+                f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}"
+            )
+        for name, value in values.items():  # numpy scalars stored as Python numbers
+            object.__setattr__(self, name, value)
 
 
 @dataclass(frozen=True)
@@ -158,21 +171,20 @@ def prequential_codelength(
     passes per epoch with the default fractions. ``model`` is never modified.
     """
     train = BlockTraining() if train is None else train
-    _check_arguments(model, x, first_block, train, base, seed)
+    _check_arguments(model, x, first_block, train)
+    base, seed = log_base(base), integer("seed", seed)
     ends = _block_ends(len(x), fractions)
     device = resolve_device(device)
-    start = copy.deepcopy(model).to(device).eval()
-    x = _as_input(x, start, device)
-    with torch.no_grad():
-        n_classes = _n_classes(start(x[:1]))
+    start, x, n_classes = _starting_model(model, x, device)
     y = class_indices(y, len(x), n_classes).to(device)
 
     if first_block == "uniform":
         first_nats = ends[0] * math.log(n_classes)
     else:
-        first_nats = _sum_nats(start, x[: ends[0]], y[: ends[0]])
+        first_nats = _sum_nats(start, x[: ends[0]], y[: ends[0]], coded_by="model")
     return _online_code(
-        start, x, y, ends, first_nats, lambda model, part: _sum_nats(model, x[part], y[part]),
+        start, x, y, ends, first_nats,
+        lambda model, part, coded_by: _sum_nats(model, x[part], y[part], part.start, coded_by),
         train=train, seed=seed, base=base, device=device, progress=progress,
         desc="prequential code",
     )
@@ -202,6 +214,20 @@ def model_information(
     Arguments as :func:`prequential_codelength`; cost: two of its calls. Neither model is
     modified.
     """
+    train = BlockTraining() if train is None else train
+    _check_arguments(init_model, x, first_block, train, name="init_model")
+    if not isinstance(trained_model, nn.Module):
+        raise TypeError(
+            f"trained_model must be a torch.nn.Module, got {type(trained_model).__name__}"
+        )
+    on = resolve_device(device)
+    n_init = _starting_model(init_model, x, on, "init_model")[2]
+    n_trained = _starting_model(trained_model, x, on, "trained_model")[2]
+    if n_init != n_trained:
+        raise ValueError(
+            f"init_model has {n_init} classes and trained_model {n_trained}: they must be the "
+            "same architecture, before and after training"
+        )
     options = {
         "fractions": fractions,
         "first_block": first_block,
@@ -238,28 +264,27 @@ def kl_prequential_codelength(
     Cost: one prequential code (see :func:`prequential_codelength`). Neither model is modified.
     """
     train = BlockTraining() if train is None else train
+    _check_arguments(model_a, x, "model", train, name="model_a")
     if not isinstance(model_b, nn.Module):
         raise TypeError(f"model_b must be a torch.nn.Module, got {type(model_b).__name__}")
-    _check_arguments(model_a, x, "model", train, base, seed)
+    base, seed = log_base(base), integer("seed", seed)
     ends = _block_ends(len(x), fractions)
     device = resolve_device(device)
-    start = copy.deepcopy(model_a).to(device).eval()
-    target = copy.deepcopy(model_b).to(device).eval()
-    x = _as_input(x, start, device)
-    with torch.no_grad():
-        n_a, n_b = _n_classes(start(x[:1])), _n_classes(target(x[:1]))
-        if n_a != n_b:
-            raise ValueError(f"model_a has {n_a} classes and model_b {n_b}: they must agree")
-        probabilities = torch.cat([
-            torch.softmax(target(x[i : i + EVAL_BATCH_SIZE]).to(torch.float64), dim=1)
-            for i in range(0, len(x), EVAL_BATCH_SIZE)
-        ])
+    start, x, n_a = _starting_model(model_a, x, device, "model_a")
+    target, _, n_b = _starting_model(model_b, x, device, "model_b")
+    if n_a != n_b:
+        raise ValueError(f"model_a has {n_a} classes and model_b {n_b}: they must agree")
+    probabilities = torch.cat([
+        torch.softmax(logits, dim=1) for _, logits in _logits(target, x, 0, "model_b")
+    ])
     soft_targets = probabilities.to(next(start.parameters()).dtype)
 
-    first_nats = _sum_kl(start, x[: ends[0]], probabilities[: ends[0]])
+    first_nats = _sum_kl(start, x[: ends[0]], probabilities[: ends[0]], coded_by="model_a")
     return _online_code(
         start, x, soft_targets, ends, first_nats,
-        lambda model, part: _sum_kl(model, x[part], probabilities[part]),
+        lambda model, part, coded_by: _sum_kl(
+            model, x[part], probabilities[part], part.start, coded_by
+        ),
         train=train, seed=seed, base=base, device=device, progress=progress,
         desc="KL prequential code",
     )
@@ -269,8 +294,9 @@ def _online_code(
     start, x, targets, ends, first_nats, block_nats, *, train, seed, base, device, progress, desc
 ) -> Codelength:
     """The block loop both codes share: block 0 costs ``first_nats``; block j >= 1 costs
-    ``block_nats(model_j, slice)``, model_j a copy of ``start`` trained on (x, targets) of the
-    ends[j-1] earlier examples (seed ``seed + j``). Returns the code in units of log ``base``."""
+    ``block_nats(model_j, slice, coded_by)``, model_j a copy of ``start`` trained on (x, targets)
+    of the ends[j-1] earlier examples (seed ``seed + j``) and ``coded_by`` its description for
+    error messages. Returns the code in units of log ``base``."""
     nats = np.zeros(len(ends))
     nats[0] = first_nats
     blocks = range(1, len(ends))
@@ -283,27 +309,47 @@ def _online_code(
         seen = slice(0, int(ends[j - 1]))
         _train_block(block_model, x[seen], targets[seen], train, seed + j, device)
         block_model.eval()
-        nats[j] = block_nats(block_model, slice(int(ends[j - 1]), int(ends[j])))
+        coded_by = (
+            f"the model of block {j} (the starting model trained on x[:{seen.stop}]; if its "
+            "training diverged, lower train.lr)"
+        )
+        nats[j] = block_nats(block_model, slice(int(ends[j - 1]), int(ends[j])), coded_by)
     codelengths = nats / math.log(base)
     return Codelength(total=float(codelengths.sum()), blocks=codelengths, ends=ends)
 
 
-@torch.no_grad()
-def _sum_kl(model: nn.Module, x: torch.Tensor, p: torch.Tensor) -> float:
-    """sum_i KL(p_i || softmax(model(x_i))) in nats, float64, in mini-batches (eval mode)."""
+def _sum_kl(model, x, p, first_index: int = 0, coded_by: str = "model") -> float:
+    """sum_i KL(p_i || softmax(model(x_i))) in nats, float64 (eval mode). NaN or infinite logits
+    raise ``ValueError`` naming the input (x[0] is input ``first_index``) and ``coded_by``."""
     total = 0.0
-    for start in range(0, len(x), EVAL_BATCH_SIZE):
-        log_q = torch.log_softmax(model(x[start : start + EVAL_BATCH_SIZE]).to(torch.float64), 1)
-        target = p[start : start + EVAL_BATCH_SIZE]
+    for start, logits in _logits(model, x, first_index, coded_by):
+        log_q = torch.log_softmax(logits, 1)
+        target = p[start : start + len(logits)]
         total += float(torch.special.xlogy(target, target).sum() - (target * log_q).sum())
     return total
+
+
+@torch.no_grad()
+def _logits(model, x, first_index: int | None = 0, coded_by: str = "model"):
+    """Yield (start, float64 logits of x[start : start + EVAL_BATCH_SIZE]) without gradients.
+    Unless ``first_index`` is None, NaN or infinite logits raise ``ValueError`` naming the first
+    such input, numbered from ``first_index`` for x[0], and the model (``coded_by``)."""
+    for start in range(0, len(x), EVAL_BATCH_SIZE):
+        logits = model(x[start : start + EVAL_BATCH_SIZE]).to(torch.float64)
+        if first_index is not None:
+            bad = (~torch.isfinite(logits)).any(dim=1).nonzero()
+            if len(bad):
+                index = first_index + start + int(bad[0])
+                raise ValueError(
+                    f"{coded_by} gives NaN or infinite logits for input {index} (x[{index}])"
+                )
+        yield start, logits
 
 
 def _block_ends(n: int, fractions: Sequence[float] = DEFAULT_FRACTIONS) -> np.ndarray:
     """End indices (exclusive) of the blocks of N = ``n`` examples: max(1, round(f N)) for each
     fraction f, rounded half to even, repeated ends dropped. An int64 array ending with N."""
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
+    n = integer("n", n, minimum=1)
     try:
         values = np.asarray(fractions, dtype=np.float64)
     except (TypeError, ValueError):
@@ -337,7 +383,7 @@ def fit_early_stopping(
         raise TypeError(f"train must be a BlockTraining, got {type(train).__name__}")
     if len(x) != len(y) or len(x) == 0:
         raise ValueError(f"x and y must be non-empty and of equal length, got {len(x)}, {len(y)}")
-    _train_block(model, x, y, train, seed, resolve_device(device))
+    _train_block(model, x, y, train, integer("seed", seed), resolve_device(device))
 
 
 def _train_block(model, x, y, train: BlockTraining, seed: int, device) -> None:
@@ -353,7 +399,7 @@ def _train_block(model, x, y, train: BlockTraining, seed: int, device) -> None:
     best = {"loss": math.inf, "state": None, "epochs_since": 0}
 
     def early_stopping(epoch: int, model: nn.Module) -> None:
-        loss = _sum_nats(model, x_held_out, y_held_out) / n_held_out
+        loss = _sum_nats(model, x_held_out, y_held_out, first_index=None) / n_held_out
         if loss < best["loss"]:  # NaN is never a new best
             state = {name: value.detach().clone() for name, value in model.state_dict().items()}
             best.update(loss=loss, state=state, epochs_since=0)
@@ -389,27 +435,23 @@ class _StopTraining(Exception):
     """Raised by the early-stopping callback to end :func:`infolib.train.fit`'s epochs."""
 
 
-@torch.no_grad()
-def _sum_nats(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
-    """sum_i -ln softmax(model(x_i))[y_i], in float64, in mini-batches (model in eval mode).
-    ``y``: class indices, or probabilities (N, K) for the soft cross-entropy."""
+def _sum_nats(model, x, y, first_index: int | None = 0, coded_by: str = "model") -> float:
+    """sum_i -ln softmax(model(x_i))[y_i], in float64 (model in eval mode). ``y``: class indices,
+    or probabilities (N, K) for the soft cross-entropy. NaN or infinite logits raise
+    ``ValueError`` as in :func:`_logits`; ``first_index=None`` lets them give NaN (early
+    stopping, where a diverged model is simply never the best)."""
     total = 0.0
-    for start in range(0, len(x), EVAL_BATCH_SIZE):
-        logits = model(x[start : start + EVAL_BATCH_SIZE]).to(torch.float64)
-        labels = y[start : start + EVAL_BATCH_SIZE]
+    for start, logits in _logits(model, x, first_index, coded_by):
+        labels = y[start : start + len(logits)]
         if labels.is_floating_point():
             labels = labels.to(torch.float64)
         total += float(F.cross_entropy(logits, labels, reduction="sum"))
     return total
 
 
-def _is_real(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def _check_arguments(model, x, first_block, train, base, seed) -> None:
+def _check_arguments(model, x, first_block, train, name: str = "model") -> None:
     if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        raise TypeError(f"{name} must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x must be a torch.Tensor with a batch dimension, got {type(x).__name__}")
     if x.ndim < 1 or len(x) < 2:
@@ -427,32 +469,37 @@ def _check_arguments(model, x, first_block, train, base, seed) -> None:
         raise TypeError(
             f"train must be a BlockTraining or None (its defaults), got {type(train).__name__}"
         )
-    if not _is_real(base) or not math.isfinite(base) or base <= 0 or base == 1:
-        raise ValueError(
-            f"base must be a finite number > 0 other than 1 (2: bits, math.e: nats), got {base!r}"
-        )
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+
+
+def _starting_model(model: nn.Module, x: torch.Tensor, device, name: str = "model"):
+    """(a deep copy of ``model`` on ``device`` in eval mode, ``x`` as its input, K): the caller's
+    model is left untouched, and K is read from its logits for x[0]."""
+    start = copy.deepcopy(model).to(device).eval()
+    x = _as_input(x, start, device)
+    with torch.no_grad():
+        n_classes = _n_classes(start(x[:1]), name)
+    return start, x, n_classes
 
 
 def _as_input(x: torch.Tensor, model: nn.Module, device) -> torch.Tensor:
-    """``x`` on ``device``; floating inputs in the dtype of the model's parameters."""
+    """``x`` detached, on ``device``; floating inputs in the dtype of the model's parameters."""
+    x = x.detach()
     dtype = next((p.dtype for p in model.parameters()), None)
     if x.is_floating_point() and dtype is not None and dtype.is_floating_point:
         return x.to(device=device, dtype=dtype)
     return x.to(device)
 
 
-def _n_classes(logits) -> int:
+def _n_classes(logits, name: str = "model") -> int:
     """K from the logits of one input; they must be finite and of shape (1, K), K >= 2."""
     if not isinstance(logits, torch.Tensor) or logits.ndim != 2 or len(logits) != 1:
         shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
-        raise ValueError(f"model must return 2-D logits (N, K) for N inputs; for 1 it gave {shape}")
+        raise ValueError(f"{name} must return 2-D logits (N, K) for N inputs; for 1: {shape}")
     if logits.shape[1] < 2:
         raise ValueError(
-            f"model returns {logits.shape[1]} logit(s) per input; the softmax needs K >= 2 classes "
-            "(a binary classifier needs 2 logits)"
+            f"{name} returns {logits.shape[1]} logit(s) per input; the softmax needs K >= 2 "
+            "classes (a binary classifier needs 2 logits)"
         )
     if not torch.isfinite(logits).all():
-        raise ValueError("model returns NaN or infinite logits")
+        raise ValueError(f"{name} gives NaN or infinite logits for input 0 (x[0])")
     return logits.shape[1]

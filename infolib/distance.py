@@ -46,6 +46,7 @@ from scipy.spatial.distance import cdist
 from torch import nn
 from torch.func import functional_call
 
+from infolib.checks import integer
 from infolib.coding import DEFAULT_FRACTIONS, BlockTraining, kl_prequential_codelength
 from infolib.config import resolve_device
 
@@ -113,7 +114,9 @@ def information_distance(
     L'(f_B | f_A) is :func:`infolib.coding.kl_prequential_codelength` (eq. 6) on the inputs ``x``
     with the same fractions, block training and seed in both directions, so d_p is symmetric by
     construction and 0 for two networks that compute the same function. The two models may
-    differ in architecture; they need the same number of outputs. Cost: two prequential codes.
+    differ in architecture; they need the same number of outputs. Models with batch-norm layers
+    work: their copies never train on a batch of one example (:func:`infolib.train.fit`).
+    Cost: two prequential codes.
     """
     options = dict(fractions=fractions, train=train, base=base, seed=seed, device=device,
                    progress=progress)
@@ -448,7 +451,7 @@ def output_kl(
     _check_model(model_a, "model_a")
     _check_model(model_b, "model_b")
     x = _as_inputs(x)
-    _check_batch_size(batch_size)
+    batch_size = integer("batch_size", batch_size, minimum=1)
     device = resolve_device(device)
     total = torch.zeros((), dtype=torch.float64)
     with _eval_mode(model_a, model_b):
@@ -484,7 +487,7 @@ def penultimate(
     """
     _check_model(model, "model")
     x = _as_inputs(x)
-    _check_batch_size(batch_size)
+    batch_size = integer("batch_size", batch_size, minimum=1)
     device = resolve_device(device)
     layers = [m for m in model.modules() if isinstance(m, _WEIGHT_LAYERS)]
     if not layers:
@@ -571,8 +574,3 @@ def _as_inputs(x) -> torch.Tensor:
 def _check_model(model, name: str) -> None:
     if not isinstance(model, nn.Module):
         raise TypeError(f"{name} must be a torch.nn.Module, got {type(model).__name__}")
-
-
-def _check_batch_size(batch_size) -> None:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")

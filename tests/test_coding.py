@@ -291,8 +291,8 @@ def test_bad_input_is_rejected():
         code(fractions=("a", 1.0))
     with pytest.raises(ValueError, match="first_block must be one of"):
         code(first_block="both")
-    for base in (1, 0, -2.0, math.inf):
-        with pytest.raises(ValueError, match="base must be"):
+    for base in (1, 0, -2.0, 0.5, math.inf, math.nan):
+        with pytest.raises(ValueError, match="base must be a finite number > 1"):
             code(base=base)
     with pytest.raises(TypeError, match="train must be a BlockTraining"):
         code(train={"lr": 1e-3})
@@ -302,11 +302,90 @@ def test_bad_input_is_rejected():
     with pytest.raises(ValueError, match="patience must be an int >= 1"):
         BlockTraining(patience=0)
     with pytest.raises(ValueError, match="max_epochs must be an int >= 0"):
+        BlockTraining(max_epochs=-1)
+    with pytest.raises(TypeError, match="max_epochs must be an int"):
         BlockTraining(max_epochs=2.5)
     with pytest.raises(ValueError, match="lr must be"):
         BlockTraining(lr=-1e-3)
-    with pytest.raises(ValueError, match=r"validation_fraction must be a float in \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"validation_fraction must be in \[0, 1\)"):
         BlockTraining(validation_fraction=1.0)
+
+
+class NaNWhereLarge(nn.Module):
+    """A linear model whose logits are NaN for the inputs whose first coordinate exceeds 100."""
+
+    def __init__(self, in_features=2):
+        super().__init__()
+        self.linear = nn.Linear(in_features, K)
+
+    def forward(self, x):
+        return torch.where(x[:, :1] > 100, math.nan, self.linear(x))
+
+
+def test_non_finite_logits_raise_naming_the_input():
+    x, y = blobs(200, seed=13)
+    x[17, 0] = 1000.0  # in the block ending at 25, coded by a model trained on x[:12]
+    options = {"train": BlockTraining(max_epochs=1), **OPTIONS}
+    with pytest.raises(ValueError, match=r"block 5 .*x\[:12\].* logits for input 17 \(x\[17\]\)"):
+        prequential_codelength(NaNWhereLarge(), x, y, **options)
+    with pytest.raises(ValueError, match=r"input 17 \(x\[17\]\)"):
+        kl_prequential_codelength(NaNWhereLarge(), mlp(2, [4], K, seed=0), x, **options)
+    with pytest.raises(ValueError, match=r"model_b gives NaN or infinite logits for input 17"):
+        kl_prequential_codelength(mlp(2, [4], K, seed=0), NaNWhereLarge(), x, **options)
+    x[0, 0] = 1000.0
+    with pytest.raises(ValueError, match=r"for input 0 \(x\[0\]\)"):
+        prequential_codelength(NaNWhereLarge(), x, y, **options)
+
+
+def batch_norm_mlp():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, K))
+
+
+def test_models_with_batch_norm_are_coded_and_left_untouched():
+    """The first blocks train on 1, 2, 3, ... examples: a batch-norm model never sees a training
+    batch of one (infolib.train.fit), so it codes the labels and learns them."""
+    x, y = blobs(200, seed=14)
+    model = batch_norm_mlp()
+    before = copy.deepcopy(model.state_dict())
+    train = BlockTraining(max_epochs=10, lr=1e-2)
+    code = prequential_codelength(model, x, y, train=train, **OPTIONS)
+    assert np.isfinite(code.blocks).all()
+    assert code.total < 0.8 * 200 * math.log2(K)  # the uniform code costs 2 bits per label
+    assert all(torch.equal(value, before[name]) for name, value in model.state_dict().items())
+    kl = kl_prequential_codelength(model, copy.deepcopy(model), x, train=train, **OPTIONS)
+    assert kl.total == pytest.approx(0.0, abs=1e-6)
+
+
+def test_model_information_needs_the_same_number_of_classes():
+    x, y = blobs(100, seed=15)
+    with pytest.raises(ValueError, match="init_model has 4 classes and trained_model 10"):
+        model_information(mlp(2, [8], K, seed=0), mlp(2, [8], 10, seed=0), x, y, **OPTIONS)
+
+
+def test_numpy_scalars_are_accepted_and_give_the_same_code():
+    x, y = blobs(100, seed=16)
+    train = BlockTraining(
+        max_epochs=np.int64(3), batch_size=np.int32(16), lr=np.float64(1e-3),
+        patience=np.int64(2), validation_fraction=np.float64(0.2),
+    )
+    assert train == BlockTraining(3, 16, 1e-3, 2, 0.2) and type(train.max_epochs) is int
+    model = mlp(2, [8], K, seed=0)
+    plain = prequential_codelength(model, x, y, train=train, base=2, seed=3, **OPTIONS)
+    numpy = prequential_codelength(
+        model, x, y, train=train, base=np.float64(2), seed=np.int64(3), **OPTIONS
+    )
+    assert numpy.total == plain.total
+
+
+def test_inputs_that_require_grad_are_left_alone():
+    x, y = blobs(100, seed=17)
+    x.requires_grad_(True)
+    train = BlockTraining(max_epochs=2)
+    prequential_codelength(mlp(2, [8], K, seed=0), x, y, train=train, **OPTIONS)
+    kl_prequential_codelength(mlp(2, [8], K, seed=0), mlp(2, [8], K, seed=1), x, train=train,
+                              **OPTIONS)
+    assert x.grad is None
 
 
 # --------------------------------------------------------------------------------------------

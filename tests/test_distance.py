@@ -287,8 +287,20 @@ def test_output_kl_bad_input():
         output_kl(model, mlp(4, [6], 1), torch.randn(3, 4), **OPTIONS)
     with pytest.raises(ValueError, match="x contains NaN"):
         output_kl(model, model, torch.full((3, 4), math.nan), **OPTIONS)
-    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+    with pytest.raises(ValueError, match="batch_size must be an int >= 1"):
         output_kl(model, model, torch.randn(3, 4), batch_size=0, **OPTIONS)
+    with pytest.raises(TypeError, match="batch_size must be an int"):
+        output_kl(model, model, torch.randn(3, 4), batch_size=2.0, **OPTIONS)
+
+
+def test_batch_sizes_may_be_numpy_integers():
+    model, other = mlp(4, [6], 3, seed=0), mlp(4, [6], 3, seed=1)
+    x = torch.randn(9, 4)
+    kl = output_kl(model, other, x, batch_size=np.int64(4), **OPTIONS)
+    assert kl == pytest.approx(output_kl(model, other, x, batch_size=4, **OPTIONS), rel=1e-12)
+    torch.testing.assert_close(
+        penultimate(model, x, batch_size=np.int32(4), **OPTIONS), penultimate(model, x, **OPTIONS)
+    )
     with pytest.raises(TypeError, match="x must be a torch.Tensor or numpy array"):
         output_kl(model, model, [[0.0] * 4], **OPTIONS)
     with pytest.raises(ValueError, match="device must be"):
@@ -344,3 +356,23 @@ def test_information_distance_is_zero_for_one_function_and_symmetric():
     assert same == pytest.approx(0.0, abs=1e-6)
     assert 1e-3 < near < far and far > 10.0
     assert information_distance(constant, model_a, probe, **options) == pytest.approx(far)
+
+
+def test_information_distance_works_with_batch_norm_models():
+    """The first blocks train on 1, 2, 3, ... examples; batch-norm copies never see a training
+    batch of one (infolib.train.fit)."""
+    from infolib.coding import BlockTraining
+    from infolib.distance import information_distance
+
+    def batch_norm_mlp(seed):
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 3))
+
+    x = torch.randn(100, 2, generator=torch.Generator().manual_seed(1), requires_grad=True)
+    options = dict(train=BlockTraining(max_epochs=5), seed=0, device="cpu", progress=False)
+    model_a, model_b = batch_norm_mlp(0), batch_norm_mlp(1)
+    same = information_distance(model_a, copy.deepcopy(model_a), x, **options)
+    apart = information_distance(model_a, model_b, x, **options)
+    assert same == pytest.approx(0.0, abs=1e-6)
+    assert math.isfinite(apart) and apart > 1e-3
+    assert x.grad is None
