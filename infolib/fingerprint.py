@@ -20,6 +20,7 @@ through ``cached(..., version=...)``.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import hashlib
 import inspect
@@ -107,6 +108,7 @@ class _Visitor:
             self._add_function(func, canonical_dump(node))
             global_names = _global_names(func.__code__) & _loaded_names(node)
             attributes = _attributes_read(node)
+            self.modules |= _imported_modules(node)
         for name, cell in zip(func.__code__.co_freevars, func.__closure__ or ()):
             try:
                 self.visit_value(f"{_name(func)}:{name}", cell.cell_contents)
@@ -328,6 +330,10 @@ def _code_description(code: types.CodeType) -> str:
 # --- plain constants --------------------------------------------------------------------------
 
 def _is_plain(value, depth: int = 0) -> bool:
+    """Numbers, str, bool, None, and lists, tuples, dicts and dataclass instances of them."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return depth <= 20 and all(_is_plain(getattr(value, f.name), depth + 1)
+                                   for f in dataclasses.fields(value))
     if value is None or isinstance(value, (str, bool, np.bool_)):
         return True
     if isinstance(value, numbers.Number) and not isinstance(value, np.ndarray):
@@ -342,7 +348,11 @@ def _is_plain(value, depth: int = 0) -> bool:
 
 
 def _plain(value, where: str) -> Any:
-    """A plain constant as JSON (tuples as lists, dicts as sorted [key, value] pairs)."""
+    """A plain constant as JSON (tuples as lists, dicts as sorted [key, value] pairs, a dataclass
+    instance as its class name and fields)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: _plain(getattr(value, f.name), where) for f in dataclasses.fields(value)}
+        return {"dataclass": type(value).__qualname__, "fields": fields}
     if value is None or isinstance(value, (str, bool)):
         return value
     if isinstance(value, np.bool_):
@@ -391,7 +401,11 @@ def _module_file(module: str) -> Path | None:
 
 def _imports(module: str) -> set[str]:
     """The infolib modules that ``module``'s source imports."""
-    tree = ast.parse(_module_file(module).read_text())
+    return _imported_modules(ast.parse(_module_file(module).read_text()))
+
+
+def _imported_modules(tree: ast.AST) -> set[str]:
+    """The infolib modules that the import statements in ``tree`` name."""
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
