@@ -3,7 +3,8 @@
 A chapter records each claim it tests, ends with the table (a cell ending in ``claims``) and saves
 it beside the executed notebook::
 
-    claims = Claims("usable_information", paper="Kleinman et al. 2021", profile=settings.profile)
+    claims = Claims("usable_information", paper="Kleinman et al. 2021", settings=settings,
+                    seeds=SEEDS, device=torch_device)
     claims.add("monotone", where="Fig. 2a", statement="...", measured=summarize(gaps), holds=True)
     claims.save("usable_information.claims.json")  # papermill --cwd: beside the notebook
 
@@ -14,10 +15,14 @@ A claim that does not reproduce is a result: record it with ``holds=False``.
 from __future__ import annotations
 
 import argparse
+import datetime
 import html
 import json
 import os
+import platform
+import subprocess
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -102,15 +107,38 @@ def verdict(holds: bool | None, partly: bool = False) -> str:
 
 
 class Claims:
-    """The claims one chapter tests, at one profile; renders as a table in a notebook."""
+    """The claims one chapter tests, at one profile; renders as a table in a notebook.
 
-    def __init__(self, chapter: str, paper: str, profile: str) -> None:
+    Given the chapter's ``settings`` (:func:`infolib.config.resolve`), ``seeds`` and ``device``,
+    the saved file records how the chapter ran (:func:`provenance`); ``profile`` is then taken
+    from the settings.
+    """
+
+    def __init__(
+        self,
+        chapter: str,
+        paper: str,
+        profile: str | None = None,
+        *,
+        settings=None,
+        seeds: Sequence[int] | None = None,
+        device=None,
+    ) -> None:
+        if settings is not None:
+            if profile is not None and profile != settings.profile:
+                raise ValueError(f"profile {profile!r} differs from settings.profile "
+                                 f"{settings.profile!r}; give one of them")
+            profile = settings.profile
         for name, value in (("chapter", chapter), ("paper", paper), ("profile", profile)):
             if not isinstance(value, str) or not value:
                 raise TypeError(f"{name} must be a non-empty str, got {value!r}")
         self.chapter = chapter
         self.paper = paper
         self.profile = profile
+        self.settings = settings
+        self.seeds = None if seeds is None else [int(s) for s in seeds]
+        self.device = device
+        self.provenance: dict = {}
         self.claims: list[Claim] = []
 
     def add(
@@ -150,15 +178,80 @@ class Claims:
         )
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write chapter, paper, profile and claims as JSON, atomically; returns the path."""
+        """Write chapter, paper, profile, provenance and claims as JSON, atomically; returns the
+        path. The provenance (:func:`provenance`) is taken now: the wall time ends here."""
+        self.provenance = provenance(self.settings, self.seeds, self.device)
         data = {
             "chapter": self.chapter,
             "paper": self.paper,
             "profile": self.profile,
+            "provenance": self.provenance,
             "claims": [asdict(claim) for claim in self.claims],
         }
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
         return atomic_write(path, lambda file: file.write(text.encode("utf-8")))
+
+
+def provenance(settings=None, seeds: Sequence[int] | None = None, device=None) -> dict:
+    """How and where a chapter ran: profile, seeds, the overridden parameters, the infolib version
+    and commit, the Python, torch and numpy versions, the device's name, torch's thread count,
+    the platform, the time it finished, and the wall time (seconds) since ``settings`` were
+    resolved. Fields that cannot be known are None."""
+    import torch
+
+    import infolib
+
+    return {
+        "profile": getattr(settings, "profile", None),
+        "seeds": None if seeds is None else [int(s) for s in seeds],
+        "overrides": settings.overrides() if settings is not None else None,
+        "infolib": infolib.__version__,
+        "commit": _git_commit(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "device": _device_name(device),
+        "threads": torch.get_num_threads(),
+        "platform": platform.platform(),
+        "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "wall_time_s": round(time.time() - settings.started, 1)
+        if getattr(settings, "started", 0) else None,
+    }
+
+
+def _git_commit() -> str | None:
+    """The commit of the checkout infolib is imported from, with ``+local changes`` when its
+    tracked files differ from it; None outside a git checkout."""
+    folder = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True,
+                                text=True, timeout=10, check=True).stdout.strip()
+        changes = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                                 cwd=folder, capture_output=True, text=True, timeout=10,
+                                 check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{commit}+local changes" if changes else commit
+
+
+def _device_name(device) -> str | None:
+    """``"cuda:0 (NVIDIA H100 80GB HBM3)"`` or ``"cpu (AMD EPYC ...)"``; None when not given."""
+    if device is None:
+        return None
+    import torch
+
+    device = torch.device(device)
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{device.type} ({model}, {os.cpu_count()} cores)"
 
 
 def load(path: str | os.PathLike) -> Claims:
@@ -166,6 +259,7 @@ def load(path: str | os.PathLike) -> Claims:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         claims = Claims(data["chapter"], data["paper"], data["profile"])
+        claims.provenance = dict(data.get("provenance", {}))
         claims.claims = [Claim(**claim) for claim in data["claims"]]
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
         raise ValueError(

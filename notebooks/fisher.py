@@ -375,7 +375,7 @@ def train_boundary(run_seed):
 
 def run_boundary(run_seed):
     key = dict(chapter="fisher", experiment="boundary", seed=run_seed,
-               epochs=settings.boundary_epochs, device=torch_device.type)
+               epochs=settings.boundary_epochs)
     return cached(key, lambda: train_boundary(run_seed))
 
 
@@ -467,7 +467,7 @@ def run_fisher(batch_size, n_classes, run_seed):
     key = dict(chapter="fisher", experiment="fig4", batch_size=batch_size, classes=n_classes,
                seed=run_seed, n_train=settings.n_train, image_size=settings.image_size,
                widths=settings.widths, epochs=settings.epochs,
-               fisher_inputs=settings.fisher_inputs, device=torch_device.type)
+               fisher_inputs=settings.fisher_inputs)
     return cached(key, lambda: train_for_fisher(batch_size, n_classes, run_seed))
 
 
@@ -607,8 +607,7 @@ def run_stability(run_seed):
     key = dict(chapter="fisher", experiment="stability", seed=run_seed,
                n_train=settings.n_train, image_size=settings.image_size, widths=settings.widths,
                pretrain=settings.pretrain_epochs, finetune=settings.finetune_epochs,
-               grid=settings.contour_grid, fisher_inputs=settings.fisher_inputs,
-               device=torch_device.type)
+               grid=settings.contour_grid, fisher_inputs=settings.fisher_inputs)
     return cached(key, lambda: stability(run_seed))
 
 
@@ -679,7 +678,8 @@ pd.DataFrame({
 # every seed and at least 0.5 on average.
 
 # %%
-claims = Claims("fisher", paper="Achille et al., 2019", profile=settings.profile)
+claims = Claims("fisher", paper="Achille et al., 2019", settings=settings, seeds=SEEDS,
+                device=torch_device)
 
 
 def tau_by_seed(frame, x, y):

@@ -194,7 +194,7 @@ def per_seed(experiment, compute, desc, **key):
     for s in tqdm(SEEDS, desc=desc):
         full_key = dict(chapter="information_distance", experiment=experiment, seed=s,
                         n_train=settings.n_train, k=settings.k, max_epochs=settings.max_epochs,
-                        device=torch_device.type, **key)
+                        **key)
         frames.append(cached(full_key, lambda s=s: compute(s)).assign(seed=s))
     return pd.concat(frames, ignore_index=True)
 
@@ -486,7 +486,7 @@ plt.show()
 
 # %%
 claims = Claims("information_distance", paper="Anonymous, ICLR 2021 submission",
-                profile=settings.profile)
+                settings=settings, seeds=SEEDS, device=torch_device)
 
 
 def monotone(frame, x, y, sign):

@@ -306,7 +306,7 @@ def train_circles(variant, run_seed):
 def run_circles(variant, run_seed):
     key = dict(chapter="memorization", experiment="circles", variant=variant, seed=run_seed,
                epochs=settings.circles_epochs, mi_samples=settings.mi_samples,
-               mi_neurons=settings.mi_neurons, device=torch_device.type)
+               mi_neurons=settings.mi_neurons)
     return cached(key, lambda: train_circles(variant, run_seed))
 
 
@@ -436,7 +436,7 @@ def run(task, condition, run_seed, depth=3, with_mi=True):
         task=task, condition=condition, depth=depth, seed=run_seed,
         with_mi=with_mi, n_train=settings.n_train, epochs=EPOCHS[task],
         eval_samples=settings.eval_samples, mi_samples=settings.mi_samples,
-        mi_neurons=settings.mi_neurons, device=torch_device.type,
+        mi_neurons=settings.mi_neurons,
     )
     return cached(key, lambda: train_and_measure(task, condition, depth, run_seed, with_mi))
 
@@ -708,7 +708,8 @@ depth_summary
 # lowest values, 0.47 to 0.6, "positive but lower" and everything above "high").
 
 # %%
-claims = Claims("memorization", paper="Bansal et al., NeurIPS 2022", profile=settings.profile)
+claims = Claims("memorization", paper="Bansal et al., NeurIPS 2022", settings=settings,
+                seeds=SEEDS, device=torch_device)
 
 
 def trend_by_seed(task, column, table=None):

@@ -206,8 +206,7 @@ def compute_task(task, run_seed):
 
 def run_task(task, run_seed):
     key = dict(chapter="model_information", experiment="tasks", task=task, seed=run_seed,
-               k=settings.task_k, n_train=settings.task_train, max_epochs=settings.max_epochs,
-               device=torch_device.type)
+               k=settings.task_k, n_train=settings.task_train, max_epochs=settings.max_epochs)
     return cached(key, lambda: compute_task(task, run_seed))
 
 
@@ -352,7 +351,7 @@ def run_noise(noise, ratio, run_seed):
     noise = "none" if ratio == 0 else noise  # the clean run is shared by the three kinds
     key = dict(chapter="model_information", experiment="noise", noise=noise, ratio=ratio,
                seed=run_seed, k=settings.noise_k, n_train=settings.noise_train,
-               max_epochs=settings.max_epochs, device=torch_device.type)
+               max_epochs=settings.max_epochs)
     return cached(key, lambda: compute_noise(noise, ratio, run_seed))
 
 
@@ -429,7 +428,7 @@ for noise in NOISES:
 
 # %%
 claims = Claims("model_information", paper="Anonymous, ICLR 2021 submission",
-                profile=settings.profile)
+                settings=settings, seeds=SEEDS, device=torch_device)
 
 
 def taus(kind, column):

@@ -248,7 +248,7 @@ def run(task, run_seed, pretrain=0, eval_at=None):
         chapter="usable_information", task=task, spec=TASKS[task], seed=run_seed,
         pretrain=pretrain, eval_at=eval_at, epochs=settings.epochs,
         data_fraction=settings.data_fraction, decoder_samples=settings.decoder_samples,
-        decoder_epochs=settings.decoder_epochs, device=torch_device.type,
+        decoder_epochs=settings.decoder_epochs,
     )
     result = cached(key, lambda: train_and_measure(task, run_seed, pretrain, eval_at))
     return dict(result, eval_at=eval_at)
@@ -562,7 +562,9 @@ pd.concat({
 # standard error. A claim with fewer than two solved runs on a side is not tested.
 
 # %%
-claims = Claims("usable_information", paper="Kleinman et al., ICLR 2021", profile=settings.profile)
+claims = Claims("usable_information", paper="Kleinman et al., ICLR 2021", settings=settings,
+                seeds=sorted({s for task in settings.tasks for s in seeds_of(task)}),
+                device=torch_device)
 
 
 def final_values(frame, label, layer):

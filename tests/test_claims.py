@@ -195,3 +195,25 @@ def test_cli_without_inputs_writes_a_sentence(tmp_path):
     out.unlink()
     assert run_cli(out).returncode == 0
     assert "No chapter has been executed yet" in out.read_text(encoding="utf-8")
+
+
+def test_saved_claims_record_how_the_chapter_ran(tmp_path):
+    import torch
+
+    from infolib.config import resolve
+
+    settings = resolve({"smoke": {"epochs": 1, "widths": [4]}}, "smoke", widths=[8, 16])
+    claims = Claims("c", paper="p", settings=settings, seeds=[np.int64(3), 4], device="cpu")
+    claims.add("x", where="Fig. 1", statement="s", measured="m", holds=True)
+    path = claims.save(tmp_path / "c.claims.json")
+    record = json.loads(path.read_text())["provenance"]
+    assert record["profile"] == "smoke" and record["seeds"] == [3, 4]
+    assert record["overrides"] == {"widths": [8, 16]}
+    assert record["torch"] == torch.__version__ and record["numpy"] == np.__version__
+    assert record["python"].count(".") == 2
+    assert record["device"].startswith("cpu (") and record["threads"] == torch.get_num_threads()
+    assert 0 <= record["wall_time_s"] < 60
+    assert record["infolib"] and "commit" in record
+    assert load(path).provenance == record
+    with pytest.raises(ValueError, match="differs from settings.profile"):
+        Claims("c", paper="p", profile="cpu", settings=settings)
