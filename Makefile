@@ -24,7 +24,7 @@ SCORECARD := book/_generated/scorecard_table.md
 # pip warns about package index locations of this machine that do not exist: noise, dropped.
 DROP_PIP_NOISE := 2>&1 | { grep -v 'Location .* is ignored' || true; }
 
-.PHONY: help setup data chapters scorecard book test bench clean FORCE
+.PHONY: help setup data chapters scorecard book test bench clean clean-cache cache-info prune FORCE
 
 help:
 	@echo "make setup      create .venv from requirements.txt and install infolib (editable)"
@@ -35,6 +35,9 @@ help:
 	@echo "make test       the whole test suite, slow tests included"
 	@echo "make bench      run every benchmarks/bench_*.py"
 	@echo "make clean      remove _build, book/chapters, book/_generated and .stamps (keeps .venv and .cache)"
+	@echo "make cache-info entries and bytes of the result cache, per chapter"
+	@echo "make prune      drop the cached results that the last complete make book did not read"
+	@echo "make clean-cache remove the whole result cache ($(INFOLIB_CACHE))"
 	@echo "Options: PROFILE=smoke|cpu|gpu (default cpu), PYTHON=python3 (to create .venv)"
 
 setup: $(VENV)/.installed
@@ -62,11 +65,13 @@ chapters: $(CHAPTERS)
 
 # papermill writes outside book/chapters, and the notebook moves there only on success: a failed
 # chapter leaves no notebook that looks up to date (what it ran stays in .stamps/executed/, with the
-# traceback).
+# traceback). Every cache entry the chapter reads or writes is listed in .stamps/cache-reads/, so
+# that `make prune` keeps exactly what the book uses.
 book/chapters/%.ipynb: notebooks/%.py $(INFOLIB_SOURCES) $(STAMPS)/profile | $(STAMPS)/data
-	mkdir -p book/chapters $(STAMPS)/source $(STAMPS)/executed
+	mkdir -p book/chapters $(STAMPS)/source $(STAMPS)/executed $(STAMPS)/cache-reads
 	$(BIN)/jupytext --quiet --set-kernel python3 --to ipynb -o $(STAMPS)/source/$*.ipynb $<
-	rm -f $(STAMPS)/executed/$*.ipynb
+	rm -f $(STAMPS)/executed/$*.ipynb $(STAMPS)/cache-reads/$*.txt
+	INFOLIB_CACHE_LOG=$(CURDIR)/$(STAMPS)/cache-reads/$*.txt \
 	$(BIN)/papermill $(STAMPS)/source/$*.ipynb $(STAMPS)/executed/$*.ipynb \
 		-p profile $(PROFILE) --cwd book/chapters
 	mv $(STAMPS)/executed/$*.ipynb $@
@@ -83,6 +88,8 @@ $(SCORECARD): $(CHAPTERS) infolib/claims.py | $(VENV)/.installed
 book: setup data chapters scorecard
 	$(BIN)/jupyter-book build . --all -W --keep-going 2>&1 | tee $(STAMPS)/book.log
 	! grep -E 'WARNING|ERROR|Traceback' $(STAMPS)/book.log
+	[[ "$$INFOLIB_CACHE" == off ]] || $(BIN)/python -m infolib.cache record-book \
+		$(wildcard $(STAMPS)/cache-reads/*.txt)
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
 test: setup data
@@ -95,5 +102,14 @@ bench: setup
 
 clean:
 	rm -rf _build book/chapters book/_generated $(STAMPS)
+
+cache-info: | $(VENV)/.installed
+	$(BIN)/python -m infolib.cache info
+
+prune: | $(VENV)/.installed
+	$(BIN)/python -m infolib.cache prune
+
+clean-cache:
+	[[ "$$INFOLIB_CACHE" == off ]] || rm -rf "$(INFOLIB_CACHE)"
 
 FORCE:
