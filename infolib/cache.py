@@ -27,7 +27,6 @@ import dataclasses
 import datetime
 import hashlib
 import json
-import numbers
 import os
 import re
 import tempfile
@@ -38,7 +37,7 @@ from typing import IO, Any, TypeVar
 
 import numpy as np
 
-from infolib.fingerprint import digest, fingerprint
+from infolib.fingerprint import digest, fingerprint, is_json_scalar, json_scalar
 
 T = TypeVar("T")
 
@@ -79,14 +78,8 @@ def canonical_key(key: dict) -> str:
 
 
 def _plain(value: Any, where: str) -> Any:
-    if value is None or isinstance(value, (str, bool)):
-        return value
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        return float(value)
+    if is_json_scalar(value):
+        return json_scalar(value)
     if isinstance(value, (list, tuple)):
         return [_plain(item, f"{where}[{i}]") for i, item in enumerate(value)]
     if isinstance(value, dict):
@@ -218,8 +211,9 @@ def _encode(value: Any, arrays: dict, where: str) -> Any:
     if isinstance(value, float) and type(value) is float:
         return value
     if isinstance(value, (np.generic, np.ndarray)):
-        return {"array": _store_array(np.asarray(value), arrays, where),
-                "scalar": isinstance(value, np.generic), "object": np.asarray(value).dtype.hasobject}
+        array = np.asarray(value)
+        return {"array": _store_array(array, arrays, where),
+                "scalar": isinstance(value, np.generic), "object": array.dtype.hasobject}
     if isinstance(value, (list, tuple)):
         tag = "list" if isinstance(value, list) else "tuple"
         return {tag: [_encode(item, arrays, f"{where}[{i}]") for i, item in enumerate(value)]}
@@ -235,7 +229,8 @@ def _encode(value: Any, arrays: dict, where: str) -> Any:
             try:
                 array = array.numpy()
             except TypeError as error:  # bfloat16 and friends have no numpy dtype
-                raise UnstorableValue(f"{where} is a tensor of dtype {value.dtype}: {error}") from None
+                raise UnstorableValue(
+                    f"{where} is a tensor of dtype {value.dtype}: {error}") from None
             return {"tensor": _store_array(array, arrays, where)}
     if module == "pandas":
         return _encode_pandas(value, arrays, where)
@@ -514,12 +509,16 @@ def _megabytes(n: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infolib.cache", description=__doc__.split("\n")[0])
-    parser.add_argument("--root", help="the cache folder (default: $INFOLIB_CACHE or ~/.cache/infolib)")
+    parser = argparse.ArgumentParser(prog="python -m infolib.cache",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--root",
+                        help="the cache folder (default: $INFOLIB_CACHE or ~/.cache/infolib)")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("info", help="entries and bytes per chapter")
-    prune_parser = commands.add_parser("prune", help="drop what the last complete `make book` did not read")
-    prune_parser.add_argument("--dry-run", action="store_true", help="only say what would be removed")
+    prune_parser = commands.add_parser(
+        "prune", help="drop what the last complete `make book` did not read")
+    prune_parser.add_argument("--dry-run", action="store_true",
+                              help="only say what would be removed")
     record = commands.add_parser("record-book", help="record the entries a complete book read")
     record.add_argument("logs", nargs="*", help="the chapters' INFOLIB_CACHE_LOG files")
     args = parser.parse_args(argv)

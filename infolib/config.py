@@ -56,7 +56,7 @@ class Settings:
         return sorted(set(super().__dir__()) | {knob for knob, _ in self._items})
 
     def as_dict(self) -> dict[str, Any]:
-        """The knobs (not the profile name) as a plain dict (a copy), for cache keys and printing."""
+        """The knobs (not the profile name) as a plain dict (a copy), for keys and printing."""
         return copy.deepcopy(dict(self._items))
 
     def overrides(self) -> dict[str, Any]:
@@ -151,8 +151,8 @@ class Rule:
             elif kind in ("list", "tuple"):
                 parts.append(f"a {kind}" + (f" of ({self.items.describe()})" if self.items else ""))
             elif kind == "dict":
-                parts.append("a dict" + (f" of ({self.keys.describe()}) to ({self.items.describe()})"
-                                         if self.items else ""))
+                of = f" of ({self.keys.describe()}) to ({self.items.describe()})"
+                parts.append("a dict" + (of if self.items else ""))
             else:
                 parts.append({"bool": "a bool", "str": "a str"}.get(kind, f"a {kind}"))
         if "none" in self.kinds:

@@ -246,11 +246,12 @@ def _function_node(func: types.FunctionType) -> ast.AST | None:
     candidates = []
     for node in ast.walk(tree):
         if code.co_name == "<lambda>" and isinstance(node, ast.Lambda):
-            if node.lineno == code.co_firstlineno and _argument_names(node) == _code_arguments(code):
+            same_line = node.lineno == code.co_firstlineno
+            if same_line and _argument_names(node) == _code_arguments(code):
                 candidates.append(node)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == code.co_name:
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-            if first == code.co_firstlineno:
+            if node.name == code.co_name and first == code.co_firstlineno:
                 candidates.append(node)
     if not candidates:
         return None
@@ -299,7 +300,8 @@ def _attributes_read(node: ast.AST) -> dict[str, set[str]]:
     set for a name also used whole (``f(settings)``)."""
     attributes: dict[str, set[str]] = {}
     whole: set[str] = set()
-    parents = {id(child): parent for parent in ast.walk(node) for child in ast.iter_child_nodes(parent)}
+    parents = {id(child): parent
+               for parent in ast.walk(node) for child in ast.iter_child_nodes(parent)}
     for n in ast.walk(node):
         if isinstance(n, ast.Name):
             parent = parents.get(id(n))
@@ -347,20 +349,29 @@ def _is_plain(value, depth: int = 0) -> bool:
     return False
 
 
+def is_json_scalar(value) -> bool:
+    """None, str, bool or a real number (numpy scalars included)."""
+    return value is None or isinstance(value, (str, bool, np.bool_, numbers.Real))
+
+
+def json_scalar(value) -> Any:
+    """A scalar for which :func:`is_json_scalar` holds as a JSON value: numpy bools and numbers
+    become Python ones (``np.int64(3)`` -> 3, ``np.float32(0.5)`` -> 0.5)."""
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return int(value) if isinstance(value, numbers.Integral) else float(value)
+
+
 def _plain(value, where: str) -> Any:
     """A plain constant as JSON (tuples as lists, dicts as sorted [key, value] pairs, a dataclass
     instance as its class name and fields)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {f.name: _plain(getattr(value, f.name), where) for f in dataclasses.fields(value)}
         return {"dataclass": type(value).__qualname__, "fields": fields}
-    if value is None or isinstance(value, (str, bool)):
-        return value
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        return float(value)
+    if is_json_scalar(value):
+        return json_scalar(value)
     if isinstance(value, (list, tuple)):
         return [_plain(item, where) for item in value]
     if isinstance(value, dict):

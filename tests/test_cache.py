@@ -138,7 +138,7 @@ def assert_same(restored, value):
 @pytest.mark.parametrize("value", [object(), [1, {"x": lambda: 0}], torch.ones(2).bfloat16(),
                                    np.array([None, 1], dtype=object)])
 def test_unstorable_value_is_returned_with_a_warning(tmp_path, value):
-    with pytest.warns(CacheWarning, match="the result was not cached: cannot write .*INFOLIB_CACHE"):
+    with pytest.warns(CacheWarning, match="result was not cached: cannot write .*INFOLIB_CACHE"):
         assert cached(KEY, lambda: value, root=tmp_path) is value
     assert entries(tmp_path) == []
 
@@ -392,7 +392,7 @@ def chapter_folder(warm_chapter, tmp_path):
     ("* RATE  # a comment", "* RATE + 0  # a comment"),  # the body of a function it calls
     ("RATE = 0.5", "RATE = 0.25"),  # a constant it reads
     ('"epochs": 3', '"epochs": 4'),  # a knob it reads
-    ("(print(\"COMPUTED\"), unit(seed))[1]", "(print(\"COMPUTED\"), unit(seed + 0))[1]"),  # the lambda
+    ("unit(seed))[1]", "unit(seed + 0))[1]"),  # the lambda
 ])
 def test_editing_what_the_unit_runs_recomputes(chapter_folder, old, new):
     assert old in CHAPTER
