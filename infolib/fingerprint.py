@@ -5,9 +5,10 @@ A unit is a callable, ``compute``. Its fingerprint is built from
 - the source of ``compute`` and of every function of the same chapter (or script) that it calls,
   transitively: each function's syntax tree without docstrings, comments, formatting or line
   numbers, so editing a comment or moving a cell changes nothing and editing a line of code does;
-- the plain constants those functions read from the chapter's globals (numbers, strings, and
-  tuples, lists and dicts of them), and the values of ``settings.knob`` attributes they read from
-  a global :class:`infolib.config.Settings` (all its knobs when they use the object whole);
+- the plain constants those functions read from the chapter's globals, closures and defaults
+  (numbers, strings, and tuples, lists, dicts and dataclasses of them), and the values of
+  ``settings.knob`` (and ``settings.profile``) they read from a :class:`infolib.config.Settings`
+  (all of them when they use the object whole);
 - the ``infolib`` modules they use, with the ``infolib`` modules those import, transitively.
 
 Data (arrays, data frames, tensors, models) in the globals is not part of it: the unit's key must
@@ -54,7 +55,7 @@ def fingerprint(compute, *, version: Any = None) -> dict:
         "functions": dict(sorted(visitor.functions.items())),
         "constants": dict(sorted(visitor.constants.items())),
         "infolib": {name: module_digest(name) for name in sorted(_closure(visitor.modules))},
-        "version": _plain_or_none(version, "version"),
+        "version": _checked_version(version),
     }
 
 
@@ -81,9 +82,9 @@ class _Visitor:
         if isinstance(value, functools.partial):
             self.visit_callable(value.func)
             for i, argument in enumerate(value.args):
-                self.visit_value(f"<partial arg {i}>", argument)
+                self.visit_global(f"<partial arg {i}>", argument)
             for name, argument in value.keywords.items():
-                self.visit_value(f"<partial {name}=>", argument)
+                self.visit_global(f"<partial {name}=>", argument)
         elif isinstance(value, types.MethodType):
             self.visit_callable(value.__func__)
         elif isinstance(value, types.FunctionType):
@@ -111,13 +112,14 @@ class _Visitor:
             self.modules |= _imported_modules(node)
         for name, cell in zip(func.__code__.co_freevars, func.__closure__ or ()):
             try:
-                self.visit_value(f"{_name(func)}:{name}", cell.cell_contents)
+                value = cell.cell_contents
             except ValueError:  # an empty cell
                 continue
+            self.visit_global(f"{_name(func)}:{name}", value, attributes.get(name, set()))
         for i, default in enumerate(func.__defaults__ or ()):
-            self.visit_value(f"{_name(func)}:default {i}", default)
+            self.visit_global(f"{_name(func)}:default {i}", default)
         for name, default in (func.__kwdefaults__ or {}).items():
-            self.visit_value(f"{_name(func)}:{name}=", default)
+            self.visit_global(f"{_name(func)}:{name}=", default)
         for name in sorted(global_names):
             if name in func.__globals__:
                 self.visit_global(name, func.__globals__[name], attributes.get(name, set()))
@@ -145,33 +147,27 @@ class _Visitor:
             if isinstance(member, types.FunctionType):
                 self.visit_function(member)
 
-    def visit_global(self, name: str, value, attributes: set[str]) -> None:
+    def visit_global(self, name: str, value, attributes: frozenset[str] = frozenset()) -> None:
+        """A value the unit reads (a global, closure cell, default or partial argument) that it
+        uses as ``name.attribute`` for each of ``attributes`` (none: used whole)."""
         if _is_settings(value):
-            knobs = value.as_dict()
-            read = [attr for attr in attributes if attr in knobs]
-            whole = not attributes or any(attr not in knobs for attr in attributes
-                                          if attr not in ("profile", "overridden"))
-            for knob in knobs if whole else read:
+            knobs = {"profile": value.profile, **value.as_dict()}
+            whole = not attributes or not attributes <= set(knobs)  # f(settings), as_dict()
+            for knob in knobs if whole else attributes:
                 self.constants[f"{name}.{knob}"] = _plain(knobs[knob], f"{name}.{knob}")
         elif isinstance(value, types.ModuleType):
             if value.__name__ == PACKAGE or value.__name__.startswith(PACKAGE + "."):
                 self.modules.add(value.__name__)
                 for attr in attributes:  # infolib.fisher.fisher_trace through the package
                     sub = getattr(value, attr, None)
-                    if isinstance(sub, types.ModuleType) or _module_of(sub) is not None:
-                        self.modules.add(getattr(sub, "__name__", None) or _module_of(sub))
+                    module = sub.__name__ if isinstance(sub, types.ModuleType) else _module_of(sub)
+                    if module is not None:
+                        self.modules.add(module)
         elif _is_plain(value):
             self.constants[name] = _plain(value, name)
         elif callable(value):
             self.visit_callable(value)
         # anything else is data, described by the unit's key
-
-    def visit_value(self, name: str, value) -> None:
-        """A value bound to the unit (closure cell, default, partial argument)."""
-        if _is_plain(value):
-            self.constants[name] = _plain(value, name)
-        elif callable(value) and not isinstance(value, (np.ndarray,)):
-            self.visit_callable(value)
 
     def _is_own(self, namespace: dict, filename: str) -> bool:
         """Whether code in ``namespace`` belongs to the chapter: the namespace of the first
@@ -336,10 +332,8 @@ def _is_plain(value, depth: int = 0) -> bool:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return depth <= 20 and all(_is_plain(getattr(value, f.name), depth + 1)
                                    for f in dataclasses.fields(value))
-    if value is None or isinstance(value, (str, bool, np.bool_)):
+    if is_json_scalar(value):
         return True
-    if isinstance(value, numbers.Number) and not isinstance(value, np.ndarray):
-        return isinstance(value, (numbers.Real, np.generic)) and not isinstance(value, complex)
     if depth > 20:
         return False
     if isinstance(value, (list, tuple)):
@@ -380,13 +374,14 @@ def _plain(value, where: str) -> Any:
     raise TypeError(f"{where} is a {type(value).__name__}, not a plain constant")
 
 
-def _plain_or_none(value, where: str) -> Any:
+def _checked_version(value) -> Any:
+    """The ``version=`` of a unit as JSON, or a TypeError."""
     if not _is_plain(value):
         raise TypeError(
-            f"{where} must be a str, number, bool, None, or lists/tuples/dicts of them, "
+            "version must be a str, number, bool, None, or lists/tuples/dicts of them, "
             f"got {type(value).__name__}"
         )
-    return _plain(value, where)
+    return _plain(value, "version")
 
 
 # --- infolib modules --------------------------------------------------------------------------
@@ -410,9 +405,9 @@ def _module_file(module: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def _imports(module: str) -> set[str]:
+def _imports(module: str) -> frozenset[str]:
     """The infolib modules that ``module``'s source imports."""
-    return _imported_modules(ast.parse(_module_file(module).read_text()))
+    return _module_source(module)[1]
 
 
 def _imported_modules(tree: ast.AST) -> set[str]:
@@ -434,8 +429,20 @@ def _imported_modules(tree: ast.AST) -> set[str]:
 
 def module_digest(module: str) -> str:
     """sha256 of an infolib module's canonical source (docstrings and comments left out)."""
-    path = _module_file(module)
-    return _sha(canonical_dump(ast.parse(path.read_text())))
+    return _module_source(module)[0]
+
+
+def _module_source(module: str) -> tuple[str, frozenset[str]]:
+    """(digest, infolib imports) of a module, parsed once per version of its file: every cached
+    unit asks for them, so they must not cost a parse each time."""
+    stat = _module_file(module).stat()
+    return _parsed_module(module, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=128)
+def _parsed_module(module: str, mtime_ns: int, size: int) -> tuple[str, frozenset[str]]:
+    tree = ast.parse(_module_file(module).read_text())
+    return _sha(canonical_dump(tree)), frozenset(_imported_modules(tree))
 
 
 def _sha(text: str) -> str:

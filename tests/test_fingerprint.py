@@ -52,7 +52,7 @@ def test_functions_constants_and_knobs_read():
 def test_settings_used_whole_count_whole():
     parts = fingerprint(lambda: repr(settings) + str(TABLE))
     assert {k for k in parts["constants"] if k.startswith("settings.")} == {
-        "settings.epochs", "settings.widths", "settings.lr"}
+        "settings.profile", "settings.epochs", "settings.widths", "settings.lr"}
     assert parts["constants"]["TABLE"] == {"dict": [["a", [1, 2.5]], ["b", None]]}
 
 
@@ -81,3 +81,12 @@ def test_partials_closures_and_defaults():
 def test_library_functions_are_not_followed():
     parts = fingerprint(functools.partial(np.sum, [1, 2]))
     assert parts["functions"] == {} and parts["infolib"] == {}
+
+
+def test_profile_and_modules_reached_through_attributes():
+    import infolib.neurons as neurons_module
+
+    parts = fingerprint(lambda: (settings.profile, neurons_module.ksg_mi))
+    assert parts["constants"] == {"settings.profile": "cpu"}
+    assert "infolib.neurons" in parts["infolib"]
+    assert all(name.startswith("infolib.") for name in parts["infolib"])
