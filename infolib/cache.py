@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
+import functools
 import hashlib
 import json
 import os
@@ -105,12 +106,13 @@ def entry_path(
     directory = cache_dir(root)
     if directory is None:
         return None
-    return directory / _chapter_folder(key) / f"{_entry_name(key, compute, version)}.npz"
+    name = _entry_name(canonical_key(key), compute, version)
+    return directory / _chapter_folder(key) / f"{name}.npz"
 
 
-def _entry_name(key: dict, compute: Callable, version: Any) -> str:
+def _entry_name(canonical: str, compute: Callable, version: Any) -> str:
     code = digest(fingerprint(compute, version=version))
-    text = f"format {FORMAT}\n{canonical_key(key)}\n{code}"
+    text = f"format {FORMAT}\n{canonical}\n{code}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -183,7 +185,7 @@ def write_entry(path: Path, canonical: str, value: Any) -> None:
             "value": tree}
     text = json.dumps(meta, allow_nan=True).encode()
     members = {"__entry__": np.frombuffer(text, dtype=np.uint8), **arrays}
-    _remove_stale_temporaries(path.parent)
+    _remove_stale_temporaries(str(path.parent))
     atomic_write(path, lambda file: np.savez(file, **members))
 
 
@@ -399,11 +401,13 @@ def _umask() -> int:
 _TEMPORARY = re.compile(r"^\..+\.(\d+)\.[^.]+\.tmp$")
 
 
-def _remove_stale_temporaries(folder: Path) -> None:
-    """Remove temporary files of processes that no longer run (killed during a write)."""
-    if not folder.is_dir():
+@functools.cache
+def _remove_stale_temporaries(folder: str) -> None:
+    """Remove temporary files of processes that no longer run (killed during a write); once per
+    folder and process, not on every write."""
+    if not Path(folder).is_dir():
         return
-    for path in folder.glob(".*.tmp"):
+    for path in Path(folder).glob(".*.tmp"):
         match = _TEMPORARY.match(path.name)
         if match and not _alive(int(match.group(1))):
             path.unlink(missing_ok=True)
