@@ -27,6 +27,7 @@ import dataclasses
 import datetime
 import functools
 import hashlib
+import importlib
 import json
 import os
 import re
@@ -222,6 +223,10 @@ def _encode(value: Any, arrays: dict, where: str) -> Any:
     if isinstance(value, dict):
         return {"dict": [[_encode(k, arrays, f"{where} key"), _encode(v, arrays, f"{where}[{k!r}]")]
                          for k, v in value.items()]}
+    if dataclasses.is_dataclass(value) and _module_of_class(type(value)):
+        return {"dataclass": f"{type(value).__module__}:{type(value).__qualname__}",
+                "fields": {f.name: _encode(getattr(value, f.name), arrays, f"{where}.{f.name}")
+                           for f in dataclasses.fields(value) if f.init}}
     module = type(value).__module__.split(".")[0]
     if module == "torch":
         import torch
@@ -239,7 +244,7 @@ def _encode(value: Any, arrays: dict, where: str) -> Any:
     raise UnstorableValue(
         f"{where} is a {type(value).__module__}.{type(value).__qualname__}, which a cache entry "
         "cannot hold; return numbers, str, None, numpy arrays, tensors, pandas frames and series, "
-        "or lists, tuples and dicts of them"
+        "infolib dataclasses (Codelength), or lists, tuples and dicts of them"
     )
 
 
@@ -253,6 +258,23 @@ def _store_array(array: np.ndarray, arrays: dict, where: str) -> str:
     name = f"a{len(arrays)}"
     arrays[name] = array
     return name
+
+
+def _module_of_class(cls: type) -> bool:
+    """Whether ``cls`` is defined in infolib: only its dataclasses (Codelength, ...) are stored."""
+    return cls.__module__ == "infolib" or cls.__module__.startswith("infolib.")
+
+
+def _infolib_dataclass(name: Any) -> type:
+    """The infolib dataclass named ``"infolib.module:Qualname"``; anything else is refused, so a
+    crafted entry cannot name another class to build."""
+    module_name, _, qualname = str(name).partition(":")
+    if not re.fullmatch(r"infolib(\.\w+)*", module_name) or not qualname.isidentifier():
+        raise ValueError(f"not an infolib dataclass: {name!r}")
+    cls = getattr(importlib.import_module(module_name), qualname, None)
+    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls) and _module_of_class(cls)):
+        raise ValueError(f"not an infolib dataclass: {name!r}")
+    return cls
 
 
 def _encode_pandas(value, arrays: dict, where: str) -> Any:
@@ -326,6 +348,9 @@ def _decode(tree: Any, members) -> Any:
         import torch
 
         return torch.from_numpy(np.ascontiguousarray(_member(members, tree["tensor"])))
+    if "dataclass" in tree:
+        cls = _infolib_dataclass(tree["dataclass"])
+        return cls(**{name: _decode(field, members) for name, field in tree["fields"].items()})
     if "dataframe" in tree:
         import pandas as pd
 

@@ -27,6 +27,7 @@ from infolib.cache import (
     record_book,
     usage,
 )
+from infolib.coding import Codelength
 
 KEY = {"chapter": "usable_information", "experiment": "fig2a", "seed": 0, "epochs": 3}
 PACKAGE = Path(infolib.__file__).parent
@@ -94,6 +95,8 @@ VALUES = {
     "frame": pd.DataFrame({"measure": ["d_p", "cka"], "value": [0.5, 0.25], "n": [1, 2]}),
     "frame with index": pd.DataFrame({"x": [1.0, 2.0]}, index=pd.Index(["a", "b"], name="row")),
     "series": pd.Series([1.0, 2.0], index=[10, 20], name="s"),
+    "infolib dataclass": {"code": Codelength(total=3.5, blocks=np.array([1.0, 2.5]),
+                                             ends=np.array([2, 5]))},
     "multi": pd.DataFrame({"v": [1, 2]}, index=pd.MultiIndex.from_tuples([(0, "a"), (1, "b")],
                                                                           names=["i", "j"])),
 }
@@ -125,6 +128,10 @@ def assert_same(restored, value):
     elif isinstance(value, torch.Tensor):
         assert restored.dtype == value.dtype
         assert torch.equal(restored, value)
+    elif isinstance(value, Codelength):
+        assert restored.total == value.total
+        np.testing.assert_array_equal(restored.blocks, value.blocks)
+        np.testing.assert_array_equal(restored.ends, value.ends)
     elif isinstance(value, pd.DataFrame):
         pd.testing.assert_frame_equal(restored, value)
     elif isinstance(value, pd.Series):
@@ -189,7 +196,7 @@ def test_crafted_entry_runs_no_code_and_is_recomputed(tmp_path):
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "other key", "old format",
-                                    "bad member", "bad tag"])
+                                    "bad member", "bad tag", "foreign class"])
 def test_malformed_entry_warns_and_is_recomputed(tmp_path, damage):
     compute = counter(list(range(100)))
     cached(KEY, compute, root=tmp_path)
@@ -206,8 +213,10 @@ def test_malformed_entry_warns_and_is_recomputed(tmp_path, damage):
             meta["format"] = 1
         elif damage == "bad member":
             meta["value"] = {"array": "__entry__"}
-        else:
+        elif damage == "bad tag":
             meta["value"] = {"eval": "print('x')"}
+        else:  # only infolib dataclasses may be built from an entry
+            meta["value"] = {"dataclass": "subprocess:Popen", "fields": {"args": "true"}}
         text = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
         with path.open("wb") as file:
             np.savez(file, __entry__=text)
