@@ -30,11 +30,12 @@ def real(
     minimum: float | None = None,
     above: float | None = None,
     maximum: float | None = None,
+    below: float | None = None,
     finite: bool = True,
 ) -> float:
     """``value`` as a Python float (ints and numpy scalars included, bools refused), finite unless
-    ``finite=False``, ``>= minimum``, ``> above`` and ``<= maximum`` when given; otherwise a
-    TypeError/ValueError naming ``name``."""
+    ``finite=False``, ``>= minimum``, ``> above``, ``<= maximum`` and ``< below`` when given;
+    otherwise a TypeError/ValueError naming ``name``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {type(value).__name__} ({value!r})")
     value = float(value)
@@ -46,6 +47,8 @@ def real(
         raise ValueError(f"{name} must be > {above}, got {value}")
     if maximum is not None and value > maximum:
         raise ValueError(f"{name} must be <= {maximum}, got {value}")
+    if below is not None and value >= below:
+        raise ValueError(f"{name} must be < {below}, got {value}")
     return value
 
 
@@ -61,22 +64,152 @@ def log_base(base) -> float:
     return float(base)
 
 
-def class_indices(y, n_inputs: int, n_classes: int):
-    """``y`` as an int64 tensor of shape (n_inputs,) with values in 0..n_classes - 1, or a clear
-    TypeError/ValueError. Numpy arrays are accepted."""
-    import torch  # here: the scalar checks need no torch
+def boolean(name: str, value) -> bool:
+    """``value`` as a Python bool (numpy bools included), or a TypeError naming ``name``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} ({value!r})")
+    return bool(value)
 
-    if isinstance(y, np.ndarray):
-        y = torch.from_numpy(y)
-    if not isinstance(y, torch.Tensor):
-        raise TypeError(f"y must be a tensor or array of class indices, got {type(y).__name__}")
-    if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
-        raise TypeError(f"y must hold integer class indices, got dtype {y.dtype}")
-    if tuple(y.shape) != (n_inputs,):
-        raise ValueError(f"y must have shape ({n_inputs},) to match x, got {tuple(y.shape)}")
-    if y.min() < 0 or y.max() >= n_classes:
+
+def one_of(name: str, value, options) -> None:
+    """A ValueError naming ``name`` and listing ``options`` unless ``value`` is one of them."""
+    if value not in options:
+        raise ValueError(f"{name} must be one of {list(options)}, got {value!r}")
+
+
+def same_length(name_a: str, a, name_b: str, b) -> None:
+    """A ValueError naming both unless ``len(a) == len(b)``."""
+    if len(a) != len(b):
         raise ValueError(
-            f"y must hold class indices in 0..{n_classes - 1} (the model has K = {n_classes} "
-            f"logits), got values in {int(y.min())}..{int(y.max())}"
+            f"{name_a} and {name_b} must have the same length, got {len(a)} and {len(b)}"
         )
+
+
+def module(name: str, value) -> None:
+    """A TypeError naming ``name`` unless ``value`` is a ``torch.nn.Module``."""
+    from torch import nn
+
+    if not isinstance(value, nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {type(value).__name__}")
+
+
+def finite(name: str, values) -> None:
+    """A ValueError naming ``name`` if the tensor or array ``values`` holds NaN or infinities."""
+    import torch
+
+    if isinstance(values, torch.Tensor):
+        ok = not values.is_floating_point() or bool(torch.isfinite(values).all())
+    else:
+        ok = bool(np.isfinite(values).all())
+    if not ok:
+        raise ValueError(f"{name} contains NaN or infinite values")
+
+
+def inputs(name: str, x, *, min_len: int = 1, why: str = ""):
+    """Inputs of a model: ``x`` as a torch tensor (a numpy array is converted, sharing its memory)
+    with a leading batch dimension of at least ``min_len`` inputs, finite when floating; or a
+    TypeError/ValueError naming ``name``. ``why``: the reason for ``min_len``, for the error."""
+    import torch
+
+    if isinstance(x, np.ndarray):
+        x = torch.from_numpy(x)
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(
+            f"{name} must be a torch.Tensor or numpy array with a leading batch dimension, got "
+            f"{type(x).__name__}"
+        )
+    if x.ndim < 1 or len(x) < min_len:
+        reason = f" ({why})" if why else ""
+        raise ValueError(
+            f"{name} must have a leading batch dimension with at least {min_len} input(s)"
+            f"{reason}, got shape {tuple(x.shape)}"
+        )
+    finite(name, x)
+    return x
+
+
+def matrix(
+    name: str, values, *, columns: str = "features", min_rows: int = 1, min_columns: int = 1
+) -> np.ndarray:
+    """``values`` (a tensor, array or nested sequence of real numbers, bools refused) as a 2-D
+    float64 numpy array (samples, ``columns``) with at least ``min_rows`` rows and
+    ``min_columns`` columns, finite; or a TypeError/ValueError naming ``name``. Conversion to
+    float64 is exact for floats and for integers up to 2**53."""
+    import torch
+
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu()
+        values = (values.double() if values.is_floating_point() else values).numpy()
+    values = np.asarray(values)
+    if values.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (samples, {columns}), got shape {values.shape}")
+    if values.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {values.dtype}")
+    values = values.astype(np.float64)
+    finite(name, values)
+    if values.shape[1] < min_columns:
+        raise ValueError(
+            f"{name} must have at least {min_columns} {columns} (columns), got {values.shape[1]}"
+        )
+    if values.shape[0] < min_rows:
+        raise ValueError(f"{name} must have at least {min_rows} samples (rows), got {len(values)}")
+    return values
+
+
+def labels(name: str, y, n_samples: int, *, match: str = "x"):
+    """``y`` (a tensor, array or sequence of integers) as an int64 tensor of shape
+    (``n_samples``,), on the device of a tensor; or a TypeError/ValueError naming ``name`` (and
+    ``match``, what its length must match)."""
+    import torch
+
+    if not isinstance(y, torch.Tensor):
+        array = np.asarray(y)
+        if array.dtype.kind not in "iu":
+            raise TypeError(f"{name} must hold integer labels, got {_kind(y, array.dtype)}")
+        y = torch.from_numpy(array)
+    if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
+        raise TypeError(f"{name} must hold integer labels, got dtype {y.dtype}")
+    if tuple(y.shape) != (n_samples,):
+        raise ValueError(f"{name} must have shape ({n_samples},) to match {match}, got "
+                         f"{tuple(y.shape)}")
     return y.long()
+
+
+def _kind(value, dtype) -> str:
+    """How an error names what came: the dtype of an array, else the type."""
+    return f"dtype {dtype}" if isinstance(value, np.ndarray) else type(value).__name__
+
+
+def class_indices(y, n_inputs: int, n_classes: int, *, name: str = "y"):
+    """``y`` as an int64 tensor of shape (n_inputs,) with values in 0..n_classes - 1 (see
+    :func:`labels`), or a TypeError/ValueError naming ``name``."""
+    y = labels(name, y, n_inputs)
+    if len(y) and (y.min() < 0 or y.max() >= n_classes):
+        raise ValueError(
+            f"{name} must hold class indices in 0..{n_classes - 1} (the model has K = "
+            f"{n_classes} logits), got values in {int(y.min())}..{int(y.max())}"
+        )
+    return y
+
+
+def logits(name: str, values, n_inputs: int, *, first_index: int = 0) -> int:
+    """Check the output of a classifier for ``n_inputs`` inputs: finite 2-D logits (N, K) with
+    K >= 2; return K. ``name`` says who gave them (a model's description); a non-finite row is
+    named as input ``first_index + row`` (x[first_index + row]). A ValueError otherwise."""
+    import torch
+
+    if not isinstance(values, torch.Tensor) or values.ndim != 2 or len(values) != n_inputs:
+        shape = tuple(values.shape) if isinstance(values, torch.Tensor) else type(values).__name__
+        raise ValueError(
+            f"{name} must return 2-D logits (N, K) for x of N = {n_inputs} inputs, got {shape}"
+        )
+    if values.shape[1] < 2:
+        raise ValueError(
+            f"{name} returns {values.shape[1]} logit(s) per input; the softmax needs K >= 2 "
+            "classes (a binary classifier needs 2 logits)"
+        )
+    bad = (~torch.isfinite(values)).any(dim=1).nonzero()
+    if len(bad):
+        index = first_index + int(bad[0])
+        raise ValueError(f"{name} gives NaN or infinite logits for input {index} (x[{index}])")
+    return values.shape[1]
