@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import html
+import itertools
 import json
 import os
 import platform
@@ -31,8 +33,16 @@ import numpy as np
 import pandas as pd
 
 from infolib.cache import atomic_write
+from infolib.checks import real
 
-VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "not tested at this profile")
+VERDICTS = (
+    "reproduced",
+    "partly reproduced",
+    "not reproduced",
+    "inconclusive",
+    "not testable",
+    "not tested at this profile",
+)
 COLUMNS = ("id", "where", "statement", "measured", "verdict", "note")
 
 
@@ -147,15 +157,32 @@ class Claims:
         *,
         where: str,
         statement: str,
-        measured: str,
-        holds: bool | None,
+        result: Result | None = None,
+        measured: str | None = None,
+        holds: bool | None = None,
         note: str = "",
         partly: bool = False,
     ) -> Claim:
-        """Record a claim; ``holds=None`` when this profile is too small to test it."""
+        """Record a claim. Give ``result`` (from :func:`trend`, :func:`contrast`,
+        :func:`threshold`, :func:`all_of` or :func:`not_testable`): its verdict and numbers are
+        recorded, and its note follows ``note``. Without a result, give ``measured`` and ``holds``
+        (``None`` when this profile is too small to test the claim)."""
         if any(claim.id == id for claim in self.claims):
             raise ValueError(f"claim id {id!r} is already recorded in chapter {self.chapter!r}")
-        claim = Claim(id, self.paper, where, statement, measured, verdict(holds, partly), note)
+        if result is not None:
+            if not isinstance(result, Result):
+                raise TypeError(f"result must be a Result (from trend, contrast, threshold, ...), "
+                                f"got {type(result).__name__}")
+            if holds is not None or partly:
+                raise ValueError(f"claim {id!r}: give result or holds, not both")
+            measured = result.measured if measured is None else f"{measured}; {result.measured}"
+            note = f"{note}; {result.note}" if note else result.note
+            verdict_text = result.verdict
+        else:
+            if measured is None:
+                raise ValueError(f"claim {id!r}: give result, or measured and holds")
+            verdict_text = verdict(holds, partly)
+        claim = Claim(id, self.paper, where, statement, measured, verdict_text, note)
         self.claims.append(claim)
         return claim
 
@@ -252,6 +279,297 @@ def _device_name(device) -> str | None:
     except OSError:
         pass
     return f"{device.type} ({model}, {os.cpu_count()} cores)"
+
+
+
+# --- The verdict kit: three tests with known error rates ----------------------------------------
+
+ALPHA = 0.05  # every test's level: a false "reproduced" at most 5% of the time
+_EXACT_LIMIT = 8  # settings per seed up to which the permutation null is enumerated exactly
+_MONTE_CARLO = 20_000  # permutations drawn beyond it (seeded: same data, same p-value)
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a test of a claim found: ``verdict`` (one of :data:`VERDICTS`), ``measured`` (the
+    numbers, for the claims table) and ``note`` (the rule that decided, with its numbers)."""
+
+    verdict: str
+    measured: str
+    note: str
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+
+
+def not_testable(measured: str, why: str) -> Result:
+    """A claim that cannot be tested as the paper states it; ``why`` says what stands in the way."""
+    if not isinstance(why, str) or not why:
+        raise ValueError("not_testable needs a reason: why is the claim not testable as stated?")
+    return Result("not testable", measured, f"not testable: {why}")
+
+
+def kendall_tau(x, y) -> float:
+    """Kendall's tau-b between two sequences of equal length, in [-1, 1]:
+    (concordant - discordant pairs) / sqrt((pairs untied in x) (pairs untied in y)).
+    0 when either sequence is constant (no order to agree with)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    i, j = np.triu_indices(len(x), k=1)
+    sx, sy = np.sign(x[j] - x[i]), np.sign(y[j] - y[i])
+    denominator = np.sqrt(np.count_nonzero(sx) * np.count_nonzero(sy))
+    return float(sx @ sy / denominator) if denominator else 0.0
+
+
+def trend(settings, values, *, expected: str, label: str = "tau", digits: int = 2) -> Result:
+    """Does ``values`` (shape (seeds, settings)) rise or fall with ``settings``?
+
+    Statistic: the mean over seeds of Kendall's tau-b between the settings and each seed's
+    values. Test: one-sided permutation test, the settings permuted within each seed
+    (exact up to 8 settings, else 20,000 seeded permutations), at level 0.05.
+
+    ``expected`` is ``"increasing"`` or ``"decreasing"``. Verdict: "reproduced" when
+    p <= 0.05 in the expected direction; "not reproduced" when p <= 0.05 in the opposite one;
+    otherwise "inconclusive" (also when the seeds and settings are too few for any p <= 0.05).
+    Error rates with 5 settings and normal noise (checked by simulation in
+    tests/test_claims.py): under no trend, "reproduced" about 3% of the time (at most 5%: the
+    null is discrete); 3 seeds each with tau = 1 give p = 1/120^3. A linear trend whose slope per
+    setting is 0.5 noise sd is reproduced about 65% of the time with 3 seeds, 86% with 5.
+    """
+    if expected not in ("increasing", "decreasing"):
+        raise ValueError(f"expected must be 'increasing' or 'decreasing', got {expected!r}")
+    x = _numbers("settings", settings, ndim=1)
+    table = _numbers("values", values, ndim=2)
+    if table.shape[1] != len(x) or len(x) < 2:
+        raise ValueError(
+            f"values must have shape (seeds, settings) = (n, {len(x)}) with at least 2 settings, "
+            f"got {table.shape}"
+        )
+    sign = 1.0 if expected == "increasing" else -1.0
+    taus = np.array([kendall_tau(x, row) for row in table])
+    observed = float(taus.mean())
+    null = _permutation_null(x, table)  # (values, probabilities) of the mean tau, or a sample
+    p_expected = _tail(null, observed, sign)
+    p_opposite = _tail(null, observed, -sign)
+    smallest = _tail(null, _extreme(null, sign), sign)  # the p of the most extreme outcome
+    per_seed = ", ".join(f"{tau:+.{digits}f}" for tau in taus)
+    measured = (f"mean {label} {observed:+.{digits}f} over {len(taus)} seed(s) ({per_seed}); "
+                f"one-sided p = {p_expected:.2g}")
+    if p_expected <= ALPHA:
+        return Result("reproduced", measured,
+                      f"{expected} at p = {p_expected:.2g} <= {ALPHA} (permutation test)")
+    if p_opposite <= ALPHA:
+        opposite = "decreasing" if expected == "increasing" else "increasing"
+        return Result("not reproduced", measured,
+                      f"{opposite}, the opposite of the claim, at p = {p_opposite:.2g} <= {ALPHA}")
+    if smallest > ALPHA:
+        return Result("inconclusive", measured,
+                      f"{len(taus)} seed(s) x {len(x)} settings cannot reach p <= {ALPHA} "
+                      f"(smallest possible p = {smallest:.2g}); more seeds would decide")
+    return Result("inconclusive", measured,
+                  f"neither {expected} nor the opposite at p <= {ALPHA} "
+                  f"(p = {p_expected:.2g} and {p_opposite:.2g}); more seeds would decide")
+
+
+def contrast(a, b, *, expected: str, margin: float | None = None, unit: str = "",
+             label: str = "a - b", digits: int = 2) -> Result:
+    """Paired per-seed comparison of ``a`` with ``b`` (``a[i]`` and ``b[i]`` share seed i).
+
+    The 90% t-interval of the mean paired difference d = a - b decides (n >= 2 seeds):
+
+    - ``"greater"``: reproduced when its lower end is > 0, not reproduced when its upper end is
+      < 0 (or < ``margin``, the smallest difference that would count, when given), else
+      inconclusive. ``"less"``: the mirror image. Under no difference (normal noise), a false
+      "reproduced" happens 5% of the time; a true difference of 1 (2) noise sd is reproduced
+      about 30% (70%) of the time with 3 seeds, 57% (97%) with 5.
+    - ``"equal"`` (two one-sided tests, ``margin`` > 0 required): reproduced when the interval lies
+      inside (-margin, margin); not reproduced when it lies wholly outside; else inconclusive. At a
+      true difference of one margin, a false "equal" happens at most 5% of the time; at no true
+      difference and a margin of 2 noise sd, "equal" is reproduced about 56% of the time with 3
+      seeds, 95% with 5.
+    """
+    if expected not in ("greater", "less", "equal"):
+        raise ValueError(f"expected must be 'greater', 'less' or 'equal', got {expected!r}")
+    a, b = _numbers("a", a, ndim=1), _numbers("b", b, ndim=1)
+    if a.shape != b.shape:
+        raise ValueError(
+            f"a and b must be paired per seed (same length), got {a.size} and {b.size}"
+        )
+    if margin is not None:
+        margin = real("margin", margin, above=0.0)
+    elif expected == "equal":
+        raise ValueError("expected='equal' needs margin: the difference that would still count "
+                         "as equal, fixed before seeing the result")
+    low, mean, high = _interval(a - b)
+    unit = f" {unit}" if unit else ""
+    measured = (f"{label} = {mean:+.{digits}f}{unit}, 90% interval "
+                f"[{low:+.{digits}f}, {high:+.{digits}f}] (n={a.size})")
+    if np.isnan(low):
+        return Result("inconclusive", measured, "one seed: no interval; more seeds would decide")
+    interval = f"the 90% interval [{low:.{digits}f}, {high:.{digits}f}]"
+    if expected == "equal":
+        if -margin < low and high < margin:
+            return Result("reproduced", measured, f"{interval} lies inside ±{margin:g}{unit}")
+        if low >= margin or high <= -margin:
+            return Result("not reproduced", measured,
+                          f"{interval} lies outside ±{margin:g}{unit}")
+        return Result("inconclusive", measured,
+                      f"{interval} crosses ±{margin:g}{unit}; more seeds would decide")
+    sign = 1.0 if expected == "greater" else -1.0
+    near, far = (low, high) if sign > 0 else (-high, -low)  # the interval, oriented to the claim
+    floor = margin if margin is not None else 0.0
+    if near > 0:
+        return Result("reproduced", measured, f"{interval} excludes 0 on the {expected} side")
+    if far < floor:
+        opposite = "less" if sign > 0 else "greater"
+        return Result("not reproduced", measured, f"{interval} excludes 0 on the {opposite} side"
+                      if margin is None else f"{interval} excludes a difference of {margin:g}"
+                      f"{unit} (the margin) on the {expected} side")
+    return Result("inconclusive", measured, f"{interval} contains 0; more seeds would decide")
+
+
+def threshold(values, value: float, *, expected: str, unit: str = "", label: str = "mean",
+              digits: int = 2) -> Result:
+    """Is the mean of ``values`` (one per seed) above or below ``value``?
+
+    Reproduced when the 90% t-interval of the mean lies wholly on the ``expected`` side
+    (``"above"`` or ``"below"``), not reproduced when it lies wholly on the other side, else
+    inconclusive. When the true mean equals ``value`` (normal noise), a false "reproduced"
+    happens 5% of the time; a mean 1 (2) noise sd beyond it is reproduced about 30% (70%) of the
+    time with 3 seeds, 57% (97%) with 5.
+    """
+    if expected not in ("above", "below"):
+        raise ValueError(f"expected must be 'above' or 'below', got {expected!r}")
+    values = _numbers("values", values, ndim=1)
+    value = real("value", value)
+    low, mean, high = _interval(values)
+    unit = f" {unit}" if unit else ""
+    measured = (f"{label} {mean:.{digits}f}{unit}, 90% interval "
+                f"[{low:.{digits}f}, {high:.{digits}f}] (n={values.size}) vs {value:g}")
+    if np.isnan(low):
+        return Result("inconclusive", measured, "one seed: no interval; more seeds would decide")
+    interval = f"the 90% interval [{low:.{digits}f}, {high:.{digits}f}]"
+    if (low > value) if expected == "above" else (high < value):
+        return Result("reproduced", measured, f"{interval} lies {expected} {value:g}{unit}")
+    if (high < value) if expected == "above" else (low > value):
+        other = "below" if expected == "above" else "above"
+        return Result("not reproduced", measured, f"{interval} lies {other} {value:g}{unit}")
+    return Result("inconclusive", measured,
+                  f"{interval} contains {value:g}{unit}; more seeds would decide")
+
+
+def all_of(*results: Result) -> Result:
+    """One verdict for a claim made of parts: reproduced when every part is, not reproduced when
+    every part is not, partly reproduced when some parts are and others are not; otherwise
+    inconclusive (or not testable, when a part is)."""
+    if not results or not all(isinstance(r, Result) for r in results):
+        raise TypeError("all_of takes one or more Result objects (from trend, contrast, ...)")
+    verdicts = {r.verdict for r in results}
+    if "not testable" in verdicts:
+        verdict = "not testable"
+    elif verdicts == {"reproduced"}:
+        verdict = "reproduced"
+    elif verdicts == {"not reproduced"}:
+        verdict = "not reproduced"
+    elif verdicts & {"reproduced", "partly reproduced"} and "not reproduced" in verdicts:
+        verdict = "partly reproduced"
+    elif verdicts <= {"reproduced", "partly reproduced"}:
+        verdict = "partly reproduced"
+    else:
+        verdict = "inconclusive"
+    return Result(verdict, "; ".join(r.measured for r in results),
+                  "; ".join(f"{r.verdict}: {r.note}" for r in results))
+
+
+def _numbers(name: str, values, *, ndim: int) -> np.ndarray:
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must hold numbers, got {values!r}") from error
+    if array.ndim != ndim or array.size == 0:
+        raise ValueError(f"{name} must be a non-empty {ndim}-D array, got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} holds {np.count_nonzero(~np.isfinite(array))} non-finite "
+                         "value(s): a failed run must be handled before a verdict, not averaged")
+    return array
+
+
+def _interval(differences: np.ndarray) -> tuple[float, float, float]:
+    """(low, mean, high): the 90% two-sided t-interval of the mean (NaN ends for one value)."""
+    mean = float(differences.mean())
+    if differences.size < 2:
+        return float("nan"), mean, float("nan")
+    half = _t_quantile(differences.size - 1) * differences.std(ddof=1) / np.sqrt(differences.size)
+    return mean - half, mean, mean + half
+
+
+@functools.cache
+def _t_quantile(dof: int) -> float:
+    """The 95% quantile of Student's t with ``dof`` degrees of freedom (one end of a 90%
+    two-sided interval)."""
+    from scipy.stats import t
+
+    return float(t.ppf(0.95, dof))
+
+
+def _permutation_null(x: np.ndarray, table: np.ndarray):
+    """The null distribution of the mean tau with each row's values permuted: ``("exact",
+    values, probabilities)`` by convolving each seed's distribution over all permutations, or
+    ``("sample", means)`` of 20,000 seeded random permutations when that would be too large."""
+    n_seeds, n_settings = table.shape
+    i, j = np.triu_indices(n_settings, k=1)
+    sx = np.sign(x[j] - x[i])
+    if n_settings <= _EXACT_LIMIT:
+        orders = np.array(list(itertools.permutations(range(n_settings))))
+        support: dict[float, float] = {0.0: 1.0}
+        for row in table:
+            taus = _taus(sx, row[orders], i, j)
+            values, counts = np.unique(np.round(taus / n_seeds, 12), return_counts=True)
+            if len(support) * len(values) > 2_000_000:
+                break
+            merged: dict[float, float] = {}
+            for total, p in support.items():
+                for value, count in zip(values, counts):
+                    key = round(total + value, 10)
+                    merged[key] = merged.get(key, 0.0) + p * count / len(orders)
+            support = merged
+        else:
+            keys = np.array(list(support))
+            return ("exact", keys, np.array([support[k] for k in keys]))
+    rng = np.random.default_rng(0)
+    means = np.zeros(_MONTE_CARLO)
+    for row in table:
+        orders = rng.permuted(np.tile(np.arange(n_settings), (_MONTE_CARLO, 1)), axis=1)
+        means += _taus(sx, row[orders], i, j) / n_seeds
+    return ("sample", means)
+
+
+def _taus(sx: np.ndarray, rows: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Kendall's tau-b of each row of ``rows`` against the settings whose pair signs are sx."""
+    sy = np.sign(rows[:, j] - rows[:, i])
+    denominator = np.sqrt(np.count_nonzero(sx) * np.count_nonzero(sy, axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denominator > 0, (sy @ sx) / denominator, 0.0)
+
+
+def _tail(null, observed: float, direction: float) -> float:
+    """P(mean tau >= observed) under the null (direction +1), or P(<= observed) (direction -1);
+    a sampled null counts the observation itself: (1 + hits) / (1 + draws)."""
+    tolerance = 1e-9
+    if null[0] == "exact":
+        _, values, probabilities = null
+        hit = values >= observed - tolerance if direction > 0 else values <= observed + tolerance
+        return float(min(1.0, probabilities[hit].sum()))
+    means = null[1]
+    hits = np.count_nonzero(means >= observed - tolerance if direction > 0
+                            else means <= observed + tolerance)
+    return (1 + hits) / (1 + means.size)
+
+
+def _extreme(null, direction: float) -> float:
+    """The most extreme mean tau the null can produce in ``direction`` (its support's end)."""
+    values = null[1]
+    return float(values.max() if direction > 0 else values.min())
 
 
 def load(path: str | os.PathLike) -> Claims:

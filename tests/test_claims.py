@@ -7,7 +7,21 @@ import sys
 import numpy as np
 import pytest
 
-from infolib.claims import VERDICTS, Claim, Claims, load, scorecard_markdown, summarize
+from infolib.claims import (
+    VERDICTS,
+    Claim,
+    Claims,
+    Result,
+    all_of,
+    contrast,
+    kendall_tau,
+    load,
+    not_testable,
+    scorecard_markdown,
+    summarize,
+    threshold,
+    trend,
+)
 
 
 def usable_claims():
@@ -75,7 +89,7 @@ def test_verdicts_follow_holds():
         "not tested at this profile",
         "partly reproduced",
     ]
-    assert set(VERDICTS) == {claim.verdict for claim in claims.claims}
+    assert {claim.verdict for claim in claims.claims} <= set(VERDICTS)
     assert claims.claims[0] == Claim(
         "monotone",
         "Xu et al. (2020)",
@@ -147,9 +161,9 @@ def test_scorecard_gathers_every_claim_and_counts_verdicts(tmp_path):
     assert "## usable_information" in markdown and "## fisher" in markdown
     header = "| chapter | paper | profile | " + " | ".join(VERDICTS) + " | claims |"
     assert header in markdown
-    assert "| usable_information | Xu et al. (2020) | cpu | 1 | 0 | 1 | 1 | 3 |" in markdown
-    assert "| fisher | Achille et al. (2019) | smoke | 0 | 1 | 0 | 0 | 1 |" in markdown
-    assert "| all chapters |  |  | 1 | 1 | 1 | 1 | 4 |" in markdown
+    assert "| usable_information | Xu et al. (2020) | cpu | 1 | 0 | 1 | 0 | 0 | 1 | 3 |" in markdown
+    assert "| fisher | Achille et al. (2019) | smoke | 0 | 1 | 0 | 0 | 0 | 0 | 1 |" in markdown
+    assert "| all chapters |  |  | 1 | 1 | 1 | 0 | 0 | 1 | 4 |" in markdown
 
 
 def test_scorecard_escapes_pipes_and_newlines(tmp_path):
@@ -217,3 +231,169 @@ def test_saved_claims_record_how_the_chapter_ran(tmp_path):
     assert load(path).provenance == record
     with pytest.raises(ValueError, match="differs from settings.profile"):
         Claims("c", paper="p", profile="cpu", settings=settings)
+
+
+# --- the verdict kit ---------------------------------------------------------------------------
+
+
+def test_kendall_tau_matches_scipy_with_and_without_ties():
+    from scipy.stats import kendalltau
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        x, y = rng.integers(0, 4, size=7), rng.normal(size=7)
+        assert kendall_tau(x, y) == pytest.approx(kendalltau(x, y).statistic)
+    assert kendall_tau([1, 2, 3], [5, 5, 5]) == 0.0  # a constant seed has no order
+
+
+def test_trend_three_perfect_seeds_over_five_settings_are_reproduced():
+    x = [1, 2, 5, 10, 20]
+    result = trend(x, [[0.1, 0.2, 0.3, 0.4, 0.5]] * 3, expected="increasing")
+    assert result.verdict == "reproduced"
+    assert "p = 5.8e-07" in result.measured  # (1/120)^3: only the identity order in every seed
+    assert trend(x, [[5, 4, 3, 2, 1]] * 3, expected="decreasing").verdict == "reproduced"
+    opposite = trend(x, [[5, 4, 3, 2, 1]] * 3, expected="increasing")
+    assert opposite.verdict == "not reproduced" and "opposite" in opposite.note
+
+
+def test_trend_exact_p_value_by_enumeration():
+    """One seed, three settings: tau = 1 happens for 1 order of 6, so p = 1/6; two seeds with
+    tau = 1 and 1/3: mean 2/3, reached or beaten by 5 of the 36 pairs of orders."""
+    one = trend([1, 2, 3], [[1, 2, 3]], expected="increasing")
+    assert "p = 0.17" in one.measured
+    assert one.verdict == "inconclusive" and "cannot reach" in one.note
+    result = trend([1, 2, 3], [[1, 2, 3], [1, 3, 2]], expected="increasing")
+    assert "p = 0.14" in result.measured  # 5/36
+    assert result.verdict == "inconclusive" and "more seeds" in result.note
+
+
+def test_trend_monte_carlo_beyond_eight_settings_agrees_with_the_normal_approximation():
+    x = np.arange(12)
+    values = np.array([np.arange(12.0)])
+    values[0, [0, 1]] = values[0, [1, 0]]  # tau = 1 - 2 / 66
+    result = trend(x, values, expected="increasing")
+    assert result.verdict == "reproduced" and "p = 5e-05" in result.measured  # 1/(1 + 20,000)
+    assert trend(x, values, expected="increasing") == result  # seeded: the same p every time
+
+
+def _rate(test, repeats):
+    return np.mean([test() == "reproduced" for _ in range(repeats)])
+
+
+@pytest.mark.parametrize("n_seeds", [3, 5])
+def test_trend_error_rates_match_the_docstring(n_seeds):
+    rng = np.random.default_rng(n_seeds)
+    x = np.arange(5)
+    null = _rate(lambda: trend(x, rng.normal(size=(n_seeds, 5)),
+                               expected="increasing").verdict, 300)
+    assert null <= 0.05 + 0.02  # docstring: about 3%, at most 5% (+2.2 binomial sd)
+    power = _rate(lambda: trend(x, 0.5 * x + rng.normal(size=(n_seeds, 5)),
+                                expected="increasing").verdict, 300)
+    assert power == pytest.approx({3: 0.65, 5: 0.86}[n_seeds], abs=0.08)
+
+
+@pytest.mark.parametrize("n_seeds", [3, 5])
+def test_contrast_and_threshold_error_rates_match_their_docstrings(n_seeds):
+    rng = np.random.default_rng(10 + n_seeds)
+    zeros = np.zeros(n_seeds)
+
+    def noise():
+        return rng.normal(size=n_seeds)
+
+    assert _rate(lambda: contrast(noise(), zeros, expected="greater").verdict, 500) <= 0.07
+    assert _rate(lambda: contrast(zeros, noise(), expected="greater").verdict, 500) <= 0.07
+    assert _rate(lambda: threshold(noise(), 0.0, expected="above").verdict, 500) <= 0.07
+    for effect, stated in ((1, {3: 0.30, 5: 0.57}), (2, {3: 0.70, 5: 0.97})):
+        def greater(effect=effect):
+            return contrast(effect + noise(), zeros, expected="greater").verdict
+
+        def below(effect=effect):
+            return threshold(noise() - effect, 0.0, expected="below").verdict
+
+        assert _rate(greater, 300) == pytest.approx(stated[n_seeds], abs=0.07)
+        assert _rate(below, 300) == pytest.approx(stated[n_seeds], abs=0.07)
+    # equivalence: a false "equal" at a true difference of one margin at most 5% of the time
+    false_equal = _rate(lambda: contrast(1 + noise(), zeros, expected="equal", margin=1).verdict,
+                        500)
+    assert false_equal <= 0.07
+    power = _rate(lambda: contrast(noise(), zeros, expected="equal", margin=2).verdict, 300)
+    assert power == pytest.approx({3: 0.56, 5: 0.95}[n_seeds], abs=0.07)
+
+
+def test_contrast_verdicts_and_generated_notes():
+    greater = contrast([1.0, 1.2, 1.1], [0.0, 0.1, 0.0], expected="greater", unit="bits")
+    assert greater.verdict == "reproduced"
+    assert greater.measured == "a - b = +1.07 bits, 90% interval [+0.97, +1.16] (n=3)"
+    assert contrast([0.0, 0.1, 0.0], [1.0, 1.2, 1.1], expected="greater").verdict == (
+        "not reproduced"
+    )
+    assert contrast([0.0, 0.1, 0.0], [1.0, 1.2, 1.1], expected="less").verdict == "reproduced"
+    wide = contrast([1.0, -1.0, 0.5], [0.0, 0.0, 0.0], expected="greater")
+    assert wide.verdict == "inconclusive" and "more seeds" in wide.note
+    # a margin turns a small effect into "not reproduced": it is smaller than what would count
+    small = contrast([0.11, 0.1, 0.12], [0.0, 0.0, 0.0], expected="greater", margin=1.0)
+    assert small.verdict == "reproduced"  # significant beats the margin: the claim is a sign
+    tiny = contrast([0.01, -0.01, 0.0], [0.0, 0.0, 0.0], expected="greater", margin=1.0)
+    assert tiny.verdict == "not reproduced" and "margin" in tiny.note
+    assert contrast([0.0, 0.1, -0.1], [0.0] * 3, expected="equal", margin=1).verdict == (
+        "reproduced"
+    )
+    assert contrast([5.0, 5.1, 4.9], [0.0] * 3, expected="equal", margin=1).verdict == (
+        "not reproduced"
+    )
+    assert contrast([2.0], [1.0], expected="greater").verdict == "inconclusive"
+
+
+def test_threshold_verdicts():
+    assert threshold([0.9, 1.0, 1.1], 0.5, expected="above").verdict == "reproduced"
+    assert threshold([0.9, 1.0, 1.1], 0.5, expected="below").verdict == "not reproduced"
+    straddle = threshold([0.49, 0.2, 0.8], 0.5, expected="below", unit="bits")
+    assert straddle.verdict == "inconclusive" and "contains 0.5 bits" in straddle.note
+    constant = threshold([0.2, 0.2], 0.5, expected="below")  # no spread: a point interval
+    assert constant.verdict == "reproduced"
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        (lambda: trend([1, 2], [[1, 2, 3]], expected="increasing"), ValueError),
+        (lambda: trend([1, 2, 3], [[1, np.nan, 3]], expected="increasing"), ValueError),
+        (lambda: trend([1, 2, 3], [[1, 2, 3]], expected="up"), ValueError),
+        (lambda: contrast([1, 2], [1, 2, 3], expected="greater"), ValueError),
+        (lambda: contrast([1, 2], [1, 2], expected="equal"), ValueError),
+        (lambda: contrast([1, 2], [1, 2], expected="equal", margin=-1), ValueError),
+        (lambda: threshold([1, 2], 0.0, expected="over"), ValueError),
+        (lambda: threshold([1, np.inf], 0.0, expected="above"), ValueError),
+        (lambda: threshold(["a"], 0.0, expected="above"), TypeError),
+        (lambda: not_testable("m", ""), ValueError),
+        (lambda: all_of(), TypeError),
+    ],
+)
+def test_kit_rejects_bad_input(call, error):
+    with pytest.raises(error):
+        call()
+
+
+def test_all_of_combines_parts():
+    yes, no = Result("reproduced", "a", "x"), Result("not reproduced", "b", "y")
+    maybe = Result("inconclusive", "c", "z")
+    assert all_of(yes, yes).verdict == "reproduced"
+    assert all_of(no, no).verdict == "not reproduced"
+    assert all_of(yes, no).verdict == "partly reproduced"
+    assert all_of(yes, maybe).verdict == "inconclusive"
+    assert all_of(yes, not_testable("m", "why")).verdict == "not testable"
+    assert all_of(yes, no).measured == "a; b"
+
+
+def test_claims_add_records_a_result_and_its_note():
+    claims = Claims("fisher", paper="Achille et al. (2019)", profile="cpu")
+    result = threshold([0.9, 1.0, 1.1], 0.5, expected="above", unit="bits")
+    claim = claims.add("c", where="Fig. 1", statement="s", result=result, note="our protocol")
+    assert claim.verdict == "reproduced" and claim.measured == result.measured
+    assert claim.note == f"our protocol; {result.note}"
+    claims.add("d", where="sec. 4", statement="s", result=not_testable("-", "identity"))
+    assert claims.claims[-1].verdict == "not testable"
+    with pytest.raises(ValueError, match="not both"):
+        claims.add("e", where="w", statement="s", result=result, holds=True)
+    with pytest.raises(TypeError, match="Result"):
+        claims.add("f", where="w", statement="s", result="reproduced")
