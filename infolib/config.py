@@ -21,7 +21,9 @@ from typing import Any
 import numpy as np
 
 # Attribute names of Settings itself, which a knob must not shadow.
-_RESERVED = frozenset({"profile", "overridden", "as_dict", "started", "overrides"})
+_RESERVED = frozenset(
+    {"profile", "overridden", "as_dict", "started", "overrides", "chapter", "key"}
+)
 
 
 @dataclass(frozen=True, repr=False)
@@ -39,6 +41,7 @@ class Settings:
     _items: tuple[tuple[str, Any], ...]
     overridden: frozenset[str] = frozenset()
     started: float = field(default=0.0, compare=False)
+    chapter: str | None = None
 
     def __getattr__(self, name: str) -> Any:
         # Only called when normal lookup fails: for knobs, and for dunders probed by pickle/copy.
@@ -58,6 +61,21 @@ class Settings:
     def as_dict(self) -> dict[str, Any]:
         """The knobs (not the profile name) as a plain dict (a copy), for keys and printing."""
         return copy.deepcopy(dict(self._items))
+
+    def key(self, experiment: str, *knobs: str, **fields: Any) -> dict[str, Any]:
+        """The result-cache key of one unit of work (:func:`infolib.cache.cached`): the chapter,
+        the ``experiment``, the values of the named ``knobs`` (those that shape the unit's data,
+        which the code fingerprint cannot see) and the unit's own ``fields`` (seed, condition).
+        Knobs the unit's code reads are in its fingerprint already."""
+        if not self.chapter:
+            raise ValueError("settings.key needs the chapter: resolve(..., chapter='name')")
+        if not isinstance(experiment, str) or not experiment:
+            raise TypeError(f"experiment must be a non-empty str, got {experiment!r}")
+        clash = sorted(set(knobs) & ({"chapter", "experiment"} | set(fields)))
+        if clash:
+            raise ValueError(f"key fields {clash} are given twice")
+        return {"chapter": self.chapter, "experiment": experiment,
+                **{knob: getattr(self, knob) for knob in knobs}, **fields}
 
     def overrides(self) -> dict[str, Any]:
         """{knob: value} of the knobs a parameter changed, for the record of a run."""
@@ -88,6 +106,7 @@ def resolve(
     profiles: dict[str, dict],
     profile: str,
     *,
+    chapter: str | None = None,
     rules: dict[str, Callable[[Any], Any]] | None = None,
     **overrides: Any,
 ) -> Settings:
@@ -102,6 +121,7 @@ def resolve(
     Raises ``ValueError`` for an unknown profile or knob (listing the valid ones), for profiles
     whose knob names differ (which catches a typo in one of them), and for a papermill parameter
     that the chapter's parameters cell does not define (papermill alone only warns).
+    ``chapter`` names the chapter for :meth:`Settings.key`.
     """
     _check_profiles(profiles)
     if not isinstance(profile, str):
@@ -125,7 +145,15 @@ def resolve(
         else:
             applied[name] = infer_rule([p[name] for p in profiles.values()]).check(name, value)
     knobs.update(copy.deepcopy(applied))
-    return Settings(profile, tuple(knobs.items()), frozenset(applied), time.time())
+    return Settings(profile, tuple(knobs.items()), frozenset(applied), time.time(), chapter)
+
+
+def seeds(first: int, count: int) -> list[int]:
+    """The seeds of a chapter's runs: ``first, first + 1, ..., first + count - 1``."""
+    from infolib.checks import integer
+
+    first, count = integer("seed", first), integer("n_seeds", count, minimum=1)
+    return list(range(first, first + count))
 
 
 _NUMBER_KINDS = {"int", "float"}

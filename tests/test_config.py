@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from infolib.config import Settings, resolve, resolve_device, unknown_parameters
+from infolib.config import Settings, resolve, resolve_device, seeds, unknown_parameters
 
 PROFILES = {
     "smoke": {"epochs": 1, "seeds": 1, "widths": [8]},
@@ -256,3 +256,26 @@ def test_papermill_with_a_misspelled_parameter_fails(tmp_path):
                        match=r"unknown parameter\(s\) \['n_seed'\].*\['profile', 'n_seeds'\]"):
         papermill.execute_notebook(str(tmp_path / "in.ipynb"), str(tmp_path / "bad.ipynb"),
                                    parameters={"n_seed": 2}, **run)
+
+
+def test_settings_key_names_chapter_experiment_knobs_and_fields():
+    settings = resolve({"cpu": {"n_seeds": 3, "epochs": 2, "widths": [4, 8]}}, "cpu",
+                       chapter="fisher", epochs=5)
+    assert settings.key("toy", "epochs", "widths", seed=1) == {
+        "chapter": "fisher", "experiment": "toy", "epochs": 5, "widths": [4, 8], "seed": 1}
+    with pytest.raises(ValueError, match="twice"):
+        settings.key("toy", "epochs", epochs=3)
+    with pytest.raises(AttributeError, match="no knob"):
+        settings.key("toy", "epoch")
+    with pytest.raises(ValueError, match="chapter"):
+        resolve({"cpu": {"n_seeds": 3}}, "cpu").key("toy")
+    with pytest.raises(ValueError, match="must not be named"):
+        resolve({"cpu": {"key": 1}}, "cpu")
+
+
+def test_seeds_are_consecutive_from_the_first():
+    assert seeds(4, 3) == [4, 5, 6]
+    with pytest.raises(ValueError):
+        seeds(0, 0)
+    with pytest.raises(TypeError):
+        seeds(0.5, 2)
