@@ -382,14 +382,19 @@ def contrast(a, b, *, expected: str, margin: float | None = None, unit: str = ""
       inconclusive. ``"less"``: the mirror image. Under no difference (normal noise), a false
       "reproduced" happens 5% of the time; a true difference of 1 (2) noise sd is reproduced
       about 30% (70%) of the time with 3 seeds, 57% (97%) with 5.
+    - ``"not greater"`` (``margin`` > 0 required: the rise that would count): reproduced when the
+      upper end is < margin, not reproduced when the lower end is > margin, else inconclusive; at a
+      true difference of one margin a false "reproduced" happens at most 5% of the time.
+      ``"not less"``: the mirror image (the lower end > -margin).
     - ``"equal"`` (two one-sided tests, ``margin`` > 0 required): reproduced when the interval lies
       inside (-margin, margin); not reproduced when it lies wholly outside; else inconclusive. At a
       true difference of one margin, a false "equal" happens at most 5% of the time; at no true
       difference and a margin of 2 noise sd, "equal" is reproduced about 56% of the time with 3
       seeds, 95% with 5.
     """
-    if expected not in ("greater", "less", "equal"):
-        raise ValueError(f"expected must be 'greater', 'less' or 'equal', got {expected!r}")
+    kinds = ("greater", "less", "equal", "not greater", "not less")
+    if expected not in kinds:
+        raise ValueError(f"expected must be one of {kinds}, got {expected!r}")
     a, b = _numbers("a", a, ndim=1), _numbers("b", b, ndim=1)
     if a.shape != b.shape:
         raise ValueError(
@@ -397,9 +402,9 @@ def contrast(a, b, *, expected: str, margin: float | None = None, unit: str = ""
         )
     if margin is not None:
         margin = real("margin", margin, above=0.0)
-    elif expected == "equal":
-        raise ValueError("expected='equal' needs margin: the difference that would still count "
-                         "as equal, fixed before seeing the result")
+    elif expected in ("equal", "not greater", "not less"):
+        raise ValueError(f"expected={expected!r} needs margin: the difference that would count, "
+                         "fixed before seeing the result")
     low, mean, high = _interval(a - b)
     unit = f" {unit}" if unit else ""
     measured = (f"{label} = {mean:+.{digits}f}{unit}, 90% interval "
@@ -415,6 +420,19 @@ def contrast(a, b, *, expected: str, margin: float | None = None, unit: str = ""
                           f"{interval} lies outside ±{margin:g}{unit}")
         return Result("inconclusive", measured,
                       f"{interval} crosses ±{margin:g}{unit}; more seeds would decide")
+    if expected in ("not greater", "not less"):
+        sign = 1.0 if expected == "not greater" else -1.0
+        near, far = (low, high) if sign > 0 else (-high, -low)  # oriented: a rise is positive
+        inside, beyond = ("below", "above") if sign > 0 else ("above", "below")
+        if far < margin:
+            return Result("reproduced", measured,
+                          f"{interval} stays {inside} {sign * margin:+g}{unit} (the margin)")
+        if near > margin:
+            return Result("not reproduced", measured,
+                          f"{interval} lies {beyond} {sign * margin:+g}{unit} (the margin)")
+        return Result("inconclusive", measured,
+                      f"{interval} crosses {sign * margin:+g}{unit} (the margin); more seeds would "
+                      "decide")
     sign = 1.0 if expected == "greater" else -1.0
     near, far = (low, high) if sign > 0 else (-high, -low)  # the interval, oriented to the claim
     floor = margin if margin is not None else 0.0

@@ -316,6 +316,9 @@ def test_contrast_and_threshold_error_rates_match_their_docstrings(n_seeds):
     false_equal = _rate(lambda: contrast(1 + noise(), zeros, expected="equal", margin=1).verdict,
                         500)
     assert false_equal <= 0.07
+    false_flat = _rate(lambda: contrast(1 + noise(), zeros, expected="not greater",
+                                        margin=1).verdict, 500)
+    assert false_flat <= 0.07
     power = _rate(lambda: contrast(noise(), zeros, expected="equal", margin=2).verdict, 300)
     assert power == pytest.approx({3: 0.56, 5: 0.95}[n_seeds], abs=0.07)
 
@@ -342,6 +345,14 @@ def test_contrast_verdicts_and_generated_notes():
         "not reproduced"
     )
     assert contrast([2.0], [1.0], expected="greater").verdict == "inconclusive"
+    flat = contrast([0.0, -0.5, -0.2], [0.0] * 3, expected="not greater", margin=0.5)
+    assert flat.verdict == "reproduced"
+    assert contrast([1.0, 1.1, 0.9], [0.0] * 3, expected="not greater", margin=0.5).verdict == (
+        "not reproduced"
+    )
+    assert contrast([1.0, 1.1, 0.9], [0.0] * 3, expected="not less", margin=0.5).verdict == (
+        "reproduced"
+    )
 
 
 def test_threshold_verdicts():
