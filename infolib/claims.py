@@ -324,6 +324,9 @@ def kendall_tau(x, y) -> float:
 def trend(settings, values, *, expected: str, label: str = "tau", digits: int = 2) -> Result:
     """Does ``values`` (shape (seeds, settings)) rise or fall with ``settings``?
 
+    ``settings`` is one sequence shared by all seeds, or one row per seed (shape of ``values``),
+    e.g. each seed's validation accuracies when a measure should rank models as accuracy does.
+
     Statistic: the mean over seeds of Kendall's tau-b between the settings and each seed's
     values. Test: one-sided permutation test, the settings permuted within each seed
     (exact up to 8 settings, else 20,000 seeded permutations), at level 0.05.
@@ -338,15 +341,16 @@ def trend(settings, values, *, expected: str, label: str = "tau", digits: int = 
     """
     if expected not in ("increasing", "decreasing"):
         raise ValueError(f"expected must be 'increasing' or 'decreasing', got {expected!r}")
-    x = _numbers("settings", settings, ndim=1)
     table = _numbers("values", values, ndim=2)
-    if table.shape[1] != len(x) or len(x) < 2:
+    x = np.asarray(settings, dtype=float)
+    x = _numbers("settings", np.broadcast_to(x, table.shape) if x.ndim == 1 else x, ndim=2)
+    if table.shape != x.shape or table.shape[1] < 2:
         raise ValueError(
-            f"values must have shape (seeds, settings) = (n, {len(x)}) with at least 2 settings, "
-            f"got {table.shape}"
+            f"values must have shape (seeds, settings) with at least 2 settings, matching the "
+            f"settings {np.shape(settings)}, got {table.shape}"
         )
     sign = 1.0 if expected == "increasing" else -1.0
-    taus = np.array([kendall_tau(x, row) for row in table])
+    taus = np.array([kendall_tau(xs, row) for xs, row in zip(x, table)])
     observed = float(taus.mean())
     null = _permutation_null(x, table)  # (values, probabilities) of the mean tau, or a sample
     p_expected = _tail(null, observed, sign)
@@ -364,7 +368,7 @@ def trend(settings, values, *, expected: str, label: str = "tau", digits: int = 
                       f"{opposite}, the opposite of the claim, at p = {p_opposite:.2g} <= {ALPHA}")
     if smallest > ALPHA:
         return Result("inconclusive", measured,
-                      f"{len(taus)} seed(s) x {len(x)} settings cannot reach p <= {ALPHA} "
+                      f"{len(taus)} seed(s) x {table.shape[1]} settings cannot reach p <= {ALPHA} "
                       f"(smallest possible p = {smallest:.2g}); more seeds would decide")
     return Result("inconclusive", measured,
                   f"neither {expected} nor the opposite at p <= {ALPHA} "
@@ -531,16 +535,17 @@ def _t_quantile(dof: int) -> float:
 
 
 def _permutation_null(x: np.ndarray, table: np.ndarray):
-    """The null distribution of the mean tau with each row's values permuted: ``("exact",
-    values, probabilities)`` by convolving each seed's distribution over all permutations, or
-    ``("sample", means)`` of 20,000 seeded random permutations when that would be too large."""
+    """The null distribution of the mean tau with each row's values permuted against its
+    settings: ``("exact", values, probabilities)`` by convolving each seed's distribution over
+    all permutations, or ``("sample", means)`` of 20,000 seeded random permutations when that
+    would be too large."""
     n_seeds, n_settings = table.shape
     i, j = np.triu_indices(n_settings, k=1)
-    sx = np.sign(x[j] - x[i])
+    signs = np.sign(x[:, j] - x[:, i])  # (seeds, pairs)
     if n_settings <= _EXACT_LIMIT:
         orders = np.array(list(itertools.permutations(range(n_settings))))
         support: dict[float, float] = {0.0: 1.0}
-        for row in table:
+        for sx, row in zip(signs, table):
             taus = _taus(sx, row[orders], i, j)
             values, counts = np.unique(np.round(taus / n_seeds, 12), return_counts=True)
             if len(support) * len(values) > 2_000_000:
@@ -556,7 +561,7 @@ def _permutation_null(x: np.ndarray, table: np.ndarray):
             return ("exact", keys, np.array([support[k] for k in keys]))
     rng = np.random.default_rng(0)
     means = np.zeros(_MONTE_CARLO)
-    for row in table:
+    for sx, row in zip(signs, table):
         orders = rng.permuted(np.tile(np.arange(n_settings), (_MONTE_CARLO, 1)), axis=1)
         means += _taus(sx, row[orders], i, j) / n_seeds
     return ("sample", means)

@@ -256,6 +256,16 @@ def test_trend_three_perfect_seeds_over_five_settings_are_reproduced():
     assert opposite.verdict == "not reproduced" and "opposite" in opposite.note
 
 
+def test_trend_accepts_settings_per_seed():
+    """Model selection: does a measure rank each seed's models as their accuracies do?"""
+    accuracy = [[0.9, 0.5, 0.7, 0.6, 0.8], [0.1, 0.3, 0.2, 0.5, 0.4], [0.5, 0.4, 0.3, 0.2, 0.1]]
+    measure = np.array(accuracy) * 2 + 1
+    result = trend(accuracy, measure, expected="increasing")
+    assert result.verdict == "reproduced" and "+1.00, +1.00, +1.00" in result.measured
+    shared = trend([1, 2, 3, 4, 5], [[1, 2, 3, 4, 5]] * 3, expected="increasing")
+    assert trend([[1, 2, 3, 4, 5]] * 3, [[1, 2, 3, 4, 5]] * 3, expected="increasing") == shared
+
+
 def test_trend_exact_p_value_by_enumeration():
     """One seed, three settings: tau = 1 happens for 1 order of 6, so p = 1/6; two seeds with
     tau = 1 and 1/3: mean 2/3, reached or beaten by 5 of the 36 pairs of orders."""
