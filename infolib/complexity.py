@@ -3,7 +3,8 @@
 The memorization chapter compares them with the information measures for model selection
 (Bansal et al., NeurIPS 2022, appendix D.2). Larger values are read as "more complex", i.e. worse
 expected generalization. Each is computed from the ``nn.Linear`` layers of an ``nn.Sequential``
-network in order; other weight layers are refused rather than silently skipped.
+network in order; other layers than :data:`SUPPORTED_LAYERS` are refused rather than silently
+skipped.
 """
 
 from __future__ import annotations
@@ -11,18 +12,21 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["frobenius_product", "path_norm", "spectral_product"]
+from infolib.models import check_layers
 
-_ALLOWED = (nn.Linear, nn.ReLU, nn.Identity, nn.Flatten)
+__all__ = ["SUPPORTED_LAYERS", "frobenius_product", "path_norm", "spectral_product"]
+
+# The part of the registry (infolib.models.CHAIN_LAYERS) these measures are defined for: weight
+# matrices (no convolution, no batch-norm whose scale the products would miss) and layers that
+# pass non-negative values unchanged, as path_norm's squared network needs.
+SUPPORTED_LAYERS = (nn.Linear, nn.ReLU, nn.Identity, nn.Flatten)
 
 
 def _linear_layers(model: nn.Module) -> list[nn.Linear]:
     if not isinstance(model, nn.Sequential):
         raise TypeError(f"model must be an nn.Sequential of Linear and ReLU, got {type(model)}")
-    others = [type(m).__name__ for m in model if not isinstance(m, _ALLOWED)]
-    if others:
-        raise ValueError(f"only Linear and ReLU layers are supported, found {others}")
-    layers = [m for m in model if isinstance(m, nn.Linear)]
+    check_layers(model, SUPPORTED_LAYERS, caller="infolib.complexity")
+    layers = [m for m in model.modules() if isinstance(m, nn.Linear)]
     if not layers:
         raise ValueError("model has no Linear layer")
     return layers

@@ -16,7 +16,8 @@ networks f_A and f_B are (its Figure 1 and Table 1). They live in three spaces:
 
 The paper's own measure, :func:`information_distance` (d_p, eq. 7), is the larger of the two
 expected prequential codelengths of one network's outputs starting from the other
-(:func:`infolib.coding.kl_prequential_codelength`).
+(:func:`infolib.coding.kl_prequential_codelength`); it returns both, as an
+:class:`InformationDistance` whose ``float`` is d_p.
 
 ``*_l2``, ``*_emd`` and ``output_kl`` are distances (0 for identical inputs); ``*_cosine`` and
 ``linear_cka`` are similarities (1 for identical inputs), as in the paper.
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import math
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 import ot
@@ -46,11 +48,14 @@ from scipy.spatial.distance import cdist
 from torch import nn
 from torch.func import functional_call
 
-from infolib.checks import integer
-from infolib.coding import DEFAULT_FRACTIONS, BlockTraining, kl_prequential_codelength
+from infolib.checks import boolean, inputs, integer, logits, matrix
+from infolib.checks import module as check_module
+from infolib.coding import DEFAULT_FRACTIONS, BlockTraining, Codelength, kl_prequential_codelength
 from infolib.config import resolve_device
+from infolib.models import CHAIN_LAYERS, check_layers, weight_layers
 
 __all__ = [
+    "InformationDistance",
     "information_distance",
     "linear_cka",
     "output_kl",
@@ -63,38 +68,31 @@ __all__ = [
     "rep_l2",
 ]
 
-_WEIGHT_LAYERS = (nn.Linear, nn.Conv2d)
-# Layers that keep the neurons of the previous weight layer as the channels (or blocks of
-# features) of their output, in the same order: what param_emd's alignment may pass through.
-_CHAIN_LAYERS = (
-    nn.Linear,
-    nn.Conv2d,
-    nn.Identity,
-    nn.Flatten,
-    nn.Dropout,
-    nn.Dropout2d,
-    nn.BatchNorm1d,
-    nn.BatchNorm2d,
-    nn.MaxPool2d,
-    nn.AvgPool2d,
-    nn.AdaptiveAvgPool2d,
-    nn.AdaptiveMaxPool2d,
-    nn.ReLU,
-    nn.ReLU6,
-    nn.LeakyReLU,
-    nn.ELU,
-    nn.GELU,
-    nn.SiLU,
-    nn.Tanh,
-    nn.Sigmoid,
-    nn.Softplus,
-    nn.Hardtanh,
-)
 _EMD_MAX_ITERATIONS = 100_000_000  # POT's default (1e5) stops short of optimal beyond ~1500 points
 
 
 # ---------------------------------------------------------------------------------------------
 # parameter space
+
+
+@dataclass(frozen=True)
+class InformationDistance:
+    """The information distance d_p(f_A, f_B) and its two parts, in units of log ``base``.
+
+    ``a_given_b`` = L'(f_A | f_B), the expected prequential code of A's outputs starting from B,
+    and ``b_given_a`` = L'(f_B | f_A), each a :class:`infolib.coding.Codelength` (total and
+    blocks). ``total`` = max of the two totals = d_p (eq. 7); ``float(d)`` is ``d.total``.
+    """
+
+    a_given_b: Codelength
+    b_given_a: Codelength
+
+    @property
+    def total(self) -> float:
+        return max(self.a_given_b.total, self.b_given_a.total)
+
+    def __float__(self) -> float:
+        return self.total
 
 
 def information_distance(
@@ -108,8 +106,9 @@ def information_distance(
     seed: int = 0,
     device: str | torch.device = "auto",
     progress: bool = True,
-) -> float:
-    """d_p(f_A, f_B) = max{L'(f_A | f_B), L'(f_B | f_A)} (eq. 7), in units of log ``base`` (bits).
+) -> InformationDistance:
+    """d_p(f_A, f_B) = max{L'(f_A | f_B), L'(f_B | f_A)} (eq. 7), in units of log ``base`` (bits),
+    with its two parts: an :class:`InformationDistance`, ``float(d)`` = ``d.total`` = d_p.
 
     L'(f_B | f_A) is :func:`infolib.coding.kl_prequential_codelength` (eq. 6) on the inputs ``x``
     with the same fractions, block training and seed in both directions, so d_p is symmetric by
@@ -120,9 +119,9 @@ def information_distance(
     """
     options = dict(fractions=fractions, train=train, base=base, seed=seed, device=device,
                    progress=progress)
-    b_given_a = kl_prequential_codelength(model_a, model_b, x, **options).total
-    a_given_b = kl_prequential_codelength(model_b, model_a, x, **options).total
-    return max(a_given_b, b_given_a)
+    b_given_a = kl_prequential_codelength(model_a, model_b, x, **options)
+    a_given_b = kl_prequential_codelength(model_b, model_a, x, **options)
+    return InformationDistance(a_given_b=a_given_b, b_given_a=b_given_a)
 
 
 def param_l2(model_a: nn.Module, model_b: nn.Module) -> float:
@@ -165,19 +164,20 @@ def param_emd(model_a: nn.Module, model_b: nn.Module, *, align: bool = True) -> 
     widths), as in OT model fusion (Singh & Jaggi, 2020). The distance is then 0 between a network
     and a copy whose hidden neurons are permuted (with the next layer's inputs permuted to
     match). This needs a chain: a model made only of ``nn.Sequential`` containers and layers that
-    keep neurons in place (Linear, Conv2d with groups=1, activations, batch-norm, dropout,
-    pooling, Flatten); otherwise ``ValueError``. ``align=False``: every layer is matched on its
-    raw incoming weights, the paper's description read literally, for any architecture; a
-    permutation of layer l then still changes the cost of layer l + 1.
+    keep neurons in place (:data:`infolib.models.CHAIN_LAYERS`: Linear, Conv2d with groups=1,
+    activations, batch-norm, dropout, pooling, Flatten); otherwise ``ValueError``.
+    ``align=False``: every layer is matched on its raw incoming weights, the paper's description
+    read literally, for any architecture; a permutation of layer l then still changes the cost of
+    layer l + 1.
 
     Batch-norm parameters, and any other parameter outside the Linear/Conv2d layers, are not
     used. The models must have the same parameters (names and shapes). Cost: one EMD per layer,
     O(width^3) each at worst.
     """
     _parameter_vectors(model_a, model_b)  # same architecture, finite parameters
-    if not isinstance(align, bool):
-        raise TypeError(f"align must be a bool, got {type(align).__name__}")
-    layers_a, layers_b = _weight_layers(model_a, "model_a"), _weight_layers(model_b, "model_b")
+    align = boolean("align", align)
+    layers_a = weight_layers(model_a, caller="param_emd", name="model_a")
+    layers_b = weight_layers(model_b, caller="param_emd", name="model_b")
     if [type(m) for m in layers_a] != [type(m) for m in layers_b]:
         raise ValueError(
             "model_a and model_b must have the same weight layers (Linear/Conv2d) in the same "
@@ -228,7 +228,7 @@ def _parameter_vectors(model_a: nn.Module, model_b: nn.Module) -> tuple[np.ndarr
 
 
 def _named_parameters(model: nn.Module, name: str) -> dict[str, torch.Tensor]:
-    _check_model(model, name)
+    check_module(name, model)
     params = dict(model.named_parameters())
     if not params:
         raise ValueError(f"{name} has no parameters")
@@ -242,34 +242,16 @@ def _flatten(tensors) -> np.ndarray:
     return torch.cat([t.detach().to("cpu", torch.float64).flatten() for t in tensors]).numpy()
 
 
-def _weight_layers(model: nn.Module, name: str) -> list[nn.Module]:
-    others = sorted(
-        {
-            type(m).__name__
-            for m in model.modules()
-            if isinstance(m, nn.modules.conv._ConvNd) and not isinstance(m, nn.Conv2d)
-        }
-    )
-    if others:
-        raise ValueError(f"{name}: param_emd handles Linear and Conv2d layers, found {others}")
-    layers = [m for m in model.modules() if isinstance(m, _WEIGHT_LAYERS)]
-    if not layers:
-        raise ValueError(f"{name} has no Linear or Conv2d layer whose neurons could be matched")
-    return layers
-
-
 def _check_chain(model: nn.Module, name: str) -> None:
     """align=True needs the weight layers to feed each other in ``modules()`` order."""
+    check_layers(
+        model,
+        CHAIN_LAYERS,
+        caller="param_emd(align=True)",
+        name=name,
+        hint="; use align=False for other architectures (residual networks, ...)",
+    )
     for module in model.modules():
-        if type(module) is nn.Sequential:
-            continue
-        if type(module) not in _CHAIN_LAYERS:  # exact types: a subclass may change forward
-            raise ValueError(
-                f"{name} contains {type(module).__name__}: param_emd(align=True) needs a chain of "
-                "nn.Sequential containers and layers that keep the neurons in place (Linear, "
-                "Conv2d, activations, batch-norm, dropout, pooling, Flatten); use align=False "
-                "for other architectures (residual networks, ...)"
-            )
         if isinstance(module, nn.Conv2d) and module.groups != 1:
             raise ValueError(
                 f"{name}: param_emd(align=True) needs Conv2d layers with groups=1, got "
@@ -372,7 +354,7 @@ def linear_cka(h_a, h_b) -> float:
 
 
 def _representations(h_a, h_b, *, same_features: bool) -> tuple[np.ndarray, np.ndarray]:
-    a, b = _as_matrix(h_a, "h_a"), _as_matrix(h_b, "h_b")
+    a, b = matrix("h_a", h_a), matrix("h_b", h_b)
     if len(a) != len(b):
         raise ValueError(
             f"h_a and h_b must hold the same samples (rows), got {len(a)} and {len(b)} rows"
@@ -383,30 +365,6 @@ def _representations(h_a, h_b, *, same_features: bool) -> tuple[np.ndarray, np.n
             f"{a.shape[1]} and {b.shape[1]}; rep_emd and linear_cka compare different widths"
         )
     return a, b
-
-
-def _as_matrix(h, name: str) -> np.ndarray:
-    if isinstance(h, torch.Tensor):
-        h = h.detach().cpu()
-        if h.is_complex() or h.dtype == torch.bool:
-            raise TypeError(f"{name} must hold real numbers, got dtype {h.dtype}")
-        h = h.to(torch.float64).numpy()
-    elif isinstance(h, np.ndarray):
-        if h.dtype.kind not in "iuf":
-            raise TypeError(f"{name} must hold real numbers, got dtype {h.dtype}")
-        h = h.astype(np.float64)
-    else:
-        raise TypeError(
-            f"{name} must be a numpy array or torch tensor (samples, features), got "
-            f"{type(h).__name__}"
-        )
-    if h.ndim != 2 or h.shape[0] < 1 or h.shape[1] < 1:
-        raise ValueError(
-            f"{name} must be 2-D (samples, features) with at least one of each, got shape {h.shape}"
-        )
-    if not np.isfinite(h).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return h
 
 
 def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -436,7 +394,7 @@ def output_kl(
     model_b: nn.Module,
     x,
     *,
-    batch_size: int = 512,
+    chunk_size: int = 512,
     device: str | torch.device = "auto",
 ) -> float:
     """(1/N) sum_i KL(p_A(.|x_i) || p_B(.|x_i)), in bits: p = softmax of the model's logits.
@@ -446,20 +404,20 @@ def output_kl(
     tensor or array; both models must map them to logits (N, K) with the same K. The models are
     evaluated in eval mode on ``device`` (their parameters are copied there, the models are not
     moved or modified, and their training flags are restored). Softmax and KL in float64. Cost:
-    one forward pass of each model over x, ``batch_size`` inputs at a time.
+    one forward pass of each model over x, ``chunk_size`` inputs at a time (memory only).
     """
-    _check_model(model_a, "model_a")
-    _check_model(model_b, "model_b")
-    x = _as_inputs(x)
-    batch_size = integer("batch_size", batch_size, minimum=1)
+    check_module("model_a", model_a)
+    check_module("model_b", model_b)
+    x = inputs("x", x)
+    chunk_size = integer("chunk_size", chunk_size, minimum=1)
     device = resolve_device(device)
     total = torch.zeros((), dtype=torch.float64)
     with _eval_mode(model_a, model_b):
         state_a, state_b = _state_on(model_a, device), _state_on(model_b, device)
-        for start in range(0, len(x), batch_size):
-            batch = x[start : start + batch_size]
-            log_p_a = _log_softmax(model_a, state_a, batch, device, "model_a")
-            log_p_b = _log_softmax(model_b, state_b, batch, device, "model_b")
+        for start in range(0, len(x), chunk_size):
+            batch = x[start : start + chunk_size]
+            log_p_a = _log_softmax(model_a, state_a, batch, device, "model_a", start)
+            log_p_b = _log_softmax(model_b, state_b, batch, device, "model_b", start)
             if log_p_a.shape != log_p_b.shape:
                 raise ValueError(
                     f"model_a and model_b must give the same number of classes, got "
@@ -473,7 +431,7 @@ def penultimate(
     model: nn.Module,
     x,
     *,
-    batch_size: int = 512,
+    chunk_size: int = 512,
     device: str | torch.device = "auto",
 ) -> torch.Tensor:
     """The input of the model's last weight layer (the last ``nn.Linear``/``nn.Conv2d`` in
@@ -482,16 +440,14 @@ def penultimate(
     This is the second-to-last layer representation f_A,i of the paper's representation
     distances, read after whatever pooling or flattening precedes the head. Captured by a forward
     pre-hook, in eval mode without gradients, on ``device`` (parameters copied there; the model
-    is not moved and its training flags are restored). The last weight layer must run exactly
-    once per forward pass.
+    is not moved and its training flags are restored), ``chunk_size`` inputs at a time (memory
+    only). The last weight layer must run exactly once per forward pass.
     """
-    _check_model(model, "model")
-    x = _as_inputs(x)
-    batch_size = integer("batch_size", batch_size, minimum=1)
+    check_module("model", model)
+    x = inputs("x", x)
+    chunk_size = integer("chunk_size", chunk_size, minimum=1)
     device = resolve_device(device)
-    layers = [m for m in model.modules() if isinstance(m, _WEIGHT_LAYERS)]
-    if not layers:
-        raise ValueError("model has no Linear or Conv2d layer whose input could be read")
+    layers = weight_layers(model, caller="penultimate")
     captured: list[torch.Tensor] = []
     hook = layers[-1].register_forward_pre_hook(
         lambda _module, inputs: captured.append(inputs[0].detach().flatten(1).cpu())
@@ -499,9 +455,9 @@ def penultimate(
     try:
         with _eval_mode(model), torch.no_grad():
             state = _state_on(model, device)
-            for start in range(0, len(x), batch_size):
+            for start in range(0, len(x), chunk_size):
                 before = len(captured)
-                functional_call(model, state, (_on(x[start : start + batch_size], state, device),))
+                functional_call(model, state, (_on(x[start : start + chunk_size], state, device),))
                 if len(captured) != before + 1:
                     raise ValueError(
                         f"the last weight layer ({type(layers[-1]).__name__}) ran "
@@ -512,19 +468,11 @@ def penultimate(
     return torch.cat(captured)
 
 
-def _log_softmax(model, state, batch, device, name) -> torch.Tensor:
+def _log_softmax(model, state, batch, device, name, start) -> torch.Tensor:
     with torch.no_grad():
-        logits = functional_call(model, state, (_on(batch, state, device),))
-    if not isinstance(logits, torch.Tensor) or logits.ndim != 2 or len(logits) != len(batch):
-        shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
-        raise ValueError(
-            f"{name} must return 2-D logits (N, K) for x of N = {len(batch)} inputs, got {shape}"
-        )
-    if logits.shape[1] < 2:
-        raise ValueError(f"{name} returns {logits.shape[1]} logit(s) per input; need K >= 2")
-    if not torch.isfinite(logits).all():
-        raise ValueError(f"{name} returns NaN or infinite logits")
-    return torch.log_softmax(logits.double(), dim=-1)
+        out = functional_call(model, state, (_on(batch, state, device),))
+    logits(name, out, len(batch), first_index=start)
+    return torch.log_softmax(out.double(), dim=-1)
 
 
 @contextmanager
@@ -554,23 +502,3 @@ def _on(batch: torch.Tensor, state: dict[str, torch.Tensor], device) -> torch.Te
     if batch.is_floating_point() and dtypes:
         return batch.to(device=device, dtype=dtypes[0])
     return batch.to(device)
-
-
-def _as_inputs(x) -> torch.Tensor:
-    if isinstance(x, np.ndarray):
-        x = torch.from_numpy(x)
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"x must be a torch.Tensor or numpy array, got {type(x).__name__}")
-    if x.ndim < 1 or len(x) < 1:
-        raise ValueError(
-            f"x must have a leading batch dimension with at least 1 input, got shape "
-            f"{tuple(x.shape)}"
-        )
-    if x.is_floating_point() and not torch.isfinite(x).all():
-        raise ValueError("x contains NaN or infinite values")
-    return x
-
-
-def _check_model(model, name: str) -> None:
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"{name} must be a torch.nn.Module, got {type(model).__name__}")

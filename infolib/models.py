@@ -3,19 +3,101 @@
 ``mlp`` builds plain fully connected ReLU networks (the papers' "Small FC", "Medium FC", the
 memorization MLPs). ``hidden_activations`` runs a model and returns what each hidden layer
 computed, through forward hooks, so it works for any ``nn.Module`` built from standard layers.
+
+It also holds the one registry of the layer types that infolib's structural tools understand
+(:data:`WEIGHT_LAYERS`, :data:`CHAIN_LAYERS` and its parts), used by ``reparam``, ``distance`` and
+``complexity``, and :func:`check_layers`, which words every refusal of another layer the same way.
 """
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from infolib.checks import integer
+from infolib.checks import integer, one_of
+from infolib.checks import module as check_module
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU}
+
+# --- the registry of supported layers ------------------------------------------------------------
+# Weight layers: their units (neurons) are the rows of a Linear, the output channels of a Conv2d.
+WEIGHT_LAYERS = (nn.Linear, nn.Conv2d)
+BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
+# Positively homogeneous, f(c z) = c f(z) for c > 0, and acting on each channel separately
+# (an empty nn.Sequential is the identity).
+HOMOGENEOUS = (
+    nn.ReLU,
+    nn.LeakyReLU,
+    nn.MaxPool2d,
+    nn.AvgPool2d,
+    nn.AdaptiveMaxPool2d,
+    nn.AdaptiveAvgPool2d,
+    nn.Flatten,
+    nn.Dropout,
+    nn.Dropout2d,
+    nn.Identity,
+    nn.Sequential,
+)
+# Acting on each unit separately, but not positively homogeneous.
+ELEMENTWISE = (nn.Tanh, nn.ReLU6, nn.ELU, nn.GELU, nn.SiLU, nn.Sigmoid, nn.Softplus, nn.Hardtanh)
+# Every layer a plain feed-forward chain may hold: each keeps the units of the previous weight
+# layer as the channels (or blocks of features) of its output, in the same order.
+CHAIN_LAYERS = WEIGHT_LAYERS + BATCH_NORMS + HOMOGENEOUS + ELEMENTWISE
+
+
+def check_layers(
+    model: nn.Module,
+    supported: tuple[type[nn.Module], ...] = CHAIN_LAYERS,
+    *,
+    caller: str,
+    name: str = "model",
+    hint: str = "",
+) -> None:
+    """``ValueError`` when a module of ``model`` is not exactly one of the ``supported`` types
+    (``nn.Sequential`` containers are always allowed), in one wording for every tool: the caller,
+    the offending types and the supported ones, then ``hint`` (what to do instead). Exact types:
+    a subclass may change ``forward``. ``TypeError`` when ``model`` is not an ``nn.Module``."""
+    check_module(name, model)
+    found = sorted(
+        {
+            type(m).__name__
+            for m in model.modules()
+            if type(m) is not nn.Sequential and type(m) not in supported
+        }
+    )
+    if found:
+        allowed = ", ".join(t.__name__ for t in supported if t is not nn.Sequential)
+        raise ValueError(
+            f"{caller} does not support {', '.join(found)} ({name} contains them); supported "
+            f"layers: {allowed}, in nn.Sequential containers{hint}"
+        )
+
+
+def weight_layers(model: nn.Module, *, caller: str, name: str = "model") -> list[nn.Module]:
+    """The weight layers (:data:`WEIGHT_LAYERS`, subclasses included) of ``model`` in
+    ``model.modules()`` order; ``ValueError`` when there is none, or when another convolution
+    (Conv1d, ConvTranspose2d, ...) would be silently left out."""
+    others = sorted(
+        {
+            type(m).__name__
+            for m in model.modules()
+            if isinstance(m, nn.modules.conv._ConvNd) and not isinstance(m, nn.Conv2d)
+        }
+    )
+    if others:
+        allowed = ", ".join(t.__name__ for t in WEIGHT_LAYERS)
+        raise ValueError(
+            f"{caller} does not support {', '.join(others)} ({name} contains them); supported "
+            f"weight layers: {allowed}"
+        )
+    layers = [m for m in model.modules() if isinstance(m, WEIGHT_LAYERS)]
+    if not layers:
+        raise ValueError(f"{caller}: {name} has no Linear or Conv2d layer")
+    return layers
 
 
 def mlp(
@@ -36,8 +118,7 @@ def mlp(
     out_features = integer("out_features", out_features, minimum=1)
     hidden = check_widths("hidden", hidden, allow_empty=True)
     seed = _seed(seed)
-    if activation not in _ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
+    one_of("activation", activation, sorted(_ACTIVATIONS))
 
     sizes = (in_features, *hidden)
     layers: list[nn.Module] = []
@@ -55,23 +136,22 @@ def hidden_activations(
     x: torch.Tensor,
     *,
     kind: str = "post",
-    batch_size: int = 4096,
+    chunk_size: int = 4096,
 ) -> list[torch.Tensor]:
     """Every hidden layer's output for inputs ``x``, in forward order, on the CPU.
 
     ``kind="post"``: the outputs of the activation modules (ReLU, Tanh, ...), i.e. the hidden
     representations z_l. ``kind="pre"``: the outputs of every ``Linear``/``Conv`` layer except the
     last one (the pre-activations). Convolutional maps are flattened to (samples, features).
-    The model is run in eval mode without gradients and restored to its previous mode.
+    The model is run in eval mode without gradients, ``chunk_size`` inputs at a time (memory
+    only: the result does not depend on it), and restored to its previous mode.
     """
-    if kind not in ("post", "pre"):
-        raise ValueError(f"kind must be 'post' or 'pre', got {kind!r}")
-    batch_size = integer("batch_size", batch_size, minimum=1)
+    one_of("kind", kind, ("post", "pre"))
+    chunk_size = integer("chunk_size", chunk_size, minimum=1)
     if kind == "post":
         wanted = [m for m in model.modules() if isinstance(m, tuple(_ACTIVATIONS.values()))]
     else:
-        weight_layers = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
-        wanted = weight_layers[:-1]
+        wanted = [m for m in model.modules() if isinstance(m, WEIGHT_LAYERS)][:-1]
     if not wanted:
         raise ValueError(f"model has no hidden layers of kind {kind!r} to capture")
 
@@ -87,8 +167,8 @@ def hidden_activations(
     model.eval()
     try:
         with torch.no_grad():
-            for start in range(0, len(x), batch_size):
-                model(x[start : start + batch_size].to(device))
+            for start in range(0, len(x), chunk_size):
+                model(x[start : start + chunk_size].to(device))
     finally:
         for hook in hooks:
             hook.remove()
@@ -123,17 +203,33 @@ def small_resnet(
     n_classes: int = 10,
     *,
     widths: Sequence[int] = (8, 16, 32),
+    blocks_per_stage: int | Sequence[int] = 1,
     seed: int | None = None,
 ) -> nn.Sequential:
-    """A ResNet-style network small enough for a CPU: a 3x3 stem, one basic block per stage
-    (stride 2 from the second stage on), global average pooling and a linear head.
+    """A CIFAR-style ResNet (He et al., 2016): a 3x3 stem, one stage per entry of ``widths`` made
+    of ``blocks_per_stage`` basic blocks (an int: as many in every stage; a sequence: one count
+    per stage), the first block of each stage from the second on with stride 2 and a 1x1
+    projection shortcut, then global average pooling and a linear head.
 
-    With ``widths=(64, 128, 256, 512)`` and two blocks per stage this would be ResNet-18; the
-    default has about 24k parameters. ``seed`` makes the initialization reproducible.
+    The default, one block per stage of 8, 16 and 32 channels, has 19,810 parameters (one input
+    channel, 10 classes) and is small enough for a CPU. ``widths=(16, 32, 64)`` with
+    ``blocks_per_stage=3`` is ResNet-20 (272,474 parameters for 3 input channels and 10
+    classes), ``9`` ResNet-56 (855,770); ``widths=(64, 128, 256, 512)`` with ``2`` is
+    ResNet-18-like (3x3 stem, no max-pool). The modules form one flat ``nn.Sequential`` (stem,
+    blocks, head). ``seed`` makes the initialization reproducible without touching the global
+    random state.
     """
     in_channels = integer("in_channels", in_channels, minimum=1)
     n_classes = integer("n_classes", n_classes, minimum=1)
     widths = check_widths("widths", widths, allow_empty=False)
+    if isinstance(blocks_per_stage, numbers.Integral) and not isinstance(blocks_per_stage, bool):
+        blocks_per_stage = (blocks_per_stage,) * len(widths)
+    blocks_per_stage = check_widths("blocks_per_stage", blocks_per_stage, allow_empty=False)
+    if len(blocks_per_stage) != len(widths):
+        raise ValueError(
+            f"blocks_per_stage must have one entry per stage, as widths ({len(widths)}), got "
+            f"{len(blocks_per_stage)}: {blocks_per_stage}"
+        )
     seed = _seed(seed)
     with torch.random.fork_rng(devices=[]):
         if seed is not None:
@@ -143,8 +239,9 @@ def small_resnet(
             nn.BatchNorm2d(widths[0]),
             nn.ReLU(),
         ]
-        for i, width in enumerate(widths):
+        for i, (width, n_blocks) in enumerate(zip(widths, blocks_per_stage)):
             layers.append(_BasicBlock(widths[max(i - 1, 0)], width, stride=1 if i == 0 else 2))
+            layers += [_BasicBlock(width, width, stride=1) for _ in range(n_blocks - 1)]
         layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(widths[-1], n_classes)]
     return nn.Sequential(*layers)
 

@@ -18,17 +18,20 @@ Each function returns a new model (``copy.deepcopy``) and never modifies its inp
 the input's training mode. "Same function" means the same outputs in eval mode (dropout off,
 batch-norm with its running statistics).
 
-**Weight layers.** ``nn.Linear`` and ``nn.Conv2d`` modules, numbered from 0 in ``model.modules()``
-order. ``layer`` = i names the i-th of them, and its "next weight layer" is number i + 1.
+**Weight layers.** ``nn.Linear`` and ``nn.Conv2d`` modules (:data:`infolib.models.WEIGHT_LAYERS`),
+numbered from 0 in ``model.modules()`` order. ``layer`` = i names the i-th of them, and its
+"next weight layer" is number i + 1.
 
 **Which models** :func:`scale_layers` **and** :func:`swap_neurons` **accept.** A plain feed-forward
 chain: the model is an ``nn.Sequential`` (possibly nested) whose leaf modules, in
 ``model.modules()`` order, are applied one after the other, each to the previous one's output.
-The leaves must be among :data:`CHAIN_MODULES` (weight layers, ReLU / LeakyReLU / Tanh,
-max and average pooling, Flatten, Dropout, BatchNorm1d/2d, Identity). The forward pass of a
-custom module cannot be read, so any other module type (a residual block, a custom network class)
-is refused with a ``ValueError`` that lists the offending types: a residual connection would carry
-the unscaled or unpermuted units around the next weight layer. A weight layer or batch-norm used
+The leaves must be among :data:`infolib.models.CHAIN_LAYERS`, the registry shared with
+``distance`` and ``complexity`` (weight layers, elementwise activations, max and average pooling,
+Flatten, Dropout, BatchNorm1d/2d, Identity). The forward pass of a custom module cannot be read,
+so any other module type (a residual block, a custom network class) is refused with a
+``ValueError`` that lists the offending and the supported types
+(:func:`infolib.models.check_layers`): a residual connection would carry the unscaled or
+unpermuted units around the next weight layer. A weight layer or batch-norm used
 twice in the chain (shared weights) is refused too. :func:`perturb`, :func:`adversarial_perturb`
 and :func:`interpolate` need no structure and accept any ``nn.Module``.
 """
@@ -42,26 +45,16 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from infolib.checks import integer, real
-
-WEIGHT_LAYERS = (nn.Linear, nn.Conv2d)
-_BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
-# positively homogeneous, f(c z) = c f(z) for c > 0, and acting on each channel separately
-_HOMOGENEOUS = (
-    nn.ReLU,
-    nn.LeakyReLU,
-    nn.MaxPool2d,
-    nn.AvgPool2d,
-    nn.AdaptiveMaxPool2d,
-    nn.AdaptiveAvgPool2d,
-    nn.Flatten,
-    nn.Dropout,
-    nn.Dropout2d,
-    nn.Identity,
-    nn.Sequential,  # an empty one, the identity
+from infolib.checks import inputs, integer, real
+from infolib.checks import module as check_module
+from infolib.models import (
+    BATCH_NORMS,
+    CHAIN_LAYERS,
+    HOMOGENEOUS,
+    WEIGHT_LAYERS,
+    check_layers,
+    weight_layers,
 )
-_ELEMENTWISE = (nn.Tanh,)  # act on each unit separately, but not positively homogeneous
-CHAIN_MODULES = WEIGHT_LAYERS + _BATCH_NORMS + _HOMOGENEOUS + _ELEMENTWISE
 
 
 def scale_layers(model: nn.Sequential, layer: int, c: float) -> nn.Sequential:
@@ -69,28 +62,28 @@ def scale_layers(model: nn.Sequential, layer: int, c: float) -> nn.Sequential:
     weight divided by c (its bias unchanged); the same function for ReLU networks.
 
     W_l -> c W_l, b_l -> c b_l, W_{l+1} -> W_{l+1} / c. Between the two, every module must be
-    positively homogeneous (ReLU, LeakyReLU, pooling, Flatten, Dropout): then the next layer's
-    input is c times the old one and W_{l+1} / c undoes it. ``c``: a finite number > 0 (numpy
-    scalars included) such that c and 1/c are normal numbers of the weights' dtype (for float32,
-    c in about [1.2e-38, 8.5e37]).
+    positively homogeneous (:data:`infolib.models.HOMOGENEOUS`: ReLU, LeakyReLU, pooling, Flatten,
+    Dropout): then the next layer's input is c times the old one and W_{l+1} / c undoes it.
+    ``c``: a finite number > 0 (numpy scalars included) such that c and 1/c are normal numbers of
+    the weights' dtype (for float32, c in about [1.2e-38, 8.5e37]).
     Refused (``ValueError``): a model that is not a plain chain (module docstring), ``layer`` the
-    last weight layer, a Tanh between the two layers (tanh(c z) != c tanh(z)), a batch-norm
-    between them (it would absorb the scale in training mode, and in eval mode its eps breaks the
-    exact invariance even with rescaled running statistics), and a c for which c, 1/c or a
-    rescaled weight overflows or underflows in the weights' dtype (the copy would compute NaN or
-    another function).
+    last weight layer, a Tanh, GELU or other non-homogeneous activation between the two layers
+    (tanh(c z) != c tanh(z)), a batch-norm between them (it would absorb the scale in training
+    mode, and in eval mode its eps breaks the exact invariance even with rescaled running
+    statistics), and a c for which c, 1/c or a rescaled weight overflows or underflows in the
+    weights' dtype (the copy would compute NaN or another function).
     """
     c = real("c", c, above=0)
     result = copy.deepcopy(model)
     first, between, following = _pair(result, layer, "scale_layers")
     for module in between:
-        if isinstance(module, _BATCH_NORMS):
+        if isinstance(module, BATCH_NORMS):
             raise ValueError(
                 f"scale_layers: a {type(module).__name__} lies between weight layer {layer} and "
                 f"the next one; batch-norm absorbs a rescaling (its eps prevents an exact "
                 "eval-mode invariance), so the function cannot be kept. Scale another layer"
             )
-        if not isinstance(module, _HOMOGENEOUS):
+        if not isinstance(module, HOMOGENEOUS):
             raise ValueError(
                 f"scale_layers: {type(module).__name__} between weight layer {layer} and the next "
                 "one is not positively homogeneous (f(c z) != c f(z)), so rescaling would change "
@@ -124,7 +117,9 @@ def _check_representable(c: float, dtype: torch.dtype, layer: int) -> None:
         )
 
 
-def swap_neurons(model: nn.Sequential, layer: int, fraction: float, seed: int = 0) -> nn.Sequential:
+def swap_neurons(
+    model: nn.Sequential, layer: int, fraction: float, *, seed: int = 0
+) -> nn.Sequential:
     """A copy in which a random ``fraction`` of weight layer ``layer``'s units trade places;
     the same function.
 
@@ -142,7 +137,7 @@ def swap_neurons(model: nn.Sequential, layer: int, fraction: float, seed: int = 
     running_mean and running_var of a batch-norm in between; and, for Conv2d -> Flatten -> Linear,
     the blocks of H*W columns of each channel (Flatten lays out (C, H, W) row-major: channel j
     occupies columns j*H*W to (j+1)*H*W - 1, with H*W = in_features / C). Elementwise activations
-    (Tanh included), pooling and dropout act on each channel separately and need nothing.
+    (Tanh, GELU, ... included), pooling and dropout act on each channel separately and need nothing.
     Refused (``ValueError``): a model that is not a plain chain (module docstring), ``layer`` the
     last weight layer, grouped convolutions, and a Conv2d that reaches a Linear without Flatten or
     a Linear (or a Flatten) that feeds a Conv2d.
@@ -184,7 +179,7 @@ def swap_neurons(model: nn.Sequential, layer: int, fraction: float, seed: int = 
         seen_flatten = False
         for module in between:
             seen_flatten = seen_flatten or isinstance(module, nn.Flatten)
-            if isinstance(module, _BATCH_NORMS):
+            if isinstance(module, BATCH_NORMS):
                 index = _block_order(order, module.num_features, seen_flatten, type(module))
                 for tensor in (module.weight, module.bias, module.running_mean, module.running_var):
                     if tensor is not None:
@@ -197,7 +192,7 @@ def swap_neurons(model: nn.Sequential, layer: int, fraction: float, seed: int = 
     return result
 
 
-def perturb(model: nn.Module, std: float, seed: int = 0) -> nn.Module:
+def perturb(model: nn.Module, std: float, *, seed: int = 0) -> nn.Module:
     """A copy with i.i.d. N(0, std^2) noise added to every parameter (buffers such as batch-norm
     running statistics unchanged).
 
@@ -248,18 +243,9 @@ def adversarial_perturb(
     std = real("std", std, minimum=0)
     seed = integer("seed", seed)
     steps = integer("steps", steps, minimum=0)
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
-    if x.ndim < 1 or len(x) == 0:
-        raise ValueError(
-            f"x must hold at least one input along its first axis, got {tuple(x.shape)}"
-        )
-    if x.is_floating_point() and not torch.isfinite(x).all():
-        raise ValueError("x contains NaN or infinite values")
+    x = inputs("x", x)
     result = copy.deepcopy(model)
-    weight_layers = [m for m in result.modules() if isinstance(m, WEIGHT_LAYERS)]
-    if not weight_layers:
-        raise ValueError("adversarial_perturb: model has no Linear or Conv2d layer")
+    last_layer = weight_layers(result, caller="adversarial_perturb")[-1]
     names, params = zip(*((name, p.detach()) for name, p in result.named_parameters()))
     radius = std * math.sqrt(sum(p.numel() for p in params))
     if radius == 0:
@@ -267,7 +253,7 @@ def adversarial_perturb(
     x = x.to(params[0].device, params[0].dtype if x.is_floating_point() else x.dtype)
     buffers = dict(result.named_buffers())
     captured: list[torch.Tensor] = []
-    hook = weight_layers[-1].register_forward_pre_hook(
+    hook = last_layer.register_forward_pre_hook(
         lambda _module, args: captured.append(args[0].flatten(1))
     )
 
@@ -320,9 +306,8 @@ def interpolate(model_a: nn.Module, model_b: nn.Module, c: float) -> nn.Module:
     parameter-free modules (activations) are model_a's. model_b's tensors are converted to
     model_a's dtype and device.
     """
-    for name, value in (("model_a", model_a), ("model_b", model_b)):
-        if not isinstance(value, nn.Module):
-            raise TypeError(f"{name} must be a torch.nn.Module, got {type(value).__name__}")
+    check_module("model_a", model_a)
+    check_module("model_b", model_b)
     c = real("c", c)
     state_a, state_b = model_a.state_dict(), model_b.state_dict()
     if list(state_a) != list(state_b):
@@ -354,26 +339,18 @@ def interpolate(model_a: nn.Module, model_b: nn.Module, c: float) -> nn.Module:
 
 def _chain(model: nn.Module, caller: str) -> list[nn.Module]:
     """The leaf modules of a plain feed-forward chain, in order; ``ValueError`` otherwise."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    offending = set()
-    leaves = []
-    for _name, module in model.named_modules(remove_duplicate=False):
-        children = next(module.children(), None) is not None
-        if children and type(module) is not nn.Sequential:
-            offending.add(type(module).__name__)
-        elif not children:
-            if type(module) not in CHAIN_MODULES:
-                offending.add(type(module).__name__)
-            leaves.append(module)
-    if offending:
-        allowed = ", ".join(t.__name__ for t in CHAIN_MODULES)
-        raise ValueError(
-            f"{caller} supports plain feed-forward chains (an nn.Sequential of {allowed}) and "
-            f"cannot know how other modules route their inputs; model contains: "
-            f"{', '.join(sorted(offending))}"
-        )
-    stateful = [m for m in leaves if isinstance(m, WEIGHT_LAYERS + _BATCH_NORMS)]
+    check_layers(
+        model,
+        CHAIN_LAYERS,
+        caller=caller,
+        hint=" (a plain feed-forward chain: other modules may route their inputs otherwise)",
+    )
+    leaves = [
+        module
+        for _name, module in model.named_modules(remove_duplicate=False)
+        if next(module.children(), None) is None
+    ]
+    stateful = [m for m in leaves if isinstance(m, WEIGHT_LAYERS + BATCH_NORMS)]
     if len({id(m) for m in stateful}) != len(stateful):
         raise ValueError(f"{caller}: a weight layer or batch-norm is used twice in the model")
     return leaves

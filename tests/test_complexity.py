@@ -7,8 +7,13 @@ import pytest
 import torch
 from torch import nn
 
-from infolib.complexity import frobenius_product, path_norm, spectral_product
-from infolib.models import mlp
+from infolib.complexity import (
+    SUPPORTED_LAYERS,
+    frobenius_product,
+    path_norm,
+    spectral_product,
+)
+from infolib.models import CHAIN_LAYERS, mlp
 
 
 def _weights(model):
@@ -56,9 +61,19 @@ def test_measures_scale_as_their_formulas_say():
 
 
 def test_unsupported_models_are_refused():
-    with pytest.raises(ValueError, match="Linear and ReLU"):
+    with pytest.raises(ValueError, match="does not support Conv2d.*supported layers: Linear, ReLU"):
         path_norm(nn.Sequential(nn.Conv2d(1, 1, 3), nn.ReLU(), nn.Linear(1, 1)))
+    with pytest.raises(ValueError, match="does not support BatchNorm1d, Tanh"):
+        path_norm(nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2), nn.Tanh(), nn.Linear(2, 1)))
     with pytest.raises(TypeError, match="Sequential"):
         frobenius_product(nn.Linear(2, 2))
     with pytest.raises(ValueError, match="no Linear"):
         spectral_product(nn.Sequential(nn.ReLU()))
+
+
+def test_supported_layers_are_part_of_the_shared_registry_and_nesting_is_allowed():
+    assert set(SUPPORTED_LAYERS) <= set(CHAIN_LAYERS)
+    flat = mlp(4, [3, 2], 2, seed=1)
+    nested = nn.Sequential(nn.Sequential(flat[0], flat[1]), nn.Sequential(*flat[2:]))
+    for measure in (spectral_product, frobenius_product, path_norm):
+        assert measure(nested) == measure(flat)

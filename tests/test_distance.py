@@ -2,6 +2,7 @@
 the assignment problem, neuron permutations, a direct KL, and bad input."""
 
 import copy
+import dataclasses
 import math
 
 import numpy as np
@@ -12,7 +13,10 @@ from scipy.spatial.distance import cdist
 from scipy.stats import ortho_group
 from torch import nn
 
+from infolib.cache import cached
+from infolib.coding import Codelength, kl_prequential_codelength
 from infolib.distance import (
+    InformationDistance,
     linear_cka,
     output_kl,
     param_cosine,
@@ -168,7 +172,7 @@ def test_param_emd_aligns_channels_through_pooling_and_flatten():
 
 def test_param_emd_needs_a_chain_to_align():
     a, b = small_resnet(widths=(4, 8), seed=0), small_resnet(widths=(4, 8), seed=1)
-    with pytest.raises(ValueError, match="contains _BasicBlock.*align=False"):
+    with pytest.raises(ValueError, match="align=True.* not support _BasicBlock .*align=False"):
         param_emd(a, b)
     assert param_emd(a, b, align=False) > 0
     assert param_emd(a, copy.deepcopy(a), align=False) == 0
@@ -243,8 +247,9 @@ def test_representations_bad_input():
         rep_cosine(h[:, 0], h[:, 0])
     with pytest.raises(ValueError, match="h_b contains NaN"):
         linear_cka(h, np.full((5, 3), np.nan))
-    with pytest.raises(TypeError, match="h_a must be a numpy array or torch tensor"):
-        rep_l2(h.tolist(), h)
+    assert rep_l2(h.tolist(), h) == 0.0  # nested lists of numbers, as infolib.checks.matrix
+    with pytest.raises(TypeError, match="h_a must hold real numbers"):
+        rep_l2(np.array([["a"] * 3] * 5), h)
     with pytest.raises(TypeError, match="real numbers"):
         rep_emd(h.astype(complex), h)
 
@@ -261,7 +266,7 @@ def test_output_kl_is_zero_for_one_model_and_matches_a_direct_computation():
         p_b = torch.softmax(model_b(x).double(), -1)
     forward = (p_a * torch.log2(p_a / p_b)).sum(-1).mean().item()
     backward = (p_b * torch.log2(p_b / p_a)).sum(-1).mean().item()
-    kl = output_kl(model_a, model_b, x, batch_size=7, **OPTIONS)
+    kl = output_kl(model_a, model_b, x, chunk_size=7, **OPTIONS)
     assert kl > 0
     assert kl == pytest.approx(forward, rel=1e-5)
     assert output_kl(model_b, model_a, x.numpy(), **OPTIONS) == pytest.approx(backward, rel=1e-5)
@@ -283,23 +288,23 @@ def test_output_kl_bad_input():
     model = mlp(4, [6], 3, seed=0)
     with pytest.raises(ValueError, match="same number of classes, got 3 and 2"):
         output_kl(model, mlp(4, [6], 2), torch.randn(3, 4), **OPTIONS)
-    with pytest.raises(ValueError, match="need K >= 2"):
+    with pytest.raises(ValueError, match="needs K >= 2"):
         output_kl(model, mlp(4, [6], 1), torch.randn(3, 4), **OPTIONS)
     with pytest.raises(ValueError, match="x contains NaN"):
         output_kl(model, model, torch.full((3, 4), math.nan), **OPTIONS)
-    with pytest.raises(ValueError, match="batch_size must be an int >= 1"):
-        output_kl(model, model, torch.randn(3, 4), batch_size=0, **OPTIONS)
-    with pytest.raises(TypeError, match="batch_size must be an int"):
-        output_kl(model, model, torch.randn(3, 4), batch_size=2.0, **OPTIONS)
+    with pytest.raises(ValueError, match="chunk_size must be an int >= 1"):
+        output_kl(model, model, torch.randn(3, 4), chunk_size=0, **OPTIONS)
+    with pytest.raises(TypeError, match="chunk_size must be an int"):
+        output_kl(model, model, torch.randn(3, 4), chunk_size=2.0, **OPTIONS)
 
 
-def test_batch_sizes_may_be_numpy_integers():
+def test_chunk_sizes_may_be_numpy_integers():
     model, other = mlp(4, [6], 3, seed=0), mlp(4, [6], 3, seed=1)
     x = torch.randn(9, 4)
-    kl = output_kl(model, other, x, batch_size=np.int64(4), **OPTIONS)
-    assert kl == pytest.approx(output_kl(model, other, x, batch_size=4, **OPTIONS), rel=1e-12)
+    kl = output_kl(model, other, x, chunk_size=np.int64(4), **OPTIONS)
+    assert kl == pytest.approx(output_kl(model, other, x, chunk_size=4, **OPTIONS), rel=1e-12)
     torch.testing.assert_close(
-        penultimate(model, x, batch_size=np.int32(4), **OPTIONS), penultimate(model, x, **OPTIONS)
+        penultimate(model, x, chunk_size=np.int32(4), **OPTIONS), penultimate(model, x, **OPTIONS)
     )
     with pytest.raises(TypeError, match="x must be a torch.Tensor or numpy array"):
         output_kl(model, model, [[0.0] * 4], **OPTIONS)
@@ -310,7 +315,7 @@ def test_batch_sizes_may_be_numpy_integers():
 def test_penultimate_is_the_input_of_the_last_weight_layer():
     model = mlp(4, [6, 5], 3, seed=0).train()
     x = torch.randn(9, 4)
-    h = penultimate(model, x, batch_size=4, **OPTIONS)
+    h = penultimate(model, x, chunk_size=4, **OPTIONS)
     with torch.no_grad():
         expected = model[:-1](x)
     torch.testing.assert_close(h, expected)
@@ -322,6 +327,8 @@ def test_penultimate_is_the_input_of_the_last_weight_layer():
     assert penultimate(resnet, torch.randn(2, 1, 8, 8), **OPTIONS).shape == (2, 8)
     with pytest.raises(ValueError, match="no Linear or Conv2d"):
         penultimate(nn.Sequential(nn.ReLU()), x, **OPTIONS)
+    with pytest.raises(ValueError, match="penultimate does not support Conv1d.*Linear, Conv2d"):
+        penultimate(nn.Sequential(nn.Conv1d(1, 2, 3), nn.Flatten(), nn.Linear(4, 2)), x, **OPTIONS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -353,9 +360,44 @@ def test_information_distance_is_zero_for_one_function_and_symmetric():
     same = information_distance(model_a, copy.deepcopy(model_a), probe, **options)
     near = information_distance(model_a, independent, probe, **options)
     far = information_distance(model_a, constant, probe, **options)
-    assert same == pytest.approx(0.0, abs=1e-6)
-    assert 1e-3 < near < far and far > 10.0
-    assert information_distance(constant, model_a, probe, **options) == pytest.approx(far)
+    assert float(same) == pytest.approx(0.0, abs=1e-6)
+    assert 1e-3 < float(near) < float(far) and float(far) > 10.0
+    swapped = information_distance(constant, model_a, probe, **options)
+    assert float(swapped) == pytest.approx(float(far))
+    # the two parts: each direction is one KL-prequential code, d_p the larger total
+    assert far.a_given_b.total == pytest.approx(swapped.b_given_a.total)
+    assert far.b_given_a.total == pytest.approx(swapped.a_given_b.total)
+    direct = kl_prequential_codelength(model_a, constant, probe, **options)
+    assert far.b_given_a.total == direct.total
+    np.testing.assert_array_equal(far.b_given_a.blocks, direct.blocks)
+    assert float(far) == far.total == max(far.a_given_b.total, far.b_given_a.total)
+    assert isinstance(far, InformationDistance) and isinstance(float(far), float)
+
+
+def test_information_distance_result_round_trips_through_the_cache(tmp_path):
+    parts = [
+        Codelength(total=t, blocks=np.array([t / 4, 3 * t / 4]), ends=np.array([2, 10]))
+        for t in (1.5, 2.25)
+    ]
+    result = InformationDistance(a_given_b=parts[0], b_given_a=parts[1])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.a_given_b = parts[1]
+
+    def compute():  # counts its calls, in an attribute: a closure's values enter the key
+        compute.calls += 1
+        return result
+
+    compute.calls = 0
+    key = dict(chapter="test_distance", unit=1)
+    first = cached(key, compute, root=tmp_path)
+    again = cached(key, compute, root=tmp_path)
+    assert compute.calls == 1 and first is result and isinstance(again, InformationDistance)
+    assert float(again) == float(result) == 2.25
+    for name in ("a_given_b", "b_given_a"):
+        stored, original = getattr(again, name), getattr(result, name)
+        assert isinstance(stored, Codelength) and stored.total == original.total
+        np.testing.assert_array_equal(stored.blocks, original.blocks)
+        np.testing.assert_array_equal(stored.ends, original.ends)
 
 
 def test_information_distance_works_with_batch_norm_models():
@@ -373,6 +415,6 @@ def test_information_distance_works_with_batch_norm_models():
     model_a, model_b = batch_norm_mlp(0), batch_norm_mlp(1)
     same = information_distance(model_a, copy.deepcopy(model_a), x, **options)
     apart = information_distance(model_a, model_b, x, **options)
-    assert same == pytest.approx(0.0, abs=1e-6)
-    assert math.isfinite(apart) and apart > 1e-3
+    assert float(same) == pytest.approx(0.0, abs=1e-6)
+    assert math.isfinite(apart) and float(apart) > 1e-3
     assert x.grad is None

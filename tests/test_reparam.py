@@ -149,8 +149,10 @@ def test_scale_layers_refuses_what_would_change_the_function():
         scale_layers(small_mlp("tanh"), 0, 2.0)
     with pytest.raises(ValueError, match="layer 2 is the last weight layer"):
         scale_layers(small_mlp(), 2, 2.0)
-    with pytest.raises(ValueError, match="model contains: _BasicBlock"):
+    with pytest.raises(ValueError, match="scale_layers does not support _BasicBlock"):
         scale_layers(small_resnet(seed=0), 0, 2.0)
+    with pytest.raises(ValueError, match="GELU .* not positively homogeneous"):
+        scale_layers(nn.Sequential(nn.Linear(3, 4), nn.GELU(), nn.Linear(4, 2)), 0, 2.0)
 
 
 @pytest.mark.parametrize(
@@ -299,10 +301,12 @@ def test_swap_neurons_is_seeded():
 def test_swap_neurons_refuses_what_would_change_the_function():
     with pytest.raises(ValueError, match="layer 2 is the last weight layer"):
         swap_neurons(small_cnn(), 2, 0.5)
-    with pytest.raises(ValueError, match="model contains: _BasicBlock"):
+    with pytest.raises(ValueError, match="swap_neurons does not support _BasicBlock"):
         swap_neurons(small_resnet(seed=0), 0, 0.5)
-    with pytest.raises(ValueError, match="model contains: GELU, Unflatten"):
+    with pytest.raises(ValueError, match=r"does not support Unflatten \(model contains them\)"):
         swap_neurons(nn.Sequential(nn.Linear(4, 8), nn.GELU(), nn.Unflatten(1, (2, 4))), 0, 0.5)
+    with pytest.raises(TypeError, match="positional"):
+        swap_neurons(small_mlp(), 0, 0.5, 3)  # seed is keyword-only
     no_flatten = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Linear(4, 2))
     with pytest.raises(ValueError, match="without a Flatten"):
         swap_neurons(no_flatten, 0, 0.5)
@@ -403,9 +407,9 @@ def test_adversarial_perturb_rejects_bad_input():
         adversarial_perturb(model, -0.1, x)
     with pytest.raises(ValueError, match="steps must be an int >= 0"):
         adversarial_perturb(model, 0.1, x, steps=-1)
-    with pytest.raises(TypeError, match="x must be a torch.Tensor"):
-        adversarial_perturb(model, 0.1, x.numpy())
-    with pytest.raises(ValueError, match="x must hold at least one input"):
+    with pytest.raises(TypeError, match="x must be a torch.Tensor or numpy array"):
+        adversarial_perturb(model, 0.1, x.tolist())
+    with pytest.raises(ValueError, match="x must have a leading batch dimension with at least 1"):
         adversarial_perturb(model, 0.1, x[:0])
     with pytest.raises(ValueError, match="x contains NaN"):
         adversarial_perturb(model, 0.1, torch.full_like(x, math.nan))
@@ -478,3 +482,44 @@ def test_inputs_are_never_modified(name):
     assert torch.equal(x, x_before)
     assert model.training and result.training  # the training mode is kept, not switched to eval
     assert not same_state(result, before)
+
+
+def test_swap_neurons_passes_any_elementwise_activation_of_the_registry():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 8), nn.GELU(), nn.Linear(8, 6), nn.SiLU(), nn.Linear(6, 3))
+    x = torch.randn(7, 5)
+    torch.testing.assert_close(outputs(swap_neurons(model, 1, 1.0, seed=2), x), outputs(model, x))
+
+
+def test_one_registry_of_supported_layers_and_one_wording_for_the_rest():
+    from infolib.complexity import SUPPORTED_LAYERS, path_norm
+    from infolib.distance import param_emd
+    from infolib.models import (
+        BATCH_NORMS,
+        CHAIN_LAYERS,
+        ELEMENTWISE,
+        HOMOGENEOUS,
+        WEIGHT_LAYERS,
+        check_layers,
+    )
+
+    assert CHAIN_LAYERS == WEIGHT_LAYERS + BATCH_NORMS + HOMOGENEOUS + ELEMENTWISE
+    assert set(SUPPORTED_LAYERS) <= set(CHAIN_LAYERS)
+    model = nn.Sequential(nn.Linear(4, 4), nn.Unflatten(1, (2, 2)), nn.Flatten(), nn.Linear(4, 2))
+    messages = []
+    for refuse in (
+        lambda: scale_layers(model, 0, 2.0),
+        lambda: swap_neurons(model, 0, 0.5),
+        lambda: param_emd(model, model),
+        lambda: path_norm(model),
+    ):
+        with pytest.raises(ValueError, match="does not support Unflatten") as error:
+            refuse()
+        messages.append(str(error.value))
+    supported = ", ".join(t.__name__ for t in CHAIN_LAYERS if t is not nn.Sequential)
+    for message in messages[:3]:
+        assert f"supported layers: {supported}, in nn.Sequential containers" in message
+    assert "supported layers: Linear, ReLU, Identity, Flatten, in nn.Sequential" in messages[3]
+    check_layers(mlp(3, [4], 2), caller="test")  # a plain chain passes
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        check_layers("model", caller="test")
