@@ -182,9 +182,10 @@ def all_measures(model_a, model_b, x, run_seed, with_dp=True):
 
 
 def d_p(model_a, model_b, x, run_seed):
-    """The information distance with this chapter's block training, in bits."""
-    return information_distance(model_a, model_b, x, train=TRAINING, seed=run_seed,
-                                device=torch_device, progress=False)
+    """The information distance with this chapter's block training, in bits: the larger of the
+    two directions' KL-prequential codes (`.a_given_b`, `.b_given_a` of the result)."""
+    return float(information_distance(model_a, model_b, x, train=TRAINING, seed=run_seed,
+                                      device=torch_device, progress=False))
 
 
 def per_seed(experiment, compute, desc, **key):

@@ -68,7 +68,7 @@ def test_models_accept_numpy_integers_as_sizes_and_seeds():
 def test_hidden_activations_match_a_manual_forward_pass():
     model = mlp(6, (5, 4), 3, seed=0)
     x = torch.randn(50, 6)
-    post = hidden_activations(model, x, batch_size=7)  # several batches
+    post = hidden_activations(model, x, chunk_size=7)  # several chunks
     pre = hidden_activations(model, x, kind="pre")
     h1_pre = model[0](x)
     h1 = torch.relu(h1_pre)
@@ -266,6 +266,50 @@ def test_small_resnet_shapes_seed_and_residual_stages(size):
 def test_small_resnet_rejects_bad_widths():
     with pytest.raises(ValueError, match="widths"):
         small_resnet(widths=())
+    with pytest.raises(ValueError, match="blocks_per_stage must have one entry per stage"):
+        small_resnet(widths=(4, 8), blocks_per_stage=(1, 1, 1))
+    with pytest.raises(ValueError, match=r"blocks_per_stage\[1\] must be an int >= 1"):
+        small_resnet(blocks_per_stage=(1, 0, 1))
+    with pytest.raises(TypeError, match="blocks_per_stage must be a sequence of ints"):
+        small_resnet(blocks_per_stage=1.5)
+
+
+def test_small_resnet_default_is_unchanged():
+    """The architecture and initialization the chapters' cached results were computed with."""
+    model = small_resnet(seed=0)
+    state = model.state_dict()
+    assert sum(p.numel() for p in model.parameters()) == 19_810
+    assert [type(m).__name__ for m in model] == [
+        "Conv2d", "BatchNorm2d", "ReLU", "_BasicBlock", "_BasicBlock", "_BasicBlock",
+        "AdaptiveAvgPool2d", "Flatten", "Linear",
+    ]
+    assert len(state) == 56 and list(state)[6] == "3.conv1.weight"
+    assert "4.shortcut.0.weight" in state and "3.shortcut.0.weight" not in state
+    total = sum(float(v.double().sum()) for v in state.values())
+    squares = sum(float(v.double().square().sum()) for v in state.values())
+    assert total == pytest.approx(339.76811650526133, rel=1e-12)
+    assert squares == pytest.approx(394.63432119836506, rel=1e-12)
+    same = small_resnet(1, 10, widths=(8, 16, 32), blocks_per_stage=(1, 1, 1), seed=0)
+    assert all(torch.equal(v, same.state_dict()[k]) for k, v in state.items())
+
+
+@pytest.mark.parametrize(
+    "widths, blocks, n_params",
+    [((16, 32, 64), 3, 272_474), ((16, 32, 64), (3, 3, 3), 272_474),  # ResNet-20
+     ((16, 32, 64), (9, 9, 9), 855_770)],  # ResNet-56
+)
+def test_deeper_small_resnets(widths, blocks, n_params):
+    model = small_resnet(3, 10, widths=widths, blocks_per_stage=blocks, seed=0)
+    assert sum(p.numel() for p in model.parameters()) == n_params
+    n_blocks = sum((blocks,) * 3 if isinstance(blocks, int) else blocks)
+    assert sum(type(m).__name__ == "_BasicBlock" for m in model) == n_blocks
+    assert model(torch.rand(2, 3, 32, 32)).shape == (2, 10)
+
+
+def test_four_stage_resnet_takes_its_stage_count_from_the_widths():
+    model = small_resnet(3, 10, widths=(4, 8, 16, 32), blocks_per_stage=(2, 2, 2, 2), seed=0)
+    assert sum(type(m).__name__ == "_BasicBlock" for m in model) == 8
+    assert model(torch.rand(2, 3, 32, 32)).shape == (2, 10)
 
 
 def test_small_cnn_shape_size_and_seed():
