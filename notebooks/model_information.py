@@ -89,14 +89,13 @@ import pandas as pd
 import seaborn as sns
 import torch
 from IPython.display import display
-from scipy.stats import kendalltau
 from torch import nn
 from tqdm import tqdm  # text bars: papermill runs have no widgets
 
 from infolib.cache import cached
-from infolib.claims import Claims, summarize
+from infolib.claims import Claims, all_of, contrast, summarize, trend
 from infolib.coding import BlockTraining, fit_early_stopping, prequential_codelength
-from infolib.config import resolve, resolve_device
+from infolib.config import resolve, resolve_device, seeds
 from infolib.data import digits, fashion_mnist, mnist1d
 from infolib.models import mlp, small_cnn
 from infolib.train import accuracy
@@ -104,6 +103,7 @@ from infolib.train import accuracy
 settings = resolve(
     PROFILES,
     profile,
+    chapter="model_information",
     n_seeds=n_seeds,
     task_k=task_k,
     task_train=task_train,
@@ -114,7 +114,7 @@ settings = resolve(
 )
 torch_device = resolve_device(device)
 sns.set_theme(context="notebook", style="whitegrid")
-SEEDS = [seed + i for i in range(settings.n_seeds)]
+SEEDS = seeds(seed, settings.n_seeds)
 TRAINING = BlockTraining(max_epochs=settings.max_epochs)  # Adam 1e-3, batch 64, patience 3
 settings
 
@@ -205,8 +205,7 @@ def compute_task(task, run_seed):
 
 
 def run_task(task, run_seed):
-    key = dict(chapter="model_information", experiment="tasks", task=task, seed=run_seed,
-               k=settings.task_k, n_train=settings.task_train, max_epochs=settings.max_epochs)
+    key = settings.key("tasks", "task_k", "task_train", "max_epochs", task=task, seed=run_seed)
     return cached(key, lambda: compute_task(task, run_seed))
 
 
@@ -349,9 +348,8 @@ def compute_noise(noise, ratio, run_seed):
 
 def run_noise(noise, ratio, run_seed):
     noise = "none" if ratio == 0 else noise  # the clean run is shared by the three kinds
-    key = dict(chapter="model_information", experiment="noise", noise=noise, ratio=ratio,
-               seed=run_seed, k=settings.noise_k, n_train=settings.noise_train,
-               max_epochs=settings.max_epochs)
+    key = settings.key("noise", "noise_k", "noise_train", "max_epochs", noise=noise, ratio=ratio,
+                       seed=run_seed)
     return cached(key, lambda: compute_noise(noise, ratio, run_seed))
 
 
@@ -422,61 +420,76 @@ for noise in NOISES:
 # %% [markdown]
 # ## Claims
 #
-# A trend over the noise ratio is measured per seed by Kendall's $\tau$ between ratio and the
-# quantity; "rises" holds when $\tau > 0$ in every seed and at least 0.5 on average, "falls" the
-# same with the signs reversed, "does not rise" when the mean $\tau$ is at most 0.
+# Each verdict comes from the book's shared tests (`infolib.claims`), chosen by what the paper
+# states. "Raises" and "lowers" are trends over the noise ratio: the mean over seeds of Kendall's
+# $\tau$ between ratio and quantity, against the same values shuffled over the ratios within each
+# seed (a one-sided permutation test at level 0.05). "Does not raise" compares, on the same seeds,
+# the information at the largest ratio with that at the smallest (the clean runs, ratio 0): it is
+# reproduced when the 90% interval of the paired difference stays below a margin of 10% of the
+# clean information. That rule comes from the paper, not from our results: +10% (1,559 to 1,718
+# bits at 5% missing pixels, Table 2) is the smallest rise it reads as more information. A verdict
+# is *inconclusive* when the interval straddles the decision or the seeds are too few for any
+# p <= 0.05 (the single seed of the `smoke` profile). The order of the three tasks of Fig. 1 is
+# our own hypothesis, not the paper's claim, tested as a trend over the predicted rank.
 
 # %%
 claims = Claims("model_information", paper="Anonymous, ICLR 2021 submission",
                 settings=settings, seeds=SEEDS, device=torch_device)
 
 
-def taus(kind, column):
+RATIOS = sorted(settings.noise_ratios)
+MARGIN = 0.10  # a rise of 10% of the reference information counts (the paper's +10%, Table 2)
+
+
+def by_seed(kind, column):
+    """`column` for one kind of noise as a (seeds, ratios) array (ratio 0: the shared clean run)."""
     frame = noise_frame[noise_frame.noise == kind]
-    return np.array([kendalltau(g["ratio"], g[column]).statistic
-                     for _, g in frame.groupby("seed")])
+    return frame.pivot(index="seed", columns="ratio", values=column).loc[SEEDS, RATIOS].to_numpy()
 
 
-def rises(values):
-    return bool(np.all(values > 0) and values.mean() >= 0.5)
-
-
-def falls(values):
-    return rises(-values)
-
-
-measured_order = list(task_frame.groupby("task")["information"].mean().sort_values().index)
+info_by_task = task_frame.pivot(index="seed", columns="task", values="information")
 claims.add(
     "task-order", where="Fig. 1, sec. 3",
-    statement="tasks differ in information content, in the order predicted before running: "
-    + " < ".join(PREDICTED_ORDER),
+    statement="our hypothesis, written before running (the paper ranks other tasks): the "
+    "information content rises in the order " + " < ".join(PREDICTED_ORDER),
     measured="; ".join(
         f"{t} {summarize(task_frame[task_frame.task == t]['information'], unit='bits', digits=0)}"
-        for t in measured_order),
-    holds=measured_order == PREDICTED_ORDER,
-    note=f"k = {settings.task_k} coded, {settings.task_train} training examples per task",
+        for t in PREDICTED_ORDER),
+    result=trend(np.arange(len(PREDICTED_ORDER)), info_by_task.loc[SEEDS, PREDICTED_ORDER],
+                 expected="increasing", label="tau(predicted rank, L)"),
+    note=f"trend over the predicted rank; k = {settings.task_k} coded, "
+    f"{settings.task_train} training examples per task",
 )
-pixels = taus("missing pixels", "information")
 claims.add(
     "pixels-information", where="Fig. 3, Table 2",
     statement="missing pixels raise the information needed to solve the task",
-    measured=f"tau(ratio, L) {summarize(pixels, unit='')}",
-    holds=rises(pixels),
+    result=trend(RATIOS, by_seed("missing pixels", "information"), expected="increasing",
+                 label="tau(ratio, L)"),
+    note=f"trend over the ratios {RATIOS}",
 )
 for kind, table_number in (("missing objects", 3), ("Massart label noise", 4)):
-    info, acc, conf = taus(kind, "information"), taus(kind, "accuracy"), taus(kind, "confidence")
+    info = by_seed(kind, "information")
+    reference = info[:, 0].mean()
     claims.add(
         f"{kind.split()[1]}-information", where=f"Fig. 3, Table {table_number}",
-        statement=f"{kind} do{'es' if 'label' in kind else ''} not raise the information",
-        measured=f"tau(ratio, L) {summarize(info, unit='')}",
-        holds=bool(info.mean() <= 0),
+        statement=f"{kind} do{'es' if 'label' in kind else ''} not raise the information "
+        f"(ratio {RATIOS[-1]} against {RATIOS[0]}, same seeds)",
+        result=contrast(info[:, -1], info[:, 0], expected="not greater",
+                        margin=MARGIN * reference, unit="bits", digits=0,
+                        label=f"L({RATIOS[-1]}) - L({RATIOS[0]})"),
+        note=f"margin {MARGIN:.0%} of the mean information at ratio {RATIOS[0]} "
+        f"({reference:.0f} bits), fixed by rule before the runs",
     )
     claims.add(
         f"{kind.split()[1]}-accuracy-confidence", where=f"Fig. 3, Table {table_number}",
         statement=f"{kind} lower{'s' if 'label' in kind else ''} accuracy and confidence",
-        measured=f"tau(ratio, accuracy) {summarize(acc, unit='')}; tau(ratio, confidence) "
-        f"{summarize(conf, unit='')}",
-        holds=falls(acc) and falls(conf),
+        result=all_of(
+            trend(RATIOS, by_seed(kind, "accuracy"), expected="decreasing",
+                  label="tau(ratio, accuracy)"),
+            trend(RATIOS, by_seed(kind, "confidence"), expected="decreasing",
+                  label="tau(ratio, confidence)"),
+        ),
+        note=f"two trends over the ratios {RATIOS}",
     )
 claims.save("model_information.claims.json")
 claims
