@@ -100,6 +100,75 @@ TRAINING = BlockTraining(max_epochs=settings.max_epochs)  # Adam 1e-3, batch 64,
 settings
 
 # %% [markdown]
+# ## The estimator on a case with a known answer
+#
+# `infolib.distance.information_distance` returns $d_p$ in bits, with its two directions
+# $L'(f_A \mid f_B)$ and $L'(f_B \mid f_A)$. Three of its values are known in advance:
+#
+# - **the same function**: if $f_A$ and $f_B$ compute the same outputs, every block costs
+#   $\mathrm{KL} = 0$ and $d_p = 0$. This holds for a network and itself, and for a copy whose
+#   hidden units are permuted and whose first layer is scaled by $c$ and the next by $1/c$
+#   (`swap_neurons`, `scale_layers`), which compute the same function;
+# - **nothing to learn**: if neither network can be fine-tuned (here, frozen networks that output
+#   the same distribution $p$, resp. $q$, for every input), each of the $N$ inputs costs the full
+#   KL divergence, and $d_p = N \max\{\mathrm{KL}(p \| q), \mathrm{KL}(q \| p)\}$ exactly;
+# - **two unrelated networks** (two initializations of the same architecture): $d_p > 0$, and
+#   since $f_A$ learns part of $f_B$ from the blocks already sent, $d_p$ should fall below that
+#   no-learning cost, $N$ times the larger mean output KL (`output_kl`).
+#
+# Small networks (2 inputs, 16 hidden ReLU units, $K = 3$ outputs) on $N = 200$ Gaussian inputs;
+# each block's model is trained as in this chapter (Adam at $10^{-3}$, early stopping), at most
+# 20 epochs. "Zero" comes out at the level of float32 rounding, slightly above it: Adam divides each
+# step by the gradient's own scale, so the rounding-level gradient of a network fitting its own
+# outputs still moves it a little, and early stopping keeps the lowest held-out loss, which
+# rounding can favour.
+
+# %%
+from infolib.models import mlp
+
+N_DEMO, K_DEMO = 200, 3
+x_demo = 3 * torch.randn(N_DEMO, 2, generator=torch.Generator().manual_seed(0))
+f_demo = mlp(2, [16], K_DEMO, seed=0)
+f_same = scale_layers(swap_neurons(f_demo, 0, 1.0, seed=0), 0, 4.0)  # same function
+g_demo = mlp(2, [16], K_DEMO, seed=1)  # another initialization: another function
+
+
+def constant_network(p):
+    """A frozen network that outputs the distribution p for every input."""
+    layer = nn.Linear(2, len(p))
+    with torch.no_grad():
+        layer.weight.zero_()
+        layer.bias.copy_(torch.log(torch.tensor(p)))
+    return layer.requires_grad_(False)
+
+
+def kl_bits(a, b):
+    return float((a * np.log2(a / b)).sum())
+
+
+p_demo, q_demo = np.array([0.6, 0.3, 0.1]), np.array([0.2, 0.3, 0.5])
+demo_options = dict(train=BlockTraining(max_epochs=20), seed=0, device=torch_device,
+                    progress=False)
+no_learning_bits = N_DEMO * max(output_kl(f_demo, g_demo, x_demo, device=torch_device),
+                                output_kl(g_demo, f_demo, x_demo, device=torch_device))
+distance_checks = pd.DataFrame([
+    ("f and itself", float(information_distance(f_demo, f_demo, x_demo, **demo_options)),
+     "=", 0.0),
+    ("f and f with units permuted and layers rescaled",
+     float(information_distance(f_demo, f_same, x_demo, **demo_options)), "=", 0.0),
+    ("frozen networks outputting p and q",
+     float(information_distance(constant_network(p_demo), constant_network(q_demo), x_demo,
+                                **demo_options)),
+     "=", N_DEMO * max(kl_bits(p_demo, q_demo), kl_bits(q_demo, p_demo))),
+    ("f and an unrelated network g",
+     float(information_distance(f_demo, g_demo, x_demo, **demo_options)),
+     "< (no-learning cost)", no_learning_bits),
+], columns=["pair", "d_p (bits)", "relation", "known value (bits)"])
+distance_checks["difference"] = (distance_checks["d_p (bits)"]
+                                  - distance_checks["known value (bits)"])
+distance_checks
+
+# %% [markdown]
 # ## Two networks and the measures
 #
 # $\theta_A$ and $\theta_B$ are the same convolutional network (two 3x3 convolutions with 16 and
