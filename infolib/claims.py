@@ -411,8 +411,9 @@ def contrast(a, b, *, expected: str, margin: float | None = None, unit: str = ""
                          "fixed before seeing the result")
     low, mean, high = _interval(a - b)
     unit = f" {unit}" if unit else ""
-    measured = (f"{label} = {mean:+.{digits}f}{unit}, 90% interval "
-                f"[{low:+.{digits}f}, {high:+.{digits}f}] (n={a.size})")
+    spread = (f"90% interval [{low:+.{digits}f}, {high:+.{digits}f}]" if a.size > 1
+              else "no interval")
+    measured = f"{label} = {mean:+.{digits}f}{unit}, {spread} (n={a.size})"
     if np.isnan(low):
         return Result("inconclusive", measured, "one seed: no interval; more seeds would decide")
     interval = f"the 90% interval [{low:.{digits}f}, {high:.{digits}f}]"
@@ -466,24 +467,25 @@ def threshold(values, value: float, *, expected: str, unit: str = "", label: str
     value = real("value", value)
     low, mean, high = _interval(values)
     unit = f" {unit}" if unit else ""
-    measured = (f"{label} {mean:.{digits}f}{unit}, 90% interval "
-                f"[{low:.{digits}f}, {high:.{digits}f}] (n={values.size}) vs {value:g}")
+    spread = (f"90% interval [{low:.{digits}f}, {high:.{digits}f}]" if values.size > 1
+              else "no interval")
+    measured = f"{label} {mean:.{digits}f}{unit}, {spread} (n={values.size}) vs {value:.3g}"
     if np.isnan(low):
         return Result("inconclusive", measured, "one seed: no interval; more seeds would decide")
     interval = f"the 90% interval [{low:.{digits}f}, {high:.{digits}f}]"
     if (low > value) if expected == "above" else (high < value):
-        return Result("reproduced", measured, f"{interval} lies {expected} {value:g}{unit}")
+        return Result("reproduced", measured, f"{interval} lies {expected} {value:.3g}{unit}")
     if (high < value) if expected == "above" else (low > value):
         other = "below" if expected == "above" else "above"
-        return Result("not reproduced", measured, f"{interval} lies {other} {value:g}{unit}")
+        return Result("not reproduced", measured, f"{interval} lies {other} {value:.3g}{unit}")
     return Result("inconclusive", measured,
-                  f"{interval} contains {value:g}{unit}; more seeds would decide")
+                  f"{interval} contains {value:.3g}{unit}; more seeds would decide")
 
 
 def all_of(*results: Result) -> Result:
-    """One verdict for a claim made of parts: reproduced when every part is, not reproduced when
-    every part is not, partly reproduced when some parts are and others are not; otherwise
-    inconclusive (or not testable, when a part is)."""
+    """One verdict for a claim made of parts: reproduced when every part is; partly reproduced
+    when some parts are and others are not; not reproduced when a part is decided against the
+    claim and none for it; otherwise inconclusive (or not testable, when a part is)."""
     if not results or not all(isinstance(r, Result) for r in results):
         raise TypeError("all_of takes one or more Result objects (from trend, contrast, ...)")
     verdicts = {r.verdict for r in results}
@@ -491,10 +493,9 @@ def all_of(*results: Result) -> Result:
         verdict = "not testable"
     elif verdicts == {"reproduced"}:
         verdict = "reproduced"
-    elif verdicts == {"not reproduced"}:
-        verdict = "not reproduced"
-    elif verdicts & {"reproduced", "partly reproduced"} and "not reproduced" in verdicts:
-        verdict = "partly reproduced"
+    elif "not reproduced" in verdicts:  # a part decided against the claim
+        verdict = "partly reproduced" if verdicts & {"reproduced", "partly reproduced"} else (
+            "not reproduced")
     elif verdicts <= {"reproduced", "partly reproduced"}:
         verdict = "partly reproduced"
     else:

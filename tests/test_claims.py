@@ -354,7 +354,8 @@ def test_contrast_verdicts_and_generated_notes():
     assert contrast([5.0, 5.1, 4.9], [0.0] * 3, expected="equal", margin=1).verdict == (
         "not reproduced"
     )
-    assert contrast([2.0], [1.0], expected="greater").verdict == "inconclusive"
+    one = contrast([2.0], [1.0], expected="greater")
+    assert one.verdict == "inconclusive" and "no interval (n=1)" in one.measured
     flat = contrast([0.0, -0.5, -0.2], [0.0] * 3, expected="not greater", margin=0.5)
     assert flat.verdict == "reproduced"
     assert contrast([1.0, 1.1, 0.9], [0.0] * 3, expected="not greater", margin=0.5).verdict == (
@@ -402,6 +403,8 @@ def test_all_of_combines_parts():
     assert all_of(no, no).verdict == "not reproduced"
     assert all_of(yes, no).verdict == "partly reproduced"
     assert all_of(yes, maybe).verdict == "inconclusive"
+    assert all_of(no, maybe).verdict == "not reproduced"  # one part decided against, none for
+    assert all_of(yes, no, maybe).verdict == "partly reproduced"
     assert all_of(yes, not_testable("m", "why")).verdict == "not testable"
     assert all_of(yes, no).measured == "a; b"
 
