@@ -26,7 +26,8 @@ half to even (``numpy.rint``: 0.0625 x 1000 = 62.5 -> 62), with repeated ends dr
 :data:`DEFAULT_FRACTIONS` are Voita & Titov's: 0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.25, 12.5, 25, 50
 and 100 % of N; for N = 1000, ends = 1, 2, 4, 8, 16, 32, 62, 125, 250, 500, 1000.
 
-**Training each block's model** (:class:`BlockTraining`): Adam on the earlier examples through
+**Training each block's model** (:func:`infolib.train.fit_early_stopping`, configured by
+:class:`infolib.train.BlockTraining`): Adam on the earlier examples through
 :func:`infolib.train.fit` (seed ``seed + j`` for block j, which fixes the mini-batch order, and
 the same seed for torch's global generator, used by dropout, restored afterwards), with early
 stopping: the last ``validation_fraction`` of the earlier examples (at least 1) is held out, its
@@ -81,51 +82,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from infolib.checks import class_indices, integer, log_base, real
+from infolib.checks import class_indices, inputs, integer, log_base, logits, module, one_of
 from infolib.config import resolve_device
-from infolib.train import fit
+from infolib.train import BlockTraining, chunked_logits, cross_entropy_sum, fit_early_stopping
 
 DEFAULT_FRACTIONS = (0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.0625, 0.125, 0.25, 0.5, 1.0)
 FIRST_BLOCK_CODES = ("model", "uniform")
-EVAL_BATCH_SIZE = 4096  # inputs per forward pass when coding and measuring held-out loss
-
-
-@dataclass(frozen=True)
-class BlockTraining:
-    """How each block's model is trained on the earlier examples: Adam with early stopping.
-
-    ``max_epochs`` (30): at most this many passes over the training part (0: no training).
-    ``batch_size`` (64) and ``lr`` (1e-3): Adam's mini-batch size and learning rate.
-    ``patience`` (3): stop after this many epochs without a lower held-out cross-entropy.
-    ``validation_fraction`` (0.1): the last part of the earlier examples held out for early
-    stopping (at least 1 example; 0 turns early stopping off). Checked when constructed.
-    """
-
-    max_epochs: int = 30
-    batch_size: int = 64
-    lr: float = 1e-3
-    patience: int = 3
-    validation_fraction: float = 0.1
-
-    def __post_init__(self) -> None:
-        values = {
-            "max_epochs": integer("max_epochs", self.max_epochs, minimum=0),
-            "batch_size": integer("batch_size", self.batch_size, minimum=1),
-            "patience": integer("patience", self.patience, minimum=1),
-            "lr": real("lr", self.lr, minimum=0),
-            "validation_fraction": real(
-                "validation_fraction", self.validation_fraction, minimum=0
-            ),
-        }
-        if values["validation_fraction"] >= 1:
-            raise ValueError(
-                f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}"
-            )
-        for name, value in values.items():  # numpy scalars stored as Python numbers
-            object.__setattr__(self, name, value)
 
 
 @dataclass(frozen=True)
@@ -137,6 +101,24 @@ class Codelength:
     total: float
     blocks: np.ndarray
     ends: np.ndarray
+
+    def __float__(self) -> float:
+        return self.total
+
+
+@dataclass(frozen=True)
+class ModelInformation:
+    """The model information L(M_D, D) of :func:`model_information` with its two parts, the
+    prequential codes of the same k labels starting from the initial model (``from_init``) and
+    from the trained model (``from_trained``), each a :class:`Codelength` in units of log base.
+    ``total`` = from_init.total - from_trained.total; ``float(m)`` is ``m.total``."""
+
+    from_init: Codelength
+    from_trained: Codelength
+
+    @property
+    def total(self) -> float:
+        return self.from_init.total - self.from_trained.total
 
     def __float__(self) -> float:
         return self.total
@@ -171,7 +153,7 @@ def prequential_codelength(
     passes per epoch with the default fractions. ``model`` is never modified.
     """
     train = BlockTraining() if train is None else train
-    _check_arguments(model, x, first_block, train)
+    x = _check_arguments(model, x, first_block, train)
     base, seed = log_base(base), integer("seed", seed)
     ends = _block_ends(len(x), fractions)
     device = resolve_device(device)
@@ -181,10 +163,12 @@ def prequential_codelength(
     if first_block == "uniform":
         first_nats = ends[0] * math.log(n_classes)
     else:
-        first_nats = _sum_nats(start, x[: ends[0]], y[: ends[0]], coded_by="model")
+        first_nats = cross_entropy_sum(start, x[: ends[0]], y[: ends[0]], name="model")
     return _online_code(
         start, x, y, ends, first_nats,
-        lambda model, part, coded_by: _sum_nats(model, x[part], y[part], part.start, coded_by),
+        lambda model, part, coded_by: cross_entropy_sum(
+            model, x[part], y[part], name=coded_by, first_index=part.start
+        ),
         train=train, seed=seed, base=base, device=device, progress=progress,
         desc="prequential code",
     )
@@ -203,23 +187,22 @@ def model_information(
     seed: int = 0,
     device: str | torch.device = "auto",
     progress: bool = True,
-) -> float:
+) -> ModelInformation:
     """L(M_D, D) = L_preq^{init}(y_1:k | x_1:k) - L_preq^{trained}(y_1:k | x_1:k), eq. (2).
 
     The bits (units of log ``base``) that starting the prequential code of the k = len(x)
     labels from ``trained_model`` saves over starting it from ``init_model`` (the same
     architecture before training), with the same fractions, block training and seed for both.
+    Returns a :class:`ModelInformation`: ``float()`` of it is L(M_D, D), and it holds both
+    prequential codes (``from_init``, ``from_trained``), block by block.
     The k examples must be new to ``trained_model`` (held out from its training set): that is the
     caller's responsibility, and on its training set the value would count memorized labels.
     Arguments as :func:`prequential_codelength`; cost: two of its calls. Neither model is
     modified.
     """
     train = BlockTraining() if train is None else train
-    _check_arguments(init_model, x, first_block, train, name="init_model")
-    if not isinstance(trained_model, nn.Module):
-        raise TypeError(
-            f"trained_model must be a torch.nn.Module, got {type(trained_model).__name__}"
-        )
+    x = _check_arguments(init_model, x, first_block, train, name="init_model")
+    module("trained_model", trained_model)
     on = resolve_device(device)
     n_init = _starting_model(init_model, x, on, "init_model")[2]
     n_trained = _starting_model(trained_model, x, on, "trained_model")[2]
@@ -237,9 +220,10 @@ def model_information(
         "device": device,
         "progress": progress,
     }
-    initial = prequential_codelength(init_model, x, y, **options)
-    trained = prequential_codelength(trained_model, x, y, **options)
-    return initial.total - trained.total
+    return ModelInformation(
+        from_init=prequential_codelength(init_model, x, y, **options),
+        from_trained=prequential_codelength(trained_model, x, y, **options),
+    )
 
 
 def kl_prequential_codelength(
@@ -264,9 +248,8 @@ def kl_prequential_codelength(
     Cost: one prequential code (see :func:`prequential_codelength`). Neither model is modified.
     """
     train = BlockTraining() if train is None else train
-    _check_arguments(model_a, x, "model", train, name="model_a")
-    if not isinstance(model_b, nn.Module):
-        raise TypeError(f"model_b must be a torch.nn.Module, got {type(model_b).__name__}")
+    x = _check_arguments(model_a, x, "model", train, name="model_a")
+    module("model_b", model_b)
     base, seed = log_base(base), integer("seed", seed)
     ends = _block_ends(len(x), fractions)
     device = resolve_device(device)
@@ -275,7 +258,7 @@ def kl_prequential_codelength(
     if n_a != n_b:
         raise ValueError(f"model_a has {n_a} classes and model_b {n_b}: they must agree")
     probabilities = torch.cat([
-        torch.softmax(logits, dim=1) for _, logits in _logits(target, x, 0, "model_b")
+        torch.softmax(scores, dim=1) for _, scores in chunked_logits(target, x, name="model_b")
     ])
     soft_targets = probabilities.to(next(start.parameters()).dtype)
 
@@ -307,7 +290,9 @@ def _online_code(
     for j in blocks:
         block_model = copy.deepcopy(start)
         seen = slice(0, int(ends[j - 1]))
-        _train_block(block_model, x[seen], targets[seen], train, seed + j, device)
+        fit_early_stopping(
+            block_model, x[seen], targets[seen], train=train, seed=seed + j, device=device
+        )
         block_model.eval()
         coded_by = (
             f"the model of block {j} (the starting model trained on x[:{seen.stop}]; if its "
@@ -322,28 +307,11 @@ def _sum_kl(model, x, p, first_index: int = 0, coded_by: str = "model") -> float
     """sum_i KL(p_i || softmax(model(x_i))) in nats, float64 (eval mode). NaN or infinite logits
     raise ``ValueError`` naming the input (x[0] is input ``first_index``) and ``coded_by``."""
     total = 0.0
-    for start, logits in _logits(model, x, first_index, coded_by):
-        log_q = torch.log_softmax(logits, 1)
-        target = p[start : start + len(logits)]
+    for start, scores in chunked_logits(model, x, name=coded_by, first_index=first_index):
+        log_q = torch.log_softmax(scores, 1)
+        target = p[start : start + len(scores)]
         total += float(torch.special.xlogy(target, target).sum() - (target * log_q).sum())
     return total
-
-
-@torch.no_grad()
-def _logits(model, x, first_index: int | None = 0, coded_by: str = "model"):
-    """Yield (start, float64 logits of x[start : start + EVAL_BATCH_SIZE]) without gradients.
-    Unless ``first_index`` is None, NaN or infinite logits raise ``ValueError`` naming the first
-    such input, numbered from ``first_index`` for x[0], and the model (``coded_by``)."""
-    for start in range(0, len(x), EVAL_BATCH_SIZE):
-        logits = model(x[start : start + EVAL_BATCH_SIZE]).to(torch.float64)
-        if first_index is not None:
-            bad = (~torch.isfinite(logits)).any(dim=1).nonzero()
-            if len(bad):
-                index = first_index + start + int(bad[0])
-                raise ValueError(
-                    f"{coded_by} gives NaN or infinite logits for input {index} (x[{index}])"
-                )
-        yield start, logits
 
 
 def _block_ends(n: int, fractions: Sequence[float] = DEFAULT_FRACTIONS) -> np.ndarray:
@@ -365,110 +333,19 @@ def _block_ends(n: int, fractions: Sequence[float] = DEFAULT_FRACTIONS) -> np.nd
     return np.unique(np.maximum(1, np.rint(values * n)).astype(np.int64))
 
 
-def fit_early_stopping(
-    model: nn.Module,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    train: BlockTraining | None = None,
-    *,
-    seed: int = 0,
-    device: str | torch.device = "auto",
-) -> None:
-    """Train ``model`` in place as each block's model is trained: Adam on (x, y) except its last
-    ``train.validation_fraction``, early stopping on those held-out examples (patience
-    ``train.patience``, at most ``train.max_epochs`` epochs), the best state restored. The
-    chapters train their M_D with it. ``train=None``: :class:`BlockTraining`'s defaults."""
-    train = BlockTraining() if train is None else train
-    if not isinstance(train, BlockTraining):
-        raise TypeError(f"train must be a BlockTraining, got {type(train).__name__}")
-    if len(x) != len(y) or len(x) == 0:
-        raise ValueError(f"x and y must be non-empty and of equal length, got {len(x)}, {len(y)}")
-    _train_block(model, x, y, train, integer("seed", seed), resolve_device(device))
-
-
-def _train_block(model, x, y, train: BlockTraining, seed: int, device) -> None:
-    """Train ``model`` in place on (x, y) with Adam; early stopping on the last examples (see the
-    module docstring), restoring the best state."""
-    if train.max_epochs == 0 or not any(p.requires_grad for p in model.parameters()):
-        return
-    n_held_out = min(len(x) - 1, max(1, round(train.validation_fraction * len(x))))
-    if train.validation_fraction == 0:
-        n_held_out = 0
-    n_fit = len(x) - n_held_out
-    x_held_out, y_held_out = x[n_fit:], y[n_fit:]
-    best = {"loss": math.inf, "state": None, "epochs_since": 0}
-
-    def early_stopping(epoch: int, model: nn.Module) -> None:
-        loss = _sum_nats(model, x_held_out, y_held_out, first_index=None) / n_held_out
-        if loss < best["loss"]:  # NaN is never a new best
-            state = {name: value.detach().clone() for name, value in model.state_dict().items()}
-            best.update(loss=loss, state=state, epochs_since=0)
-            return
-        best["epochs_since"] += 1
-        if best["epochs_since"] >= train.patience:
-            raise _StopTraining
-
-    devices = [device] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):  # dropout's draws, without touching the caller's
-        torch.manual_seed(seed)
-        try:
-            fit(
-                model,
-                x[:n_fit],
-                y[:n_fit],
-                epochs=train.max_epochs,
-                batch_size=train.batch_size,
-                lr=train.lr,
-                optimizer="adam",
-                callback=early_stopping if n_held_out else None,
-                seed=seed,
-                device=device,
-                progress=False,
-            )
-        except _StopTraining:
-            pass
-    if best["state"] is not None:
-        model.load_state_dict(best["state"])
-
-
-class _StopTraining(Exception):
-    """Raised by the early-stopping callback to end :func:`infolib.train.fit`'s epochs."""
-
-
-def _sum_nats(model, x, y, first_index: int | None = 0, coded_by: str = "model") -> float:
-    """sum_i -ln softmax(model(x_i))[y_i], in float64 (model in eval mode). ``y``: class indices,
-    or probabilities (N, K) for the soft cross-entropy. NaN or infinite logits raise
-    ``ValueError`` as in :func:`_logits`; ``first_index=None`` lets them give NaN (early
-    stopping, where a diverged model is simply never the best)."""
-    total = 0.0
-    for start, logits in _logits(model, x, first_index, coded_by):
-        labels = y[start : start + len(logits)]
-        if labels.is_floating_point():
-            labels = labels.to(torch.float64)
-        total += float(F.cross_entropy(logits, labels, reduction="sum"))
-    return total
-
-
-def _check_arguments(model, x, first_block, train, name: str = "model") -> None:
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"{name} must be a torch.nn.Module, got {type(model).__name__}")
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"x must be a torch.Tensor with a batch dimension, got {type(x).__name__}")
-    if x.ndim < 1 or len(x) < 2:
-        raise ValueError(
-            "x must have a leading batch dimension with at least 2 examples (one block coded by "
-            f"the starting model, at least one by a trained copy), got shape {tuple(x.shape)}"
-        )
-    if x.is_floating_point() and not torch.isfinite(x).all():
-        raise ValueError("x contains NaN or infinite values")
-    if first_block not in FIRST_BLOCK_CODES:
-        raise ValueError(
-            f"first_block must be one of {list(FIRST_BLOCK_CODES)}, got {first_block!r}"
-        )
+def _check_arguments(model, x, first_block, train, name: str = "model") -> torch.Tensor:
+    """Refuse bad arguments with a clear error; return ``x`` as a tensor."""
+    module(name, model)
+    x = inputs(
+        "x", x, min_len=2,
+        why="one block coded by the starting model, at least one by a trained copy",
+    )
+    one_of("first_block", first_block, FIRST_BLOCK_CODES)
     if not isinstance(train, BlockTraining):
         raise TypeError(
             f"train must be a BlockTraining or None (its defaults), got {type(train).__name__}"
         )
+    return x
 
 
 def _starting_model(model: nn.Module, x: torch.Tensor, device, name: str = "model"):
@@ -477,7 +354,7 @@ def _starting_model(model: nn.Module, x: torch.Tensor, device, name: str = "mode
     start = copy.deepcopy(model).to(device).eval()
     x = _as_input(x, start, device)
     with torch.no_grad():
-        n_classes = _n_classes(start(x[:1]), name)
+        n_classes = logits(name, start(x[:1]), 1)
     return start, x, n_classes
 
 
@@ -488,18 +365,3 @@ def _as_input(x: torch.Tensor, model: nn.Module, device) -> torch.Tensor:
     if x.is_floating_point() and dtype is not None and dtype.is_floating_point:
         return x.to(device=device, dtype=dtype)
     return x.to(device)
-
-
-def _n_classes(logits, name: str = "model") -> int:
-    """K from the logits of one input; they must be finite and of shape (1, K), K >= 2."""
-    if not isinstance(logits, torch.Tensor) or logits.ndim != 2 or len(logits) != 1:
-        shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
-        raise ValueError(f"{name} must return 2-D logits (N, K) for N inputs; for 1: {shape}")
-    if logits.shape[1] < 2:
-        raise ValueError(
-            f"{name} returns {logits.shape[1]} logit(s) per input; the softmax needs K >= 2 "
-            "classes (a binary classifier needs 2 logits)"
-        )
-    if not torch.isfinite(logits).all():
-        raise ValueError(f"{name} gives NaN or infinite logits for input 0 (x[0])")
-    return logits.shape[1]

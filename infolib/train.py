@@ -1,23 +1,31 @@
-"""One seeded training loop for every chapter.
+"""One seeded training loop for every chapter, its early-stopping variant, and evaluation.
 
-The data are moved to the device once and mini-batches are drawn by indexing a seeded random
-permutation each epoch, so a run is reproducible and no ``DataLoader`` overhead is paid for the
-small tensors the chapters use.
+- :func:`fit`: the loop. The data are moved to the device once and mini-batches are drawn by
+  indexing a seeded random permutation each epoch, so a run is reproducible and no ``DataLoader``
+  overhead is paid for the small tensors the chapters use.
+- :func:`fit_early_stopping` and its settings :class:`BlockTraining`: Adam with early stopping on
+  the last examples, the best state restored; how the prequential codes of :mod:`infolib.coding`
+  train each block's model, and how the chapters train the models they code.
+- :func:`accuracy`, :func:`chunked_logits` and :func:`cross_entropy_sum`: evaluation without
+  gradients, ``chunk_size`` inputs per forward pass (memory only: the results do not depend on it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from infolib.checks import integer, real
+from infolib.checks import integer, logits, one_of, real, same_length
 from infolib.config import resolve_device
 
 Callback = Callable[[int, nn.Module], Any]
+EVAL_CHUNK_SIZE = 4096  # inputs per forward pass when evaluating (memory only)
 
 
 def fit(
@@ -55,8 +63,7 @@ def fit(
     ``start_epoch`` numbers the epochs of a run that continues an earlier one (a pre-training
     phase, say). The model is left in eval mode on ``device``.
     """
-    if len(x) != len(y):
-        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+    same_length("x", x, "y", y)
     if len(x) == 0:
         raise ValueError("x is empty: nothing to train on")
     epochs = integer("epochs", epochs, minimum=0)
@@ -67,8 +74,7 @@ def fit(
     momentum = real("momentum", momentum, minimum=0)
     weight_decay = real("weight_decay", weight_decay, minimum=0)
     lr_decay = real("lr_decay", lr_decay, above=0)
-    if optimizer not in ("sgd", "adam"):
-        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
+    one_of("optimizer", optimizer, ("sgd", "adam"))
 
     has_batch_norm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
     if has_batch_norm and batch_size == 1 and len(x) > 1:
@@ -130,15 +136,172 @@ def _batches(order: torch.Tensor, batch_size: int, *, single_allowed: bool) -> l
     return batches
 
 
+@dataclass(frozen=True)
+class BlockTraining:
+    """How :func:`fit_early_stopping` trains (and so each block's model of a prequential code):
+    Adam with early stopping.
+
+    ``max_epochs`` (30): at most this many passes over the training part (0: no training).
+    ``batch_size`` (64) and ``lr`` (1e-3): Adam's mini-batch size and learning rate.
+    ``patience`` (3): stop after this many epochs without a lower held-out cross-entropy.
+    ``validation_fraction`` (0.1): the last part of the examples held out for early stopping (at
+    least 1 example; 0 turns early stopping off). Checked when constructed.
+    """
+
+    max_epochs: int = 30
+    batch_size: int = 64
+    lr: float = 1e-3
+    patience: int = 3
+    validation_fraction: float = 0.1
+
+    def __post_init__(self) -> None:
+        values = {
+            "max_epochs": integer("max_epochs", self.max_epochs, minimum=0),
+            "batch_size": integer("batch_size", self.batch_size, minimum=1),
+            "patience": integer("patience", self.patience, minimum=1),
+            "lr": real("lr", self.lr, minimum=0),
+            "validation_fraction": real(
+                "validation_fraction", self.validation_fraction, minimum=0, below=1
+            ),
+        }
+        for name, value in values.items():  # numpy scalars stored as Python numbers
+            object.__setattr__(self, name, value)
+
+
+def fit_early_stopping(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    train: BlockTraining | None = None,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+) -> None:
+    """Train ``model`` in place with Adam on (x, y) except its last ``train.validation_fraction``
+    (at least 1 example), with early stopping on those held-out examples: their mean
+    cross-entropy is measured before training and after every epoch, training stops after
+    ``train.patience`` epochs without a new best (at most ``train.max_epochs`` epochs), and the
+    best state (possibly the untrained one) is restored. ``train=None``: :class:`BlockTraining`'s
+    defaults.
+
+    ``y``: class indices (N,), or probabilities (N, K) for the soft cross-entropy. Through
+    :func:`fit` with seed ``seed`` (the mini-batch order), and the same seed for torch's global
+    generator (dropout), restored afterwards. With fewer than 2 examples, or
+    ``validation_fraction=0``, the model is trained on all of them for ``max_epochs`` epochs,
+    without early stopping; a model without trainable parameters is not trained. ``x`` and ``y``
+    are expected on ``device``, and the model is left there, in eval mode.
+    """
+    train = BlockTraining() if train is None else train
+    if not isinstance(train, BlockTraining):
+        raise TypeError(
+            f"train must be a BlockTraining or None (its defaults), got {type(train).__name__}"
+        )
+    same_length("x", x, "y", y)
+    if len(x) == 0:
+        raise ValueError("x is empty: nothing to train on")
+    seed, device = integer("seed", seed), resolve_device(device)
+    if train.max_epochs == 0 or not any(p.requires_grad for p in model.parameters()):
+        return
+    n_held_out = min(len(x) - 1, max(1, round(train.validation_fraction * len(x))))
+    if train.validation_fraction == 0:
+        n_held_out = 0
+    n_fit = len(x) - n_held_out
+    x_held_out, y_held_out = x[n_fit:], y[n_fit:]
+    best = {"loss": math.inf, "state": None, "epochs_since": 0}
+
+    def early_stopping(epoch: int, model: nn.Module) -> None:
+        loss = cross_entropy_sum(model, x_held_out, y_held_out) / n_held_out
+        if loss < best["loss"]:  # NaN is never a new best
+            state = {name: value.detach().clone() for name, value in model.state_dict().items()}
+            best.update(loss=loss, state=state, epochs_since=0)
+            return
+        best["epochs_since"] += 1
+        if best["epochs_since"] >= train.patience:
+            raise _StopTraining
+
+    devices = [device] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):  # dropout's draws, without touching the caller's
+        torch.manual_seed(seed)
+        try:
+            fit(
+                model,
+                x[:n_fit],
+                y[:n_fit],
+                epochs=train.max_epochs,
+                batch_size=train.batch_size,
+                lr=train.lr,
+                optimizer="adam",
+                callback=early_stopping if n_held_out else None,
+                seed=seed,
+                device=device,
+                progress=False,
+            )
+        except _StopTraining:
+            pass
+    if best["state"] is not None:
+        model.load_state_dict(best["state"])
+
+
+class _StopTraining(Exception):
+    """Raised by the early-stopping callback to end :func:`fit`'s epochs."""
+
+
 @torch.no_grad()
-def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 4096) -> float:
-    """Fraction of ``x`` whose arg-max prediction equals ``y`` (model evaluated in eval mode)."""
+def chunked_logits(
+    model: nn.Module,
+    x: torch.Tensor,
+    *,
+    chunk_size: int = EVAL_CHUNK_SIZE,
+    name: str | None = None,
+    first_index: int = 0,
+) -> Iterator[tuple[int, torch.Tensor]]:
+    """Yield (start, float64 logits of x[start : start + chunk_size]) without gradients, ``x``
+    already on the model's device. With ``name`` (who gives the logits, for the error), each
+    chunk is checked by :func:`infolib.checks.logits`: NaN or infinite logits raise
+    ``ValueError`` naming the first such input, numbered from ``first_index`` for x[0]."""
+    for start in range(0, len(x), chunk_size):
+        chunk = model(x[start : start + chunk_size])
+        if name is not None:
+            logits(name, chunk, len(x[start : start + chunk_size]), first_index=first_index + start)
+        yield start, chunk.to(torch.float64)
+
+
+def cross_entropy_sum(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    chunk_size: int = EVAL_CHUNK_SIZE,
+    name: str | None = None,
+    first_index: int = 0,
+) -> float:
+    """sum_i -ln softmax(model(x_i))[y_i] in nats, float64, without gradients (the model as it
+    is: put it in eval mode first). ``y``: class indices (N,), or probabilities (N, K) for the
+    soft cross-entropy. ``name`` and ``first_index``: as :func:`chunked_logits` (without
+    ``name``, NaN logits give NaN: early stopping, where a diverged model is never the best)."""
+    total = 0.0
+    for start, chunk in chunked_logits(
+        model, x, chunk_size=chunk_size, name=name, first_index=first_index
+    ):
+        labels = y[start : start + len(chunk)]
+        if labels.is_floating_point():
+            labels = labels.to(torch.float64)
+        total += float(F.cross_entropy(chunk, labels, reduction="sum"))
+    return total
+
+
+@torch.no_grad()
+def accuracy(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, chunk_size: int = EVAL_CHUNK_SIZE
+) -> float:
+    """Fraction of ``x`` whose arg-max prediction equals ``y`` (model evaluated in eval mode,
+    ``chunk_size`` inputs per forward pass)."""
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
     correct = 0
-    for start in range(0, len(x), batch_size):
-        logits = model(x[start : start + batch_size].to(device))
-        correct += (logits.argmax(1).cpu() == y[start : start + batch_size].cpu()).sum().item()
+    for start in range(0, len(x), chunk_size):
+        scores = model(x[start : start + chunk_size].to(device))
+        correct += (scores.argmax(1).cpu() == y[start : start + chunk_size].cpu()).sum().item()
     model.train(was_training)
     return correct / len(x)

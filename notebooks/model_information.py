@@ -94,11 +94,11 @@ from tqdm import tqdm  # text bars: papermill runs have no widgets
 
 from infolib.cache import cached
 from infolib.claims import Claims, all_of, contrast, summarize, trend
-from infolib.coding import BlockTraining, fit_early_stopping, prequential_codelength
+from infolib.coding import model_information
 from infolib.config import resolve, resolve_device, seeds
 from infolib.data import digits, fashion_mnist, mnist1d
 from infolib.models import mlp, small_cnn
-from infolib.train import accuracy
+from infolib.train import BlockTraining, accuracy, fit_early_stopping
 
 settings = resolve(
     PROFILES,
@@ -236,14 +236,14 @@ def measure(make_model, split, run_seed):
     x_train, y_train, x_code, y_code, x_test, y_test = split
     init = make_model(run_seed)
     trained = copy.deepcopy(init)
-    fit_early_stopping(trained, x_train, y_train, TRAINING, seed=run_seed, device=torch_device)
-    options = dict(train=TRAINING, seed=run_seed, device=torch_device, progress=False)
-    from_init = prequential_codelength(init, x_code, y_code, **options)
-    from_trained = prequential_codelength(trained, x_code, y_code, **options)
+    fit_early_stopping(trained, x_train, y_train, train=TRAINING, seed=run_seed,
+                       device=torch_device)
+    information = model_information(init, trained, x_code, y_code, train=TRAINING,
+                                    seed=run_seed, device=torch_device, progress=False)
     return dict(
-        information=from_init.total - from_trained.total,
-        from_init=from_init,
-        from_trained=from_trained,
+        information=float(information),
+        from_init=information.from_init,
+        from_trained=information.from_trained,
         accuracy=accuracy(trained, x_test, y_test),
         confidence=confidence(trained, x_test),
     )
