@@ -6,7 +6,7 @@ faster than the loop in both modes, with values within 1e-5 relative of it:
 
 - expected: the loop does one forward per input and one backward per class (K = 10), weighted
   by p_w(y|x);
-- sampled (n_samples=1): the loop does one backward per input, for the label that
+- sampled (mc_samples=1): the loop does one backward per input, for the label that
   ``fisher_trace`` draws (the inverse-CDF rule of ``infolib.fisher``'s docstring, seed 0).
 
 If BackPACK is installed (``pip install -r benchmarks/requirements.txt``), its ``DiagGGNExact``
@@ -17,7 +17,7 @@ sums over the inputs with ``reduction="sum"``: its diagonal is divided by N here
 asserts: run with ``make bench`` or ``python benchmarks/bench_fisher.py`` (``--threads 1`` on a
 machine shared with other jobs: two threads that wait for each other slow down every method).
 
-Measured on this project's 2-core CPU with nothing else running (batch_size 64): 3.1x in expected
+Measured on this project's 2-core CPU with nothing else running (chunk_size 64): 3.1x in expected
 mode, 3.6x in sampled mode; BackPACK 0.8x and 1.9x of ours. The target is not met on a CPU: the loop
 and the vectorized code do the same per-input arithmetic (K backward rows of a 12,810-parameter
 CNN per input), and at about 0.2 ms per backward pass the loop's Python overhead is a small part
@@ -99,9 +99,9 @@ def backpack_trace(model, x, extension_name):
     return total / len(x)
 
 
-def compare(model, x, mode, batch_size, extension_name, expected=None):
+def compare(model, x, mode, chunk_size, extension_name, expected=None):
     """Print our time and value against the loop's (and BackPACK's); return our value."""
-    options = {"mode": mode, "batch_size": batch_size, "device": "cpu", "progress": False}
+    options = {"mode": mode, "chunk_size": chunk_size, "device": "cpu", "progress": False}
     fisher_trace(model, x[:8], **options)  # warm up
     ours_s, ours = best_of(3, lambda: fisher_trace(model, x, **options))
     loop_s, loop = best_of(1, lambda: loop_trace(model, x, mode))
@@ -130,7 +130,7 @@ def compare(model, x, mode, batch_size, extension_name, expected=None):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
-    parser.add_argument("--batch-size", type=int, default=64, help="fisher_trace's batch_size")
+    parser.add_argument("--chunk-size", type=int, default=64, help="fisher_trace's chunk_size")
     args = parser.parse_args()
     if args.threads is not None:
         torch.set_num_threads(args.threads)
@@ -141,7 +141,7 @@ def main():
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} thread(s) on {os.cpu_count()} "
         f"cores (load average {load}), device=cpu; CNN with P = {n_params} on {len(x)} {source}; "
-        f"batch_size={args.batch_size}"
+        f"chunk_size={args.chunk_size}"
     )
     try:
         import backpack  # noqa: F401
@@ -151,8 +151,8 @@ def main():
         have_backpack = False
         print("BackPACK is not installed (pip install -r benchmarks/requirements.txt): skipped")
     exact, monte_carlo = ("DiagGGNExact", "DiagGGNMC") if have_backpack else (None, None)
-    expected = compare(model, x, "expected", args.batch_size, exact)
-    compare(model, x, "sampled", args.batch_size, monte_carlo, expected=expected)
+    expected = compare(model, x, "expected", args.chunk_size, exact)
+    compare(model, x, "sampled", args.chunk_size, monte_carlo, expected=expected)
 
 
 if __name__ == "__main__":

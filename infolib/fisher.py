@@ -19,10 +19,11 @@ each tensor row-major). Frozen parameters and buffers are held fixed.
 **Modes** (the expectation over y):
 
 - ``"expected"``: the true Fisher, the exact sum over the K classes weighted by p_w(y|x).
-- ``"sampled"``: a Monte-Carlo estimate of the true Fisher with ``n_samples`` labels per input,
+- ``"sampled"``: a Monte-Carlo estimate of the true Fisher with ``mc_samples`` labels per input,
   drawn from p_w(y|x) by inverse-CDF sampling: u = ``numpy.random.default_rng(seed).random((N,
-  n_samples))`` and y = the number of classes k with p_0 + ... + p_k <= u (at most K - 1).
-  The labels depend on ``seed`` only, not on ``batch_size`` or the device.
+  mc_samples))`` and y = the number of classes k with p_0 + ... + p_k <= u (at most K - 1).
+  The labels depend on ``seed`` only, not on ``chunk_size`` or the device. For the exact
+  expectation at about K / ``mc_samples`` times the cost, see ``"expected"``.
 - ``"empirical"``: the given labels ``y`` instead of the model's. This is the *empirical Fisher*
   (1/N) sum_i g_i g_i^T with g_i = grad_w log p_w(y_i|x_i), not the Fisher: it measures the
   gradients of the training loss and differs from F wherever the model's predictions differ from
@@ -33,27 +34,28 @@ y is g_y = J^T (e_y - p). Each mode is therefore a set of R weighted rows c_r in
 input, and the per-input Fisher is sum_r (J^T c_r)(J^T c_r)^T:
 
 - expected: R = K rows c_y = sqrt(p_y) (e_y - p) (so that sum_y c_y c_y^T = diag(p) - p p^T);
-- sampled: R = n_samples rows (e_{y_s} - p) / sqrt(n_samples), or, when n_samples >= K, the same
-  sum grouped by class: K rows sqrt(count_y / n_samples) (e_y - p);
+- sampled: R = mc_samples rows (e_{y_s} - p) / sqrt(mc_samples), or, when mc_samples >= K, the
+  same sum grouped by class: K rows sqrt(count_y / mc_samples) (e_y - p);
 - empirical: R = 1 row e_{y_i} - p.
 
-For each mini-batch of ``batch_size`` inputs, ``torch.func`` computes one forward pass per input
-and R vector-Jacobian products (``vjp`` under ``vmap`` over the inputs and the rows): per-input
-gradients, never a Python loop over inputs and never the gradient of a batch mean. Each
-mini-batch is computed in the model's dtype (float32, usually) on ``device``; its sums of squares
-(diagonal, trace) are added up across mini-batches in float64, its outer products (matrix) are
+For each chunk of ``chunk_size`` inputs (a memory knob: the result does not depend on it, up to
+rounding), ``torch.func`` computes one forward pass per input and R vector-Jacobian products
+(``vjp`` under ``vmap`` over the inputs and the rows): per-input gradients, never a Python loop
+over inputs and never the gradient of a batch mean. Each chunk is computed in the model's dtype
+(float32, usually) on ``device``; its sums of squares (diagonal, trace) are added up across
+chunks in float64, its outer products (matrix) are
 computed in float64.
 
 **Cost.** N forward passes and N R backward passes' worth of work, R = K in expected mode,
-min(n_samples, K) in sampled mode and 1 in empirical mode. Memory: about ``batch_size`` x R x P
+min(mc_samples, K) in sampled mode and 1 in empirical mode. Memory: about ``chunk_size`` x R x P
 numbers at once, and as many per activation (for the matrix, the gradients again in float64 plus
-the (P, P) result): with P = 11 million (ResNet-18) and K = 10, a ``batch_size`` of 8 already
-holds 3.5 GB, so lower ``batch_size`` for large models. On a CPU, where that working set falls out
-of the cache, the expected mode of a small CNN runs about 1.6x faster with ``batch_size=64`` (the
+the (P, P) result): with P = 11 million (ResNet-18) and K = 10, a ``chunk_size`` of 8 already
+holds 3.5 GB, so lower ``chunk_size`` for large models. On a CPU, where that working set falls out
+of the cache, the expected mode of a small CNN runs about 1.6x faster with ``chunk_size=64`` (the
 default) than with 256 (benchmarks/bench_fisher.py).
 
 **The model is not modified.** It is evaluated in eval mode (dropout off, batch-norm with its
-running statistics, which makes each input's output independent of the rest of the mini-batch);
+running statistics, which makes each input's output independent of the rest of the chunk);
 every submodule's training flag is restored afterwards. Its parameters and buffers are passed to
 ``torch.func.functional_call`` on ``device`` (copied there if they live elsewhere); the model
 itself stays where it is and its parameters are never written.
@@ -68,7 +70,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, vjp, vmap
 
-from infolib.checks import class_indices, integer, real
+from infolib.checks import class_indices, inputs, integer, logits, module, one_of, real
 from infolib.config import resolve_device
 
 MODES = ("expected", "sampled", "empirical")
@@ -81,8 +83,8 @@ def fisher_trace(
     *,
     mode: str = "expected",
     y: torch.Tensor | None = None,
-    n_samples: int = 1,
-    batch_size: int = 64,
+    mc_samples: int = 1,
+    chunk_size: int = 64,
     seed: int = 0,
     device: str | torch.device = "auto",
     progress: bool = True,
@@ -91,13 +93,15 @@ def fisher_trace(
 
     ``x``: the inputs, a tensor with a leading batch dimension (N, ...); the model must map them to
     logits (N, K); they are detached first (inputs that require grad give the same numbers).
-    ``mode``, ``y``, ``n_samples`` and ``seed``: see the module docstring (``y``, labels (N,), only
-    for ``mode="empirical"``; ``n_samples`` and ``seed`` only matter for ``mode="sampled"``).
+    ``mode``, ``y``, ``mc_samples`` and ``seed``: see the module docstring (``y``, labels (N,), only
+    for ``mode="empirical"``; ``mc_samples`` and ``seed`` only matter for ``mode="sampled"``).
     Equals ``fisher_diagonal(...).sum()``. Cost: N forward and N R backward passes, R = K
-    (expected), min(n_samples, K) (sampled) or 1 (empirical); memory about ``batch_size`` R P
-    numbers. ``progress``: a progress bar over the mini-batches.
+    (expected), min(mc_samples, K) (sampled) or 1 (empirical); memory about ``chunk_size`` R P
+    numbers. ``progress``: a progress bar over the chunks.
     """
-    diagonal = _fisher(model, x, "diagonal", mode, y, n_samples, batch_size, seed, device, progress)
+    diagonal = _fisher(
+        model, x, "diagonal", mode, y, mc_samples, chunk_size, seed, device, progress
+    )
     return float(diagonal.sum())
 
 
@@ -107,8 +111,8 @@ def fisher_diagonal(
     *,
     mode: str = "expected",
     y: torch.Tensor | None = None,
-    n_samples: int = 1,
-    batch_size: int = 64,
+    mc_samples: int = 1,
+    chunk_size: int = 64,
     seed: int = 0,
     device: str | torch.device = "auto",
     progress: bool = True,
@@ -118,7 +122,7 @@ def fisher_diagonal(
     Float64, in nats per squared unit of each weight, in ``parameters_to_vector`` order of the
     parameters that require grad. Arguments and cost as :func:`fisher_trace`.
     """
-    return _fisher(model, x, "diagonal", mode, y, n_samples, batch_size, seed, device, progress)
+    return _fisher(model, x, "diagonal", mode, y, mc_samples, chunk_size, seed, device, progress)
 
 
 def fisher_matrix(
@@ -127,8 +131,8 @@ def fisher_matrix(
     *,
     mode: str = "expected",
     y: torch.Tensor | None = None,
-    n_samples: int = 1,
-    batch_size: int = 64,
+    mc_samples: int = 1,
+    chunk_size: int = 64,
     seed: int = 0,
     device: str | torch.device = "auto",
     progress: bool = True,
@@ -137,10 +141,10 @@ def fisher_matrix(
 
     For small models only: raises ``ValueError`` when P > :data:`MAX_MATRIX_PARAMETERS`. Rows
     and columns follow ``parameters_to_vector`` over the parameters that require grad. Its rank is
-    at most N (K - 1) (expected), N min(n_samples, K - 1) (sampled) or N (empirical). Arguments
+    at most N (K - 1) (expected), N min(mc_samples, K - 1) (sampled) or N (empirical). Arguments
     as :func:`fisher_trace`; cost the same plus N R P^2 multiply-adds for the outer products.
     """
-    return _fisher(model, x, "matrix", mode, y, n_samples, batch_size, seed, device, progress)
+    return _fisher(model, x, "matrix", mode, y, mc_samples, chunk_size, seed, device, progress)
 
 
 def fisher_logdet(
@@ -150,8 +154,8 @@ def fisher_logdet(
     damping: float = 1e-8,
     mode: str = "expected",
     y: torch.Tensor | None = None,
-    n_samples: int = 1,
-    batch_size: int = 64,
+    mc_samples: int = 1,
+    chunk_size: int = 64,
     seed: int = 0,
     device: str | torch.device = "auto",
     progress: bool = True,
@@ -170,16 +174,18 @@ def fisher_logdet(
     factorization.
     """
     damping = real("damping", damping, minimum=0)
-    matrix = _fisher(model, x, "matrix", mode, y, n_samples, batch_size, seed, device, progress)
+    matrix = _fisher(model, x, "matrix", mode, y, mc_samples, chunk_size, seed, device, progress)
     if damping == 0 and np.linalg.matrix_rank(matrix, hermitian=True) < len(matrix):
         return -math.inf
     sign, logdet = np.linalg.slogdet(matrix + damping * np.eye(len(matrix)))
     return float(logdet) if sign > 0 else -math.inf
 
 
-def _fisher(model, x, what, mode, y, n_samples, batch_size, seed, device, progress) -> np.ndarray:
+def _fisher(model, x, what, mode, y, mc_samples, chunk_size, seed, device, progress) -> np.ndarray:
     """The diagonal (``what="diagonal"``) or the matrix (``"matrix"``) of F, float64 numpy."""
-    n_samples, batch_size, seed = _check_arguments(model, x, mode, y, n_samples, batch_size, seed)
+    x, mc_samples, chunk_size, seed = _check_arguments(
+        model, x, mode, y, mc_samples, chunk_size, seed
+    )
     x = x.detach()  # F is a function of the weights only: no graph back to the inputs
     device = resolve_device(device)
     trainable = {name: p for name, p in model.named_parameters() if p.requires_grad}
@@ -202,12 +208,12 @@ def _fisher(model, x, what, mode, y, n_samples, batch_size, seed, device, progre
     flags = {module: module.training for module in model.modules()}
     model.eval()
     try:
-        n_classes = _check_logits(model, params, fixed, x[:batch_size], dtype, device)
+        n_classes = _check_logits(model, params, fixed, x[:chunk_size], dtype, device)
         if mode == "empirical":
             y = class_indices(y, len(x), n_classes)
-        per_input = _per_input_gradients(model, fixed, mode, n_samples, n_classes)
-        extras = _mode_data(mode, y, n_samples, seed, device)
-        total = _accumulate(per_input, params, x, extras, what, batch_size, dtype, device, progress)
+        per_input = _per_input_gradients(model, fixed, mode, mc_samples, n_classes)
+        extras = _mode_data(mode, y, mc_samples, seed, device)
+        total = _accumulate(per_input, params, x, extras, what, chunk_size, dtype, device, progress)
     finally:
         for module, training in flags.items():
             module.training = training
@@ -220,7 +226,7 @@ def _fisher(model, x, what, mode, y, n_samples, batch_size, seed, device, progre
     return result
 
 
-def _per_input_gradients(model, fixed, mode, n_samples, n_classes):
+def _per_input_gradients(model, fixed, mode, mc_samples, n_classes):
     """A function of (params, one input, its mode data) -> {name: (R, *shape)} weighted scores.
 
     The rows are J^T c_r with the cotangents c_r of the module docstring; ``vmap`` it over inputs.
@@ -231,16 +237,16 @@ def _per_input_gradients(model, fixed, mode, n_samples, n_classes):
             return functional_call(model, (p, fixed), (x_one.unsqueeze(0),)).squeeze(0)
 
         logits, pullback = vjp(logits_of, params)
-        cotangents = _cotangents(torch.softmax(logits, dim=-1), mode, extra, n_samples, n_classes)
+        cotangents = _cotangents(torch.softmax(logits, dim=-1), mode, extra, mc_samples, n_classes)
         (rows,) = vmap(pullback)(cotangents)
         return rows
 
     return gradients
 
 
-def _cotangents(p, mode, extra, n_samples, n_classes):
+def _cotangents(p, mode, extra, mc_samples, n_classes):
     """The (R, K) rows c_r in logit space whose sum of c_r c_r^T is the mode's E_y of
-    (e_y - p)(e_y - p)^T. ``extra``: nothing (expected), the label (empirical) or the n_samples
+    (e_y - p)(e_y - p)^T. ``extra``: nothing (expected), the label (empirical) or the mc_samples
     uniform numbers (sampled)."""
     classes = torch.arange(n_classes, device=p.device)
     if mode == "expected":
@@ -250,18 +256,18 @@ def _cotangents(p, mode, extra, n_samples, n_classes):
         return ((classes == extra).to(p.dtype) - p)[None, :]
     cdf = p.to(torch.float64).cumsum(-1)
     labels = (cdf[None, :] <= extra[:, None]).sum(-1).clamp(max=n_classes - 1)
-    one_hot = (labels[:, None] == classes[None, :]).to(p.dtype)  # (n_samples, K)
-    if n_samples < n_classes:
-        return (one_hot - p[None, :]) / math.sqrt(n_samples)
+    one_hot = (labels[:, None] == classes[None, :]).to(p.dtype)  # (mc_samples, K)
+    if mc_samples < n_classes:
+        return (one_hot - p[None, :]) / math.sqrt(mc_samples)
     weight = one_hot.mean(0).sqrt()
     return weight[:, None] * (torch.eye(n_classes, dtype=p.dtype, device=p.device) - p[None, :])
 
 
-def _mode_data(mode, y, n_samples, seed, device):
+def _mode_data(mode, y, mc_samples, seed, device):
     """A function (start, stop) -> the mode's data for inputs start..stop-1, one row per input:
-    nothing (zeros) for expected, the labels for empirical, n_samples uniform numbers for
-    sampled (drawn mini-batch after mini-batch from one generator: the same numbers as one
-    (N, n_samples) draw)."""
+    nothing (zeros) for expected, the labels for empirical, mc_samples uniform numbers for
+    sampled (drawn chunk after chunk from one generator: the same numbers as one
+    (N, mc_samples) draw)."""
     rng = np.random.default_rng(seed)
 
     def data(start: int, stop: int) -> torch.Tensor:
@@ -269,24 +275,24 @@ def _mode_data(mode, y, n_samples, seed, device):
             return torch.zeros(stop - start, device=device)
         if mode == "empirical":
             return y[start:stop].to(device)
-        return torch.from_numpy(rng.random((stop - start, n_samples))).to(device)
+        return torch.from_numpy(rng.random((stop - start, mc_samples))).to(device)
 
     return data
 
 
-def _accumulate(per_input, params, x, extras, what, batch_size, dtype, device, progress):
+def _accumulate(per_input, params, x, extras, what, chunk_size, dtype, device, progress):
     """Sum over inputs of the per-input Fisher (or its diagonal), float64 on ``device``."""
     n_params = sum(p.numel() for p in params.values())
     size = (n_params, n_params) if what == "matrix" else (n_params,)
     total = torch.zeros(size, dtype=torch.float64, device=device)
     batched = vmap(per_input, in_dims=(None, 0, 0))
-    starts = range(0, len(x), batch_size)
+    starts = range(0, len(x), chunk_size)
     if progress and len(starts) > 1:  # imported here: tqdm.auto warns at import without ipywidgets
         from tqdm.auto import tqdm
 
         starts = tqdm(starts, desc="Fisher", leave=False)
     for start in starts:
-        stop = min(start + batch_size, len(x))
+        stop = min(start + chunk_size, len(x))
         rows = batched(params, _as_input(x[start:stop], dtype, device), extras(start, stop))
         if what == "matrix":  # rows: {name: (B, R, *shape)}
             flat = torch.cat([g.flatten(2) for g in rows.values()], dim=2).flatten(0, 1).double()
@@ -296,21 +302,12 @@ def _accumulate(per_input, params, x, extras, what, batch_size, dtype, device, p
     return total
 
 
-def _check_arguments(model, x, mode, y, n_samples, batch_size, seed) -> tuple[int, int, int]:
-    """Refuse bad input with a clear error; return n_samples, batch_size and seed as ints."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"x must be a torch.Tensor with a batch dimension, got {type(x).__name__}")
-    if x.ndim < 1 or len(x) < 1:
-        raise ValueError(
-            f"x must have a leading batch dimension with at least 1 input, got shape "
-            f"{tuple(x.shape)}"
-        )
-    if x.is_floating_point() and not torch.isfinite(x).all():
-        raise ValueError("x contains NaN or infinite values")
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {list(MODES)}, got {mode!r}")
+def _check_arguments(model, x, mode, y, mc_samples, chunk_size, seed):
+    """Refuse bad input with a clear error; return x as a tensor, and mc_samples, chunk_size and
+    seed as ints."""
+    module("model", model)
+    x = inputs("x", x)
+    one_of("mode", mode, MODES)
     if mode == "empirical" and y is None:
         raise ValueError("y (labels of shape (N,)) is required for mode='empirical'")
     if mode != "empirical" and y is not None:
@@ -319,29 +316,18 @@ def _check_arguments(model, x, mode, y, n_samples, batch_size, seed) -> tuple[in
             "labels from the model, so pass y=None"
         )
     return (
-        integer("n_samples", n_samples, minimum=1),
-        integer("batch_size", batch_size, minimum=1),
+        x,
+        integer("mc_samples", mc_samples, minimum=1),
+        integer("chunk_size", chunk_size, minimum=1),
         integer("seed", seed, minimum=0),
     )
 
 
 def _check_logits(model, params, fixed, x_first, dtype, device) -> int:
-    """Run the first mini-batch; the output must be finite logits (B, K) with K >= 2. Returns K."""
+    """Run the first chunk; the output must be finite logits (B, K) with K >= 2. Returns K."""
     with torch.no_grad():
-        logits = functional_call(model, (params, fixed), (_as_input(x_first, dtype, device),))
-    if not isinstance(logits, torch.Tensor) or logits.ndim != 2 or len(logits) != len(x_first):
-        shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
-        raise ValueError(
-            f"model must return 2-D logits (N, K) for x of N = {len(x_first)} inputs, got {shape}"
-        )
-    if logits.shape[1] < 2:
-        raise ValueError(
-            f"model returns {logits.shape[1]} logit(s) per input; the softmax needs K >= 2 classes "
-            "(a binary classifier needs 2 logits)"
-        )
-    if not torch.isfinite(logits).all():
-        raise ValueError("model returns NaN or infinite logits")
-    return logits.shape[1]
+        scores = functional_call(model, (params, fixed), (_as_input(x_first, dtype, device),))
+    return logits("model", scores, len(x_first))
 
 
 def _as_input(x: torch.Tensor, dtype, device) -> torch.Tensor:

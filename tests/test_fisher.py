@@ -37,14 +37,14 @@ def inputs(*shape, seed=1, dtype=torch.float32):
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
 
 
-def reference_fisher(model, x, mode="expected", y=None, n_samples=1, seed=0):
+def reference_fisher(model, x, mode="expected", y=None, mc_samples=1, seed=0):
     """F from its definition: one autograd backward per input and per label, in a Python loop.
 
     Sampled labels follow the rule of the module docstring (inverse CDF of default_rng(seed))."""
     params = [p for p in model.parameters() if p.requires_grad]
     size = sum(p.numel() for p in params)
     total = torch.zeros(size, size, dtype=torch.float64)
-    uniforms = np.random.default_rng(seed).random((len(x), n_samples))
+    uniforms = np.random.default_rng(seed).random((len(x), mc_samples))
     model.eval()
     for i in range(len(x)):
         log_p = torch.log_softmax(model(x[i : i + 1])[0], dim=-1)
@@ -55,7 +55,7 @@ def reference_fisher(model, x, mode="expected", y=None, n_samples=1, seed=0):
             labels = [(int(y[i]), 1.0)]
         else:
             cdf = np.cumsum(p)
-            labels = [(min(int((cdf <= u).sum()), len(p) - 1), 1 / n_samples) for u in uniforms[i]]
+            labels = [(min(int((cdf <= u).sum()), len(p) - 1), 1 / mc_samples) for u in uniforms[i]]
         for label, weight in labels:
             grads = torch.autograd.grad(log_p[label], params, retain_graph=True)
             g = parameters_to_vector(grads).double()
@@ -91,7 +91,7 @@ def test_softmax_regression_matches_the_closed_form():
     torch.manual_seed(0)
     model = nn.Linear(3, 3).double()
     x = inputs(20, 3, dtype=torch.float64)
-    matrix = fisher_matrix(model, x, batch_size=7, **OPTIONS)
+    matrix = fisher_matrix(model, x, chunk_size=7, **OPTIONS)
     expected = softmax_regression_fisher(model, x)
     assert matrix.shape == (12, 12)
     np.testing.assert_allclose(matrix, expected, rtol=1e-10, atol=1e-13)
@@ -104,14 +104,14 @@ def test_softmax_regression_matches_the_closed_form():
 
 @pytest.mark.parametrize(
     "mode, extra",
-    [("expected", {}), ("sampled", {"n_samples": 2}), ("sampled", {"n_samples": 7})]
+    [("expected", {}), ("sampled", {"mc_samples": 2}), ("sampled", {"mc_samples": 7})]
     + [("empirical", {"y": torch.tensor([0, 2, 1, 1, 0, 2, 2, 1, 0, 0, 1, 2, 0])})],
 )
 def test_trace_diagonal_and_matrix_agree_in_every_mode(mode, extra):
     model, x = mlp(), inputs(13, 4)
-    trace = fisher_trace(model, x, mode=mode, seed=3, batch_size=5, **extra, **OPTIONS)
-    diagonal = fisher_diagonal(model, x, mode=mode, seed=3, batch_size=5, **extra, **OPTIONS)
-    matrix = fisher_matrix(model, x, mode=mode, seed=3, batch_size=5, **extra, **OPTIONS)
+    trace = fisher_trace(model, x, mode=mode, seed=3, chunk_size=5, **extra, **OPTIONS)
+    diagonal = fisher_diagonal(model, x, mode=mode, seed=3, chunk_size=5, **extra, **OPTIONS)
+    matrix = fisher_matrix(model, x, mode=mode, seed=3, chunk_size=5, **extra, **OPTIONS)
     assert diagonal.shape == (51,) and matrix.shape == (51, 51)
     assert diagonal.dtype == matrix.dtype == np.float64
     assert trace > 0
@@ -124,14 +124,14 @@ def test_trace_diagonal_and_matrix_agree_in_every_mode(mode, extra):
 
 @pytest.mark.parametrize(
     "mode, extra",
-    [("expected", {}), ("sampled", {"n_samples": 2}), ("sampled", {"n_samples": 6})]
+    [("expected", {}), ("sampled", {"mc_samples": 2}), ("sampled", {"mc_samples": 6})]
     + [("empirical", {"y": torch.tensor([3, 0, 1, 2, 2, 1, 0, 3, 3, 1, 0, 2])})],
 )
 def test_vectorized_equals_a_per_sample_autograd_loop_on_a_cnn(mode, extra):
     model, x = small_cnn(), inputs(12, 1, 6, 6)
     reference = reference_fisher(model, x, mode=mode, seed=4, **extra)
-    matrix = fisher_matrix(model, x, mode=mode, seed=4, batch_size=5, **extra, **OPTIONS)
-    diagonal = fisher_diagonal(model, x, mode=mode, seed=4, batch_size=5, **extra, **OPTIONS)
+    matrix = fisher_matrix(model, x, mode=mode, seed=4, chunk_size=5, **extra, **OPTIONS)
+    diagonal = fisher_diagonal(model, x, mode=mode, seed=4, chunk_size=5, **extra, **OPTIONS)
     trace = fisher_trace(model, x, mode=mode, seed=4, **extra, **OPTIONS)
     assert relative(matrix, reference) < 1e-5
     assert relative(diagonal, np.diag(reference)) < 1e-5
@@ -141,14 +141,14 @@ def test_vectorized_equals_a_per_sample_autograd_loop_on_a_cnn(mode, extra):
 def test_sampled_converges_to_expected_and_is_reproducible():
     model, x = mlp(), inputs(6, 4)
     expected = fisher_trace(model, x, **OPTIONS)
-    sampled = fisher_trace(model, x, mode="sampled", n_samples=20_000, **OPTIONS)
+    sampled = fisher_trace(model, x, mode="sampled", mc_samples=20_000, **OPTIONS)
     assert sampled == pytest.approx(expected, rel=0.02)
     one = fisher_trace(model, x, mode="sampled", seed=5, **OPTIONS)
     assert one == fisher_trace(model, x, mode="sampled", seed=5, **OPTIONS)
     assert one != fisher_trace(model, x, mode="sampled", seed=6, **OPTIONS)
-    # the labels depend on the seed only, not on how the inputs are split into mini-batches
+    # the labels depend on the seed only, not on how the inputs are split into chunks
     assert one == pytest.approx(
-        fisher_trace(model, x, mode="sampled", seed=5, batch_size=4, **OPTIONS), rel=1e-6
+        fisher_trace(model, x, mode="sampled", seed=5, chunk_size=4, **OPTIONS), rel=1e-6
     )
 
 
@@ -205,20 +205,21 @@ def test_the_model_is_left_unchanged_and_evaluated_in_eval_mode():
     flags = [module.training for module in model.modules()]
     state = copy.deepcopy(model.state_dict())
     x = inputs(9, 4)
-    value = fisher_trace(model, x, batch_size=4, **OPTIONS)
+    value = fisher_trace(model, x, chunk_size=4, **OPTIONS)
     assert [module.training for module in model.modules()] == flags
     for name, tensor in model.state_dict().items():
         assert torch.equal(tensor, state[name]), name  # weights and running statistics
     assert all(p.device.type == "cpu" for p in model.parameters())
-    assert value == fisher_trace(model, x, batch_size=4, **OPTIONS)  # dropout off
-    assert value == pytest.approx(fisher_trace(model.eval(), x, batch_size=4, **OPTIONS))
+    assert value == fisher_trace(model, x, chunk_size=4, **OPTIONS)  # dropout off
+    assert value == pytest.approx(fisher_trace(model.eval(), x, chunk_size=4, **OPTIONS))
 
 
 def test_bad_input_is_rejected_with_a_clear_message():
     model, x = mlp(), inputs(5, 4)
     y = torch.tensor([0, 1, 2, 0, 1])
-    with pytest.raises(TypeError, match="x must be a torch.Tensor"):
-        fisher_trace(model, x.numpy(), **OPTIONS)
+    assert fisher_trace(model, x.numpy(), **OPTIONS) == fisher_trace(model, x, **OPTIONS)
+    with pytest.raises(TypeError, match="x must be a torch.Tensor or numpy array"):
+        fisher_trace(model, x.tolist(), **OPTIONS)
     with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
         fisher_trace(lambda v: v, x, **OPTIONS)
     with pytest.raises(ValueError, match="batch dimension"):
@@ -237,14 +238,14 @@ def test_bad_input_is_rejected_with_a_clear_message():
         fisher_trace(model, x, mode="empirical", y=y[:4], **OPTIONS)
     with pytest.raises(ValueError, match=r"class indices in 0..2"):
         fisher_trace(model, x, mode="empirical", y=y + 1, **OPTIONS)
-    with pytest.raises(TypeError, match="integer class indices"):
+    with pytest.raises(TypeError, match="y must hold integer labels"):
         fisher_trace(model, x, mode="empirical", y=y.float(), **OPTIONS)
-    with pytest.raises(ValueError, match="n_samples must be an int >= 1"):
-        fisher_trace(model, x, mode="sampled", n_samples=0, **OPTIONS)
-    with pytest.raises(ValueError, match="batch_size must be an int >= 1"):
-        fisher_trace(model, x, batch_size=0, **OPTIONS)
-    with pytest.raises(TypeError, match="batch_size must be an int"):
-        fisher_trace(model, x, batch_size=2.0, **OPTIONS)
+    with pytest.raises(ValueError, match="mc_samples must be an int >= 1"):
+        fisher_trace(model, x, mode="sampled", mc_samples=0, **OPTIONS)
+    with pytest.raises(ValueError, match="chunk_size must be an int >= 1"):
+        fisher_trace(model, x, chunk_size=0, **OPTIONS)
+    with pytest.raises(TypeError, match="chunk_size must be an int"):
+        fisher_trace(model, x, chunk_size=2.0, **OPTIONS)
     with pytest.raises(TypeError, match="seed must be an int"):
         fisher_trace(model, x, seed=np.float64(1), **OPTIONS)
     with pytest.raises(ValueError, match="seed must be an int >= 0"):
@@ -273,7 +274,7 @@ def test_bad_input_is_rejected_with_a_clear_message():
     "mode, extra",
     [
         ("expected", {}),
-        ("sampled", {"n_samples": 3}),
+        ("sampled", {"mc_samples": 3}),
         ("empirical", {"y": torch.tensor([0, 2, 1])}),
     ],
 )
@@ -294,11 +295,11 @@ def test_inputs_that_require_grad_give_the_same_numbers(mode, extra):
 
 def test_numpy_scalars_are_accepted_as_arguments():
     model, x = mlp(), inputs(7, 4)
-    options = {"mode": "sampled", "n_samples": 3, "batch_size": 2, "seed": 5, **OPTIONS}
+    options = {"mode": "sampled", "mc_samples": 3, "chunk_size": 2, "seed": 5, **OPTIONS}
     numpy_options = {
         **options,
-        "n_samples": np.int64(3),
-        "batch_size": np.int32(2),
+        "mc_samples": np.int64(3),
+        "chunk_size": np.int32(2),
         "seed": np.uint8(5),
     }
     assert fisher_trace(model, x, **numpy_options) == fisher_trace(model, x, **options)
