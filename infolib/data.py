@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from infolib.checks import integer, real
+from infolib.checks import integer, one_of, real
 
 __all__ = [
     "FASHION_MNIST_CLASSES",
@@ -241,7 +241,7 @@ def _not_found_message(split: str, searched: list[str]) -> str:
     return "\n".join(lines)
 
 
-def fashion_mnist(split: str = "train", root=None) -> tuple[torch.Tensor, torch.Tensor]:
+def fashion_mnist(split: str = "train", *, root=None) -> tuple[torch.Tensor, torch.Tensor]:
     """Fashion-MNIST images and labels, from a local copy of the idx files, checksums verified.
 
     Returns ``(x, y)``: ``x`` float32 of shape (N, 1, 28, 28), pixel value / 255 in [0, 1];
@@ -258,8 +258,7 @@ def fashion_mnist(split: str = "train", root=None) -> tuple[torch.Tensor, torch.
     tensors.
     Cost: about 1 s for the first train load, 0.1-0.3 s after (the float32 copy).
     """
-    if split not in _SPLIT_FILES:
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    one_of("split", split, _SPLIT_FILES)
     if root is not None:
         if not isinstance(root, str | os.PathLike):
             raise TypeError(
@@ -320,7 +319,9 @@ class Checkerboard:
     n_colors: int
 
 
-def checkerboard(n_colors: int, n_samples: int, noise: float = 0.1, seed: int = 0) -> Checkerboard:
+def checkerboard(
+    n_colors: int, n_samples: int, *, noise: float = 0.1, seed: int = 0
+) -> Checkerboard:
     """Sample the n-target checkerboard (CB) task (Kleinman et al., ICLR 2021, appendix B.4).
 
     Per sample: the checkerboard color c ~ Uniform{0..n-1}, given as one-hot(c) + N(0, noise^2)
@@ -359,7 +360,7 @@ def _chosen(n: int, fraction: float, generator: torch.Generator) -> torch.Tensor
 
 
 def color_by_label(
-    images: torch.Tensor, labels: torch.Tensor, alpha: float, seed: int = 0
+    images: torch.Tensor, labels: torch.Tensor, alpha: float, *, seed: int = 0
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Color grey ``images`` (N, 1, H, W) red or green; return (images (N, 2, H, W), color).
 
@@ -386,7 +387,7 @@ def color_by_label(
     return torch.cat([images * red, images * (1 - red)], dim=1), color
 
 
-def shuffle_labels(labels: torch.Tensor, fraction: float, seed: int = 0) -> torch.Tensor:
+def shuffle_labels(labels: torch.Tensor, fraction: float, *, seed: int = 0) -> torch.Tensor:
     """A copy of ``labels`` whose entries at a random ``fraction`` of positions are permuted.
 
     Shuffled MNIST as in Bansal et al. (B.5): exactly round(fraction * N) positions are chosen and
@@ -422,7 +423,7 @@ def digits() -> tuple[torch.Tensor, torch.Tensor]:
     return x, torch.tensor(bunch.target, dtype=torch.int64)
 
 
-def mnist1d(n_samples: int = 5000, seed: int = 42) -> tuple[torch.Tensor, torch.Tensor]:
+def mnist1d(n_samples: int = 5000, *, seed: int = 42) -> tuple[torch.Tensor, torch.Tensor]:
     """MNIST-1D (Greydanus, 2020), generated locally: x (n, 1, 40) float32, y (n,) int64.
 
     The package's own generator (``mnist1d.data.make_dataset``) with its default arguments except

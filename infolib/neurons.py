@@ -43,14 +43,14 @@ import torch
 from numba import njit, prange
 from scipy import special
 
-from infolib.checks import integer, log_base
+from infolib.checks import boolean, integer, log_base, matrix, same_length
 from infolib.config import resolve_device
 
 JITTER = 1e-10  # relative to each variable's standard deviation
 _ELEMENTS_PER_BATCH = 2**23  # pairs x samples x window held at once (float64)
 
 
-def neuron_entropy(acts, bins: int = 100, base: float = 2) -> np.ndarray:
+def neuron_entropy(acts, *, bins: int = 100, base: float = 2) -> np.ndarray:
     """Entropy of each neuron's binned activations, H = -sum_b p_b log p_b (eq. 1), in log ``base``.
 
     ``acts``: (samples S, neurons N). Each neuron is binned into ``bins`` equal-width bins over its
@@ -70,7 +70,9 @@ def neuron_entropy(acts, bins: int = 100, base: float = 2) -> np.ndarray:
     return entropy / math.log(base)
 
 
-def ksg_mi(x, y, k: int = 3, base: float = 2, seed: int = 0, *, standardize: bool = True) -> float:
+def ksg_mi(
+    x, y, *, k: int = 3, base: float = 2, seed: int = 0, standardize: bool = True
+) -> float:
     """KSG estimate (estimator 1, max-norm) of I(X;Y) from paired 1-D samples, in log ``base``.
 
     I = psi(k) + psi(S) - < psi(n_x + 1) + psi(n_y + 1) > nats (Kraskov et al. 2004, eq. 8),
@@ -83,8 +85,7 @@ def ksg_mi(x, y, k: int = 3, base: float = 2, seed: int = 0, *, standardize: boo
     x, y = np.asarray(x), np.asarray(y)
     if x.ndim != 1 or y.ndim != 1:
         raise ValueError(f"x and y must be 1-D samples, got shapes {x.shape} and {y.shape}")
-    if len(x) != len(y):
-        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+    same_length("x", x, "y", y)
     pair = _as_matrix(np.c_[x, y], "x and y", min_neurons=2)
     return float(
         pairwise_mi(pair, k=k, base=base, seed=seed, device="cpu", standardize=standardize)[0, 1]
@@ -93,19 +94,19 @@ def ksg_mi(x, y, k: int = 3, base: float = 2, seed: int = 0, *, standardize: boo
 
 def pairwise_mi(
     acts,
+    *,
     k: int = 3,
     base: float = 2,
     seed: int = 0,
     device: str | torch.device = "auto",
-    *,
     standardize: bool = True,
 ) -> np.ndarray:
     """KSG mutual information of every pair of neurons: a symmetric (N, N) array, NaN diagonal.
 
-    ``acts``: (samples S, neurons N). Entry (a, b) equals ``ksg_mi(acts[:, a], acts[:, b], k,
-    base, seed, standardize=standardize)`` for a < b (the same standardization and jitter), in
-    log ``base`` (bits by default); 0 where either neuron is constant. Each neuron is sorted
-    once; the pairs are then processed by a compiled kernel in parallel on the CPU, or in
+    ``acts``: (samples S, neurons N). Entry (a, b) equals ``ksg_mi(acts[:, a], acts[:, b], k=k,
+    base=base, seed=seed, standardize=standardize)`` for a < b (the same standardization and
+    jitter), in log ``base`` (bits by default); 0 where either neuron is constant. Each neuron is
+    sorted once; the pairs are then processed by a compiled kernel in parallel on the CPU, or in
     batches with torch on CUDA. Cost: N (N - 1) / 2 pairs of about S sqrt(k S) operations each.
     """
     acts = _as_matrix(acts, "acts", min_neurons=2)
@@ -113,8 +114,7 @@ def pairwise_mi(
     k = _check_k(k, n_samples)
     base = log_base(base)
     seed = integer("seed", seed, minimum=0)
-    if not isinstance(standardize, bool | np.bool_):
-        raise TypeError(f"standardize must be True or False, got {type(standardize).__name__}")
+    standardize = boolean("standardize", standardize)
     device = resolve_device(device)
     values, scale, constant = _prepared(acts, standardize)  # (N, S), (N, 1), (N,)
     noise = _noise(n_samples, seed)
@@ -264,23 +264,7 @@ def _prepared(acts: np.ndarray, standardize: bool):
 
 
 def _as_matrix(acts, name: str, min_neurons: int) -> np.ndarray:
-    if isinstance(acts, torch.Tensor):
-        acts = acts.detach().cpu().numpy()
-    acts = np.asarray(acts)
-    if acts.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (samples, neurons), got shape {acts.shape}")
-    if not np.issubdtype(acts.dtype, np.number):
-        raise TypeError(f"{name} must hold numbers, got dtype {acts.dtype}")
-    acts = acts.astype(np.float64)
-    if not np.isfinite(acts).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
-    if acts.shape[1] < min_neurons:
-        raise ValueError(
-            f"{name} must have at least {min_neurons} neuron(s) (columns), got {acts.shape[1]}"
-        )
-    if acts.shape[0] < 2:
-        raise ValueError(f"{name} must have at least 2 samples (rows), got {acts.shape[0]}")
-    return acts
+    return matrix(name, acts, columns="neurons", min_rows=2, min_columns=min_neurons)
 
 
 def _check_k(k, n_samples: int) -> int:

@@ -489,3 +489,17 @@ def test_numpy_scalars_are_accepted_as_arguments():
         data.color_by_label(images, labels, "0.5")
     with pytest.raises(ValueError, match="noise must be a finite number"):
         data.checkerboard(2, 10, noise=np.float64("nan"))
+
+
+def test_options_after_the_data_are_keyword_only():
+    labels = torch.tensor([0, 1, 0, 1])
+    images = torch.zeros(4, 1, 2, 2)
+    for call in (
+        lambda: data.checkerboard(2, 10, 0.1),
+        lambda: data.color_by_label(images, labels, 0.5, 1),
+        lambda: data.shuffle_labels(labels, 0.5, 1),
+        lambda: data.mnist1d(100, 1),
+        lambda: data.fashion_mnist("test", DEBIAN),
+    ):
+        with pytest.raises(TypeError, match="positional argument"):
+            call()
