@@ -211,3 +211,14 @@ def test_the_torch_path_for_cuda_gives_the_compiled_kernels_numbers():
         rtol=0,
         atol=1e-9,
     )
+
+
+def test_options_after_the_data_are_keyword_only():
+    acts = np.random.default_rng(0).random((20, 3))
+    for call in (
+        lambda: neuron_entropy(acts, 10),
+        lambda: ksg_mi(acts[:, 0], acts[:, 1], 3),
+        lambda: pairwise_mi(acts, 3),
+    ):
+        with pytest.raises(TypeError, match="positional argument"):
+            call()
