@@ -318,3 +318,26 @@ def test_small_cnn_shape_size_and_seed():
     assert sum(p.numel() for p in model.parameters()) == 12_810
     for a, b in zip(model.parameters(), small_cnn(seed=4).parameters()):
         assert torch.equal(a, b)
+
+
+def test_evaluation_in_chunks_matches_one_pass():
+    from infolib.train import chunked_logits, cross_entropy_sum
+
+    generator = torch.Generator().manual_seed(0)
+    x, y = torch.randn(50, 3, generator=generator), torch.randint(0, 4, (50,), generator=generator)
+    model = mlp(3, [8], 4, seed=0).eval()
+    with torch.no_grad():
+        expected = float(F.cross_entropy(model(x).double(), y, reduction="sum"))
+    assert cross_entropy_sum(model, x, y, chunk_size=7) == pytest.approx(expected, rel=1e-12)
+    soft = torch.softmax(torch.randn(50, 4, generator=generator), dim=1)
+    with torch.no_grad():
+        soft_expected = float(F.cross_entropy(model(x).double(), soft.double(), reduction="sum"))
+    assert cross_entropy_sum(model, x, soft) == pytest.approx(soft_expected, rel=1e-12)
+    starts = [start for start, _ in chunked_logits(model, x, chunk_size=20)]
+    assert starts == [0, 20, 40]
+    assert accuracy(model, x, y, chunk_size=7) == accuracy(model, x, y)
+    with pytest.raises(TypeError, match="positional"):
+        accuracy(model, x, y, 7)
+    broken = nn.Sequential(model, nn.Hardtanh(min_val=float("nan")))
+    with pytest.raises(ValueError, match=r"net gives NaN or infinite logits for input 20"):
+        cross_entropy_sum(broken, x, y, chunk_size=10, name="net", first_index=20)
