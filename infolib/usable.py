@@ -34,7 +34,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from infolib.checks import integer, log_base, real
+from infolib.checks import integer, log_base, matrix, real, same_length
+from infolib.checks import labels as check_labels
 from infolib.config import resolve_device
 from infolib.models import check_widths
 
@@ -109,8 +110,7 @@ def usable_information_many(
     All representations must have the same number of samples (rows are the same inputs); their
     widths and the labels' numbers of classes may differ. Returns a float array (len(zs),).
     """
-    if len(zs) != len(ys):
-        raise ValueError(f"zs and ys must have the same length, got {len(zs)} and {len(ys)}")
+    same_length("zs", zs, "ys", ys)
     if len(zs) == 0:
         raise ValueError("zs is empty: give at least one representation")
     zs = [_as_features(z, f"zs[{i}]") for i, z in enumerate(zs)]
@@ -127,9 +127,9 @@ def usable_information_many(
             "(hidden=() gives a linear decoder without them), got 1"
         )
     lr = real("lr", lr, above=0)
-    momentum = _below_one("momentum", momentum)
-    dropout = _below_one("dropout", dropout)
-    test_fraction = _below_one("test_fraction", test_fraction, zero_allowed=False)
+    momentum = real("momentum", momentum, minimum=0, below=1)
+    dropout = real("dropout", dropout, minimum=0, below=1)
+    test_fraction = real("test_fraction", test_fraction, above=0, below=1)
     seed = integer("seed", seed)
     base = log_base(base)
     n_test = int(round(test_fraction * n_samples))
@@ -184,14 +184,6 @@ def usable_information_many(
         test_ce = _cross_entropy(decoders(x[:, test]), y[:, test])  # nats, (D,)
     entropy = torch.stack([_plugin_entropy(y_d[test], k) for y_d, k in zip(y, n_classes)])
     return ((entropy - test_ce) / math.log(base)).cpu().numpy().astype(float)
-
-
-def _below_one(name: str, value, *, zero_allowed: bool = True) -> float:
-    """``value`` as a float in [0, 1) (``zero_allowed``) or (0, 1), or an error naming ``name``."""
-    value = real(name, value, **({"minimum": 0} if zero_allowed else {"above": 0}))
-    if value >= 1:
-        raise ValueError(f"{name} must be < 1, got {value}")
-    return value
 
 
 def _diverged(what: str, lr: float, epochs: int, batch_size: int) -> ValueError:
@@ -299,30 +291,18 @@ def _stack_standardized(zs: list[torch.Tensor], train: torch.Tensor) -> torch.Te
 
 
 def _as_features(z, name: str) -> torch.Tensor:
-    z = torch.as_tensor(np.asarray(z) if not isinstance(z, torch.Tensor) else z.detach().cpu())
+    """``z`` (samples, features), a 1-D ``z`` as one feature, as a float32 tensor."""
+    if not isinstance(z, torch.Tensor):
+        z = np.asarray(z)
     if z.ndim == 1:
         z = z[:, None]
-    if z.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (samples, features), got shape {tuple(z.shape)}")
-    if not (z.is_floating_point() or z.dtype in (torch.int32, torch.int64, torch.bool)):
-        raise TypeError(f"{name} must hold numbers, got dtype {z.dtype}")
-    z = z.to(torch.float32)
-    if not torch.isfinite(z).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return z
+    return torch.from_numpy(matrix(name, z)).to(torch.float32)
 
 
 def _as_labels(y, name: str, n_samples: int) -> torch.Tensor:
-    y = np.asarray(y.detach().cpu() if isinstance(y, torch.Tensor) else y)
-    if y.ndim != 1:
-        raise ValueError(f"{name} must be 1-D integer labels, got shape {y.shape}")
-    if len(y) != n_samples:
-        raise ValueError(
-            f"{name} has {len(y)} labels but its representation has {n_samples} samples"
-        )
-    if not np.issubdtype(y.dtype, np.integer):
-        raise TypeError(f"{name} must hold integer class labels, got dtype {y.dtype}")
-    classes, codes = np.unique(y, return_inverse=True)
+    """Integer labels (n_samples,) with at least two classes, as codes 0..C-1 (int64)."""
+    y = check_labels(name, y, n_samples, match=f"the {n_samples} samples of its representation")
+    classes, codes = np.unique(y.cpu().numpy(), return_inverse=True)
     if len(classes) < 2:
         raise ValueError(f"{name} has a single class ({classes.tolist()}): nothing to decode")
     return torch.as_tensor(codes, dtype=torch.int64)

@@ -101,7 +101,7 @@ def test_label_names_do_not_matter():
 @pytest.mark.parametrize(
     ("z", "y", "error", "message"),
     [
-        (np.zeros((100, 2)), np.zeros(99, int), ValueError, "labels but its representation has"),
+        (np.zeros((100, 2)), np.zeros(99, int), ValueError, r"shape \(100,\) to match the 100"),
         (np.full((100, 2), np.nan), np.arange(100) % 2, ValueError, "NaN or infinite"),
         (np.random.rand(100, 2), np.zeros(100, int), ValueError, "single class"),
         (np.random.rand(10, 2), np.arange(10) % 2, ValueError, "too few samples"),
