@@ -50,9 +50,10 @@ from torch.func import functional_call
 
 from infolib.checks import boolean, inputs, integer, logits, matrix
 from infolib.checks import module as check_module
-from infolib.coding import DEFAULT_FRACTIONS, BlockTraining, Codelength, kl_prequential_codelength
+from infolib.coding import DEFAULT_FRACTIONS, Codelength, kl_prequential_codelength
 from infolib.config import resolve_device
 from infolib.models import CHAIN_LAYERS, check_layers, weight_layers
+from infolib.train import BlockTraining
 
 __all__ = [
     "InformationDistance",

@@ -403,8 +403,8 @@ def test_information_distance_result_round_trips_through_the_cache(tmp_path):
 def test_information_distance_works_with_batch_norm_models():
     """The first blocks train on 1, 2, 3, ... examples; batch-norm copies never see a training
     batch of one (infolib.train.fit)."""
-    from infolib.coding import BlockTraining
     from infolib.distance import information_distance
+    from infolib.train import BlockTraining
 
     def batch_norm_mlp(seed):
         torch.manual_seed(seed)
