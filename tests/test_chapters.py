@@ -17,8 +17,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted(ROOT.glob("notebooks/*.py"))
 
-pytestmark = pytest.mark.slow
-
 
 def test_there_are_chapters():
     assert CHAPTERS, f"no chapter found: {ROOT / 'notebooks'} holds no *.py (jupytext py:percent)"
@@ -76,6 +74,7 @@ def executed_book(tmp_path_factory):
     return root, errors
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source", CHAPTERS, ids=[path.stem for path in CHAPTERS])
 def test_chapter_runs_at_smoke_profile(executed_book, source):
     root, errors = executed_book
@@ -88,6 +87,7 @@ def test_chapter_runs_at_smoke_profile(executed_book, source):
     )
 
 
+@pytest.mark.slow
 def test_book_builds_without_warnings(executed_book):
     root, errors = executed_book
     failed = sorted(name for name, error in errors.items() if error is not None)
@@ -113,3 +113,20 @@ def test_book_builds_without_warnings(executed_book):
     for source in CHAPTERS:
         assert (html / "chapters" / f"{source.stem}.html").is_file()
     assert (html / "scorecard.html").is_file()
+
+
+@pytest.mark.parametrize("source", CHAPTERS, ids=[path.stem for path in CHAPTERS])
+def test_chapter_uses_the_shared_kit(source):
+    """Verdicts, cache keys and seeds come from infolib (claims, settings.key, config.seeds),
+    not from chapter-private rules."""
+    text = source.read_text(encoding="utf-8")
+    assert "kendalltau" not in text, f"{source.name}: use infolib.claims.trend, not kendalltau"
+    assert "dict(chapter=" not in text and '{"chapter":' not in text, (
+        f"{source.name}: build cache keys with settings.key(...)"
+    )
+    assert "holds=True" not in text and "holds=False" not in text, (
+        f"{source.name}: record verdicts from a test of infolib.claims (result=...)"
+    )
+    assert "seeds(seed, settings.n_seeds)" in text or "seeds(seed, " in text, (
+        f"{source.name}: one seed list from infolib.config.seeds"
+    )
