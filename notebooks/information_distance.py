@@ -47,7 +47,7 @@ progress_epochs = None  # epochs of the training run of Fig. 3
 
 # %%
 PROFILES = {
-    "smoke": dict(n_seeds=1, n_train=300, k=100, max_epochs=2, progress_epochs=2),
+    "smoke": dict(n_seeds=1, n_train=200, k=50, max_epochs=1, progress_epochs=2),
     "cpu": dict(n_seeds=2, n_train=4_000, k=500, max_epochs=30, progress_epochs=6),
     "gpu": dict(n_seeds=3, n_train=20_000, k=5_000, max_epochs=50, progress_epochs=10),
 }
