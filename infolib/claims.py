@@ -419,24 +419,24 @@ def contrast(a, b, *, expected: str, margin: float | None = None, unit: str = ""
     interval = f"the 90% interval [{low:.{digits}f}, {high:.{digits}f}]"
     if expected == "equal":
         if -margin < low and high < margin:
-            return Result("reproduced", measured, f"{interval} lies inside ±{margin:g}{unit}")
+            return Result("reproduced", measured, f"{interval} lies inside ±{margin:.3g}{unit}")
         if low >= margin or high <= -margin:
             return Result("not reproduced", measured,
-                          f"{interval} lies outside ±{margin:g}{unit}")
+                          f"{interval} lies outside ±{margin:.3g}{unit}")
         return Result("inconclusive", measured,
-                      f"{interval} crosses ±{margin:g}{unit}; more seeds would decide")
+                      f"{interval} crosses ±{margin:.3g}{unit}; more seeds would decide")
     if expected in ("not greater", "not less"):
         sign = 1.0 if expected == "not greater" else -1.0
         near, far = (low, high) if sign > 0 else (-high, -low)  # oriented: a rise is positive
         inside, beyond = ("below", "above") if sign > 0 else ("above", "below")
         if far < margin:
             return Result("reproduced", measured,
-                          f"{interval} stays {inside} {sign * margin:+g}{unit} (the margin)")
+                          f"{interval} stays {inside} {sign * margin:+.3g}{unit} (the margin)")
         if near > margin:
             return Result("not reproduced", measured,
-                          f"{interval} lies {beyond} {sign * margin:+g}{unit} (the margin)")
+                          f"{interval} lies {beyond} {sign * margin:+.3g}{unit} (the margin)")
         return Result("inconclusive", measured,
-                      f"{interval} crosses {sign * margin:+g}{unit} (the margin); more seeds would "
+                      f"{interval} crosses {sign * margin:+.3g}{unit} (the margin); more seeds would "
                       "decide")
     sign = 1.0 if expected == "greater" else -1.0
     near, far = (low, high) if sign > 0 else (-high, -low)  # the interval, oriented to the claim
@@ -446,7 +446,7 @@ def contrast(a, b, *, expected: str, margin: float | None = None, unit: str = ""
     if far < floor:
         opposite = "less" if sign > 0 else "greater"
         return Result("not reproduced", measured, f"{interval} excludes 0 on the {opposite} side"
-                      if margin is None else f"{interval} excludes a difference of {margin:g}"
+                      if margin is None else f"{interval} excludes a difference of {margin:.3g}"
                       f"{unit} (the margin) on the {expected} side")
     return Result("inconclusive", measured, f"{interval} contains 0; more seeds would decide")
 
