@@ -436,7 +436,7 @@ display(PAPER_TABLE_1.rename_axis("paper, Table 1"))
 #   representation EMD, CKA and the output KL; parameter L2 and the EMD matched layer by layer
 #   move a little, the representation L2 and cosine more.
 # - *Scaling*: the function is unchanged, and so are every representation and output measure, but
-#   $d_p$ changes by about 0.18 on average (mostly at $c = 0.1$ and 10): the fine-tuning that
+#   $d_p$ changes by about 0.09 on average (mostly at $c = 0.1$ and 10): the fine-tuning that
 #   $d_p$ performs starts from a differently scaled network and does not follow the same path.
 #   $d_p$ is invariant to a re-parameterization only as far as its optimizer is. The paper reports
 #   0.04.

@@ -491,9 +491,9 @@ for noise in NOISES:
 # They effectively make some of the examples uninformative and simply confusing, which makes the
 # model less confident in its predictions."
 #
-# **What we see** (`cpu` profile). Only the label noise behaves as the paper says: it lowers
-# accuracy, confidence and, with more noise, the information (the paper's Table 4 goes up at 5%
-# and down after; ours goes down, with a wide spread between seeds). Missing 6x6 blocks barely
+# **What we see** (`cpu` profile). The label noise lowers accuracy and confidence, as the paper
+# says, and with more noise the information goes down on average (the paper's Table 4 goes up at
+# 5% and down after), with a wide spread between seeds. Missing 6x6 blocks barely
 # touch Fashion-MNIST (accuracy 0.853 to 0.832) and do not raise the information: clothes are
 # large, and a small block rarely removes what tells them apart, unlike a stroke of a thin digit.
 # Missing halves lower accuracy and confidence as the paper says, but the information goes up a
