@@ -5,11 +5,16 @@ it beside the executed notebook::
 
     claims = Claims("usable_information", paper="Kleinman et al. 2021", settings=settings,
                     seeds=SEEDS, device=torch_device)
-    claims.add("monotone", where="Fig. 2a", statement="...", measured=summarize(gaps), holds=True)
+    claims.add("monotone", where="Fig. 2a", statement="...",
+               result=trend(epochs, gaps_by_seed, expected="increasing"))
     claims.save("usable_information.claims.json")  # papermill --cwd: beside the notebook
 
+The verdict comes from one of the kit's tests (:func:`trend`, :func:`contrast`,
+:func:`threshold`, combined by :func:`all_of`; :func:`not_testable` when a claim cannot be tested
+as stated), which also write the measured text and the note from the numbers. ``holds=None``
+records a claim the profile is too small to test. A claim that does not reproduce is a result.
+
 ``python -m infolib.claims OUT.md IN.json|DIR ...`` gathers saved claims into scorecard Markdown.
-A claim that does not reproduce is a result: record it with ``holds=False``.
 """
 
 from __future__ import annotations
@@ -409,14 +414,10 @@ def contrast(a, b, *, expected: str, margin: float | None = None, unit: str = ""
     elif expected in ("equal", "not greater", "not less"):
         raise ValueError(f"expected={expected!r} needs margin: the difference that would count, "
                          "fixed before seeing the result")
-    low, mean, high = _interval(a - b)
     unit = f" {unit}" if unit else ""
-    spread = (f"90% interval [{low:+.{digits}f}, {high:+.{digits}f}]" if a.size > 1
-              else "no interval")
-    measured = f"{label} = {mean:+.{digits}f}{unit}, {spread} (n={a.size})"
-    if np.isnan(low):
+    low, high, measured, interval = _described_interval(a - b, f"{label} =", unit, digits, "+")
+    if interval is None:
         return Result("inconclusive", measured, "one seed: no interval; more seeds would decide")
-    interval = f"the 90% interval [{low:.{digits}f}, {high:.{digits}f}]"
     if expected == "equal":
         if -margin < low and high < margin:
             return Result("reproduced", measured, f"{interval} lies inside ±{margin:.3g}{unit}")
@@ -436,8 +437,8 @@ def contrast(a, b, *, expected: str, margin: float | None = None, unit: str = ""
             return Result("not reproduced", measured,
                           f"{interval} lies {beyond} {sign * margin:+.3g}{unit} (the margin)")
         return Result("inconclusive", measured,
-                      f"{interval} crosses {sign * margin:+.3g}{unit} (the margin); more seeds would "
-                      "decide")
+                      f"{interval} crosses {sign * margin:+.3g}{unit} (the margin); "
+                      "more seeds would decide")
     sign = 1.0 if expected == "greater" else -1.0
     near, far = (low, high) if sign > 0 else (-high, -low)  # the interval, oriented to the claim
     floor = margin if margin is not None else 0.0
@@ -465,14 +466,11 @@ def threshold(values, value: float, *, expected: str, unit: str = "", label: str
         raise ValueError(f"expected must be 'above' or 'below', got {expected!r}")
     values = _numbers("values", values, ndim=1)
     value = real("value", value)
-    low, mean, high = _interval(values)
     unit = f" {unit}" if unit else ""
-    spread = (f"90% interval [{low:.{digits}f}, {high:.{digits}f}]" if values.size > 1
-              else "no interval")
-    measured = f"{label} {mean:.{digits}f}{unit}, {spread} (n={values.size}) vs {value:.3g}"
-    if np.isnan(low):
+    low, high, measured, interval = _described_interval(values, label, unit, digits, "")
+    measured = f"{measured} vs {value:.3g}"
+    if interval is None:
         return Result("inconclusive", measured, "one seed: no interval; more seeds would decide")
-    interval = f"the 90% interval [{low:.{digits}f}, {high:.{digits}f}]"
     if (low > value) if expected == "above" else (high < value):
         return Result("reproduced", measured, f"{interval} lies {expected} {value:.3g}{unit}")
     if (high < value) if expected == "above" else (low > value):
@@ -515,6 +513,18 @@ def _numbers(name: str, values, *, ndim: int) -> np.ndarray:
         raise ValueError(f"{name} holds {np.count_nonzero(~np.isfinite(array))} non-finite "
                          "value(s): a failed run must be handled before a verdict, not averaged")
     return array
+
+
+def _described_interval(values: np.ndarray, label: str, unit: str, digits: int, sign: str):
+    """(low, high, measured text, note text) of the 90% interval of the mean of ``values``; the
+    note text is None for one value (no interval). ``sign`` "+" shows signs (differences)."""
+    low, mean, high = _interval(values)
+    n = values.size
+    if n < 2:
+        return low, high, f"{label} {mean:{sign}.{digits}f}{unit}, no interval (n={n})", None
+    bounds = f"[{low:{sign}.{digits}f}, {high:{sign}.{digits}f}]"
+    measured = f"{label} {mean:{sign}.{digits}f}{unit}, 90% interval {bounds} (n={n})"
+    return low, high, measured, f"the 90% interval [{low:.{digits}f}, {high:.{digits}f}]"
 
 
 def _interval(differences: np.ndarray) -> tuple[float, float, float]:
