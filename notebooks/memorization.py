@@ -807,8 +807,8 @@ for task, entropy_expected, mi_expected in (("colored", "decreasing", "increasin
             f"(paper: tau = {PAPER_TAU[m][task]:.2f})",
             result=trend(by_seed(task, "val_accuracy"), oriented(task, m), expected="increasing",
                          label=f"tau(accuracy, {m})"),
-            note=f"per seed, the five networks ranked by validation accuracy and by the {m} "
-            f"oriented by {spec['hypothesis']}; paper's tau {PAPER_TAU[m][task]:+.2f} (MNIST, "
+            note=f"per seed, the {len(ALPHAS)} networks ranked by validation accuracy and by the "
+            f"{m} oriented by {spec['hypothesis']}; paper's tau {PAPER_TAU[m][task]:+.2f} (MNIST, "
             "10 seeds)",
         )
 
