@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from infolib.cache import atomic_write
-from infolib.checks import real
+from infolib.checks import finite, real
 
 VERDICTS = (
     "reproduced",
@@ -509,9 +509,7 @@ def _numbers(name: str, values, *, ndim: int) -> np.ndarray:
         raise TypeError(f"{name} must hold numbers, got {values!r}") from error
     if array.ndim != ndim or array.size == 0:
         raise ValueError(f"{name} must be a non-empty {ndim}-D array, got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} holds {np.count_nonzero(~np.isfinite(array))} non-finite "
-                         "value(s): a failed run must be handled before a verdict, not averaged")
+    finite(name, array)  # a failed run is handled before a verdict, not averaged
     return array
 
 
