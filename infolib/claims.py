@@ -321,9 +321,7 @@ def kendall_tau(x, y) -> float:
     0 when either sequence is constant (no order to agree with)."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     i, j = np.triu_indices(len(x), k=1)
-    sx, sy = np.sign(x[j] - x[i]), np.sign(y[j] - y[i])
-    denominator = np.sqrt(np.count_nonzero(sx) * np.count_nonzero(sy))
-    return float(sx @ sy / denominator) if denominator else 0.0
+    return float(_taus(np.sign(x[j] - x[i]), y[None, :], i, j)[0])
 
 
 def trend(settings, values, *, expected: str, label: str = "tau", digits: int = 2) -> Result:
