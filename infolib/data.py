@@ -387,6 +387,24 @@ def color_by_label(
     return torch.cat([images * red, images * (1 - red)], dim=1), color
 
 
+def flip_binary_labels(labels: torch.Tensor, fraction: float, *, seed: int = 0) -> torch.Tensor:
+    """A copy of binary ``labels`` (0/1) with a random ``fraction`` of them flipped (y -> 1 - y).
+
+    Exactly round(fraction * N) positions are chosen. The label noise of Colored MNIST (Arjovsky
+    et al., 2019, and Bansal et al.'s code: 25%, in training and evaluation sets alike), which
+    makes the digit a worse predictor of the label (75%) than a color that always agrees with it.
+    Same ``seed``, same flips.
+    """
+    fraction = real("fraction", fraction, minimum=0, maximum=1)
+    if labels.ndim != 1 or not bool(((labels == 0) | (labels == 1)).all()):
+        raise ValueError("labels must be a 1-D tensor of binary labels (0 or 1)")
+    generator = torch.Generator().manual_seed(integer("seed", seed))
+    flipped = labels.clone()
+    chosen = _chosen(len(labels), fraction, generator)
+    flipped[chosen] = 1 - flipped[chosen]
+    return flipped
+
+
 def shuffle_labels(labels: torch.Tensor, fraction: float, *, seed: int = 0) -> torch.Tensor:
     """A copy of ``labels`` whose entries at a random ``fraction`` of positions are permuted.
 

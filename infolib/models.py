@@ -106,19 +106,24 @@ def mlp(
     out_features: int,
     *,
     activation: str = "relu",
+    init: str = "default",
     seed: int | None = None,
 ) -> nn.Sequential:
     """Fully connected network ``in -> hidden[0] -> ... -> hidden[-1] -> out``.
 
     Each hidden layer is ``Linear`` followed by the activation; the last layer is a ``Linear``
-    producing logits. PyTorch's default initialization; ``seed`` makes it reproducible without
-    touching the global random state.
+    producing logits. ``init``: ``"default"`` (PyTorch's), ``"xavier"`` (every layer's weights
+    Glorot-uniform, U(-a, a) with a = sqrt(6 / (fan_in + fan_out)), biases zero) or
+    ``"xavier-hidden"`` (the same for the hidden layers only, the output layer PyTorch's default,
+    as in Bansal et al.'s code). ``seed`` makes it reproducible without touching the global random
+    state.
     """
     in_features = integer("in_features", in_features, minimum=1)
     out_features = integer("out_features", out_features, minimum=1)
     hidden = check_widths("hidden", hidden, allow_empty=True)
     seed = _seed(seed)
     one_of("activation", activation, sorted(_ACTIVATIONS))
+    one_of("init", init, ("default", "xavier", "xavier-hidden"))
 
     sizes = (in_features, *hidden)
     layers: list[nn.Module] = []
@@ -128,6 +133,10 @@ def mlp(
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
             layers += [nn.Linear(fan_in, fan_out), _ACTIVATIONS[activation]()]
         layers.append(nn.Linear(sizes[-1], out_features))
+        linears = [m for m in layers if isinstance(m, nn.Linear)]
+        for layer in linears if init == "xavier" else linears[:-1] if init != "default" else []:
+            nn.init.xavier_uniform_(layer.weight)
+            nn.init.zeros_(layer.bias)
     return nn.Sequential(*layers)
 
 

@@ -1,6 +1,7 @@
 """Information measures of single neurons and of neuron pairs (Bansal, Pruthi & Belinkov, 2022).
 
-- :func:`neuron_entropy`: the entropy of each neuron's activations, binned (the paper's eq. 1).
+- :func:`neuron_entropy`: the entropy of each neuron's activations, binned (the paper's eq. 1),
+  over each neuron's own range or over edges shared by all neurons (the authors' code).
 - :func:`ksg_mi`: the Kraskov-Stögbauer-Grassberger estimator 1 of I(X;Y) between two 1-D samples
   (Kraskov et al. 2004, eq. 8, max-norm): I = psi(k) + psi(S) - < psi(n_x + 1) + psi(n_y + 1) >.
 - :func:`pairwise_mi`: that estimate for every pair of neurons, batched over pairs.
@@ -43,24 +44,35 @@ import torch
 from numba import njit, prange
 from scipy import special
 
-from infolib.checks import boolean, integer, log_base, matrix, same_length
+from infolib.checks import boolean, integer, log_base, matrix, one_of, same_length
 from infolib.config import resolve_device
 
 JITTER = 1e-10  # relative to each variable's standard deviation
 _ELEMENTS_PER_BATCH = 2**23  # pairs x samples x window held at once (float64)
 
 
-def neuron_entropy(acts, *, bins: int = 100, base: float = 2) -> np.ndarray:
+def neuron_entropy(
+    acts, *, bins: int = 100, base: float = 2, binning: str = "neuron"
+) -> np.ndarray:
     """Entropy of each neuron's binned activations, H = -sum_b p_b log p_b (eq. 1), in log ``base``.
 
-    ``acts``: (samples S, neurons N). Each neuron is binned into ``bins`` equal-width bins over its
-    own [min, max]; a constant neuron has entropy 0. At most log(bins). Cost: O(S N).
+    ``acts``: (samples S, neurons N). ``binning="neuron"``: each neuron is binned into ``bins``
+    equal-width bins over its own [min, max]. ``binning="global"``: one set of ``bins``
+    equal-width bins over the [min, max] of all values in ``acts``, shared by every neuron (as
+    Bansal et al.'s code does with the pooled pre-activations of all hidden layers), so a neuron
+    whose values span a small part of the range falls into few bins and has low entropy. In both,
+    bins are half-open [e_j, e_{j+1}) except the last, which holds its right edge (numpy's
+    ``histogram``); a constant neuron has entropy 0. At most log(bins). Cost: O(S N).
     """
     acts = _as_matrix(acts, "acts", min_neurons=1)
     bins = integer("bins", bins, minimum=1)
     base = log_base(base)
+    one_of("binning", binning, ("neuron", "global"))
     n_samples, n_neurons = acts.shape
-    low, high = acts.min(axis=0), acts.max(axis=0)
+    if binning == "neuron":
+        low, high = acts.min(axis=0), acts.max(axis=0)
+    else:
+        low, high = np.full(n_neurons, acts.min()), np.full(n_neurons, acts.max())
     width = np.where(high > low, high - low, 1.0)
     index = np.clip(((acts - low) / width * bins).astype(np.int64), 0, bins - 1)
     counts = np.bincount((index + bins * np.arange(n_neurons)).ravel(), minlength=bins * n_neurons)

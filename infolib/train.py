@@ -6,6 +6,8 @@
 - :func:`fit_early_stopping` and its settings :class:`BlockTraining`: Adam with early stopping on
   the last examples, the best state restored; how the prequential codes of :mod:`infolib.coding`
   train each block's model, and how the chapters train the models they code.
+- :class:`BestValidation`: a callback for :func:`fit` that keeps the checkpoint with the best
+  validation accuracy (Bansal et al.'s protocol).
 - :func:`accuracy`, :func:`chunked_logits` and :func:`cross_entropy_sum`: evaluation without
   gradients, ``chunk_size`` inputs per forward pass (memory only: the results do not depend on it).
 """
@@ -240,6 +242,48 @@ def fit_early_stopping(
             pass
     if best["state"] is not None:
         model.load_state_dict(best["state"])
+
+
+class BestValidation:
+    """A :func:`fit` callback that keeps the state with the best validation accuracy.
+
+    The model is checked after epochs 1, 1 + ``every``, 1 + 2 ``every``, ... (Bansal et al.'s
+    code: every 10 epochs, counted from 0, and a ``best.pt`` saved when the validation accuracy
+    improves); a check with a strictly higher accuracy than every earlier one replaces the kept
+    state. After training, :meth:`restore` loads the kept state into the model. ``best_epoch`` and
+    ``best_accuracy`` say which check won; ``history`` lists (epoch, accuracy) of every check.
+    """
+
+    def __init__(
+        self, x: torch.Tensor, y: torch.Tensor, *, every: int = 10,
+        chunk_size: int = EVAL_CHUNK_SIZE,
+    ) -> None:
+        same_length("x", x, "y", y)
+        if len(x) == 0:
+            raise ValueError("x is empty: no validation examples to choose a checkpoint by")
+        self.x, self.y = x, y
+        self.every = integer("every", every, minimum=1)
+        self.chunk_size = integer("chunk_size", chunk_size, minimum=1)
+        self.best_epoch: int | None = None
+        self.best_accuracy = -math.inf
+        self.history: list[tuple[int, float]] = []
+        self._state: dict[str, torch.Tensor] | None = None
+
+    def __call__(self, epoch: int, model: nn.Module) -> None:
+        if epoch < 1 or (epoch - 1) % self.every:
+            return
+        value = accuracy(model, self.x, self.y, chunk_size=self.chunk_size)
+        self.history.append((epoch, value))
+        if value > self.best_accuracy:
+            self.best_epoch, self.best_accuracy = epoch, value
+            self._state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    def restore(self, model: nn.Module) -> nn.Module:
+        """Load the kept state into ``model`` (in place) and return it."""
+        if self._state is None:
+            raise ValueError("no checkpoint was kept: fit ran for 0 epochs with this callback")
+        model.load_state_dict(self._state)
+        return model
 
 
 class _StopTraining(Exception):

@@ -503,3 +503,22 @@ def test_options_after_the_data_are_keyword_only():
     ):
         with pytest.raises(TypeError, match="positional argument"):
             call()
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.25, 1.0])
+def test_flip_binary_labels_flips_exactly_the_fraction(fraction):
+    labels = torch.randint(0, 2, (1001,), generator=torch.Generator().manual_seed(0))
+    flipped = data.flip_binary_labels(labels, fraction, seed=3)
+    assert int((flipped != labels).sum()) == round(fraction * 1001)
+    assert torch.equal(flipped[flipped != labels], 1 - labels[flipped != labels])
+    assert torch.equal(flipped, data.flip_binary_labels(labels, fraction, seed=3))
+    assert fraction in (0.0, 1.0) or not torch.equal(
+        flipped, data.flip_binary_labels(labels, fraction, seed=4)
+    )
+
+
+def test_flip_binary_labels_checks_input():
+    with pytest.raises(ValueError, match="binary"):
+        data.flip_binary_labels(torch.tensor([0, 2]), 0.5)
+    with pytest.raises(ValueError, match="fraction"):
+        data.flip_binary_labels(torch.tensor([0, 1]), 1.5)

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from infolib.models import hidden_activations, mlp, small_cnn, small_resnet
-from infolib.train import accuracy, fit
+from infolib.train import BestValidation, accuracy, fit
 
 
 def test_mlp_shapes_and_layers():
@@ -341,3 +341,66 @@ def test_evaluation_in_chunks_matches_one_pass():
     broken = nn.Sequential(model, nn.Hardtanh(min_val=float("nan")))
     with pytest.raises(ValueError, match=r"net gives NaN or infinite logits for input 20"):
         cross_entropy_sum(broken, x, y, chunk_size=10, name="net", first_index=20)
+
+
+def test_mlp_xavier_init_has_zero_biases_and_glorot_bounds():
+    default = [m for m in mlp(100, (50, 30), 4, seed=0) if isinstance(m, nn.Linear)]
+    for init, xavier_layers in (("xavier", 3), ("xavier-hidden", 2)):
+        model = mlp(100, (50, 30), 4, init=init, seed=0)
+        linears = [m for m in model if isinstance(m, nn.Linear)]
+        for i, layer in enumerate(linears):
+            fan_out, fan_in = layer.weight.shape
+            if i < xavier_layers:
+                bound = (6 / (fan_in + fan_out)) ** 0.5
+                assert torch.all(layer.bias == 0)
+                assert layer.weight.abs().max() <= bound
+                assert layer.weight.abs().max() > 0.9 * bound  # uniform on the whole interval
+            else:  # PyTorch's default, the same draw as init="default" for the output layer
+                assert torch.equal(layer.weight, default[i].weight)
+    with pytest.raises(ValueError, match="init"):
+        mlp(3, (4,), 2, init="he")
+
+
+def test_adam_weight_decay_is_the_authors_squared_norm_penalty_of_half_its_weight():
+    """Bansal et al. add 0.002 * sum ||w||^2 to the loss; Adam's (coupled) weight_decay = 0.004
+    adds the gradient of that penalty, 0.004 w, so the two give the same steps."""
+    x, y = torch.randn(64, 5), torch.randint(0, 3, (64,))
+    a, b = mlp(5, (8,), 3, seed=0), mlp(5, (8,), 3, seed=0)
+    fit(a, x, y, epochs=3, batch_size=16, lr=1e-2, optimizer="adam", weight_decay=0.004,
+        progress=False, device="cpu")
+
+    def penalized(logits, target):
+        return F.cross_entropy(logits, target) + 0.002 * sum(p.pow(2).sum() for p in b.parameters())
+
+    fit(b, x, y, epochs=3, batch_size=16, lr=1e-2, optimizer="adam", loss_fn=penalized,
+        progress=False, device="cpu")
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        torch.testing.assert_close(pa, pb, rtol=1e-5, atol=1e-6)
+
+
+def test_best_validation_keeps_the_checkpoint_with_the_highest_accuracy():
+    torch.manual_seed(0)
+    x, y = torch.randn(200, 4), torch.randint(0, 2, (200,))
+    x_val, y_val = torch.randn(100, 4), torch.randint(0, 2, (100,))  # labels unrelated to x
+    model = mlp(4, (32,), 2, seed=0)
+    best = BestValidation(x_val, y_val, every=5)
+    states = {}
+
+    def record(epoch, m):
+        best(epoch, m)
+        states[epoch] = {k: v.clone() for k, v in m.state_dict().items()}
+
+    fit(model, x, y, epochs=23, batch_size=20, lr=1e-2, optimizer="adam", callback=record,
+        progress=False, device="cpu")
+    assert [e for e, _ in best.history] == [1, 6, 11, 16, 21]
+    accuracies = [a for _, a in best.history]
+    assert best.best_accuracy == max(accuracies)
+    assert best.best_epoch == best.history[accuracies.index(max(accuracies))][0]  # first of ties
+    best.restore(model)
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, states[best.best_epoch][name])
+    assert accuracy(model, x_val, y_val) == best.best_accuracy
+    with pytest.raises(ValueError, match="no checkpoint"):
+        BestValidation(x_val, y_val).restore(model)
+    with pytest.raises(ValueError, match="every"):
+        BestValidation(x_val, y_val, every=0)

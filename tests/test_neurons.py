@@ -140,6 +140,43 @@ def test_entropy_bins_are_per_neuron_ranges():
     assert both[0] == pytest.approx(both[1])  # an affine map keeps every sample in its bin
 
 
+def histogram_entropies(acts, edges):
+    """Slow reference: each neuron's counts in `edges` by numpy.histogram, entropy in bits."""
+    result = []
+    for column in acts.T:
+        p = np.histogram(column, bins=edges)[0] / len(column)
+        p = p[p > 0]
+        result.append(-(p * np.log2(p)).sum())
+    return np.array(result)
+
+
+def test_global_binning_equals_numpy_histograms_on_shared_edges():
+    rng = np.random.default_rng(7)
+    scales = np.exp(rng.normal(size=64))  # log-normal scales: neurons span very different ranges
+    acts = rng.normal(size=(3000, 64)) * scales + rng.normal(size=64)
+    edges = np.histogram_bin_edges(acts, bins=100)
+    shared = neuron_entropy(acts, bins=100, binning="global")
+    np.testing.assert_allclose(shared, histogram_entropies(acts, edges), atol=1e-12)
+    own = neuron_entropy(acts, bins=100)
+    per_neuron = [histogram_entropies(a[:, None], np.histogram_bin_edges(a, 100))[0]
+                  for a in acts.T]
+    np.testing.assert_allclose(own, per_neuron, atol=1e-12)
+    assert shared.mean() < own.mean() - 1  # the two binnings measure different quantities
+    # the neuron with the widest range is binned almost as finely under both
+    widest = np.argmax(acts.max(axis=0) - acts.min(axis=0))
+    assert shared[widest] == pytest.approx(own[widest], abs=0.05)
+
+
+def test_global_binning_depends_on_the_other_neurons_and_per_neuron_does_not():
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(5000, 1))
+    alone = neuron_entropy(x, bins=50, binning="global")[0]
+    assert alone == pytest.approx(neuron_entropy(x, bins=50)[0])  # one neuron: the same edges
+    beside_wide = neuron_entropy(np.c_[x, 10 * x], bins=50, binning="global")
+    assert beside_wide[0] < alone - 2  # a tenth of the shared range: about log2(10) bits fewer
+    assert beside_wide[1] == pytest.approx(alone)
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [
@@ -152,6 +189,7 @@ def test_entropy_bins_are_per_neuron_ranges():
         (lambda: neuron_entropy(np.random.rand(10, 2), bins=0), "bins"),
         (lambda: neuron_entropy(np.random.rand(10, 2), base=1), "base"),
         (lambda: neuron_entropy(np.random.rand(10, 2), base=math.inf), "base"),
+        (lambda: neuron_entropy(np.random.rand(10, 2), binning="layer"), "binning"),
         (lambda: pairwise_mi(np.random.rand(10, 2), k=0), "k must be an int >= 1"),
         (lambda: pairwise_mi(np.random.rand(10, 2), base=0.5), "base"),
         (lambda: pairwise_mi(np.random.rand(10, 2), seed=-1), "seed"),
