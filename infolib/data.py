@@ -4,8 +4,10 @@
   local copy of the standard idx files (checksums verified), never needing the network when the
   Debian package ``dataset-fashion-mnist`` or a copy under ``$INFOLIB_DATA`` / ``./data`` exists.
 - :func:`checkerboard`: the n-target checkerboard (CB) task of Kleinman et al. (ICLR 2021, B.4).
-- :func:`color_by_label` and :func:`shuffle_labels`: the two memorization tasks of Bansal et al.
-  (NeurIPS 2022): a color that spuriously gives the label away, and partly shuffled labels.
+- :func:`color_by_label`, :func:`flip_binary_labels` and :func:`shuffle_labels`: the pieces of the
+  two memorization tasks of Bansal et al. (NeurIPS 2022): a color that spuriously gives the label
+  away, Colored MNIST's label noise, and partly shuffled labels (assembled in
+  :mod:`infolib.memorization`).
 - :func:`digits` (scikit-learn's 8x8 digits, shipped with scikit-learn) and :func:`mnist1d`
   (Greydanus's MNIST-1D, generated locally): small 10-class tasks that need no download.
 """
