@@ -337,6 +337,8 @@ def trend(settings, values, *, expected: str, label: str = "tau", digits: int = 
     ``expected`` is ``"increasing"`` or ``"decreasing"``. Verdict: "reproduced" when
     p <= 0.05 in the expected direction; "not reproduced" when p <= 0.05 in the opposite one;
     otherwise "inconclusive" (also when the seeds and settings are too few for any p <= 0.05).
+    With one row (one seed, or a ranking of seed-averaged values) the test is the exact
+    permutation test of that one tau.
     Error rates with 5 settings and normal noise (checked by simulation in
     tests/test_claims.py): under no trend, "reproduced" about 3% of the time (at most 5%: the
     null is discrete); 3 seeds each with tau = 1 give p = 1/120^3. A linear trend whose slope per
@@ -360,7 +362,8 @@ def trend(settings, values, *, expected: str, label: str = "tau", digits: int = 
     p_opposite = _tail(null, observed, -sign)
     smallest = _tail(null, _extreme(null, sign), sign)  # the p of the most extreme outcome
     per_seed = ", ".join(f"{tau:+.{digits}f}" for tau in taus)
-    measured = (f"mean {label} {observed:+.{digits}f} over {len(taus)} seed(s) ({per_seed}); "
+    measured = (f"mean {label} {observed:+.{digits}f} over {len(taus)} seeds ({per_seed}); "
+                if len(taus) > 1 else f"{label} {observed:+.{digits}f} (one ranking); ") + (
                 f"one-sided p = {p_expected:.2g}")
     if p_expected <= ALPHA:
         return Result("reproduced", measured,
@@ -371,7 +374,7 @@ def trend(settings, values, *, expected: str, label: str = "tau", digits: int = 
                       f"{opposite}, the opposite of the claim, at p = {p_opposite:.2g} <= {ALPHA}")
     if smallest > ALPHA:
         return Result("inconclusive", measured,
-                      f"{len(taus)} seed(s) x {table.shape[1]} settings cannot reach p <= {ALPHA} "
+                      f"{len(taus)} row(s) x {table.shape[1]} settings cannot reach p <= {ALPHA} "
                       f"(smallest possible p = {smallest:.2g}); more seeds would decide")
     return Result("inconclusive", measured,
                   f"neither {expected} nor the opposite at p <= {ALPHA} "

@@ -421,3 +421,14 @@ def test_claims_add_records_a_result_and_its_note():
         claims.add("e", where="w", statement="s", result=result, holds=True)
     with pytest.raises(TypeError, match="Result"):
         claims.add("f", where="w", statement="s", result="reproduced")
+
+
+def test_trend_of_one_ranking_is_the_exact_test_of_one_tau():
+    """The paper's model selection ranks seed-averaged values once: one row, 5 settings."""
+    result = trend([0.1, 0.2, 0.3, 0.4, 0.5], [[1.0, 2.0, 3.0, 4.0, 5.0]], expected="increasing")
+    assert result.verdict == "reproduced"
+    assert "(one ranking)" in result.measured and "p = 0.0083" in result.measured  # 1/120
+    one_swap = trend(range(5), [[1.0, 2.0, 3.0, 5.0, 4.0]], expected="increasing")  # tau = 0.8
+    assert one_swap.verdict == "reproduced" and "p = 0.042" in one_swap.measured  # 5/120
+    two_swaps = trend(range(5), [[2.0, 1.0, 3.0, 5.0, 4.0]], expected="increasing")  # tau = 0.6
+    assert two_swaps.verdict == "inconclusive"
