@@ -463,7 +463,7 @@ display(Markdown(
     f"{reading(mnist1d_results['val_accuracy'], 'decreasing')}; mean entropy "
     f"{reading(mnist1d_results['mean_entropy'], 'increasing')}; mean MI "
     f"{reading(mnist1d_results['mean_mi'], 'decreasing')}. The kept checkpoint is the one with "
-    "the best held-out accuracy, so at high beta it is often an early epoch, before the network "
+    "the best held-out accuracy, so at high beta it can be an early epoch, before the network "
     "has memorized much (the table's `epoch` and `train_accuracy` say how much)."))
 
 # %% [markdown]
