@@ -693,10 +693,12 @@ axes[0].set(xlabel="alpha", ylabel="compression of colour (uniform / MDL code)",
 for ax, column, name in ((axes[1], "mean_entropy", "mean entropy (bits)"),
                          (axes[2], "mean_mi", "mean MI (bits)")):
     points = frame[frame.task == "colored"]
-    sns.scatterplot(points, x="compression", y=column, hue="condition", palette="viridis", ax=ax)
+    sns.scatterplot(points, x="compression", y=column, hue="condition", palette="viridis", ax=ax,
+                    legend=ax is axes[1])
     ax.set(xlabel="compression of colour (log scale)", ylabel=name, xscale="log",
            title=f"{name} vs compression")
 axes[0].legend(fontsize=8)
+axes[1].legend(title="alpha", fontsize=8, loc="lower right")
 fig.suptitle("Bias-in-Bios analogue (Colored networks): is colour, the shortcut, more extractable "
              "where entropy is low and MI high?")
 fig.tight_layout()
