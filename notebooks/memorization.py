@@ -72,13 +72,13 @@ circles_shuffled_epochs = None  # epochs on the 100 points with shuffled labels 
 PROFILES = {
     "smoke": dict(
         n_seeds=2,
-        n_train=600,
+        n_train=300,
         colored_epochs=2,
         shuffled_epochs=2,
-        eval_samples=500,
-        mi_samples=200,
+        eval_samples=300,
+        mi_samples=150,
         mi_neurons=6,
-        probe_samples=200,
+        probe_samples=100,
         circles_epochs=5,
         circles_shuffled_epochs=20,
     ),
