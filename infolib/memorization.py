@@ -1,6 +1,7 @@
 """Colored and Shuffled Fashion-MNIST, the training protocol and the measurements of Bansal,
 Pruthi and Belinkov (NeurIPS 2022), shared by the two memorization chapters.
 
+- :func:`fashion_images`: Fashion-MNIST at 14x14, as the authors' code subsamples MNIST.
 - :func:`fashion_task`: one condition of a task, as the authors' code builds Colored and
   Shuffled MNIST (14x14 images; Colored: labels 0-4 vs 5-9 with 25% label noise, a fraction
   alpha of the training images colored by their label; Shuffled: a fraction beta of the labels
@@ -31,7 +32,7 @@ from infolib.neurons import neuron_entropy, pairwise_mi
 from infolib.train import BestValidation, accuracy, fit
 
 TASKS = ("colored", "shuffled")
-CONDITIONS = (0.0, 0.25, 0.5, 0.75, 1.0)  # alpha (Colored) and beta (Shuffled), the paper's B.1, B.5
+CONDITIONS = (0.0, 0.25, 0.5, 0.75, 1.0)  # alpha (Colored), beta (Shuffled): the paper's B.1, B.5
 LABEL_NOISE = 0.25  # Colored MNIST's label noise (Arjovsky et al., 2019; the authors' code)
 
 
@@ -62,7 +63,7 @@ FIRST_EDITION = Protocol(init="default", l2=0.0, checkpoint="last")
 
 
 @functools.lru_cache(maxsize=2)
-def _images(split: str) -> tuple[torch.Tensor, torch.Tensor]:
+def fashion_images(split: str) -> tuple[torch.Tensor, torch.Tensor]:
     """Fashion-MNIST ``split`` at 14x14 (every second pixel of each row and column, as the
     authors' code does to MNIST): images (N, 1, 14, 14) in [0, 1], labels (N,)."""
     images, labels = fashion_mnist(split)
@@ -99,8 +100,8 @@ def fashion_task(
         raise ValueError(f"Fashion-MNIST has 60,000 training and 10,000 test images, got "
                          f"n_train={n_train}, n_eval={n_eval}")
     seed = integer("seed", seed, minimum=0)
-    train_images, train_labels = _images("train")
-    test_images, test_labels = _images("test")
+    train_images, train_labels = fashion_images("train")
+    test_images, test_labels = fashion_images("test")
     subset = torch.randperm(len(train_images), generator=torch.Generator().manual_seed(seed))
     x_train, y_train = train_images[subset[:n_train]], train_labels[subset[:n_train]]
     x_eval, y_eval = test_images[:n_eval], test_labels[:n_eval]

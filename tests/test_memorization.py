@@ -11,7 +11,7 @@ from infolib.neurons import neuron_entropy, pairwise_mi
 def test_colored_task_has_the_label_noise_and_color_agreement_of_the_authors():
     x, y, x_eval, y_eval = mem.fashion_task("colored", 0.5, n_train=4000, n_eval=2000, seed=1)
     assert x.shape == (4000, 392) and x_eval.shape == (2000, 392)
-    images, labels = mem._images("train")
+    images, labels = mem.fashion_images("train")
     order = torch.randperm(60_000, generator=torch.Generator().manual_seed(1))[:4000]
     clean = (labels[order] >= 5).long()
     assert float((y != clean).float().mean()) == pytest.approx(0.25, abs=1e-3)  # label noise
@@ -20,7 +20,7 @@ def test_colored_task_has_the_label_noise_and_color_agreement_of_the_authors():
     assert agree == pytest.approx(0.5 + 0.5 / 2, abs=0.03)  # alpha + (1 - alpha) / 2
     eval_red = x_eval[:, :196].sum(1) > 0
     assert float((eval_red.long() == y_eval).float().mean()) == pytest.approx(0.5, abs=0.04)
-    test_clean = (mem._images("test")[1][:2000] >= 5).long()
+    test_clean = (mem.fashion_images("test")[1][:2000] >= 5).long()
     assert float((y_eval != test_clean).float().mean()) == pytest.approx(0.25, abs=1e-3)
 
 
@@ -30,7 +30,7 @@ def test_shuffled_task_shuffles_the_fraction_and_keeps_evaluation_clean():
     assert x.shape == (3000, 196)
     assert torch.equal(torch.bincount(y, minlength=10), torch.bincount(y0, minlength=10))
     assert float((y == y0).float().mean()) < 0.2  # about 1 in 10 land on their own label
-    assert torch.equal(y_eval, y_eval0) and torch.equal(y_eval, mem._images("test")[1][:500])
+    assert torch.equal(y_eval, y_eval0) and torch.equal(y_eval, mem.fashion_images("test")[1][:500])
     with pytest.raises(ValueError, match="task"):
         mem.fashion_task("rotated", 0.5, n_train=10, n_eval=10)
     with pytest.raises(ValueError, match="60,000"):
@@ -40,8 +40,9 @@ def test_shuffled_task_shuffles_the_fraction_and_keeps_evaluation_clean():
 def test_measure_matches_the_estimators_on_the_concatenated_layers():
     torch.manual_seed(0)
     x = torch.randn(400, 6)
-    model, info = mem.train_mlp(x, torch.randint(0, 3, (400,)), x[:100], torch.randint(0, 3, (100,)),
-                                depth=2, width=12, epochs=3, seed=0, device="cpu")
+    y, y_eval = torch.randint(0, 3, (400,)), torch.randint(0, 3, (100,))
+    model, info = mem.train_mlp(x, y, x[:100], y_eval, depth=2, width=12, epochs=3, seed=0,
+                                device="cpu")
     assert info["epoch"] == 1  # one check (after epoch 1) in three epochs
     result = mem.measure(model, x, mi_neurons=5, mi_samples=300, seed=2, device="cpu")
     acts = np.concatenate([(x @ model[0].weight.T + model[0].bias).detach().numpy(),
