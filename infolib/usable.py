@@ -14,9 +14,10 @@ the rest. ``dropout`` is the probability of dropping a unit (PyTorch's conventio
 "p = 0.7" without saying which). A fifth of the training split is held out to stop each decoder at
 its best epoch (the paper does not say it stops early: without it an uninformative 100-dimensional
 ``z`` overfits to about -3 bits; ``early_stopping=False`` gives the paper's literal protocol).
-``optimizer="adam"`` with ``weight_decay`` gives the decoder of the paper's appendix C.2. Inputs are standardized with the training split's mean and
-standard deviation (an affine map the first layer could learn anyway; it only makes the
-optimization insensitive to the scale of a layer's activations).
+``optimizer="adam"`` with ``weight_decay`` gives the decoder of the paper's appendix C.2. Inputs
+are standardized with the training split's mean and standard deviation (an affine map the first
+layer could learn anyway; it only makes the optimization insensitive to the scale of a layer's
+activations).
 
 Many decoders (one per layer and label, say) are trained at once as one batched network
 (``torch.baddbmm`` over a leading "decoder" dimension). They share the split and the mini-batch
