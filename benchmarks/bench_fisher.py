@@ -21,7 +21,8 @@ Measured on this project's 2-core CPU with nothing else running (chunk_size 64):
 mode, 3.6x in sampled mode; BackPACK 0.8x and 1.9x of ours. The target is not met on a CPU: the loop
 and the vectorized code do the same per-input arithmetic (K backward rows of a 12,810-parameter
 CNN per input), and at about 0.2 ms per backward pass the loop's Python overhead is a small part
-of it. A GPU, where the loop is dominated by launch overhead, was not available to measure.
+of it. ``--device cuda`` runs all three on a GPU, where the loop is dominated by launch
+overhead (use a larger ``--chunk-size`` there, say 512).
 """
 
 import argparse
@@ -69,7 +70,7 @@ def loop_trace(model, x, mode, seed=0):
     total = 0.0
     for i in range(len(x)):
         log_p = torch.log_softmax(model(x[i : i + 1])[0], dim=-1)
-        p = log_p.detach().exp().double().numpy()
+        p = log_p.detach().exp().double().cpu().numpy()
         if mode == "expected":
             labels = [(k, p[k]) for k in range(len(p))]
         else:
@@ -88,7 +89,7 @@ def backpack_trace(model, x, extension_name):
     model = extend(copy.deepcopy(model))
     loss_fn = extend(nn.CrossEntropyLoss(reduction="sum"))
     # DiagGGNExact ignores the labels; DiagGGNMC draws its own. Any valid labels will do.
-    labels = torch.zeros(len(x), dtype=torch.long)
+    labels = torch.zeros(len(x), dtype=torch.long, device=x.device)
     extension = getattr(extensions, extension_name)()
     attribute = "diag_ggn_exact" if extension_name == "DiagGGNExact" else "diag_ggn_mc"
     loss = loss_fn(model(x), labels)
@@ -100,8 +101,9 @@ def backpack_trace(model, x, extension_name):
 
 
 def compare(model, x, mode, chunk_size, extension_name, expected=None):
-    """Print our time and value against the loop's (and BackPACK's); return our value."""
-    options = {"mode": mode, "chunk_size": chunk_size, "device": "cpu", "progress": False}
+    """Print our time and value against the loop's (and BackPACK's); return our value. Every
+    method returns a Python float, so each timing ends after the device has finished."""
+    options = {"mode": mode, "chunk_size": chunk_size, "device": x.device, "progress": False}
     fisher_trace(model, x[:8], **options)  # warm up
     ours_s, ours = best_of(3, lambda: fisher_trace(model, x, **options))
     loop_s, loop = best_of(1, lambda: loop_trace(model, x, mode))
@@ -131,17 +133,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
     parser.add_argument("--chunk-size", type=int, default=64, help="fisher_trace's chunk_size")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (all methods run there)")
     args = parser.parse_args()
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     x, source = load_inputs()
-    model = small_cnn(seed=0).eval()
+    device = torch.device(args.device)
+    x, model = x.to(device), small_cnn(seed=0).eval().to(device)
     n_params = sum(p.numel() for p in model.parameters())
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} thread(s) on {os.cpu_count()} "
-        f"cores (load average {load}), device=cpu; CNN with P = {n_params} on {len(x)} {source}; "
-        f"chunk_size={args.chunk_size}"
+        f"cores (load average {load}), device={device}; CNN with P = {n_params} on {len(x)} "
+        f"{source}; chunk_size={args.chunk_size}"
     )
     try:
         import backpack  # noqa: F401

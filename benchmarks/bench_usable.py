@@ -2,10 +2,12 @@
 
 Target (issue 2): under 5 s on a 2-core CPU. Also compares ``usable_information_many`` on ten
 representations against ten separate calls, the peer it replaces in the chapter, and the cost and
-the estimates of a decoder batch of 256 against the default 64. Prints, never
-asserts: run with ``make bench`` or ``python benchmarks/bench_usable.py``.
+the estimates of a decoder batch of 256 against the default 64. ``--device cuda`` runs everything
+on a GPU (where one small decoder is launch-bound and training many at once should pay most).
+Prints, never asserts: run with ``make bench`` or ``python benchmarks/bench_usable.py``.
 """
 
+import argparse
 import time
 
 import numpy as np
@@ -26,20 +28,23 @@ def best_of(repeats, run):
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    device = parser.parse_args().device
     rng = np.random.default_rng(0)
     z = rng.normal(size=(5000, 100)).astype(np.float32)
     y = (z[:, 0] + 0.5 * rng.normal(size=5000) > 0).astype(int)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device=cpu")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device={device}")
 
-    single = best_of(3, lambda: usable_information(z, y, device="cpu"))
+    single = best_of(3, lambda: usable_information(z, y, device=device))
     print(
         f"usable_information 5000x100, default decoder: {single:.2f} s "
         f"(target {TARGET_S:.0f} s: {TARGET_S / single:.2f}x under it)"
     )
 
     zs, ys = [z[:, : 10 * (i + 1)] for i in range(10)], [y] * 10
-    many = best_of(1, lambda: usable_information_many(zs, ys, device="cpu"))
-    loop = best_of(1, lambda: [usable_information(a, b, device="cpu") for a, b in zip(zs, ys)])
+    many = best_of(1, lambda: usable_information_many(zs, ys, device=device))
+    loop = best_of(1, lambda: [usable_information(a, b, device=device) for a, b in zip(zs, ys)])
     print(
         f"10 decoders: usable_information_many {many:.2f} s, loop of usable_information "
         f"{loop:.2f} s, ratio {loop / many:.1f}x"
@@ -49,8 +54,8 @@ def main():
     # estimate move? Same data, same seed, ten decoders at once as the chapters use them.
     for batch_size in (64, 256):
         seconds = best_of(1, lambda b=batch_size: usable_information_many(
-            zs, ys, batch_size=b, device="cpu"))
-        values = usable_information_many(zs, ys, batch_size=batch_size, device="cpu")
+            zs, ys, batch_size=b, device=device))
+        values = usable_information_many(zs, ys, batch_size=batch_size, device=device)
         print(f"decoder batch {batch_size}: {seconds:.2f} s for 10 decoders, estimates "
               f"{values.min():.3f}-{values.max():.3f} bits (mean {values.mean():.3f})")
 

@@ -3,18 +3,21 @@
 A chapter holds its profiles as a plain dict, ``{"smoke": {...}, "cpu": {...}, "gpu": {...}}``, each
 mapping the same knob names to values. :func:`resolve` picks one profile, applies the non-``None``
 overrides (papermill parameters default to ``None``, meaning "use the profile") and returns an
-immutable :class:`Settings`. :func:`resolve_device` turns ``device="auto"`` into a ``torch.device``.
+immutable :class:`Settings`. :func:`resolve_device` turns ``device="auto"`` into a ``torch.device``;
+:func:`deterministic` makes CUDA runs repeat bit for bit where a chapter compares two runs.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import copy
 import html
 import math
 import numbers
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -372,3 +375,42 @@ def resolve_device(device="auto"):
                 "device(s)"
             )
     return resolved
+
+
+@contextlib.contextmanager
+def deterministic(device="auto") -> Iterator[None]:
+    """Within the block, torch uses deterministic algorithms on CUDA, so that two runs with the
+    same seed and data give bit-identical weights (on the CPU they already do; nothing changes).
+
+    Sets ``torch.use_deterministic_algorithms(True)``, turns off cuDNN autotuning and TF32, and
+    sets ``CUBLAS_WORKSPACE_CONFIG=:4096:8`` if unset (cuBLAS needs it for reproducible matrix
+    products); restores the previous state afterwards. An operation without a deterministic CUDA
+    kernel raises ``RuntimeError`` inside the block rather than giving a different number.
+    """
+    import torch
+
+    if resolve_device(device).type != "cuda":
+        yield
+        return
+    saved = (
+        torch.are_deterministic_algorithms_enabled(),
+        torch.backends.cudnn.benchmark,
+        torch.backends.cudnn.deterministic,
+        torch.backends.cudnn.allow_tf32,
+        torch.backends.cuda.matmul.allow_tf32,
+        os.environ.get("CUBLAS_WORKSPACE_CONFIG"),
+    )
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True)
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(saved[0])
+        torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = saved[1], saved[2]
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved[3:5]
+        if saved[5] is None:
+            os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)

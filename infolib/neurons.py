@@ -48,7 +48,12 @@ from infolib.checks import boolean, integer, log_base, matrix, one_of, same_leng
 from infolib.config import resolve_device
 
 JITTER = 1e-10  # relative to each variable's standard deviation
-_ELEMENTS_PER_BATCH = 2**23  # pairs x samples x window held at once (float64)
+_ELEMENTS_PER_BATCH = 2**23  # pairs x samples x window held at once (float64), on the CPU
+# On CUDA the batch is sized from the free memory: a (pairs, samples, window) float64 block needs
+# about five temporaries at its peak (differences, absolute values, their maximum, kthvalue's
+# copy); 80 bytes per element and half of the free memory leave room for the rest.
+_CUDA_BYTES_PER_ELEMENT = 80
+_CUDA_MEMORY_SHARE = 0.5
 
 
 def neuron_entropy(
@@ -177,7 +182,7 @@ def _pairs_torch(first, second, rows, cols, k, device) -> np.ndarray:
     second_sorted = second.sort(dim=1).values
     n_samples = first.shape[1]
     window = _window(k, n_samples)
-    batch = max(1, _ELEMENTS_PER_BATCH // (n_samples * (2 * window + 1)))
+    batch = max(1, _elements_per_batch(device) // (n_samples * (2 * window + 1)))
     nats = np.empty(len(rows))
     for start in range(0, len(rows), batch):
         a = torch.from_numpy(rows[start : start + batch]).to(device)
@@ -186,6 +191,16 @@ def _pairs_torch(first, second, rows, cols, k, device) -> np.ndarray:
         values = _ksg_sorted(first_sorted[a], y_in_x_order, second_sorted[b], k)
         nats[start : start + batch] = values.cpu().numpy()
     return nats
+
+
+def _elements_per_batch(device) -> int:
+    """Elements of a (pairs, samples, window) block the torch path holds at once on ``device``:
+    a fixed 2**23 on the CPU; on CUDA, half the free memory at 80 bytes an element."""
+    device = torch.device(device)
+    if device.type != "cuda":
+        return _ELEMENTS_PER_BATCH
+    free_bytes, _ = torch.cuda.mem_get_info(device)
+    return max(_ELEMENTS_PER_BATCH, int(free_bytes * _CUDA_MEMORY_SHARE) // _CUDA_BYTES_PER_ELEMENT)
 
 
 def _ksg_sorted(xs: torch.Tensor, ys: torch.Tensor, y_sorted: torch.Tensor, k: int) -> torch.Tensor:
@@ -215,7 +230,7 @@ def _kth_neighbour_distance(xs: torch.Tensor, ys: torch.Tensor, k: int) -> torch
     # A point outside the window is at least this far away in x alone.
     gap = torch.minimum(xs - x_pad[:, :n_samples], x_pad[:, 2 * w + 2 :] - xs)
     pair, point = torch.nonzero(gap < eps, as_tuple=True)
-    chunk = max(1, _ELEMENTS_PER_BATCH // n_samples)
+    chunk = max(1, _elements_per_batch(xs.device) // n_samples)
     for start in range(0, len(pair), chunk):  # exhaustive search where the window is not enough
         p, i = pair[start : start + chunk], point[start : start + chunk]
         dist = torch.maximum((xs[p] - xs[p, i][:, None]).abs(), (ys[p] - ys[p, i][:, None]).abs())

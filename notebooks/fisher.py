@@ -131,7 +131,7 @@ from tqdm import tqdm  # text bars: papermill runs have no widgets
 
 from infolib.cache import cached
 from infolib.claims import Claims, contrast, not_testable, summarize, threshold, trend
-from infolib.config import resolve, resolve_device, seeds
+from infolib.config import deterministic, resolve, resolve_device, seeds
 from infolib.data import fashion_mnist
 from infolib.fisher import fisher_diagonal, fisher_logdet, fisher_trace
 from infolib.models import mlp, small_resnet
@@ -630,8 +630,9 @@ def stability(run_seed):
     replaced, donor = rng.choice(len(x), size=2, replace=False)
     x_prime, y_prime = x.clone(), y.clone()
     x_prime[replaced], y_prime[replaced] = x[donor], y[donor]
-    path_a, model_a = path_training(model, x, y, run_seed)
-    path_b, _ = path_training(model, x_prime, y_prime, run_seed)
+    with deterministic(torch_device):  # on CUDA too, the two paths differ only by the data
+        path_a, model_a = path_training(model, x, y, run_seed)
+        path_b, _ = path_training(model, x_prime, y_prime, run_seed)
 
     start, end_a, end_b = path_a[0], path_a[-1], path_b[-1]
     u = end_a - start

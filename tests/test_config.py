@@ -279,3 +279,30 @@ def test_seeds_are_consecutive_from_the_first():
         seeds(0, 0)
     with pytest.raises(TypeError):
         seeds(0.5, 2)
+
+
+def test_deterministic_sets_and_restores_the_cuda_switches(monkeypatch):
+    import os
+
+    import infolib.config as config
+
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    monkeypatch.setattr(config, "resolve_device", lambda device: torch.device("cuda"))
+    before = (torch.backends.cudnn.benchmark, torch.backends.cudnn.allow_tf32)
+    with pytest.raises(KeyError):  # restored on the way out of an error too
+        with config.deterministic("cuda"):
+            assert torch.are_deterministic_algorithms_enabled()
+            assert torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark
+            assert not torch.backends.cudnn.allow_tf32
+            assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
+            raise KeyError("inside")
+    assert not torch.are_deterministic_algorithms_enabled()
+    assert (torch.backends.cudnn.benchmark, torch.backends.cudnn.allow_tf32) == before
+    assert "CUBLAS_WORKSPACE_CONFIG" not in os.environ
+
+
+def test_deterministic_changes_nothing_on_the_cpu():
+    from infolib.config import deterministic
+
+    with deterministic("cpu"):
+        assert not torch.are_deterministic_algorithms_enabled()

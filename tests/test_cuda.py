@@ -1,0 +1,170 @@
+"""The CUDA paths give the CPU's numbers (issue 17). Marked ``cuda``; skipped without a GPU.
+
+Run on a GPU machine with ``python -m pytest -m cuda -s tests/test_cuda.py``: each test prints the
+largest difference it saw, so a run documents how close the paths are, not only that they pass.
+
+Tolerances, fixed before the first GPU run:
+- ``pairwise_mi`` is float64 on both paths and the same algorithm: 1e-9 nats.
+- Fisher: per-example gradients in float32 on both devices, summed in a different order; the
+  matrix products of a convolution may use TF32 on CUDA (PyTorch's default for cuDNN): relative
+  1e-4 for an MLP, 2e-3 for a CNN.
+- Trained quantities (decoders, prequential codes, d_p): float32 training whose kernels differ
+  between devices, so trajectories drift apart slowly; compared after short trainings, within
+  1% (or 0.02 bits).
+- ``deterministic``: two same-seed runs of a batch-norm CNN are bit-identical.
+"""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from infolib.coding import model_information, prequential_codelength
+from infolib.config import deterministic
+from infolib.data import checkerboard
+from infolib.distance import information_distance, output_kl, penultimate
+from infolib.fisher import fisher_diagonal, fisher_logdet, fisher_matrix, fisher_trace
+from infolib.models import mlp, small_cnn, small_resnet
+from infolib.neurons import pairwise_mi
+from infolib.train import BlockTraining, fit
+from infolib.usable import usable_information, usable_information_many
+
+pytestmark = [
+    pytest.mark.cuda,
+    pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU"),
+]
+
+
+def report(name, cpu, cuda):
+    cpu, cuda = np.asarray(cpu, dtype=float), np.asarray(cuda, dtype=float)
+    absolute = float(np.nanmax(np.abs(cpu - cuda)))
+    scale = float(np.nanmax(np.abs(cpu)))
+    print(f"\n[cuda vs cpu] {name}: max |diff| {absolute:.3g} (max |cpu| {scale:.3g}, "
+          f"relative {absolute / scale if scale else math.nan:.3g})")
+
+
+def images(n=48, seed=0):
+    return torch.randn(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed))
+
+
+@pytest.mark.parametrize("n_samples", [2_000, 10_000])
+def test_pairwise_mi_on_cuda_equals_the_compiled_kernel(n_samples):
+    rng = np.random.default_rng(3)
+    acts = rng.normal(size=(n_samples, 24))
+    acts[:, 1] = np.maximum(acts[:, 0] + 0.5 * acts[:, 1], 0)  # dependent, with ties at 0
+    acts[:, 2] = np.round(acts[:, 2])  # many ties: the window is often not enough
+    acts[:, 3] = 1.0  # constant: exactly 0
+    cpu = pairwise_mi(acts, device="cpu")
+    cuda = pairwise_mi(acts, device="cuda")
+    report(f"pairwise_mi S={n_samples}", cpu, cuda)
+    np.testing.assert_allclose(cuda, cpu, rtol=0, atol=1e-9 / math.log(2))
+
+
+@pytest.mark.parametrize("mode", ["expected", "empirical", "sampled"])
+def test_fisher_on_cuda_equals_cpu_for_an_mlp(mode):
+    model = mlp(20, (16, 8), 4, seed=0)
+    x = torch.randn(64, 20, generator=torch.Generator().manual_seed(1))
+    y = torch.randint(0, 4, (64,), generator=torch.Generator().manual_seed(2))
+    options = dict(mode=mode, y=y if mode == "empirical" else None, mc_samples=2, seed=5,
+                   chunk_size=16, progress=False)
+    for name, function in [("trace", fisher_trace), ("diagonal", fisher_diagonal),
+                           ("matrix", fisher_matrix)]:
+        cpu = function(model, x, device="cpu", **options)
+        cuda = function(model, x, device="cuda", **options)
+        report(f"fisher_{name} MLP {mode}", cpu, cuda)
+        np.testing.assert_allclose(cuda, cpu, rtol=1e-4, atol=1e-7 * np.max(np.abs(cpu)))
+    cpu = fisher_logdet(model, x, damping=1e-4, device="cpu", **options)
+    cuda = fisher_logdet(model, x, damping=1e-4, device="cuda", **options)
+    report(f"fisher_logdet MLP {mode}", cpu, cuda)
+    assert cuda == pytest.approx(cpu, rel=1e-4)
+
+
+def test_fisher_trace_on_cuda_equals_cpu_for_a_cnn():
+    model, x = small_cnn(seed=0), images()
+    cpu = fisher_trace(model, x, device="cpu", progress=False)
+    cuda = fisher_trace(model, x, device="cuda", progress=False)
+    report("fisher_trace small_cnn", cpu, cuda)
+    assert cuda == pytest.approx(cpu, rel=2e-3)
+    cpu = fisher_diagonal(model, x, device="cpu", progress=False)
+    cuda = fisher_diagonal(model, x, device="cuda", progress=False)
+    report("fisher_diagonal small_cnn", cpu, cuda)
+    np.testing.assert_allclose(cuda, cpu, rtol=2e-3, atol=2e-3 * cpu.max())
+
+
+def test_usable_information_on_cuda_equals_cpu():
+    task = checkerboard(3, 1_500, seed=0)
+    zs = [task.x, task.x[:, :3], torch.randn(1_500, 4, generator=torch.Generator().manual_seed(0))]
+    ys = [task.direction, task.color, task.color]
+    options = dict(hidden=(32, 16), epochs=8, seed=1)
+    cpu = usable_information_many(zs, ys, device="cpu", **options)
+    cuda = usable_information_many(zs, ys, device="cuda", **options)
+    report("usable_information_many", cpu, cuda)
+    np.testing.assert_allclose(cuda, cpu, atol=0.02)
+    cpu = usable_information(zs[0], ys[0], device="cpu", **options)
+    cuda = usable_information(zs[0], ys[0], device="cuda", **options)
+    report("usable_information (one decoder)", cpu, cuda)
+    assert cuda == pytest.approx(cpu, abs=0.02)
+
+
+def coding_data(n=600, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 10, generator=generator)
+    y = (x[:, :3].sum(dim=1) > 0).long() + 2 * (x[:, 3] > 0.5).long()
+    return x, y
+
+
+def test_prequential_codes_on_cuda_equal_cpu():
+    x, y = coding_data()
+    train = BlockTraining(max_epochs=4)
+    model = mlp(10, (32,), 4, seed=0)
+    options = dict(train=train, seed=3, progress=False)
+    cpu = prequential_codelength(model, x, y, device="cpu", **options)
+    cuda = prequential_codelength(model, x, y, device="cuda", **options)
+    report("prequential_codelength (bits)", float(cpu), float(cuda))
+    assert float(cuda) == pytest.approx(float(cpu), rel=0.01)
+
+    trained = mlp(10, (32,), 4, seed=0)
+    fit(trained, x, y, epochs=5, batch_size=32, lr=0.05, momentum=0.9, seed=0, device="cpu",
+        progress=False)
+    x_new, y_new = coding_data(seed=1)
+    cpu = model_information(model, trained, x_new, y_new, device="cpu", **options)
+    cuda = model_information(model, trained, x_new, y_new, device="cuda", **options)
+    report("model_information (bits)", float(cpu), float(cuda))
+    assert float(cuda) == pytest.approx(float(cpu), rel=0.01, abs=1.0)
+
+
+def test_distance_measures_on_cuda_equal_cpu():
+    x, _ = coding_data(n=400)
+    model_a, model_b = mlp(10, (32,), 4, seed=0), mlp(10, (32,), 4, seed=1)
+    for name, function in [("output_kl", output_kl)]:
+        cpu = function(model_a, model_b, x, device="cpu")
+        cuda = function(model_a, model_b, x, device="cuda")
+        report(name, cpu, cuda)
+        assert cuda == pytest.approx(cpu, rel=1e-5)
+    cpu, cuda = penultimate(model_a, x, device="cpu"), penultimate(model_a, x, device="cuda")
+    report("penultimate", cpu, cuda)
+    assert cuda.device.type == "cpu"
+    np.testing.assert_allclose(cuda.numpy(), cpu.numpy(), rtol=1e-5, atol=1e-6)
+    options = dict(train=BlockTraining(max_epochs=4), seed=2, progress=False)
+    cpu = information_distance(model_a, model_b, x, device="cpu", **options)
+    cuda = information_distance(model_a, model_b, x, device="cuda", **options)
+    report("information_distance (bits)", float(cpu), float(cuda))
+    assert float(cuda) == pytest.approx(float(cpu), rel=0.01, abs=1.0)
+
+
+def test_deterministic_makes_two_cuda_runs_bit_identical():
+    x = images(256, seed=3)
+    y = torch.randint(0, 10, (256,), generator=torch.Generator().manual_seed(4))
+
+    def run():
+        model = small_resnet(1, 10, widths=(8, 16), seed=0)
+        fit(model, x, y, epochs=2, batch_size=32, lr=0.05, momentum=0.9, weight_decay=5e-4,
+            seed=0, device="cuda", progress=False)
+        return torch.nn.utils.parameters_to_vector(model.parameters()).detach().cpu()
+
+    with deterministic("cuda"):
+        first, second = run(), run()
+    print(f"\n[cuda] deterministic: max |diff| between two runs {float((first - second).abs().max())}")
+    assert torch.equal(first, second)
+    assert not torch.are_deterministic_algorithms_enabled()  # restored after the block
