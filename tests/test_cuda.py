@@ -165,6 +165,7 @@ def test_deterministic_makes_two_cuda_runs_bit_identical():
 
     with deterministic("cuda"):
         first, second = run(), run()
-    print(f"\n[cuda] deterministic: max |diff| between two runs {float((first - second).abs().max())}")
+    difference = float((first - second).abs().max())
+    print(f"\n[cuda] deterministic: max |diff| between two runs {difference}")
     assert torch.equal(first, second)
     assert not torch.are_deterministic_algorithms_enabled()  # restored after the block
