@@ -49,6 +49,11 @@ FORMAT = 2
 BOOK_ENTRIES = "book-entries.txt"
 #: When set, every entry read or written is appended (as a path relative to the cache) to this file.
 LOG_VARIABLE = "INFOLIB_CACHE_LOG"
+#: Set by :mod:`infolib.shard` while it runs one shard of a chapter, else None: called as
+#: ``unit_hook(path, canonical_key, compute)`` in place of ``compute()`` for each unit that is not
+#: in the cache, it returns ``(value, store)``, where ``store`` is False for a stand-in for a unit
+#: that another shard computes (never written).
+unit_hook: Callable[[Path, str, Callable], tuple[Any, bool]] | None = None
 
 
 class CacheWarning(UserWarning):
@@ -158,7 +163,12 @@ def cached(
         else:
             _log_use(path)
             return value
-    value = compute()
+    if unit_hook is None:
+        value = compute()
+    else:
+        value, store = unit_hook(path, canonical, compute)
+        if not store:
+            return value
     try:
         write_entry(path, canonical, value)
     except (OSError, UnstorableValue) as error:
