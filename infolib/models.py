@@ -23,6 +23,19 @@ from infolib.checks import module as check_module
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU}
 
+
+class GlobalAvgPool(nn.AdaptiveAvgPool2d):
+    """``AdaptiveAvgPool2d(1)`` computed as a mean over height and width: the same numbers, and a
+    backward pass with a deterministic CUDA kernel (adaptive pooling's has none, so it raises
+    under :func:`infolib.config.deterministic`)."""
+
+    def __init__(self) -> None:
+        super().__init__(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mean(dim=(-2, -1), keepdim=True)
+
+
 # --- the registry of supported layers ------------------------------------------------------------
 # Weight layers: their units (neurons) are the rows of a Linear, the output channels of a Conv2d.
 WEIGHT_LAYERS = (nn.Linear, nn.Conv2d)
@@ -36,6 +49,7 @@ HOMOGENEOUS = (
     nn.AvgPool2d,
     nn.AdaptiveMaxPool2d,
     nn.AdaptiveAvgPool2d,
+    GlobalAvgPool,
     nn.Flatten,
     nn.Dropout,
     nn.Dropout2d,
@@ -251,7 +265,7 @@ def small_resnet(
         for i, (width, n_blocks) in enumerate(zip(widths, blocks_per_stage)):
             layers.append(_BasicBlock(widths[max(i - 1, 0)], width, stride=1 if i == 0 else 2))
             layers += [_BasicBlock(width, width, stride=1) for _ in range(n_blocks - 1)]
-        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(widths[-1], n_classes)]
+        layers += [GlobalAvgPool(), nn.Flatten(), nn.Linear(widths[-1], n_classes)]
     return nn.Sequential(*layers)
 
 

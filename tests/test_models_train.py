@@ -281,7 +281,7 @@ def test_small_resnet_default_is_unchanged():
     assert sum(p.numel() for p in model.parameters()) == 19_810
     assert [type(m).__name__ for m in model] == [
         "Conv2d", "BatchNorm2d", "ReLU", "_BasicBlock", "_BasicBlock", "_BasicBlock",
-        "AdaptiveAvgPool2d", "Flatten", "Linear",
+        "GlobalAvgPool", "Flatten", "Linear",
     ]
     assert len(state) == 56 and list(state)[6] == "3.conv1.weight"
     assert "4.shortcut.0.weight" in state and "3.shortcut.0.weight" not in state
@@ -404,3 +404,16 @@ def test_best_validation_keeps_the_checkpoint_with_the_highest_accuracy():
         BestValidation(x_val, y_val).restore(model)
     with pytest.raises(ValueError, match="every"):
         BestValidation(x_val, y_val, every=0)
+
+
+def test_small_resnet_global_pooling_is_adaptive_average_pooling():
+    """The mean over height and width gives AdaptiveAvgPool2d(1)'s numbers and is still one of
+    the pooling layers that the layer checks accept (it subclasses it)."""
+    from infolib.models import GlobalAvgPool
+
+    x = torch.randn(4, 3, 7, 7, generator=torch.Generator().manual_seed(0))
+    pool = GlobalAvgPool()
+    assert isinstance(pool, nn.AdaptiveAvgPool2d)
+    torch.testing.assert_close(pool(x), nn.AdaptiveAvgPool2d(1)(x), rtol=1e-6, atol=1e-7)
+    head = small_resnet(widths=(4, 8), seed=0)[-3]
+    assert isinstance(head, GlobalAvgPool)
