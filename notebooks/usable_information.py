@@ -104,11 +104,11 @@ import seaborn as sns
 from IPython.display import display
 from tqdm import tqdm  # text bars: papermill runs have no widgets
 
-from infolib.cache import cached
 from infolib.claims import Claims, all_of, contrast, summarize, threshold
 from infolib.config import resolve, resolve_device, seeds
 from infolib.data import checkerboard
 from infolib.models import hidden_activations, mlp
+from infolib.parallel import cached_many
 from infolib.train import accuracy, fit
 from infolib.usable import usable_information_many
 
@@ -299,15 +299,24 @@ def train_and_measure(task, run_seed, pretrain, eval_at):
     )
 
 
-def run(task, run_seed, pretrain=0, eval_at=None):
-    """`train_and_measure`, stored in the result cache under its full configuration."""
+def runs(task, run_seeds, pretrain=0, eval_at=None):
+    """`train_and_measure` for each seed, stored in the result cache under its full
+    configuration. The seeds that are not cached run in parallel when `INFOLIB_WORKERS` or
+    `INFOLIB_SCHEDULER` asks for it (`infolib.parallel`; see "Reproducing")."""
     eval_at = sorted(set(eval_at or settings.eval_epochs) | {pretrain})
-    key = settings.key(
-        "train_and_measure", "epochs", "data_fraction", "decoder_samples", "decoder_epochs",
-        task=task, spec=TASKS[task], seed=run_seed, pretrain=pretrain, eval_at=eval_at,
-    )
-    result = cached(key, lambda: train_and_measure(task, run_seed, pretrain, eval_at))
-    return dict(result, eval_at=eval_at)
+    units = []
+    for run_seed in run_seeds:
+        key = settings.key(
+            "train_and_measure", "epochs", "data_fraction", "decoder_samples", "decoder_epochs",
+            task=task, spec=TASKS[task], seed=run_seed, pretrain=pretrain, eval_at=eval_at,
+        )
+        units.append((key, lambda s=run_seed: train_and_measure(task, s, pretrain, eval_at)))
+    return {s: dict(result, eval_at=eval_at) for s, result in zip(run_seeds, cached_many(units))}
+
+
+def run(task, run_seed, pretrain=0, eval_at=None):
+    """One seed of :func:`runs`."""
+    return runs(task, [run_seed], pretrain, eval_at)[run_seed]
 
 
 SOLVED_ACCURACY = 0.9
@@ -343,7 +352,7 @@ def accuracy_table(results_by_task):
 # %% tags=["remove-stderr"]
 fig2 = {}
 for task in tqdm(settings.tasks, desc="Fig. 2 tasks"):
-    fig2[task] = {s: run(task, s) for s in tqdm(seeds_of(task), desc=task, leave=False)}
+    fig2[task] = runs(task, seeds_of(task))
 fig2_frame = pd.concat([as_frame(fig2[task], task=task) for task in settings.tasks])
 
 
@@ -506,13 +515,8 @@ if "Fig. 2a" in fig2:
 
 # %% tags=["remove-stderr"]
 fig6_pretrain = settings.pretrain_length  # epochs of colour pre-training in Fig. 6
-fig6 = {
-    task: {
-        s: run(task, s, pretrain=fig6_pretrain)
-        for s in tqdm(seeds_of(task), desc=f"{task}, pre-trained")
-    }
-    for task in settings.pretrain_tasks
-}
+fig6 = {task: runs(task, seeds_of(task), pretrain=fig6_pretrain)
+        for task in tqdm(settings.pretrain_tasks, desc="Fig. 6 tasks, pre-trained")}
 fig6_frame = pd.concat([as_frame(fig6[task], task=task) for task in settings.pretrain_tasks])
 for task in settings.pretrain_tasks:
     spec = TASKS[task]
@@ -687,7 +691,7 @@ for task in settings.tasks:
     )
 
 for task in settings.pretrain_tasks:
-    without_frame = as_frame({s: run(task, s) for s in seeds_of(task)}, task=task)  # cached
+    without_frame = as_frame(runs(task, seeds_of(task)), task=task)  # cached
     with_frame = fig6_frame[fig6_frame.task == task]
     without = final_values(without_frame, "color", "last")
     with_pretraining = final_values(with_frame, "color", "last")

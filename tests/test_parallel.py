@@ -1,0 +1,121 @@
+"""infolib.parallel: cached units in parallel give a serial run's numbers, and lose nothing."""
+
+import os
+import sys
+import uuid
+
+import cloudpickle
+import numpy as np
+import pytest
+import torch
+
+from infolib.models import mlp
+from infolib.parallel import cached_many
+from infolib.train import fit
+
+cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import tests/
+
+
+def train_unit(seed, markers):
+    """A small seeded training: what a chapter's unit does. Leaves a marker per attempt."""
+    (markers / f"{seed}-{uuid.uuid4().hex}").touch()
+    generator = torch.Generator().manual_seed(100 + seed)
+    x = torch.randn(64, 5, generator=generator)
+    y = (x[:, 0] > 0).long()
+    model = mlp(5, (8,), 2, seed=seed)
+    fit(model, x, y, epochs=3, batch_size=16, lr=0.1, seed=seed, device="cpu", progress=False)
+    return {"seed": seed, "weights": torch.nn.utils.parameters_to_vector(
+        model.parameters()).detach().numpy()}
+
+
+def crashing_unit(seed, markers):
+    """Kills its worker process the first time it runs (a worker lost mid-unit)."""
+    flag = markers / "crashed"
+    if not flag.exists():
+        flag.touch()
+        os._exit(1)
+    return train_unit(seed, markers)
+
+
+def units(markers, crash_at=None):
+    return [({"chapter": "parallel_test", "seed": s},
+             (lambda s=s: crashing_unit(s, markers)) if s == crash_at
+             else (lambda s=s: train_unit(s, markers)))
+            for s in range(4)]
+
+
+def attempts(markers, seed):
+    return len(list(markers.glob(f"{seed}-*")))
+
+
+@pytest.fixture
+def folders(tmp_path, monkeypatch):
+    monkeypatch.setenv("INFOLIB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("INFOLIB_WORKERS", raising=False)
+    monkeypatch.delenv("INFOLIB_SCHEDULER", raising=False)
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    return tmp_path, markers
+
+
+def same(results, expected):
+    assert [r["seed"] for r in results] == [e["seed"] for e in expected]
+    for r, e in zip(results, expected):
+        np.testing.assert_array_equal(r["weights"], e["weights"])
+
+
+def serial_reference(tmp_path):
+    markers = tmp_path / "reference-markers"
+    markers.mkdir(exist_ok=True)
+    return [train_unit(s, markers) for s in range(4)]
+
+
+def test_one_worker_is_the_cached_loop(folders):
+    tmp_path, markers = folders
+    first = cached_many(units(markers))
+    assert [attempts(markers, s) for s in range(4)] == [1, 1, 1, 1]
+    same(cached_many(units(markers)), first)  # read back, nothing computed again
+    assert [attempts(markers, s) for s in range(4)] == [1, 1, 1, 1]
+    same(first, serial_reference(tmp_path))
+
+
+def test_worker_processes_give_the_serial_numbers(folders):
+    tmp_path, markers = folders
+    same(cached_many(units(markers), workers=2), serial_reference(tmp_path))
+    assert [attempts(markers, s) for s in range(4)] == [1, 1, 1, 1]
+    same(cached_many(units(markers)), serial_reference(tmp_path))
+    assert [attempts(markers, s) for s in range(4)] == [1, 1, 1, 1]
+
+
+def test_a_local_dask_cluster_gives_the_serial_numbers_and_survives_a_lost_worker(folders):
+    tmp_path, markers = folders
+    results = cached_many(units(markers, crash_at=2), scheduler="local", workers=2)
+    same(results, serial_reference(tmp_path))
+    assert (markers / "crashed").exists()  # the worker running seed 2 was lost ...
+    # ... and every unit was computed once: none that had finished was computed again.
+    assert [attempts(markers, s) for s in range(4)] == [1, 1, 1, 1]
+    same(cached_many(units(markers, crash_at=2)), results)  # read back: the same code, stored
+    assert [attempts(markers, s) for s in range(4)] == [1, 1, 1, 1]
+
+
+def test_finished_units_are_kept_when_a_worker_dies_without_retries(folders):
+    tmp_path, markers = folders
+    from joblib.externals.loky.process_executor import TerminatedWorkerError
+
+    with pytest.raises(TerminatedWorkerError):  # joblib's processes do not retry a lost unit
+        cached_many(units(markers, crash_at=3), workers=2)
+    finished = [s for s in range(4) if attempts(markers, s) == 1]
+    assert finished  # the units that finished before the crash are stored ...
+    cached_many(units(markers, crash_at=3))  # ... so a rerun computes only the rest
+    assert all(attempts(markers, s) == 1 for s in finished)
+    assert [attempts(markers, s) for s in range(4)] == [1, 1, 1, 1]
+
+
+def test_bad_arguments_are_rejected(folders, monkeypatch):
+    with pytest.raises(TypeError, match=r"units\[0\] must be a \(key, compute\) pair"):
+        cached_many([{"chapter": "x"}])
+    with pytest.raises(ValueError, match="workers"):
+        cached_many([], workers=0)
+    monkeypatch.setenv("INFOLIB_WORKERS", "two")
+    with pytest.raises(ValueError, match="INFOLIB_WORKERS must be a whole number"):
+        cached_many([])
