@@ -1,0 +1,901 @@
+"""Shards: a chapter's cached units computed on several machines, packed, and merged into one cache.
+
+A shard is the set of a chapter's cached units (:func:`infolib.cache.cached`) whose canonical key
+hashes to it: unit ``u`` belongs to shard ``int(sha256(key)[:16], 16) % n``, whatever the code,
+the machine or the order in which the chapter reaches its units. ::
+
+    python -m infolib.shard run notebooks/fisher.py --shard 0/4 --profile gpu -o fisher-0of4.tar
+    python -m infolib.shard merge fisher-*.tar      # into $INFOLIB_CACHE, on the book's machine
+    python -m infolib.shard check notebooks/fisher.py --profile gpu   # what the cache still lacks
+
+``run`` executes the chapter's py:percent cells one by one in a plain module, without jupytext,
+papermill or a kernel (matplotlib draws off-screen; a stand-in ``IPython.display`` is used where
+IPython is missing), with ``-p name value`` parameters set after the cell tagged ``parameters``,
+as papermill does. A unit of this shard that is not in the cache is computed and stored; a unit of
+another shard that is in the cache is read; a unit of another shard that is not is replaced by a
+:class:`StandIn`, an inert value that absorbs what the chapter does with it (indexing, attributes,
+arithmetic, ``**`` unpacking), so that the loop that asked for it goes on to the next unit. What
+a stand-in cannot give (a number, a truth value, a length) raises :class:`UnitInAnotherShard`.
+
+A cell that fails once a stand-in has been handed out is counted, reported, and passed over (its
+figures and tables are of an incomplete chapter); an iteration of a top-level ``for`` loop that
+fails after receiving a stand-in is passed over in the same way, so that the loop reaches its
+other units. Any other error fails the shard: an error before any stand-in, an error inside a
+unit's computation, a unit that reads a stand-in (it needs a unit of another shard: it is
+*blocked*, left for a later round) is not an error but is reported. Whatever happens, the
+entries this run wrote, and nothing else, are packed into one tar file with a ``manifest.json``
+(chapter, shard, profile, parameters, versions, GPU, wall time, commit, and each entry's compute
+time) so that no finished GPU work is lost.
+
+``merge`` checks each pack before it copies anything (regular files only, names of the form
+``entries/<chapter>/<sha256>.npz``, the entries the manifest lists, each an entry of the cache's
+format read without pickle) and never replaces an entry that differs without ``--replace``. It
+then says which units the merged shards left out (blocked or not reached): a second round of the
+same shards, run on a cache that holds the first round's packs, computes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import hashlib
+import io
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import traceback
+import types
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import infolib.cache as cache_module
+from infolib.cache import FORMAT, atomic_write, cache_dir, read_entry
+
+#: Version of the pack layout (the manifest's ``format``).
+PACK_FORMAT = 1
+MANIFEST = "manifest.json"
+_ENTRY_NAME = re.compile(r"^entries/([A-Za-z0-9_][A-Za-z0-9_.-]*)/([0-9a-f]{64})\.npz$")
+_MAX_MANIFEST_BYTES = 64 * 2**20
+
+
+class UnitInAnotherShard(RuntimeError):
+    """A value of a unit that another shard computes was needed (and it is not in the cache)."""
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Shard ``index`` of ``count``; ``index`` None: no unit is computed (``check``)."""
+
+    index: int | None
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        """``"i/n"`` with ``0 <= i < n``."""
+        match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", str(text))
+        if not match or not 0 <= int(match.group(1)) < int(match.group(2)):
+            raise ValueError(f"shard must be 'i/n' with 0 <= i < n (e.g. 0/4), got {text!r}")
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    def owner(self, canonical: str) -> int:
+        """The shard (0 to count - 1) of the unit whose canonical key is ``canonical``."""
+        return int(hashlib.sha256(canonical.encode()).hexdigest()[:16], 16) % self.count
+
+    def __str__(self) -> str:
+        return "none" if self.index is None else f"{self.index}/{self.count}"
+
+
+# --- the stand-in for another shard's unit ------------------------------------------------------
+
+def _absorb(self, *args, **kwargs):
+    return self._used()
+
+
+def _refuse(self, *args, **kwargs):
+    self._used()
+    raise UnitInAnotherShard(f"{self!r} has no value in this shard")
+
+
+class StandIn:
+    """The value of a unit that another shard computes, in a shard's run: it absorbs indexing,
+    attribute access, calls, comparisons and arithmetic (returning itself), is empty (so
+    ``**unit`` and ``dict(unit)`` give nothing), and raises :class:`UnitInAnotherShard` where a
+    number or a truth value is needed (``float``, ``int``, ``bool``, ``in``) and whenever it is
+    used while a unit of this shard is computed (that unit needs another shard's: it is
+    blocked)."""
+
+    __slots__ = ("_entry", "_owner")
+    __array_ufunc__ = None  # numpy defers to the reflected operators below
+    __hash__ = object.__hash__
+
+    def __init__(self, entry: str, owner: int | None) -> None:
+        object.__setattr__(self, "_entry", entry)
+        object.__setattr__(self, "_owner", owner)
+
+    def _used(self) -> StandIn:
+        run = _ACTIVE
+        if run is not None:
+            run.stand_in_used()
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # protocols probed by libraries (__array__, _repr_html_, ...)
+            raise AttributeError(name)
+        return self._used()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._used()
+
+    def __iter__(self) -> Iterator:
+        self._used()
+        return iter(())
+
+    def __len__(self) -> int:  # as empty as its iteration
+        self._used()
+        return 0
+
+    def __repr__(self) -> str:
+        owner = "" if self._owner is None else f", a unit of shard {self._owner}"
+        return f"<stand-in for {self._entry}{owner}>"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+    __getitem__ = __setitem__ = __delitem__ = __call__ = _absorb
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _absorb
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = _absorb
+    __pow__ = __rpow__ = __matmul__ = __rmatmul__ = __neg__ = __pos__ = __abs__ = _absorb
+    __and__ = __rand__ = __or__ = __ror__ = __xor__ = __rxor__ = __invert__ = _absorb
+    __lt__ = __le__ = __gt__ = __ge__ = __eq__ = __ne__ = _absorb
+    __float__ = __int__ = __index__ = __complex__ = __bool__ = _refuse
+    __contains__ = __round__ = __trunc__ = __floor__ = __ceil__ = _refuse
+
+
+def _holds_stand_in(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, StandIn):
+        return True
+    if depth > 8:
+        return False
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(_holds_stand_in(item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_stand_in(k, depth + 1) or _holds_stand_in(v, depth + 1)
+                   for k, v in value.items())
+    return False
+
+
+# --- one shard's run ------------------------------------------------------------------------------
+
+@dataclass
+class _Run:
+    """What one shard's run did to the cache (the hook :data:`infolib.cache.unit_hook`)."""
+
+    shard: Shard
+    root: Path
+    computed: dict[str, float] = field(default_factory=dict)  # entry -> seconds
+    read: int = 0
+    skipped: dict[str, int | None] = field(default_factory=dict)  # entry -> its shard
+    blocked: list[str] = field(default_factory=list)
+    failed_units: list[str] = field(default_factory=list)
+    stand_ins: int = 0  # handed out or used, so far
+    depth: int = 0  # units of this shard being computed (nested calls)
+    iterations_passed_over: int = 0
+
+    def entry(self, path: Path) -> str:
+        return f"{path.parent.name}/{path.name}"
+
+    def __call__(self, path: Path, canonical: str, compute: Callable) -> tuple[Any, bool]:
+        entry = self.entry(path)
+        owner = None if self.shard.index is None else self.shard.owner(canonical)
+        if owner is None or owner != self.shard.index:
+            self.skipped[entry] = owner
+            self.stand_ins += 1
+            if self.depth:  # a unit of this shard needs it
+                raise UnitInAnotherShard(f"needs the unit {entry} of shard {owner}")
+            return StandIn(entry if owner is not None else f"{entry} (not in the cache)",
+                           owner), False
+        self.depth += 1
+        start = time.perf_counter()
+        try:
+            value = compute()
+            if _holds_stand_in(value):
+                raise UnitInAnotherShard(f"{entry} returned a value of another shard's unit")
+        except UnitInAnotherShard:
+            self.blocked.append(entry)
+            if self.depth > 1:  # the unit that called this one is blocked as well
+                raise
+            self.stand_ins += 1  # blocked, like a unit of another shard, till a later round
+            return StandIn(f"{entry} (blocked: it needs a unit of another shard)", None), False
+        except BaseException:
+            self.failed_units.append(entry)
+            raise
+        finally:
+            self.depth -= 1
+        self.computed[entry] = round(time.perf_counter() - start, 3)
+        return value, True
+
+    def stand_in_used(self) -> None:
+        self.stand_ins += 1
+        if self.depth:
+            raise UnitInAnotherShard("a unit of this shard used the value of another shard's unit")
+
+    def written(self) -> list[str]:
+        """The entries this run computed that are on disk (a write can fail: with a warning)."""
+        return [entry for entry in self.computed if (self.root / entry).is_file()]
+
+
+_ACTIVE: _Run | None = None
+
+
+# --- a py:percent chapter -------------------------------------------------------------------------
+
+@dataclass
+class Cell:
+    """One code cell of a py:percent file: its tags, first line (1-based) and source."""
+
+    tags: tuple[str, ...]
+    line: int
+    source: str
+
+
+_MARKER = re.compile(r"^#\s*%%(?P<rest>.*)$")
+
+
+def read_cells(path: str | os.PathLike) -> list[Cell]:
+    """The code cells of a jupytext py:percent file (markdown and raw cells left out): a cell
+    starts at a ``# %%`` line, whose ``tags=[...]`` are read; text before the first marker (the
+    jupytext header, comments) is not a cell."""
+    lines = Path(path).read_text().splitlines(keepends=True)
+    cells: list[Cell] = []
+    current: tuple[str, tuple[str, ...], int] | None = None  # (kind, tags, first line)
+    body: list[str] = []
+
+    def close() -> None:
+        if current is not None and current[0] == "code" and "".join(body).strip():
+            cells.append(Cell(current[1], current[2], "".join(body)))
+
+    for number, line in enumerate(lines, start=1):
+        match = _MARKER.match(line.rstrip("\n"))
+        if match is None:
+            body.append(line)
+            continue
+        close()
+        rest = match.group("rest")
+        kind = "markdown" if re.search(r"\[(markdown|md|raw)\]", rest) else "code"
+        tags = re.search(r"tags\s*=\s*(\[[^\]]*\])", rest)
+        current = (kind, tuple(ast.literal_eval(tags.group(1))) if tags else (), number + 1)
+        body = []
+    close()
+    return cells
+
+
+def assigned_names(tree: ast.AST) -> set[str]:
+    """The names a cell binds at its top level (assignments, loops, imports, defs, classes);
+    not the names bound inside its functions, classes, lambdas or comprehensions."""
+    names: set[str] = set()
+    stack = list(ast.iter_child_nodes(tree))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            continue
+        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
+                             ast.GeneratorExp)):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"}
+        stack.extend(ast.iter_child_nodes(node))
+    return names
+
+
+_ITERATION_HELPER = "__infolib_shard_iteration__"
+
+
+class _LoopGuard(ast.NodeTransformer):
+    """Wraps the body of every top-level ``for`` loop (not those in functions) so that an
+    iteration that fails after it received a stand-in is passed over (see :func:`_iteration`)."""
+
+    def visit_FunctionDef(self, node):
+        return node
+
+    visit_AsyncFunctionDef = visit_ClassDef = visit_Lambda = visit_FunctionDef
+
+    def __init__(self) -> None:
+        self.loops = 0
+
+    def visit_For(self, node: ast.For) -> ast.For:
+        self.generic_visit(node)
+        self.loops += 1
+        mark = f"__infolib_shard_mark_{self.loops}__"
+        guard = ast.parse(
+            f"{mark} = {_ITERATION_HELPER}(None)\n"
+            "try:\n    pass\n"
+            f"except Exception as __infolib_shard_error__:\n"
+            f"    if not {_ITERATION_HELPER}({mark}, __infolib_shard_error__):\n        raise\n"
+        ).body
+        guard[1].body = node.body
+        node.body = [ast.copy_location(statement, node.body[0]) for statement in guard]
+        return ast.fix_missing_locations(node)
+
+
+@dataclass
+class _Outcome:
+    """How the cells of one run went."""
+
+    cells: int = 0
+    passed_over: list[dict] = field(default_factory=list)  # cells that failed after stand-ins
+    error: str | None = None  # the error that failed the run
+
+
+def _iteration(mark: int | None, error: BaseException | None = None) -> Any:
+    """In a guarded loop: ``(None)`` gives the mark (stand-ins so far) at an iteration's start;
+    ``(mark, error)`` says whether to pass the iteration over: a stand-in was handed out or
+    used since the mark, and no unit of this shard failed."""
+    run = _ACTIVE
+    if run is None:
+        return 0 if mark is None else False
+    if mark is None:
+        return run.stand_ins
+    if run.stand_ins > mark and not run.failed_units:
+        run.iterations_passed_over += 1
+        return True
+    return False
+
+
+def _format_value(text: str) -> Any:
+    """A ``-p`` value as papermill reads it: a Python literal when it is one, else the string."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+@contextlib.contextmanager
+def _chapter_module(workdir: Path) -> Iterator[types.ModuleType]:
+    """A fresh ``__main__`` module to run a chapter in (as a kernel does), matplotlib off-screen,
+    a quiet stand-in for ``IPython.display`` (the same whether IPython is installed or not), and
+    ``workdir`` as the working directory; everything restored afterwards."""
+    module = types.ModuleType("__main__")
+    saved_main = sys.modules.get("__main__")
+    saved_cwd = Path.cwd()
+    saved_modules = {name: sys.modules.get(name) for name in ("IPython", "IPython.display")}
+    saved_backend = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "Agg"  # for what the chapter starts; not left for other programs
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+    except ImportError:
+        pass
+    ipython = types.ModuleType("IPython")
+    ipython.get_ipython = lambda: None  # not in a kernel
+    sys.modules["IPython"] = ipython
+    sys.modules["IPython.display"] = ipython.display = _display_stand_in()
+    module.__dict__["display"] = ipython.display.display  # a kernel's built-in
+    sys.modules["__main__"] = module
+    os.chdir(workdir)
+    try:
+        yield module
+    finally:
+        os.chdir(saved_cwd)
+        if saved_backend is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = saved_backend
+        if saved_main is not None:
+            sys.modules["__main__"] = saved_main
+        for name, saved in saved_modules.items():
+            if saved is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = saved
+
+
+def _display_stand_in() -> types.ModuleType:
+    """``IPython.display`` for a shard: ``display`` does nothing, and any rich object
+    (``Markdown``, ``HTML``, ...) holds its arguments."""
+    module = types.ModuleType("IPython.display")
+
+    class _Rich:
+        def __init__(self, *args, **kwargs):
+            self.args, self.kwargs = args, kwargs
+
+    def display(*objects, **kwargs):
+        return None
+
+    def rich(name: str) -> type:  # Markdown, HTML, Image, ...
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return _Rich
+
+    module.display = display
+    module.__getattr__ = rich
+    return module
+
+
+def execute(
+    path: str | os.PathLike,
+    run: _Run,
+    parameters: dict[str, Any],
+    *,
+    workdir: Path,
+    log: Callable[[str], None] = print,
+) -> _Outcome:
+    """Run the code cells of the chapter at ``path`` under ``run`` (see the module docstring)."""
+    global _ACTIVE
+    path = Path(path).resolve()
+    cells = read_cells(path)
+    tagged = [i for i, cell in enumerate(cells) if "parameters" in cell.tags]
+    if parameters and not tagged:
+        raise ValueError(f"{path.name} has no cell tagged 'parameters' to override")
+    if tagged:
+        known = assigned_names(ast.parse(cells[tagged[0]].source))
+        unknown = sorted(set(parameters) - known)
+        if unknown:
+            raise ValueError(f"unknown parameter(s) {unknown}: the parameters of {path.name} are "
+                             f"{sorted(known)}")
+    outcome = _Outcome()
+    with _chapter_module(workdir) as module:
+        namespace = module.__dict__
+        namespace[_ITERATION_HELPER] = _iteration
+        _ACTIVE = run
+        previous_hook, cache_module.unit_hook = cache_module.unit_hook, run
+        try:
+            for i, cell in enumerate(cells):
+                outcome.cells += 1
+                tree = ast.parse(cell.source)
+                names = assigned_names(tree)
+                # the lines of the file itself, for tracebacks and for the fingerprint's source
+                ast.increment_lineno(tree, cell.line - 1)
+                code = compile(_LoopGuard().visit(tree), str(path), "exec")
+                start = time.perf_counter()
+                try:
+                    exec(code, namespace)
+                    if tagged and i == tagged[0]:
+                        namespace.update(parameters)
+                except Exception as error:
+                    where = f"cell {i + 1}/{len(cells)} (line {cell.line})"
+                    if run.failed_units or not run.stand_ins:
+                        outcome.error = f"{where}: {type(error).__name__}: {error}"
+                        log(f"[shard] {where} failed:\n{traceback.format_exc()}")
+                        return outcome
+                    outcome.passed_over.append(
+                        {"cell": i + 1, "line": cell.line, "error": _one_line(error)})
+                    log(f"[shard] {where} passed over (it needs units of other shards): "
+                        f"{_one_line(error)}")
+                    for name in names - set(namespace):
+                        namespace[name] = StandIn(f"{name} (its cell was passed over)", None)
+                finally:
+                    _close_figures()
+                log(f"[shard] cell {i + 1}/{len(cells)} (line {cell.line}) "
+                    f"{time.perf_counter() - start:.1f} s")
+        finally:
+            cache_module.unit_hook = previous_hook
+            _ACTIVE = None
+    return outcome
+
+
+def _one_line(error: BaseException) -> str:
+    lines = f"{type(error).__name__}: {error}".splitlines() if str(error) else []
+    return (lines[0] if lines else type(error).__name__)[:300]
+
+
+def _close_figures() -> None:
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+
+
+# --- packs ------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _versions() -> dict[str, Any]:
+    info: dict[str, Any] = {"python": platform.python_version()}
+    try:
+        import numpy
+        import torch
+
+        info.update(numpy=numpy.__version__, torch=torch.__version__, cuda=torch.version.cuda)
+        if torch.cuda.is_available():
+            info["gpu"] = torch.cuda.get_device_name(0)
+    except ImportError:
+        pass
+    return info
+
+
+def _git(*args: str) -> str | None:
+    try:
+        result = subprocess.run(["git", *args], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def _sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_pack(output: str | os.PathLike, manifest: dict, root: Path) -> Path:
+    """A tar file (gzip-compressed when ``output`` ends in ``.gz`` or ``.tgz``) holding
+    ``manifest.json`` and ``entries/<entry>`` for every entry the manifest lists, written
+    atomically."""
+    output = Path(output)
+    mode = "w:gz" if output.name.endswith((".gz", ".tgz")) else "w"
+    text = json.dumps(manifest, indent=1, sort_keys=True, allow_nan=True).encode()
+
+    def write(file) -> None:
+        with tarfile.open(fileobj=file, mode=mode, format=tarfile.PAX_FORMAT) as tar:
+            info = tarfile.TarInfo(MANIFEST)
+            info.size, info.mtime = len(text), int(time.time())
+            tar.addfile(info, io.BytesIO(text))
+            for entry in manifest["entries"]:
+                tar.add(root / entry, arcname=f"entries/{entry}", recursive=False)
+
+    return atomic_write(output, write)
+
+
+def run_shard(
+    chapter: str | os.PathLike,
+    shard: Shard,
+    *,
+    output: str | os.PathLike | None,
+    profile: str | None = None,
+    parameters: dict[str, Any] | None = None,
+    root: str | os.PathLike | None = None,
+    workdir: str | os.PathLike | None = None,
+    log: Callable[[str], None] = print,
+) -> dict:
+    """Run one shard of the chapter at ``chapter`` and pack the entries it wrote into ``output``
+    (no pack when None). ``profile`` and ``parameters`` are the chapter's parameters; ``root``
+    the cache (default ``$INFOLIB_CACHE``); ``workdir`` where the chapter runs (default: a
+    temporary folder, removed afterwards: the chapter's own outputs are not wanted). Returns the
+    manifest; its ``status`` is ``"ok"`` or ``"failed"``."""
+    chapter = Path(chapter)
+    directory = cache_dir(root)
+    if directory is None:
+        raise ValueError("a shard needs the result cache: INFOLIB_CACHE must not be 'off'")
+    parameters = dict(parameters or {})
+    if profile is not None:
+        parameters["profile"] = profile
+    run = _Run(shard, directory)
+    started = time.time()
+    with tempfile.TemporaryDirectory(prefix="infolib-shard-") as temporary:
+        folder = Path(workdir) if workdir is not None else Path(temporary)
+        folder.mkdir(parents=True, exist_ok=True)
+        uses = Path(temporary) / "cache-uses.txt"
+        # INFOLIB_CACHE for the chapter's own cached() calls; ./data as make passes it on; every
+        # entry read or written listed in `uses` (and in the caller's log, if any)
+        data = os.environ.get("INFOLIB_DATA") or str(Path("data").resolve())
+        environment = {"INFOLIB_CACHE": str(directory), cache_module.LOG_VARIABLE: str(uses),
+                       "INFOLIB_DATA": data}
+        caller_log = os.environ.get(cache_module.LOG_VARIABLE)
+        try:
+            with _environment(environment), warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "FigureCanvasAgg is non-interactive")
+                outcome = execute(chapter, run, parameters, workdir=folder, log=log)
+        except Exception as error:  # before any cell ran: bad parameters, unreadable file
+            outcome = _Outcome(error=f"{type(error).__name__}: {error}")
+        used = uses.read_text().split() if uses.is_file() else []
+        if caller_log and used:
+            with open(caller_log, "a") as file:
+                file.write("".join(f"{entry}\n" for entry in used))
+    run.read = len(set(used) - set(run.computed))
+    written = run.written()
+    left_out = [entry for entry, owner in run.skipped.items() if owner is None]
+    commit = _git("rev-parse", "HEAD")
+    manifest = {
+        "format": PACK_FORMAT,
+        "cache_format": FORMAT,
+        "chapter": chapter.stem,
+        "source": chapter.as_posix(),
+        "source_sha256": _sha256_file(chapter) if chapter.is_file() else None,
+        "shard": [shard.index, shard.count],
+        "parameters": parameters,
+        "status": "failed" if outcome.error else "ok",
+        "error": outcome.error,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "wall_seconds": round(time.time() - started, 1),
+        "commit": commit,
+        "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")) if commit else None,
+        **_versions(),
+        "entries": {entry: {"seconds": run.computed[entry],
+                            "bytes": (directory / entry).stat().st_size} for entry in written},
+        "units": {"computed": len(written), "read": run.read, "skipped": len(run.skipped),
+                  "blocked": len(run.blocked),
+                  "not stored": len(run.computed) - len(written)},
+        "skipped": {entry: owner for entry, owner in run.skipped.items() if owner is not None},
+        "missing": left_out,
+        "blocked": run.blocked,
+        "cells": {"run": outcome.cells, "passed over": outcome.passed_over,
+                  "loop iterations passed over": run.iterations_passed_over},
+    }
+    if output is not None:
+        write_pack(output, manifest, directory)
+    return manifest
+
+
+# --- merging packs ----------------------------------------------------------------------------
+
+class BadPack(ValueError):
+    """A pack that is not one ``run`` wrote: nothing of it is merged."""
+
+
+@dataclass
+class MergeReport:
+    """What merging one pack did."""
+
+    pack: Path
+    manifest: dict
+    added: list[str] = field(default_factory=list)
+    present: list[str] = field(default_factory=list)  # the same file was there already
+    kept: list[str] = field(default_factory=list)  # a different file was there and was kept
+    replaced: list[str] = field(default_factory=list)
+
+
+def read_manifest(pack: str | os.PathLike) -> dict:
+    """The manifest of a pack, after checking its members (see :func:`merge_pack`)."""
+    with tarfile.open(pack, "r:*") as tar:
+        return _checked_members(tar, Path(pack))[0]
+
+
+def _checked_members(tar: tarfile.TarFile, pack: Path) -> tuple[dict, dict[str, tarfile.TarInfo]]:
+    members = tar.getmembers()
+    names = [member.name for member in members]
+    if len(set(names)) != len(names):
+        raise BadPack(f"{pack}: a member name occurs twice")
+    entries: dict[str, tarfile.TarInfo] = {}
+    manifest_member = None
+    for member in members:
+        if not member.isreg():
+            raise BadPack(f"{pack}: {member.name!r} is not a regular file (links, folders and "
+                          "devices are refused)")
+        if member.name == MANIFEST:
+            manifest_member = member
+            continue
+        match = _ENTRY_NAME.match(member.name)
+        if match is None:
+            raise BadPack(f"{pack}: unexpected member {member.name!r}; a pack holds "
+                          f"{MANIFEST} and entries/<chapter>/<sha256>.npz only")
+        entries[f"{match.group(1)}/{match.group(2)}.npz"] = member
+    if manifest_member is None:
+        raise BadPack(f"{pack}: no {MANIFEST}")
+    if manifest_member.size > _MAX_MANIFEST_BYTES:
+        raise BadPack(f"{pack}: {MANIFEST} is {manifest_member.size} bytes, too large")
+    try:
+        manifest = json.loads(tar.extractfile(manifest_member).read().decode())
+    except (ValueError, UnicodeDecodeError) as error:
+        raise BadPack(f"{pack}: {MANIFEST} is not JSON ({error})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != PACK_FORMAT:
+        raise BadPack(f"{pack}: not a pack of format {PACK_FORMAT}")
+    if manifest.get("cache_format") != FORMAT:
+        raise BadPack(f"{pack}: its entries are of cache format {manifest.get('cache_format')}, "
+                      f"this infolib reads format {FORMAT}")
+    listed = manifest.get("entries")
+    if not isinstance(listed, dict) or set(listed) != set(entries):
+        raise BadPack(f"{pack}: the entries in the pack are not those its manifest lists")
+    return manifest, entries
+
+
+def _check_entry(path: Path, folder: str) -> None:
+    """Read the entry at ``path`` as :func:`infolib.cache.cached` would (no pickle), and check
+    that its key names the chapter folder it is filed under."""
+    import numpy as np
+
+    with np.load(path, allow_pickle=False) as members:
+        if "__entry__" not in members.files:
+            raise ValueError("no __entry__ member")
+        meta = json.loads(members["__entry__"].tobytes().decode())
+    if not isinstance(meta, dict) or not isinstance(meta.get("key"), str):
+        raise ValueError("no key")
+    key = json.loads(meta["key"])
+    if cache_module._chapter_folder(key) != folder:
+        raise ValueError(f"its key is of chapter {key.get('chapter')!r}, not {folder!r}")
+    read_entry(path, meta["key"])
+
+
+def merge_pack(pack: str | os.PathLike, *, root: str | os.PathLike | None = None,
+               replace: bool = False) -> MergeReport:
+    """Add the entries of ``pack`` to the cache ``root`` (default ``$INFOLIB_CACHE``). Every
+    member is checked before anything is copied; :class:`BadPack` names what is wrong. An entry
+    already present with other bytes (a unit computed twice, on other hardware) is kept unless
+    ``replace``."""
+    pack = Path(pack)
+    directory = cache_dir(root)
+    if directory is None:
+        raise ValueError("caching is off (INFOLIB_CACHE=off): there is no cache to merge into")
+    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        tar = tarfile.open(pack, "r:*")
+    except (OSError, tarfile.TarError) as error:
+        raise BadPack(f"{pack}: not a readable tar file ({error})") from None
+    staging = Path(tempfile.mkdtemp(prefix=".merge-", dir=directory))
+    try:
+        with tar:
+            manifest, entries = _checked_members(tar, pack)
+            for entry, member in entries.items():
+                staged = staging / entry
+                staged.parent.mkdir(parents=True, exist_ok=True)
+                with tar.extractfile(member) as source, open(staged, "wb") as target:
+                    shutil.copyfileobj(source, target)
+                try:
+                    _check_entry(staged, entry.split("/")[0])
+                except Exception as error:
+                    raise BadPack(
+                        f"{pack}: {entry} is not a readable cache entry ({error})") from None
+        report = MergeReport(pack, manifest)
+        for entry in sorted(entries):
+            staged, target = staging / entry, directory / entry
+            if target.is_file():
+                if _sha256_file(target) == _sha256_file(staged):
+                    report.present.append(entry)
+                    continue
+                if not replace:
+                    report.kept.append(entry)
+                    continue
+                report.replaced.append(entry)
+            else:
+                report.added.append(entry)
+            atomic_write(target, lambda file, staged=staged: _copy(staged, file))
+        return report
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _copy(source: Path, file) -> None:
+    with open(source, "rb") as data:
+        shutil.copyfileobj(data, file)
+
+
+def left_out(manifests: list[dict], root: Path) -> dict[tuple, dict]:
+    """Per group of packs of one chapter, profile and shard count: the shards merged, and the
+    units the shards met but none computed (blocked, or not reached by their own shard) that
+    the cache still lacks."""
+    groups: dict[tuple, dict] = {}
+    for manifest in manifests:
+        parameters = manifest.get("parameters") or {}
+        group = (manifest.get("chapter"), json.dumps(parameters, sort_keys=True),
+                 manifest["shard"][1])
+        state = groups.setdefault(group, {"shards": set(), "units": set()})
+        state["shards"].add(manifest["shard"][0])
+        state["units"] |= set(manifest.get("skipped") or {}) | set(manifest.get("blocked") or [])
+    for state in groups.values():
+        state["units"] = sorted(u for u in state["units"] if not (root / u).is_file())
+    return groups
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+def _parameters(pairs: list[list[str]] | None) -> dict[str, Any]:
+    return {name: _format_value(value) for name, value in pairs or []}
+
+
+def _summary(manifest: dict) -> str:
+    units = manifest["units"]
+    cells = manifest["cells"]
+    return (f"{manifest['chapter']} shard {manifest['shard'][0]}/{manifest['shard'][1]}: "
+            f"{manifest['status']} in {manifest['wall_seconds']} s; units computed "
+            f"{units['computed']}, read from the cache {units['read']}, left to other shards "
+            f"{units['skipped']}, blocked {units['blocked']}; cells run {cells['run']}, passed "
+            f"over {len(cells['passed over'])}, loop iterations passed over "
+            f"{cells['loop iterations passed over']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infolib.shard",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--root", help="the cache (default: $INFOLIB_CACHE or ~/.cache/infolib)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="run one shard of a chapter and pack its entries")
+    check_parser = commands.add_parser(
+        "check", help="run a chapter computing nothing: list the units the cache lacks")
+    for sub in (run_parser, check_parser):
+        sub.add_argument("chapter", help="the chapter's py:percent file, notebooks/<name>.py")
+        sub.add_argument("--profile", help="the chapter's profile parameter (smoke, cpu, gpu)")
+        sub.add_argument("--device", help="the chapter's device parameter (default: its own, "
+                         "'auto': CUDA when present)")
+        sub.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                         help="another parameter, as papermill's -p")
+        sub.add_argument("--workdir", help="where the chapter runs (default: a temporary folder)")
+    run_parser.add_argument("--shard", required=True, help="i/n: shard i of n (0 <= i < n)")
+    run_parser.add_argument("-o", "--output", required=True,
+                            help="the pack to write (.tar; .tar.gz to compress)")
+    merge_parser = commands.add_parser("merge", help="add packs to the cache")
+    merge_parser.add_argument("packs", nargs="+", help="pack files written by run")
+    merge_parser.add_argument("--replace", action="store_true",
+                              help="replace an existing entry that differs from the pack's")
+    args = parser.parse_args(argv)
+
+    if args.command in ("run", "check"):
+        parameters = _parameters(args.parameter)
+        if args.device:
+            parameters["device"] = args.device
+        try:
+            shard = Shard.parse(args.shard) if args.command == "run" else Shard(None, 1)
+        except ValueError as error:
+            parser.error(str(error))
+        manifest = run_shard(args.chapter, shard,
+                             output=args.output if args.command == "run" else None,
+                             profile=args.profile, parameters=parameters, root=args.root,
+                             workdir=args.workdir, log=lambda text: print(text, file=sys.stderr))
+        if args.command == "run":
+            print(_summary(manifest))
+            print(f"packed {len(manifest['entries'])} entries into {args.output}")
+        else:
+            lacking = manifest["missing"]
+            print(f"{manifest['chapter']}: {manifest['units']['read']} units in the cache, "
+                  f"{len(lacking)} lacking" + "".join(f"\n  {entry}" for entry in lacking))
+            if manifest["status"] != "ok":
+                print(f"the chapter failed: {manifest['error']}")
+            return 1 if lacking or manifest["status"] != "ok" else 0
+        if manifest["status"] != "ok":
+            print(f"the shard failed: {manifest['error']}")
+            return 1
+        return 0
+
+    directory = cache_dir(args.root)
+    status, manifests = 0, []
+    for pack in args.packs:
+        try:
+            report = merge_pack(pack, root=args.root, replace=args.replace)
+        except (BadPack, OSError) as error:
+            print(f"REFUSED {error}")
+            status = 1
+            continue
+        manifest = report.manifest
+        manifests.append(manifest)
+        print(f"{pack}: {manifest.get('chapter')} shard {manifest['shard'][0]}/"
+              f"{manifest['shard'][1]} ({manifest.get('status')}, {manifest.get('gpu', 'no GPU')},"
+              f" torch {manifest.get('torch')}): {len(report.added)} added, "
+              f"{len(report.present)} already there, {len(report.replaced)} replaced")
+        if report.kept:
+            print(f"  kept {len(report.kept)} existing entries that differ from the pack's "
+                  f"(--replace to take the pack's): {report.kept}")
+        source = Path(manifest.get("source") or "")
+        if source.is_file() and manifest.get("source_sha256") != _sha256_file(source):
+            print(f"  note: {source} has changed since this shard ran; entries of code that "
+                  "changed will not be read")
+    for (chapter, parameters, count), state in left_out(manifests, directory).items():
+        missing_shards = sorted(set(range(count)) - state["shards"])
+        line = f"{chapter} ({parameters}, {count} shards):"
+        if missing_shards:
+            line += f" shards not merged: {missing_shards};"
+        if state["units"]:
+            line += (f" {len(state['units'])} units met by a shard but computed by none "
+                     "(blocked, or not reached): run these shards again on a cache that holds "
+                     "these packs")
+        elif not missing_shards:
+            line += " every unit the shards met is in the cache"
+        print(line)
+    print(f"cache: {directory}")
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,444 @@
+"""Shards compute every unit of a chapter once between them, and their packs merge into one cache.
+
+The chapters here are tiny py:percent files written to tmp_path, so that these tests stay fast;
+``tests/test_chapters.py`` runs the real ones.
+"""
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from infolib.cache import canonical_key, read_entry
+from infolib.shard import (
+    MANIFEST,
+    BadPack,
+    Shard,
+    StandIn,
+    UnitInAnotherShard,
+    assigned_names,
+    left_out,
+    merge_pack,
+    read_cells,
+    read_manifest,
+    run_shard,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CHAPTER = '''\
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+# ---
+
+# %% [markdown]
+# # A tiny chapter
+#
+# Its units log each computation to $CALLS_LOG.
+
+# %% tags=["parameters"]
+profile = "cpu"
+scale = None
+
+# %%
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from infolib.cache import cached
+
+PROFILES = {"cpu": 2, "gpu": 5}
+SCALE = PROFILES[profile] if scale is None else scale
+
+
+def work(i):
+    with open(os.environ["CALLS_LOG"], "a") as log:
+        log.write(f"{i}\\n")
+    return {"value": np.arange(3) * i * SCALE, "i": i}
+
+
+def run(i):
+    return cached({"chapter": "tiny", "experiment": "units", "i": i, "profile": profile},
+                  lambda: work(i))
+
+
+# %% [markdown]
+# Units gathered first, read after: the usual pattern.
+
+# %%
+units = {i: run(i) for i in range(10)}
+rows = [dict(n=i, **units[i]) for i in range(10)]
+
+# %%
+total = sum(float(u["value"].sum()) for u in units.values())
+
+# %% [markdown]
+# A loop that reads each unit as soon as it has it.
+
+# %%
+seconds = []
+for i in range(10, 16):
+    result = run(i)
+    seconds.append(float(result["value"][1]))
+
+# %%
+Path("out.json").write_text(json.dumps({"total": total, "seconds": seconds}))
+'''
+
+UNITS = 16
+
+
+def unit_owner(i, n=2, profile="cpu"):
+    key = {"chapter": "tiny", "experiment": "units", "i": i, "profile": profile}
+    return Shard(0, n).owner(canonical_key(key))
+
+
+def write_chapter(tmp_path, text=CHAPTER, name="tiny.py"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def calls(log):
+    return [int(line) for line in log.read_text().split()] if log.exists() else []
+
+
+@pytest.fixture
+def call_log(tmp_path, monkeypatch):
+    log = tmp_path / "calls.txt"
+    monkeypatch.setenv("CALLS_LOG", str(log))
+    return log
+
+
+def quiet(text):
+    pass
+
+
+def run(chapter, shard, root, output=None, **options):
+    return run_shard(chapter, Shard.parse(shard) if isinstance(shard, str) else shard,
+                     output=output, root=root, log=quiet, **options)
+
+
+def test_shard_parse_and_owner():
+    assert Shard.parse("1/4") == Shard(1, 4)
+    assert str(Shard.parse(" 0 / 2 ")) == "0/2"
+    for bad in ("4/4", "1", "-1/2", "a/b", "0/0"):
+        with pytest.raises(ValueError, match="i/n"):
+            Shard.parse(bad)
+    owners = [unit_owner(i, n=3) for i in range(60)]
+    assert owners == [unit_owner(i, n=3) for i in range(60)], "stable"
+    assert set(owners) == {0, 1, 2}
+
+
+def test_read_cells_keeps_code_cells_with_tags_and_lines(tmp_path):
+    cells = read_cells(write_chapter(tmp_path))
+    assert cells[0].tags == ("parameters",)
+    assert cells[0].source.startswith('profile = "cpu"')
+    assert cells[0].line == CHAPTER.splitlines().index('profile = "cpu"') + 1
+    assert all("# %%" not in cell.source and "A tiny chapter" not in cell.source
+               for cell in cells)
+    assert len(cells) == 6
+    assert assigned_names(compile_tree(cells[1].source)) >= {"json", "os", "Path", "np", "cached",
+                                                             "PROFILES", "SCALE", "work", "run"}
+
+
+def compile_tree(source):
+    import ast
+
+    return ast.parse(source)
+
+
+def test_two_shards_compute_every_unit_once_and_the_merged_cache_serves_a_full_run(
+        tmp_path, call_log):
+    chapter = write_chapter(tmp_path)
+    manifests = []
+    for i in range(2):  # two machines: two caches
+        manifests.append(run(chapter, f"{i}/2", tmp_path / f"cache{i}",
+                             output=tmp_path / f"pack{i}.tar", parameters={"scale": 3}))
+    computed = calls(call_log)
+    assert sorted(computed) == list(range(UNITS)), "every unit exactly once"
+    for i, manifest in enumerate(manifests):
+        assert manifest["status"] == "ok", manifest["error"]
+        assert manifest["units"]["computed"] == sum(unit_owner(u) == i for u in range(UNITS)) > 0
+        assert manifest["units"]["skipped"] == UNITS - manifest["units"]["computed"]
+        assert manifest["parameters"] == {"scale": 3}
+        assert manifest["shard"] == [i, 2]
+        assert all(owner == 1 - i for owner in manifest["skipped"].values())
+    # the shard that did not own every unit of the reading loop passed over some iterations
+    assert sum(m["cells"]["loop iterations passed over"] for m in manifests) == UNITS - 10
+
+    merged = tmp_path / "merged"
+    reports = [merge_pack(tmp_path / f"pack{i}.tar", root=merged) for i in range(2)]
+    assert sum(len(r.added) for r in reports) == UNITS
+    groups = left_out([r.manifest for r in reports], merged)
+    assert [state["units"] for state in groups.values()] == [[]]
+
+    full = run(chapter, "0/1", merged, parameters={"scale": 3}, workdir=tmp_path / "work")
+    assert calls(call_log) == computed, "nothing computed again"
+    assert full["status"] == "ok" and full["units"]["read"] == UNITS
+    assert full["cells"]["passed over"] == [] and not full["entries"]
+    out = json.loads((tmp_path / "work" / "out.json").read_text())
+    assert out["total"] == 3 * 3 * sum(range(10)), "the parameter was set"
+    assert out["seconds"] == [3.0 * i for i in range(10, 16)]
+
+    check = run(chapter, Shard(None, 1), merged, parameters={"scale": 3})
+    assert check["missing"] == [] and check["units"]["read"] == UNITS
+    other = run(chapter, Shard(None, 1), merged, parameters={"scale": 4})
+    assert len(other["missing"]) == UNITS and calls(call_log) == computed
+
+
+def test_a_unit_already_in_the_cache_is_not_packed_again(tmp_path, call_log):
+    chapter = write_chapter(tmp_path)
+    first = run(chapter, "0/2", tmp_path / "cache", output=tmp_path / "a.tar")
+    again = run(chapter, "0/2", tmp_path / "cache", output=tmp_path / "b.tar")
+    assert first["units"]["computed"] > 0
+    assert again["units"]["computed"] == 0 and again["units"]["read"] == first["units"]["computed"]
+    assert read_manifest(tmp_path / "b.tar")["entries"] == {}
+    with tarfile.open(tmp_path / "b.tar") as tar:
+        assert tar.getnames() == [MANIFEST]
+
+
+def test_profile_and_unknown_parameters(tmp_path, call_log):
+    chapter = write_chapter(tmp_path)
+    manifest = run(chapter, "0/1", tmp_path / "cache", profile="gpu", workdir=tmp_path / "w")
+    assert json.loads((tmp_path / "w" / "out.json").read_text())["total"] == 5 * 3 * sum(range(10))
+    assert manifest["parameters"] == {"profile": "gpu"}
+    bad = run(chapter, "0/1", tmp_path / "cache", parameters={"scael": 2})
+    assert bad["status"] == "failed" and "unknown parameter(s) ['scael']" in bad["error"]
+
+
+DEPENDENT = CHAPTER.replace('''# %%
+Path("out.json")''', '''# %%
+def finish(i):
+    return units[i]["value"] * 10
+
+
+doubled = {i: cached({"chapter": "tiny", "experiment": "finish", "i": i},
+                     lambda i=i: finish(i)) for i in range(10)}
+
+# %%
+Path("out.json")''')
+
+
+def test_a_unit_that_needs_another_shards_unit_waits_for_a_second_round(tmp_path, call_log):
+    chapter = write_chapter(tmp_path, DEPENDENT)
+    packs = [tmp_path / f"round1-{i}.tar" for i in range(2)]
+    first = [run(chapter, f"{i}/2", tmp_path / f"cache{i}", output=packs[i]) for i in range(2)]
+    blocked = sum(m["units"]["blocked"] for m in first)
+    assert blocked > 0 and all(m["status"] == "ok" for m in first)
+    shared = tmp_path / "shared"
+    reports = [merge_pack(pack, root=shared) for pack in packs]
+    (state,) = left_out([r.manifest for r in reports], shared).values()
+    assert len(state["units"]) == blocked and state["shards"] == {0, 1}
+    # round 2: each shard starts from the merged cache (carried to its machine)
+    second = [run(chapter, f"{i}/2", shared, output=tmp_path / f"round2-{i}.tar")
+              for i in range(2)]
+    assert sum(m["units"]["computed"] for m in second) == blocked
+    assert sum(m["units"]["blocked"] for m in second) == 0
+    assert sorted(calls(call_log)) == list(range(UNITS)), "base units computed once"
+    full = run(chapter, Shard(None, 1), shared)
+    assert full["missing"] == [] and full["status"] == "ok"
+
+
+def test_an_error_before_any_stand_in_fails_the_shard(tmp_path, call_log):
+    text = CHAPTER.replace("PROFILES = {", "1 / 0\nPROFILES = {")
+    chapter = write_chapter(tmp_path, text)
+    manifest = run(chapter, "0/2", tmp_path / "cache", output=tmp_path / "pack.tar")
+    assert manifest["status"] == "failed"
+    cell = text.splitlines().index("import json") + 1
+    assert "ZeroDivisionError" in manifest["error"] and f"(line {cell})" in manifest["error"]
+    assert read_manifest(tmp_path / "pack.tar")["status"] == "failed"
+
+
+def test_an_error_in_a_unit_fails_the_shard_and_keeps_what_it_finished(tmp_path, call_log):
+    failing = next(i for i in range(5, 10) if unit_owner(i) == unit_owner(0))
+    shard = unit_owner(0)
+    text = CHAPTER.replace("    return {\"value\"", f"    if i == {failing}:\n"
+                           "        raise ValueError('diverged')\n    return {\"value\"")
+    chapter = write_chapter(tmp_path, text)
+    manifest = run(chapter, f"{shard}/2", tmp_path / "cache", output=tmp_path / "pack.tar")
+    assert manifest["status"] == "failed" and "ValueError: diverged" in manifest["error"]
+    finished = [i for i in range(failing) if unit_owner(i) == shard]
+    assert manifest["units"]["computed"] == len(finished) > 0
+    assert len(read_manifest(tmp_path / "pack.tar")["entries"]) == len(finished)
+
+
+def test_stand_in_absorbs_structure_and_refuses_values():
+    stand_in = StandIn("tiny/x.npz", 1)
+    assert stand_in["a"][0].b(3) + 1 is stand_in
+    assert dict(stand_in) == {} and dict(n=1, **stand_in) == {"n": 1}
+    assert list(stand_in) == [] and len(stand_in) == 0
+    assert np.arange(3) * stand_in is stand_in
+    for use in (float, int, bool, lambda s: "a" in s, lambda s: range(s), round):
+        with pytest.raises(UnitInAnotherShard, match="shard 1"):
+            use(stand_in)
+    assert "tiny/x.npz" in f"{stand_in}" and "shard 1" in repr(stand_in)
+    with pytest.raises(AttributeError):
+        stand_in.__array_interface__  # noqa: B018
+
+
+# --- merging: what is refused -----------------------------------------------------------------
+
+@pytest.fixture
+def good_pack(tmp_path, call_log):
+    """(pack path, manifest, {member name: bytes}) of a real shard's pack."""
+    pack = tmp_path / "good.tar"
+    run(write_chapter(tmp_path), "0/1", tmp_path / "cache", output=pack)
+    with tarfile.open(pack) as tar:
+        members = {m.name: tar.extractfile(m).read() for m in tar.getmembers()}
+    return pack, json.loads(members.pop(MANIFEST)), members
+
+
+def build_pack(path, manifest, members, extra=()):
+    with tarfile.open(path, "w") as tar:
+        for name, data in [(MANIFEST, json.dumps(manifest).encode()), *members.items()]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        for info in extra:
+            tar.addfile(info)
+    return path
+
+
+def pickled_entry():
+    """An entry whose array member can only be read with pickle."""
+    buffer = io.BytesIO()
+    meta = {"format": 2, "key": json.dumps({"chapter": "tiny"}), "value": {"array": "a0"}}
+    np.savez(buffer, __entry__=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
+             a0=np.array([{"x": 1}], dtype=object))
+    return buffer.getvalue()
+
+
+def test_a_good_pack_merges_and_reads_back(tmp_path, good_pack):
+    pack, manifest, members = good_pack
+    report = merge_pack(pack, root=tmp_path / "merged")
+    assert len(report.added) == UNITS and not report.kept
+    for name in members:
+        entry = tmp_path / "merged" / name.removeprefix("entries/")
+        with np.load(entry, allow_pickle=False) as data:
+            key = json.loads(data["__entry__"].tobytes().decode())["key"]
+        assert read_entry(entry, key)["value"].shape == (3,)
+    again = merge_pack(pack, root=tmp_path / "merged")
+    assert len(again.present) == UNITS and not again.added
+
+
+def test_an_entry_that_differs_is_kept_unless_replace(tmp_path, good_pack):
+    pack, _, members = good_pack
+    root = tmp_path / "merged"
+    merge_pack(pack, root=root)
+    first, second = sorted(members)[:2]
+    target = root / first.removeprefix("entries/")
+    shutil.copy(root / second.removeprefix("entries/"), target)
+    changed = target.read_bytes()
+    report = merge_pack(pack, root=root)
+    assert report.kept == [first.removeprefix("entries/")] and target.read_bytes() == changed
+    report = merge_pack(pack, root=root, replace=True)
+    assert report.replaced == [first.removeprefix("entries/")]
+    assert target.read_bytes() == members[first]
+
+
+def _symlink(name):
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+    return info
+
+
+BAD_PACKS = {
+    "path traversal": lambda m, e: (m, {**e, "entries/../../evil.npz": b"x"}, ()),
+    "absolute path": lambda m, e: (m, {**e, "/tmp/evil.npz": b"x"}, ()),
+    "a script": lambda m, e: (m, {**e, "entries/tiny/run.py": b"import os"}, ()),
+    "a link": lambda m, e: (m, e, [_symlink("entries/tiny/" + "0" * 64 + ".npz")]),
+    "an entry the manifest does not list": lambda m, e: (
+        m, {**e, "entries/tiny/" + "1" * 64 + ".npz": next(iter(e.values()))}, ()),
+    "a listed entry missing": lambda m, e: (m, dict(list(e.items())[1:]), ()),
+    "a pickled entry": lambda m, e: (
+        {**m, "entries": {**m["entries"], "tiny/" + "2" * 64 + ".npz": {}}},
+        {**e, "entries/tiny/" + "2" * 64 + ".npz": pickled_entry()}, ()),
+    "an entry filed under another chapter": lambda m, e: (
+        {**m, "entries": {**m["entries"], "other/" + "3" * 64 + ".npz": {}}},
+        {**e, "entries/other/" + "3" * 64 + ".npz": next(iter(e.values()))}, ()),
+    "not an npz": lambda m, e: (
+        {**m, "entries": {**m["entries"], "tiny/" + "4" * 64 + ".npz": {}}},
+        {**e, "entries/tiny/" + "4" * 64 + ".npz": b"PK\x03\x04 not a zip"}, ()),
+    "another pack format": lambda m, e: ({**m, "format": 99}, e, ()),
+}
+
+
+@pytest.mark.parametrize("damage", list(BAD_PACKS))
+def test_a_bad_pack_is_refused_whole(tmp_path, good_pack, damage):
+    _, manifest, members = good_pack
+    manifest, members, extra = BAD_PACKS[damage](manifest, members)
+    pack = build_pack(tmp_path / "bad.tar", manifest, members, extra)
+    root = tmp_path / "merged"
+    with pytest.raises(BadPack):
+        merge_pack(pack, root=root)
+    assert not [p for p in root.rglob("*") if p.is_file()], "nothing merged"
+    assert not (tmp_path / "evil.npz").exists()
+
+
+def test_not_a_pack_is_refused(tmp_path):
+    (tmp_path / "junk.tar").write_bytes(b"not a tar file at all" * 100)
+    with pytest.raises(BadPack, match="not a readable tar"):
+        merge_pack(tmp_path / "junk.tar", root=tmp_path / "merged")
+    build_pack(tmp_path / "empty.tar", {}, {})
+    with tarfile.open(tmp_path / "nomanifest.tar", "w"):
+        pass
+    with pytest.raises(BadPack, match=f"no {MANIFEST}"):
+        merge_pack(tmp_path / "nomanifest.tar", root=tmp_path / "merged")
+
+
+def test_the_command_line(tmp_path, call_log, monkeypatch):
+    chapter = write_chapter(tmp_path)
+    monkeypatch.setenv("INFOLIB_CACHE", str(tmp_path / "cache"))
+    command = [sys.executable, "-m", "infolib.shard"]
+    out = subprocess.run([*command, "run", str(chapter), "--shard", "1/2", "-p", "scale", "3",
+                          "-o", str(tmp_path / "p.tar.gz")], capture_output=True, text=True,
+                         cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert "tiny shard 1/2: ok" in out.stdout
+    monkeypatch.setenv("INFOLIB_CACHE", str(tmp_path / "merged"))
+    out = subprocess.run([*command, "merge", str(tmp_path / "p.tar.gz")], capture_output=True,
+                         text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert "shards not merged: [0]" in out.stdout
+    out = subprocess.run([*command, "check", str(chapter), "-p", "scale", "3"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 1 and f"{sum(unit_owner(i) == 0 for i in range(UNITS))} lacking" \
+        in out.stdout
+
+
+@pytest.mark.slow
+def test_papermill_reads_what_the_shards_computed(tmp_path, call_log, monkeypatch):
+    """The shard runner and papermill give the units the same entries (same code fingerprint):
+    the book reads the merged packs without computing."""
+    papermill = pytest.importorskip("papermill")
+    jupytext = pytest.importorskip("jupytext")
+    chapter = write_chapter(tmp_path)
+    for i in range(2):
+        run(chapter, f"{i}/2", tmp_path / f"cache{i}", output=tmp_path / f"p{i}.tar",
+            profile="gpu")
+        merge_pack(tmp_path / f"p{i}.tar", root=tmp_path / "merged")
+    computed = calls(call_log)
+    notebook = jupytext.read(chapter, fmt="py:percent")
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    jupytext.write(notebook, tmp_path / "tiny.ipynb")
+    monkeypatch.setenv("INFOLIB_CACHE", str(tmp_path / "merged"))
+    papermill.execute_notebook(str(tmp_path / "tiny.ipynb"), str(tmp_path / "out.ipynb"),
+                               parameters={"profile": "gpu"}, cwd=str(tmp_path),
+                               kernel_name="python3", progress_bar=False)
+    assert calls(call_log) == computed, "papermill computed a unit the shards had computed"
+    assert json.loads((tmp_path / "out.json").read_text())["total"] == 5 * 3 * sum(range(10))
