@@ -25,6 +25,7 @@ SCORECARD := book/_generated/scorecard_table.md
 DROP_PIP_NOISE := 2>&1 | { grep -v 'Location .* is ignored' || true; }
 
 .PHONY: help setup data chapters scorecard book test bench clean clean-cache cache-info prune FORCE
+.PHONY: gpu-shard gpu-merge gpu-check
 
 help:
 	@echo "make setup      create .venv from requirements.txt and install infolib (editable)"
@@ -38,6 +39,10 @@ help:
 	@echo "make cache-info entries and bytes of the result cache, per chapter"
 	@echo "make prune      drop the cached results that the last complete make book did not read"
 	@echo "make clean-cache remove the whole result cache ($(INFOLIB_CACHE))"
+	@echo "make gpu-shard  CHAPTER=name SHARD=i/n: run shard i of n of a chapter's gpu profile and pack"
+	@echo "                what it computed into $(SHARDS)/ (book/reproducing.md; needs no .venv)"
+	@echo "make gpu-merge  FILES='$(SHARDS)/*.tar': add packed shards to the result cache"
+	@echo "make gpu-check  CHAPTER=name: list the units of a chapter's gpu profile the cache lacks"
 	@echo "Options: PROFILE=smoke|cpu|gpu (default cpu), PYTHON=python3 (to create .venv)"
 
 setup: $(VENV)/.installed
@@ -111,5 +116,29 @@ prune: | $(VENV)/.installed
 
 clean-cache:
 	[[ "$$INFOLIB_CACHE" == off ]] || rm -rf "$(INFOLIB_CACHE)"
+
+# The gpu profile in shards (book/reproducing.md, "Running the gpu profile in shards"). On a GPU
+# machine without .venv, the python3 on PATH runs them with infolib from this folder. PROFILE
+# given on the command line replaces gpu (PROFILE=smoke tries the mechanism in seconds).
+SHARDS := .cache/shards
+SHARD_PYTHON := $(if $(wildcard $(BIN)/python),$(BIN)/python,python3)
+SHARD_PROFILE := $(if $(filter command line environment,$(origin PROFILE)),$(PROFILE),gpu)
+SHARD_FILE ?= $(SHARDS)/$(CHAPTER)-$(SHARD_PROFILE)-$(subst /,of,$(SHARD)).tar
+FILES ?= $(wildcard $(SHARDS)/*.tar)
+RUN_SHARD := PYTHONPATH="$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH}" $(SHARD_PYTHON) -m infolib.shard
+
+gpu-shard:
+	@[[ -n "$(CHAPTER)" && -n "$(SHARD)" ]] || { echo "usage: make gpu-shard CHAPTER=name SHARD=i/n"; exit 2; }
+	mkdir -p $(dir $(SHARD_FILE))
+	$(RUN_SHARD) run notebooks/$(CHAPTER).py --shard $(SHARD) --profile $(SHARD_PROFILE) \
+		-o $(SHARD_FILE)
+
+gpu-merge:
+	@[[ -n "$(FILES)" ]] || { echo "usage: make gpu-merge FILES='$(SHARDS)/*.tar'"; exit 2; }
+	$(RUN_SHARD) merge $(FILES)
+
+gpu-check:
+	@[[ -n "$(CHAPTER)" ]] || { echo "usage: make gpu-check CHAPTER=name"; exit 2; }
+	$(RUN_SHARD) check notebooks/$(CHAPTER).py --profile $(SHARD_PROFILE)
 
 FORCE:
