@@ -8,6 +8,10 @@ run seed), Small FC (hidden 10, 7, 5, 4, 3), SGD with batch 32 and lr 0.05. The 
 100 epochs; the benchmark for ``--epochs`` (default 3: the loop takes tens of seconds; time per
 epoch is constant). Prints, never asserts; the last line is ``ratio: X.X`` (loop time / together
 time). Run with ``make bench`` or ``python benchmarks/bench_ensemble.py [--device cuda]``.
+
+Measured on this project's 2-core CPU with nothing else running (3 epochs): loop 7.2 s, together
+1.1 s, ratio 6.6x, parameters within 1.5e-7. On one H100 (1 epoch): loop 3.3 s, together 0.5 s,
+6.6x (both launch-bound: a step of these networks is far too small to fill a GPU).
 """
 
 import argparse
