@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import builtins
 import contextlib
 import hashlib
 import io
@@ -368,12 +369,12 @@ def _format_value(text: str) -> Any:
 @contextlib.contextmanager
 def _chapter_module(workdir: Path) -> Iterator[types.ModuleType]:
     """A fresh ``__main__`` module to run a chapter in (as a kernel does), matplotlib off-screen,
-    a quiet stand-in for ``IPython.display`` (the same whether IPython is installed or not), and
-    ``workdir`` as the working directory; everything restored afterwards."""
+    and ``workdir`` as the working directory; everything restored afterwards. The chapter's own
+    ``import IPython.display`` gets a quiet stand-in, whether IPython is installed or not; the
+    libraries it uses see ``sys.modules`` as it is (they probe a real IPython there)."""
     module = types.ModuleType("__main__")
     saved_main = sys.modules.get("__main__")
     saved_cwd = Path.cwd()
-    saved_modules = {name: sys.modules.get(name) for name in ("IPython", "IPython.display")}
     saved_backend = os.environ.get("MPLBACKEND")
     os.environ["MPLBACKEND"] = "Agg"  # for what the chapter starts; not left for other programs
     try:
@@ -382,10 +383,9 @@ def _chapter_module(workdir: Path) -> Iterator[types.ModuleType]:
         matplotlib.use("Agg")
     except ImportError:
         pass
-    ipython = types.ModuleType("IPython")
-    ipython.get_ipython = lambda: None  # not in a kernel
-    sys.modules["IPython"] = ipython
-    sys.modules["IPython.display"] = ipython.display = _display_stand_in()
+    ipython = _ipython_stand_in()
+    module.__dict__["__builtins__"] = {**builtins.__dict__,
+                                       "__import__": _importer(ipython)}
     module.__dict__["display"] = ipython.display.display  # a kernel's built-in
     sys.modules["__main__"] = module
     os.chdir(workdir)
@@ -399,16 +399,26 @@ def _chapter_module(workdir: Path) -> Iterator[types.ModuleType]:
             os.environ["MPLBACKEND"] = saved_backend
         if saved_main is not None:
             sys.modules["__main__"] = saved_main
-        for name, saved in saved_modules.items():
-            if saved is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = saved
 
 
-def _display_stand_in() -> types.ModuleType:
-    """``IPython.display`` for a shard: ``display`` does nothing, and any rich object
-    (``Markdown``, ``HTML``, ...) holds its arguments."""
+def _importer(ipython: types.ModuleType) -> Callable:
+    """``__import__`` for the chapter's code: ``IPython`` and ``IPython.display`` are the
+    stand-ins, everything else is imported as usual."""
+    real = builtins.__import__
+
+    def import_(name, globals=None, locals=None, fromlist=(), level=0):
+        if level == 0 and name in ("IPython", "IPython.display"):
+            return ipython.display if fromlist and name == "IPython.display" else ipython
+        return real(name, globals, locals, fromlist, level)
+
+    return import_
+
+
+def _ipython_stand_in() -> types.ModuleType:
+    """``IPython`` for a shard's chapter: ``get_ipython()`` is None (no kernel); in its
+    ``display`` module ``display`` does nothing and any rich object (``Markdown``, ``HTML``,
+    ...) holds its arguments."""
+    ipython = types.ModuleType("IPython")
     module = types.ModuleType("IPython.display")
 
     class _Rich:
@@ -425,7 +435,9 @@ def _display_stand_in() -> types.ModuleType:
 
     module.display = display
     module.__getattr__ = rich
-    return module
+    ipython.display = module
+    ipython.get_ipython = lambda: None
+    return ipython
 
 
 def execute(
