@@ -121,7 +121,7 @@ clean-cache:
 # machine without .venv, the python3 on PATH runs them with infolib from this folder. PROFILE
 # given on the command line replaces gpu (PROFILE=smoke tries the mechanism in seconds).
 SHARDS := .cache/shards
-SHARD_PYTHON := $(if $(wildcard $(BIN)/python),$(BIN)/python,python3)
+SHARD_PYTHON ?= $(if $(wildcard $(BIN)/python),$(BIN)/python,python3)
 SHARD_PROFILE := $(if $(filter command line environment,$(origin PROFILE)),$(PROFILE),gpu)
 SHARD_FILE ?= $(SHARDS)/$(CHAPTER)-$(SHARD_PROFILE)-$(subst /,of,$(SHARD)).tar
 FILES ?= $(wildcard $(SHARDS)/*.tar)
