@@ -9,23 +9,24 @@ the machine or the order in which the chapter reaches its units. ::
     python -m infolib.shard check notebooks/fisher.py --profile gpu   # what the cache still lacks
 
 ``run`` executes the chapter's py:percent cells one by one in a plain module, without jupytext,
-papermill or a kernel (matplotlib draws off-screen; a stand-in ``IPython.display`` is used where
-IPython is missing), with ``-p name value`` parameters set after the cell tagged ``parameters``,
-as papermill does. A unit of this shard that is not in the cache is computed and stored; a unit of
-another shard that is in the cache is read; a unit of another shard that is not is replaced by a
-:class:`StandIn`, an inert value that absorbs what the chapter does with it (indexing, attributes,
-arithmetic, ``**`` unpacking), so that the loop that asked for it goes on to the next unit. What
-a stand-in cannot give (a number, a truth value, a length) raises :class:`UnitInAnotherShard`.
+papermill or a kernel (matplotlib draws off-screen; the chapter's ``IPython.display`` is a silent
+stand-in), with ``-p name value`` parameters set after the cell tagged ``parameters``, as
+papermill does. A unit of this shard that is not in the cache is computed and stored; a unit in
+the cache is read, whatever its shard; a unit of another shard that is not in the cache is
+replaced by a :class:`StandIn`, an inert value that absorbs what the chapter does with it
+(indexing, attributes, arithmetic, ``**`` unpacking), so that the loop that asked for it goes on
+to its next unit. Where a number or a truth value is needed, it raises
+:class:`UnitInAnotherShard`.
 
-A cell that fails once a stand-in has been handed out is counted, reported, and passed over (its
-figures and tables are of an incomplete chapter); an iteration of a top-level ``for`` loop that
-fails after receiving a stand-in is passed over in the same way, so that the loop reaches its
-other units. Any other error fails the shard: an error before any stand-in, an error inside a
-unit's computation, a unit that reads a stand-in (it needs a unit of another shard: it is
-*blocked*, left for a later round) is not an error but is reported. Whatever happens, the
-entries this run wrote, and nothing else, are packed into one tar file with a ``manifest.json``
-(chapter, shard, profile, parameters, versions, GPU, wall time, commit, and each entry's compute
-time) so that no finished GPU work is lost.
+A cell that fails once a stand-in has been handed out is counted, reported and passed over (its
+figures and tables would be of an incomplete chapter); so is an iteration of a top-level ``for``
+loop that fails after it received a stand-in, so that the loop reaches its other units. Any other
+error fails the shard: an error before any stand-in, or inside a unit's computation. A unit whose
+computation uses a stand-in needs a unit of another shard: it is *blocked*, not stored, and left
+for a second round. Whatever happens, the entries this run wrote, and nothing else, are packed
+into one tar file with a ``manifest.json`` (chapter, shard, parameters, versions, GPU, wall time,
+commit, each entry's compute time, the units left to other shards), so that no finished GPU work
+is lost.
 
 ``merge`` checks each pack before it copies anything (regular files only, names of the form
 ``entries/<chapter>/<sha256>.npz``, the entries the manifest lists, each an entry of the cache's
@@ -194,6 +195,8 @@ class _Run:
     stand_ins: int = 0  # handed out or used, so far
     depth: int = 0  # units of this shard being computed (nested calls)
     iterations_passed_over: int = 0
+    deadline: float | None = None  # time.monotonic() after which no unit is started
+    deferred: set[str] = field(default_factory=set)  # units of this shard past the deadline
 
     def entry(self, path: Path) -> str:
         return f"{path.parent.name}/{path.name}"
@@ -201,8 +204,11 @@ class _Run:
     def __call__(self, path: Path, canonical: str, compute: Callable) -> tuple[Any, bool]:
         entry = self.entry(path)
         owner = None if self.shard.index is None else self.shard.owner(canonical)
-        if owner is None or owner != self.shard.index:
+        late = self.deadline is not None and time.monotonic() > self.deadline
+        if owner is None or owner != self.shard.index or late:
             self.skipped[entry] = owner
+            if owner == self.shard.index:
+                self.deferred.add(entry)
             self.stand_ins += 1
             if self.depth:  # a unit of this shard needs it
                 raise UnitInAnotherShard(f"needs the unit {entry} of shard {owner}")
@@ -515,6 +521,27 @@ def _close_figures() -> None:
 # --- packs ------------------------------------------------------------------------------------
 
 @contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (a session's time running out) raises KeyboardInterrupt, so that what the shard
+    finished is still packed; only in the main thread, where signal handlers can be set."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
 def _environment(variables: dict[str, str]) -> Iterator[None]:
     saved = {name: os.environ.get(name) for name in variables}
     os.environ.update(variables)
@@ -582,13 +609,16 @@ def run_shard(
     parameters: dict[str, Any] | None = None,
     root: str | os.PathLike | None = None,
     workdir: str | os.PathLike | None = None,
+    time_limit: float | None = None,
     log: Callable[[str], None] = print,
 ) -> dict:
     """Run one shard of the chapter at ``chapter`` and pack the entries it wrote into ``output``
     (no pack when None). ``profile`` and ``parameters`` are the chapter's parameters; ``root``
     the cache (default ``$INFOLIB_CACHE``); ``workdir`` where the chapter runs (default: a
-    temporary folder, removed afterwards: the chapter's own outputs are not wanted). Returns the
-    manifest; its ``status`` is ``"ok"`` or ``"failed"``."""
+    temporary folder, removed afterwards: the chapter's own outputs are not wanted). After
+    ``time_limit`` seconds no unit is started: those left are for a second round. An interrupt
+    (Ctrl-C, SIGTERM) stops the chapter and still packs what was finished. Returns the manifest;
+    its ``status`` is ``"ok"`` or ``"failed"``."""
     chapter = Path(chapter)
     directory = cache_dir(root)
     if directory is None:
@@ -598,6 +628,8 @@ def run_shard(
         parameters["profile"] = profile
     run = _Run(shard, directory)
     started = time.time()
+    if time_limit is not None:
+        run.deadline = time.monotonic() + time_limit
     with tempfile.TemporaryDirectory(prefix="infolib-shard-") as temporary:
         folder = Path(workdir) if workdir is not None else Path(temporary)
         folder.mkdir(parents=True, exist_ok=True)
@@ -609,9 +641,11 @@ def run_shard(
                        "INFOLIB_DATA": data}
         caller_log = os.environ.get(cache_module.LOG_VARIABLE)
         try:
-            with _environment(environment), warnings.catch_warnings():
+            with _environment(environment), warnings.catch_warnings(), _sigterm_interrupts():
                 warnings.filterwarnings("ignore", "FigureCanvasAgg is non-interactive")
                 outcome = execute(chapter, run, parameters, workdir=folder, log=log)
+        except KeyboardInterrupt:
+            outcome = _Outcome(error="interrupted")
         except Exception as error:  # before any cell ran: bad parameters, unreadable file
             outcome = _Outcome(error=f"{type(error).__name__}: {error}")
         used = uses.read_text().split() if uses.is_file() else []
@@ -639,7 +673,8 @@ def run_shard(
         **_versions(),
         "entries": {entry: {"seconds": run.computed[entry],
                             "bytes": (directory / entry).stat().st_size} for entry in written},
-        "units": {"computed": len(written), "read": run.read, "skipped": len(run.skipped),
+        "units": {"computed": len(written), "read": run.read,
+                  "skipped": len(run.skipped) - len(run.deferred), "deferred": len(run.deferred),
                   "blocked": len(run.blocked),
                   "not stored": len(run.computed) - len(written)},
         "skipped": {entry: owner for entry, owner in run.skipped.items() if owner is not None},
@@ -814,7 +849,8 @@ def _summary(manifest: dict) -> str:
     return (f"{manifest['chapter']} shard {manifest['shard'][0]}/{manifest['shard'][1]}: "
             f"{manifest['status']} in {manifest['wall_seconds']} s; units computed "
             f"{units['computed']}, read from the cache {units['read']}, left to other shards "
-            f"{units['skipped']}, blocked {units['blocked']}; cells run {cells['run']}, passed "
+            f"{units['skipped']}, blocked {units['blocked']}, not started (time limit) "
+            f"{units['deferred']}; cells run {cells['run']}, passed "
             f"over {len(cells['passed over'])}, loop iterations passed over "
             f"{cells['loop iterations passed over']}")
 
@@ -835,6 +871,9 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
                          help="another parameter, as papermill's -p")
         sub.add_argument("--workdir", help="where the chapter runs (default: a temporary folder)")
+    run_parser.add_argument("--time-limit", type=float, metavar="SECONDS",
+                            help="start no unit after this many seconds; the units left are "
+                            "for a second round (merge lists them)")
     run_parser.add_argument("--shard", required=True, help="i/n: shard i of n (0 <= i < n)")
     run_parser.add_argument("-o", "--output", required=True,
                             help="the pack to write (.tar; .tar.gz to compress)")
@@ -855,7 +894,8 @@ def main(argv: list[str] | None = None) -> int:
         manifest = run_shard(args.chapter, shard,
                              output=args.output if args.command == "run" else None,
                              profile=args.profile, parameters=parameters, root=args.root,
-                             workdir=args.workdir, log=lambda text: print(text, file=sys.stderr))
+                             workdir=args.workdir, log=lambda text: print(text, file=sys.stderr),
+                             time_limit=getattr(args, "time_limit", None))
         if args.command == "run":
             print(_summary(manifest))
             print(f"packed {len(manifest['entries'])} entries into {args.output}")

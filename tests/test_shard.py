@@ -6,11 +6,14 @@ The chapters here are tiny py:percent files written to tmp_path, so that these t
 
 import io
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -294,6 +297,46 @@ def test_an_error_in_a_unit_fails_the_shard_and_keeps_what_it_finished(tmp_path,
     finished = [i for i in range(failing) if unit_owner(i) == shard]
     assert manifest["units"]["computed"] == len(finished) > 0
     assert len(read_manifest(tmp_path / "pack.tar")["entries"]) == len(finished)
+
+
+def test_a_time_limit_leaves_the_units_not_started_for_a_second_round(tmp_path, call_log):
+    chapter = write_chapter(tmp_path)
+    manifest = run(chapter, "0/2", tmp_path / "cache", output=tmp_path / "late.tar",
+                   time_limit=0)
+    own = sum(unit_owner(i) == 0 for i in range(UNITS))
+    assert manifest["status"] == "ok" and calls(call_log) == []
+    assert manifest["units"]["deferred"] == own and manifest["units"]["computed"] == 0
+    assert sum(owner == 0 for owner in manifest["skipped"].values()) == own
+    report = merge_pack(tmp_path / "late.tar", root=tmp_path / "merged")
+    (state,) = left_out([report.manifest], tmp_path / "merged").values()
+    assert len(state["units"]) == UNITS, "merge says they (and shard 1's) are still to compute"
+
+
+def test_sigterm_packs_what_was_finished(tmp_path):
+    """A session whose time runs out (SIGTERM) still brings back the units it finished."""
+    text = CHAPTER.replace("    return {\"value\"", "    if i == 1:\n"
+                           "        Path(os.environ['CALLS_LOG']).with_name('busy').touch()\n"
+                           "        import time; time.sleep(60)\n    return {\"value\"")
+    chapter = write_chapter(tmp_path, text)
+    environment = {**os.environ, "CALLS_LOG": str(tmp_path / "calls.txt"),
+                   "INFOLIB_CACHE": str(tmp_path / "cache")}
+    process = subprocess.Popen([sys.executable, "-m", "infolib.shard", "run", str(chapter),
+                                "--shard", "0/1", "-o", str(tmp_path / "p.tar")], cwd=ROOT,
+                               env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        for _ in range(600):
+            if (tmp_path / "busy").exists() or process.poll() is not None:
+                break
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 1, err
+    assert "failed" in out and "interrupted" in out
+    manifest = read_manifest(tmp_path / "p.tar")
+    assert manifest["error"] == "interrupted" and len(manifest["entries"]) == 1
 
 
 def test_stand_in_absorbs_structure_and_refuses_values():
