@@ -208,7 +208,7 @@ def fit_early_stopping(
     if train.validation_fraction == 0:
         n_held_out = 0
     n_fit = len(x) - n_held_out
-    x_held_out, y_held_out = x[n_fit:], y[n_fit:]
+    x_held_out, y_held_out = x[n_fit:].to(device), y[n_fit:].to(device)  # where the model will be
     best = {"loss": math.inf, "state": None, "epochs_since": 0}
 
     def early_stopping(epoch: int, model: nn.Module) -> None:

@@ -27,7 +27,7 @@ from infolib.distance import information_distance, output_kl, penultimate
 from infolib.fisher import fisher_diagonal, fisher_logdet, fisher_matrix, fisher_trace
 from infolib.models import mlp, small_cnn, small_resnet
 from infolib.neurons import pairwise_mi
-from infolib.train import BlockTraining, fit
+from infolib.train import BlockTraining, fit, fit_early_stopping
 from infolib.usable import usable_information, usable_information_many
 
 pytestmark = [
@@ -92,7 +92,19 @@ def test_fisher_trace_on_cuda_equals_cpu_for_a_cnn():
     np.testing.assert_allclose(cuda, cpu, rtol=2e-3, atol=2e-3 * cpu.max())
 
 
+def test_early_stopping_on_cuda_takes_data_on_the_cpu():
+    x, y = coding_data(n=300)
+    models = {device: mlp(10, (32,), 4, seed=0) for device in ("cpu", "cuda")}
+    for device, model in models.items():
+        fit_early_stopping(model, x, y, train=BlockTraining(max_epochs=5), seed=0, device=device)
+    cpu, cuda = (torch.nn.utils.parameters_to_vector(models[d].parameters()).detach().cpu()
+                 for d in ("cpu", "cuda"))
+    report("fit_early_stopping parameters", cpu, cuda)
+    torch.testing.assert_close(cuda, cpu, rtol=1e-4, atol=1e-5)
+
+
 def test_usable_information_on_cuda_equals_cpu():
+    """The dropout masks are drawn on the CPU, so the two devices train the same decoders."""
     task = checkerboard(3, 1_500, seed=0)
     zs = [task.x, task.x[:, :3], torch.randn(1_500, 4, generator=torch.Generator().manual_seed(0))]
     ys = [task.direction, task.color, task.color]

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The GPU checks of issue 17 in one run on a bare CUDA machine (Python 3.12, torch 2.11+, no
+# network): the CUDA tests, every chapter at `smoke` with device=cuda (in parallel, two CPU threads
+# each), then the GPU benchmarks alone, so that their timings are not shared with anything.
+#
+# Expects, beside the repository: .whl/*.whl (papermill, ipykernel, mnist1d, BackPACK and what
+# they need that the machine lacks), .whl/extra (a trimmed POT: the 174 MB BSP module left out),
+# .gpudata/fashion-mnist/*.gz and .gpudata/source/*.ipynb (the chapters, converted by jupytext
+# here, so the GPU machine needs no jupytext). See book/reproducing.md, "Checking the CUDA paths".
+# Writes its log and the executed notebooks under $OUT (default: ./gpu-check-out).
+set -uo pipefail
+OUT=${OUT:-$PWD/gpu-check-out}
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1 INFOLIB_DATA=$PWD/.gpudata INFOLIB_CACHE=/tmp/infolib-cache
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+    --target /tmp/site .whl/*.whl || exit 1
+export PYTHONPATH=$PWD:$PWD/.whl/extra:/tmp/site
+step() { echo "== $(date +%T) $*"; }
+
+step "machine"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, torch.cuda.get_device_name())"
+
+step "chapters at smoke on cuda (background)"
+mkdir -p /tmp/chapters "$OUT/chapters"
+for source in .gpudata/source/*.ipynb; do
+    name=$(basename "$source" .ipynb)
+    ( start=$(date +%s)
+      OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 NUMBA_NUM_THREADS=2 timeout 150 \
+          python3 -m papermill "$source" "$OUT/chapters/$name.ipynb" -p profile smoke \
+          -p device cuda --cwd /tmp/chapters > "/tmp/chapters/$name.log" 2>&1
+      echo "chapter $name: rc $? in $(( $(date +%s) - start )) s" >> /tmp/chapters/summary
+    ) &
+done
+
+step "CUDA tests"
+OMP_NUM_THREADS=2 timeout 150 python3 -m pytest -q -s -p no:cacheprovider \
+    tests/test_cuda.py 2>&1 | tail -60
+OMP_NUM_THREADS=2 timeout 30 python3 -m pytest -q -p no:cacheprovider tests/test_config.py 2>&1 | tail -3
+wait
+step "chapters"
+cat /tmp/chapters/summary
+for log in /tmp/chapters/*.log; do
+    grep -q "PapermillExecutionError\|Error" "$log" && { echo "--- $log"; tail -25 "$log"; }
+done
+
+step "benchmarks (alone)"
+timeout 150 python3 benchmarks/bench_pairwise_mi.py --large-only --device cuda
+timeout 40 python3 benchmarks/bench_fisher.py --device cuda --chunk-size 512
+timeout 120 python3 benchmarks/bench_usable.py --device cuda --no-batch-sizes
+timeout 60 python3 benchmarks/bench_ensemble.py --device cuda
+step "done"
