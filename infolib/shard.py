@@ -317,13 +317,13 @@ class _LoopGuard(ast.NodeTransformer):
     """Wraps the body of every top-level ``for`` loop (not those in functions) so that an
     iteration that fails after it received a stand-in is passed over (see :func:`_iteration`)."""
 
+    def __init__(self) -> None:
+        self.loops = 0
+
     def visit_FunctionDef(self, node):
         return node
 
     visit_AsyncFunctionDef = visit_ClassDef = visit_Lambda = visit_FunctionDef
-
-    def __init__(self) -> None:
-        self.loops = 0
 
     def visit_For(self, node: ast.For) -> ast.For:
         self.generic_visit(node)
