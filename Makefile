@@ -29,7 +29,7 @@ DROP_PIP_NOISE := 2>&1 | { grep -v 'Location .* is ignored' || true; }
 
 help:
 	@echo "make setup      create .venv from requirements.txt and install infolib (editable)"
-	@echo "make data       check that Fashion-MNIST can be found"
+	@echo "make data       Fashion-MNIST: the Debian package where apt-get can install it, else found or downloaded"
 	@echo "make chapters   execute every notebooks/*.py with papermill into book/chapters/ (PROFILE=$(PROFILE))"
 	@echo "make scorecard  gather the chapters' claims into $(SCORECARD)"
 	@echo "make book       all of the above, then the HTML book in _build/html"
@@ -57,8 +57,17 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 data: $(STAMPS)/data
 
+# Fashion-MNIST: first the Debian package dataset-fashion-mnist where it can be installed (root and
+# apt-get, as on CI), then infolib.data's other ways (INFOLIB_DATA, ./data, a torchvision download).
 $(STAMPS)/data: | $(VENV)/.installed
 	mkdir -p $(STAMPS)
+	if [[ "$$(id -u)" == 0 ]] && command -v apt-get > /dev/null \
+	    && ! dpkg -s dataset-fashion-mnist > /dev/null 2>&1; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+	    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	        dataset-fashion-mnist \
+	    || echo "apt-get could not install dataset-fashion-mnist; trying infolib.data's other ways"; \
+	fi
 	$(BIN)/python -c "from infolib.data import fashion_mnist; fashion_mnist('train'); fashion_mnist('test')"
 	touch $@
 
