@@ -21,6 +21,7 @@ CHAPTERS := $(patsubst notebooks/%.py,book/chapters/%.ipynb,$(CHAPTER_SOURCES))
 INFOLIB_SOURCES := $(wildcard infolib/*.py)
 BENCHMARKS := $(wildcard benchmarks/bench_*.py)
 SCORECARD := book/_generated/scorecard_table.md
+PROVENANCE := book/_generated/provenance_table.md
 # pip warns about package index locations of this machine that do not exist: noise, dropped.
 DROP_PIP_NOISE := 2>&1 | { grep -v 'Location .* is ignored' || true; }
 
@@ -31,7 +32,7 @@ help:
 	@echo "make setup      create .venv from requirements.txt and install infolib (editable)"
 	@echo "make data       Fashion-MNIST: the Debian package where apt-get can install it, else found or downloaded"
 	@echo "make chapters   execute every notebooks/*.py with papermill into book/chapters/ (PROFILE=$(PROFILE))"
-	@echo "make scorecard  gather the chapters' claims into $(SCORECARD)"
+	@echo "make scorecard  gather the chapters' claims and how they ran into book/_generated/"
 	@echo "make book       all of the above, then the HTML book in _build/html"
 	@echo "make test       the whole test suite, slow tests included"
 	@echo "make bench      run every benchmarks/bench_*.py"
@@ -91,11 +92,15 @@ book/chapters/%.ipynb: notebooks/%.py $(INFOLIB_SOURCES) $(STAMPS)/profile | $(S
 		-p profile $(PROFILE) --cwd book/chapters
 	mv $(STAMPS)/executed/$*.ipynb $@
 
-scorecard: $(SCORECARD)
+scorecard: $(SCORECARD) $(PROVENANCE)
 
 $(SCORECARD): $(CHAPTERS) infolib/claims.py | $(VENV)/.installed
 	mkdir -p book/_generated book/chapters
 	$(BIN)/python -m infolib.claims $@ book/chapters
+
+$(PROVENANCE): $(CHAPTERS) infolib/claims.py | $(VENV)/.installed
+	mkdir -p book/_generated book/chapters
+	$(BIN)/python -m infolib.claims --provenance $@ book/chapters
 
 # --all: an incremental Sphinx build does not repeat the warnings of pages it read before, so a
 # second `make book` would pass without a fix. jupyter-book can exit 0 after reporting problems,

@@ -14,7 +14,8 @@ The verdict comes from one of the kit's tests (:func:`trend`, :func:`contrast`,
 as stated), which also write the measured text and the note from the numbers. ``holds=None``
 records a claim the profile is too small to test. A claim that does not reproduce is a result.
 
-``python -m infolib.claims OUT.md IN.json|DIR ...`` gathers saved claims into scorecard Markdown.
+``python -m infolib.claims OUT.md IN.json|DIR ...`` gathers saved claims into scorecard Markdown;
+with ``--provenance``, how each chapter ran (the book's "How this book was run" page).
 """
 
 from __future__ import annotations
@@ -659,6 +660,50 @@ def scorecard_markdown(paths: Iterable[str | os.PathLike]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+PROVENANCE_COLUMNS = ("chapter", "profile", "seeds", "overridden parameters", "wall time",
+                      "device", "threads", "versions", "commit", "finished")
+
+
+def provenance_markdown(paths: Iterable[str | os.PathLike]) -> str:
+    """"How this book was run": one row per saved claims file, from its provenance (see
+    :func:`provenance`). The wall time is papermill's (``metadata.papermill.duration`` of the
+    executed notebook ``<chapter>.ipynb`` beside the claims file) when that notebook is there,
+    else the chapter's own, from resolving its settings to saving its claims."""
+    rows = []
+    for path in paths:
+        claims = load(path)
+        info = claims.provenance or {}
+        seconds, source = _papermill_duration(Path(path).with_name(f"{claims.chapter}.ipynb"))
+        if seconds is None:
+            seconds, source = info.get("wall_time_s"), "the chapter's own clock"
+        seeds = info.get("seeds")
+        overrides = info.get("overrides") or {}
+        rows.append([
+            claims.chapter,
+            f"`{info.get('profile') or claims.profile}`",
+            "—" if not seeds else f"{len(seeds)} ({', '.join(str(s) for s in seeds)})",
+            ", ".join(f"`{name}={value!r}`" for name, value in overrides.items()) or "none",
+            "—" if seconds is None else f"{seconds / 60:.1f} min ({source})",
+            info.get("device") or "—",
+            info.get("threads") or "—",
+            f"Python {info.get('python')}, torch {info.get('torch')}, numpy {info.get('numpy')}, "
+            f"infolib {info.get('infolib')}",
+            f"`{info['commit']}`" if info.get("commit") else "—",
+            info.get("finished") or "—",
+        ])
+    if not rows:
+        return "No chapter has been executed yet.\n"
+    return _markdown_table(PROVENANCE_COLUMNS, rows) + "\n"
+
+
+def _papermill_duration(notebook: Path) -> tuple[float | None, str]:
+    try:
+        metadata = json.loads(notebook.read_text(encoding="utf-8"))["metadata"]["papermill"]
+        return float(metadata["duration"]), "papermill"
+    except (OSError, ValueError, KeyError, TypeError):
+        return None, ""
+
+
 def _claims_files(inputs: Iterable[str]) -> list[Path]:
     files = []
     for name in inputs:
@@ -680,9 +725,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("out", help="the Markdown file to write")
     parser.add_argument("inputs", nargs="*", help="claims JSON files or directories")
+    parser.add_argument("--provenance", action="store_true",
+                        help="write how each chapter ran instead of the claims")
     args = parser.parse_args(argv)
+    gather = provenance_markdown if args.provenance else scorecard_markdown
     try:
-        text = scorecard_markdown(_claims_files(args.inputs))
+        text = gather(_claims_files(args.inputs))
     except ValueError as error:
         parser.error(str(error))
     atomic_write(args.out, lambda file: file.write(text.encode("utf-8")))

@@ -93,11 +93,13 @@ def test_book_builds_without_warnings(executed_book):
     failed = sorted(name for name, error in errors.items() if error is not None)
     if failed:
         pytest.fail(f"the book needs every chapter, and these failed: {', '.join(failed)}")
-    scorecard = root / "book" / "_generated" / "scorecard_table.md"
-    subprocess.run(
-        [sys.executable, "-m", "infolib.claims", str(scorecard), str(root / "book" / "chapters")],
-        check=True,
-    )
+    generated = root / "book" / "_generated"
+    for table, options in [("scorecard_table.md", []), ("provenance_table.md", ["--provenance"])]:
+        subprocess.run(
+            [sys.executable, "-m", "infolib.claims", *options, str(generated / table),
+             str(root / "book" / "chapters")],
+            check=True,
+        )
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     assert jupyter_book.exists(), f"jupyter-book is not installed beside {sys.executable}"
     result = subprocess.run(
@@ -113,6 +115,8 @@ def test_book_builds_without_warnings(executed_book):
     for source in CHAPTERS:
         assert (html / "chapters" / f"{source.stem}.html").is_file()
     assert (html / "scorecard.html").is_file()
+    provenance = (html / "provenance.html").read_text()
+    assert all(f"<td>{source.stem}</td>" in provenance for source in CHAPTERS)
 
 
 @pytest.mark.parametrize("source", CHAPTERS, ids=[path.stem for path in CHAPTERS])

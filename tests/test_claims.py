@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 from infolib.claims import (
     VERDICTS,
@@ -177,6 +178,30 @@ def test_scorecard_escapes_pipes_and_newlines(tmp_path):
 
 def test_scorecard_without_chapters():
     assert "No chapter has been executed yet" in scorecard_markdown([])
+
+
+def test_provenance_page_reads_each_chapters_provenance_and_papermills_wall_time(tmp_path):
+    from infolib.claims import provenance_markdown
+    from infolib.config import resolve
+
+    settings = resolve({"smoke": {"n": 1}, "cpu": {"n": 2}}, "cpu", n=3)
+    claims = Claims("usable_information", paper="Xu et al. (2020)", settings=settings,
+                    seeds=[0, 1], device="cpu")
+    usable = claims.save(tmp_path / "usable_information.claims.json")
+    fisher = fisher_claims().save(tmp_path / "fisher.claims.json")
+    notebook = {"metadata": {"papermill": {"duration": 150.0}}, "cells": []}
+    (tmp_path / "usable_information.ipynb").write_text(json.dumps(notebook))
+    markdown = provenance_markdown([usable, fisher])
+    rows = {line.split(" | ")[0].strip("| "): line for line in markdown.splitlines()[2:]}
+    assert set(rows) == {"usable_information", "fisher"}
+    usable_row = rows["usable_information"]
+    assert "| `cpu` | 2 (0, 1) | `n=3` | 2.5 min (papermill) | cpu (" in usable_row
+    assert f"torch {torch.__version__}" in usable_row
+    # No notebook beside its claims, no settings to time it by: the profile from the claims.
+    assert rows["fisher"].startswith("| fisher | `smoke` | — | none | — |")
+    assert "No chapter has been executed yet" in provenance_markdown([])
+    assert run_cli("--provenance", tmp_path / "p.md", tmp_path).returncode == 0
+    assert (tmp_path / "p.md").read_text() == provenance_markdown([fisher, usable])  # sorted
 
 
 def run_cli(*args):
