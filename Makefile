@@ -22,6 +22,7 @@ INFOLIB_SOURCES := $(wildcard infolib/*.py)
 BENCHMARKS := $(wildcard benchmarks/bench_*.py)
 SCORECARD := book/_generated/scorecard_table.md
 PROVENANCE := book/_generated/provenance_table.md
+TOTALS := book/_generated/scorecard_totals.md
 # pip warns about package index locations of this machine that do not exist: noise, dropped.
 DROP_PIP_NOISE := 2>&1 | { grep -v 'Location .* is ignored' || true; }
 
@@ -92,11 +93,16 @@ book/chapters/%.ipynb: notebooks/%.py $(INFOLIB_SOURCES) $(STAMPS)/profile | $(S
 		-p profile $(PROFILE) --cwd book/chapters
 	mv $(STAMPS)/executed/$*.ipynb $@
 
-scorecard: $(SCORECARD) $(PROVENANCE)
+scorecard: $(SCORECARD) $(PROVENANCE) $(TOTALS)
 
+# The table, and beside it the figure of verdicts per chapter (book/_generated/scorecard.png).
 $(SCORECARD): $(CHAPTERS) infolib/claims.py | $(VENV)/.installed
 	mkdir -p book/_generated book/chapters
-	$(BIN)/python -m infolib.claims $@ book/chapters
+	$(BIN)/python -m infolib.claims --figure book/_generated/scorecard.png $@ book/chapters
+
+$(TOTALS): $(CHAPTERS) infolib/claims.py | $(VENV)/.installed
+	mkdir -p book/_generated book/chapters
+	$(BIN)/python -m infolib.claims --totals $@ book/chapters
 
 $(PROVENANCE): $(CHAPTERS) infolib/claims.py | $(VENV)/.installed
 	mkdir -p book/_generated book/chapters

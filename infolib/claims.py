@@ -660,6 +660,65 @@ def scorecard_markdown(paths: Iterable[str | os.PathLike]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+# Colours of the verdicts in the scorecard figure: decided for, partly, against, undecided.
+VERDICT_COLORS = {"reproduced": "#2e7d32", "partly reproduced": "#9ccc65",
+                  "not reproduced": "#c62828", "inconclusive": "#9e9e9e",
+                  "not testable": "#d7ccc8", "not tested at this profile": "#eceff1"}
+
+
+def verdict_counts(paths: Iterable[str | os.PathLike]) -> dict[str, dict[str, int]]:
+    """{chapter: {verdict: number of its claims}} for every verdict of :data:`VERDICTS`."""
+    counts = {}
+    for path in paths:
+        claims = load(path)
+        verdicts = [claim.verdict for claim in claims.claims]
+        counts[claims.chapter] = {name: verdicts.count(name) for name in VERDICTS}
+    return counts
+
+
+def totals_sentence(paths: Iterable[str | os.PathLike]) -> str:
+    """One sentence with the book's totals, for the introduction."""
+    counts = verdict_counts(paths)
+    if not counts:
+        return "No chapter has been executed yet, so no claim has been tested.\n"
+    totals = {name: sum(c[name] for c in counts.values()) for name in VERDICTS}
+    parts = ", ".join(f"{number} {name}" for name, number in totals.items() if number)
+    return (f"In this build the chapters test {sum(totals.values())} claims of the papers: "
+            f"{parts}.\n")
+
+
+def scorecard_figure(paths: Iterable[str | os.PathLike], out: str | os.PathLike) -> Path:
+    """A horizontal stacked bar per chapter: how many of its claims got each verdict (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    counts = verdict_counts(paths)
+    chapters = list(counts)[::-1]  # the first chapter on top
+    fig, ax = plt.subplots(figsize=(8, 0.45 * max(len(chapters), 1) + 1.3))
+    left = np.zeros(len(chapters))
+    for name in VERDICTS:
+        widths = np.array([counts[chapter][name] for chapter in chapters], dtype=float)
+        ax.barh(chapters, widths, left=left, color=VERDICT_COLORS[name], edgecolor="white",
+                label=name)
+        for y, (x, width) in enumerate(zip(left, widths)):
+            if width:
+                ax.text(x + width / 2, y, str(int(width)), ha="center", va="center", fontsize=8,
+                        color="white" if name in ("reproduced", "not reproduced") else "black")
+        left += widths
+    ax.set_xlabel("claims")
+    ax.legend(ncol=3, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22),
+              frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return out
+
+
 PROVENANCE_COLUMNS = ("chapter", "profile", "seeds", "overridden parameters", "wall time",
                       "device", "threads", "versions", "commit", "finished")
 
@@ -727,10 +786,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("inputs", nargs="*", help="claims JSON files or directories")
     parser.add_argument("--provenance", action="store_true",
                         help="write how each chapter ran instead of the claims")
+    parser.add_argument("--totals", action="store_true",
+                        help="write one sentence with the verdict totals instead")
+    parser.add_argument("--figure", metavar="PNG",
+                        help="also draw the verdicts per chapter into this PNG")
     args = parser.parse_args(argv)
-    gather = provenance_markdown if args.provenance else scorecard_markdown
+    gather = (provenance_markdown if args.provenance
+              else totals_sentence if args.totals else scorecard_markdown)
     try:
-        text = gather(_claims_files(args.inputs))
+        files = _claims_files(args.inputs)
+        text = gather(files)
+        if args.figure:
+            scorecard_figure(files, args.figure)
     except ValueError as error:
         parser.error(str(error))
     atomic_write(args.out, lambda file: file.write(text.encode("utf-8")))

@@ -94,7 +94,9 @@ def test_book_builds_without_warnings(executed_book):
     if failed:
         pytest.fail(f"the book needs every chapter, and these failed: {', '.join(failed)}")
     generated = root / "book" / "_generated"
-    for table, options in [("scorecard_table.md", []), ("provenance_table.md", ["--provenance"])]:
+    for table, options in [("scorecard_table.md", ["--figure", str(generated / "scorecard.png")]),
+                           ("provenance_table.md", ["--provenance"]),
+                           ("scorecard_totals.md", ["--totals"])]:
         subprocess.run(
             [sys.executable, "-m", "infolib.claims", *options, str(generated / table),
              str(root / "book" / "chapters")],
