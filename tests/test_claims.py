@@ -457,3 +457,20 @@ def test_trend_of_one_ranking_is_the_exact_test_of_one_tau():
     assert one_swap.verdict == "reproduced" and "p = 0.042" in one_swap.measured  # 5/120
     two_swaps = trend(range(5), [[2.0, 1.0, 3.0, 5.0, 4.0]], expected="increasing")  # tau = 0.6
     assert two_swaps.verdict == "inconclusive"
+
+
+def test_totals_and_the_scorecard_figure_count_every_verdict(tmp_path):
+    from infolib.claims import scorecard_figure, totals_sentence, verdict_counts
+
+    paths = [usable_claims().save(tmp_path / "usable_information.claims.json"),
+             fisher_claims().save(tmp_path / "fisher.claims.json")]
+    counts = verdict_counts(paths)
+    assert counts["usable_information"]["reproduced"] == 1
+    assert counts["fisher"]["partly reproduced"] == 1
+    assert sum(sum(c.values()) for c in counts.values()) == 4
+    assert totals_sentence(paths) == (
+        "In this build the chapters test 4 claims of the papers: 1 reproduced, 1 partly "
+        "reproduced, 1 not reproduced, 1 not tested at this profile.\n")
+    assert "No chapter has been executed yet" in totals_sentence([])
+    png = scorecard_figure(paths, tmp_path / "figure" / "scorecard.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
