@@ -26,7 +26,7 @@ TOTALS := book/_generated/scorecard_totals.md
 # pip warns about package index locations of this machine that do not exist: noise, dropped.
 DROP_PIP_NOISE := 2>&1 | { grep -v 'Location .* is ignored' || true; }
 
-.PHONY: help setup data chapters scorecard book test bench clean clean-cache cache-info prune FORCE
+.PHONY: help setup data chapters scorecard book test bench clean clean-cache cache-info prune run params FORCE
 .PHONY: gpu-shard gpu-merge gpu-check
 
 help:
@@ -35,6 +35,9 @@ help:
 	@echo "make chapters   execute every notebooks/*.py with papermill into book/chapters/ (PROFILE=$(PROFILE))"
 	@echo "make scorecard  gather the chapters' claims and how they ran into book/_generated/"
 	@echo "make book       all of the above, then the HTML book in _build/html"
+	@echo "make run        CHAPTER=name ARGS='-p seed 1': run one chapter, progress in the terminal,"
+	@echo "                the executed notebook in runs/name.ipynb"
+	@echo "make params     CHAPTER=name: the chapter's parameters (type, default, help, per profile)"
 	@echo "make test       the whole test suite, slow tests included"
 	@echo "make bench      run every benchmarks/bench_*.py"
 	@echo "make clean      remove _build, book/chapters, book/_generated and .stamps (keeps .venv and .cache)"
@@ -120,6 +123,22 @@ book: setup data chapters scorecard
 
 test: setup data
 	$(BIN)/python -m pytest
+
+# One chapter with papermill parameters (ARGS: papermill's -p name value, -y 'yaml'), its cells'
+# output (progress bars too) in the terminal; runs/ is the working directory, as book/chapters is
+# for the book.
+run: | $(STAMPS)/data
+	@[[ -n "$(CHAPTER)" ]] || { echo "usage: make run CHAPTER=name ARGS='-p seed 1'"; exit 2; }
+	mkdir -p runs $(STAMPS)/source
+	$(BIN)/jupytext --quiet --set-kernel python3 --to ipynb -o $(STAMPS)/source/run-$(CHAPTER).ipynb \
+		notebooks/$(CHAPTER).py
+	$(BIN)/papermill $(STAMPS)/source/run-$(CHAPTER).ipynb runs/$(CHAPTER).ipynb --cwd runs \
+		--log-output --progress-bar $(ARGS)
+	@echo "The executed chapter: $(CURDIR)/runs/$(CHAPTER).ipynb"
+
+params: | $(VENV)/.installed
+	@[[ -n "$(CHAPTER)" ]] || { echo "usage: make params CHAPTER=name"; exit 2; }
+	$(BIN)/python -m infolib.params notebooks/$(CHAPTER).py
 
 bench: setup
 	$(BIN)/pip install --quiet -r benchmarks/requirements.txt  # BackPACK, the Fisher peer
