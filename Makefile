@@ -16,6 +16,13 @@ STAMPS := .stamps
 export INFOLIB_CACHE ?= $(CURDIR)/.cache/infolib
 export INFOLIB_DATA ?= $(CURDIR)/data
 
+# `make -j N book` executes N chapters at once, each with the machine's cores divided among them
+# (torch, MKL and numba threads), so that they do not oversubscribe the cores. Recursive (=):
+# MAKEFLAGS holds -jN only when recipes run.
+JOBS = $(or $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS))),1)
+CORES := $(shell nproc 2>/dev/null || echo 1)
+THREADS = $(shell echo $$(( $(CORES) / $(JOBS) > 0 ? $(CORES) / $(JOBS) : 1 )))
+
 CHAPTER_SOURCES := $(wildcard notebooks/*.py)
 CHAPTERS := $(patsubst notebooks/%.py,book/chapters/%.ipynb,$(CHAPTER_SOURCES))
 INFOLIB_SOURCES := $(wildcard infolib/*.py)
@@ -49,7 +56,8 @@ help:
 	@echo "                TIME_LIMIT=seconds: start no unit after that, leave the rest to a second round"
 	@echo "make gpu-merge  FILES='$(SHARDS)/*.tar': add packed shards to the result cache"
 	@echo "make gpu-check  CHAPTER=name: list the units of a chapter's gpu profile the cache lacks"
-	@echo "Options: PROFILE=smoke|cpu|gpu (default cpu), PYTHON=python3 (to create .venv)"
+	@echo "Options: PROFILE=smoke|cpu|gpu (default cpu), PYTHON=python3 (to create .venv);"
+	@echo "         make -j N book runs N chapters at once, the cores divided among them"
 
 setup: $(VENV)/.installed
 
@@ -92,6 +100,7 @@ book/chapters/%.ipynb: notebooks/%.py $(INFOLIB_SOURCES) $(STAMPS)/profile | $(S
 	$(BIN)/jupytext --quiet --set-kernel python3 --to ipynb -o $(STAMPS)/source/$*.ipynb $<
 	rm -f $(STAMPS)/executed/$*.ipynb $(STAMPS)/cache-reads/$*.txt
 	INFOLIB_CACHE_LOG=$(CURDIR)/$(STAMPS)/cache-reads/$*.txt \
+	OMP_NUM_THREADS=$(THREADS) MKL_NUM_THREADS=$(THREADS) NUMBA_NUM_THREADS=$(THREADS) \
 	$(BIN)/papermill $(STAMPS)/source/$*.ipynb $(STAMPS)/executed/$*.ipynb \
 		-p profile $(PROFILE) --cwd book/chapters
 	mv $(STAMPS)/executed/$*.ipynb $@
