@@ -6,7 +6,8 @@
 # Expects, beside the repository: .whl/*.whl (papermill, ipykernel, mnist1d, BackPACK and what
 # they need that the machine lacks), .whl/extra (a trimmed POT: the 174 MB BSP module left out),
 # .gpudata/fashion-mnist/*.gz and .gpudata/source/*.ipynb (the chapters, converted by jupytext
-# here, so the GPU machine needs no jupytext). See book/reproducing.md, "Checking the CUDA paths".
+# here, so the GPU machine needs no jupytext): benchmarks/gpu_check_prepare.sh makes them. See
+# book/reproducing.md, "Checking the CUDA paths".
 # Writes its log and the executed notebooks under $OUT (default: ./gpu-check-out).
 set -uo pipefail
 OUT=${OUT:-$PWD/gpu-check-out}
