@@ -640,8 +640,8 @@ def scorecard_markdown(paths: Iterable[str | os.PathLike]) -> str:
         return "No chapter has been executed yet, so no claim has been tested.\n"
     counts = []
     for claims in chapters:
-        verdicts = [claim.verdict for claim in claims.claims]
-        counts.append([verdicts.count(name) for name in VERDICTS] + [len(verdicts)])
+        by_verdict = _verdict_count(claims)
+        counts.append([by_verdict[name] for name in VERDICTS] + [len(claims.claims)])
     totals = [sum(column) for column in zip(*counts)]
     summary = _markdown_table(
         ("chapter", "paper", "profile", *VERDICTS, "claims"),
@@ -668,12 +668,12 @@ VERDICT_COLORS = {"reproduced": "#2e7d32", "partly reproduced": "#9ccc65",
 
 def verdict_counts(paths: Iterable[str | os.PathLike]) -> dict[str, dict[str, int]]:
     """{chapter: {verdict: number of its claims}} for every verdict of :data:`VERDICTS`."""
-    counts = {}
-    for path in paths:
-        claims = load(path)
-        verdicts = [claim.verdict for claim in claims.claims]
-        counts[claims.chapter] = {name: verdicts.count(name) for name in VERDICTS}
-    return counts
+    return {claims.chapter: _verdict_count(claims) for claims in map(load, paths)}
+
+
+def _verdict_count(claims: Claims) -> dict[str, int]:
+    verdicts = [claim.verdict for claim in claims.claims]
+    return {name: verdicts.count(name) for name in VERDICTS}
 
 
 def totals_sentence(paths: Iterable[str | os.PathLike]) -> str:

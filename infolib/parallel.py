@@ -26,6 +26,7 @@ differently (the usable-information chapter's smoke profile: up to 1e-4 bits apa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from collections.abc import Callable, Sequence
@@ -123,16 +124,14 @@ def _run_parallel(tasks, workers: int, scheduler: str | None) -> list[Any]:
             return joblib.Parallel(n_jobs=workers)(jobs)
     from dask.distributed import Client, LocalCluster
 
-    if scheduler == "local":
-        n_workers = workers if workers > 1 else 2
-        with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster:
-            with Client(cluster):
-                with joblib.parallel_config(backend="dask"):
-                    return joblib.Parallel()(jobs)
-    with Client(scheduler):
-        with joblib.parallel_config(backend="dask"):
-            return joblib.Parallel()(jobs)
+    with contextlib.ExitStack() as stack:
+        if scheduler == "local":
+            scheduler = stack.enter_context(LocalCluster(
+                n_workers=workers if workers > 1 else 2, threads_per_worker=1, processes=True,
+                dashboard_address=None))
+        stack.enter_context(Client(scheduler))
+        stack.enter_context(joblib.parallel_config(backend="dask"))
+        return joblib.Parallel()(jobs)
 
 
 def _run_unit(path: str, canonical: str, compute: Callable[[], Any]) -> Any:
