@@ -32,7 +32,7 @@ decoders as a CPU run: on an H100 the estimates agreed within 1.2e-7 bits (tests
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -123,11 +123,19 @@ def usable_information_many(
     seed: int = 0,
     device: str | torch.device = "auto",
     base: float = 2,
+    fresh: Callable[[int], tuple[Sequence, Sequence]] | None = None,
 ) -> np.ndarray:
     """``usable_information(zs[i], ys[i])`` for every i, with all decoders trained at once.
 
     All representations must have the same number of samples (rows are the same inputs); their
     widths and the labels' numbers of classes may differ. Returns a float array (len(zs),).
+
+    ``fresh``: None, or a callable ``fresh(epoch) -> (zs_train, ys_train)`` (epoch = 1, 2, ...)
+    that draws new training samples for every decoder epoch, as the paper's appendix B.3 literally
+    says ("at each epoch, 1250 training samples were generated"); then ``zs``, ``ys`` are the test
+    samples only, all of them scored (``test_fraction`` is not used), the inputs are standardized
+    with the first draw's statistics, and ``early_stopping`` must be False (there is no fixed
+    training set to hold a part of out from). Each draw must match ``zs`` in count and widths.
     """
     same_length("zs", zs, "ys", ys)
     if len(zs) == 0:
@@ -154,26 +162,46 @@ def usable_information_many(
     test_fraction = real("test_fraction", test_fraction, above=0, below=1)
     seed = integer("seed", seed)
     base = log_base(base)
-    n_test = int(round(test_fraction * n_samples))
-    if n_samples < MIN_SAMPLES or n_test < 2 or n_samples - n_test < 2:
-        raise ValueError(
-            f"too few samples for a train/test split: got {n_samples} samples with "
-            f"test_fraction={test_fraction}; need at least {MIN_SAMPLES} and two on each side"
-        )
-
     device = resolve_device(device)
     generator = torch.Generator().manual_seed(seed)
-    order = torch.randperm(n_samples, generator=generator)
-    test, train = order[:n_test], order[n_test:]
+    if fresh is None:
+        n_test = int(round(test_fraction * n_samples))
+        if n_samples < MIN_SAMPLES or n_test < 2 or n_samples - n_test < 2:
+            raise ValueError(
+                f"too few samples for a train/test split: got {n_samples} samples with "
+                f"test_fraction={test_fraction}; need at least {MIN_SAMPLES} and two on each side"
+            )
+        order = torch.randperm(n_samples, generator=generator)
+        test, train = order[:n_test], order[n_test:]
+    else:
+        if not callable(fresh):
+            raise TypeError(f"fresh must be None or a callable fresh(epoch), got {fresh!r}")
+        if early_stopping:
+            raise ValueError("fresh samples for every epoch need early_stopping=False: there is "
+                             "no fixed training set to hold a validation part out from")
+        test = torch.arange(n_samples)
 
     n_classes = [int(y.max()) + 1 for y in labels]
-    x = _stack_standardized(zs, train).to(device)  # (D, samples, max width)
+    if fresh is not None:  # fresh labels are read as class indices: the test labels must be too
+        for i, (raw, k) in enumerate(zip(ys, n_classes)):
+            if not torch.equal(torch.unique(check_labels(f"ys[{i}]", raw, n_samples).cpu()),
+                               torch.arange(k)):
+                raise ValueError(f"with fresh, ys[{i}] must hold every class index 0..{k - 1} "
+                                 "(the fresh draws' labels are read as class indices)")
     y = torch.stack(labels).to(device)  # (D, samples)
+    if fresh is None:
+        stats = _statistics(zs, train)
+        x = _stack_standardized(zs, stats).to(device)  # (D, samples, max width)
+    else:
+        first = _fresh_draw(fresh, 1, zs, n_classes)
+        stats = _statistics(first[0], torch.arange(len(first[0][0])))
+        x = _stack_standardized(zs, stats).to(device)  # the test samples
     decoders = _Decoders([z.shape[1] for z in zs], hidden, n_classes, generator, device)
 
     if early_stopping:
         n_val = max(2, int(round(VALIDATION_FRACTION * len(train))))
         val, train = train[:n_val].to(device), train[n_val:]
+    x_fit, y_fit = x, y
     if optimizer == "sgd":
         opt = torch.optim.SGD(decoders.parameters(), lr=lr, momentum=momentum,
                               weight_decay=weight_decay)
@@ -182,14 +210,20 @@ def usable_information_many(
     dropout_generator = torch.Generator().manual_seed(seed + 1)  # on the CPU: CUDA gets its masks
     best_state, best_ce = decoders.state(), torch.full((len(zs),), float("inf"), device=device)
     for epoch in range(1, epochs + 1):
-        perm = train[torch.randperm(len(train), generator=generator)].to(device)
+        if fresh is None:
+            perm = train[torch.randperm(len(train), generator=generator)].to(device)
+        else:
+            zs_fit, ys_fit = first if epoch == 1 else _fresh_draw(fresh, epoch, zs, n_classes)
+            x_fit = _stack_standardized(zs_fit, stats).to(device)
+            y_fit = torch.stack(ys_fit).to(device)
+            perm = torch.randperm(x_fit.shape[1], generator=generator).to(device)
         epoch_loss = torch.zeros((), device=device)
         for start in range(0, len(perm), batch_size):
             batch = perm[start : start + batch_size]
             if hidden and len(batch) < 2:  # batch-norm needs two samples
                 continue
-            logits = decoders(x[:, batch], dropout=dropout, generator=dropout_generator)
-            loss = _cross_entropy(logits, y[:, batch]).sum()  # sum of independent losses
+            logits = decoders(x_fit[:, batch], dropout=dropout, generator=dropout_generator)
+            loss = _cross_entropy(logits, y_fit[:, batch]).sum()  # sum of independent losses
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -309,14 +343,50 @@ def _plugin_entropy(y: torch.Tensor, n_classes: int) -> torch.Tensor:
     return -(p * p.log()).sum().to(torch.float32)
 
 
-def _stack_standardized(zs: list[torch.Tensor], train: torch.Tensor) -> torch.Tensor:
-    """Standardize each representation with its training-split statistics; zero-pad to one width."""
+def _statistics(zs: list[torch.Tensor], rows: torch.Tensor) -> list[tuple[torch.Tensor, ...]]:
+    """Each representation's mean and standard deviation (1 where it is 0) over ``rows``."""
+    stats = []
+    for z in zs:
+        mean, std = z[rows].mean(0), z[rows].std(0)
+        stats.append((mean, torch.where(std > 0, std, torch.ones_like(std))))
+    return stats
+
+
+def _stack_standardized(zs: list[torch.Tensor], stats: list) -> torch.Tensor:
+    """Standardize each representation with its ``stats`` (training split); zero-pad to one
+    width: (D, samples, max width)."""
     d_max = max(z.shape[1] for z in zs)
     out = torch.zeros(len(zs), len(zs[0]), d_max)
-    for i, z in enumerate(zs):
-        mean, std = z[train].mean(0), z[train].std(0)
-        out[i, :, : z.shape[1]] = (z - mean) / torch.where(std > 0, std, torch.ones_like(std))
+    for i, (z, (mean, std)) in enumerate(zip(zs, stats)):
+        out[i, :, : z.shape[1]] = (z - mean) / std
     return out
+
+
+def _fresh_draw(fresh, epoch: int, zs: list[torch.Tensor], n_classes: list[int]):
+    """``fresh(epoch)`` checked against the test representations ``zs``: the same number of
+    representations and widths, one sample count, labels within each decoder's classes."""
+    drawn = fresh(epoch)
+    if not isinstance(drawn, tuple) or len(drawn) != 2:
+        raise TypeError(f"fresh({epoch}) must return a pair (zs, ys), got {type(drawn).__name__}")
+    zs_new, ys_new = drawn
+    same_length(f"fresh({epoch})'s zs", zs_new, "zs", zs)
+    zs_new = [_as_features(z, f"fresh({epoch}) zs[{i}]") for i, z in enumerate(zs_new)]
+    n_new = len(zs_new[0])
+    if any(len(z) != n_new for z in zs_new) or n_new < 2:
+        raise ValueError(f"fresh({epoch}) must give every representation the same number (>= 2) "
+                         f"of samples, got {[len(z) for z in zs_new]}")
+    if [z.shape[1] for z in zs_new] != [z.shape[1] for z in zs]:
+        raise ValueError(f"fresh({epoch})'s widths {[z.shape[1] for z in zs_new]} differ from "
+                         f"the test representations' {[z.shape[1] for z in zs]}")
+    same_length(f"fresh({epoch})'s ys", ys_new, "zs", zs)
+    ys_out = []
+    for i, (y_new, k) in enumerate(zip(ys_new, n_classes)):
+        y_new = check_labels(f"fresh({epoch}) ys[{i}]", y_new, n_new, match=f"its {n_new} samples")
+        if y_new.min() < 0 or y_new.max() >= k:
+            raise ValueError(f"fresh({epoch}) ys[{i}] has labels outside the test labels' "
+                             f"classes 0..{k - 1}: give class indices 0..K-1 in both")
+        ys_out.append(y_new)
+    return zs_new, ys_out
 
 
 def _as_features(z, name: str) -> torch.Tensor:

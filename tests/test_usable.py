@@ -211,3 +211,68 @@ def test_decoder_options_are_checked():
         usable_information(z, y, weight_decay=-1.0)
     with pytest.raises(TypeError, match="early_stopping"):
         usable_information(z, y, early_stopping="no")
+
+
+def fresh_noise(width, n, seed):
+    """fresh(epoch): a new uninformative draw (z of ``width`` Gaussian features, y in {0, 1})."""
+    def draw(epoch):
+        rng = np.random.default_rng(seed + epoch)
+        return [rng.normal(size=(n, width))], [rng.integers(0, 2, n)]
+    return draw
+
+
+def test_fresh_samples_every_epoch_keep_a_wide_noise_z_near_zero_without_early_stopping():
+    """B.3's literal protocol: new training samples each epoch leave nothing to overfit to, so a
+    decoder of 100-dimensional noise, trained to its last epoch, scores about 0 bits where the
+    same decoder on one fixed training set goes clearly negative."""
+    rng = np.random.default_rng(9)
+    z_test, y_test = rng.normal(size=(750, 100)), rng.integers(0, 2, 750)
+    fresh = usable_information_many([z_test], [y_test], epochs=60, seed=1, early_stopping=False,
+                                    fresh=fresh_noise(100, 250, seed=100))[0]
+    z_fixed, y_fixed = rng.normal(size=(1000, 100)), rng.integers(0, 2, 1000)
+    fixed = usable_information(z_fixed, y_fixed, epochs=60, seed=1, early_stopping=False)
+    assert abs(fresh) < 0.1
+    assert fixed < fresh - 0.2
+
+
+def test_fresh_samples_match_the_analytic_mutual_information():
+    mu = 1.0
+
+    def sample(n, rng):
+        y = rng.integers(0, 2, n)
+        return np.where(y == 1, mu, -mu)[:, None] + rng.normal(size=(n, 1)), y
+
+    z_test, y_test = sample(3000, np.random.default_rng(10))
+    draws = []
+
+    def fresh(epoch):
+        draws.append(epoch)
+        z, y = sample(1000, np.random.default_rng(1000 + epoch))
+        return [z, z], [y, 1 - y]  # two decoders; the second sees the label's names swapped
+
+    estimates = usable_information_many([z_test, z_test], [y_test, 1 - y_test], epochs=30,
+                                        early_stopping=False, fresh=fresh)
+    truth = mixture_mi_bits(mu)
+    assert draws == list(range(1, 31))  # one draw per epoch, epoch 1 first
+    for estimate in estimates:
+        assert truth - 0.06 < estimate < truth + 0.03
+
+
+def test_fresh_draws_are_checked():
+    z, y = determined(n_classes=3, n=300)
+    good = lambda epoch: ([z[:100]], [y[:100]])  # noqa: E731
+    with pytest.raises(ValueError, match="early_stopping=False"):
+        usable_information_many([z], [y], fresh=good)
+    with pytest.raises(TypeError, match="callable"):
+        usable_information_many([z], [y], early_stopping=False, fresh=3)
+    with pytest.raises(ValueError, match="widths"):
+        usable_information_many([z], [y], early_stopping=False, epochs=1,
+                                fresh=lambda epoch: ([z[:100, :2]], [y[:100]]))
+    with pytest.raises(ValueError, match="outside"):
+        usable_information_many([z], [y], early_stopping=False, epochs=1,
+                                fresh=lambda epoch: ([z[:100]], [y[:100] + 1]))
+    with pytest.raises(TypeError, match="pair"):
+        usable_information_many([z], [y], early_stopping=False, epochs=1,
+                                fresh=lambda epoch: [z[:100]])
+    with pytest.raises(ValueError, match="every class index"):
+        usable_information_many([z], [y + 1], early_stopping=False, epochs=1, fresh=good)
