@@ -26,11 +26,13 @@ independent of its training data, with one decoder per (epoch, layer, label):
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 
+from infolib.cache import cached
 from infolib.checks import integer, one_of, real
 from infolib.data import Checkerboard, checkerboard
 from infolib.ensemble import fit_together
@@ -212,3 +214,46 @@ def usable_bits(
         bits = usable_information_many(*read(probe(task, seed, decoder_samples)), hidden=hidden,
                                        **options)
     return bits.reshape(len(epochs), len(layers), len(LABELS))
+
+
+# --- what the chapters share around these: cached units, a long table, one figure --------------
+
+def run_digest(run: dict) -> str:
+    """sha256 (hex) of a trained run's content (seed, epochs, accuracies, every state tensor): the
+    part of a measurement's cache key that changes whenever the network it reads changes."""
+    hasher = hashlib.sha256(f"{run['seed']} {list(run['eval_at'])}".encode())
+    hasher.update(np.ascontiguousarray(run["val_accuracy"], dtype=np.float64).tobytes())
+    for state in run["states"]:
+        for name in sorted(state):
+            hasher.update(name.encode())
+            hasher.update(np.ascontiguousarray(torch.as_tensor(state[name]).numpy()).tobytes())
+    return hasher.hexdigest()
+
+
+def trained(settings, task: str, seeds: Sequence[int], *, epochs: int, eval_at: Sequence[int],
+            pretrain: int = 0, init: str = "default", device="auto") -> list[dict]:
+    """:func:`train_group` as one unit of the result cache (``infolib.cache.cached``), keyed by the
+    chapter's ``settings`` (its ``data_fraction``) and every argument."""
+    key = settings.key("train_group", "data_fraction", task=task, spec=TASKS[task],
+                       seeds=list(seeds), epochs=epochs, eval_at=sorted(set(eval_at)),
+                       pretrain=pretrain, init=init)
+    return cached(key, lambda: train_group(
+        task, seeds, epochs=epochs, eval_at=eval_at, pretrain=pretrain, init=init,
+        data_fraction=settings.data_fraction, device=device))
+
+
+def measured(settings, task: str, run: dict, *, epochs: Sequence[int],
+             layers: Sequence[int] | None = None, decoder: str = "paper",
+             device="auto") -> dict:
+    """:func:`usable_bits` as one unit of the result cache, keyed by the run's content
+    (:func:`run_digest`), the chapter's ``decoder_samples`` and ``decoder_epochs`` and every
+    argument. Returns ``{"seed", "epochs", "layers", "decoder", "bits"}``."""
+    n_hidden = len(TASKS[task]["hidden"])
+    layers = list(range(1, n_hidden + 1)) if layers is None else list(layers)
+    key = settings.key("usable_bits", "decoder_samples", "decoder_epochs", task=task,
+                       run=run_digest(run), epochs=list(epochs), layers=layers, decoder=decoder)
+    bits = cached(key, lambda: usable_bits(
+        task, run, epochs=epochs, layers=layers, decoder=decoder,
+        decoder_samples=settings.decoder_samples, decoder_epochs=settings.decoder_epochs,
+        device=device))
+    return dict(seed=run["seed"], epochs=list(epochs), layers=layers, decoder=decoder, bits=bits)

@@ -82,3 +82,43 @@ def test_probe_samples_are_not_training_samples():
     assert not torch.equal(probe_x[:, :2], cb.x[:500, :2])  # the noisy colours differ
     assert solved(dict(val_accuracy=np.array([0.5, 0.95])))
     assert not solved(dict(val_accuracy=np.array([0.95, 0.5])))
+
+
+def fake_run(seed, accuracy, eval_at=(0, 10)):
+    """A Small FC run with untrained states: enough for the report's tables."""
+    state = {k: v.clone() for k, v in network("Fig. 2a", seed=seed).state_dict().items()}
+    return dict(seed=seed, eval_at=list(eval_at), states=[state] * len(eval_at),
+                val_accuracy=np.array([0.5, accuracy]))
+
+
+def test_the_long_table_and_values_at_keep_each_reading_where_it_belongs():
+    from infolib.checkerboard_report import information_frame, runs_note, values_at
+
+    runs = [fake_run(0, 0.99), fake_run(1, 0.5), fake_run(2, 0.95)]
+    bits = {s: np.arange(2 * 2 * 2, dtype=float).reshape(2, 2, 2) + 100 * s for s in range(3)}
+    readings = [dict(seed=s, epochs=[0, 10], layers=[1, 5], decoder="paper", bits=bits[s])
+                for s in range(3)]
+    frame = information_frame(runs, readings, task="Fig. 2a")
+    assert len(frame) == 3 * 2 * 2 * 2
+    assert set(frame[frame["last"]].layer) == {5}
+    # epoch 10 (index 1), last layer (index 1), colour (index 1): bits[1, 1, 1] = 7 + 100 s,
+    # for the solved seeds 0 and 2 only
+    last_color = values_at(frame, label="color", layer="last", epoch=10)
+    assert last_color.to_dict() == {0: 7.0, 2: 207.0}
+    first_direction = values_at(frame, label="direction", layer=1, epoch=0)
+    assert first_direction.to_dict() == {0: 0.0, 2: 200.0}
+    assert values_at(frame, label="color", layer=1, epoch=10, decoder="linear").empty
+    assert runs_note(runs) == "2 of 3 runs solved the task and are used"
+    with pytest.raises(ValueError, match="not among the runs"):
+        information_frame(runs[:1], readings, task="Fig. 2a")
+
+
+def test_run_digest_changes_with_any_weight():
+    from infolib.checkerboard_runs import run_digest
+
+    run = fake_run(0, 0.99)
+    changed = fake_run(0, 0.99)
+    changed["states"] = [dict(changed["states"][0]), changed["states"][1]]
+    changed["states"][0]["0.weight"] = changed["states"][0]["0.weight"] + 1e-6
+    assert run_digest(run) == run_digest(fake_run(0, 0.99))
+    assert run_digest(run) != run_digest(changed)

@@ -1,0 +1,116 @@
+"""Tables, figures and claim glue for the checkerboard chapters (:mod:`infolib.checkerboard_runs`
+computes; this module only reads its results, so editing a figure leaves the result cache valid)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from infolib.checkerboard_runs import LABELS, network, probe, solved
+
+
+def information_frame(runs: Sequence[dict], measurements: Sequence[dict], **columns):
+    """Long table (pandas), one row per (run, epoch, layer, label) measured: ``seed``, ``epoch``,
+    ``layer`` (from 1; ``last`` is True for the network's last hidden layer), ``label``,
+    ``decoder``, ``bits``, the run's ``solved`` and its validation ``accuracy`` at that epoch, and
+    ``columns`` (constants such as the task). A measurement of a seed not in ``runs`` raises."""
+    import pandas as pd
+
+    by_seed = {run["seed"]: run for run in runs}
+    rows = []
+    for m in measurements:
+        if m["seed"] not in by_seed:
+            raise ValueError(f"measurement of seed {m['seed']}, which is not among the runs")
+        run = by_seed[m["seed"]]
+        n_layers = len(run["states"][0]) // 2 - 1  # weight and bias per Linear, one is the output
+        for i, epoch in enumerate(m["epochs"]):
+            accuracy_now = float(run["val_accuracy"][run["eval_at"].index(epoch)])
+            for j, layer in enumerate(m["layers"]):
+                for k, label in enumerate(LABELS):
+                    rows.append(dict(seed=m["seed"], epoch=epoch, layer=layer,
+                                     last=layer == n_layers, label=label, decoder=m["decoder"],
+                                     bits=float(m["bits"][i, j, k]), solved=solved(run),
+                                     accuracy=accuracy_now, **columns))
+    return pd.DataFrame(rows)
+
+
+def values_at(frame, *, label: str, layer, epoch: int, decoder: str = "paper"):
+    """Usable information of the runs that solved the task at one (label, layer, epoch, decoder),
+    one value per seed (a pandas Series indexed by seed, sorted); ``layer="last"``: the network's
+    last hidden layer."""
+    rows = frame[(frame.epoch == epoch) & (frame.label == label) & frame.solved
+                 & (frame.decoder == decoder)]
+    rows = rows[rows["last"]] if layer == "last" else rows[rows.layer == layer]
+    return rows.drop_duplicates("seed").set_index("seed").sort_index()["bits"]
+
+
+def runs_note(runs: Sequence[dict]) -> str:
+    """"k of n runs solved the task and are used", for a claim's note."""
+    return f"{sum(solved(r) for r in runs)} of {len(runs)} runs solved the task and are used"
+
+
+def plot_information(frame, title: str, n_colors: int, pretrain: int | None = None):
+    """Usable direction and colour information per layer across epochs, the mean and sd over the
+    runs that solved the task (one panel per label, darker lines deeper layers, the dashed line
+    log2 n bits, a red dotted line at the end of ``pretrain``)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    n_runs, frame = frame["seed"].nunique(), frame[frame.solved]
+    n_solved = frame["seed"].nunique()
+    if frame.empty:
+        print(f"{title}: none of the {n_runs} runs solved the task; nothing to plot")
+        return
+    grid = sns.relplot(
+        data=frame, x="epoch", y="bits", hue="layer", col="label", kind="line",
+        palette=sns.color_palette("crest", frame["layer"].nunique()), errorbar="sd",
+        marker="o", markersize=4, height=3.2, aspect=1.25, facet_kws=dict(sharey=True),
+    )
+    for ax in grid.axes.flat:
+        ax.axhline(np.log2(n_colors), color="gray", linestyle="--", linewidth=1)
+        ax.axhline(0, color="black", linewidth=0.6)
+        if pretrain:
+            ax.axvline(pretrain, color="tab:red", linestyle=":", linewidth=1.5)
+    grid.set_titles("usable {col_name} information")
+    grid.set_axis_labels("epoch", "usable information (bits)")
+    grid.figure.suptitle(f"{title}\n{n_solved} of {n_runs} runs solved the task (shown)", y=1.1)
+    plt.show()
+
+
+def outcome(result, n_runs: int) -> dict:
+    """``Claims.add``'s arguments for a test that needs two runs: the kit's ``result``, or, when it
+    is None (fewer than two runs), "not tested at this profile" with the number of runs."""
+    if result is None:
+        return dict(measured=f"{n_runs} solved run(s) to compare", holds=None)
+    return dict(result=result)
+
+
+def plot_last_layer(task: str, runs: Sequence[dict], epochs: Sequence[int], title: str):
+    """3-D scatter of a 3-unit last hidden layer on 600 probe samples at some ``epochs``, red/green
+    the checkerboard's colour and x/o the direction, for the first run that solved the task (the
+    first run if none did)."""
+    import matplotlib.pyplot as plt
+
+    from infolib.models import hidden_activations
+
+    run = next((r for r in runs if solved(r)), runs[0])
+    title += f", seed {run['seed']}" + ("" if solved(run) else " (did not solve the task)")
+    shown = [e for e in epochs if e in run["eval_at"]]
+    samples = probe(task, run["seed"], 600)
+    fig = plt.figure(figsize=(3.3 * len(shown), 3.4))
+    for k, epoch in enumerate(shown):
+        model = network(task, state=run["states"][run["eval_at"].index(epoch)])
+        z = hidden_activations(model, samples.x)[-1].numpy()
+        if z.shape[1] != 3:
+            raise ValueError(f"the last hidden layer of {task} has {z.shape[1]} units, not 3")
+        ax = fig.add_subplot(1, len(shown), k + 1, projection="3d")
+        for color, shade in ((0, "tab:red"), (1, "tab:green")):
+            for direction, marker in ((0, "x"), (1, "o")):
+                mask = ((samples.color == color) & (samples.direction == direction)).numpy()
+                ax.scatter(*z[mask].T, c=shade, marker=marker, s=10, alpha=0.5)
+        ax.set_title(f"epoch {epoch}")
+        ax.set(xlabel="unit 1", ylabel="unit 2", zlabel="unit 3")
+    fig.suptitle(title)
+    plt.tight_layout()
+    plt.show()
