@@ -33,7 +33,7 @@ TOTALS := book/_generated/scorecard_totals.md
 # pip warns about package index locations of this machine that do not exist: noise, dropped.
 DROP_PIP_NOISE := 2>&1 | { grep -v 'Location .* is ignored' || true; }
 
-.PHONY: help setup data chapters scorecard book test bench clean clean-cache cache-info prune run params FORCE
+.PHONY: help setup data chapters scorecard book test bench clean clean-cache cache-info prune run params lab FORCE
 .PHONY: gpu-shard gpu-merge gpu-check
 
 help:
@@ -45,6 +45,7 @@ help:
 	@echo "make run        CHAPTER=name ARGS='-p seed 1': run one chapter, progress in the terminal,"
 	@echo "                the executed notebook in runs/name.ipynb"
 	@echo "make params     CHAPTER=name: the chapter's parameters (type, default, help, per profile)"
+	@echo "make lab        JupyterLab on notebooks/ (a chapter's .py opens as a notebook)"
 	@echo "make test       the whole test suite, slow tests included"
 	@echo "make bench      run every benchmarks/bench_*.py"
 	@echo "make clean      remove _build, book/chapters, book/_generated and .stamps (keeps .venv and .cache)"
@@ -144,6 +145,15 @@ run: | $(STAMPS)/data
 	$(BIN)/papermill $(STAMPS)/source/run-$(CHAPTER).ipynb runs/$(CHAPTER).ipynb --cwd runs \
 		--log-output --progress-bar $(ARGS)
 	@echo "The executed chapter: $(CURDIR)/runs/$(CHAPTER).ipynb"
+
+# JupyterLab (installed into .venv on first use) on notebooks/: with jupytext in the same
+# environment a chapter's .py opens as a notebook (right-click, Open With, Jupytext Notebook), its
+# edits saved back to the .py; runs/ keeps what papermill wrote.
+lab: | $(STAMPS)/data
+	$(BIN)/python -c "import jupyterlab" 2> /dev/null \
+		|| $(BIN)/python -m pip install --quiet jupyterlab $(DROP_PIP_NOISE)
+	@echo "In JupyterLab: right-click a chapter in notebooks/, Open With, Jupytext Notebook."
+	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 params: | $(VENV)/.installed
 	@[[ -n "$(CHAPTER)" ]] || { echo "usage: make params CHAPTER=name"; exit 2; }
