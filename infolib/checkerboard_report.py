@@ -32,7 +32,8 @@ def information_frame(runs: Sequence[dict], measurements: Sequence[dict], **colu
                                      last=layer == n_layers, label=label, decoder=m["decoder"],
                                      bits=float(m["bits"][i, j, k]), solved=solved(run),
                                      accuracy=accuracy_now, **columns))
-    return pd.DataFrame(rows)
+    names = ["seed", "epoch", "layer", "last", "label", "decoder", "bits", "solved", "accuracy"]
+    return pd.DataFrame(rows, columns=[*names, *columns])
 
 
 def values_at(frame, *, label: str, layer, epoch: int, decoder: str = "paper"):
@@ -50,17 +51,20 @@ def runs_note(runs: Sequence[dict]) -> str:
     return f"{sum(solved(r) for r in runs)} of {len(runs)} runs solved the task and are used"
 
 
-def plot_information(frame, title: str, n_colors: int, pretrain: int | None = None):
+def plot_information(frame, title: str, n_colors: int, pretrain: int | None = None,
+                     subtitle: str | None = None):
     """Usable direction and colour information per layer across epochs, the mean and sd over the
     runs that solved the task (one panel per label, darker lines deeper layers, the dashed line
-    log2 n bits, a red dotted line at the end of ``pretrain``)."""
+    log2 n bits, a red dotted line at the end of ``pretrain``). ``subtitle`` (default: how many of
+    the frame's runs solved the task) goes under the title."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
     n_runs, frame = frame["seed"].nunique(), frame[frame.solved]
     n_solved = frame["seed"].nunique()
+    subtitle = subtitle or f"{n_solved} of {n_runs} runs solved the task (shown)"
     if frame.empty:
-        print(f"{title}: none of the {n_runs} runs solved the task; nothing to plot")
+        print(f"{title}: no run that solved the task to plot ({subtitle})")
         return
     grid = sns.relplot(
         data=frame, x="epoch", y="bits", hue="layer", col="label", kind="line",
@@ -74,7 +78,7 @@ def plot_information(frame, title: str, n_colors: int, pretrain: int | None = No
             ax.axvline(pretrain, color="tab:red", linestyle=":", linewidth=1.5)
     grid.set_titles("usable {col_name} information")
     grid.set_axis_labels("epoch", "usable information (bits)")
-    grid.figure.suptitle(f"{title}\n{n_solved} of {n_runs} runs solved the task (shown)", y=1.1)
+    grid.figure.suptitle(f"{title}\n{subtitle}", y=1.1)
     plt.show()
 
 

@@ -108,10 +108,10 @@ settings
 # For every task and length $L$, the same seeds are trained together (as in the checkerboard
 # chapter: `infolib.checkerboard_runs.train_group`, each network as it would train alone up to
 # rounding), $L$ epochs on the color, then `epochs_after` (80) on the direction, SGD at the task's
-# constant learning rate and batch size (B.5). The last hidden layer of every run is read with the
-# paper's decoder (B.3's MLP, as in the checkerboard chapter) at the end of pre-training (epoch $L$)
-# and at the last epoch ($L + 80$). For Fig. 6, the first `curve_seeds` runs with $L = 20$ are read
-# at every hidden layer and at `curve_epochs` too.
+# constant learning rate and batch size (B.5). The last hidden layer of every run that solved the
+# task is read with the paper's decoder (B.3's MLP, as in the checkerboard chapter) at the end of
+# pre-training (epoch $L$) and at the last epoch ($L + 80$). For Fig. 6, the first `curve_seeds`
+# solved runs with $L = 20$ are read at every hidden layer and at `curve_epochs` too.
 
 # %% tags=["remove-stderr"]
 SEEDS = seeds(seed, max(settings.n_seeds[task] for task in settings.tasks))
@@ -127,7 +127,8 @@ for task in settings.tasks:
                         eval_at=eval_at, pretrain=length, device=torch_device)
         runs[task, length] = group
         readings = []
-        for i, run in enumerate(group):
+        solved_runs = [run for run in group if solved(run)]
+        for i, run in enumerate(solved_runs):
             if curves and i < settings.curve_seeds:
                 readings.append(measured(settings, task, run, epochs=eval_at,
                                          device=torch_device))
@@ -136,7 +137,7 @@ for task in settings.tasks:
                 readings.append(measured(settings, task, run, epochs=sorted({length, end}),
                                          layers=[last], device=torch_device))
         frames.append(information_frame(group, readings, task=task, pretrain=length))
-frame = pd.concat(frames)
+frame = pd.concat(frames, ignore_index=True)
 
 # %% [markdown]
 # How many runs learned the direction (final validation accuracy of at least 0.9), per task and
@@ -154,17 +155,20 @@ pd.DataFrame([
 # ## Fig. 6: the layers during and after color pre-training
 #
 # The runs pre-trained for 20 epochs (red dotted line), every hidden layer, mean and sd over the
-# solved runs among the first `curve_seeds`. Pre-training forces the network to represent the
+# first `curve_seeds` solved runs. Pre-training forces the network to represent the
 # color; the question is whether SGD then discards it as it did from a random initialization.
 
 # %%
 for task in settings.tasks:
     spec = TASKS[task]
     curve = frame[(frame.task == task) & (frame.pretrain == settings.fig6_length)]
-    curve = curve[curve.seed.isin(SEEDS[:settings.curve_seeds])]
+    curve = curve[curve.seed.isin(curve[curve.layer == 1].seed.unique())]  # read at every layer
+    group = runs[task, settings.fig6_length]
     plot_information(curve, f"Fig. 6, {task} setting: {spec['net']}, n = {spec['n_colors']}, "
                      f"color pre-training for {settings.fig6_length} epochs",
-                     n_colors=spec["n_colors"], pretrain=settings.fig6_length)
+                     n_colors=spec["n_colors"], pretrain=settings.fig6_length,
+                     subtitle=f"{curve.seed.nunique()} runs shown; "
+                     f"{sum(solved(r) for r in group)} of {len(group)} solved the task")
 
 # %%
 if "Fig. 2a" in settings.tasks:
@@ -188,6 +192,9 @@ if "Fig. 2a" in settings.tasks:
 # %%
 final_rows = frame[frame.epoch == frame.pretrain + settings.epochs_after]
 final_last = final_rows[final_rows["last"]]
+final_accuracy = pd.DataFrame([dict(task=task, pretrain=length, seed=r["seed"],
+                                    accuracy=r["val_accuracy"][-1])
+                               for (task, length), group in runs.items() for r in group])
 for task in settings.tasks:
     sub = final_last[final_last.task == task]
     fig, (ax_info, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.3))
@@ -199,8 +206,8 @@ for task in settings.tasks:
                     linewidth=1)
     ax_info.set(xlabel="pre-training epochs L (color)", ylabel="last layer, final (bits)",
                 title="usable information (solved runs)")
-    sns.lineplot(data=sub[sub.label == "direction"], x="pretrain", y="accuracy", marker="o",
-                 errorbar="se", color="tab:green", ax=ax_acc)
+    sns.lineplot(data=final_accuracy[final_accuracy.task == task], x="pretrain", y="accuracy",
+                 marker="o", errorbar="se", color="tab:green", ax=ax_acc)
     ax_acc.set(xlabel="pre-training epochs L (color)", ylabel="validation accuracy",
                title="direction accuracy (all runs)")
     fig.suptitle(f"Fig. 7, {task} setting (n = {TASKS[task]['n_colors']}): "
@@ -210,7 +217,7 @@ for task in settings.tasks:
 
 final_last.pivot_table(index=["task", "pretrain"], columns="label", values="bits",
                        aggfunc=lambda v: summarize(v, unit="")).rename_axis(
-    columns="last layer, final, all runs (bits):")
+    columns="last layer, final, solved runs (bits):")
 
 # %% [markdown]
 # ## Claims
