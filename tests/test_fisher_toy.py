@@ -1,0 +1,95 @@
+"""The Fisher toy (sec. 4, Fig. 3) against ground truth: derivatives, basins, minima, a Gaussian
+mutual information, an entropy limit, the Brunel-Nadal value at exact minimizers."""
+
+import numpy as np
+import pytest
+
+from infolib import fisher_toy as toy
+
+
+def test_phi_prime_is_the_derivative_of_phi():
+    theta = np.linspace(-30, 30, 1001) + 1e-3
+    h = 1e-6
+    numeric = (toy.phi(theta + h) - toy.phi(theta - h)) / (2 * h)
+    np.testing.assert_allclose(toy.phi_prime(theta), numeric, atol=1e-5)
+
+
+def test_basins_change_exactly_at_the_extrema_of_phi():
+    for k in range(-3, 4):
+        angle = np.pi / 2 + k * np.pi
+        edge = np.sign(angle) * np.expm1(abs(angle) / toy.FREQUENCY)
+        assert abs(abs(toy.phi(edge)) - toy.AMPLITUDE) < 1e-9  # an extremum of phi
+        assert toy.basin(edge - 1e-6) == toy.basin(edge + 1e-6) - 1
+
+
+@pytest.mark.parametrize("target, x_mean", [(0.1, 0.0), (22.0, 0.3), (-5.0, -1.2)])
+def test_minimum_near_solves_phi_equals_the_mean_in_the_targets_basin(target, x_mean):
+    theta = toy.minimum_near(target, x_mean)
+    assert toy.phi(theta) == pytest.approx(x_mean, abs=1e-9)
+    assert toy.basin(theta) == toy.basin(target)
+    with pytest.raises(ValueError, match="x_mean"):
+        toy.minimum_near(target, 1.5)
+
+
+def test_gradient_descent_ends_at_the_minimum_of_its_basin_and_the_jacobian_is_one_over_phi_prime():
+    rng = np.random.default_rng(0)
+    x = rng.normal(0.2, 1, (1, 100))
+    theta0 = np.array([[0.69]])  # the basin of the minimum near 0.69
+    common = dict(batch_size=100, lr=0.002, steps=20_000)
+    end = toy.sgd(x, theta0, rng=np.random.default_rng(1), **common)
+    assert end[0, 0] == pytest.approx(toy.minimum_near(0.69, x.mean()), abs=1e-6)
+    shifted = toy.sgd(x, theta0, rng=np.random.default_rng(1), shift=1e-4, **common)
+    jacobian = (shifted - end)[0, 0] / 1e-4
+    assert jacobian == pytest.approx(1 / toy.phi_prime(end[0, 0]), rel=1e-3)
+
+
+def test_shannon_information_of_gaussian_posteriors_matches_the_closed_form():
+    """Dataset centres c ~ N(0, s^2), posterior N(c, sigma^2): Q(w) is (for many datasets) close
+    to N(0, s^2 + sigma^2) and I = 1/2 log(1 + s^2 / sigma^2)."""
+    rng = np.random.default_rng(2)
+    s, sigma, n = 2.0, 0.5, 1000
+    centres = rng.normal(0, s, (n, 1)).repeat(4, axis=1)  # four identical runs per dataset
+    estimate = toy.shannon_information(centres, np.full(centres.shape, sigma), rng=rng)
+    assert estimate == pytest.approx(0.5 * np.log(1 + s**2 / sigma**2), abs=0.05)
+    # runs that scatter within a dataset (as random starts do) carry less about it
+    scattered = centres + rng.normal(0, 2.0, centres.shape)
+    less = toy.shannon_information(scattered, np.full(centres.shape, sigma), rng=rng)
+    assert less < estimate - 0.3
+    with pytest.raises(ValueError, match="std"):
+        toy.shannon_information(centres, np.zeros(centres.shape), rng=rng)
+
+
+def test_gaussian_information_bounds_the_shannon_information_from_above():
+    rng = np.random.default_rng(3)
+    theta = rng.uniform(-10, 10, (500, 4))
+    std = 1 / np.sqrt(toy.fisher(theta, 100))
+    assert toy.gaussian_information(theta, 100) >= toy.shannon_information(theta, std, rng=rng)
+
+
+def test_mean_entropy_reaches_the_uniforms_entropy_for_large_datasets():
+    assert toy.mean_entropy(10**6) == pytest.approx(np.log(2), abs=1e-3)
+    grid = np.linspace(-8, 8, 200_001)
+    from scipy import stats
+    p = 0.5 * (stats.norm.cdf(grid + 1) - stats.norm.cdf(grid - 1))  # N = 1
+    reference = -np.trapezoid(np.where(p > 0, p * np.log(np.where(p > 0, p, 1)), 0), grid)
+    assert toy.mean_entropy(1) == pytest.approx(reference, abs=1e-5)
+
+
+def test_brunel_nadal_at_exact_minimizers_does_not_depend_on_the_minimum():
+    """At an exact minimizer J = 1 / phi'(theta*), so J^2 F = N whatever theta*: the
+    approximation is H(x_bar) + 1/2 log(N / (2 pi e)) for sharp and flat minima alike."""
+    theta = np.array([toy.minimum_near(t, 0.3) for t in (0.1, 0.7, 5.0, 22.0)])
+    expected = toy.mean_entropy(100) + 0.5 * np.log(100 / (2 * np.pi * np.e))
+    assert toy.brunel_nadal(theta, 1 / toy.phi_prime(theta), 100) == pytest.approx(expected)
+
+
+def test_escape_needs_noise_and_is_censored_without_it():
+    x = np.random.default_rng(4).normal(0, 1, 100)
+    x -= x.mean()
+    sharp = np.full(50, toy.minimum_near(0.01, 0.0))
+    quiet = toy.escape_steps(sharp, x, batch_size=100, lr=1e-3, max_steps=200,
+                             rng=np.random.default_rng(5))
+    assert (quiet == 201).all()
+    noisy = toy.escape_steps(sharp, x, batch_size=1, lr=0.2, max_steps=2000,
+                             rng=np.random.default_rng(5))
+    assert (noisy <= 2000).mean() > 0.5
