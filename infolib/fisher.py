@@ -162,12 +162,14 @@ def fisher_logdet(
 ) -> float:
     """log det(F + damping I), natural log (nats, as in the paper's eq. 8), from ``slogdet``.
 
-    ``damping`` >= 0 plays the part of beta / (2 lambda^2) in eq. (8). F is singular for every
-    softmax classifier whose last layer is linear and trainable (adding one vector to every row of
-    its weight and one number to every bias leaves the softmax unchanged: fan_in + 1 null
-    directions), and its rank is at most N (K - 1) (see :func:`fisher_matrix`). Each null
-    direction adds log(damping), so compare log-determinants only at the same ``damping``, N and
-    architecture. The default 1e-8 keeps the matrix invertible in float64 for ||F|| up to about 1e7.
+    ``damping`` >= 0 plays the part of beta / (2 lambda^2 N) in eq. (8): the paper's H there is
+    the Hessian of the loss summed over the N training samples, about N F for this F (a mean over
+    inputs), and log det(N F + beta / (2 lambda^2) I) = P log N + log det(F + beta / (2 lambda^2 N)
+    I) for P parameters. F is singular for every softmax classifier whose last layer is linear
+    and trainable (adding one vector to every row of its weight and one number to every bias
+    leaves the softmax unchanged: fan_in + 1 null directions), and its rank is at most N (K - 1)
+    (see :func:`fisher_matrix`). Each null direction adds log(damping), so compare
+    log-determinants only at the same ``damping``, N and architecture. The default 1e-8 keeps the matrix invertible in float64 for ||F|| up to about 1e7.
     With ``damping=0`` the result is ``-inf`` when F is singular (numerical rank below P, as
     ``numpy.linalg.matrix_rank`` counts it), rather than the log of rounding errors. For small
     models only, as :func:`fisher_matrix`; cost that of :func:`fisher_matrix` plus an O(P^3)

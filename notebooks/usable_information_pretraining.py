@@ -43,6 +43,7 @@ fig6_length = None  # the L of Fig. 6 (paper: 20), one of lengths
 epochs_after = None  # direction epochs after pre-training (paper, B.2: 80)
 curve_epochs = None  # epochs at which Fig. 6 reads every layer (L = fig6_length)
 curve_seeds = None  # runs of Fig. 6 read at every layer and curve epoch
+curve_tasks = None  # the tasks whose Fig. 6 curves are read (the others: the last layer only)
 data_fraction = None  # fraction of the paper's number of training samples
 decoder_samples = None  # CB samples per decoder (paper: 5,000, a quarter to train)
 decoder_epochs = None  # decoder training epochs (paper: 100)
@@ -50,16 +51,19 @@ decoder_epochs = None  # decoder training epochs (paper: 100)
 # %%
 PROFILES = {
     "smoke": dict(tasks=["Fig. 2a"], n_seeds={"Fig. 2a": 2}, lengths=[0, 1, 2], fig6_length=2,
-                  epochs_after=2, curve_epochs=[0, 2, 4], curve_seeds=1, data_fraction=0.04,
+                  epochs_after=2, curve_epochs=[0, 2, 4], curve_seeds=1, curve_tasks=["Fig. 2a"],
+                  data_fraction=0.04,
                   decoder_samples=300, decoder_epochs=3),
     "cpu": dict(tasks=["Fig. 2a", "Fig. 2b"], n_seeds={"Fig. 2a": 8, "Fig. 2b": 6},
                 lengths=[0, 10, 20], fig6_length=20, epochs_after=80,
-                curve_epochs=[0, 10, 20, 50, 100], curve_seeds=3, data_fraction=1.0,
+                curve_epochs=[0, 10, 20, 50, 100], curve_seeds=3, curve_tasks=["Fig. 2a"],
+                data_fraction=1.0,
                 decoder_samples=5000, decoder_epochs=100),
     "gpu": dict(tasks=["Fig. 2a", "Fig. 2b", "Fig. 2c", "Fig. 7d"],
                 n_seeds={"Fig. 2a": 16, "Fig. 2b": 8, "Fig. 2c": 8, "Fig. 7d": 8},
                 lengths=[0, 5, 10, 15, 20, 30, 40], fig6_length=20, epochs_after=80,
-                curve_epochs=list(range(0, 101, 5)), curve_seeds=8, data_fraction=1.0,
+                curve_epochs=list(range(0, 101, 5)), curve_seeds=8,
+                curve_tasks=["Fig. 2a", "Fig. 2b", "Fig. 2c", "Fig. 7d"], data_fraction=1.0,
                 decoder_samples=5000, decoder_epochs=100),
 }
 
@@ -91,6 +95,7 @@ settings = resolve(
     epochs_after=epochs_after,
     curve_epochs=curve_epochs,
     curve_seeds=curve_seeds,
+    curve_tasks=curve_tasks,
     data_fraction=data_fraction,
     decoder_samples=decoder_samples,
     decoder_epochs=decoder_epochs,
@@ -111,7 +116,8 @@ settings
 # constant learning rate and batch size (B.5). The last hidden layer of every run that solved the
 # task is read with the paper's decoder (B.3's MLP, as in the checkerboard chapter) at the end of
 # pre-training (epoch $L$) and at the last epoch ($L + 80$). For Fig. 6, the first `curve_seeds`
-# solved runs with $L = 20$ are read at every hidden layer and at `curve_epochs` too.
+# solved runs with $L = 20$ of the tasks in `curve_tasks` (Small FC at `cpu`, as the paper's Fig.
+# 6d) are read at every hidden layer and at `curve_epochs` too.
 
 # %% tags=["remove-stderr"]
 SEEDS = seeds(seed, max(settings.n_seeds[task] for task in settings.tasks))
@@ -120,7 +126,7 @@ for task in settings.tasks:
     task_seeds = SEEDS[:settings.n_seeds[task]]
     for length in tqdm(settings.lengths, desc=f"{task}: pre-training lengths"):
         end = length + settings.epochs_after
-        curves = length == settings.fig6_length
+        curves = length == settings.fig6_length and task in settings.curve_tasks
         eval_at = sorted({length, end} | ({e for e in settings.curve_epochs if e <= end}
                                           if curves else set()))
         group = trained(settings, task, task_seeds, epochs=settings.epochs_after,
@@ -159,7 +165,9 @@ pd.DataFrame([
 # color; the question is whether SGD then discards it as it did from a random initialization.
 
 # %%
-for task in settings.tasks:
+for task in settings.curve_tasks:
+    if task not in settings.tasks:
+        continue
     spec = TASKS[task]
     curve = frame[(frame.task == task) & (frame.pretrain == settings.fig6_length)]
     curve = curve[curve.seed.isin(curve[curve.layer == 1].seed.unique())]  # read at every layer
@@ -233,7 +241,9 @@ final_last.pivot_table(index=["task", "pretrain"], columns="label", values="bits
 # length. "Worse generalization" compares, seed by seed, the final validation accuracy after the
 # longest and the shortest pre-training, on the seeds solved after both (a run stuck at chance is
 # not a generalization effect; the paper expects the smallest effect at n = 2, where a solved run
-# is at 1.0). A claim with fewer than two runs to compare is not tested at this profile.
+# is at 1.0). Because pre-training can also stop a run from learning the task at all, the same
+# comparison is made a second time over every run, paired by seed. A claim with fewer than two
+# runs to compare is not tested at this profile.
 
 # %%
 claims = Claims("usable_information_pretraining", paper="Kleinman et al., ICLR 2021",
@@ -318,6 +328,23 @@ for task in settings.tasks:
         note=f"the {len(accuracy)} of {settings.n_seeds[task]} seeds solved after both lengths, "
         "paired by seed; the paper expects the smallest effect where a solved network is at 1.0 "
         "accuracy (n = 2)",
+    )
+
+for task in settings.tasks:
+    every = pd.DataFrame({length: pd.Series({r["seed"]: r["val_accuracy"][-1]
+                                             for r in runs[task, length]})
+                          for length in (shortest, longest)})
+    worse_all = contrast(every[longest], every[shortest], expected="less",
+                         label=f"accuracy, L = {longest} - L = {shortest}, every run"
+                         ) if len(every) >= 2 else None
+    claims.add(
+        f"generalization-all-{task[-2:]}", where=f"Fig. 7, B.2, {task}",
+        statement="longer color pre-training gives worse validation accuracy, counting every "
+        "run (a run that no longer learns the task generalizes worse too)",
+        **outcome(worse_all, len(every)),
+        note=f"all {len(every)} seeds, paired by seed (same data and initialization); "
+        f"solved after L = {shortest}: {sum(solved(r) for r in runs[task, shortest])}, after "
+        f"L = {longest}: {sum(solved(r) for r in runs[task, longest])}",
     )
 
 claims.save("usable_information_pretraining.claims.json")
