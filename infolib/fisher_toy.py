@@ -188,22 +188,38 @@ def brunel_nadal(theta, jacobian, n_points: int):
     return float(mean_entropy(n_points) - np.mean(0.5 * np.log(2 * np.pi * np.e / data_fisher)))
 
 
-def escape_steps(theta0, x, *, batch_size: int, lr: float, max_steps: int, rng):
-    """Steps each SGD run takes to leave the basin it starts in (:func:`basin`), on one dataset
-    ``x`` (N,), from the starting points ``theta0`` (runs,); ``max_steps`` + 1 for a run that did
-    not leave within ``max_steps`` (censored)."""
+def escape_steps(theta0, x, *, lr: float, max_steps: int, rng, batch_size: int | None = None,
+                 temperature: float | None = None):
+    """Steps each run takes to leave the basin it starts in (:func:`basin`), on one dataset ``x``
+    (N,), from the starting points ``theta0`` (runs,); ``max_steps`` + 1 for a run that did not
+    leave within ``max_steps`` (censored). Give one of
+
+    - ``batch_size``: SGD, each step on a mini-batch drawn with replacement (its noise is
+      proportional to phi'(theta), so it vanishes at the loss's maxima);
+    - ``temperature`` T: Langevin dynamics, the full gradient plus isotropic Gaussian noise,
+      theta -= lr * dL/dtheta - sqrt(2 lr T) * xi, the setting of the paper's Prop. 2.8.
+    """
     x = np.asarray(x, dtype=float)
     theta = np.array(theta0, dtype=float, copy=True).ravel()
     max_steps = integer("max_steps", max_steps, minimum=1)
-    batch_size = integer("batch_size", batch_size, minimum=1)
     lr = real("lr", lr, above=0)
+    if (batch_size is None) == (temperature is None):
+        raise ValueError("give either batch_size (SGD) or temperature (Langevin), not both")
+    if batch_size is not None:
+        batch_size = integer("batch_size", batch_size, minimum=1)
+    else:
+        kick = np.sqrt(2 * lr * real("temperature", temperature, above=0))
     start = basin(theta)
     escaped = np.full(theta.shape, max_steps + 1)
     running = np.ones(theta.shape, dtype=bool)
+    x_mean = x.mean()
     for step in range(1, max_steps + 1):
-        picks = rng.integers(0, len(x), (theta.size, batch_size))
-        batch_mean = x[picks].mean(axis=1)
-        move = lr * (-2.0 * (batch_mean - phi(theta)) * phi_prime(theta))
+        if batch_size is not None:
+            batch_mean = x[rng.integers(0, len(x), (theta.size, batch_size))].mean(axis=1)
+            move = lr * (-2.0 * (batch_mean - phi(theta)) * phi_prime(theta))
+        else:
+            move = (lr * (-2.0 * (x_mean - phi(theta)) * phi_prime(theta))
+                    - kick * rng.standard_normal(theta.size))
         theta = np.where(running, theta - move, theta)
         left = running & (basin(theta) != start)
         escaped[left] = step

@@ -49,7 +49,8 @@ toy_datasets = None  # datasets per batch size in Fig. 3
 toy_runs = None  # SGD runs per dataset in Fig. 3 (Q(w|D) is the mixture over them)
 toy_steps = None  # SGD steps per run in Fig. 3
 toy_batch_sizes = None  # batch sizes of Fig. 3 (the datasets have 100 points)
-toy_lrs = None  # learning rates of the temperature sweep (escape times, Prop. 2.8)
+toy_lrs = None  # SGD learning rates of the escape-time sweep (Prop. 2.8)
+toy_temperatures = None  # Langevin temperatures of the escape-time sweep (Prop. 2.8)
 escape_runs = None  # SGD runs per basin and temperature
 escape_steps = None  # steps after which a run that has not escaped is censored
 boundary_epochs = None  # training epochs of the Fig. 1 network
@@ -72,7 +73,8 @@ PROFILES = {
         toy_runs=4,
         toy_steps=200,
         toy_batch_sizes=[1, 10, 100],
-        toy_lrs=[0.05, 0.2],
+        toy_lrs=[0.004, 0.006],
+        toy_temperatures=[0.6, 0.8],
         escape_runs=20,
         escape_steps=200,
         boundary_epochs=6,
@@ -93,7 +95,8 @@ PROFILES = {
         toy_runs=4,
         toy_steps=4_000,
         toy_batch_sizes=[1, 2, 5, 10, 20, 50, 100],
-        toy_lrs=[0.02, 0.05, 0.1, 0.2],
+        toy_lrs=[0.002, 0.003, 0.004, 0.006],
+        toy_temperatures=[0.4, 0.5, 0.6, 0.8],
         escape_runs=200,
         escape_steps=20_000,
         boundary_epochs=300,
@@ -114,7 +117,8 @@ PROFILES = {
         toy_runs=8,
         toy_steps=10_000,
         toy_batch_sizes=[1, 2, 5, 10, 20, 50, 100],
-        toy_lrs=[0.01, 0.02, 0.05, 0.1, 0.2],
+        toy_lrs=[0.001, 0.002, 0.003, 0.004, 0.005, 0.006],
+        toy_temperatures=[0.3, 0.4, 0.5, 0.6, 0.8, 1.0],
         escape_runs=1_000,
         escape_steps=100_000,
         boundary_epochs=300,
@@ -162,6 +166,7 @@ settings = resolve(
     toy_steps=toy_steps,
     toy_batch_sizes=toy_batch_sizes,
     toy_lrs=toy_lrs,
+    toy_temperatures=toy_temperatures,
     escape_runs=escape_runs,
     escape_steps=escape_steps,
     boundary_epochs=boundary_epochs,
@@ -336,6 +341,13 @@ def run_toy(batch_size, start, run_seed):
     return cached(key, lambda: toy_runs_of(batch_size, start, run_seed))
 
 
+def converged_share(result):
+    """Share of the runs whose end point behaves as a minimum of its dataset's loss for Prop.
+    2.9: J phi'(theta*) within a factor 2 of 1 (at an exact minimum J = 1 / phi'(theta*))."""
+    product = np.abs(result["jacobian"] * fisher_toy.phi_prime(result["theta"]))
+    return float(np.mean((product > 0.5) & (product < 2)))
+
+
 # %% tags=["remove-stderr"]
 toy = {(b, start, s): run_toy(b, start, s) for b, start, s in tqdm(
     [(b, start, s) for start in STARTS for b in settings.toy_batch_sizes for s in SEEDS],
@@ -344,11 +356,13 @@ toy_frame = pd.DataFrame([
     dict(start=start, batch_size=b, seed=s,
          log_fisher=np.log(fisher_toy.fisher(r["theta"], N_POINTS)).mean(),
          mean_abs_theta=np.abs(r["theta"]).mean(), shannon_bits=r["shannon"] / BITS,
-         brunel_nadal_bits=r["brunel_nadal"] / BITS, gaussian_bits=r["gaussian"] / BITS)
+         brunel_nadal_bits=r["brunel_nadal"] / BITS, gaussian_bits=r["gaussian"] / BITS,
+         at_a_minimum=converged_share(r))
     for (b, start, s), r in toy.items()
 ])
 toy_frame.groupby(["start", "batch_size"])[
-    ["mean_abs_theta", "log_fisher", "shannon_bits", "brunel_nadal_bits", "gaussian_bits"]
+    ["mean_abs_theta", "log_fisher", "shannon_bits", "brunel_nadal_bits", "gaussian_bits",
+     "at_a_minimum"]
 ].agg(["mean", "std"]).round(3)
 
 # %%
@@ -401,7 +415,8 @@ def toy_reading():
             f"{sub.loc[large, 'shannon_bits']:.2f} at B = {large} (lowest "
             f"{sub['shannon_bits'].min():.2f} at B = {sub['shannon_bits'].idxmin()}); Prop. 2.9 "
             f"gives {sub['brunel_nadal_bits'].min():.2f}-{sub['brunel_nadal_bits'].max():.2f} "
-            f"bits over the batch sizes.")
+            f"bits over the batch sizes; the share of runs that end at a minimum (J phi' within a "
+            f"factor 2 of 1) is {sub['at_a_minimum'].min():.0%}-{sub['at_a_minimum'].max():.0%}.")
     return "\n".join(lines)
 
 
@@ -414,58 +429,98 @@ print(toy_reading())
 # follows is the paper's main point: the numbers above say it for each start. With a random start
 # the end points of one dataset's runs spread over several minima whatever $B$, which lowers the
 # information for every $B$; with a fixed start, gradient descent maps each dataset to one end
-# point, and the mini-batch noise of small batches is what spreads them. Prop. 2.9 gives nearly
-# the same value for every $B$: its first-order argument sees only that a flatter minimum moves
-# more with the data ($J$ larger) exactly as much as it holds less Fisher information, and the
-# Monte-Carlo values show how far the real mixture is from that picture.
+# point, and the mini-batch noise of small batches is what spreads them. Prop. 2.9 would give
+# the same value for every $B$ if every run ended at a minimum: its first-order argument sees
+# only that a flatter minimum moves more with the data ($J$ larger) exactly as much as it holds
+# less Fisher information. Its values move with $B$ as far as runs do not end at a minimum: at
+# learning rate 0.05, gradient descent cannot settle in a minimum whose curvature $2\phi'^2$
+# exceeds $2 / 0.05 = 40$ (the sharp ones near the origin) and keeps oscillating, and SGD's end
+# points are snapshots of a noisy walk; the `at_a_minimum` column counts the runs for which the
+# approximation's premise holds.
 
 # %% [markdown]
 # ### Temperature and escape times (Prop. 2.8)
 #
-# Prop. 2.8 says that SGD leaves a sharp minimum sooner than a flat one, and sooner at a higher
-# temperature $T \propto \eta / B$. In this toy every basin has the same loss barrier (the loss
-# ranges from its minimum to the same maxima, where $\phi = \pm 1.5$), so any difference in escape
-# time comes from the curvature alone, the Fisher term of the free energy. One dataset of 100
-# points with mean exactly 0; `escape_runs` runs start at the bottom of a **sharp** basin (the
-# minimum at the origin, $F = 8{,}100$) and of a **flat** one (the minimum near $\theta = 22$, $F
-# \approx 15$), and we count the SGD steps until a run crosses into a neighbouring basin, at the
-# learning rates `toy_lrs` and batch sizes 1 and 10; a run still in its basin after
+# Prop. 2.8 (the Eyring-Kramers law) says that a stochastic gradient method **with isotropic
+# noise** leaves a sharp minimum sooner than a flat one, and sooner at a higher temperature. In
+# this toy every basin has the same loss barrier (the loss ranges from its minimum to the same
+# maxima, where $\phi = \pm 1.5$), so any difference in escape time comes from the curvature alone,
+# the Fisher term of the free energy. One dataset of 100 points with mean exactly 0;
+# `escape_runs` runs start at the bottom of a **sharp** basin (the minimum at the origin,
+# $F = 8{,}100$) and of a **flat** one (the minimum near $\theta = 22$, $F \approx 15$); we count
+# the steps until a run crosses into a neighbouring basin, and a run still in its basin after
 # `escape_steps` steps is censored there. The summary per condition is the median number of steps.
+#
+# - **Langevin dynamics**, the proposition's setting: the full gradient plus isotropic Gaussian
+#   noise, $\theta \leftarrow \theta - \eta L'(\theta) + \sqrt{2\eta T}\,\xi$, at $\eta = 0.002$ and
+#   the temperatures `toy_temperatures`. The claims below test it.
+# - **SGD** at the learning rates `toy_lrs` and batch sizes 1 and 2 ($T \propto \eta / B$). Its
+#   noise is the mini-batch's, $2\eta\,(\bar x_B - \bar x)\,\phi'(\theta)$: proportional to
+#   $\phi'$, it vanishes exactly at the loss's maxima, so it cannot carry a run over a barrier;
+#   the paper says as much (Prop. 2.8 "does not apply to SGD, whose noise is highly anisotropic").
+#
+# **The learning rates are fixed by a rule**: gradient descent must be stable at the bottom of
+# both basins, $\eta \cdot 2\phi'^2 < 2$, that is $\eta < 1/81$ for the sharp one. Above it a run
+# leaves a sharp minimum in a step or two because gradient descent itself diverges there, not
+# because noise carries it over the barrier (the chapter stops with an error if `toy_lrs` break
+# the rule).
 
 # %%
-ESCAPE_BATCHES = (1, 10)
+ESCAPE_BATCHES = (1, 2)
+LANGEVIN_LR = 0.002
 BASINS = {"sharp": 0.0, "flat": 22.0}  # where each basin's minimum is looked for (mean-0 data)
+STABLE_LR = 1 / fisher_toy.phi_prime(0.0) ** 2  # eta * 2 phi'^2 < 2 at the sharp minimum
+if max(settings.toy_lrs) >= STABLE_LR:
+    raise ValueError(f"toy_lrs must stay below {STABLE_LR:.4f}, where gradient descent is stable "
+                     f"at the sharp minimum; got {settings.toy_lrs}")
 
 
-def escape_run(basin_name, lr, batch_size, run_seed):
-    """Median steps to leave the basin, over `escape_runs` runs from its minimum."""
+def escape_run(basin_name, run_seed, lr, batch_size=None, temperature=None):
+    """Median steps to leave the basin (and the censored share) over `escape_runs` runs from its
+    minimum: SGD with `batch_size`, or Langevin dynamics at `temperature`."""
     x = np.random.default_rng([run_seed, 7]).standard_normal(N_POINTS)
     x -= x.mean()
     start = fisher_toy.minimum_near(BASINS[basin_name] + 1e-9, 0.0)
     steps = fisher_toy.escape_steps(
-        np.full(settings.escape_runs, start), x, batch_size=batch_size, lr=lr,
-        max_steps=settings.escape_steps, rng=np.random.default_rng([run_seed, batch_size]))
+        np.full(settings.escape_runs, start), x, lr=lr, batch_size=batch_size,
+        temperature=temperature, max_steps=settings.escape_steps,
+        rng=np.random.default_rng([run_seed, batch_size or 0, int(1000 * (temperature or 0))]))
     return dict(median=float(np.median(steps)),
                 censored=float(np.mean(steps > settings.escape_steps)))
 
 
-escapes = pd.DataFrame([
-    dict(basin=name, lr=lr, batch_size=b, temperature=lr / b, seed=s,
-         **cached(settings.key("escape", "escape_runs", "escape_steps", basin=name, lr=lr,
-                               batch_size=b, seed=s),
-                  lambda name=name, lr=lr, b=b, s=s: escape_run(name, lr, b, s)))
-    for name in BASINS for lr in settings.toy_lrs for b in ESCAPE_BATCHES for s in SEEDS
-])
-fig, ax = plt.subplots(figsize=(6.5, 3.8))
-sns.lineplot(data=escapes, x="temperature", y="median", hue="basin", style="basin",
-             markers=True, errorbar=None, ax=ax)
-ax.axhline(settings.escape_steps, color="gray", linestyle="--", linewidth=1)
-ax.set(xscale="log", yscale="log", xlabel=r"temperature $\eta / B$",
-       ylabel="median steps to escape",
-       title="Escape from a sharp and a flat basin (dashed: censored)")
+def escape_table(kind):
+    """One row per (basin, condition, seed), every unit cached."""
+    conditions = ([dict(lr=lr, batch_size=b, temperature=lr / b) for lr in settings.toy_lrs
+                   for b in ESCAPE_BATCHES] if kind == "SGD" else
+                  [dict(lr=LANGEVIN_LR, temperature=t) for t in settings.toy_temperatures])
+    rows = []
+    for name in BASINS:
+        for condition in conditions:
+            for s in SEEDS:
+                arguments = (dict(lr=condition["lr"], batch_size=condition["batch_size"])
+                             if kind == "SGD" else
+                             dict(lr=condition["lr"], temperature=condition["temperature"]))
+                key = settings.key("escape", "escape_runs", "escape_steps", basin=name, seed=s,
+                                   **arguments)
+                result = cached(key, lambda name=name, s=s, a=arguments: escape_run(name, s, **a))
+                rows.append(dict(kind=kind, basin=name, seed=s, **condition, **result))
+    return pd.DataFrame(rows)
+
+
+escapes = pd.concat([escape_table("Langevin"), escape_table("SGD")], ignore_index=True)
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+for ax, kind in zip(axes, ("Langevin", "SGD")):
+    sns.lineplot(data=escapes[escapes.kind == kind], x="temperature", y="median", hue="basin",
+                 style="basin", markers=True, errorbar=None, ax=ax)
+    ax.axhline(settings.escape_steps, color="gray", linestyle="--", linewidth=1)
+    ax.set(xscale="log", yscale="log", ylabel="median steps to escape",
+           xlabel="temperature T" if kind == "Langevin" else r"$\eta / B$",
+           title=f"{kind}: escape from a sharp and a flat basin")
+fig.suptitle("Dashed: censored (no escape within the step budget)", y=1.02)
 plt.tight_layout()
 plt.show()
-escapes.groupby(["basin", "temperature"])[["median", "censored"]].mean().round(3)
+escapes.groupby(["kind", "basin", "temperature"])[["median", "censored"]].mean().round(3)
 
 # %% [markdown]
 # ## Fig. 1: the Fisher during training
@@ -856,27 +911,31 @@ for start in STARTS:
         f"({shannon_means.min():.2f} bits) and highest at B={shannon_means.idxmax()} "
         f"({shannon_means.max():.2f} bits)",
     )
-sharp = escapes[escapes.basin == "sharp"].set_index(["seed", "lr", "batch_size"])["median"]
-flat = escapes[escapes.basin == "flat"].set_index(["seed", "lr", "batch_size"])["median"]
+langevin = escapes[escapes.kind == "Langevin"]
+sharp = langevin[langevin.basin == "sharp"].set_index(["seed", "temperature"])["median"]
+flat = langevin[langevin.basin == "flat"].set_index(["seed", "temperature"])["median"]
+sgd_escapes = escapes[escapes.kind == "SGD"]
 claims.add(
     "toy-escape-sharp", where="Prop. 2.8",
-    statement="SGD escapes a sharp minimum sooner than a flat one of the same loss barrier",
+    statement="with isotropic noise, a stochastic gradient method escapes a sharp minimum sooner "
+    "than a flat one of the same loss barrier",
     result=contrast(np.log10(sharp.sort_index().to_numpy()),
                     np.log10(flat.sort_index().to_numpy()), expected="less",
                     label="log10 median steps, sharp - flat"),
-    note=f"paired by (seed, learning rate, batch size): {len(sharp)} pairs; a run still in its "
-    f"basin after {settings.escape_steps} steps counts as {settings.escape_steps + 1} "
-    "(censored), which can only shrink the difference",
+    note=f"Langevin dynamics at eta = {LANGEVIN_LR}, paired by (seed, temperature): {len(sharp)} "
+    f"pairs; a run still in its basin after {settings.escape_steps} steps counts as "
+    f"{settings.escape_steps + 1} (censored), which can only shrink the difference; SGD at "
+    f"stable learning rates escaped in {(sgd_escapes.censored < 1).sum()} of "
+    f"{len(sgd_escapes)} conditions (its noise vanishes at the barrier)",
 )
-sharp_table = escapes[escapes.basin == "sharp"].pivot_table(
+sharp_table = langevin[langevin.basin == "sharp"].pivot_table(
     index="seed", columns="temperature", values="median")
 claims.add(
     "toy-escape-temperature", where="Prop. 2.8",
-    statement="the higher the temperature eta / B, the sooner SGD escapes a sharp minimum",
+    statement="the higher the temperature, the sooner a sharp minimum is escaped",
     result=trend(sharp_table.columns.to_numpy(), sharp_table.to_numpy(), expected="decreasing",
-                 label="tau(eta / B, median steps)"),
-    note=f"sharp basin; learning rates {list(settings.toy_lrs)} at batch sizes "
-    f"{list(ESCAPE_BATCHES)}",
+                 label="tau(T, median steps)"),
+    note=f"Langevin dynamics, sharp basin, temperatures {list(settings.toy_temperatures)}",
 )
 gaussian_nats = toy_frame["gaussian_bits"] * BITS
 shannon_nats = toy_frame["shannon_bits"] * BITS

@@ -93,3 +93,26 @@ def test_escape_needs_noise_and_is_censored_without_it():
     noisy = toy.escape_steps(sharp, x, batch_size=1, lr=0.2, max_steps=2000,
                              rng=np.random.default_rng(5))
     assert (noisy <= 2000).mean() > 0.5
+    with pytest.raises(ValueError, match="either"):
+        toy.escape_steps(sharp, x, lr=1e-3, max_steps=10, rng=np.random.default_rng(5))
+
+
+def test_langevin_escape_follows_kramers_in_temperature_and_curvature():
+    """Isotropic noise (Prop. 2.8's setting): hotter escapes sooner, and a sharp basin sooner than
+    a flat one of the same barrier. Kramers: log(time) grows like barrier / T, whose slope
+    against 1 / T is the barrier, (1.5)^2 = 2.25 for data of mean 0."""
+    x = np.random.default_rng(6).normal(0, 1, 100)
+    x -= x.mean()
+    sharp = np.full(400, toy.minimum_near(1e-9, 0.0))
+    times = {}
+    for temperature in (0.4, 0.6):
+        steps = toy.escape_steps(sharp, x, lr=0.002, temperature=temperature,
+                                 max_steps=200_000, rng=np.random.default_rng(7))
+        assert (steps <= 200_000).all()
+        times[temperature] = np.mean(steps)
+    slope = np.log(times[0.4] / times[0.6]) / (1 / 0.4 - 1 / 0.6)
+    assert 1.5 < slope < 3.0
+    flat = np.full(100, toy.minimum_near(22.0, 0.0))
+    flat_steps = toy.escape_steps(flat, x, lr=0.002, temperature=0.6, max_steps=20_000,
+                                  rng=np.random.default_rng(7))
+    assert np.median(flat_steps) > 10 * np.median(times[0.6])
