@@ -32,8 +32,10 @@ def information_frame(runs: Sequence[dict], measurements: Sequence[dict], **colu
                                      last=layer == n_layers, label=label, decoder=m["decoder"],
                                      bits=float(m["bits"][i, j, k]), solved=solved(run),
                                      accuracy=accuracy_now, **columns))
-    names = ["seed", "epoch", "layer", "last", "label", "decoder", "bits", "solved", "accuracy"]
-    return pd.DataFrame(rows, columns=[*names, *columns])
+    types = {"seed": int, "epoch": int, "layer": int, "last": bool, "label": str, "decoder": str,
+             "bits": float, "solved": bool, "accuracy": float}
+    # typed even when empty: a mask such as frame[frame.solved] must stay a mask of rows
+    return pd.DataFrame(rows, columns=[*types, *columns]).astype(types)
 
 
 def values_at(frame, *, label: str, layer, epoch: int, decoder: str = "paper"):

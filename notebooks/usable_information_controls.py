@@ -212,10 +212,11 @@ if not arm_frame.empty and arm_frame["solved"].any():
     for init in arms:
         color = values_at(arm_frame[arm_frame.init == init], label="color", layer="last",
                           epoch=settings.epochs)
+        kept = color[color >= 0.1]
         if len(color):
             print(f"{INITS[init]}: {int((color < 0.1).sum())} of {len(color)} solved runs end "
-                  f"with less than 0.1 bits of color in the last layer; the others hold "
-                  f"{summarize(color[color >= 0.1], unit='bits')}.")
+                  f"with less than 0.1 bits of color in the last layer"
+                  + (f"; the others hold {summarize(kept, unit='bits')}." if len(kept) else "."))
 
 # %% [markdown]
 # **What we see.** The sentences under the table count, per arm, the solved runs whose last layer

@@ -122,3 +122,13 @@ def test_run_digest_changes_with_any_weight():
     changed["states"][0]["0.weight"] = changed["states"][0]["0.weight"] + 1e-6
     assert run_digest(run) == run_digest(fake_run(0, 0.99))
     assert run_digest(run) != run_digest(changed)
+
+
+def test_an_empty_long_table_keeps_its_columns_under_a_mask():
+    """No run solved the task: the table is empty but typed, so frame[frame.solved] selects rows
+    (an untyped empty column would be read as a list of column names and drop every column)."""
+    from infolib.checkerboard_report import information_frame, values_at
+
+    frame = information_frame([fake_run(0, 0.5)], [], task="Fig. 2a")
+    assert frame.empty and "seed" in frame[frame.solved].columns
+    assert values_at(frame, label="color", layer="last", epoch=10).empty
