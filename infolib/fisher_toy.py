@@ -5,10 +5,10 @@ hold about the dataset.
 A dataset is N points x_i ~ N(mu, 1) with mu ~ U[-1, 1]; the loss is
 L_D(theta) = (1/N) sum_i (x_i - phi(theta))^2 with the fixed redundant parametrization
 
-    phi(theta) = A sin(f sign(theta) log(1 + |theta|)),   A = 1.5, f = 6,
+    phi(theta) = A sin(f sign(theta) log(1 + abs(theta))),   A = 1.5, f = 6,
 
-a sine in log |theta|: every value of [-A, A] is reached again and again (many minima of equal
-loss), and |phi'(theta)| <= A f / (1 + |theta|) (minima flatter away from the origin). For the
+a sine in log abs(theta): every value of [-A, A] is reached again and again (many minima of equal
+loss), and abs(phi'(theta)) <= A f / (1 + abs(theta)) (minima flatter away from the origin). For the
 model x ~ N(phi(theta), 1), N points carry the Fisher information F(theta) = N phi'(theta)^2
 (nats per squared unit of theta), whatever the data.
 
@@ -27,13 +27,13 @@ FISHER_FLOOR = 1e-12  # an end point at an extremum of phi (phi' = 0) keeps a fi
 
 
 def phi(theta):
-    """The redundant parametrization: A sin(f sign(theta) log(1 + |theta|))."""
+    """The redundant parametrization: A sin(f sign(theta) log(1 + abs(theta)))."""
     theta = np.asarray(theta, dtype=float)
     return AMPLITUDE * np.sin(FREQUENCY * np.sign(theta) * np.log1p(np.abs(theta)))
 
 
 def phi_prime(theta):
-    """d phi / d theta = A f cos(f sign(theta) log(1 + |theta|)) / (1 + |theta|)."""
+    """d phi / d theta = A f cos(f sign(theta) log(1 + abs(theta))) / (1 + abs(theta))."""
     theta = np.asarray(theta, dtype=float)
     angle = FREQUENCY * np.sign(theta) * np.log1p(np.abs(theta))
     return AMPLITUDE * FREQUENCY * np.cos(angle) / (1 + np.abs(theta))
@@ -47,7 +47,7 @@ def fisher(theta, n_points: int):
 
 def basin(theta):
     """Index of the basin of the loss that holds theta: the loss's maxima (for any dataset whose
-    mean lies inside (-A, A)) are the extrema of phi, at f sign(theta) log(1 + |theta|) =
+    mean lies inside (-A, A)) are the extrema of phi, at f sign(theta) log(1 + abs(theta)) =
     pi/2 + k pi, so the basins are the intervals between consecutive extrema. An SGD run has
     escaped its basin when this index changes."""
     theta = np.asarray(theta, dtype=float)
@@ -56,7 +56,7 @@ def basin(theta):
 
 
 def minimum_near(target: float, x_mean: float) -> float:
-    """The minimum of the loss of a dataset with mean ``x_mean`` (|x_mean| < A) in the basin of
+    """The minimum of the loss of a dataset with mean ``x_mean`` (abs(x_mean) < A) in the basin of
     ``target``: the theta of that basin where phi(theta) = x_mean (found by bisection)."""
     x_mean = real("x_mean", x_mean)
     if abs(x_mean) >= AMPLITUDE:
