@@ -262,6 +262,16 @@ def last_color(task, length, epoch=None):
     return values_at(sub, label="color", layer="last", epoch=epoch)
 
 
+def final_accuracies(task, only_solved):
+    """Final validation accuracy by seed (rows) after the shortest and the longest pre-training
+    (columns); with ``only_solved``, the seeds solved after both."""
+    table = pd.DataFrame({length: pd.Series({r["seed"]: r["val_accuracy"][-1]
+                                             for r in runs[task, length]
+                                             if solved(r) or not only_solved})
+                          for length in (shortest, longest)})
+    return table.dropna()
+
+
 for task in settings.tasks:
     n = TASKS[task]["n_colors"]
     full = math.log2(n)
@@ -312,9 +322,7 @@ for task in settings.tasks:
         note=f"{len(complete)} of {settings.n_seeds[task]} seeds solved the task after every "
         f"length {list(settings.lengths)} and are used",
     )
-    accuracy = pd.DataFrame({
-        length: pd.Series({r["seed"]: r["val_accuracy"][-1] for r in runs[task, length]
-                           if solved(r)}) for length in (shortest, longest)}).dropna()
+    accuracy = final_accuracies(task, only_solved=True)
     worse = contrast(accuracy[longest], accuracy[shortest], expected="less",
                      label=f"accuracy, L = {longest} - L = {shortest}"
                      ) if len(accuracy) >= 2 else None
@@ -331,9 +339,7 @@ for task in settings.tasks:
     )
 
 for task in settings.tasks:
-    every = pd.DataFrame({length: pd.Series({r["seed"]: r["val_accuracy"][-1]
-                                             for r in runs[task, length]})
-                          for length in (shortest, longest)})
+    every = final_accuracies(task, only_solved=False)
     worse_all = contrast(every[longest], every[shortest], expected="less",
                          label=f"accuracy, L = {longest} - L = {shortest}, every run"
                          ) if len(every) >= 2 else None
