@@ -9,9 +9,11 @@ under a minute). Prints, never asserts.
 """
 
 import argparse
+import math
 import time
 
 import numpy as np
+import torch
 from sklearn.feature_selection import mutual_info_regression
 
 from infolib.neurons import pairwise_mi
@@ -42,12 +44,41 @@ def compare(n_neurons, n_samples, sklearn_pairs=None, device="cpu", target=5):
     )
 
 
+def kth_kernels(device, pairs=8, n_samples=10_000, k=3):
+    """The k-th nearest neighbour's distance in the torch path (a (pairs, S, 2w + 1) block, w =
+    sqrt(k S)) by ``kthvalue`` and by ``topk`` (what pairwise_mi uses), same values."""
+    window = 2 * math.ceil(math.sqrt(k * n_samples)) + 1
+    block = torch.rand(pairs, n_samples, window, dtype=torch.float64, device=device)
+    kernels = {
+        "kthvalue": lambda: block.kthvalue(k + 1, dim=2).values,
+        "topk": lambda: block.topk(k + 1, dim=2, largest=False).values[..., -1],
+    }
+    results = {}
+    for name, kernel in kernels.items():
+        kernel()
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        for _ in range(5):
+            results[name] = kernel()
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        per_pair = (time.perf_counter() - start) / 5 / pairs
+        print(f"k-th distance, S={n_samples}, window {window}, {device}: {name} "
+              f"{per_pair * 1e3:.3f} ms per pair")
+    assert torch.equal(results["kthvalue"], results["topk"])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--large", action="store_true", help="also N=512, S=10,000")
     parser.add_argument("--device", default="cpu", help="where pairwise_mi runs: cpu or cuda")
     parser.add_argument("--large-only", action="store_true", help="only N=512, S=10,000")
+    parser.add_argument("--kernels", action="store_true",
+                        help="first, the k-th distance by kthvalue against topk")
     args = parser.parse_args()
+    if args.kernels:
+        kth_kernels(args.device)
     if not args.large_only:
         compare(128, 2000, device=args.device)
     if args.large or args.large_only:

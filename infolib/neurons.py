@@ -50,7 +50,7 @@ from infolib.config import resolve_device
 JITTER = 1e-10  # relative to each variable's standard deviation
 _ELEMENTS_PER_BATCH = 2**23  # pairs x samples x window held at once (float64), on the CPU
 # On CUDA the batch is sized from the free memory: a (pairs, samples, window) float64 block needs
-# about five temporaries at its peak (differences, absolute values, their maximum, kthvalue's
+# about five temporaries at its peak (differences, absolute values, their maximum, topk's
 # copy); 80 bytes per element and half of the free memory leave room for the rest.
 _CUDA_BYTES_PER_ELEMENT = 80
 _CUDA_MEMORY_SHARE = 0.5
@@ -226,7 +226,7 @@ def _kth_neighbour_distance(xs: torch.Tensor, ys: torch.Tensor, k: int) -> torch
     x_win = x_pad[:, 1:-1].unfold(1, 2 * w + 1, 1)  # (P, S, 2w + 1), centred on each point
     y_win = y_pad[:, 1:-1].unfold(1, 2 * w + 1, 1)
     dist = torch.maximum((x_win - xs[..., None]).abs(), (y_win - ys[..., None]).abs())
-    eps = dist.kthvalue(k + 1, dim=2).values  # the point itself is the nearest, at 0
+    eps = _kth_smallest(dist, k + 1)  # the point itself is the nearest, at 0
     # A point outside the window is at least this far away in x alone.
     gap = torch.minimum(xs - x_pad[:, :n_samples], x_pad[:, 2 * w + 2 :] - xs)
     pair, point = torch.nonzero(gap < eps, as_tuple=True)
@@ -234,8 +234,14 @@ def _kth_neighbour_distance(xs: torch.Tensor, ys: torch.Tensor, k: int) -> torch
     for start in range(0, len(pair), chunk):  # exhaustive search where the window is not enough
         p, i = pair[start : start + chunk], point[start : start + chunk]
         dist = torch.maximum((xs[p] - xs[p, i][:, None]).abs(), (ys[p] - ys[p, i][:, None]).abs())
-        eps[p, i] = dist.kthvalue(k + 1, dim=1).values
+        eps[p, i] = _kth_smallest(dist, k + 1)
     return eps
+
+
+def _kth_smallest(values: torch.Tensor, k: int) -> torch.Tensor:
+    """The k-th smallest entry along the last dimension (ties counted), as ``kthvalue``; ``topk``
+    is several times faster than ``kthvalue`` for a small k (6x on a 2-core CPU)."""
+    return values.topk(k, dim=-1, largest=False, sorted=True).values[..., -1]
 
 
 def _count_within(sorted_values: torch.Tensor, centres: torch.Tensor, radius: torch.Tensor):

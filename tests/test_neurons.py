@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 from scipy.spatial import cKDTree
 from scipy.special import digamma
 
@@ -260,3 +261,13 @@ def test_options_after_the_data_are_keyword_only():
     ):
         with pytest.raises(TypeError, match="positional argument"):
             call()
+
+
+def test_kth_smallest_equals_kthvalue_with_ties():
+    from infolib.neurons import _kth_smallest
+
+    values = torch.tensor([[3.0, 1.0, 1.0, 0.0, 2.0], [5.0, 5.0, 5.0, 5.0, 4.0]], dtype=torch.float64)
+    for k in range(1, 6):
+        torch.testing.assert_close(_kth_smallest(values, k), values.kthvalue(k, dim=-1).values)
+    random = torch.rand(3, 50, 41, dtype=torch.float64).round(decimals=1)  # many ties
+    torch.testing.assert_close(_kth_smallest(random, 4), random.kthvalue(4, dim=-1).values)

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# One shard of every chapter's gpu profile at once on one bare CUDA machine (issue 17, item 5),
+# the CUDA tests beside them, then the GPU benchmarks alone. Each shard starts no unit after
+# LIMIT seconds and is stopped (SIGTERM: it still packs what it finished) after STOP seconds.
+#
+# Carries what benchmarks/gpu_check_prepare.sh makes (.whl/, .gpudata/fashion-mnist). The packs
+# come back in a few bundles (a device call returns at most 8 files): unpack them, then
+# `make gpu-merge FILES='packs/*.tar'` (book/reproducing.md).
+#   SHARD=0 LIMIT=150 STOP=280 OUT=... benchmarks/gpu_shards.sh
+set -uo pipefail
+OUT=${OUT:-$PWD/gpu-shards-out}
+SHARD=${SHARD:-0}
+LIMIT=${LIMIT:-150}
+STOP=${STOP:-280}
+PROFILE=${PROFILE:-gpu}  # smoke: the same path in seconds (INSTALL=0 here, with .venv's python3 first)
+# Shards per chapter: about its number of units over eight, at least the number a shard can finish.
+COUNTS="fisher:8 information_distance:8 memorization:8 memorization_beyond:8 model_information:8
+usable_information:3 usable_information_controls:8 usable_information_images:8
+usable_information_pretraining:8"
+mkdir -p "$OUT" /tmp/packs
+export PYTHONUNBUFFERED=1 INFOLIB_DATA=$PWD/.gpudata INFOLIB_CACHE=/tmp/infolib-cache
+[[ ${INSTALL:-1} == 0 ]] || python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+    --target /tmp/site .whl/*.whl || exit 1
+export PYTHONPATH=$PWD:$PWD/.whl/extra:/tmp/site
+step() { echo "== $(date +%T) $*"; }
+
+step "machine"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)"
+
+step "shard $SHARD of every chapter's $PROFILE profile (background; limit $LIMIT s, stop $STOP s)"
+for entry in $COUNTS; do
+    chapter=${entry%%:*} count=${entry##*:}
+    ( start=$(date +%s)
+      OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 NUMBA_NUM_THREADS=2 timeout -s TERM -k 20 "$STOP" \
+          python3 -m infolib.shard run "notebooks/$chapter.py" --shard "$SHARD/$count" \
+          --profile "$PROFILE" --time-limit "$LIMIT" -o "/tmp/packs/$chapter-$PROFILE-${SHARD}of$count.tar" \
+          > "/tmp/packs/$chapter.log" 2>&1
+      echo "shard $chapter $SHARD/$count: rc $? in $(( $(date +%s) - start )) s" >> /tmp/packs/summary
+    ) &
+done
+
+step "CUDA tests (beside the shards: timings not meaningful)"
+OMP_NUM_THREADS=2 timeout 200 python3 -m pytest -q -p no:cacheprovider tests/test_cuda.py \
+    2>&1 | tail -40
+wait
+step "shards"
+cat /tmp/packs/summary
+for log in /tmp/packs/*.log; do
+    echo "--- $log"
+    grep -E "shard [0-9]+/[0-9]+: |passed over|Error|error" "$log" | grep -v Warning | tail -12
+done
+cp /tmp/packs/*.log "$OUT/" 2> /dev/null
+(cd /tmp/packs && tar cf "$OUT/packs-fisher-memorization.tar" fisher-*.tar memorization-*.tar 2> /dev/null
+ tar cf "$OUT/packs-beyond-model-distance.tar" memorization_beyond-*.tar model_information-*.tar \
+     information_distance-*.tar 2> /dev/null
+ tar cf "$OUT/packs-usable.tar" usable_information*.tar 2> /dev/null)
+(cd "$OUT" && tar cf logs.tar ./*.log && rm -f ./*.log)
+ls -la "$OUT"
+
+step "benchmarks (alone)"
+timeout 120 python3 benchmarks/bench_pairwise_mi.py --large-only --kernels --device cuda
+timeout 90 python3 benchmarks/bench_usable.py --device cuda --many-only
+step "done"
