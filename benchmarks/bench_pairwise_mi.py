@@ -82,7 +82,7 @@ def main():
     if not args.large_only:
         compare(128, 2000, device=args.device)
     if args.large or args.large_only:
-        compare(512, 10_000, sklearn_pairs=200, device=args.device,
+        compare(512, 10_000, sklearn_pairs=50, device=args.device,
                 target=100 if args.device.startswith("cuda") else 5)
 
 

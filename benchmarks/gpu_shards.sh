@@ -4,7 +4,7 @@
 # LIMIT seconds and is stopped (SIGTERM: it still packs what it finished) after STOP seconds.
 #
 # Carries what benchmarks/gpu_check_prepare.sh makes (.whl/, .gpudata/fashion-mnist). The packs
-# come back in a few bundles (a device call returns at most 8 files): unpack them, then
+# come back in seven files (a device call returns at most 8, 16 MiB each): unpack them, then
 # `make gpu-merge FILES='packs/*.tar'` (book/reproducing.md).
 #   SHARD=0 LIMIT=150 STOP=280 OUT=... benchmarks/gpu_shards.sh
 set -uo pipefail
@@ -13,10 +13,8 @@ SHARD=${SHARD:-0}
 LIMIT=${LIMIT:-150}
 STOP=${STOP:-280}
 PROFILE=${PROFILE:-gpu}  # smoke: the same path in seconds (INSTALL=0 here, with .venv's python3 first)
-# Shards per chapter: about its number of units over eight, at least the number a shard can finish.
-COUNTS="fisher:8 information_distance:8 memorization:8 memorization_beyond:8 model_information:8
-usable_information:3 usable_information_controls:8 usable_information_images:8
-usable_information_pretraining:8"
+# Shards per chapter: 8 (the workflow's default), except where COUNTS says otherwise.
+COUNTS=${COUNTS:-usable_information:3}
 mkdir -p "$OUT" /tmp/packs
 export PYTHONUNBUFFERED=1 INFOLIB_DATA=$PWD/.gpudata INFOLIB_CACHE=/tmp/infolib-cache
 [[ ${INSTALL:-1} == 0 ]] || python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
@@ -29,8 +27,9 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)"
 
 step "shard $SHARD of every chapter's $PROFILE profile (background; limit $LIMIT s, stop $STOP s)"
-for entry in $COUNTS; do
-    chapter=${entry%%:*} count=${entry##*:}
+for source in notebooks/*.py; do
+    chapter=$(basename "$source" .py) count=8
+    for entry in $COUNTS; do [[ ${entry%%:*} == "$chapter" ]] && count=${entry##*:}; done
     ( start=$(date +%s)
       OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 NUMBA_NUM_THREADS=2 timeout -s TERM -k 20 "$STOP" \
           python3 -m infolib.shard run "notebooks/$chapter.py" --shard "$SHARD/$count" \
@@ -54,7 +53,7 @@ cp /tmp/packs/*.log "$OUT/" 2> /dev/null
 (cd /tmp/packs && tar cf "$OUT/packs-fisher-memorization.tar" fisher-*.tar memorization-*.tar 2> /dev/null
  tar cf "$OUT/packs-beyond-model-distance.tar" memorization_beyond-*.tar model_information-*.tar \
      information_distance-*.tar 2> /dev/null
- tar cf "$OUT/packs-usable.tar" usable_information*.tar 2> /dev/null)
+ cp usable_information*.tar "$OUT/")  # alone: their trained networks make 37 MB together
 (cd "$OUT" && tar cf logs.tar ./*.log && rm -f ./*.log)
 ls -la "$OUT"
 
