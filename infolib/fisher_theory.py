@@ -1,0 +1,143 @@
+"""The paper's theory, computed: eq. (8)'s information in the weights, eq. (3)'s PAC-Bayes bound,
+the exact Fisher in a few directions, and the exact Hessian (Achille et al., "Where is the
+information in a deep network?", sec. 2).
+
+Conventions: ``L_D`` is the mean cross-entropy over the N training inputs (nats); ``H`` its
+Hessian and ``F`` the Fisher of one input averaged over the N inputs (as :mod:`infolib.fisher`).
+The bound of eq. (3) weighs the KL by beta / N, so the Gaussian post-distribution that minimizes
+it is eq. (8) with beta / N in place of beta: Sigma* = beta / (2N) (H + beta / (2 lambda^2 N))^-1.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+from torch.func import functional_call, hessian, jvp
+
+from infolib.checks import integer, real
+
+
+def optimal_variances(eigenvalues, *, beta: float, prior_std: float, n: int) -> np.ndarray:
+    """Eigenvalues of Prop. 2.5's Sigma* = b/2 (H + b / (2 lambda^2) I)^-1 with b = beta / n.
+
+    ``eigenvalues``: of H (or F, the paper's substitute), 1-D. Raises ``ValueError`` where
+    h + b / (2 lambda^2) <= 0: a direction of negative curvature that deep has no Gaussian
+    minimizer (Remark 2.6)."""
+    h, b, damping = _checked(eigenvalues, beta, prior_std, n)
+    curvature = h + damping
+    if (curvature <= 0).any():
+        raise ValueError(
+            f"{int((curvature <= 0).sum())} eigenvalues are at or below -beta / (2 lambda^2 n) = "
+            f"{-damping:.3g}: the Gaussian of Prop. 2.5 does not exist there (use the Fisher, "
+            "Remark 2.6)"
+        )
+    return b / 2 / curvature
+
+
+def weight_information(
+    eigenvalues, weight_norm_sq: float, *, beta: float, prior_std: float, n: int
+) -> float:
+    """KL(Q || P) in nats for P = N(0, lambda^2 I) and Q = N(w*, Sigma*) of eq. (8), beta -> beta/n.
+
+    KL = 1/2 [tr(Sigma*) / lambda^2 + ||w*||^2 / lambda^2 - k + k log lambda^2 - log det Sigma*],
+    the exact Gaussian KL; eq. (8) as printed has -k where this has -k/2 (its derivation in the
+    appendix gives -k/2). ``eigenvalues``: of H or F (k of them); ``weight_norm_sq``: ||w*||^2.
+    """
+    variances = optimal_variances(eigenvalues, beta=beta, prior_std=prior_std, n=n)
+    weight_norm_sq = real("weight_norm_sq", weight_norm_sq, minimum=0)
+    var_prior = prior_std**2
+    k = len(variances)
+    return float(0.5 * (variances.sum() / var_prior + weight_norm_sq / var_prior - k
+                        + k * math.log(var_prior) - np.log(variances).sum()))
+
+
+def diagonal_gaussian_kl(mean, variances, prior_std: float) -> float:
+    """KL(N(mean, diag variances) || N(0, prior_std^2 I)) in nats."""
+    mean, variances = np.asarray(mean, float), np.asarray(variances, float)
+    if mean.shape != variances.shape or mean.ndim != 1:
+        raise ValueError(f"mean and variances must be 1-D of one length, got {mean.shape}, "
+                         f"{variances.shape}")
+    if (variances <= 0).any():
+        raise ValueError("variances must be positive")
+    var_prior = real("prior_std", prior_std, above=0) ** 2
+    return float(0.5 * ((variances + mean**2) / var_prior - 1
+                        - np.log(variances / var_prior)).sum())
+
+
+def pac_bayes_bound(expected_train_loss: float, kl: float, *, n: int, beta: float,
+                    delta: float = 0.05) -> float:
+    """Eq. (3) (McAllester): L_test(Q) <= [E_Q L_D + beta / n (KL + log 1/delta)] / (1 - 1/(2 beta)),
+    with probability 1 - delta, for a per-sample loss in [0, 1] (the 0-1 error, say) and beta > 1/2.
+    """
+    loss = real("expected_train_loss (eq. 3's loss is bounded by 1)", expected_train_loss,
+                minimum=0, maximum=1)
+    kl = real("kl", kl, minimum=0)
+    beta = real("beta", beta, above=0.5)
+    delta = real("delta", delta, above=0, below=1)
+    n = integer("n", n, minimum=1)
+    return (loss + beta / n * (kl + math.log(1 / delta))) / (1 - 1 / (2 * beta))
+
+
+def fisher_in_span(model: nn.Module, x: torch.Tensor, directions: torch.Tensor) -> np.ndarray:
+    """D^T F D for the columns of ``directions`` (P, d): the exact expected Fisher of the softmax
+    in their span, (d, d) float64, from Jacobian-vector products.
+
+    (D^T F D)_ab = (1/N) sum_i (J_i d_a)^T (diag p_i - p_i p_i^T) (J_i d_b), J_i the Jacobian of
+    the logits at input i; P in ``parameters_to_vector`` order over the parameters that require
+    grad. Run in the model's current mode (call ``model.eval()`` for batch-norm statistics)."""
+    names = [name for name, p in model.named_parameters() if p.requires_grad]
+    params = {name: p.detach() for name, p in model.named_parameters() if p.requires_grad}
+    buffers = dict(model.named_buffers())
+    sizes = [p.numel() for p in params.values()]
+    if directions.ndim != 2 or directions.shape[0] != sum(sizes):
+        raise ValueError(f"directions must be (P, d) with P = {sum(sizes)} parameters, got "
+                         f"{tuple(directions.shape)}")
+    directions = directions.to(next(iter(params.values())))
+
+    def logits(p):
+        return functional_call(model, ({**p}, buffers), (x,))
+
+    tangents = []
+    for column in directions.T:
+        pieces = torch.split(column, sizes)
+        tangent = {name: piece.view_as(params[name]) for name, piece in zip(names, pieces)}
+        out, jd = jvp(logits, (params,), (tangent,))
+        tangents.append(jd.double())
+    probs = torch.softmax(out.double(), dim=1)
+    jds = torch.stack(tangents, dim=2)  # (N, K, d)
+    weighted = probs[:, :, None] * jds - probs[:, :, None] * (probs[:, None, :] @ jds)
+    return (jds.transpose(1, 2) @ weighted).mean(0).cpu().numpy()
+
+
+def hessian_matrix(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> np.ndarray:
+    """The exact Hessian (P, P) float64 of the mean cross-entropy over (x, y) with respect to the
+    parameters that require grad (``parameters_to_vector`` order). For small models: P^2 memory."""
+    named = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
+    flat = torch.cat([p.detach().reshape(-1) for _, p in named]).double()
+    buffers = dict(model.named_buffers())
+    sizes = [p.numel() for _, p in named]
+    dtype = named[0][1].dtype
+    model64 = model.double()
+    try:
+        def loss(vector):
+            pieces = torch.split(vector, sizes)
+            params = {name: piece.view_as(p) for (name, p), piece in zip(named, pieces)}
+            out = functional_call(model64, (params, buffers), (x.double(),))
+            return nn.functional.cross_entropy(out, y)
+
+        return hessian(loss)(flat).cpu().numpy()
+    finally:
+        model.to(dtype)
+
+
+def _checked(eigenvalues, beta, prior_std, n):
+    h = np.asarray(eigenvalues, dtype=float)
+    if h.ndim != 1 or h.size == 0 or not np.isfinite(h).all():
+        raise ValueError(f"eigenvalues must be a non-empty finite 1-D array, got shape {h.shape}")
+    beta = real("beta", beta, above=0)
+    prior_std = real("prior_std", prior_std, above=0)
+    b = beta / integer("n", n, minimum=1)
+    return h, b, b / (2 * prior_std**2)
