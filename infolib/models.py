@@ -289,6 +289,32 @@ def small_cnn(
         )
 
 
+def all_cnn(
+    in_channels: int = 1, n_classes: int = 10, *, widths: Sequence[int] = (16, 32),
+    seed: int | None = None,
+) -> nn.Sequential:
+    """A slim All-CNN (Springenberg et al., 2015; the network of the Fisher paper's Fig. 2): per
+    entry of ``widths`` a 3x3 convolution and a 3x3 convolution of stride 2 (in place of pooling),
+    each followed by ReLU, then a 1x1 convolution to ``n_classes`` and global average pooling. No
+    batch-norm. With the default widths, one input channel and 10 classes: 16,698 parameters, for
+    inputs of any size of at least 4x4 per stage."""
+    in_channels = integer("in_channels", in_channels, minimum=1)
+    n_classes = integer("n_classes", n_classes, minimum=1)
+    widths = check_widths("widths", widths, allow_empty=False)
+    seed = _seed(seed)
+    with torch.random.fork_rng(devices=[]):
+        if seed is not None:
+            torch.manual_seed(seed)
+        layers: list[nn.Module] = []
+        previous = in_channels
+        for width in widths:
+            layers += [nn.Conv2d(previous, width, 3, 1, 1), nn.ReLU(),
+                       nn.Conv2d(width, width, 3, 2, 1), nn.ReLU()]
+            previous = width
+        layers += [nn.Conv2d(previous, n_classes, 1), GlobalAvgPool(), nn.Flatten()]
+        return nn.Sequential(*layers)
+
+
 def check_widths(name: str, widths, *, allow_empty: bool) -> tuple[int, ...]:
     """Layer widths as a tuple of Python ints >= 1 (numpy integers and arrays accepted), or a
     TypeError/ValueError naming ``name``. Also checks the decoder widths of infolib.usable."""

@@ -320,6 +320,19 @@ def test_small_cnn_shape_size_and_seed():
         assert torch.equal(a, b)
 
 
+def test_all_cnn_shape_size_seed_and_no_batch_norm():
+    from infolib.models import all_cnn
+
+    model = all_cnn(seed=4)
+    for side in (14, 28):
+        assert model(torch.rand(3, 1, side, side)).shape == (3, 10)
+    # 1->16, 16->16 (stride 2), 16->32, 32->32 (stride 2): 3x3 with biases; 32->10: 1x1
+    assert sum(p.numel() for p in model.parameters()) == 160 + 2_320 + 4_640 + 9_248 + 330
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
+    for a, b in zip(model.parameters(), all_cnn(seed=4).parameters()):
+        assert torch.equal(a, b)
+
+
 def test_evaluation_in_chunks_matches_one_pass():
     from infolib.train import chunked_logits, cross_entropy_sum
 

@@ -1,0 +1,595 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Fisher information: controls and the paper's theory, checked
+#
+# The previous chapter reproduces the experiments of Achille, Paolini and Soatto
+# {cite}`achille2019where`. Two of its readings rest on choices the paper leaves open, and this
+# chapter puts them under controls:
+#
+# - **Fig. 1** plots $\log\det(F + \epsilon I)$ during training. With $\epsilon = 10^{-6}$ most of the
+#   354 directions of the network sit at the damping, so the curve can move because a few
+#   eigenvalues cross $\epsilon$. Here: the log-determinant at several dampings, including the one
+#   eq. (8) implies, the number of eigenvalues above each, the Hessian against the Fisher (Lemma
+#   2.4) on the same network, and the information in the weights as a function of $\beta$
+#   (Def. 2.1, eq. 8) with the PAC-Bayes bound it gives (eq. 3).
+# - **Fig. 2** says that replacing one training sample moves SGD's end point by little "relative to
+#   the curvature". How little is little? Here: the same fine-tuning run twice (which must give
+#   exactly the same weights), run again with another minibatch order (SGD's own noise), and run
+#   with one of several samples replaced; distances in the exact Fisher metric (from
+#   Jacobian-vector products, not the diagonal), for the chapter's batch-norm ResNet and for a slim
+#   All-CNN without batch-norm, the paper's kind of network.
+#
+# The formulas are in `infolib.fisher_theory`, tested against full-matrix formulas, the Fisher
+# matrix of `infolib.fisher` and finite differences.
+
+# %% tags=["parameters"]
+profile = "cpu"  # "smoke" (seconds), "cpu" (the published book), "gpu" (more seeds and data)
+seed = 0  # first seed; runs use seed, seed + 1, ...
+device = "auto"  # "auto", "cpu" or "cuda"
+# None: take the profile's value
+n_seeds = None  # seeds per condition
+boundary_epochs = None  # training epochs of the Fig. 1 network
+record_every = None  # epochs between two spectra of the Fig. 1 network
+n_train = None  # Fashion-MNIST images of classes 2-9 for pre-training (Fig. 2)
+pretrain_epochs = None  # pre-training epochs (Fig. 2)
+finetune_images = None  # images of classes 0 and 1 the Fig. 2 networks are fine-tuned on
+finetune_epochs = None  # fine-tuning epochs (Fig. 2)
+replaced = None  # samples replaced, one at a time, per seed and network (Fig. 2)
+fisher_inputs = None  # inputs over which the Fig. 2 Fisher is averaged
+
+# %%
+PROFILES = {
+    "smoke": dict(n_seeds=1, boundary_epochs=6, record_every=3, n_train=300, pretrain_epochs=1,
+                  finetune_images=200, finetune_epochs=1, replaced=1, fisher_inputs=64),
+    "cpu": dict(n_seeds=5, boundary_epochs=300, record_every=10, n_train=5_000,
+                pretrain_epochs=5, finetune_images=2_000, finetune_epochs=3, replaced=3,
+                fisher_inputs=500),
+    "gpu": dict(n_seeds=10, boundary_epochs=300, record_every=5, n_train=20_000,
+                pretrain_epochs=10, finetune_images=4_000, finetune_epochs=5, replaced=5,
+                fisher_inputs=2_000),
+}
+
+# %%
+import copy
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+import torch
+import torch.nn.functional as F
+from sklearn.datasets import make_moons
+from tqdm import tqdm  # text bars: papermill runs have no widgets
+
+from infolib.cache import cached
+from infolib.claims import Claims, contrast, summarize, threshold
+from infolib.config import deterministic, resolve, resolve_device, seeds
+from infolib.data import fashion_mnist
+from infolib.fisher import fisher_diagonal, fisher_matrix
+from infolib.fisher_theory import (
+    fisher_in_span,
+    hessian_matrix,
+    optimal_variances,
+    pac_bayes_bound,
+    weight_information,
+)
+from infolib.models import all_cnn, mlp, small_resnet
+from infolib.train import accuracy, fit
+
+settings = resolve(
+    PROFILES,
+    profile,
+    chapter="fisher_controls",
+    n_seeds=n_seeds,
+    boundary_epochs=boundary_epochs,
+    record_every=record_every,
+    n_train=n_train,
+    pretrain_epochs=pretrain_epochs,
+    finetune_images=finetune_images,
+    finetune_epochs=finetune_epochs,
+    replaced=replaced,
+    fisher_inputs=fisher_inputs,
+)
+torch_device = resolve_device(device)
+sns.set_theme(context="notebook", style="whitegrid")
+SEEDS = seeds(seed, settings.n_seeds)
+settings
+
+# %% [markdown]
+# ## Fig. 1 under the microscope: the spectrum of the Fisher during training
+#
+# The network and task of the previous chapter's Fig. 1: a 2-16-16-2 ReLU network (354
+# parameters) on 500 points of scikit-learn's two moons (noise 0.2), plain SGD at learning rate
+# 0.1, batch 32. Every few epochs we keep the **whole spectrum** of the exact Fisher $F$ (the
+# expectation over the model's two classes, averaged over the 500 inputs); at the start and the
+# end we also keep the exact Hessian $H$ of the mean training loss.
+#
+# **Which damping?** Eq. (8) gives the information in the weights of a Gaussian post-distribution
+# $Q = \mathcal{N}(w^*, \Sigma^*)$ against a pre-distribution $P = \mathcal{N}(0, \lambda^2 I)$. In
+# the PAC-Bayes bound (eq. 3) the KL is weighted by $\beta / N$, so with $H$ the Hessian of the mean
+# loss the damping inside the log-determinant is $\beta / (2 \lambda^2 N)$. We fix $\beta = 1$ (the
+# ELBO) and $\lambda = 1$ before looking at any result: $\epsilon_8 = 1 / (2 \cdot 500) = 10^{-3}$.
+
+# %%
+EQ8_BETA, PRIOR_STD = 1.0, 1.0
+N_MOONS = 500
+EQ8_DAMPING = EQ8_BETA / (2 * PRIOR_STD**2 * N_MOONS)
+DAMPINGS = [1e-8, 1e-6, 1e-4, EQ8_DAMPING, 1e-2]
+
+
+def moons(run_seed, n=N_MOONS):
+    x, y = make_moons(n, noise=0.2, random_state=run_seed)
+    return torch.tensor(x, dtype=torch.float32), torch.tensor(y)
+
+
+def train_spectra(run_seed):
+    x, y = moons(run_seed)
+    x_test, y_test = moons(10_000 + run_seed, n=5_000)
+    model = mlp(2, [16, 16], 2, seed=run_seed)
+
+    def record(epoch, model):
+        last = epoch == settings.boundary_epochs
+        if epoch % settings.record_every and not last:
+            return None
+        fisher = fisher_matrix(model, x, mode="expected", device=torch_device, progress=False)
+        out = dict(epoch=epoch, fisher=np.linalg.eigvalsh(fisher),
+                   accuracy=accuracy(model, x, y))
+        if epoch == 0 or last:
+            where = next(model.parameters()).device
+            hessian = hessian_matrix(model, x.to(where), y.to(where))
+            out.update(hessian=np.linalg.eigvalsh(hessian),
+                       relative_difference=float(np.linalg.norm(hessian - fisher)
+                                                 / np.linalg.norm(hessian)),
+                       fisher_vectors=np.linalg.eigh(fisher)[1] if last else None,
+                       weights=torch.nn.utils.parameters_to_vector(model.parameters())
+                       .detach().cpu().double().numpy())
+        return out
+
+    records = fit(model, x, y, epochs=settings.boundary_epochs, batch_size=32, lr=0.1,
+                  seed=run_seed, device=torch_device, callback=record, progress=False)
+    return dict(records=records, test_accuracy=accuracy(model, x_test, y_test))
+
+
+def run_spectra(run_seed):
+    key = settings.key("spectra", "boundary_epochs", "record_every", seed=run_seed)
+    return cached(key, lambda: train_spectra(run_seed))
+
+
+# %% tags=["remove-stderr"]
+spectra = {s: run_spectra(s) for s in tqdm(SEEDS, desc="Fig. 1 spectra")}
+
+
+def logdet(eigenvalues, damping):
+    return float(np.log(np.clip(eigenvalues, 0, None) + damping).sum())
+
+
+spectrum_frame = pd.DataFrame([
+    dict(seed=s, epoch=r["epoch"], damping=d, accuracy=r["accuracy"],
+         logdet=logdet(r["fisher"], d), above=int((r["fisher"] > d).sum()))
+    for s, result in spectra.items() for r in result["records"] for d in DAMPINGS
+])
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(17, 4.4))
+first = spectrum_frame[spectrum_frame.seed == SEEDS[0]]
+palette = dict(zip(DAMPINGS, sns.color_palette("viridis", len(DAMPINGS))))
+for d in DAMPINGS:
+    rows = first[first.damping == d]
+    start = rows.logdet.iloc[0]
+    label = f"{d:g}" + (" (eq. 8)" if d == EQ8_DAMPING else "")
+    axes[0].plot(rows.epoch, rows.logdet - start, color=palette[d], label=label,
+                 linewidth=2.5 if d == EQ8_DAMPING else 1.2)
+    axes[1].plot(rows.epoch, rows.above, color=palette[d], label=label,
+                 linewidth=2.5 if d == EQ8_DAMPING else 1.2)
+axes[0].set(xlabel="epoch", ylabel="log det(F + eps I) - its value at epoch 0 (nats)",
+            title="change of the log-determinant, by damping eps")
+axes[1].set(xlabel="epoch", ylabel="eigenvalues of F above eps (of 354)",
+            title="how many directions the data constrain")
+axes[0].legend(title="eps", fontsize=8)
+ends = spectra[SEEDS[0]]["records"]
+for record, style in ((ends[0], ":"), (ends[-1], "-")):
+    axes[2].semilogy(np.sort(np.clip(record["fisher"], 1e-18, None))[::-1], "k" + style,
+                     label=f"F, epoch {record['epoch']}")
+    axes[2].semilogy(np.sort(np.abs(record["hessian"]))[::-1], style, color="tab:orange",
+                     label=f"abs(H), epoch {record['epoch']}")
+axes[2].axhline(EQ8_DAMPING, color="grey", linewidth=0.8)
+axes[2].set(xlabel="rank", ylabel="eigenvalue", ylim=(1e-12, None),
+            title="spectra of the Fisher and the Hessian")
+axes[2].legend(fontsize=8)
+fig.suptitle(f"Fig. 1 network, seed {SEEDS[0]}: the Fisher's spectrum during training")
+fig.tight_layout()
+plt.show()
+
+# %%
+table = spectrum_frame.groupby(["damping", "epoch"])[["logdet", "above"]].mean().unstack("epoch")
+epochs = sorted(spectrum_frame.epoch.unique())
+shown = [epochs[0], epochs[len(epochs) // 10], epochs[len(epochs) // 3], epochs[-1]]
+table.loc[:, [(c, e) for c in ("logdet", "above") for e in shown]].round(1)
+
+# %%
+at_damping = spectrum_frame[spectrum_frame.damping == EQ8_DAMPING]
+per_seed = at_damping.groupby("seed").apply(lambda rows: pd.Series(dict(
+    growth=rows.logdet.iloc[-1] - rows.logdet.iloc[0],
+    peak_above_end=rows.logdet.max() - rows.logdet.iloc[-1],
+    directions_start=rows.above.iloc[0], directions_end=rows.above.iloc[-1])),
+    include_groups=False)
+smallest = spectrum_frame[spectrum_frame.damping == DAMPINGS[0]].groupby("seed").apply(
+    lambda rows: rows.logdet.iloc[-1] - rows.logdet.iloc[0], include_groups=False)
+print(f"At the eq. (8) damping: growth {summarize(per_seed.growth, unit='nats')}, of which "
+      f"{summarize(per_seed.peak_above_end, unit='nats')} is given back after the peak; directions "
+      f"above the damping {summarize(per_seed.directions_start, unit='')} at the start, "
+      f"{summarize(per_seed.directions_end, unit='')} at the end.\n"
+      f"At damping {DAMPINGS[0]:g}: growth {summarize(smallest, unit='nats')} "
+      f"(negative in {int((smallest < 0).sum())} of {len(smallest)} seeds).")
+
+# %% [markdown]
+# **Reading the figure.** Left: the change of $\log\det(F + \epsilon I)$ from its value at
+# initialization, one line per damping. Middle: the number of directions whose Fisher eigenvalue
+# exceeds the damping; every other direction contributes $\log \epsilon$ and nothing else. Right:
+# the spectra at the start (dotted) and the end (solid), with the eq. (8) damping as a grey line.
+# The table gives the mean over seeds at four epochs. A change of the log-determinant at a small
+# damping that goes with a change of the count is directions crossing $\epsilon$, not the
+# curvature of directions the data already constrained.
+#
+# **What we see** (`cpu`, 5 seeds). At the eq. (8) damping the log-determinant rises by about 40
+# nats while the boundary forms (the first 30-50 epochs), then gives back about a quarter of it
+# (10 nats); the number of directions above the damping doubles, from about 10 to about 20 of 354.
+# At the previous chapter's $10^{-6}$ the rise is of the same size but noisier, and at $10^{-8}$
+# its spread between seeds is as large as its mean (one seed of five ends below its start): there
+# the curve follows directions whose eigenvalues drift across $10^{-8}$, which the data hardly
+# constrain. So the growth of Fig. 1 holds at the damping the paper's own eq. (8) implies; the
+# "compression" after the peak is about 10 nats at that damping, and its size at small dampings
+# says more about the damping than about the network.
+
+# %% [markdown]
+# ### The Hessian against the Fisher (Lemma 2.4)
+#
+# $H = F + \frac{1}{N}\sum_i \sum_k (p_k(x_i) - y_{ik}) \nabla^2_w f_k(x_i)$: the second term is
+# weighted by the residuals, so the Fisher should approximate the Hessian better once most
+# training samples are fitted (the paper substitutes $F$ for $H$ in eq. 8 on that ground). We
+# measure $\lVert H - F \rVert_F / \lVert H \rVert_F$ at initialization and after training, and the
+# Hessian's negative eigenvalues (Remark 2.6: where $H$ is not positive, eq. 8 does not apply).
+
+# %%
+hessian_rows = []
+for s, result in spectra.items():
+    for record in (result["records"][0], result["records"][-1]):
+        h = record["hessian"]
+        hessian_rows.append(dict(
+            seed=s, epoch=record["epoch"], accuracy=record["accuracy"],
+            relative_difference=record["relative_difference"],
+            negative=int((h < -1e-10).sum()), most_negative=float(h.min()),
+            below_eq8=int((h + EQ8_DAMPING <= 0).sum()),
+            logdet_H=float(np.log(np.abs(h) + EQ8_DAMPING).sum()),
+            logdet_F=logdet(record["fisher"], EQ8_DAMPING)))
+hessian_frame = pd.DataFrame(hessian_rows)
+hessian_frame.round(4)
+
+# %% [markdown]
+# `negative`: eigenvalues of $H$ below $-10^{-10}$; `below_eq8`: those deeper than the eq. (8)
+# damping, where the Gaussian of Prop. 2.5 does not exist; `logdet_H` uses $\lvert h \rvert$ and
+# is shown only to compare magnitudes with `logdet_F` at the same damping.
+#
+# **What we see.** At initialization the Hessian and the Fisher differ by about 90% of the
+# Hessian's norm; after training by 2-6%: the residual term of Lemma 2.4 has all but vanished, as
+# the paper argues when it substitutes $F$ for $H$. Yet the trained network's Hessian keeps about
+# 50 negative eigenvalues, 20-30 of them deeper than the eq. (8) damping: the Gaussian of Prop. 2.5
+# built on $H$ itself does not exist there, which is the reason (Remark 2.6) the paper uses $F$.
+
+# %% [markdown]
+# ### Information in the weights as a function of $\beta$, and the bound it gives
+#
+# Def. 2.1 does not fix $\beta$: "what matters is not the particular value of the coding length,
+# but how it changes as a function of $\beta$". With $H \approx F$ (Lemma 2.4, as the paper does)
+# and the exact spectrum of the trained network, eq. (8) gives the KL of the optimal Gaussian at
+# every $\beta$. Sampling weights from that Gaussian gives its training and test error, and eq. (3)
+# (the 0-1 error is a loss bounded by 1, as the theorem requires) a bound on its test error with
+# probability 0.95, a union bound over the grid of $\beta$. The paper expects a bound from the
+# Fisher to be "likely vacuous"; we call a bound on a balanced two-class task vacuous when it is at
+# least 0.5, the error of a coin.
+
+# %%
+BETAS = np.logspace(-0.25, 3, 14)  # beta > 1/2, as eq. (3) requires
+DELTA = 0.05
+POSTERIOR_SAMPLES = 30
+
+
+def errors_under(model, weights, vectors, variances, x, y, generator):
+    """Mean 0-1 error of the network at weights drawn from N(weights, V diag(variances) V^T)."""
+    probe = copy.deepcopy(model).cpu().double()
+    errors = []
+    for _ in range(POSTERIOR_SAMPLES):
+        z = torch.randn(len(variances), generator=generator, dtype=torch.float64)
+        w = torch.from_numpy(weights) + torch.from_numpy(vectors) @ (torch.from_numpy(
+            np.sqrt(variances)) * z)
+        torch.nn.utils.vector_to_parameters(w, probe.parameters())
+        with torch.no_grad():
+            errors.append(float((probe(x.double()).argmax(1) != y).float().mean()))
+    return float(np.mean(errors))
+
+
+def bound_curve(run_seed):
+    result = spectra[run_seed]
+    last = result["records"][-1]
+    x, y = moons(run_seed)
+    x_test, y_test = moons(10_000 + run_seed, n=5_000)
+    model = mlp(2, [16, 16], 2, seed=run_seed)
+    generator = torch.Generator().manual_seed(run_seed)
+    eigenvalues = np.clip(last["fisher"], 0, None)
+    rows = []
+    for beta in BETAS:
+        variances = optimal_variances(eigenvalues, beta=beta, prior_std=PRIOR_STD, n=N_MOONS)
+        kl = weight_information(eigenvalues, float(last["weights"] @ last["weights"]),
+                                beta=beta, prior_std=PRIOR_STD, n=N_MOONS)
+        train_error = errors_under(model, last["weights"], last["fisher_vectors"], variances,
+                                   x, y, generator)
+        rows.append(dict(seed=run_seed, beta=beta, kl_nats=kl, train_error=train_error,
+                         test_error=errors_under(model, last["weights"], last["fisher_vectors"],
+                                                 variances, x_test, y_test, generator),
+                         bound=pac_bayes_bound(train_error, kl, n=N_MOONS, beta=beta,
+                                               delta=DELTA / len(BETAS))))
+    return rows
+
+
+def run_bounds(run_seed):
+    key = settings.key("bounds", "boundary_epochs", "record_every", seed=run_seed)
+    return cached(key, lambda: bound_curve(run_seed))
+
+
+# %% tags=["remove-stderr"]
+bounds = pd.DataFrame([row for s in tqdm(SEEDS, desc="eq. 3 bounds") for row in run_bounds(s)])
+
+# %%
+fig, (ax_kl, ax_bound) = plt.subplots(1, 2, figsize=(13, 4.2))
+sns.lineplot(data=bounds, x="beta", y="kl_nats", marker="o", errorbar=("pi", 100), ax=ax_kl)
+ax_kl.set(xscale="log", yscale="log", xlabel="beta", ylabel="KL(Q || P)  (nats)",
+          title="information in the weights, eq. (8) with H = F")
+long = bounds.melt(id_vars=["seed", "beta"], value_vars=["train_error", "test_error", "bound"],
+                   var_name="quantity", value_name="error")
+sns.lineplot(data=long, x="beta", y="error", hue="quantity", marker="o", errorbar=("pi", 100),
+             ax=ax_bound)
+ax_bound.axhline(0.5, color="grey", linestyle=":", label="a coin")
+ax_bound.set(xscale="log", yscale="log", xlabel="beta", ylabel="0-1 error",
+             title="eq. (3): the bound against the errors of Q")
+ax_bound.legend(fontsize=8)
+fig.suptitle(f"The trained Fig. 1 network: {len(SEEDS)} seeds (band: their range), "
+             f"lambda = {PRIOR_STD:g}, N = {N_MOONS}")
+fig.tight_layout()
+plt.show()
+best = bounds.loc[bounds.groupby("seed").bound.idxmin()]
+best.round(4)
+
+# %% [markdown]
+# %%
+trained_error = np.array([1 - spectra[s]["test_accuracy"] for s in SEEDS])
+print(f"Test error of the trained networks themselves: {summarize(trained_error, unit='')}; "
+      f"labels of the training set: N log 2 = {N_MOONS * np.log(2):.0f} nats.")
+
+# %% [markdown]
+# The table gives, per seed, the $\beta$ with the tightest bound. **What we see.** The KL falls
+# slowly as $\beta$ grows, from about 60 to about 35 nats: far below the $N \log 2 \approx 347$
+# nats of the labels, so the bound is not vacuous because of the KL. It is vacuous because of the
+# post-distribution's error: the Gaussian that eq. (8) makes optimal is so wide along the
+# directions the data barely constrain that the network's error under it is 0.35-0.45, on the
+# training and the test set alike, where the trained network errs on a few percent of test
+# points. The tightest bound, 0.8-1.0, is vacuous, as the paper expects of a bound built on the
+# Fisher.
+
+# %% [markdown]
+# ## Fig. 2 with controls: how far does one sample move SGD's end point?
+#
+# The protocol of the previous chapter's Fig. 2: pre-training on Fashion-MNIST classes 2-9, then
+# fine-tuning on classes 0 and 1 with SGD (learning rate 0.01, momentum 0.9, weight decay
+# $5 \cdot 10^{-4}$, batch 64). From one pre-trained network we fine-tune:
+#
+# - **base**: on $\mathcal{D}$, minibatch order from the seed;
+# - **repeat**: the same again, which must end at exactly the same weights (deterministic kernels
+#   on CUDA), a check of the whole pipeline;
+# - **reorder**: on $\mathcal{D}$ with another minibatch order: how far SGD's own noise moves the
+#   end point;
+# - **replaced r**: on $\mathcal{D}'_r$, where sample $r$ is replaced by another sample of
+#   $\mathcal{D}$, with the base's order, for several $r$.
+#
+# Each end point is compared with the base's by the distance in the metric of the posterior of
+# Prop. 2.9, $\sqrt{N\,\delta^\top F \delta}$ with $\delta$ the difference of the weights: for
+# $\delta$ in the plane of Fig. 2 this is the Mahalanobis distance of the paper's ellipse, here
+# with the **exact** Fisher along $\delta$ (Jacobian-vector products), beside the diagonal
+# approximation the previous chapter used. The paper's reading ("the distance between the final
+# points is small relative to the curvature") is tested against SGD's own noise: replacing a
+# sample moves the end point less than reordering the minibatches does, i.e. the ratio of the two
+# distances is below 1. Networks: the previous chapter's ResNet-style network (batch-norm, whose
+# scale-invariant weights make the diagonal Fisher questionable) and a slim All-CNN without
+# batch-norm (`infolib.models.all_cnn`), the paper's kind of network. Images 14x14, as there.
+
+# %%
+train_images, train_labels = fashion_mnist("train")
+train_images = F.avg_pool2d(train_images, 2)
+NETWORKS = {"ResNet (batch-norm)": lambda s: small_resnet(1, 10, widths=(8, 16, 32), seed=s),
+            "All-CNN (no batch-norm)": lambda s: all_cnn(1, 10, widths=(16, 32), seed=s)}
+
+
+def class_subset(classes, n, run_seed):
+    """`n` random training images whose labels are in `classes`."""
+    index = torch.nonzero(torch.isin(train_labels, torch.tensor(classes))).squeeze(1)
+    generator = torch.Generator().manual_seed(run_seed)
+    return index[torch.randperm(len(index), generator=generator)[:n]]
+
+
+def finetune(model, x, y, order_seed):
+    model = copy.deepcopy(model)
+    with deterministic(torch_device):
+        fit(model, x, y, epochs=settings.finetune_epochs, batch_size=64, lr=0.01, momentum=0.9,
+            weight_decay=5e-4, seed=order_seed, device=torch_device, progress=False)
+    return model.eval()
+
+
+def flat(model):
+    return torch.nn.utils.parameters_to_vector(model.parameters()).detach().cpu().double()
+
+
+def stability_controls(network, run_seed):
+    pre = class_subset(list(range(2, 10)), settings.n_train, run_seed)
+    model = NETWORKS[network](run_seed)
+    fit(model, train_images[pre], train_labels[pre], epochs=settings.pretrain_epochs,
+        batch_size=128, lr=0.05, momentum=0.9, weight_decay=5e-4, lr_decay=0.97, seed=run_seed,
+        device=torch_device, progress=False)
+    index = class_subset([0, 1], settings.finetune_images, run_seed)
+    x, y = train_images[index], train_labels[index]
+    rng = np.random.default_rng(run_seed)
+    picks = rng.choice(len(x), size=2 * settings.replaced, replace=False)
+    runs = {"base": (x, y, run_seed), "repeat": (x, y, run_seed),
+            "reorder": (x, y, run_seed + 10_000)}
+    for r, (gone, donor) in enumerate(picks.reshape(-1, 2)):
+        x_r, y_r = x.clone(), y.clone()
+        x_r[gone], y_r[gone] = x[donor], y[donor]
+        runs[f"replaced {r}"] = (x_r, y_r, run_seed)
+    ends = {name: finetune(model, *args) for name, args in runs.items()}
+    base = ends["base"]
+    probe = x[: settings.fisher_inputs].to(torch_device)
+    diagonal = torch.from_numpy(fisher_diagonal(base, probe, mode="expected",
+                                                device=torch_device, progress=False))
+    rows = []
+    for name, end in ends.items():
+        if name == "base":
+            continue
+        delta = flat(end) - flat(base)
+        exact = fisher_in_span(base, probe, delta[:, None].to(torch_device).float())[0, 0]
+        rows.append(dict(network=network, seed=run_seed, run=name,
+                         euclidean=float(delta.norm()),
+                         exact_sd=float(np.sqrt(len(x) * exact)),
+                         diagonal_sd=float(np.sqrt(len(x) * (diagonal * delta**2).sum().item())),
+                         accuracy=accuracy(end, x, y)))
+    return rows
+
+
+def run_controls(network, run_seed):
+    key = settings.key("stability", "n_train", "pretrain_epochs", "finetune_images",
+                       "finetune_epochs", "replaced", "fisher_inputs", network=network,
+                       seed=run_seed)
+    return cached(key, lambda: stability_controls(network, run_seed))
+
+
+# %% tags=["remove-stderr"]
+controls = pd.DataFrame([row for network in NETWORKS for s in tqdm(SEEDS, desc=network)
+                         for row in run_controls(network, s)])
+controls["kind"] = controls.run.str.replace(r" \d+$", "", regex=True)
+repeats = controls[controls.kind == "repeat"]
+assert (repeats.euclidean == 0).all(), f"same data, same seed, different weights:\n{repeats}"
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(13, 4.2), sharey=True)
+for ax, metric, title in ((axes[0], "exact_sd", "exact Fisher along delta"),
+                          (axes[1], "diagonal_sd", "diagonal Fisher (previous chapter)")):
+    shown = controls[controls.kind != "repeat"]
+    sns.stripplot(data=shown, x="network", y=metric, hue="kind", dodge=True, size=7, ax=ax,
+                  palette={"reorder": "tab:blue", "replaced": "tab:red"})
+    ax.axhline(1.0, color="grey", linestyle=":")
+    ax.set(yscale="log", xlabel="", ylabel="distance from the base end point (posterior sd)",
+           title=title)
+fig.suptitle(f"Fig. 2 controls: {len(SEEDS)} seeds x {settings.replaced} replaced samples; "
+             "'repeat' (same data, same order) is exactly 0 in every seed")
+fig.tight_layout()
+plt.show()
+summary = controls.groupby(["network", "kind"])[
+    ["euclidean", "exact_sd", "diagonal_sd", "accuracy"]].mean()
+summary.round(4)
+
+# %% [markdown]
+# Each dot is one fine-tuning run, its distance from the base run of the same seed; the dotted
+# line is one posterior standard deviation, the previous chapter's fixed threshold. The table gives
+# the means; `repeat` is the same run twice.
+#
+# **What we see** (`cpu`, 5 seeds, 3 replaced samples each). The repeated run lands on exactly
+# the same weights in every seed, so every other distance is the effect of what changed.
+# Replacing one of 2,000 samples moves the end point 10-20 times less than reordering the
+# minibatches does, in both networks and in both metrics: SGD's end point is far more sensitive
+# to the order of its minibatches than to any one sample. Against the fixed threshold of one
+# posterior standard deviation the picture depends on the network and the metric: the All-CNN's
+# replaced runs land a few posterior sd away on average (one of them about 30), the ResNet's
+# mostly within one; and the diagonal Fisher puts the ResNet's end points 2-3 times closer than
+# the exact metric does (batch-norm makes its weights scale-invariant, and the diagonal misses
+# the correlations), while for the All-CNN the two agree. The paper's reading survives the
+# controls when "small" means small against SGD's own noise; a fixed threshold would have
+# decided it by the network and the Fisher approximation.
+
+# %% [markdown]
+# ## Claims
+#
+# Verdicts from the book's shared tests (`infolib.claims`): a **contrast** or a **threshold** is
+# decided by the 90% t-interval of the mean over seeds (reproduced when it lies wholly on the
+# claim's side, not reproduced when wholly on the other, inconclusive when it straddles). The
+# rules were fixed before the results were seen: the eq. (8) damping with $\beta = 1$,
+# $\lambda = 1$; the Fig. 2 ratio against 1; "vacuous" at 0.5.
+
+# %%
+claims = Claims("fisher_controls", paper="Achille et al., 2019", settings=settings, seeds=SEEDS,
+                device=torch_device)
+at_eq8 = spectrum_frame[spectrum_frame.damping == EQ8_DAMPING]
+start = at_eq8[at_eq8.epoch == 0].set_index("seed").logdet
+end = at_eq8[at_eq8.epoch == at_eq8.epoch.max()].set_index("seed").logdet
+claims.add(
+    "logdet-eq8-damping", where="Fig. 1, eq. 8",
+    statement="the log-determinant of the Fisher grows as the network learns a complex boundary, "
+    "at the damping eq. (8) implies",
+    result=contrast(end.loc[SEEDS].to_numpy(), start.loc[SEEDS].to_numpy(), expected="greater",
+                    unit="nats", label="final - initial log det(F + beta/(2 lambda^2 N) I)"),
+    note=f"damping {EQ8_DAMPING:g} (beta = {EQ8_BETA:g}, lambda = {PRIOR_STD:g}, N = {N_MOONS}); "
+    "the previous chapter uses 1e-6; other dampings in the table above",
+)
+first_h = hessian_frame[hessian_frame.epoch == 0].set_index("seed").relative_difference
+last_h = hessian_frame[hessian_frame.epoch > 0].set_index("seed").relative_difference
+claims.add(
+    "hessian-fisher", where="Lemma 2.4",
+    statement="the Fisher approximates the Hessian once most training samples are predicted "
+    "correctly (the residual term of Lemma 2.4 shrinks)",
+    result=contrast(last_h.loc[SEEDS].to_numpy(), first_h.loc[SEEDS].to_numpy(), expected="less",
+                    label="relative difference, end - start"),
+    note=f"relative Frobenius difference ||H - F|| / ||H|| at the end: "
+    f"{summarize(last_h, unit='')}; at initialization {summarize(first_h, unit='')}",
+)
+claims.add(
+    "fisher-bound-vacuous", where="sec. 2.2",
+    statement="a PAC-Bayes bound (eq. 3) with the Fisher's Gaussian is likely vacuous",
+    result=threshold(best.bound.to_numpy(), 0.5, expected="above", unit="",
+                     label="tightest bound on the 0-1 test error"),
+    note=f"vacuous: at least 0.5 (a coin on two balanced classes); tightest over "
+    f"{len(BETAS)} values of beta with a union bound, delta = {DELTA}; test error under Q "
+    f"there: {summarize(best.test_error, unit='')}",
+)
+for network in NETWORKS:
+    rows = controls[controls.network == network]
+    noise = rows[rows.kind == "reorder"].set_index("seed").exact_sd
+    moved = rows[rows.kind == "replaced"].groupby("seed").exact_sd.mean()
+    ratio = (moved / noise).loc[SEEDS].to_numpy()
+    claims.add(
+        f"stability-vs-noise-{'resnet' if 'ResNet' in network else 'allcnn'}", where="Fig. 2",
+        statement="replacing one training sample moves SGD's end point by less than SGD's own "
+        f"noise does (another minibatch order); {network}",
+        result=threshold(ratio, 1.0, expected="below", unit="",
+                         label="distance replaced / distance reordered"),
+        note=f"exact Fisher metric; mean over {settings.replaced} replaced samples per seed; "
+        f"reordered {summarize(noise, unit='sd')}, replaced {summarize(moved, unit='sd')}",
+    )
+claims.save("fisher_controls.claims.json")
+claims
+
+# %% [markdown]
+# ## What this chapter leaves out
+#
+# - **The bumps of Fig. 1** (log det peaking at the accuracy jumps of a task learned in stages) are
+#   not tested yet; nor the Fig. 4 confounds (learning rate, steps, weight norms under batch-norm,
+#   classes at matched training loss), which the issue tracker lists.
+# - **Choices of ours.** $\beta = 1$ and $\lambda = 1$ for the damping; 0.5 as "vacuous"; the
+#   distance along $\delta$ instead of the 2-D plane of the figure (the same number for a
+#   $\delta$ in that plane); 14x14 images and networks of 15-20k parameters at `cpu`.
