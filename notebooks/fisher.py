@@ -849,8 +849,11 @@ pd.DataFrame({
 # 0.03 apart after a path of about 5. The ellipse shows how far the weights may move along the plane
 # before the model's outputs change detectably. The paper reads its figure as "the distance between
 # the final points is small relative to the curvature, suggesting that SGD is not memorizing
-# (overfitting) that sample"; the Mahalanobis distance in the table (well below one posterior
-# standard deviation) makes that reading a number, tested in the claims.
+# (overfitting) that sample"; the Mahalanobis distance in the table makes that reading a number.
+# Whether it is small cannot be read off a fixed threshold (the posterior's scale is a choice,
+# and the diagonal Fisher is far off under batch-norm): {doc}`fisher_controls` tests it against
+# SGD's own noise (the same run with another minibatch order), with the exact Fisher metric and a
+# network without batch-norm, and holds the chapter's verdict on Fig. 2.
 
 # %% [markdown]
 # ## Claims
@@ -860,8 +863,7 @@ pd.DataFrame({
 # setting and the measured value, and decided by a one-sided permutation test at level 0.05
 # (settings shuffled within each seed): reproduced when the trend is significant in the paper's
 # direction, not reproduced when it is significant the other way. The growth of the
-# log-determinant (final against initial value, paired per seed) and the distance between the
-# Fig. 2 end points (against one posterior standard deviation) are decided by the **90% interval**
+# log-determinant (final against initial value, paired per seed) is decided by the **90% interval**
 # of the mean over seeds: reproduced when it lies wholly on the claim's side, not reproduced when
 # it lies wholly on the other, and **inconclusive** when it straddles the decision (more seeds
 # would decide). A claim that cannot be tested as the paper states it is marked **not testable**,
@@ -963,7 +965,8 @@ claims.add(
     result=contrast(logdet_end, logdet_start, expected="greater", unit="nats",
                     label="final - initial log det"),
     note=f"paired per seed: epoch {first_records[-1]['epoch']} against epoch "
-    f"{first_records[0]['epoch']}; the bumps are read off the figure, not tested",
+    f"{first_records[0]['epoch']}, damping 1e-6; the bumps are read off the figure, not tested; "
+    "fisher_controls repeats the test at the damping eq. (8) implies",
 )
 batch_settings, batch_traces = by_seed(by_batch, "batch_size", "trace")
 claims.add(
@@ -981,16 +984,6 @@ claims.add(
     measured=at_ends(by_classes, "classes", "trace", "trace", symbol="k"),
     result=trend(class_settings, class_traces, expected="increasing", label="tau(k, trace)"),
     note=f"expected to rise with k; {settings.n_train} training images for every k",
-)
-distances = np.array([mahalanobis(r) for r in fig2.values()])
-claims.add(
-    "stability", where="Fig. 2",
-    statement="replacing one training sample moves the end point of SGD by less than the "
-    "posterior width given by the Fisher (SGD does not memorize that sample)",
-    result=threshold(distances, 1.0, expected="below", unit="sd",
-                     label="mean Mahalanobis distance"),
-    note="the width is one posterior sd (the ellipse drawn in Fig. 2): diagonal Fisher projected "
-    "on the plane of the two paths, posterior N(w*, (N F)^-1)",
 )
 claims.save("fisher.claims.json")
 claims
