@@ -56,7 +56,8 @@ escape_steps = None  # steps after which a run that has not escaped is censored
 boundary_epochs = None  # training epochs of the Fig. 1 network
 n_train = None  # Fashion-MNIST training images for Fig. 4
 image_size = None  # 14 (2x2 average pooling) or 28
-widths = None  # channels of the ResNet-style network's three stages
+widths = None  # channels of the ResNet-style network's stages
+blocks_per_stage = None  # residual blocks per stage (widths [64, 128, 256, 512], 2: ResNet-18)
 epochs = None  # training epochs in Fig. 4 (paper: 30)
 batch_sizes = None  # batch sizes of Fig. 4, left
 class_counts = None  # numbers of classes of Fig. 4, right
@@ -81,6 +82,7 @@ PROFILES = {
         n_train=300,
         image_size=14,
         widths=[4, 8, 8],
+        blocks_per_stage=1,
         epochs=1,
         batch_sizes=[32, 128],
         class_counts=[2, 10],
@@ -103,6 +105,7 @@ PROFILES = {
         n_train=5_000,
         image_size=14,
         widths=[8, 16, 32],
+        blocks_per_stage=1,
         epochs=10,
         batch_sizes=[16, 32, 64, 128, 256],
         class_counts=[2, 4, 6, 8, 10],
@@ -125,6 +128,7 @@ PROFILES = {
         n_train=60_000,
         image_size=28,
         widths=[32, 64, 128],
+        blocks_per_stage=1,
         epochs=30,
         batch_sizes=[16, 32, 64, 128, 256, 512],
         class_counts=[2, 4, 6, 8, 10],
@@ -173,6 +177,7 @@ settings = resolve(
     n_train=n_train,
     image_size=image_size,
     widths=widths,
+    blocks_per_stage=blocks_per_stage,
     epochs=epochs,
     batch_sizes=batch_sizes,
     class_counts=class_counts,
@@ -611,9 +616,10 @@ plt.show()
 # 5,000 Fashion-MNIST images (14x14) for 10 epochs. The Fisher is averaged over 500 of the training
 # images, with the exact expectation over the 10 classes (`fisher_trace(mode="expected")`).
 #
-# For the number of classes we train on the first $k$ classes only, with the same number of training
-# images (5,000 drawn from those classes) and batch 128, and compute the Fisher on images of those
-# classes. The network keeps its 10 outputs, as a network trained on a subset of CIFAR-10 would.
+# For the number of classes we train on the first $k$ classes only, with the same number of
+# training images for every $k$ (5,000 at `cpu`; never more than the 12,000 of two classes) and
+# batch 128, and compute the Fisher on images of those classes. The network keeps its 10 outputs,
+# as a network trained on a subset of CIFAR-10 would.
 
 # %%
 train_images, train_labels = fashion_mnist("train")
@@ -634,10 +640,15 @@ def subset(classes, n, run_seed, exclude=None):
     return index
 
 
-def train_for_fisher(batch_size, n_classes, run_seed):
-    index = subset(list(range(n_classes)), settings.n_train, run_seed)
+# Every k gets the same number of images: no more than the fewest classes have (6,000 each).
+CLASS_IMAGES = min(settings.n_train, 6_000 * min(settings.class_counts))
+
+
+def train_for_fisher(batch_size, n_classes, run_seed, n_images):
+    index = subset(list(range(n_classes)), n_images, run_seed)
     x, y = train_images[index], train_labels[index]
-    model = small_resnet(1, 10, widths=settings.widths, seed=run_seed)
+    model = small_resnet(1, 10, widths=settings.widths, seed=run_seed,
+                         blocks_per_stage=settings.blocks_per_stage)
     fit(model, x, y, epochs=settings.epochs, batch_size=batch_size, lr=0.05, momentum=0.9,
         weight_decay=5e-4, lr_decay=0.97, seed=run_seed, device=torch_device, progress=False)
     probe = x[: settings.fisher_inputs]
@@ -648,21 +659,29 @@ def train_for_fisher(batch_size, n_classes, run_seed):
     )
 
 
-def run_fisher(batch_size, n_classes, run_seed):
-    key = settings.key("fig4", "n_train", "image_size", "widths", "epochs", "fisher_inputs",
-                       batch_size=batch_size, classes=n_classes, seed=run_seed)
-    return cached(key, lambda: train_for_fisher(batch_size, n_classes, run_seed))
+def run_fisher(batch_size, n_classes, run_seed, n_images):
+    key = settings.key("fig4", "image_size", "widths", "blocks_per_stage", "epochs",
+                       "fisher_inputs",
+                       batch_size=batch_size, classes=n_classes, seed=run_seed, images=n_images)
+    return cached(key, lambda: train_for_fisher(batch_size, n_classes, run_seed, n_images))
 
 
 # %% tags=["remove-stderr"]
 # batch sizes at 10 classes, then class counts at batch 128 (a run in both lists runs once)
-units = dict.fromkeys([(b, 10, s) for b in settings.batch_sizes for s in SEEDS]
-                      + [(128, k, s) for k in settings.class_counts for s in SEEDS])
-fig4 = {unit: run_fisher(*unit) for unit in tqdm(units, desc="Fig. 4 runs")}
-fig4_frame = pd.DataFrame([dict(batch_size=b, classes=k, seed=s, **r)
-                           for (b, k, s), r in fig4.items()])
-by_batch = fig4_frame[fig4_frame.classes == 10]
-by_classes = fig4_frame[fig4_frame.batch_size == 128]
+batch_units = [(b, 10, s, settings.n_train) for b in settings.batch_sizes for s in SEEDS]
+class_units = [(128, k, s, CLASS_IMAGES) for k in settings.class_counts for s in SEEDS]
+fig4 = {unit: run_fisher(*unit) for unit in tqdm(dict.fromkeys(batch_units + class_units),
+                                                  desc="Fig. 4 runs")}
+
+
+def fig4_table(units):
+    return pd.DataFrame([dict(batch_size=b, classes=k, seed=s, images=n, **fig4[b, k, s, n])
+                         for b, k, s, n in units])
+
+
+by_batch, by_classes = fig4_table(batch_units), fig4_table(class_units)
+fig4_frame = pd.concat([by_batch, by_classes]).drop_duplicates(
+    ["batch_size", "classes", "seed", "images"])
 
 # %%
 fig, (ax_b, ax_k) = plt.subplots(1, 2, figsize=(12, 4))
@@ -692,7 +711,9 @@ plt.show()
 # not the most confident). It does not for the classes: with fewer classes the network is also more
 # confident (training loss 0.02 for two classes, 0.35 for ten), so "less information in the
 # weights" and "more confident outputs" go together there and this experiment cannot separate
-# them.
+# them. Nor can it separate the batch size from the number of steps, the norm of the weights
+# under batch-norm, or the learning rate: {doc}`fisher_controls` runs those controls and compares
+# the classes at the same training loss.
 
 # %% [markdown]
 # ## Fig. 2: stability of SGD and the curvature at its end point
@@ -742,7 +763,8 @@ def path_training(model, x, y, run_seed, record_every=5):
 
 def stability(run_seed):
     pre_index = subset(list(range(2, 10)), settings.n_train, run_seed)
-    model = small_resnet(1, 10, widths=settings.widths, seed=run_seed)
+    model = small_resnet(1, 10, widths=settings.widths, seed=run_seed,
+                         blocks_per_stage=settings.blocks_per_stage)
     fit(model, train_images[pre_index], train_labels[pre_index], epochs=settings.pretrain_epochs,
         batch_size=128, lr=0.05, momentum=0.9, weight_decay=5e-4, lr_decay=0.97, seed=run_seed,
         device=torch_device, progress=False)
@@ -788,7 +810,8 @@ def stability(run_seed):
 
 
 def run_stability(run_seed):
-    key = settings.key("stability", "n_train", "image_size", "widths", "pretrain_epochs",
+    key = settings.key("stability", "n_train", "image_size", "widths", "blocks_per_stage",
+                       "pretrain_epochs",
                        "finetune_epochs", "contour_grid", "fisher_inputs", seed=run_seed)
     return cached(key, lambda: stability(run_seed))
 
@@ -983,7 +1006,7 @@ claims.add(
     statement="training on fewer classes leaves a smaller trace of the Fisher",
     measured=at_ends(by_classes, "classes", "trace", "trace", symbol="k"),
     result=trend(class_settings, class_traces, expected="increasing", label="tau(k, trace)"),
-    note=f"expected to rise with k; {settings.n_train} training images for every k",
+    note=f"expected to rise with k; {CLASS_IMAGES} training images for every k",
 )
 claims.save("fisher.claims.json")
 claims
