@@ -42,9 +42,9 @@ def weight_information(
 ) -> float:
     """KL(Q || P) in nats for P = N(0, lambda^2 I) and Q = N(w*, Sigma*) of eq. (8), beta -> beta/n.
 
-    KL = 1/2 [tr(Sigma*) / lambda^2 + ||w*||^2 / lambda^2 - k + k log lambda^2 - log det Sigma*],
+    KL = 1/2 [tr(Sigma*) / lambda^2 + w*.w* / lambda^2 - k + k log lambda^2 - log det Sigma*],
     the exact Gaussian KL; eq. (8) as printed has -k where this has -k/2 (its derivation in the
-    appendix gives -k/2). ``eigenvalues``: of H or F (k of them); ``weight_norm_sq``: ||w*||^2.
+    appendix gives -k/2). ``eigenvalues``: of H or F (k of them); ``weight_norm_sq``: w*.w*, the squared norm of the weights.
     """
     variances = optimal_variances(eigenvalues, beta=beta, prior_std=prior_std, n=n)
     weight_norm_sq = real("weight_norm_sq", weight_norm_sq, minimum=0)
@@ -52,19 +52,6 @@ def weight_information(
     k = len(variances)
     return float(0.5 * (variances.sum() / var_prior + weight_norm_sq / var_prior - k
                         + k * math.log(var_prior) - np.log(variances).sum()))
-
-
-def diagonal_gaussian_kl(mean, variances, prior_std: float) -> float:
-    """KL(N(mean, diag variances) || N(0, prior_std^2 I)) in nats."""
-    mean, variances = np.asarray(mean, float), np.asarray(variances, float)
-    if mean.shape != variances.shape or mean.ndim != 1:
-        raise ValueError(f"mean and variances must be 1-D of one length, got {mean.shape}, "
-                         f"{variances.shape}")
-    if (variances <= 0).any():
-        raise ValueError("variances must be positive")
-    var_prior = real("prior_std", prior_std, above=0) ** 2
-    return float(0.5 * ((variances + mean**2) / var_prior - 1
-                        - np.log(variances / var_prior)).sum())
 
 
 def pac_bayes_bound(expected_train_loss: float, kl: float, *, n: int, beta: float,

@@ -9,7 +9,6 @@ import torch
 
 from infolib.fisher import fisher_matrix
 from infolib.fisher_theory import (
-    diagonal_gaussian_kl,
     fisher_in_span,
     hessian_matrix,
     optimal_variances,
@@ -59,13 +58,6 @@ def test_optimal_variances_minimize_the_paper_objective():
 def test_a_negative_curvature_below_the_damping_is_refused():
     with pytest.raises(ValueError, match="negative|below"):
         optimal_variances([1.0, -0.5], beta=1.0, prior_std=1.0, n=10)
-
-
-def test_diagonal_gaussian_kl_matches_the_full_formula_and_is_zero_at_the_prior():
-    mean, var = np.array([0.3, -1.0]), np.array([0.5, 2.0])
-    assert diagonal_gaussian_kl(mean, var, 1.3) == pytest.approx(
-        gaussian_kl(mean, np.diag(var), 1.69), rel=1e-12)
-    assert diagonal_gaussian_kl(np.zeros(3), np.full(3, 4.0), 2.0) == pytest.approx(0, abs=1e-15)
 
 
 def test_pac_bayes_bound_by_hand_and_its_domain():
