@@ -76,7 +76,6 @@ import pandas as pd
 import seaborn as sns
 import torch
 import torch.nn.functional as F
-from scipy.stats import kendalltau
 from sklearn.datasets import make_moons
 from tqdm import tqdm  # text bars: papermill runs have no widgets
 
@@ -675,10 +674,10 @@ fig.suptitle(f"Fig. 4 confounds: {len(FIG4_SEEDS)} seeds per condition (grey dot
              "their range)")
 fig.tight_layout()
 plt.show()
-tau_norm = kendalltau(resnet.conv_norm_sq, resnet.trace).statistic
-tau_temperature = kendalltau(resnet.temperature, resnet.trace).statistic
-print(f"Over the {len(resnet)} ResNet runs, Kendall's tau of the trace with the conv weights' "
-      f"squared norm: {tau_norm:+.2f}; with the temperature: {tau_temperature:+.2f}.")
+for name in ("conv_norm_sq", "temperature"):  # every ResNet run as one row: a description
+    ordering = trend(resnet[name].to_numpy()[None], resnet.trace.to_numpy()[None],
+                     expected="decreasing", label=f"tau({name}, trace)")
+    print(f"Over the {len(resnet)} ResNet runs: {ordering.measured}")
 fig4_frame.groupby("condition")[["steps", "temperature", "trace", "conv_norm_sq", "train_loss",
                                  "test_loss", "test_accuracy"]].mean().round(4)
 
