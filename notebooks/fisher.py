@@ -31,7 +31,8 @@
 # log-determinant of the Fisher during training (Fig. 1), the trace of the Fisher against batch size
 # and number of classes (Fig. 4) and the stability picture of Fig. 2. The estimators are in
 # `infolib.fisher`; their tests check them against closed forms (softmax regression), a per-sample
-# loop and the KL divergence of the model's outputs.
+# loop and the KL divergence of the model's outputs. The next chapter, {doc}`fisher_controls`,
+# puts Fig. 1, 2 and 4 under controls and computes the paper's eq. (3) and (8).
 #
 # **Data and scale.** The paper uses CIFAR-10 with a ResNet-18 (Fig. 4) and MNIST with an All-CNN
 # (Fig. 2). Neither CIFAR-10 nor MNIST is available offline here; every image experiment uses
