@@ -821,19 +821,25 @@ def _copy(source: Path, file) -> None:
 
 
 def left_out(manifests: list[dict], root: Path) -> dict[tuple, dict]:
-    """Per group of packs of one chapter, profile and shard count: the shards merged, and the
-    units the shards met but none computed (blocked, or not reached by their own shard) that
-    the cache still lacks."""
+    """Per group of packs of one chapter, profile and shard count: the shards merged
+    (``"shards"``), the units the cache lacks whose own shard is among them (``"units"``: blocked,
+    or not reached by that shard: a second round computes them) and those whose own shard is not
+    merged yet (``"pending"``: that shard's pack will bring them)."""
     groups: dict[tuple, dict] = {}
+    owners: dict[tuple, dict[str, int]] = {}
     for manifest in manifests:
         parameters = manifest.get("parameters") or {}
         group = (manifest.get("chapter"), json.dumps(parameters, sort_keys=True),
                  manifest["shard"][1])
-        state = groups.setdefault(group, {"shards": set(), "units": set()})
+        state = groups.setdefault(group, {"shards": set(), "units": [], "pending": []})
         state["shards"].add(manifest["shard"][0])
-        state["units"] |= set(manifest.get("skipped") or {}) | set(manifest.get("blocked") or [])
-    for state in groups.values():
-        state["units"] = sorted(u for u in state["units"] if not (root / u).is_file())
+        owner = owners.setdefault(group, {})
+        owner.update(manifest.get("skipped") or {})
+        owner.update(dict.fromkeys(manifest.get("blocked") or [], manifest["shard"][0]))
+    for group, state in groups.items():
+        for unit, shard in sorted(owners[group].items()):
+            if not (root / unit).is_file():
+                state["units" if shard in state["shards"] else "pending"].append(unit)
     return groups
 
 
@@ -938,6 +944,8 @@ def main(argv: list[str] | None = None) -> int:
         line = f"{chapter} ({parameters}, {count} shards):"
         if missing_shards:
             line += f" shards not merged: {missing_shards};"
+        if state["pending"]:
+            line += f" {len(state['pending'])} units wait for those shards' packs;"
         if state["units"]:
             line += (f" {len(state['units'])} units met by a shard but computed by none "
                      "(blocked, or not reached): run these shards again on a cache that holds "

@@ -190,11 +190,15 @@ def test_two_shards_compute_every_unit_once_and_the_merged_cache_serves_a_full_r
     # the shard that did not own every unit of the reading loop passed over some iterations
     assert sum(m["cells"]["loop iterations passed over"] for m in manifests) == UNITS - 10
 
+    half = tmp_path / "half"  # one shard merged: the other's units wait for its pack
+    (state,) = left_out([merge_pack(tmp_path / "pack0.tar", root=half).manifest], half).values()
+    assert state["units"] == [] and len(state["pending"]) == manifests[0]["units"]["skipped"] > 0
+
     merged = tmp_path / "merged"
     reports = [merge_pack(tmp_path / f"pack{i}.tar", root=merged) for i in range(2)]
     assert sum(len(r.added) for r in reports) == UNITS
     groups = left_out([r.manifest for r in reports], merged)
-    assert [state["units"] for state in groups.values()] == [[]]
+    assert [(state["units"], state["pending"]) for state in groups.values()] == [([], [])]
 
     full = run(chapter, "0/1", merged, parameters={"scale": 3}, workdir=tmp_path / "work")
     assert calls(call_log) == computed, "nothing computed again"
@@ -309,7 +313,8 @@ def test_a_time_limit_leaves_the_units_not_started_for_a_second_round(tmp_path, 
     assert sum(owner == 0 for owner in manifest["skipped"].values()) == own
     report = merge_pack(tmp_path / "late.tar", root=tmp_path / "merged")
     (state,) = left_out([report.manifest], tmp_path / "merged").values()
-    assert len(state["units"]) == UNITS, "merge says they (and shard 1's) are still to compute"
+    assert len(state["units"]) == own, "merge says they are still to compute"
+    assert len(state["pending"]) == UNITS - own, "and that shard 1's wait for its pack"
 
 
 def test_sigterm_packs_what_was_finished(tmp_path):
