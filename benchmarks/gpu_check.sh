@@ -12,15 +12,7 @@
 set -uo pipefail
 OUT=${OUT:-$PWD/gpu-check-out}
 mkdir -p "$OUT"
-export PYTHONUNBUFFERED=1 INFOLIB_DATA=$PWD/.gpudata INFOLIB_CACHE=/tmp/infolib-cache
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-    --target /tmp/site .whl/*.whl || exit 1
-export PYTHONPATH=$PWD:$PWD/.whl/extra:/tmp/site
-step() { echo "== $(date +%T) $*"; }
-
-step "machine"
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, torch.cuda.get_device_name())"
+source "$(dirname "${BASH_SOURCE[0]}")/gpu_setup.sh"
 
 step "chapters at smoke on cuda (background)"
 mkdir -p /tmp/chapters "$OUT/chapters"
