@@ -16,15 +16,7 @@ PROFILE=${PROFILE:-gpu}  # smoke: the same path in seconds (INSTALL=0 here, with
 # Shards per chapter: 8 (the workflow's default), except where COUNTS says otherwise.
 COUNTS=${COUNTS:-usable_information:3}
 mkdir -p "$OUT" /tmp/packs
-export PYTHONUNBUFFERED=1 INFOLIB_DATA=$PWD/.gpudata INFOLIB_CACHE=/tmp/infolib-cache
-[[ ${INSTALL:-1} == 0 ]] || python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-    --target /tmp/site .whl/*.whl || exit 1
-export PYTHONPATH=$PWD:$PWD/.whl/extra:/tmp/site
-step() { echo "== $(date +%T) $*"; }
-
-step "machine"
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)"
+source "$(dirname "${BASH_SOURCE[0]}")/gpu_setup.sh"
 
 step "shard $SHARD of every chapter's $PROFILE profile (background; limit $LIMIT s, stop $STOP s)"
 for source in notebooks/*.py; do
@@ -50,7 +42,7 @@ for log in /tmp/packs/*.log; do
     grep -E "shard [0-9]+/[0-9]+: |passed over|Error|error" "$log" | grep -v Warning | tail -12
 done
 cp /tmp/packs/*.log "$OUT/" 2> /dev/null
-(cd /tmp/packs && tar cf "$OUT/packs-fisher-memorization.tar" fisher-*.tar memorization-*.tar 2> /dev/null
+(cd /tmp/packs && tar cf "$OUT/packs-fisher-memorization.tar" fisher*.tar memorization-*.tar 2> /dev/null
  tar cf "$OUT/packs-beyond-model-distance.tar" memorization_beyond-*.tar model_information-*.tar \
      information_distance-*.tar 2> /dev/null
  cp usable_information*.tar "$OUT/")  # alone: their trained networks make 37 MB together
