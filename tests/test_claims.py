@@ -15,6 +15,7 @@ from infolib.claims import (
     Result,
     all_of,
     contrast,
+    differ,
     kendall_tau,
     load,
     not_testable,
@@ -325,6 +326,35 @@ def test_trend_error_rates_match_the_docstring(n_seeds):
     power = _rate(lambda: trend(x, 0.5 * x + rng.normal(size=(n_seeds, 5)),
                                 expected="increasing").verdict, 300)
     assert power == pytest.approx({3: 0.65, 5: 0.86}[n_seeds], abs=0.08)
+
+
+@pytest.mark.parametrize("n_seeds", [3, 5])
+def test_differ_error_rates_match_the_docstring(n_seeds):
+    rng = np.random.default_rng(20 + n_seeds)
+
+    def groups(shift):
+        return {name: shift * g + rng.normal(size=n_seeds) for g, name in enumerate("abc")}
+
+    assert _rate(lambda: differ(groups(0.0)).verdict, 300) <= 0.05 + 0.025  # 5% + 2 binomial sd
+    power = _rate(lambda: differ(groups(1.0)).verdict, 300)
+    assert power == pytest.approx({3: 0.40, 5: 0.70}[n_seeds], abs=0.08)
+
+
+def test_differ_decides_only_with_a_spread_and_never_says_not_reproduced():
+    far = differ({"a": [0.0, 0.1, -0.1], "b": [5.0, 5.1, 4.9], "c": [9.0, 9.2, 9.1]},
+                 unit="bits")
+    assert far.verdict == "reproduced" and "bits" in far.measured
+    # two groups of 3: 20 ways to split 6 values, the observed one and its mirror image are the
+    # most extreme, so p is about 2/20 = 0.1 however far apart the groups are
+    two = differ({"a": [0.0, 0.1, -0.1], "b": [5.0, 5.1, 4.9]})
+    assert two.verdict == "inconclusive" and "p = 0.1" in two.measured
+    same = differ({"a": [0.0, 1.0, 2.0], "b": [0.1, 1.1, 1.9]})
+    assert same.verdict == "inconclusive"
+    assert differ({"a": [1.0], "b": [2.0, 3.0]}).verdict == "inconclusive"
+    with pytest.raises(ValueError, match="at least 2"):
+        differ({"a": [1.0, 2.0]})
+    with pytest.raises(ValueError):
+        differ({"a": [1.0, float("nan")], "b": [1.0, 2.0]})
 
 
 @pytest.mark.parametrize("n_seeds", [3, 5])
