@@ -318,6 +318,12 @@ def test_small_cnn_shape_size_and_seed():
     assert sum(p.numel() for p in model.parameters()) == 12_810
     for a, b in zip(model.parameters(), small_cnn(seed=4).parameters()):
         assert torch.equal(a, b)
+    wide = small_cnn(widths=(64, 128), seed=4)
+    assert wide(torch.rand(3, 1, 28, 28)).shape == (3, 10)
+    # 1->64 and 64->128 3x3 convolutions with biases, then 128 x 5 x 5 -> 10
+    assert sum(p.numel() for p in wide.parameters()) == 640 + 73_856 + 32_010
+    with pytest.raises(ValueError, match="widths"):
+        small_cnn(widths=(16, 32, 64))
 
 
 def test_all_cnn_shape_size_seed_and_no_batch_norm():
