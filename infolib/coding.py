@@ -21,8 +21,11 @@ labels that cannot be learned cost about log K each.
 the bits that starting from the trained model M_D (weights theta_D) saves over starting from the
 initial model, on k examples of the task that M_D never saw. The paper uses k = 10,000.
 
-**Block ends.** ``fractions`` f_1 < ... < f_m = 1 give ends[j] = max(1, round(f_j N)), rounded
-half to even (``numpy.rint``: 0.0625 x 1000 = 62.5 -> 62), with repeated ends dropped (small N).
+**Block ends.** ``fractions`` f_1 < ... < f_m = 1 give ends[j] = max(m_0, round(f_j N)), rounded
+half to even (``numpy.rint``: 0.0625 x 1000 = 62.5 -> 62), with repeated ends dropped (small N);
+m_0 = ``min_first_block`` (default 1) is the least size of the first block, so that no block's
+model trains on fewer than m_0 examples (at the paper's k = 10,000 the first fraction already
+gives 10; at k = 800 it gives 1, and a model trained on one example codes the next block).
 :data:`DEFAULT_FRACTIONS` are Voita & Titov's: 0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.25, 12.5, 25, 50
 and 100 % of N; for N = 1000, ends = 1, 2, 4, 8, 16, 32, 62, 125, 250, 500, 1000.
 
@@ -84,7 +87,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from infolib.checks import class_indices, inputs, integer, log_base, logits, module, one_of
+from infolib.checks import class_indices, inputs, integer, log_base, logits, module, one_of, real
 from infolib.config import resolve_device
 from infolib.train import BlockTraining, chunked_logits, cross_entropy_sum, fit_early_stopping
 
@@ -96,11 +99,19 @@ FIRST_BLOCK_CODES = ("model", "uniform")
 class Codelength:
     """A prequential codelength: ``total`` (float) in units of ``log base`` (bits by default),
     ``blocks`` the codelength of each block (float64 array summing to ``total``) and ``ends`` the
-    end index (exclusive) of each block (int64 array, last = N). ``float(c)`` is ``c.total``."""
+    end index (exclusive) of each block (int64 array, last = N). ``float(c)`` is ``c.total``.
+
+    How each block's model was trained (int64 arrays, one entry per block, 0 for the first block,
+    which no model trained for; ``None`` for a code built by hand): ``epochs`` run, ``best_epochs``
+    (the epoch whose state coded the block: 0 = the starting model itself) and optimizer
+    ``steps``."""
 
     total: float
     blocks: np.ndarray
     ends: np.ndarray
+    epochs: np.ndarray | None = None
+    best_epochs: np.ndarray | None = None
+    steps: np.ndarray | None = None
 
     def __float__(self) -> float:
         return self.total
@@ -130,6 +141,7 @@ def prequential_codelength(
     y: torch.Tensor | np.ndarray,
     *,
     fractions: Sequence[float] = DEFAULT_FRACTIONS,
+    min_first_block: int = 1,
     first_block: str = "model",
     train: BlockTraining | None = None,
     base: float = 2,
@@ -144,18 +156,20 @@ def prequential_codelength(
     0..K-1, N >= 2. Block j >= 1 is coded by a copy of ``model`` trained on the ends[j-1] earlier
     examples (``train``: a :class:`BlockTraining`, ``None`` for its defaults); the first block by
     ``model`` itself (``first_block="model"``) or by the uniform code, n_0 log_base K bits
-    (``"uniform"``). ``fractions``: where the blocks end, as fractions of N (see the module
-    docstring). Units: bits for ``base=2``, nats for ``base=math.e``. On the CPU, the same
-    ``seed`` gives the same number. ``progress``: a progress bar over the blocks.
+    (``"uniform"``). ``fractions``: where the blocks end, as fractions of N, and
+    ``min_first_block``: the least size of the first block (see the module docstring). Units:
+    bits for ``base=2``, nats for ``base=math.e``. On the CPU, the same ``seed`` gives the same
+    number. ``progress``: a progress bar over the blocks. The returned code logs how each block's
+    model trained (:class:`Codelength`).
 
     Cost: about (sum of ``fractions[:-1]``) N example passes per epoch of training, times at most
-    ``train.max_epochs`` epochs, plus one forward pass over the N examples: linear in N; 1.0005 N
+    ``train.epoch_cap`` epochs, plus one forward pass over the N examples: linear in N; 1.0005 N
     passes per epoch with the default fractions. ``model`` is never modified.
     """
     train = BlockTraining() if train is None else train
     x = _check_arguments(model, x, first_block, train)
     base, seed = log_base(base), integer("seed", seed)
-    ends = _block_ends(len(x), fractions)
+    ends = _block_ends(len(x), fractions, min_first_block)
     device = resolve_device(device)
     start, x, n_classes = _starting_model(model, x, device)
     y = class_indices(y, len(x), n_classes).to(device)
@@ -181,6 +195,7 @@ def model_information(
     y: torch.Tensor | np.ndarray,
     *,
     fractions: Sequence[float] = DEFAULT_FRACTIONS,
+    min_first_block: int = 1,
     first_block: str = "model",
     train: BlockTraining | None = None,
     base: float = 2,
@@ -213,6 +228,7 @@ def model_information(
         )
     options = {
         "fractions": fractions,
+        "min_first_block": min_first_block,
         "first_block": first_block,
         "train": train,
         "base": base,
@@ -232,6 +248,7 @@ def kl_prequential_codelength(
     x: torch.Tensor,
     *,
     fractions: Sequence[float] = DEFAULT_FRACTIONS,
+    min_first_block: int = 1,
     train: BlockTraining | None = None,
     base: float = 2,
     seed: int = 0,
@@ -251,7 +268,7 @@ def kl_prequential_codelength(
     x = _check_arguments(model_a, x, "model", train, name="model_a")
     module("model_b", model_b)
     base, seed = log_base(base), integer("seed", seed)
-    ends = _block_ends(len(x), fractions)
+    ends = _block_ends(len(x), fractions, min_first_block)
     device = resolve_device(device)
     start, x, n_a = _starting_model(model_a, x, device, "model_a")
     target, _, n_b = _starting_model(model_b, x, device, "model_b")
@@ -273,6 +290,112 @@ def kl_prequential_codelength(
     )
 
 
+def information_similarity(l_ab: float, l_aa: float, l_bb: float) -> float:
+    """S(A, B) = L(M_A, B) / (L(M_A, A) + L(M_B, B) - L(M_A, B)), eq. (4) of *Model information as
+    an analysis tool*: the informational (Jaccard) similarity of two domains A and B.
+
+    ``l_ab`` = L(M_A, B), the model information of a network trained on A about B's labels
+    (:func:`model_information` with B's coding examples), standing for K(f_B) - K(f_B | f_A), the
+    information common to both; ``l_aa`` = L(M_A, A) ~ K(f_A) and ``l_bb`` = L(M_B, B) ~ K(f_B),
+    all in one unit (bits, say). S is in [0, 1] when 0 <= L(M_A, B) <= min(L(M_A, A),
+    L(M_B, B)); estimates need not satisfy this, and S is returned as computed. Raises
+    ``ValueError`` unless L(M_A, A) and L(M_B, B) are positive and the denominator is too."""
+    l_ab, l_aa, l_bb = (real(name, value) for name, value in
+                        (("l_ab", l_ab), ("l_aa", l_aa), ("l_bb", l_bb)))
+    for name, value in (("l_aa", l_aa), ("l_bb", l_bb)):
+        if value <= 0:
+            raise ValueError(f"{name} = {value:g}: a domain's own model information must be "
+                             "positive (a model that learned nothing has no similarity to give)")
+    union = l_aa + l_bb - l_ab
+    if union <= 0:
+        raise ValueError(f"L(M_A, A) + L(M_B, B) - L(M_A, B) = {union:g} <= 0: the estimates "
+                         "are inconsistent (L(M_A, B) larger than both domains' information)")
+    return l_ab / union
+
+
+def unidirectional_similarity(l_ab: float, l_bb: float) -> float:
+    """S_uni(A, B) = L(M_A, B) / L(M_B, B), eq. (5): the share of B's information (K(f_B)) that a
+    model of A already holds. Not symmetric: S_uni(A, B) < 1 = S_uni(B, A) says A is a part of B.
+    Arguments as :func:`information_similarity`; raises ``ValueError`` unless L(M_B, B) > 0."""
+    l_ab, l_bb = real("l_ab", l_ab), real("l_bb", l_bb)
+    if l_bb <= 0:
+        raise ValueError(f"l_bb = {l_bb:g}: a domain's own model information must be positive")
+    return l_ab / l_bb
+
+
+def reset_parameters(trained_model: nn.Module, init_model: nn.Module,
+                     component: Sequence[str]) -> nn.Module:
+    """A copy of ``trained_model`` whose component is back at its initial values: every entry of
+    its ``state_dict`` (parameters and buffers, such as batch-norm statistics) whose name equals
+    an entry of ``component`` or starts with it followed by ``"."`` takes ``init_model``'s value.
+    The information ablation of eq. (7): the structure stays, the information learned in C goes.
+    Raises ``ValueError`` when the two models' entries differ or a name matches nothing."""
+    module("trained_model", trained_model)
+    module("init_model", init_model)
+    if isinstance(component, str):
+        component = [component]
+    trained_state, init_state = trained_model.state_dict(), init_model.state_dict()
+    if trained_state.keys() != init_state.keys() or any(
+            trained_state[k].shape != init_state[k].shape for k in trained_state):
+        raise ValueError("trained_model and init_model must be the same architecture "
+                         "(the same state_dict names and shapes)")
+
+    def inside(name: str, prefix: str) -> bool:
+        return name == prefix or name.startswith(prefix + ".")
+
+    unmatched = [prefix for prefix in component if not any(inside(k, prefix) for k in init_state)]
+    if unmatched or not component:
+        raise ValueError(f"component names {unmatched or component!r} match no entry of the "
+                         f"models' state_dict (entries: {list(init_state)[:8]} ...)")
+    ablated = copy.deepcopy(trained_model)
+    state = {name: (init_state[name] if any(inside(name, p) for p in component) else value)
+             for name, value in trained_state.items()}
+    ablated.load_state_dict({name: value.detach().clone() for name, value in state.items()})
+    return ablated
+
+
+@dataclass(frozen=True)
+class InformationAblation:
+    """I(C) of :func:`information_ablation`: ``from_ablated`` and ``from_trained``, the
+    prequential codes of the same labels starting from the ablated and the trained model;
+    ``total`` = from_ablated.total - from_trained.total; ``float(a)`` is ``a.total``."""
+
+    from_ablated: Codelength
+    from_trained: Codelength
+
+    @property
+    def total(self) -> float:
+        return self.from_ablated.total - self.from_trained.total
+
+    def __float__(self) -> float:
+        return self.total
+
+
+def information_ablation(
+    init_model: nn.Module,
+    trained_model: nn.Module,
+    components: dict[str, Sequence[str]],
+    x: torch.Tensor,
+    y: torch.Tensor | np.ndarray,
+    **options,
+) -> dict[str, InformationAblation]:
+    """I(C) = L(M_D, D) - L(M_D^C, D) = L_preq^{M_D^C}(y | x) - L_preq^{M_D}(y | x), eq. (15-16),
+    for each named component C (a list of state_dict names or prefixes, see
+    :func:`reset_parameters`): the information, in units of log ``base``, lost when C is reset to
+    its initial values. The init term of eq. (2) cancels. ``options``: those of
+    :func:`prequential_codelength` (``fractions``, ``min_first_block``, ``train``, ``base``,
+    ``seed``, ``device``, ``progress``), the same for every code. Resetting every entry gives
+    exactly L(M_D, D) of :func:`model_information` with the same options. Cost: one code for
+    M_D plus one per component. Neither model is modified."""
+    if not isinstance(components, dict) or not components:
+        raise ValueError("components must be a non-empty dict: name -> state_dict names")
+    ablated = {name: reset_parameters(trained_model, init_model, names)
+               for name, names in components.items()}  # every name checked before any code
+    from_trained = prequential_codelength(trained_model, x, y, **options)
+    return {name: InformationAblation(prequential_codelength(model, x, y, **options), from_trained)
+            for name, model in ablated.items()}
+
+
 def _online_code(
     start, x, targets, ends, first_nats, block_nats, *, train, seed, base, device, progress, desc
 ) -> Codelength:
@@ -282,6 +405,7 @@ def _online_code(
     error messages. Returns the code in units of log ``base``."""
     nats = np.zeros(len(ends))
     nats[0] = first_nats
+    logs = np.zeros((len(ends), 3), dtype=np.int64)  # epochs, best epoch, steps per block
     blocks = range(1, len(ends))
     if progress and len(blocks) > 1:  # imported here: tqdm.auto warns at import without ipywidgets
         from tqdm.auto import tqdm
@@ -290,9 +414,10 @@ def _online_code(
     for j in blocks:
         block_model = copy.deepcopy(start)
         seen = slice(0, int(ends[j - 1]))
-        fit_early_stopping(
+        log = fit_early_stopping(
             block_model, x[seen], targets[seen], train=train, seed=seed + j, device=device
         )
+        logs[j] = log.epochs, log.best_epoch, log.steps
         block_model.eval()
         coded_by = (
             f"the model of block {j} (the starting model trained on x[:{seen.stop}]; if its "
@@ -300,7 +425,8 @@ def _online_code(
         )
         nats[j] = block_nats(block_model, slice(int(ends[j - 1]), int(ends[j])), coded_by)
     codelengths = nats / math.log(base)
-    return Codelength(total=float(codelengths.sum()), blocks=codelengths, ends=ends)
+    return Codelength(total=float(codelengths.sum()), blocks=codelengths, ends=ends,
+                      epochs=logs[:, 0], best_epochs=logs[:, 1], steps=logs[:, 2])
 
 
 def _sum_kl(model, x, p, first_index: int = 0, coded_by: str = "model") -> float:
@@ -314,10 +440,17 @@ def _sum_kl(model, x, p, first_index: int = 0, coded_by: str = "model") -> float
     return total
 
 
-def _block_ends(n: int, fractions: Sequence[float] = DEFAULT_FRACTIONS) -> np.ndarray:
-    """End indices (exclusive) of the blocks of N = ``n`` examples: max(1, round(f N)) for each
-    fraction f, rounded half to even, repeated ends dropped. An int64 array ending with N."""
+def _block_ends(n: int, fractions: Sequence[float] = DEFAULT_FRACTIONS,
+                min_first_block: int = 1) -> np.ndarray:
+    """End indices (exclusive) of the blocks of N = ``n`` examples: max(min_first_block,
+    round(f N)) for each fraction f, rounded half to even, repeated ends dropped. An int64 array
+    ending with N. ``min_first_block`` must lie in 1..N-1: the last block is coded by a model."""
     n = integer("n", n, minimum=1)
+    min_first_block = integer("min_first_block", min_first_block, minimum=1)
+    if n > 1 and min_first_block >= n:
+        raise ValueError(f"min_first_block must be below the number of examples {n} (a first "
+                         f"block of all of them leaves no block to a trained model), got "
+                         f"{min_first_block}")
     try:
         values = np.asarray(fractions, dtype=np.float64)
     except (TypeError, ValueError):
@@ -330,7 +463,7 @@ def _block_ends(n: int, fractions: Sequence[float] = DEFAULT_FRACTIONS) -> np.nd
         raise ValueError(f"fractions must lie in (0, 1] and end with 1.0, got {fractions!r}")
     if (np.diff(values) <= 0).any():
         raise ValueError(f"fractions must be strictly increasing, got {fractions!r}")
-    return np.unique(np.maximum(1, np.rint(values * n)).astype(np.int64))
+    return np.unique(np.maximum(min_first_block, np.rint(values * n)).astype(np.int64))
 
 
 def _check_arguments(model, x, first_block, train, name: str = "model") -> torch.Tensor:

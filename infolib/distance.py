@@ -102,6 +102,7 @@ def information_distance(
     x: torch.Tensor,
     *,
     fractions=DEFAULT_FRACTIONS,
+    min_first_block: int = 1,
     train: BlockTraining | None = None,
     base: float = 2,
     seed: int = 0,
@@ -112,14 +113,14 @@ def information_distance(
     with its two parts: an :class:`InformationDistance`, ``float(d)`` = ``d.total`` = d_p.
 
     L'(f_B | f_A) is :func:`infolib.coding.kl_prequential_codelength` (eq. 6) on the inputs ``x``
-    with the same fractions, block training and seed in both directions, so d_p is symmetric by
-    construction and 0 for two networks that compute the same function. The two models may
+    with the same fractions, ``min_first_block``, block training and seed in both directions, so
+    d_p is symmetric by construction and 0 for two networks that compute the same function. The two models may
     differ in architecture; they need the same number of outputs. Models with batch-norm layers
     work: their copies never train on a batch of one example (:func:`infolib.train.fit`).
     Cost: two prequential codes.
     """
-    options = dict(fractions=fractions, train=train, base=base, seed=seed, device=device,
-                   progress=progress)
+    options = dict(fractions=fractions, min_first_block=min_first_block, train=train, base=base,
+                   seed=seed, device=device, progress=progress)
     b_given_a = kl_prequential_codelength(model_a, model_b, x, **options)
     a_given_b = kl_prequential_codelength(model_b, model_a, x, **options)
     return InformationDistance(a_given_b=a_given_b, b_given_a=b_given_a)

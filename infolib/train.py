@@ -147,7 +147,12 @@ class BlockTraining:
     ``batch_size`` (64) and ``lr`` (1e-3): Adam's mini-batch size and learning rate.
     ``patience`` (3): stop after this many epochs without a lower held-out cross-entropy.
     ``validation_fraction`` (0.1): the last part of the examples held out for early stopping (at
-    least 1 example; 0 turns early stopping off). Checked when constructed.
+    least 1 example; 0 turns early stopping off).
+    ``min_steps`` (0): a floor on the optimizer steps a small training set may take: the cap on
+    epochs becomes max(max_epochs, ceil(min_steps / steps per epoch)), so a block of 100
+    examples (2 steps per epoch) is not stopped after 60 steps by a cap meant for large ones;
+    early stopping (patience) still ends training as before. Ignored when ``max_epochs`` is 0.
+    Checked when constructed.
     """
 
     max_epochs: int = 30
@@ -155,10 +160,20 @@ class BlockTraining:
     lr: float = 1e-3
     patience: int = 3
     validation_fraction: float = 0.1
+    min_steps: int = 0
+
+    def epoch_cap(self, steps_per_epoch: int) -> int:
+        """The most epochs a training set with ``steps_per_epoch`` optimizer steps per epoch
+        may take: max(max_epochs, ceil(min_steps / steps_per_epoch)); 0 when max_epochs is 0."""
+        steps_per_epoch = integer("steps_per_epoch", steps_per_epoch, minimum=1)
+        if self.max_epochs == 0:
+            return 0
+        return max(self.max_epochs, -(-self.min_steps // steps_per_epoch))
 
     def __post_init__(self) -> None:
         values = {
             "max_epochs": integer("max_epochs", self.max_epochs, minimum=0),
+            "min_steps": integer("min_steps", self.min_steps, minimum=0),
             "batch_size": integer("batch_size", self.batch_size, minimum=1),
             "patience": integer("patience", self.patience, minimum=1),
             "lr": real("lr", self.lr, minimum=0),
@@ -178,13 +193,14 @@ def fit_early_stopping(
     train: BlockTraining | None = None,
     seed: int = 0,
     device: str | torch.device = "auto",
-) -> None:
+) -> TrainingLog:
     """Train ``model`` in place with Adam on (x, y) except its last ``train.validation_fraction``
     (at least 1 example), with early stopping on those held-out examples: their mean
     cross-entropy is measured before training and after every epoch, training stops after
-    ``train.patience`` epochs without a new best (at most ``train.max_epochs`` epochs), and the
-    best state (possibly the untrained one) is restored. ``train=None``: :class:`BlockTraining`'s
-    defaults.
+    ``train.patience`` epochs without a new best (at most ``train.epoch_cap(steps per epoch)``
+    epochs: ``max_epochs``, raised for small sets by ``min_steps``), and the best state (possibly
+    the untrained one) is restored. ``train=None``: :class:`BlockTraining`'s defaults. Returns a
+    :class:`TrainingLog` (epochs run, the epoch of the state kept, optimizer steps).
 
     ``y``: class indices (N,), or probabilities (N, K) for the soft cross-entropy. Through
     :func:`fit` with seed ``seed`` (the mini-batch order), and the same seed for torch's global
@@ -203,19 +219,22 @@ def fit_early_stopping(
         raise ValueError("x is empty: nothing to train on")
     seed, device = integer("seed", seed), resolve_device(device)
     if train.max_epochs == 0 or not any(p.requires_grad for p in model.parameters()):
-        return
+        return TrainingLog(epochs=0, best_epoch=0, steps=0)
     n_held_out = min(len(x) - 1, max(1, round(train.validation_fraction * len(x))))
     if train.validation_fraction == 0:
         n_held_out = 0
     n_fit = len(x) - n_held_out
+    steps_per_epoch = _steps_per_epoch(model, n_fit, train.batch_size)
+    epochs = train.epoch_cap(max(1, steps_per_epoch))
     x_held_out, y_held_out = x[n_fit:].to(device), y[n_fit:].to(device)  # where the model will be
-    best = {"loss": math.inf, "state": None, "epochs_since": 0}
+    best = {"loss": math.inf, "state": None, "epochs_since": 0, "epoch": epochs, "last": epochs}
 
     def early_stopping(epoch: int, model: nn.Module) -> None:
+        best["last"] = epoch
         loss = cross_entropy_sum(model, x_held_out, y_held_out) / n_held_out
         if loss < best["loss"]:  # NaN is never a new best
             state = {name: value.detach().clone() for name, value in model.state_dict().items()}
-            best.update(loss=loss, state=state, epochs_since=0)
+            best.update(loss=loss, state=state, epochs_since=0, epoch=epoch)
             return
         best["epochs_since"] += 1
         if best["epochs_since"] >= train.patience:
@@ -229,7 +248,7 @@ def fit_early_stopping(
                 model,
                 x[:n_fit],
                 y[:n_fit],
-                epochs=train.max_epochs,
+                epochs=epochs,
                 batch_size=train.batch_size,
                 lr=train.lr,
                 optimizer="adam",
@@ -242,6 +261,27 @@ def fit_early_stopping(
             pass
     if best["state"] is not None:
         model.load_state_dict(best["state"])
+    return TrainingLog(epochs=best["last"], best_epoch=best["epoch"],
+                       steps=best["last"] * steps_per_epoch)
+
+
+@dataclass(frozen=True)
+class TrainingLog:
+    """What :func:`fit_early_stopping` did: ``epochs`` run, ``best_epoch`` (the epoch whose state
+    was kept: 0 for the untrained state; ``epochs`` without early stopping) and the optimizer
+    ``steps`` taken (0 for a set :func:`fit` does not train on, a single example under
+    batch-norm)."""
+
+    epochs: int
+    best_epoch: int
+    steps: int
+
+
+def _steps_per_epoch(model: nn.Module, n: int, batch_size: int) -> int:
+    """Optimizer steps :func:`fit` takes per epoch on ``n`` examples (0: a single example under
+    batch-norm, which it does not train on)."""
+    has_batch_norm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+    return len(_batches(torch.arange(n), batch_size, single_allowed=not has_batch_norm))
 
 
 class BestValidation:

@@ -16,9 +16,13 @@ from infolib.coding import (
     DEFAULT_FRACTIONS,
     Codelength,
     ModelInformation,
+    information_ablation,
+    information_similarity,
     kl_prequential_codelength,
     model_information,
     prequential_codelength,
+    reset_parameters,
+    unidirectional_similarity,
 )
 from infolib.models import mlp
 from infolib.train import BlockTraining, fit, fit_early_stopping
@@ -180,6 +184,53 @@ def test_fit_early_stopping_learns_and_keeps_the_best_state():
         fit_early_stopping(model, x, y, train={"lr": 1e-3})
     with pytest.raises(ValueError, match="x and y must have the same length"):
         fit_early_stopping(model, x, y[:-1])
+
+
+def test_min_first_block_raises_the_first_end_and_no_model_trains_on_fewer():
+    x, y = blobs(800, seed=4)
+    code = prequential_codelength(uniform_model(), x, y, train=FROZEN, min_first_block=10,
+                                  **OPTIONS)
+    # 1, 2, 3, 6, 13, 26, 50, ... at 800: the ends below 10 collapse into one first block of 10
+    np.testing.assert_array_equal(code.ends, [10, 13, 26, 50, 100, 200, 400, 800])
+    assert code.blocks.sum() == pytest.approx(code.total, rel=1e-12)
+    with pytest.raises(ValueError, match="min_first_block must be below"):
+        prequential_codelength(uniform_model(), x[:10], y[:10], min_first_block=10, **OPTIONS)
+    with pytest.raises(ValueError, match="min_first_block"):
+        prequential_codelength(uniform_model(), x, y, min_first_block=0, **OPTIONS)
+
+
+def test_codes_log_each_blocks_training():
+    x, y = blobs(300, seed=5)
+    code = prequential_codelength(mlp(2, [16], K, seed=0), x, y,
+                                  train=BlockTraining(max_epochs=4, patience=2), **OPTIONS)
+    assert code.epochs[0] == code.best_epochs[0] == code.steps[0] == 0  # no model trained
+    assert (code.epochs[1:] >= 1).all() and (code.epochs <= 4).all()
+    assert (code.best_epochs <= code.epochs).all()
+    # steps = epochs x ceil(training part / 64); training part = earlier examples - held out
+    seen = code.ends[:-1]
+    held_out = np.minimum(seen - 1, np.maximum(1, np.rint(0.1 * seen)))
+    held_out[seen < 2] = 0
+    np.testing.assert_array_equal(code.steps[1:], code.epochs[1:] * -(-(seen - held_out) // 64))
+
+
+def test_min_steps_raises_the_epoch_cap_of_small_sets_only():
+    train = BlockTraining(max_epochs=30, min_steps=200)
+    assert train.epoch_cap(1) == 200 and train.epoch_cap(2) == 100 and train.epoch_cap(3) == 67
+    assert train.epoch_cap(7) == 30 and train.epoch_cap(100) == 30
+    assert BlockTraining(max_epochs=0, min_steps=200).epoch_cap(1) == 0
+    assert BlockTraining().epoch_cap(1) == 30  # no floor by default
+    with pytest.raises(ValueError, match="min_steps"):
+        BlockTraining(min_steps=-1)
+    # 50 examples (45 to train on: one step per epoch) and no early stopping: 200 epochs
+    x, y = blobs(50, seed=8)
+    log = fit_early_stopping(mlp(2, [8], K, seed=0), x, y, seed=0, device="cpu",
+                             train=BlockTraining(max_epochs=30, min_steps=200,
+                                                 validation_fraction=0.0, lr=1e-4))
+    assert (log.epochs, log.best_epoch, log.steps) == (200, 200, 200)
+    # patience still stops training: a wild learning rate stops 3 epochs after its best one
+    log = fit_early_stopping(uniform_model(), x, y, seed=0, device="cpu",
+                             train=BlockTraining(max_epochs=30, min_steps=200, lr=1e6))
+    assert log.epochs == log.best_epoch + 3 < 200 and log.steps == log.epochs
 
 
 def trained_on(x, y):
@@ -463,3 +514,66 @@ def test_kl_code_rejects_bad_input():
         kl_prequential_codelength(mlp(2, [4], K, seed=0), "f_B", x, **OPTIONS)
     with pytest.raises(ValueError, match="at least 2"):
         kl_prequential_codelength(mlp(2, [4], K), mlp(2, [4], K), x[:1], **OPTIONS)
+
+
+def test_similarities_follow_eq_4_and_5():
+    # identical domains: L(M_A, B) = L(M_A, A) = L(M_B, B) -> S = S_uni = 1
+    assert information_similarity(700.0, 700.0, 700.0) == pytest.approx(1.0)
+    assert unidirectional_similarity(700.0, 700.0) == pytest.approx(1.0)
+    # nothing in common -> 0; half of a domain inside a broad one: S_uni differs by direction
+    assert information_similarity(0.0, 500.0, 300.0) == 0.0
+    assert information_similarity(300.0, 1_000.0, 300.0) == pytest.approx(300 / 1_000)
+    assert unidirectional_similarity(300.0, 300.0) == 1.0  # B (narrow) inside A: all of B known
+    assert unidirectional_similarity(150.0, 1_000.0) == pytest.approx(0.15)
+    # Jaccard of two sets of 6 and 4 "bits" sharing 2: 2 / 8
+    assert information_similarity(2.0, 6.0, 4.0) == pytest.approx(2 / 8)
+    with pytest.raises(ValueError, match="l_aa"):
+        information_similarity(1.0, 0.0, 5.0)
+    with pytest.raises(ValueError, match="inconsistent"):
+        information_similarity(20.0, 5.0, 5.0)
+    with pytest.raises(ValueError, match="l_bb"):
+        unidirectional_similarity(1.0, -2.0)
+    with pytest.raises(ValueError):
+        information_similarity(float("nan"), 1.0, 1.0)
+
+
+def test_reset_parameters_resets_the_component_only_and_refuses_unknown_names():
+    init = mlp(2, [8, 8], K, seed=0)
+    trained = copy.deepcopy(init)
+    fit(trained, *blobs(200, seed=30), epochs=3, batch_size=32, lr=1e-2, optimizer="adam",
+        progress=False)
+    names = [n for n, _ in init.named_parameters()]
+    first = names[0].rsplit(".", 1)[0]  # the module holding the first weight and bias
+    before = copy.deepcopy(trained.state_dict())
+    ablated = reset_parameters(trained, init, [first])
+    for name, value in ablated.state_dict().items():
+        source = init if name.startswith(first + ".") else trained
+        assert torch.equal(value, source.state_dict()[name]), name
+    assert sum(name.startswith(first + ".") for name in ablated.state_dict()) == 2
+    for name, value in trained.state_dict().items():  # the caller's model is untouched
+        assert torch.equal(value, before[name])
+    with pytest.raises(ValueError, match="match no entry"):
+        reset_parameters(trained, init, ["no_such_layer"])
+    with pytest.raises(ValueError, match="same architecture"):
+        reset_parameters(trained, mlp(2, [8], K, seed=0), [first])
+
+
+def test_ablating_everything_is_the_model_information_and_nothing_is_zero():
+    x_train, y_train = blobs(600, seed=31)
+    init = mlp(2, [16], K, seed=0)
+    trained = copy.deepcopy(init)
+    fit(trained, x_train, y_train, epochs=20, batch_size=32, lr=1e-2, optimizer="adam",
+        progress=False)
+    x, y = blobs(300, seed=32)
+    options = {"train": BlockTraining(max_epochs=5), "seed": 3, **OPTIONS}
+    everything = [n for n, _ in init.named_parameters()]
+    frozen_out = copy.deepcopy(trained)  # a model whose "first layer" equals the init's
+    frozen_out.load_state_dict(reset_parameters(trained, init, everything[:2]).state_dict())
+    result = information_ablation(init, frozen_out, {"all": everything, "first": everything[:2]},
+                                  x, y, **options)
+    reference = model_information(init, frozen_out, x, y, **options)
+    assert float(result["all"]) == pytest.approx(float(reference), rel=1e-9)
+    assert float(result["first"]) == 0.0  # those weights already are at their initial values
+    assert result["all"].from_trained is result["first"].from_trained  # one shared code
+    with pytest.raises(ValueError, match="match no entry"):
+        information_ablation(init, trained, {"bad": ["nope"]}, x, y, **options)
