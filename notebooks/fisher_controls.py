@@ -84,7 +84,7 @@ from infolib.cache import cached
 from infolib.claims import Claims, contrast, not_testable, summarize, threshold, trend
 from infolib.config import deterministic, resolve, resolve_device, seeds
 from infolib.data import fashion_mnist
-from infolib.fisher import fisher_diagonal, fisher_matrix, fisher_trace
+from infolib.fisher import fisher_diagonal, fisher_matrix
 from infolib.fisher_theory import (
     fisher_in_span,
     hessian_matrix,
@@ -427,17 +427,20 @@ DELTA = 0.05
 POSTERIOR_SAMPLES = 30
 
 
-def errors_under(model, weights, vectors, variances, x, y, generator):
-    """Mean 0-1 error of the network at weights drawn from N(weights, V diag(variances) V^T)."""
-    probe = copy.deepcopy(model).cpu().double()
+def errors_under(model, weights, vectors, variances, x, y, generator, samples=POSTERIOR_SAMPLES,
+                 dtype=torch.float64):
+    """Mean 0-1 error of the network (eval mode, in `dtype`) at `samples` weights drawn from
+    N(weights, V diag(variances) V^T); `vectors` None stands for V = I (a diagonal Gaussian)."""
+    probe = copy.deepcopy(model).cpu().to(dtype).eval()
     errors = []
-    for _ in range(POSTERIOR_SAMPLES):
+    for _ in range(samples):
         z = torch.randn(len(variances), generator=generator, dtype=torch.float64)
-        w = torch.from_numpy(weights) + torch.from_numpy(vectors) @ (torch.from_numpy(
-            np.sqrt(variances)) * z)
-        torch.nn.utils.vector_to_parameters(w, probe.parameters())
+        step = torch.from_numpy(np.sqrt(variances)) * z
+        w = torch.from_numpy(weights) + (step if vectors is None else
+                                         torch.from_numpy(vectors) @ step)
+        torch.nn.utils.vector_to_parameters(w.to(dtype), probe.parameters())
         with torch.no_grad():
-            errors.append(float((probe(x.double()).argmax(1) != y).float().mean()))
+            errors.append(float((probe(x.to(dtype)).argmax(1) != y).float().mean()))
     return float(np.mean(errors))
 
 
@@ -685,6 +688,8 @@ FIG4_CONDITIONS = {  # name: (network, batch size, learning rate, epochs)
     **{f"All-CNN, batch {b}": ("All-CNN (no batch-norm)", b, FIG4_LR, None) for b in (16, 64, 256)},
 }
 CLASS_COUNTS = [2, 4, 10]
+FIG4_BETAS = np.logspace(0, 3, 5)  # the eq. (3) bound on each run's final weights
+FIG4_BOUND_IMAGES, FIG4_BOUND_SAMPLES = 500, 6  # Monte-Carlo errors of Q: images, weight draws
 
 
 def conv_norm_sq(model):
@@ -692,15 +697,40 @@ def conv_norm_sq(model):
                      if isinstance(m, torch.nn.Conv2d)))
 
 
-def fig4_measures(model, x, y, classes):
+def diagonal_bound(model, diagonal, x, y, x_test, y_test, run_seed):
+    """The tightest eq. (3) bound on the 0-1 test error over FIG4_BETAS (union bound) for
+    Q = N(w*, Sigma*) of eq. (8) with F replaced by its diagonal, and Q's KL and errors there."""
+    weights = flat(model).numpy()
+    generator = torch.Generator().manual_seed(run_seed)
+    n, m = len(x), FIG4_BOUND_IMAGES
+    rows = []
+    for beta in FIG4_BETAS:
+        variances = optimal_variances(diagonal, beta=beta, prior_std=PRIOR_STD, n=n)
+        kl = weight_information(diagonal, float(weights @ weights), beta=beta,
+                                prior_std=PRIOR_STD, n=n)
+        train_error = errors_under(model, weights, None, variances, x[:m], y[:m], generator,
+                                   FIG4_BOUND_SAMPLES, torch.float32)
+        rows.append(dict(bound_beta=beta, bound_kl=kl, q_train_error=train_error,
+                         q_test_error=errors_under(model, weights, None, variances, x_test[:m],
+                                                   y_test[:m], generator, FIG4_BOUND_SAMPLES,
+                                                   torch.float32),
+                         bound=pac_bayes_bound(train_error, kl, n=n, beta=beta,
+                                               delta=DELTA / len(FIG4_BETAS))))
+    return min(rows, key=lambda row: row["bound"])
+
+
+def fig4_measures(model, x, y, classes, run_seed, with_bound=False):
     test = torch.isin(test_labels, torch.tensor(classes)).nonzero().squeeze(1)[:2_000]
+    diagonal = fisher_diagonal(model, x[: settings.fig4_fisher_inputs], mode="expected",
+                               device=torch_device, progress=False)
+    bound = (diagonal_bound(model, diagonal, x, y, test_images[test], test_labels[test], run_seed)
+             if with_bound else {})
     return dict(
-        trace=fisher_trace(model, x[: settings.fig4_fisher_inputs], mode="expected",
-                           device=torch_device, progress=False),
+        trace=float(diagonal.sum()),
         conv_norm_sq=conv_norm_sq(model),
         train_loss=cross_entropy_sum(model, x[:2_000], y[:2_000]) / min(len(x), 2_000),
         test_loss=cross_entropy_sum(model, test_images[test], test_labels[test]) / len(test),
-        test_accuracy=accuracy(model, test_images[test], test_labels[test]))
+        test_accuracy=accuracy(model, test_images[test], test_labels[test]), **bound)
 
 
 def fig4_run(network, batch_size, lr, epochs, n_classes, run_seed, every_epoch=False):
@@ -712,7 +742,8 @@ def fig4_run(network, batch_size, lr, epochs, n_classes, run_seed, every_epoch=F
 
     def record(epoch, model):
         if every_epoch or epoch == epochs:
-            return dict(epoch=epoch, **fig4_measures(model, x, y, classes))
+            return dict(epoch=epoch, **fig4_measures(model, x, y, classes, run_seed,
+                                                     with_bound=not every_epoch))
         return None
 
     records = fit(model, x, y, epochs=epochs, batch_size=batch_size, lr=lr, momentum=0.9,
@@ -808,6 +839,57 @@ fig4_frame.groupby("condition")[["steps", "temperature", "trace", "conv_norm_sq"
 # B = 256 the All-CNN takes 100 steps in 10 epochs and does not learn (training loss 2.27, the
 # loss of a uniform guess over 10 classes), so its small trace is that of an untrained network,
 # and between B = 16 and 64 the trace rises, as the paper says, from two points only.
+
+# %% [markdown]
+# **The PAC-Bayes bound on the Fig. 4 runs.** The paper links a small Fisher to generalization
+# through the bound of eq. (3), and expects the bound built from the Fisher to be "likely
+# vacuous" (sec. 2.2). For each run's final weights $w^*$ we take eq. (8)'s Gaussian with the
+# diagonal of $F$ in place of $H$ (the full Fisher of 20k weights is out of reach):
+# $Q = \mathcal{N}(w^*, \tfrac{\beta}{2N} (\operatorname{diag} F + \tfrac{\beta}{2 \lambda^2 N})^{-1})$,
+# $\lambda = 1$, $N$ the run's training images, the KL of eq. (8), and the errors of $Q$ from
+# 6 weight draws on 500 training and 500 test images (a Monte-Carlo estimate of $Q$'s training
+# error, where the theorem wants its expectation). The tightest bound over 5 values of $\beta$
+# from 1 to 1000 (union bound, $\delta = 0.05$) is compared with 0.9, the error of a uniform guess
+# over 10 classes: a bound at or above it says nothing. These runs are 10-class Fashion-MNIST
+# with $N = 2{,}500$ images at `cpu`.
+
+# %%
+bound_columns = ["trace", "test_loss", "test_accuracy", "bound_beta", "bound_kl",
+                 "q_train_error", "q_test_error", "bound"]
+fig, (ax_error, ax_kl) = plt.subplots(1, 2, figsize=(12, 4.2))
+sns.scatterplot(data=fig4_frame, x="q_test_error", y="bound", hue="network", style="network",
+                ax=ax_error)
+ax_error.axhline(0.9, color="grey", linestyle=":", label="a uniform guess")
+ax_error.plot([0, 1], [0, 1], color="black", linewidth=0.8, label="bound = error")
+ax_error.set(xlim=(0, 1), yscale="log", xlabel="test error of Q",
+             ylabel="tightest eq. (3) bound (log scale)",
+             title="the bound against the error it bounds (every run)")
+ax_error.legend(fontsize=8)
+sns.scatterplot(data=fig4_frame, x="trace", y="bound_kl", hue="network", style="network",
+                ax=ax_kl, legend=False)
+ax_kl.set(xscale="log", yscale="log", xlabel="trace of F", ylabel="KL(Q || P) at that beta (nats)",
+          title="information in the weights against the trace")
+fig.suptitle(f"Eq. (3) with the diagonal Fisher on the {len(fig4_frame)} Fig. 4 runs")
+fig.tight_layout()
+plt.show()
+fig4_frame.groupby("condition")[bound_columns].mean().round(3)
+
+# %%
+print(f"Tightest bound over all {len(fig4_frame)} runs: {summarize(fig4_frame.bound, unit='')}; "
+      f"KL there {summarize(fig4_frame.bound_kl, unit='nats')} against N log 10 = "
+      f"{settings.fig4_images * np.log(10):.0f} nats of labels; test error of Q "
+      f"{summarize(fig4_frame.q_test_error, unit='')}, of the trained networks "
+      f"{summarize(1 - fig4_frame.test_accuracy, unit='')}.")
+
+# %% [markdown]
+# **How to read it.** A bound above 1 says nothing about an error, and this one fails for two
+# reasons at once, both printed above. The KL, the information in the weights, is many times
+# the nats of the training labels (a Gaussian that must stay within the prior's scale in every
+# direction where the diagonal Fisher is small pays for every such weight); and $Q$ itself errs
+# about as often as a uniform guess: in those flat directions eq. (8) adds noise of the prior's
+# size ($\lambda = 1$) to weights far smaller than that. The second panel shows the paper's
+# mechanism: the KL grows with the trace, so runs that end with a smaller Fisher (small batches,
+# higher learning rates) get the smaller, but still vacuous, bounds.
 
 # %% [markdown]
 # **Number of classes at matched training loss.** Each run of the class experiment records its
@@ -972,6 +1054,21 @@ claims.add(
     result=trend(CLASS_COUNTS, matched_table[CLASS_COUNTS].to_numpy(), expected="increasing",
                  label="tau(k, trace)"),
     note=f"each run at its first epoch with training loss <= {matched_loss:.3f} nats",
+)
+resnet_bounds = per_seed(fig4_frame, [f"batch {b}" for b in (16, 64, 256)], "bound")
+claims.add(
+    "fisher-bound-vacuous-fig4", where="sec. 2.2, Fig. 4",
+    statement="a PAC-Bayes bound (eq. 3) with the Fisher's Gaussian is likely vacuous, on the "
+    "networks of Fig. 4",
+    result=threshold(resnet_bounds.mean(axis=1).to_numpy(), 0.9, expected="above", unit="",
+                     label="tightest bound on the 0-1 test error"),
+    note=f"ResNet batch sweep, mean over the three batch sizes per seed; diagonal Fisher; "
+    f"vacuous: at least 0.9 (a uniform guess over 10 classes); {len(FIG4_BETAS)} values of beta, "
+    f"union bound, delta = {DELTA}; per batch size: "
+    + ", ".join(f"{c} {summarize(resnet_bounds[c], unit='')}" for c in resnet_bounds)
+    + f"; KL there {summarize(fig4_frame.bound_kl, unit='nats', digits=0)} against N log 10 = "
+    f"{settings.fig4_images * np.log(10):.0f} nats, test error of Q "
+    f"{summarize(fig4_frame.q_test_error, unit='')} (all runs)",
 )
 claims.save("fisher_controls.claims.json")
 claims
