@@ -290,6 +290,22 @@ def kl_prequential_codelength(
     )
 
 
+def step_floor_training(k: int, *, fractions: Sequence[float] = DEFAULT_FRACTIONS,
+                        min_first_block: int = 1, **fields) -> BlockTraining:
+    """A :class:`BlockTraining` (``fields``: its other settings) whose ``min_steps`` lets every
+    block of a code of ``k`` examples take as many optimizer steps as the largest block's epoch
+    cap allows: min_steps = max_epochs x ceil(n_fit / batch_size), n_fit the training part of the
+    last block's earlier examples (ends[-2] less its held-out ``validation_fraction``). With the
+    default fractions and settings: 180 steps for k = 800, 540 for k = 2,500."""
+    train = BlockTraining(**fields)
+    ends = _block_ends(integer("k", k, minimum=2), fractions, min_first_block)
+    seen = int(ends[-2]) if len(ends) > 1 else 1
+    held_out = 0 if train.validation_fraction == 0 else min(
+        seen - 1, max(1, round(train.validation_fraction * seen)))
+    steps = -(-(seen - held_out) // train.batch_size)
+    return BlockTraining(**{**fields, "min_steps": train.max_epochs * steps})
+
+
 def information_similarity(l_ab: float, l_aa: float, l_bb: float) -> float:
     """S(A, B) = L(M_A, B) / (L(M_A, A) + L(M_B, B) - L(M_A, B)), eq. (4) of *Model information as
     an analysis tool*: the informational (Jaccard) similarity of two domains A and B.

@@ -78,6 +78,7 @@ from infolib.coding import (
     information_ablation,
     information_similarity,
     prequential_codelength,
+    step_floor_training,
     unidirectional_similarity,
 )
 from infolib.config import resolve, resolve_device, seeds
@@ -107,17 +108,10 @@ settings
 
 
 # %%
-def block_training(k):
-    """The previous chapter's rule: every block may take as many steps as the largest block's
-    cap (max_epochs x its steps per epoch)."""
-    seen = int(np.rint(0.5 * k))
-    largest_block = seen - max(1, round(0.1 * seen))
-    return BlockTraining(max_epochs=settings.max_epochs,
-                         min_steps=settings.max_epochs * -(-largest_block // 64))
-
-
 def code_options(k, run_seed):
-    return dict(train=block_training(k), min_first_block=MIN_FIRST_BLOCK, seed=run_seed,
+    return dict(train=step_floor_training(k, min_first_block=MIN_FIRST_BLOCK,
+                                          max_epochs=settings.max_epochs),
+                min_first_block=MIN_FIRST_BLOCK, seed=run_seed,
                 device=torch_device, progress=False)
 
 

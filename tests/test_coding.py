@@ -22,6 +22,7 @@ from infolib.coding import (
     model_information,
     prequential_codelength,
     reset_parameters,
+    step_floor_training,
     unidirectional_similarity,
 )
 from infolib.models import mlp
@@ -577,3 +578,16 @@ def test_ablating_everything_is_the_model_information_and_nothing_is_zero():
     assert result["all"].from_trained is result["first"].from_trained  # one shared code
     with pytest.raises(ValueError, match="match no entry"):
         information_ablation(init, trained, {"bad": ["nope"]}, x, y, **options)
+
+
+def test_step_floor_training_matches_the_largest_blocks_cap():
+    # k = 2,500: the last block's 1,250 earlier examples less 125 held out -> 18 steps x 30
+    assert step_floor_training(2_500).min_steps == 30 * 18
+    assert step_floor_training(800).min_steps == 30 * 6  # 400 - 40 -> 6 steps per epoch
+    floor = step_floor_training(800, max_epochs=10, batch_size=32, lr=1e-2)
+    assert (floor.min_steps, floor.max_epochs, floor.lr) == (10 * 12, 10, 1e-2)
+    # the largest block's own cap is unchanged by the floor; a block of 20 may take 180 epochs
+    assert step_floor_training(800).epoch_cap(6) == 30
+    assert step_floor_training(800).epoch_cap(1) == 180
+    with pytest.raises(ValueError, match="k"):
+        step_floor_training(1)
