@@ -259,7 +259,9 @@ def fit_early_stopping(
             )
         except _StopTraining:
             pass
-    if best["state"] is not None:
+    if best["state"] is None:  # no early stopping, or no finite held-out loss: the last state
+        best["epoch"] = best["last"]
+    else:
         model.load_state_dict(best["state"])
     return TrainingLog(epochs=best["last"], best_epoch=best["epoch"],
                        steps=best["last"] * steps_per_epoch)
