@@ -610,10 +610,11 @@ small = noise_frame[noise_frame.network == "small"]
 fig, axes = plt.subplots(1, 4, figsize=(20, 4))
 panels = (("information", "model information L(M_D, D) (bits)", "task information"),
           ("accuracy", "test accuracy (noisy test set)", "model performance"),
-          ("confidence", "confidence (top-2 margin), noisy test set", "model confidence"),
-          ("confidence_clean_test", "confidence on the clean test set", "confidence, clean images"))
+          ("confidence", "confidence (noisy test set)", "model confidence (top-2 margin)"),
+          ("confidence_clean_test", "confidence (clean test set)", "confidence, clean images"))
 for ax, (column, label, title) in zip(axes, panels):
-    sns.lineplot(small, x="ratio", y=column, hue="noise", marker="o", errorbar="sd", ax=ax)
+    sns.lineplot(small, x="ratio", y=column, hue="noise", marker="o", errorbar="sd", ax=ax,
+                 legend=ax is axes[0])
     ax.set(xlabel="ratio of noisy examples", ylabel=label, title=title)
 axes[0].set_title(f"task information, k = {settings.noise_k}")
 fig.suptitle(f"Fig. 3: Fashion-MNIST with three kinds of noise; mean ± sd over {len(SEEDS)} "
