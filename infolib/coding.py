@@ -300,9 +300,7 @@ def step_floor_training(k: int, *, fractions: Sequence[float] = DEFAULT_FRACTION
     train = BlockTraining(**fields)
     ends = _block_ends(integer("k", k, minimum=2), fractions, min_first_block)
     seen = int(ends[-2]) if len(ends) > 1 else 1
-    held_out = 0 if train.validation_fraction == 0 else min(
-        seen - 1, max(1, round(train.validation_fraction * seen)))
-    steps = -(-(seen - held_out) // train.batch_size)
+    steps = -(-(seen - train.held_out(seen)) // train.batch_size)
     return BlockTraining(**{**fields, "min_steps": train.max_epochs * steps})
 
 
@@ -339,32 +337,41 @@ def unidirectional_similarity(l_ab: float, l_bb: float) -> float:
     return l_ab / l_bb
 
 
+def component_entries(model: nn.Module, component: Sequence[str] | str) -> list[str]:
+    """The names of ``model.state_dict()`` inside a component: each entry that equals a name of
+    ``component`` or starts with it followed by ``"."`` (``"3"`` covers ``"3.conv1.weight"``).
+    Raises ``ValueError`` when the component is empty or one of its names matches nothing."""
+    module("model", model)
+    component = [component] if isinstance(component, str) else list(component)
+    names = list(model.state_dict())
+
+    def inside(name: str, prefix: str) -> bool:
+        return name == prefix or name.startswith(prefix + ".")
+
+    unmatched = [prefix for prefix in component if not any(inside(k, prefix) for k in names)]
+    if unmatched or not component:
+        raise ValueError(f"component names {unmatched or component!r} match no entry of the "
+                         f"models' state_dict (entries: {names[:8]} ...)")
+    return [name for name in names if any(inside(name, prefix) for prefix in component)]
+
+
 def reset_parameters(trained_model: nn.Module, init_model: nn.Module,
                      component: Sequence[str]) -> nn.Module:
     """A copy of ``trained_model`` whose component is back at its initial values: every entry of
-    its ``state_dict`` (parameters and buffers, such as batch-norm statistics) whose name equals
-    an entry of ``component`` or starts with it followed by ``"."`` takes ``init_model``'s value.
+    its ``state_dict`` (parameters and buffers, such as batch-norm statistics) inside the
+    component (:func:`component_entries`) takes ``init_model``'s value.
     The information ablation of eq. (7): the structure stays, the information learned in C goes.
     Raises ``ValueError`` when the two models' entries differ or a name matches nothing."""
     module("trained_model", trained_model)
     module("init_model", init_model)
-    if isinstance(component, str):
-        component = [component]
     trained_state, init_state = trained_model.state_dict(), init_model.state_dict()
     if trained_state.keys() != init_state.keys() or any(
             trained_state[k].shape != init_state[k].shape for k in trained_state):
         raise ValueError("trained_model and init_model must be the same architecture "
                          "(the same state_dict names and shapes)")
-
-    def inside(name: str, prefix: str) -> bool:
-        return name == prefix or name.startswith(prefix + ".")
-
-    unmatched = [prefix for prefix in component if not any(inside(k, prefix) for k in init_state)]
-    if unmatched or not component:
-        raise ValueError(f"component names {unmatched or component!r} match no entry of the "
-                         f"models' state_dict (entries: {list(init_state)[:8]} ...)")
+    inside = set(component_entries(init_model, component))
     ablated = copy.deepcopy(trained_model)
-    state = {name: (init_state[name] if any(inside(name, p) for p in component) else value)
+    state = {name: (init_state[name] if name in inside else value)
              for name, value in trained_state.items()}
     ablated.load_state_dict({name: value.detach().clone() for name, value in state.items()})
     return ablated

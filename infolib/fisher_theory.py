@@ -44,7 +44,8 @@ def weight_information(
 
     KL = 1/2 [tr(Sigma*) / lambda^2 + w*.w* / lambda^2 - k + k log lambda^2 - log det Sigma*],
     the exact Gaussian KL; eq. (8) as printed has -k where this has -k/2 (its derivation in the
-    appendix gives -k/2). ``eigenvalues``: of H or F (k of them); ``weight_norm_sq``: w*.w*, the squared norm of the weights.
+    appendix gives -k/2). ``eigenvalues``: of H or F (k of them); ``weight_norm_sq``: w*.w*, the
+    squared norm of the weights.
     """
     variances = optimal_variances(eigenvalues, beta=beta, prior_std=prior_std, n=n)
     weight_norm_sq = real("weight_norm_sq", weight_norm_sq, minimum=0)

@@ -162,6 +162,13 @@ class BlockTraining:
     validation_fraction: float = 0.1
     min_steps: int = 0
 
+    def held_out(self, n: int) -> int:
+        """How many of ``n`` examples early stopping holds out: round(validation_fraction n),
+        at least 1 and at most n - 1; 0 when validation_fraction is 0."""
+        if self.validation_fraction == 0:
+            return 0
+        return min(n - 1, max(1, round(self.validation_fraction * n)))
+
     def epoch_cap(self, steps_per_epoch: int) -> int:
         """The most epochs a training set with ``steps_per_epoch`` optimizer steps per epoch
         may take: max(max_epochs, ceil(min_steps / steps_per_epoch)); 0 when max_epochs is 0."""
@@ -220,9 +227,7 @@ def fit_early_stopping(
     seed, device = integer("seed", seed), resolve_device(device)
     if train.max_epochs == 0 or not any(p.requires_grad for p in model.parameters()):
         return TrainingLog(epochs=0, best_epoch=0, steps=0)
-    n_held_out = min(len(x) - 1, max(1, round(train.validation_fraction * len(x))))
-    if train.validation_fraction == 0:
-        n_held_out = 0
+    n_held_out = train.held_out(len(x))
     n_fit = len(x) - n_held_out
     steps_per_epoch = _steps_per_epoch(model, n_fit, train.batch_size)
     epochs = train.epoch_cap(max(1, steps_per_epoch))

@@ -75,6 +75,7 @@ from tqdm import tqdm  # text bars: papermill runs have no widgets
 from infolib.cache import cached
 from infolib.claims import Claims, all_of, contrast, not_testable, summarize, threshold, trend
 from infolib.coding import (
+    component_entries,
     information_ablation,
     information_similarity,
     prequential_codelength,
@@ -414,7 +415,7 @@ def ablation_run(run_seed):
     return pd.DataFrame([
         dict(seed=run_seed, component=name, information=float(result[name]),
              parameters=sum(value.numel() for key, value in init.named_parameters()
-                            if any(key == p or key.startswith(p + ".") for p in parts[name])),
+                            if key in component_entries(init, parts[name])),
              test_accuracy=accuracy(trained, small_test_images, test_labels[:2_000]))
         for name in parts])
 

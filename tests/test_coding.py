@@ -16,6 +16,7 @@ from infolib.coding import (
     DEFAULT_FRACTIONS,
     Codelength,
     ModelInformation,
+    component_entries,
     information_ablation,
     information_similarity,
     kl_prequential_codelength,
@@ -551,6 +552,7 @@ def test_reset_parameters_resets_the_component_only_and_refuses_unknown_names():
         source = init if name.startswith(first + ".") else trained
         assert torch.equal(value, source.state_dict()[name]), name
     assert sum(name.startswith(first + ".") for name in ablated.state_dict()) == 2
+    assert component_entries(init, first) == [f"{first}.weight", f"{first}.bias"]
     for name, value in trained.state_dict().items():  # the caller's model is untouched
         assert torch.equal(value, before[name])
     with pytest.raises(ValueError, match="match no entry"):
