@@ -480,15 +480,32 @@ def occlude(x, side, generator):
     return x
 
 
+def add_noise(x, y, noise, ratio, generator, side=None):
+    """A noisy copy of (x, y) and the mask of its noisy examples: a fraction `ratio` gets `noise`
+    (see above), occlusions of `side` pixels (None: the calibrated SIDES[noise]); `noise="none"`:
+    an unchanged copy and an empty mask."""
+    x, y = x.clone(), y.clone()
+    noisy = torch.zeros(len(x), dtype=torch.bool)
+    if noise == "none":
+        return x, y, noisy
+    chosen = torch.randperm(len(x), generator=generator)[: round(ratio * len(x))]
+    noisy[chosen] = True
+    if noise in LADDERS:
+        x[chosen] = occlude(x[chosen], SIDES[noise] if side is None else side, generator)
+    elif noise == "Massart label noise":
+        y[chosen] = torch.randint(0, 10, (len(chosen),), generator=generator)
+    else:
+        raise ValueError(f"unknown noise {noise!r}")
+    return x, y, noisy
+
+
 def calibrate(noise, side):
     """Accuracy on noisy and on clean test images of a CNN trained with the largest ratio of
     `noise` at `side` (the runs' own setting), with a seed no run uses."""
     x_train, y_train, *_ = split_of(fashion_images, fashion_labels, settings.noise_train, 1, 1,
                                     CALIBRATION_SEED)
-    generator = torch.Generator().manual_seed(CALIBRATION_SEED)
-    chosen = torch.randperm(len(x_train), generator=generator)[: round(RATIOS[-1] * len(x_train))]
-    x_train = x_train.clone()
-    x_train[chosen] = occlude(x_train[chosen], side, generator)
+    x_train, y_train, _ = add_noise(x_train, y_train, noise, RATIOS[-1],
+                                    torch.Generator().manual_seed(CALIBRATION_SEED), side=side)
     model = small_cnn(seed=CALIBRATION_SEED)
     fit_early_stopping(model, x_train, y_train, train=TRAINING, seed=CALIBRATION_SEED,
                        device=torch_device)
@@ -518,24 +535,6 @@ ladder.round(3)
 
 
 # %%
-def add_noise(x, y, noise, ratio, generator):
-    """A noisy copy of (x, y) and the mask of its noisy examples: a fraction `ratio` gets `noise`
-    (see above); `noise="none"`: an unchanged copy and an empty mask."""
-    x, y = x.clone(), y.clone()
-    noisy = torch.zeros(len(x), dtype=torch.bool)
-    if noise == "none":
-        return x, y, noisy
-    chosen = torch.randperm(len(x), generator=generator)[: round(ratio * len(x))]
-    noisy[chosen] = True
-    if noise in SIDES:
-        x[chosen] = occlude(x[chosen], SIDES[noise], generator)
-    elif noise == "Massart label noise":
-        y[chosen] = torch.randint(0, 10, (len(chosen),), generator=generator)
-    else:
-        raise ValueError(f"unknown noise {noise!r}")
-    return x, y, noisy
-
-
 examples = torch.arange(5)
 fig, axes = plt.subplots(4, len(examples), figsize=(1.6 * len(examples), 7))
 rows = {"clean": add_noise(*fashion_test, "none", 0, None),
@@ -675,12 +674,11 @@ print(f"Targets: missing pixels about {PIXELS_TARGET} of clean accuracy; missing
       + f"; clean {summarize(small[small.ratio == 0].information, unit='bits', digits=0)}.")
 
 # %% [markdown]
-# **How to read it.** Label noise is the clearest case: wrong labels cost about $\log_2 10$ bits
-# under both codes, so the information a trained model saves falls with the share of wrong
-# labels, both in total and per informative example. The paper's reading, that such noise "does
-# not affect the information complexity", would need the saving on the *correct* labels to stay
-# as it was; the claims below test the total, as the paper's tables report it, and the note gives
-# the figure per informative example. The occlusions are sized so that their damage matches the
+# **How to read it.** Label noise is the clearest case: a wrong label costs about $\log_2 10$ bits
+# under both codes, so a trained model can save bits only on the correct labels, and the total
+# saving shrinks with their share even if the saving per correct label does not change. The
+# claims below test the total, as the paper's tables report it; their notes give the figure per
+# informative example, which says whether the saving on the correct labels itself changed. The occlusions are sized so that their damage matches the
 # paper's tables (the noisy-subset accuracies above); the claims compare each kind with the clean
 # runs on the same seeds.
 
@@ -688,11 +686,13 @@ print(f"Targets: missing pixels about {PIXELS_TARGET} of clean accuracy; missing
 # **Is the pixel result a capacity effect?** The paper argues (sec. 5) that a network stores at
 # most its capacity; a small network that cannot hold the extra features that missing pixels
 # demand would not show more information. The same test with a network four times wider
-# (`small_cnn` with 64 and 128 channels, 106,506 parameters), clean against the largest ratio of
-# missing pixels, on the same seeds:
+# (`small_cnn` with 64 and 128 channels), clean against the largest ratio of missing pixels, on
+# the same seeds:
 
 # %%
 wide = noise_frame[noise_frame.network == "wide"]
+print("parameters: " + ", ".join(f"{name} {sum(p.numel() for p in make(0).parameters()):,}"
+                                 for name, make in NETWORKS.items()))
 if len(wide):
     display(wide.groupby("ratio")[["information", "accuracy", "accuracy_clean_test",
                                    "confidence"]].agg(["mean", "std"]).round(3))
