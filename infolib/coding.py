@@ -72,6 +72,19 @@ so L'(f_B | f_A) is small when f_A already computes f_B or learns it from few ex
 first block is coded by f_A itself. Early stopping uses the held-out soft cross-entropy (the KL
 plus the entropy of f_B's outputs, a constant). The cost is that of one prequential code.
 
+**Synced distillation** (:func:`synced_distillation_codelengths`, sec. 7 and eq. (8) of *Model
+information as an analysis tool*): a student's prequential code of the labels with a teacher
+that never sees a label before the student may. For block j >= 1, a copy of the teacher is
+trained on the ends[j-1] earlier examples (plain cross-entropy, seed ``seed + j``), and a copy of
+the student is trained on the same examples with the distillation loss
+(:func:`infolib.train.distillation_loss`) toward the true labels and that teacher's outputs; the
+student codes block j. The information the teacher transfers is
+
+    I = L_preq(y | x; student alone) - L_preq(y | x; student with the synced teacher),
+
+the bits the teacher's outputs save the student's code (0 for alpha = 0). The teacher is
+re-trained for every block; each block's teacher serves every distillation coefficient.
+
 **The caller's model is not modified**: each block trains a deep copy of it on ``device``, and
 its own predictions (first block) come from a copy in eval mode. It may live on any device.
 """
@@ -89,7 +102,13 @@ from torch import nn
 
 from infolib.checks import class_indices, inputs, integer, log_base, logits, module, one_of, real
 from infolib.config import resolve_device
-from infolib.train import BlockTraining, chunked_logits, cross_entropy_sum, fit_early_stopping
+from infolib.train import (
+    BlockTraining,
+    chunked_logits,
+    cross_entropy_sum,
+    distillation_loss,
+    fit_early_stopping,
+)
 
 DEFAULT_FRACTIONS = (0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.0625, 0.125, 0.25, 0.5, 1.0)
 FIRST_BLOCK_CODES = ("model", "uniform")
@@ -290,6 +309,117 @@ def kl_prequential_codelength(
     )
 
 
+@dataclass(frozen=True)
+class SyncedDistillation:
+    """What :func:`synced_distillation_codelengths` measured, in units of log base: the teacher's
+    own prequential code of the labels (``teacher``, the code of its block-by-block copies) and,
+    for each distillation coefficient of ``alphas``, the student's code with that teacher
+    (``students``, :class:`Codelength` each, in the order of ``alphas``)."""
+
+    teacher: Codelength
+    students: tuple[Codelength, ...]
+    alphas: tuple[float, ...]
+
+    def student(self, alpha: float) -> Codelength:
+        """The student's code at distillation coefficient ``alpha`` (one of ``alphas``)."""
+        if alpha not in self.alphas:
+            raise KeyError(f"alpha {alpha} was not run; the alphas are {self.alphas}")
+        return self.students[self.alphas.index(alpha)]
+
+
+def synced_distillation_codelengths(
+    student: nn.Module,
+    teacher: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor | np.ndarray,
+    *,
+    alphas: Sequence[float],
+    temperature: float = 4.0,
+    fractions: Sequence[float] = DEFAULT_FRACTIONS,
+    min_first_block: int = 1,
+    train: BlockTraining | None = None,
+    teacher_train: BlockTraining | None = None,
+    base: float = 2,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    progress: bool = True,
+) -> SyncedDistillation:
+    """The student's prequential code of y | x with a teacher trained in sync (sec. 7), for each
+    distillation coefficient in ``alphas`` (see the module docstring).
+
+    Block 0 is coded by ``student`` itself (and by ``teacher`` in the teacher's code). For block
+    j >= 1, a copy of ``teacher`` is trained on the ends[j-1] earlier examples with
+    ``teacher_train`` (``None``: the same as ``train``) and seed ``seed + j``; then, for each
+    alpha, a copy of ``student`` is trained on them with ``train``, the same seed and
+    :func:`infolib.train.distillation_loss` (alpha, ``temperature``, that teacher's logits in
+    eval mode), and codes block j. Early stopping of both uses the held-out labels. No model
+    sees a label of block j before block j is coded. With alpha = 0 the student's code equals
+    :func:`prequential_codelength` of ``student`` with the same arguments, and the teacher's code
+    equals :func:`prequential_codelength` of ``teacher`` with ``teacher_train``.
+    Both map x to logits with the same number of classes K. Units of log ``base``. Cost: one
+    prequential code for the teacher and one per alpha. Neither model is modified.
+    """
+    train = BlockTraining() if train is None else train
+    teacher_train = train if teacher_train is None else teacher_train
+    x = _check_arguments(student, x, "model", train, name="student")
+    _check_arguments(teacher, x, "model", teacher_train, name="teacher")
+    if isinstance(alphas, (str, bytes)) or not isinstance(alphas, Sequence) or not alphas:
+        raise ValueError(f"alphas must be a non-empty sequence of coefficients in [0, 1], "
+                         f"got {alphas!r}")
+    alphas = tuple(real("alphas", alpha, minimum=0, maximum=1) for alpha in alphas)
+    if len(set(alphas)) != len(alphas):
+        raise ValueError(f"alphas must not repeat a coefficient, got {alphas}")
+    temperature = real("temperature", temperature, above=0)
+    base, seed = log_base(base), integer("seed", seed)
+    ends = _block_ends(len(x), fractions, min_first_block)
+    device = resolve_device(device)
+    student_start, x, n_student = _starting_model(student, x, device, "student")
+    teacher_start, _, n_teacher = _starting_model(teacher, x, device, "teacher")
+    if n_student != n_teacher:
+        raise ValueError(f"student has {n_student} classes and teacher {n_teacher}: they must "
+                         "agree")
+    y = class_indices(y, len(x), n_student).to(device)
+
+    nats = np.zeros((1 + len(alphas), len(ends)))  # row 0: the teacher, then one per alpha
+    logs = np.zeros((1 + len(alphas), len(ends), 3), dtype=np.int64)
+    first = slice(0, int(ends[0]))
+    nats[0, 0] = cross_entropy_sum(teacher_start, x[first], y[first], name="teacher")
+    nats[1:, 0] = cross_entropy_sum(student_start, x[first], y[first], name="student")
+    blocks = range(1, len(ends))
+    if progress and len(blocks) > 1:  # imported here: tqdm.auto warns at import without ipywidgets
+        from tqdm.auto import tqdm
+
+        blocks = tqdm(blocks, desc="synced distillation code", leave=False)
+    for j in blocks:
+        seen, part = slice(0, int(ends[j - 1])), slice(int(ends[j - 1]), int(ends[j]))
+        block_teacher = copy.deepcopy(teacher_start)
+        log = fit_early_stopping(block_teacher, x[seen], y[seen], train=teacher_train,
+                                 seed=seed + j, device=device)
+        logs[0, j] = log.epochs, log.best_epoch, log.steps
+        block_teacher.eval()
+        who = f"the teacher of block {j} (trained on x[:{seen.stop}])"
+        nats[0, j] = cross_entropy_sum(block_teacher, x[part], y[part], name=who,
+                                       first_index=part.start)
+        teacher_logits = torch.cat([
+            scores for _, scores in chunked_logits(block_teacher, x[seen], name=who)
+        ])
+        for row, alpha in enumerate(alphas, start=1):
+            block_student = copy.deepcopy(student_start)
+            log = fit_early_stopping(
+                block_student, x[seen], y[seen], train=train, seed=seed + j, device=device,
+                loss_fn=distillation_loss(teacher_logits, y[seen], alpha=alpha,
+                                          temperature=temperature),
+            )
+            logs[row, j] = log.epochs, log.best_epoch, log.steps
+            block_student.eval()
+            nats[row, j] = cross_entropy_sum(
+                block_student, x[part], y[part], first_index=part.start,
+                name=f"the student of block {j} at alpha {alpha} (trained on x[:{seen.stop}])",
+            )
+    codes = [_as_codelength(nats[row], logs[row], ends, base) for row in range(len(nats))]
+    return SyncedDistillation(teacher=codes[0], students=tuple(codes[1:]), alphas=alphas)
+
+
 def step_floor_training(k: int, *, fractions: Sequence[float] = DEFAULT_FRACTIONS,
                         min_first_block: int = 1, **fields) -> BlockTraining:
     """A :class:`BlockTraining` (``fields``: its other settings) whose ``min_steps`` lets every
@@ -447,6 +577,12 @@ def _online_code(
             "training diverged, lower train.lr)"
         )
         nats[j] = block_nats(block_model, slice(int(ends[j - 1]), int(ends[j])), coded_by)
+    return _as_codelength(nats, logs, ends, base)
+
+
+def _as_codelength(nats: np.ndarray, logs: np.ndarray, ends: np.ndarray, base: float):
+    """A :class:`Codelength` in units of log ``base`` from each block's ``nats`` and training
+    ``logs`` (rows: epochs, best epoch, steps)."""
     codelengths = nats / math.log(base)
     return Codelength(total=float(codelengths.sum()), blocks=codelengths, ends=ends,
                       epochs=logs[:, 0], best_epochs=logs[:, 1], steps=logs[:, 2])

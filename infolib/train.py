@@ -198,6 +198,7 @@ def fit_early_stopping(
     y: torch.Tensor,
     *,
     train: BlockTraining | None = None,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     seed: int = 0,
     device: str | torch.device = "auto",
 ) -> TrainingLog:
@@ -209,8 +210,11 @@ def fit_early_stopping(
     the untrained one) is restored. ``train=None``: :class:`BlockTraining`'s defaults. Returns a
     :class:`TrainingLog` (epochs run, the epoch of the state kept, optimizer steps).
 
-    ``y``: class indices (N,), or probabilities (N, K) for the soft cross-entropy. Through
-    :func:`fit` with seed ``seed`` (the mini-batch order), and the same seed for torch's global
+    ``y``: class indices (N,), or probabilities (N, K) for the soft cross-entropy.
+    ``loss_fn``: another training loss, ``loss_fn(logits, index)`` with ``index`` the positions
+    in ``x`` of the batch's examples (so it can read per-example targets of its own, such as a
+    teacher's outputs); early stopping still measures the cross-entropy against ``y``. ``None``:
+    the cross-entropy against ``y``. Through :func:`fit` with seed ``seed`` (the mini-batch order), and the same seed for torch's global
     generator (dropout), restored afterwards. With fewer than 2 examples, or
     ``validation_fraction=0``, the model is trained on all of them for ``max_epochs`` epochs,
     without early stopping; a model without trainable parameters is not trained. ``x`` and ``y``
@@ -252,11 +256,12 @@ def fit_early_stopping(
             fit(
                 model,
                 x[:n_fit],
-                y[:n_fit],
+                y[:n_fit] if loss_fn is None else torch.arange(n_fit, device=x.device),
                 epochs=epochs,
                 batch_size=train.batch_size,
                 lr=train.lr,
                 optimizer="adam",
+                loss_fn=F.cross_entropy if loss_fn is None else loss_fn,
                 callback=early_stopping if n_held_out else None,
                 seed=seed,
                 device=device,
@@ -379,6 +384,34 @@ def cross_entropy_sum(
             labels = labels.to(torch.float64)
         total += float(F.cross_entropy(chunk, labels, reduction="sum"))
     return total
+
+
+def distillation_loss(
+    teacher_logits: torch.Tensor, y: torch.Tensor, *, alpha: float, temperature: float
+) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """Knowledge distillation's loss (Hinton et al., 2015; eq. (17)-(19) of *Model information as
+    an analysis tool*), for :func:`fit_early_stopping`'s ``loss_fn``: for a batch with positions
+    ``index`` and student logits z,
+
+        alpha T^2 KL(softmax(t_i / T) || softmax(z_i / T)) + (1 - alpha) (-ln softmax(z_i)[y_i]),
+
+    averaged over the batch, in nats; t = ``teacher_logits`` (N, K) and ``y`` (N,) class indices
+    of the same N examples, T = ``temperature`` > 0, ``alpha`` in [0, 1] (0: the plain
+    cross-entropy). The factor T^2 keeps the soft term's gradients on the scale of the hard
+    term's as T changes (Hinton et al.)."""
+    alpha = real("alpha", alpha, minimum=0, maximum=1)
+    temperature = real("temperature", temperature, above=0)
+    same_length("teacher_logits", teacher_logits, "y", y)
+    soft_targets = torch.softmax(teacher_logits.detach() / temperature, dim=1)
+
+    def loss(student_logits: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+        targets = soft_targets[index].to(student_logits.dtype)
+        soft = F.kl_div(torch.log_softmax(student_logits / temperature, dim=1), targets,
+                        reduction="batchmean")
+        hard = F.cross_entropy(student_logits, y[index])
+        return alpha * temperature**2 * soft + (1 - alpha) * hard
+
+    return loss
 
 
 @torch.no_grad()

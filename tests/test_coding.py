@@ -24,10 +24,11 @@ from infolib.coding import (
     prequential_codelength,
     reset_parameters,
     step_floor_training,
+    synced_distillation_codelengths,
     unidirectional_similarity,
 )
 from infolib.models import mlp
-from infolib.train import BlockTraining, fit, fit_early_stopping
+from infolib.train import BlockTraining, cross_entropy_sum, fit, fit_early_stopping
 
 OPTIONS = {"device": "cpu", "progress": False}
 FROZEN = BlockTraining(lr=0.0)  # Adam with a zero learning rate: the model never changes
@@ -593,3 +594,90 @@ def test_step_floor_training_matches_the_largest_blocks_cap():
     assert step_floor_training(800).epoch_cap(1) == 180
     with pytest.raises(ValueError, match="k"):
         step_floor_training(1)
+
+
+SPREAD = 2.0  # the blobs of the distillation tests overlap: labels alone are a noisy signal
+
+
+def overlapping_blobs(n, seed):
+    """The four blob centres with standard deviation SPREAD: p(y | x) is far from one-hot."""
+    generator = torch.Generator().manual_seed(seed)
+    centers = 3.0 * torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
+    y = torch.randint(0, K, (n,), generator=generator)
+    return centers[y] + SPREAD * torch.randn(n, 2, generator=generator), y
+
+
+class BayesTeacher(nn.Module):
+    """The Bayes posterior of :func:`overlapping_blobs` as logits, -|x - c_k|^2 / (2 SPREAD^2),
+    with no trainable weights: it knows p(y | x) from the start and training leaves it alone."""
+
+    def forward(self, x):
+        centers = 3.0 * torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
+        return -((x[:, None, :] - centers) ** 2).sum(-1) / (2 * SPREAD**2)
+
+
+SYNCED = {"fractions": (0.05, 0.1, 0.2, 0.4, 1.0), "train": BlockTraining(max_epochs=8),
+          **OPTIONS}
+
+
+def test_synced_distillation_at_alpha_0_is_the_students_plain_code():
+    """alpha = 0: the student trains on the labels alone, exactly as in the prequential code;
+    the teacher's code is its own prequential code."""
+    x, y = blobs(300, seed=11)
+    student, teacher = mlp(2, [8], K, seed=0), mlp(2, [32, 32], K, seed=1)
+    teacher_train = BlockTraining(max_epochs=5, lr=3e-3)
+    synced = synced_distillation_codelengths(student, teacher, x, y, alphas=(0.0, 0.5),
+                                             teacher_train=teacher_train, **SYNCED)
+    plain = prequential_codelength(student, x, y, **SYNCED)
+    np.testing.assert_allclose(synced.student(0.0).blocks, plain.blocks, rtol=1e-12)
+    np.testing.assert_array_equal(synced.student(0.0).steps, plain.steps)
+    teacher_alone = prequential_codelength(teacher, x, y, **{**SYNCED, "train": teacher_train})
+    np.testing.assert_allclose(synced.teacher.blocks, teacher_alone.blocks, rtol=1e-12)
+    assert synced.student(0.5).total != plain.total  # the teacher changed the student's code
+    assert synced.alphas == (0.0, 0.5)
+    with pytest.raises(KeyError, match="0.3"):
+        synced.student(0.3)
+
+
+def test_a_teacher_that_knows_the_task_shortens_the_students_code():
+    """The Bayes teacher's soft labels carry p(y | x), which the hard labels give only through
+    many noisy draws: distilling from it codes the labels in fewer bits than the labels alone,
+    more so the more weight they get; the teacher itself codes them at the Bayes rate."""
+    x, y = overlapping_blobs(400, seed=12)
+    options = {**SYNCED, "train": BlockTraining(max_epochs=20, lr=1e-2, min_steps=100)}
+    synced = synced_distillation_codelengths(mlp(2, [8], K, seed=0), BayesTeacher(), x, y,
+                                             alphas=(0.0, 0.5, 0.9), temperature=1.0, **options)
+    codes = [synced.student(alpha).total for alpha in (0.0, 0.5, 0.9)]
+    assert codes[0] > codes[1] > codes[2] and codes[0] - codes[2] > 10  # bits saved
+    bayes_bits = cross_entropy_sum(BayesTeacher(), x, y) / math.log(2)
+    assert synced.teacher.total == pytest.approx(bayes_bits, rel=1e-9)
+    assert synced.teacher.total < codes[2]
+
+
+def test_synced_distillation_never_lets_a_label_reach_an_earlier_block():
+    """Changing the labels of the last block changes no earlier block's code, the teacher's or
+    the students'."""
+    x, y = blobs(200, seed=13)
+    student, teacher = mlp(2, [8], K, seed=0), mlp(2, [16], K, seed=1)
+    options = {**SYNCED, "alphas": (0.0, 0.7)}
+    code = synced_distillation_codelengths(student, teacher, x, y, **options)
+    y_changed = y.clone()
+    y_changed[80:] = (y[80:] + 1) % K
+    changed = synced_distillation_codelengths(student, teacher, x, y_changed, **options)
+    for before, after in zip((code.teacher, *code.students), (changed.teacher, *changed.students)):
+        np.testing.assert_array_equal(after.blocks[:-1], before.blocks[:-1])
+        assert after.blocks[-1] != before.blocks[-1]
+
+
+def test_synced_distillation_rejects_bad_input():
+    x, y = blobs(50, seed=14)
+    student = mlp(2, [8], K, seed=0)
+    for alphas in ((), (1.5,), (0.1, 0.1), 0.5, "0.5"):
+        with pytest.raises((ValueError, TypeError)):
+            synced_distillation_codelengths(student, student, x, y, alphas=alphas, **OPTIONS)
+    with pytest.raises(ValueError, match="temperature"):
+        synced_distillation_codelengths(student, student, x, y, alphas=(0.5,), temperature=0,
+                                        **OPTIONS)
+    with pytest.raises(ValueError, match="classes"):
+        synced_distillation_codelengths(student, mlp(2, [8], K + 1, seed=0), x, y,
+                                        alphas=(0.5,), **OPTIONS)

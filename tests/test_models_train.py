@@ -7,7 +7,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from infolib.models import hidden_activations, mlp, small_cnn, small_resnet
-from infolib.train import BestValidation, accuracy, fit
+from infolib.train import (
+    BestValidation,
+    BlockTraining,
+    accuracy,
+    distillation_loss,
+    fit,
+    fit_early_stopping,
+)
 
 
 def test_mlp_shapes_and_layers():
@@ -436,3 +443,44 @@ def test_small_resnet_global_pooling_is_adaptive_average_pooling():
     torch.testing.assert_close(pool(x), nn.AdaptiveAvgPool2d(1)(x), rtol=1e-6, atol=1e-7)
     head = small_resnet(widths=(4, 8), seed=0)[-3]
     assert isinstance(head, GlobalAvgPool)
+
+
+def test_distillation_loss_matches_its_formula():
+    generator = torch.Generator().manual_seed(0)
+    teacher, student = torch.randn(6, 3, generator=generator), torch.randn(6, 3, generator=generator)
+    y = torch.tensor([0, 1, 2, 0, 1, 2])
+    index = torch.tensor([4, 1, 3])
+    alpha, temperature = 0.3, 2.5
+    loss = distillation_loss(teacher, y, alpha=alpha, temperature=temperature)
+    p = torch.softmax(teacher[index] / temperature, 1)
+    log_q = torch.log_softmax(student[index] / temperature, 1)
+    kl = float((p * (p.log() - log_q)).sum(1).mean())
+    hard = float(-torch.log_softmax(student[index], 1)[torch.arange(3), y[index]].mean())
+    expected = alpha * temperature**2 * kl + (1 - alpha) * hard
+    assert float(loss(student[index], index)) == pytest.approx(expected, rel=1e-6)
+    # alpha = 0: the cross-entropy; a student equal to the teacher at alpha = 1: zero
+    plain = distillation_loss(teacher, y, alpha=0.0, temperature=temperature)
+    assert float(plain(student[index], index)) == pytest.approx(hard, rel=1e-6)
+    only_soft = distillation_loss(teacher, y, alpha=1.0, temperature=temperature)
+    assert float(only_soft(teacher[index], index)) == pytest.approx(0.0, abs=1e-6)
+    for bad in ({"alpha": 1.5, "temperature": 1.0}, {"alpha": 0.5, "temperature": 0.0}):
+        with pytest.raises(ValueError):
+            distillation_loss(teacher, y, **bad)
+    with pytest.raises(ValueError):
+        distillation_loss(teacher[:5], y, alpha=0.5, temperature=1.0)
+
+
+def test_fit_early_stopping_with_a_loss_fn_reads_targets_by_position():
+    """A loss_fn that is the cross-entropy read by position trains exactly as the default."""
+    generator = torch.Generator().manual_seed(1)
+    x = torch.randn(120, 5, generator=generator)
+    y = (x[:, 0] > 0).long()
+    settings = BlockTraining(max_epochs=4, batch_size=16)
+    default, by_position = mlp(5, [8], 2, seed=0), mlp(5, [8], 2, seed=0)
+    log = fit_early_stopping(default, x, y, train=settings, seed=3, device="cpu")
+    log_by_position = fit_early_stopping(
+        by_position, x, y, train=settings, seed=3, device="cpu",
+        loss_fn=lambda logits, index: F.cross_entropy(logits, y[index]))
+    assert log == log_by_position
+    for a, b in zip(default.parameters(), by_position.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
