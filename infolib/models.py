@@ -271,18 +271,21 @@ def small_resnet(
 
 def small_cnn(
     in_channels: int = 1, n_classes: int = 10, *, widths: Sequence[int] = (16, 32),
-    seed: int | None = None,
+    input_size: int = 28, seed: int | None = None,
 ) -> nn.Sequential:
-    """Conv(w1, 3x3)-ReLU-MaxPool(2)-Conv(w2, 3x3)-ReLU-MaxPool(2)-Flatten-Linear(25 w2,
-    n_classes) for 28x28 inputs, (w1, w2) = ``widths``: 12,810 parameters with the default
-    (16, 32), one input channel and 10 classes. The network of the model-information chapter and
-    of the Fisher and coding benchmarks. ``seed`` makes the initialization reproducible without
-    touching the global random state."""
+    """Conv(w1, 3x3)-ReLU-MaxPool(2)-Conv(w2, 3x3)-ReLU-MaxPool(2)-Flatten-Linear(s^2 w2,
+    n_classes), (w1, w2) = ``widths``, for square inputs of ``input_size`` pixels (s = 5 for the
+    default 28, 2 for 14; at least 10): 12,810 parameters with the default (16, 32), one input
+    channel and 10 classes. The network of the model-information chapters and of the Fisher and
+    coding benchmarks. ``seed`` makes the initialization reproducible without touching the global
+    random state."""
     in_channels = integer("in_channels", in_channels, minimum=1)
     n_classes = integer("n_classes", n_classes, minimum=1)
+    input_size = integer("input_size", input_size, minimum=10)
     if len(widths) != 2:
         raise ValueError(f"widths must be two channel counts (w1, w2), got {widths!r}")
     w1, w2 = (integer("widths", w, minimum=1) for w in widths)
+    side = ((input_size - 2) // 2 - 2) // 2
     seed = _seed(seed)
     with torch.random.fork_rng(devices=[]):
         if seed is not None:
@@ -290,7 +293,7 @@ def small_cnn(
         return nn.Sequential(
             nn.Conv2d(in_channels, w1, 3), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(w1, w2, 3), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(w2 * 5 * 5, n_classes),
+            nn.Flatten(), nn.Linear(w2 * side * side, n_classes),
         )
 
 

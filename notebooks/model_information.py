@@ -28,8 +28,9 @@
 # The paper uses it as a measure of task **difficulty**: the information needed to solve a task.
 # This chapter covers its section 3 and appendix A.2: the estimator on a small example, the
 # information content of several 10-class tasks (Fig. 1), and three kinds of noise (Fig. 3,
-# Tables 2-4). The next chapter, {doc}`model_information_applications`, takes the paper's
-# sections 4 and 6 (domain similarity, information ablation).
+# Tables 2-4). The next two chapters take the rest of the paper:
+# {doc}`model_information_applications` its sections 4 and 6 (domain similarity, information
+# ablation), {doc}`model_information_capacity` its sections 5 and 7 (capacity, distillation).
 #
 # **Data.** The paper uses MNIST, EMNIST, SVHN and CIFAR-10 (Fig. 1) and MNIST with a ResNet-56
 # (Fig. 3). None of them is available offline here. We use tasks that are: scikit-learn's 8x8
@@ -843,4 +844,4 @@ claims
 #   the occlusion sizes (calibrated by the rule above), and the same noise ratio in the training,
 #   coding and test sets.
 # - **Elsewhere.** Sections 4 and 6 of the paper (domain similarity, information ablation) are
-#   the next chapter's; sections 5 (capacity) and 7 (distillation) are not reproduced yet.
+#   the next chapter's; sections 5 (capacity) and 7 (distillation) the one after it.

@@ -24,7 +24,8 @@
 # - **sec. 6, information ablation**: where in a network the information sits, by resetting a
 #   component to its initial values and measuring the information lost.
 #
-# Sections 5 (capacity) and 7 (synced distillation) are not in this edition (see the end). The
+# Sections 5 (capacity) and 7 (synced distillation) are the next chapter's,
+# {doc}`model_information_capacity`. The
 # estimators are in `infolib.coding`: `model_information`, `information_similarity`,
 # `unidirectional_similarity`, `reset_parameters` and `information_ablation`, each tested against
 # cases with known answers (tests/test_coding.py). Every code uses the previous chapter's block
@@ -619,11 +620,8 @@ claims
 # %% [markdown]
 # ## What this chapter leaves out, and why
 #
-# - **Sec. 5, capacity** (information as the task grows, for networks of increasing width) and
-#   **sec. 7, synced distillation** (teacher and student trained block by block in sync) are not
-#   in this edition: each needs a grid of trainings and codes beyond this chapter's 15 minutes on
-#   two CPU cores, and sec. 7 needs a new coding function (the student's code with a teacher
-#   re-trained on each block's earlier examples).
+# - **Sec. 5, capacity** and **sec. 7, synced distillation** are the next chapter's: each needs
+#   a grid of trainings and codes beyond this chapter's 15 minutes on two CPU cores.
 # - **Data and networks.** Constructed Fashion-MNIST domains instead of Office-31 and
 #   Office-Home; codes from a random initialization instead of an ImageNet ResNet-18; a small
 #   ResNet with basic blocks instead of a ResNet-20 with bottlenecks on CIFAR-10. The relations

@@ -331,6 +331,12 @@ def test_small_cnn_shape_size_and_seed():
     assert sum(p.numel() for p in wide.parameters()) == 640 + 73_856 + 32_010
     with pytest.raises(ValueError, match="widths"):
         small_cnn(widths=(16, 32, 64))
+    # 14x14: 12 -> 6 -> 4 -> 2 pixels a side before the head, 32 x 2 x 2 -> 10
+    small = small_cnn(widths=(16, 32), input_size=14, seed=4)
+    assert small(torch.rand(3, 1, 14, 14)).shape == (3, 10)
+    assert sum(p.numel() for p in small.parameters()) == 160 + 4_640 + 1_290
+    with pytest.raises(ValueError, match="input_size"):
+        small_cnn(input_size=8)
 
 
 def test_all_cnn_shape_size_seed_and_no_batch_norm():
