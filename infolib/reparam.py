@@ -192,11 +192,14 @@ def swap_neurons(
     return result
 
 
-def perturb(model: nn.Module, std: float, *, seed: int = 0) -> nn.Module:
+def perturb(model: nn.Module, std: float, *, relative: bool = False, seed: int = 0) -> nn.Module:
     """A copy with i.i.d. N(0, std^2) noise added to every parameter (buffers such as batch-norm
     running statistics unchanged).
 
-    theta -> theta + std * z, z ~ N(0, I), in the units of the parameters. The noise is drawn on
+    theta -> theta + std * z, z ~ N(0, I), in the units of the parameters; with
+    ``relative=True``, each parameter tensor t gets theta_t + std RMS(theta_t) z_t instead
+    (RMS = root mean square of its entries), so the noise is the same fraction of every layer's
+    scale and ||delta_t|| is about std ||theta_t||. The noise is drawn on
     the CPU by ``torch.randn`` from a ``torch.Generator`` seeded with ``seed``, one tensor per
     parameter in ``model.parameters()`` order and in its dtype, then moved to the parameter's
     device: the same seed gives the same noise on every device. ``std``: a finite number >= 0.
@@ -210,7 +213,7 @@ def perturb(model: nn.Module, std: float, *, seed: int = 0) -> nn.Module:
     noise = _gaussian(params, seed)
     with torch.no_grad():
         for param, z in zip(params, noise):
-            param.add_(z, alpha=std)
+            param.add_(z, alpha=std * (_rms(param) if relative else 1.0))
     return result
 
 
@@ -220,6 +223,7 @@ def adversarial_perturb(
     x: torch.Tensor,
     *,
     steps: int = 10,
+    relative: bool = False,
     seed: int = 0,
 ) -> nn.Module:
     """A copy with a perturbation delta of the parameters, of the same size as :func:`perturb`'s
@@ -227,15 +231,19 @@ def adversarial_perturb(
 
     "Same size": ||delta||_2 = std sqrt(P) exactly, P the number of parameters (every parameter,
     as in :func:`perturb`), i.e. the root mean square of delta's entries is ``std`` (the paper's
-    "vector of standard deviation c"); :func:`perturb`'s noise has this norm on average.
+    "vector of standard deviation c"); :func:`perturb`'s noise has this norm on average. With
+    ``relative=True``: ||delta_t|| = std ||theta_t|| exactly for every parameter tensor t (so
+    ||delta|| = std ||theta||), the size :func:`perturb`'s relative noise has on average.
     The objective is L(delta) = (1/N) sum_i ||h_{theta+delta}(x_i) - h_theta(x_i)||^2, h the
     input of the last weight layer (the last Linear/Conv2d in ``model.modules()`` order),
     flattened per input, with the model in eval mode. The parameters of that last layer do not
     enter h, so the perturbation puts its weight on the other layers.
 
-    Method: projected (normalized) gradient ascent on the sphere ||delta|| = r = std sqrt(P).
-    Start from :func:`perturb`'s noise with this ``seed``, rescaled to norm r; then ``steps``
-    times: delta <- r (delta + r g / ||g||) / ||delta + r g / ||g|| ||, g = grad L(delta). The
+    Method: projected (normalized) gradient ascent on the sphere ||delta|| = r = std sqrt(P)
+    (relative: on the product of the spheres ||delta_t|| = r_t = std ||theta_t||, each tensor
+    stepped and projected on its own). Start from :func:`perturb`'s noise with this ``seed``,
+    rescaled to norm r; then ``steps`` times: delta <- r (delta + r g / ||g||) / ||delta + r g /
+    ||g|| ||, g = grad L(delta). The
     iterate with the largest L (the start included) is returned, so L is never below that of
     the random start. Cost: ``steps`` forward and backward passes on all of ``x`` at once plus
     two forward passes; memory that of one training step on a batch of len(x) inputs.
@@ -247,8 +255,25 @@ def adversarial_perturb(
     result = copy.deepcopy(model)
     last_layer = weight_layers(result, caller="adversarial_perturb")[-1]
     names, params = zip(*((name, p.detach()) for name, p in result.named_parameters()))
-    radius = std * math.sqrt(sum(p.numel() for p in params))
-    if radius == 0:
+    if relative:  # one sphere per tensor, radius std ||theta_t||
+        radii = [std * _norm([p]) for p in params]
+    else:  # one sphere for all, radius std sqrt(P)
+        radii = [std * math.sqrt(sum(p.numel() for p in params))]
+
+    def project(tensors):
+        if not relative:
+            return _rescaled(tensors, radii[0])
+        return [_rescaled([t], r)[0] if r > 0 else torch.zeros_like(t)
+                for t, r in zip(tensors, radii)]
+
+    def step(tensors, grads, grad_norm):
+        if not relative:
+            return [t + g * (radii[0] / grad_norm) for t, g in zip(tensors, grads)]
+        norms = [_norm([g]) for g in grads]
+        return [t + g * (r / n) if n > 0 else t for t, g, r, n in zip(tensors, grads, radii,
+                                                                       norms)]
+
+    if max(radii) == 0:
         return result
     x = x.to(params[0].device, params[0].dtype if x.is_floating_point() else x.dtype)
     buffers = dict(result.named_buffers())
@@ -270,7 +295,7 @@ def adversarial_perturb(
             captured.clear()
             result(x)
             reference = captured[0]
-        delta = _rescaled(_gaussian(params, seed), radius)
+        delta = project(_gaussian(params, seed))
         best, best_delta = -math.inf, delta
         for _ in range(steps):
             delta = [d.requires_grad_() for d in delta]
@@ -282,7 +307,7 @@ def adversarial_perturb(
             grad_norm = _norm(grads)
             if not (math.isfinite(grad_norm) and grad_norm > 0):
                 break
-            delta = _rescaled([d + g * (radius / grad_norm) for d, g in zip(delta, grads)], radius)
+            delta = project(step(delta, grads, grad_norm))
         with torch.no_grad():
             if representation_change(delta).item() > best:
                 best_delta = delta
@@ -414,6 +439,10 @@ def _permute(tensor, index, dim):
 def _gaussian(params, seed):
     generator = torch.Generator().manual_seed(seed)
     return [torch.randn(p.shape, generator=generator, dtype=p.dtype).to(p.device) for p in params]
+
+
+def _rms(tensor: torch.Tensor) -> float:
+    return float(tensor.detach().double().square().mean().sqrt())
 
 
 def _norm(tensors) -> float:

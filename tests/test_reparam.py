@@ -392,6 +392,34 @@ def test_adversarial_perturb_has_the_documented_norm_and_beats_random_noise(fact
     assert change(adversarial) > 2 * max(random_changes)
 
 
+def test_relative_perturbations_scale_with_each_layer():
+    """relative=True: each tensor's noise has sd std x RMS(theta_t) (random), and norm exactly
+    std ||theta_t|| (adversarial), which still changes the representation more than noise."""
+    model = mlp(20, [200], 10, seed=0)
+    with torch.no_grad():
+        model[0].weight.mul_(10.0)  # layers of very different scales
+    std = 0.05
+    noisy = perturb(model, std, relative=True, seed=2)
+    for p, q in zip(model.parameters(), noisy.parameters()):
+        rms = p.double().square().mean().sqrt().item()
+        if p.numel() >= 2_000:  # large tensors: the sample sd is within a few % of its value
+            assert (q - p).double().std().item() == pytest.approx(std * rms, rel=0.05)
+    x = inputs_for(model, n=64)
+    adversarial = adversarial_perturb(model, std, x, steps=10, relative=True, seed=0)
+    for p, q in zip(model.parameters(), adversarial.parameters()):
+        assert (q - p).double().norm().item() == pytest.approx(std * p.double().norm().item(),
+                                                               rel=1e-4)
+    reference = penultimate(model, x)
+
+    def change(other):
+        return (penultimate(other, x) - reference).square().sum(1).mean().item()
+
+    random_changes = [change(perturb(model, std, relative=True, seed=s)) for s in range(3)]
+    assert change(adversarial) > 2 * max(random_changes)
+    assert same_state(perturb(model, 0.0, relative=True), snapshot(model))
+    assert same_state(adversarial_perturb(model, 0.0, x, relative=True), snapshot(model))
+
+
 def test_adversarial_perturb_is_seeded_and_std_zero_keeps_everything():
     model = small_mlp()
     x = inputs_for(model)
