@@ -50,14 +50,21 @@ from torch.func import functional_call
 
 from infolib.checks import boolean, inputs, integer, logits, matrix
 from infolib.checks import module as check_module
-from infolib.coding import DEFAULT_FRACTIONS, Codelength, kl_prequential_codelength
+from infolib.coding import (
+    DEFAULT_FRACTIONS,
+    Codelength,
+    kl_prequential_codelength,
+    prequential_codelength,
+)
 from infolib.config import resolve_device
 from infolib.models import CHAIN_LAYERS, check_layers, weight_layers
 from infolib.train import BlockTraining
 
 __all__ = [
     "InformationDistance",
+    "SampledCode",
     "information_distance",
+    "sampled_label_code",
     "linear_cka",
     "output_kl",
     "param_cosine",
@@ -70,10 +77,6 @@ __all__ = [
 ]
 
 _EMD_MAX_ITERATIONS = 100_000_000  # POT's default (1e5) stops short of optimal beyond ~1500 points
-
-
-# ---------------------------------------------------------------------------------------------
-# parameter space
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,67 @@ def information_distance(
     b_given_a = kl_prequential_codelength(model_a, model_b, x, **options)
     a_given_b = kl_prequential_codelength(model_b, model_a, x, **options)
     return InformationDistance(a_given_b=a_given_b, b_given_a=b_given_a)
+
+
+@dataclass(frozen=True)
+class SampledCode:
+    """L_k(f_B | f_A) of eq. (3) and its two parts, in units of log base: ``labels`` the
+    prequential code of labels sampled from f_B, starting from f_A (a :class:`Codelength`), and
+    ``bits_back`` = sum_i -log p_B(y_i | x_i), the information of the particular samples, which
+    the bits-back argument returns. ``total`` = labels.total - bits_back; ``float(c)`` is it."""
+
+    labels: Codelength
+    bits_back: float
+
+    @property
+    def total(self) -> float:
+        return self.labels.total - self.bits_back
+
+    def __float__(self) -> float:
+        return self.total
+
+
+def sampled_label_code(
+    model_a: nn.Module,
+    model_b: nn.Module,
+    x: torch.Tensor,
+    *,
+    sample_seed: int = 0,
+    fractions=DEFAULT_FRACTIONS,
+    min_first_block: int = 1,
+    train: BlockTraining | None = None,
+    base: float = 2,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    progress: bool = True,
+) -> SampledCode:
+    """L_k(f_B | f_A) = -sum_i log p_{theta_i}(y_i | x_i) + sum_i log p_B(y_i | x_i) (eq. 3), with
+    y_i ~ f_B(x_i) drawn once (``sample_seed``, a CPU generator: the same on every device): the
+    prequential code of the sampled labels starting from ``model_a``
+    (:func:`infolib.coding.prequential_codelength`, first block coded by ``model_a``), less the
+    bits-back term. Its expectation over the samples is at least the expected code L'(f_B | f_A)
+    of eq. (6) when the blocks' models are the ensembles of eq. (5); with models trained on one
+    sample the inequality is the paper's approximation, which a chapter can test. Units of log
+    ``base``. Cost: one prequential code. Neither model is modified."""
+    sample_seed = integer("sample_seed", sample_seed)
+    check_module("model_b", model_b)
+    x = inputs("x", x, min_len=2)
+    with _eval_mode(model_b), torch.no_grad():
+        state = _state_on(model_b, torch.device("cpu"))
+        scores = functional_call(model_b, state, (_on(x, state, torch.device("cpu")),))
+    logits("model_b", scores, len(x))
+    log_p = torch.log_softmax(scores.double(), dim=1)
+    generator = torch.Generator().manual_seed(sample_seed)
+    y = torch.multinomial(log_p.exp(), 1, generator=generator).squeeze(1)
+    labels = prequential_codelength(
+        model_a, x, y, fractions=fractions, min_first_block=min_first_block, first_block="model",
+        train=train, base=base, seed=seed, device=device, progress=progress)
+    bits_back = float(-log_p[torch.arange(len(y)), y].sum()) / math.log(base)
+    return SampledCode(labels=labels, bits_back=bits_back)
+
+
+# ---------------------------------------------------------------------------------------------
+# parameter space
 
 
 def param_l2(model_a: nn.Module, model_b: nn.Module) -> float:

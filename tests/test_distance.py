@@ -26,6 +26,7 @@ from infolib.distance import (
     rep_cosine,
     rep_emd,
     rep_l2,
+    sampled_label_code,
 )
 from infolib.models import mlp, small_resnet
 
@@ -418,3 +419,42 @@ def test_information_distance_works_with_batch_norm_models():
     assert float(same) == pytest.approx(0.0, abs=1e-6)
     assert math.isfinite(apart) and float(apart) > 1e-3
     assert x.grad is None
+
+
+def frozen_constant(p):
+    """A frozen network that outputs the distribution p for every 2-D input."""
+    layer = nn.Linear(2, len(p))
+    with torch.no_grad():
+        layer.weight.zero_()
+        layer.bias.copy_(torch.log(torch.tensor(p)))
+    return layer.requires_grad_(False)
+
+
+def test_sampled_label_code_of_frozen_networks_is_the_log_ratio_and_averages_to_the_kl():
+    """Nothing learns: L_k = sum_i log2 p(y_i) / q(y_i) for y_i ~ p exactly (eq. 3), and its mean
+    over samples is N KL(p || q) = L'(f_B | f_A) (eq. 6), the expected code."""
+    p, q = np.array([0.6, 0.3, 0.1]), np.array([0.2, 0.3, 0.5])
+    f_a, f_b = frozen_constant(q), frozen_constant(p)
+    x = torch.randn(300, 2, generator=torch.Generator().manual_seed(0))
+    options = {"device": "cpu", "progress": False}
+    codes = [sampled_label_code(f_a, f_b, x, sample_seed=s, **options) for s in range(40)]
+    one = codes[0]
+    generator = torch.Generator().manual_seed(0)
+    y = torch.multinomial(torch.tensor(p, dtype=torch.float64).expand(300, 3), 1,
+                          generator=generator).squeeze(1).numpy()
+    assert one.bits_back == pytest.approx(-np.log2(p[y]).sum(), rel=1e-9)
+    assert one.total == pytest.approx(np.log2(p[y] / q[y]).sum(), rel=1e-6)
+    expected = float(kl_prequential_codelength(f_a, f_b, x, **options))
+    assert expected == pytest.approx(300 * (p * np.log2(p / q)).sum(), rel=1e-6)
+    totals = np.array([c.total for c in codes])
+    assert abs(totals.mean() - expected) < 3 * totals.std() / math.sqrt(len(totals))
+    same = sampled_label_code(f_b, f_b, x, **options)
+    assert same.total == pytest.approx(0.0, abs=1e-9)
+
+
+def test_sampled_label_code_rejects_bad_input():
+    f = frozen_constant([0.5, 0.5])
+    with pytest.raises(ValueError):
+        sampled_label_code(f, f, torch.zeros(1, 2), device="cpu", progress=False)
+    with pytest.raises(TypeError):
+        sampled_label_code(f, f, torch.zeros(5, 2), sample_seed=0.5, device="cpu", progress=False)
