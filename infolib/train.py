@@ -214,11 +214,12 @@ def fit_early_stopping(
     ``loss_fn``: another training loss, ``loss_fn(logits, index)`` with ``index`` the positions
     in ``x`` of the batch's examples (so it can read per-example targets of its own, such as a
     teacher's outputs); early stopping still measures the cross-entropy against ``y``. ``None``:
-    the cross-entropy against ``y``. Through :func:`fit` with seed ``seed`` (the mini-batch order), and the same seed for torch's global
-    generator (dropout), restored afterwards. With fewer than 2 examples, or
-    ``validation_fraction=0``, the model is trained on all of them for ``max_epochs`` epochs,
-    without early stopping; a model without trainable parameters is not trained. ``x`` and ``y``
-    are expected on ``device``, and the model is left there, in eval mode.
+    the cross-entropy against ``y``. Through :func:`fit` with seed ``seed`` (the mini-batch
+    order), and the same seed for torch's global generator (dropout), restored afterwards.
+    With fewer than 2 examples, or ``validation_fraction=0``, the model is trained on all of them
+    for ``max_epochs`` epochs, without early stopping; a model without trainable parameters is
+    not trained. ``x`` and ``y`` are expected on ``device``, and the model is left there, in eval
+    mode.
     """
     train = BlockTraining() if train is None else train
     if not isinstance(train, BlockTraining):

@@ -453,7 +453,8 @@ def test_small_resnet_global_pooling_is_adaptive_average_pooling():
 
 def test_distillation_loss_matches_its_formula():
     generator = torch.Generator().manual_seed(0)
-    teacher, student = torch.randn(6, 3, generator=generator), torch.randn(6, 3, generator=generator)
+    teacher = torch.randn(6, 3, generator=generator)
+    student = torch.randn(6, 3, generator=generator)
     y = torch.tensor([0, 1, 2, 0, 1, 2])
     index = torch.tensor([4, 1, 3])
     alpha, temperature = 0.3, 2.5
