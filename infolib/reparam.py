@@ -9,6 +9,10 @@ the function changes. This module builds such modified copies of a network theta
   exactly (up to floating-point rounding): ReLU is positively homogeneous, relu(c z) = c relu(z)
   for c > 0, and a layer's units can be listed in any order if the next layer reads them in the
   same order.
+- :func:`scale_residual_block` and :func:`swap_residual_channels` do the same inside the basic
+  blocks of a residual network (:func:`infolib.models.small_resnet`), where the skip connection
+  rules out :func:`scale_layers` and :func:`swap_neurons`: the change is made and undone between
+  a block's first batch-norm and its second convolution, which the skip connection bypasses.
 - :func:`perturb` adds Gaussian noise to every parameter; :func:`adversarial_perturb` adds a
   perturbation of the same size chosen to change the network's penultimate representation as
   much as it can.
@@ -106,12 +110,14 @@ def scale_layers(model: nn.Sequential, layer: int, c: float) -> nn.Sequential:
     return result
 
 
-def _check_representable(c: float, dtype: torch.dtype, layer: int) -> None:
+def _check_representable(c: float, dtype: torch.dtype, layer: int,
+                         where: str = "scale_layers: ... around weight layer") -> None:
     """c and 1/c must be normal numbers of ``dtype``: finite, and not flushed to 0."""
     info = torch.finfo(dtype)
     if not (info.tiny <= c <= info.max and info.tiny <= 1 / c <= info.max):
+        caller, place = where.split(": ... ")
         raise ValueError(
-            f"scale_layers: c = {c:g} is out of range for the {dtype} weights around weight layer "
+            f"{caller}: c = {c:g} is out of range for the {dtype} weights {place} "
             f"{layer}: c and 1/c must both lie in [{info.tiny:.3g}, {info.max:.3g}] (finite, "
             f"nonzero normal {dtype} numbers)"
         )
@@ -190,6 +196,81 @@ def swap_neurons(
         else:
             _permute(following.weight, order, 1)
     return result
+
+
+def scale_residual_block(model: nn.Module, block: int, c: float) -> nn.Module:
+    """A copy in which residual block ``block`` has its first batch-norm's weight and bias times
+    c and its second convolution's weight divided by c; the same function.
+
+    A residual block is a module with ``conv1``, ``bn1`` and ``conv2`` computing
+    conv2(relu(bn1(conv1(x)))) inside it (the basic blocks of
+    :func:`infolib.models.small_resnet`), numbered from 0 in ``model.modules()`` order. bn1's
+    output is c times the old one, relu(c z) = c relu(z) for c > 0, and conv2 (without bias) /c
+    undoes it: exact in eval and in training mode, since bn2 sees conv2's output unchanged. The
+    skip connection bypasses both, so nothing else changes. ``c``: a finite number > 0 with c
+    and 1/c normal numbers of the weights' dtype. Refused (``ValueError``): no such block, a
+    conv2 with a bias, a bn1 without affine weights.
+    """
+    c = real("c", c, above=0)
+    result = copy.deepcopy(model)
+    first_norm, second_conv = _residual_pair(result, block, "scale_residual_block")
+    _check_representable(c, second_conv.weight.dtype, block,
+                         "scale_residual_block: ... of residual block")
+    with torch.no_grad():
+        first_norm.weight.mul_(c)
+        first_norm.bias.mul_(c)
+        second_conv.weight.div_(c)
+    return result
+
+
+def swap_residual_channels(
+    model: nn.Module, block: int, fraction: float, *, seed: int = 0
+) -> nn.Module:
+    """A copy in which a random ``fraction`` of residual block ``block``'s inner channels (the
+    output channels of conv1) trade places; the same function.
+
+    The channels moved and the derangement are drawn as in :func:`swap_neurons` (``seed``, a CPU
+    generator); conv1's output channels, bn1's weight, bias, running_mean and running_var, and
+    conv2's input channels are permuted alike. Blocks as in :func:`scale_residual_block`.
+    """
+    fraction = real("fraction", fraction, minimum=0, maximum=1)
+    seed = integer("seed", seed)
+    result = copy.deepcopy(model)
+    first_norm, second_conv = _residual_pair(result, block, "swap_residual_channels")
+    first_conv = _residual_blocks(result)[block].conv1
+    n_channels = first_conv.weight.shape[0]
+    order = _partial_permutation(n_channels, round(fraction * n_channels), seed)
+    with torch.no_grad():
+        _permute(first_conv.weight, order, 0)
+        if first_conv.bias is not None:
+            _permute(first_conv.bias, order, 0)
+        for tensor in (first_norm.weight, first_norm.bias, first_norm.running_mean,
+                       first_norm.running_var):
+            if tensor is not None:
+                _permute(tensor, order, 0)
+        _permute(second_conv.weight, order, 1)
+    return result
+
+
+def _residual_blocks(model: nn.Module) -> list[nn.Module]:
+    return [m for m in model.modules()
+            if all(isinstance(getattr(m, name, None), kind) for name, kind in
+                   (("conv1", nn.Conv2d), ("bn1", nn.BatchNorm2d), ("conv2", nn.Conv2d)))]
+
+
+def _residual_pair(model: nn.Module, block, caller: str):
+    """(bn1, conv2) of residual block ``block``, checked."""
+    check_module("model", model)
+    block = integer("block", block)
+    blocks = _residual_blocks(model)
+    if not 0 <= block < len(blocks):
+        raise ValueError(f"{caller}: block must be in [0, {len(blocks) - 1}] (the model has "
+                         f"{len(blocks)} residual blocks with conv1, bn1 and conv2), got {block}")
+    first_norm, second_conv = blocks[block].bn1, blocks[block].conv2
+    if first_norm.weight is None or second_conv.bias is not None or second_conv.groups != 1:
+        raise ValueError(f"{caller}: block {block} needs an affine bn1 and an ungrouped conv2 "
+                         "without bias")
+    return first_norm, second_conv
 
 
 def perturb(model: nn.Module, std: float, *, relative: bool = False, seed: int = 0) -> nn.Module:

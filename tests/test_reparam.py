@@ -14,7 +14,9 @@ from infolib.reparam import (
     interpolate,
     perturb,
     scale_layers,
+    scale_residual_block,
     swap_neurons,
+    swap_residual_channels,
 )
 
 
@@ -551,3 +553,55 @@ def test_one_registry_of_supported_layers_and_one_wording_for_the_rest():
     check_layers(mlp(3, [4], 2), caller="test")  # a plain chain passes
     with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
         check_layers("model", caller="test")
+
+
+# residual blocks
+
+
+def trained_looking_resnet():
+    """small_resnet with random batch-norm statistics and affine weights, so no channel is
+    trivial."""
+    model = small_resnet(1, 10, widths=(4, 8), blocks_per_stage=2, seed=0)
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                n = module.num_features
+                module.running_mean.copy_(torch.randn(n, generator=generator))
+                module.running_var.copy_(torch.rand(n, generator=generator) + 0.5)
+                module.weight.copy_(torch.randn(n, generator=generator))
+                module.bias.copy_(torch.randn(n, generator=generator))
+    return model.eval()
+
+
+@pytest.mark.parametrize("block", [0, 1, 2, 3])
+def test_residual_reparameterizations_keep_the_function_and_change_the_weights(block):
+    model = trained_looking_resnet()
+    x = torch.rand(8, 1, 14, 14, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        reference = model(x)
+    for changed in (scale_residual_block(model, block, 3.0),
+                    scale_residual_block(model, block, 0.2),
+                    swap_residual_channels(model, block, 1.0, seed=3)):
+        with torch.no_grad():
+            torch.testing.assert_close(changed.eval()(x), reference, rtol=1e-5, atol=1e-5)
+        assert not same_state(changed, snapshot(model))
+    assert same_state(swap_residual_channels(model, block, 0.0), snapshot(model))
+    with torch.no_grad():  # a swap that only permutes bn1 would change the function: check it does
+        broken = swap_residual_channels(model, block, 1.0, seed=3)
+        inner = [m for m in broken.modules() if hasattr(m, "conv2")][block]
+        inner.conv2.weight.copy_([m for m in model.modules() if hasattr(m, "conv2")][block]
+                                 .conv2.weight)
+        assert not torch.allclose(broken(x), reference, atol=1e-3)
+
+
+def test_residual_reparameterizations_reject_bad_input():
+    model = trained_looking_resnet()
+    with pytest.raises(ValueError, match="block must be in"):
+        scale_residual_block(model, 4, 2.0)
+    with pytest.raises(ValueError, match="block must be in"):
+        swap_residual_channels(mlp(2, [4], 2), 0, 0.5)
+    with pytest.raises(ValueError, match="c must be"):
+        scale_residual_block(model, 0, 0.0)
+    with pytest.raises(ValueError, match="fraction"):
+        swap_residual_channels(model, 0, 1.5)
