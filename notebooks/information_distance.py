@@ -34,8 +34,8 @@
 # against eight baseline measures (Fig. 1, Table 1), interpolation between two networks (Fig. 2)
 # and the progress of training (Fig. 3). The paper's section 3 uses ResNet-56 on Tiny-ImageNet
 # (and CIFAR-10 for the pre-trained initialization), which are not available offline; we use
-# **Fashion-MNIST** and a small convolutional network. Section 4 (applications) is not in this
-# edition.
+# **Fashion-MNIST** and a small convolutional network. Section 4 (applications) is the next
+# chapter's, {doc}`information_distance_applications`.
 
 # %% tags=["parameters"]
 profile = "cpu"  # "smoke" (seconds), "cpu" (the published book), "gpu" (larger k and networks)
@@ -1054,5 +1054,5 @@ claims
 # - **Coding.** One learning rate per seed from a grid of three, chosen on the unchanged pair;
 #   the paper searched its hyper-parameters once, for the shortest code, without saying over
 #   what.
-# - **Left out.** Section 4 (geometry of tasks and models, regularization, ensembles,
-#   generalization): a second chapter's work.
+# - **Elsewhere.** Section 4 (geometry of tasks and models, regularization, ensembles,
+#   generalization) is the next chapter's; its first edition has sec. 4.2.
