@@ -434,6 +434,16 @@ def step_floor_training(k: int, *, fractions: Sequence[float] = DEFAULT_FRACTION
     return BlockTraining(**{**fields, "min_steps": train.max_epochs * steps})
 
 
+def step_floor_options(k: int, *, min_first_block: int = 1, seed: int = 0,
+                       device: str | torch.device = "auto", **fields) -> dict:
+    """The keyword arguments of a code of ``k`` examples with :func:`step_floor_training`
+    (``fields``: its other settings) and the same ``min_first_block``: ``train``,
+    ``min_first_block``, ``seed``, ``device`` and ``progress=False``, for
+    :func:`prequential_codelength`, :func:`model_information` and the functions built on them."""
+    return dict(train=step_floor_training(k, min_first_block=min_first_block, **fields),
+                min_first_block=min_first_block, seed=seed, device=device, progress=False)
+
+
 def information_similarity(l_ab: float, l_aa: float, l_bb: float) -> float:
     """S(A, B) = L(M_A, B) / (L(M_A, A) + L(M_B, B) - L(M_A, B)), eq. (4) of *Model information as
     an analysis tool*: the informational (Jaccard) similarity of two domains A and B.

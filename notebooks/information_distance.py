@@ -649,8 +649,8 @@ print(f"d_p's noise floor on the same scale: {summarize(FLOOR_SCORE.to_numpy(), 
 #   the attack already destroys the function ($d_p$ some thirty times that of the unchanged pair):
 #   a perturbation pointed at the representation does not need a large norm. That one column
 #   dominates $d_p$'s mean score; the median column shows the other scenarios.
-# - *Initialization and architecture*: $d_p$ changes by more than its floor; linear CKA and
-#   the representation EMD hardly move.
+# - *Initialization and architecture*: $d_p$ changes by more than its floor; linear CKA hardly
+#   moves, and the representation EMD moves most under the architecture change.
 #
 # On these networks linear CKA (and, in the scenarios where they apply, the parameter L2 and
 # EMD) is more invariant than $d_p$, in the mean and in the median column alike; the paper's

@@ -80,7 +80,7 @@ from infolib.coding import (
     information_ablation,
     information_similarity,
     prequential_codelength,
-    step_floor_training,
+    step_floor_options,
     unidirectional_similarity,
 )
 from infolib.config import resolve, resolve_device, seeds
@@ -111,10 +111,8 @@ settings
 
 # %%
 def code_options(k, run_seed):
-    return dict(train=step_floor_training(k, min_first_block=MIN_FIRST_BLOCK,
-                                          max_epochs=settings.max_epochs),
-                min_first_block=MIN_FIRST_BLOCK, seed=run_seed,
-                device=torch_device, progress=False)
+    return step_floor_options(k, min_first_block=MIN_FIRST_BLOCK, max_epochs=settings.max_epochs,
+                              seed=run_seed, device=torch_device)
 
 
 # %% [markdown]

@@ -75,7 +75,7 @@ from tqdm import tqdm  # text bars: papermill runs have no widgets
 
 from infolib.cache import cached
 from infolib.claims import Claims, all_of, contrast, not_testable, summarize, threshold, trend
-from infolib.coding import model_information, step_floor_training, synced_distillation_codelengths
+from infolib.coding import model_information, step_floor_options, synced_distillation_codelengths
 from infolib.config import resolve, resolve_device, seeds
 from infolib.data import fashion_mnist
 from infolib.models import small_cnn, small_resnet
@@ -104,10 +104,8 @@ settings
 
 # %%
 def code_options(k, run_seed):
-    return dict(train=step_floor_training(k, min_first_block=MIN_FIRST_BLOCK,
-                                          max_epochs=settings.max_epochs),
-                min_first_block=MIN_FIRST_BLOCK, seed=run_seed,
-                device=torch_device, progress=False)
+    return step_floor_options(k, min_first_block=MIN_FIRST_BLOCK, max_epochs=settings.max_epochs,
+                              seed=run_seed, device=torch_device)
 
 
 # %% [markdown]

@@ -23,6 +23,7 @@ from infolib.coding import (
     model_information,
     prequential_codelength,
     reset_parameters,
+    step_floor_options,
     step_floor_training,
     synced_distillation_codelengths,
     unidirectional_similarity,
@@ -681,3 +682,9 @@ def test_synced_distillation_rejects_bad_input():
     with pytest.raises(ValueError, match="classes"):
         synced_distillation_codelengths(student, mlp(2, [8], K + 1, seed=0), x, y,
                                         alphas=(0.5,), **OPTIONS)
+
+
+def test_step_floor_options_are_the_code_arguments_with_the_floor():
+    options = step_floor_options(800, min_first_block=10, max_epochs=12, seed=3, device="cpu")
+    assert options == {"train": step_floor_training(800, min_first_block=10, max_epochs=12),
+                       "min_first_block": 10, "seed": 3, "device": "cpu", "progress": False}
