@@ -12,31 +12,53 @@ loss), and abs(phi'(theta)) <= A f / (1 + abs(theta)) (minima flatter away from 
 model x ~ N(phi(theta), 1), N points carry the Fisher information F(theta) = N phi'(theta)^2
 (nats per squared unit of theta), whatever the data.
 
-Everything here is in nats. Functions are vectorized over datasets and runs (numpy).
+Everything here is in nats. Functions are vectorized over datasets and runs. The simulations
+(:func:`sgd`, :func:`escape_steps`) and the mixture densities of :func:`shannon_information` run in
+torch (float64) on any ``device``; their random numbers come from a ``seed`` (an int or a sequence
+of ints), so the same seed gives the same mini-batches on the same device. They take and return
+numpy arrays.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy import integrate, special, stats
+import torch
+from scipy import integrate, stats
 
 from infolib.checks import integer, real
+from infolib.config import resolve_device
 
 AMPLITUDE, FREQUENCY = 1.5, 6.0
 FISHER_FLOOR = 1e-12  # an end point at an extremum of phi (phi' = 0) keeps a finite width
 
 
+def _array(theta):
+    """theta as float64 with the functions of its kind: (torch, tensor) or (numpy, array)."""
+    if isinstance(theta, torch.Tensor):
+        return torch, theta
+    return np, np.asarray(theta, dtype=float)
+
+
 def phi(theta):
-    """The redundant parametrization: A sin(f sign(theta) log(1 + abs(theta)))."""
-    theta = np.asarray(theta, dtype=float)
-    return AMPLITUDE * np.sin(FREQUENCY * np.sign(theta) * np.log1p(np.abs(theta)))
+    """The redundant parametrization: A sin(f sign(theta) log(1 + abs(theta))) (numpy or torch)."""
+    xp, theta = _array(theta)
+    return AMPLITUDE * xp.sin(FREQUENCY * xp.sign(theta) * xp.log1p(xp.abs(theta)))
 
 
 def phi_prime(theta):
     """d phi / d theta = A f cos(f sign(theta) log(1 + abs(theta))) / (1 + abs(theta))."""
-    theta = np.asarray(theta, dtype=float)
-    angle = FREQUENCY * np.sign(theta) * np.log1p(np.abs(theta))
-    return AMPLITUDE * FREQUENCY * np.cos(angle) / (1 + np.abs(theta))
+    xp, theta = _array(theta)
+    angle = FREQUENCY * xp.sign(theta) * xp.log1p(xp.abs(theta))
+    return AMPLITUDE * FREQUENCY * xp.cos(angle) / (1 + xp.abs(theta))
+
+
+def _generator(seed, device) -> torch.Generator:
+    """A torch generator on ``device`` seeded from an int or a sequence of ints."""
+    entropy = [int(v) for v in np.atleast_1d(seed)]
+    state = np.random.SeedSequence(entropy).generate_state(1, dtype=np.uint64)[0]
+    generator = torch.Generator(device=device)
+    generator.manual_seed(int(state >> np.uint64(1)))
+    return generator
 
 
 def fisher(theta, n_points: int):
@@ -50,9 +72,14 @@ def basin(theta):
     mean lies inside (-A, A)) are the extrema of phi, at f sign(theta) log(1 + abs(theta)) =
     pi/2 + k pi, so the basins are the intervals between consecutive extrema. An SGD run has
     escaped its basin when this index changes."""
-    theta = np.asarray(theta, dtype=float)
-    angle = FREQUENCY * np.sign(theta) * np.log1p(np.abs(theta))
-    return np.floor((angle - np.pi / 2) / np.pi).astype(int)
+    return np.asarray(_basin_index(np.asarray(theta, dtype=float)), dtype=int)
+
+
+def _basin_index(theta):
+    """:func:`basin` for a numpy array or a torch tensor (floats holding whole numbers)."""
+    xp, theta = _array(theta)
+    angle = FREQUENCY * xp.sign(theta) * xp.log1p(xp.abs(theta))
+    return xp.floor((angle - np.pi / 2) / np.pi)
 
 
 def minimum_near(target: float, x_mean: float) -> float:
@@ -79,43 +106,45 @@ def minimum_near(target: float, x_mean: float) -> float:
     return float(0.5 * (lo + hi))
 
 
-def sgd(x, theta0, *, batch_size: int, lr: float, steps: int, rng, shift: float = 0.0):
-    """SGD on each dataset's loss, every (dataset, run) at once; returns the final theta.
+def sgd(x, theta0, *, batch_size: int, lr: float, steps: int, seed, shift: float = 0.0,
+        device="cpu"):
+    """SGD on each dataset's loss, every (dataset, run) at once; returns the final theta (numpy).
 
     ``x`` (datasets, N) the datasets; ``theta0`` (datasets, runs) the starting points. Each step
     draws, for every run, a mini-batch of ``batch_size`` indices with replacement (``batch_size``
     = N: the whole dataset, plain gradient descent) and moves theta by
-    -lr * d/dtheta mean_batch (x - phi(theta))^2. ``rng`` (a numpy Generator) draws the mini-batches;
+    -lr * d/dtheta mean_batch (x - phi(theta))^2. ``seed`` (int or ints) draws the mini-batches;
     the same seed draws the same ones, so a run on the shifted datasets ``x + shift`` (``shift`` a
     number) sees the same noise: d theta* / d mean(x) by finite differences."""
-    x = np.asarray(x, dtype=float) + shift
-    theta = np.array(theta0, dtype=float, copy=True)
+    device = resolve_device(device)
+    x = torch.as_tensor(np.asarray(x, dtype=float) + shift, device=device)
+    theta = torch.as_tensor(np.array(theta0, dtype=float), device=device)
     if x.ndim != 2 or theta.ndim != 2 or theta.shape[0] != x.shape[0]:
-        raise ValueError(f"x must be (datasets, N) and theta0 (datasets, runs), got {x.shape} and "
-                         f"{theta.shape}")
+        raise ValueError(f"x must be (datasets, N) and theta0 (datasets, runs), got "
+                         f"{tuple(x.shape)} and {tuple(theta.shape)}")
     n_sets, n_points = x.shape
     n_runs = theta.shape[1]
     batch_size = integer("batch_size", batch_size, minimum=1)
     steps = integer("steps", steps, minimum=0)
     lr = real("lr", lr, above=0)
-    full = batch_size == n_points
-    means = x.mean(axis=1, keepdims=True)
-    rows = np.arange(n_sets)[:, None, None]
+    generator = _generator(seed, device)
+    means = x.mean(dim=1, keepdim=True)
     for _ in range(steps):
-        if full:
+        if batch_size == n_points:
             batch_mean = means
         else:
-            picks = rng.integers(0, n_points, (n_sets, n_runs, batch_size))
-            batch_mean = x[rows, picks].mean(axis=2)
+            picks = torch.randint(0, n_points, (n_sets, n_runs * batch_size), device=device,
+                                  generator=generator)
+            batch_mean = x.gather(1, picks).view(n_sets, n_runs, batch_size).mean(dim=2)
         theta -= lr * (-2.0 * (batch_mean - phi(theta)) * phi_prime(theta))
-    return theta
+    return theta.cpu().numpy()
 
 
 def _log_normal(w, mean, std):
-    return -0.5 * ((w - mean) / std) ** 2 - np.log(std) - 0.5 * np.log(2 * np.pi)
+    return -0.5 * ((w - mean) / std) ** 2 - torch.log(std) - 0.5 * np.log(2 * np.pi)
 
 
-def shannon_information(theta, std, *, rng, draws: int = 32, chunk: int = 2048):
+def shannon_information(theta, std, *, seed, draws: int = 32, chunk: int = 2048, device="cpu"):
     """I(D; w) = E_D KL(Q(w|D) || Q(w)) in nats, by Monte Carlo.
 
     ``theta`` (datasets, runs): the end points of several runs on each dataset; ``std`` (same
@@ -123,7 +152,8 @@ def shannon_information(theta, std, *, rng, draws: int = 32, chunk: int = 2048):
     1 / sqrt(F(theta))). Q(w|D_j) is the mixture over its runs of N(theta_jr, std_jr^2) (the
     paper's Q(w|D) = N(w*, F^-1), averaged over what else the end point depends on: the start
     and the mini-batches); Q(w) is the mixture over every dataset and run. ``draws`` samples of
-    Q(w|D_j) per dataset; log Q(w|D_j) and log Q(w) are evaluated exactly (log-sum-exp)."""
+    Q(w|D_j) per dataset (drawn from ``seed``); log Q(w|D_j) and log Q(w) are evaluated exactly
+    (log-sum-exp), ``chunk`` samples at a time against every component of Q(w)."""
     theta = np.asarray(theta, dtype=float)
     std = np.asarray(std, dtype=float)
     if theta.ndim != 2 or std.shape != theta.shape:
@@ -132,20 +162,24 @@ def shannon_information(theta, std, *, rng, draws: int = 32, chunk: int = 2048):
     if not (std > 0).all():
         raise ValueError("every std must be > 0")
     draws = integer("draws", draws, minimum=1)
+    chunk = integer("chunk", chunk, minimum=1)
+    device = resolve_device(device)
+    generator = _generator(seed, device)
+    theta, std = torch.as_tensor(theta, device=device), torch.as_tensor(std, device=device)
     n_sets, n_runs = theta.shape
-    component = rng.integers(0, n_runs, (n_sets, draws))
-    mean = np.take_along_axis(theta, component, axis=1)
-    width = np.take_along_axis(std, component, axis=1)
-    w = mean + width * rng.standard_normal((n_sets, draws))  # (datasets, draws)
-    own = special.logsumexp(_log_normal(w[:, :, None], theta[:, None, :], std[:, None, :]),
-                            axis=2) - np.log(n_runs)
-    points, all_means, all_stds = w.ravel(), theta.ravel(), std.ravel()
-    marginal = np.concatenate([
-        special.logsumexp(_log_normal(points[i:i + chunk, None], all_means[None],
-                                      all_stds[None]), axis=1)
+    component = torch.randint(0, n_runs, (n_sets, draws), device=device, generator=generator)
+    mean, width = theta.gather(1, component), std.gather(1, component)
+    noise = torch.randn((n_sets, draws), device=device, dtype=theta.dtype, generator=generator)
+    w = mean + width * noise  # (datasets, draws)
+    own = torch.logsumexp(_log_normal(w[:, :, None], theta[:, None, :], std[:, None, :]),
+                          dim=2) - np.log(n_runs)
+    points, all_means, all_stds = w.reshape(-1), theta.reshape(-1), std.reshape(-1)
+    marginal = torch.cat([
+        torch.logsumexp(_log_normal(points[i:i + chunk, None], all_means[None], all_stds[None]),
+                        dim=1)
         for i in range(0, len(points), chunk)
-    ]) - np.log(theta.size)
-    return float(np.mean(own.ravel() - marginal))
+    ]) - np.log(theta.numel())
+    return float((own.reshape(-1) - marginal).mean())
 
 
 def gaussian_information(theta, n_points: int):
@@ -188,19 +222,17 @@ def brunel_nadal(theta, jacobian, n_points: int):
     return float(mean_entropy(n_points) - np.mean(0.5 * np.log(2 * np.pi * np.e / data_fisher)))
 
 
-def escape_steps(theta0, x, *, lr: float, max_steps: int, rng, batch_size: int | None = None,
-                 temperature: float | None = None):
+def escape_steps(theta0, x, *, lr: float, max_steps: int, seed, batch_size: int | None = None,
+                 temperature: float | None = None, device="cpu"):
     """Steps each run takes to leave the basin it starts in (:func:`basin`), on one dataset ``x``
     (N,), from the starting points ``theta0`` (runs,); ``max_steps`` + 1 for a run that did not
-    leave within ``max_steps`` (censored). Give one of
+    leave within ``max_steps`` (censored). ``seed`` (int or ints) draws the noise. Give one of
 
     - ``batch_size``: SGD, each step on a mini-batch drawn with replacement (its noise is
       proportional to phi'(theta), so it vanishes at the loss's maxima);
     - ``temperature`` T: Langevin dynamics, the full gradient plus isotropic Gaussian noise,
       theta -= lr * dL/dtheta - sqrt(2 lr T) * xi, the setting of the paper's Prop. 2.8.
     """
-    x = np.asarray(x, dtype=float)
-    theta = np.array(theta0, dtype=float, copy=True).ravel()
     max_steps = integer("max_steps", max_steps, minimum=1)
     lr = real("lr", lr, above=0)
     if (batch_size is None) == (temperature is None):
@@ -208,22 +240,28 @@ def escape_steps(theta0, x, *, lr: float, max_steps: int, rng, batch_size: int |
     if batch_size is not None:
         batch_size = integer("batch_size", batch_size, minimum=1)
     else:
-        kick = np.sqrt(2 * lr * real("temperature", temperature, above=0))
-    start = basin(theta)
-    escaped = np.full(theta.shape, max_steps + 1)
-    running = np.ones(theta.shape, dtype=bool)
+        kick = float(np.sqrt(2 * lr * real("temperature", temperature, above=0)))
+    device = resolve_device(device)
+    generator = _generator(seed, device)
+    x = torch.as_tensor(np.asarray(x, dtype=float), device=device)
+    theta = torch.as_tensor(np.array(theta0, dtype=float).ravel(), device=device)
+    start = _basin_index(theta)
+    escaped = torch.full(theta.shape, max_steps + 1, device=device)
+    running = torch.ones(theta.shape, dtype=torch.bool, device=device)
     x_mean = x.mean()
     for step in range(1, max_steps + 1):
         if batch_size is not None:
-            batch_mean = x[rng.integers(0, len(x), (theta.size, batch_size))].mean(axis=1)
-            move = lr * (-2.0 * (batch_mean - phi(theta)) * phi_prime(theta))
+            picks = torch.randint(0, len(x), (theta.numel(), batch_size), device=device,
+                                  generator=generator)
+            move = lr * (-2.0 * (x[picks].mean(dim=1) - phi(theta)) * phi_prime(theta))
         else:
-            move = (lr * (-2.0 * (x_mean - phi(theta)) * phi_prime(theta))
-                    - kick * rng.standard_normal(theta.size))
-        theta = np.where(running, theta - move, theta)
-        left = running & (basin(theta) != start)
+            noise = torch.randn(theta.shape, device=device, dtype=theta.dtype,
+                                generator=generator)
+            move = lr * (-2.0 * (x_mean - phi(theta)) * phi_prime(theta)) - kick * noise
+        theta = torch.where(running, theta - move, theta)
+        left = running & (_basin_index(theta) != start)
         escaped[left] = step
         running &= ~left
-        if not running.any():
+        if step % 100 == 0 and not running.any():  # a device sync every 100 steps, not every one
             break
-    return escaped
+    return escaped.cpu().numpy()

@@ -328,14 +328,14 @@ def toy_runs_of(batch_size, start, run_seed):
     else:
         theta0 = np.full(shape, TOY_FIXED_START)
     noise = [run_seed, batch_size, STARTS.index(start)]  # the same mini-batches for both runs
-    common = dict(batch_size=batch_size, lr=TOY_LR, steps=settings.toy_steps)
-    theta = fisher_toy.sgd(x, theta0, rng=np.random.default_rng(noise), **common)
-    shifted = fisher_toy.sgd(x, theta0, rng=np.random.default_rng(noise), shift=SHIFT, **common)
+    common = dict(batch_size=batch_size, lr=TOY_LR, steps=settings.toy_steps, device=torch_device)
+    theta = fisher_toy.sgd(x, theta0, seed=noise, **common)
+    shifted = fisher_toy.sgd(x, theta0, seed=noise, shift=SHIFT, **common)
     jacobian = (shifted - theta) / SHIFT
     std = 1 / np.sqrt(fisher_toy.fisher(theta, N_POINTS))
     return dict(
         theta=theta, jacobian=jacobian,
-        shannon=fisher_toy.shannon_information(theta, std, rng=np.random.default_rng(run_seed)),
+        shannon=fisher_toy.shannon_information(theta, std, seed=run_seed, device=torch_device),
         gaussian=fisher_toy.gaussian_information(theta, N_POINTS),
         brunel_nadal=fisher_toy.brunel_nadal(theta, jacobian, N_POINTS),
     )
@@ -490,7 +490,7 @@ def escape_run(basin_name, run_seed, lr, batch_size=None, temperature=None):
     steps = fisher_toy.escape_steps(
         np.full(settings.escape_runs, start), x, lr=lr, batch_size=batch_size,
         temperature=temperature, max_steps=settings.escape_steps,
-        rng=np.random.default_rng([run_seed, batch_size or 0, int(1000 * (temperature or 0))]))
+        seed=[run_seed, batch_size or 0, int(1000 * (temperature or 0))], device=torch_device)
     return dict(median=float(np.median(steps)),
                 censored=float(np.mean(steps > settings.escape_steps)))
 

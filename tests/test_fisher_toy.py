@@ -36,9 +36,9 @@ def test_gradient_descent_ends_at_the_minimum_of_its_basin_and_the_jacobian_is_o
     x = rng.normal(0.2, 1, (1, 100))
     theta0 = np.array([[0.69]])  # the basin of the minimum near 0.69
     common = dict(batch_size=100, lr=0.002, steps=20_000)
-    end = toy.sgd(x, theta0, rng=np.random.default_rng(1), **common)
+    end = toy.sgd(x, theta0, seed=1, **common)
     assert end[0, 0] == pytest.approx(toy.minimum_near(0.69, x.mean()), abs=1e-6)
-    shifted = toy.sgd(x, theta0, rng=np.random.default_rng(1), shift=1e-4, **common)
+    shifted = toy.sgd(x, theta0, seed=1, shift=1e-4, **common)
     jacobian = (shifted - end)[0, 0] / 1e-4
     assert jacobian == pytest.approx(1 / toy.phi_prime(end[0, 0]), rel=1e-3)
 
@@ -49,21 +49,21 @@ def test_shannon_information_of_gaussian_posteriors_matches_the_closed_form():
     rng = np.random.default_rng(2)
     s, sigma, n = 2.0, 0.5, 1000
     centres = rng.normal(0, s, (n, 1)).repeat(4, axis=1)  # four identical runs per dataset
-    estimate = toy.shannon_information(centres, np.full(centres.shape, sigma), rng=rng)
+    estimate = toy.shannon_information(centres, np.full(centres.shape, sigma), seed=2)
     assert estimate == pytest.approx(0.5 * np.log(1 + s**2 / sigma**2), abs=0.05)
     # runs that scatter within a dataset (as random starts do) carry less about it
     scattered = centres + rng.normal(0, 2.0, centres.shape)
-    less = toy.shannon_information(scattered, np.full(centres.shape, sigma), rng=rng)
+    less = toy.shannon_information(scattered, np.full(centres.shape, sigma), seed=2)
     assert less < estimate - 0.3
     with pytest.raises(ValueError, match="std"):
-        toy.shannon_information(centres, np.zeros(centres.shape), rng=rng)
+        toy.shannon_information(centres, np.zeros(centres.shape), seed=2)
 
 
 def test_gaussian_information_bounds_the_shannon_information_from_above():
     rng = np.random.default_rng(3)
     theta = rng.uniform(-10, 10, (500, 4))
     std = 1 / np.sqrt(toy.fisher(theta, 100))
-    assert toy.gaussian_information(theta, 100) >= toy.shannon_information(theta, std, rng=rng)
+    assert toy.gaussian_information(theta, 100) >= toy.shannon_information(theta, std, seed=3)
 
 
 def test_mean_entropy_reaches_the_uniforms_entropy_for_large_datasets():
@@ -88,13 +88,13 @@ def test_escape_needs_noise_and_is_censored_without_it():
     x -= x.mean()
     sharp = np.full(50, toy.minimum_near(0.01, 0.0))
     quiet = toy.escape_steps(sharp, x, batch_size=100, lr=1e-3, max_steps=200,
-                             rng=np.random.default_rng(5))
+                             seed=5)
     assert (quiet == 201).all()
     noisy = toy.escape_steps(sharp, x, batch_size=1, lr=0.2, max_steps=2000,
-                             rng=np.random.default_rng(5))
+                             seed=5)
     assert (noisy <= 2000).mean() > 0.5
     with pytest.raises(ValueError, match="either"):
-        toy.escape_steps(sharp, x, lr=1e-3, max_steps=10, rng=np.random.default_rng(5))
+        toy.escape_steps(sharp, x, lr=1e-3, max_steps=10, seed=5)
 
 
 def test_langevin_escape_follows_kramers_in_temperature_and_curvature():
@@ -107,12 +107,41 @@ def test_langevin_escape_follows_kramers_in_temperature_and_curvature():
     times = {}
     for temperature in (0.4, 0.6):
         steps = toy.escape_steps(sharp, x, lr=0.002, temperature=temperature,
-                                 max_steps=200_000, rng=np.random.default_rng(7))
+                                 max_steps=200_000, seed=7)
         assert (steps <= 200_000).all()
         times[temperature] = np.mean(steps)
     slope = np.log(times[0.4] / times[0.6]) / (1 / 0.4 - 1 / 0.6)
     assert 1.5 < slope < 3.0
     flat = np.full(100, toy.minimum_near(22.0, 0.0))
     flat_steps = toy.escape_steps(flat, x, lr=0.002, temperature=0.6, max_steps=20_000,
-                                  rng=np.random.default_rng(7))
+                                  seed=7)
     assert np.median(flat_steps) > 10 * np.median(times[0.6])
+
+
+def test_one_sgd_step_is_the_mean_of_the_drawn_mini_batch_and_a_seed_repeats_it():
+    """A slow reference: one step by hand from the same draws (the generator of the same seed)."""
+    import torch
+
+    x = np.random.default_rng(8).normal(0.3, 1, (3, 10))
+    theta0 = np.array([[0.2, 1.5], [-0.4, 3.0], [7.0, -2.0]])
+    end = toy.sgd(x, theta0, batch_size=4, lr=0.01, steps=1, seed=[9, 1])
+    picks = torch.randint(0, 10, (3, 2 * 4), generator=toy._generator([9, 1], "cpu")).numpy()
+    batch_mean = np.take_along_axis(x, picks, axis=1).reshape(3, 2, 4).mean(axis=2)
+    by_hand = theta0 + 0.01 * 2 * (batch_mean - toy.phi(theta0)) * toy.phi_prime(theta0)
+    np.testing.assert_allclose(end, by_hand, rtol=1e-12)
+    np.testing.assert_array_equal(toy.sgd(x, theta0, batch_size=4, lr=0.01, steps=50,
+                                          seed=[9, 1]),
+                                  toy.sgd(x, theta0, batch_size=4, lr=0.01, steps=50,
+                                          seed=[9, 1]))
+    assert not np.array_equal(toy.sgd(x, theta0, batch_size=4, lr=0.01, steps=50, seed=[9, 2]),
+                              toy.sgd(x, theta0, batch_size=4, lr=0.01, steps=50, seed=[9, 1]))
+
+
+def test_phi_and_basin_agree_between_numpy_and_torch():
+    import torch
+
+    theta = np.linspace(-40, 40, 2001) + 1e-4
+    tensor = torch.as_tensor(theta)
+    np.testing.assert_allclose(toy.phi(tensor).numpy(), toy.phi(theta), atol=1e-12)
+    np.testing.assert_allclose(toy.phi_prime(tensor).numpy(), toy.phi_prime(theta), atol=1e-12)
+    np.testing.assert_array_equal(toy._basin_index(tensor).numpy(), toy.basin(theta))
