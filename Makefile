@@ -33,7 +33,8 @@ TOTALS := book/_generated/scorecard_totals.md
 # pip warns about package index locations of this machine that do not exist: noise, dropped.
 DROP_PIP_NOISE := 2>&1 | { grep -v 'Location .* is ignored' || true; }
 
-.PHONY: help setup data chapters scorecard book test bench clean clean-cache cache-info prune run params lab FORCE
+.PHONY: help setup data chapters scorecard book check-html browser test bench clean clean-cache cache-info
+.PHONY: prune run params lab FORCE
 .PHONY: gpu-shard gpu-merge gpu-check
 
 help:
@@ -42,6 +43,9 @@ help:
 	@echo "make chapters   execute every notebooks/*.py with papermill into book/chapters/ (PROFILE=$(PROFILE))"
 	@echo "make scorecard  gather the chapters' claims and how they ran into book/_generated/"
 	@echo "make book       all of the above, then the HTML book in _build/html"
+	@echo "make check-html make book, then open every page in headless Chromium: fails on a console"
+	@echo "                error, a request outside the book, an image or math that did not render,"
+	@echo "                a broken internal link (tools/check_html.py; installs chromium as root)"
 	@echo "make run        CHAPTER=name ARGS='-p seed 1': run one chapter, progress in the terminal,"
 	@echo "                the executed notebook in runs/name.ipynb"
 	@echo "make params     CHAPTER=name: the chapter's parameters (type, default, help, per profile)"
@@ -131,7 +135,22 @@ book: setup data chapters scorecard
 		$(wildcard $(STAMPS)/cache-reads/*.txt)
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
-test: setup data
+# The browser of the HTML check (tools/check_html.py, `make check-html` and its tests): the Debian
+# package chromium, installed where it can be (root and apt-get, as on CI), driven by Playwright
+# (requirements.txt) through its executable path; CHROMIUM=/path/to/chromium names another. Where
+# it cannot be installed, the check and its tests fail and say so.
+browser: | $(VENV)/.installed
+	if [[ -z "$${CHROMIUM:-}" ]] && [[ "$$(id -u)" == 0 ]] && command -v apt-get > /dev/null \
+	    && ! dpkg -s chromium > /dev/null 2>&1; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+	    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium \
+	    || echo "apt-get could not install chromium: the browser check of the book cannot run"; \
+	fi
+
+check-html: book browser
+	$(BIN)/python tools/check_html.py _build/html
+
+test: setup data browser
 	$(BIN)/python -m pytest
 
 # One chapter with papermill parameters (ARGS: papermill's -p name value, -y 'yaml'), its cells'

@@ -4,6 +4,7 @@ The chapters are executed once per test session into a temporary copy of the boo
 an empty result cache so that they really compute; then jupyter-book builds that copy with ``-W``.
 """
 
+import importlib.util
 import os
 import re
 import shutil
@@ -122,6 +123,27 @@ def test_book_builds_without_warnings(executed_book):
     for source in CHAPTERS:  # a row of the table per chapter (the cell, not a navigation link)
         assert re.search(rf"<td[^>]*>\s*(<p>)?{source.stem}(</p>)?\s*</td>", provenance), (
             f"provenance.html has no row for {source.stem}")
+
+
+@pytest.mark.slow
+def test_book_pages_pass_the_browser_check(executed_book):
+    """tools/check_html.py (`make check-html`) on the book that test_book_builds_without_warnings
+    built: every page opened in headless Chromium, nothing requested outside the book, every image
+    and formula rendered, every internal link and anchor found."""
+    root, _ = executed_book
+    html = root / "_build" / "html"
+    if not (html / "book" / "intro.html").is_file():
+        pytest.fail(f"no built book in {html}: test_book_builds_without_warnings builds it (and "
+                    "runs first in this file); see its failure")
+    spec = importlib.util.spec_from_file_location("check_html", ROOT / "tools" / "check_html.py")
+    check_html = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = check_html
+    spec.loader.exec_module(check_html)
+    try:
+        report = check_html.check_site(html)
+    except check_html.CheckUnavailable as error:
+        pytest.fail(f"the browser check cannot run: {error}")
+    assert report.ok, f"the built pages failed the browser check:\n{report.summary()}"
 
 
 @pytest.mark.parametrize("source", CHAPTERS, ids=[path.stem for path in CHAPTERS])
