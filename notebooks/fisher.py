@@ -93,7 +93,7 @@ PROFILES = {
         contour_grid=5,
     ),
     "cpu": dict(
-        n_seeds=2,
+        n_seeds=3,
         toy_datasets=500,
         toy_runs=4,
         toy_steps=4_000,
@@ -154,7 +154,7 @@ from sklearn.datasets import make_moons
 from tqdm import tqdm  # text bars: papermill runs have no widgets
 
 from infolib.cache import cached
-from infolib.claims import Claims, contrast, not_testable, summarize, threshold, trend
+from infolib.claims import Claims, contrast, not_testable, summarize, trend
 from infolib.config import deterministic, resolve, resolve_device, seeds
 from infolib.data import fashion_mnist
 from infolib.fisher import fisher_diagonal, fisher_logdet, fisher_trace
@@ -280,9 +280,9 @@ fisher_checks[["quantity", "estimated", "exact", "difference", "largest_entry_er
 # fixed, so only the gradient noise, of variance $\propto 1/B$, changes. The paper gives no
 # learning rate, step count or start. **Two starts, side by side**: *random*, $\theta_0 \sim
 # U[-3, 3]$ for every run, and *fixed*, $\theta_0 = 0$ for every run and dataset (the origin, as
-# a network's weights start near zero). The paper does not state which it used; its $w^*(\mathcal{D})$
-# and its Jacobian $\nabla_\mathcal{D} w^*$ (Prop. 2.9) treat the end point as a function of the
-# dataset, which a fixed start comes closer to.
+# a network's weights start near zero). The paper does not state which it used; its
+# $w^*(\mathcal{D})$ and its Jacobian $\nabla_\mathcal{D} w^*$ (Prop. 2.9) treat the end point as
+# a function of the dataset, which a fixed start comes closer to.
 #
 # **Shannon information.** $Q(w|\mathcal{D})$ is the paper's Cramér-Rao Gaussian
 # $\mathcal{N}(w^*, F(w^*)^{-1})$ around each run's end point, **averaged over the runs of that
@@ -296,7 +296,8 @@ fisher_checks[["quantity", "estimated", "exact", "difference", "largest_entry_er
 # **Prop. 2.9**, the paper's first-order (Brunel-Nadal) link between Shannon and Fisher, reads for
 # this toy (one parameter, the dataset summarized by its mean $\bar x$, $\beta = 1$)
 #
-# $$ I(w; \mathcal{D}) \approx H(\bar x) - \mathbb{E}\Big[\tfrac12 \log \frac{2\pi e}{J^2 F(w^*)}\Big],
+# $$ I(w; \mathcal{D}) \approx H(\bar x)
+#    - \mathbb{E}\Big[\tfrac12 \log \frac{2\pi e}{J^2 F(w^*)}\Big],
 #    \qquad J = \frac{\partial w^*}{\partial \bar x}, $$
 #
 # with $J$ measured for every run by finite differences: the same run (same start, same
@@ -702,19 +703,38 @@ plt.show()
 (fig4_frame.groupby(["classes", "batch_size"])[["trace", "train_accuracy", "train_loss"]]
  .agg(["mean", "std"]).round(3))
 
+# %%
+def fig4_reading():
+    """The numbers the reading below rests on, from this run."""
+    trace_b = by_batch.groupby("batch_size").trace.mean()
+    loss_b = by_batch.groupby("batch_size").train_loss.mean()
+    loss_k = by_classes.groupby("classes").train_loss.mean()
+    trace_k = by_classes.groupby("classes").trace.mean()
+    small_b, large_b = trace_b.index.min(), trace_b.index.max()
+    return (f"- batch size: trace {trace_b[small_b]:.0f} at B = {small_b}, {trace_b[large_b]:.0f} "
+            f"at B = {large_b} ({trace_b[large_b] / trace_b[small_b]:.1f}x); training loss "
+            f"{loss_b.min():.2f}-{loss_b.max():.2f} over the batch sizes (B = "
+            f"{loss_b.idxmin()} the lowest)\n"
+            f"- classes: trace {trace_k.iloc[0]:.0f} for k = {trace_k.index[0]}, "
+            f"{trace_k.iloc[-1]:.0f} for k = {trace_k.index[-1]}; training loss "
+            f"{loss_k.iloc[0]:.2f} for k = {loss_k.index[0]}, {loss_k.iloc[-1]:.2f} for "
+            f"k = {loss_k.index[-1]}")
+
+
+print(fig4_reading())
+
 # %% [markdown]
-# **What we see** (`cpu` profile). Both panels reproduce the paper. At a fixed learning rate,
-# smaller batches (higher temperature) end in regions of much lower Fisher: the trace grows about
-# 15-fold from $B = 16$ to $B = 256$. One caution when reading such numbers: the Fisher of the
-# model's own predictive distribution shrinks as the model grows confident ($p(1 - p) \to 0$), so a
-# run that fits its training set better can show a smaller Fisher for that reason alone. The table's
-# loss column rules this out for the batch sizes (the training losses are similar, and $B = 16$ is
-# not the most confident). It does not for the classes: with fewer classes the network is also more
-# confident (training loss 0.02 for two classes, 0.35 for ten), so "less information in the
-# weights" and "more confident outputs" go together there and this experiment cannot separate
-# them. Nor can it separate the batch size from the number of steps, the norm of the weights
-# under batch-norm, or the learning rate: {doc}`fisher_controls` runs those controls and compares
-# the classes at the same training loss.
+# **What we see.** The claims below test both panels. At a fixed learning rate, smaller batches
+# (higher temperature) end in regions of lower Fisher: the numbers above give the trace at the
+# smallest and the largest batch. One caution when reading such numbers: the Fisher of the
+# model's own predictive distribution shrinks as the model grows confident ($p(1 - p) \to 0$), so
+# a run that fits its training set better can show a smaller Fisher for that reason alone. The
+# training losses above say how far that holds for the batch sizes. It does not separate the
+# classes: with fewer classes the network is also more confident (the training losses above), so
+# "less information in the weights" and "more confident outputs" go together there and this
+# experiment cannot separate them. Nor can it separate the batch size from the number of steps,
+# the norm of the weights under batch-norm, or the learning rate: {doc}`fisher_controls` runs those
+# controls and compares the classes at the same training loss.
 
 # %% [markdown]
 # ## Fig. 2: stability of SGD and the curvature at its end point
@@ -938,20 +958,20 @@ for start in STARTS:
         f"({shannon_means.max():.2f} bits)",
     )
 langevin = escapes[escapes.kind == "Langevin"]
-sharp = langevin[langevin.basin == "sharp"].set_index(["seed", "temperature"])["median"]
-flat = langevin[langevin.basin == "flat"].set_index(["seed", "temperature"])["median"]
+sharp_times = langevin[langevin.basin == "sharp"].set_index(["seed", "temperature"])["median"]
+flat_times = langevin[langevin.basin == "flat"].set_index(["seed", "temperature"])["median"]
 sgd_escapes = escapes[escapes.kind == "SGD"]
 claims.add(
     "toy-escape-sharp", where="Prop. 2.8",
     statement="with isotropic noise, a stochastic gradient method escapes a sharp minimum sooner "
     "than a flat one of the same loss barrier",
-    result=contrast(np.log10(sharp.sort_index().to_numpy()),
-                    np.log10(flat.sort_index().to_numpy()), expected="less",
+    result=contrast(np.log10(sharp_times.sort_index().to_numpy()),
+                    np.log10(flat_times.sort_index().to_numpy()), expected="less",
                     label="log10 median steps, sharp - flat"),
-    note=f"Langevin dynamics at eta = {LANGEVIN_LR}, paired by (seed, temperature): {len(sharp)} "
-    f"pairs; a run still in its basin after {settings.escape_steps} steps counts as "
-    f"{settings.escape_steps + 1} (censored), which can only shrink the difference; SGD at "
-    f"stable learning rates escaped in {(sgd_escapes.censored < 1).sum()} of "
+    note=f"Langevin dynamics at eta = {LANGEVIN_LR}, paired by (seed, temperature): "
+    f"{len(sharp_times)} pairs; a run still in its basin after {settings.escape_steps} steps "
+    f"counts as {settings.escape_steps + 1} (censored), which can only shrink the difference; "
+    f"SGD at stable learning rates escaped in {(sgd_escapes.censored < 1).sum()} of "
     f"{len(sgd_escapes)} conditions (its noise vanishes at the barrier)",
 )
 sharp_table = langevin[langevin.basin == "sharp"].pivot_table(

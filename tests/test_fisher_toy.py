@@ -145,3 +145,12 @@ def test_phi_and_basin_agree_between_numpy_and_torch():
     np.testing.assert_allclose(toy.phi(tensor).numpy(), toy.phi(theta), atol=1e-12)
     np.testing.assert_allclose(toy.phi_prime(tensor).numpy(), toy.phi_prime(theta), atol=1e-12)
     np.testing.assert_array_equal(toy._basin_index(tensor).numpy(), toy.basin(theta))
+
+
+def test_the_simulations_leave_torchs_thread_count_as_they_found_it():
+    import torch
+
+    before = torch.get_num_threads()
+    toy.sgd(np.zeros((2, 10)), np.zeros((2, 2)), batch_size=3, lr=0.01, steps=5, seed=0)
+    toy.escape_steps(np.zeros(4), np.zeros(10), lr=0.01, batch_size=2, max_steps=5, seed=0)
+    assert torch.get_num_threads() == before
