@@ -138,8 +138,9 @@ book: setup data chapters scorecard
 # The browser of the HTML check (tools/check_html.py, `make check-html` and its tests): the Debian
 # package chromium, installed where it can be (root and apt-get, as on CI), driven by Playwright
 # (requirements.txt) through its executable path; CHROMIUM=/path/to/chromium names another. Where
-# it cannot be installed, the check and its tests fail and say so.
-browser: | $(VENV)/.installed
+# it cannot be installed, the check and its tests fail and say so. After data: under make -j, two
+# apt-get at once would fight over dpkg's lock.
+browser: | $(VENV)/.installed $(STAMPS)/data
 	if [[ -z "$${CHROMIUM:-}" ]] && [[ "$$(id -u)" == 0 ]] && command -v apt-get > /dev/null \
 	    && ! dpkg -s chromium > /dev/null 2>&1; then \
 	    DEBIAN_FRONTEND=noninteractive apt-get update -qq \
