@@ -70,6 +70,17 @@ def _one_thread_on_cpu(device):
         torch.set_num_threads(previous)
 
 
+def _per_run(name, value, runs):
+    """``value`` (a number, or one per run) as a float array of ``runs`` values, each > 0."""
+    values = np.asarray(value, dtype=float)
+    if values.ndim > 1 or (values.ndim == 1 and values.size != runs):
+        raise ValueError(f"{name} must be a number or one value per run ({runs}), got shape "
+                         f"{values.shape}")
+    if not (np.isfinite(values) & (values > 0)).all():
+        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
+    return np.broadcast_to(values, (runs,)).copy()
+
+
 def _generator(seed, device) -> torch.Generator:
     """A torch generator on ``device`` seeded from an int or a sequence of ints."""
     entropy = [int(v) for v in np.atleast_1d(seed)]
@@ -241,8 +252,8 @@ def brunel_nadal(theta, jacobian, n_points: int):
     return float(mean_entropy(n_points) - np.mean(0.5 * np.log(2 * np.pi * np.e / data_fisher)))
 
 
-def escape_steps(theta0, x, *, lr: float, max_steps: int, seed, batch_size: int | None = None,
-                 temperature: float | None = None, device="cpu"):
+def escape_steps(theta0, x, *, lr, max_steps: int, seed, batch_size: int | None = None,
+                 temperature=None, device="cpu"):
     """Steps each run takes to leave the basin it starts in (:func:`basin`), on one dataset ``x``
     (N,), from the starting points ``theta0`` (runs,); ``max_steps`` + 1 for a run that did not
     leave within ``max_steps`` (censored). ``seed`` (int or ints) draws the noise. Give one of
@@ -251,19 +262,26 @@ def escape_steps(theta0, x, *, lr: float, max_steps: int, seed, batch_size: int 
       proportional to phi'(theta), so it vanishes at the loss's maxima);
     - ``temperature`` T: Langevin dynamics, the full gradient plus isotropic Gaussian noise,
       theta -= lr * dL/dtheta - sqrt(2 lr T) * xi, the setting of the paper's Prop. 2.8.
+
+    ``lr`` and ``temperature`` are numbers or one value per run, so several conditions run as
+    one batch of runs (one loop over the steps instead of one per condition).
     """
     max_steps = integer("max_steps", max_steps, minimum=1)
-    lr = real("lr", lr, above=0)
     if (batch_size is None) == (temperature is None):
         raise ValueError("give either batch_size (SGD) or temperature (Langevin), not both")
+    theta = np.array(theta0, dtype=float).ravel()
+    lr = _per_run("lr", lr, theta.size)
     if batch_size is not None:
         batch_size = integer("batch_size", batch_size, minimum=1)
     else:
-        kick = float(np.sqrt(2 * lr * real("temperature", temperature, above=0)))
+        kick = np.sqrt(2 * lr * _per_run("temperature", temperature, theta.size))
     device = resolve_device(device)
     generator = _generator(seed, device)
     x = torch.as_tensor(np.asarray(x, dtype=float), device=device)
-    theta = torch.as_tensor(np.array(theta0, dtype=float).ravel(), device=device)
+    theta = torch.as_tensor(theta, device=device)
+    lr = torch.as_tensor(lr, device=device)
+    if batch_size is None:
+        kick = torch.as_tensor(kick, device=device)
     start = _basin_index(theta)
     escaped = torch.full(theta.shape, max_steps + 1, device=device)
     running = torch.ones(theta.shape, dtype=torch.bool, device=device)

@@ -154,3 +154,25 @@ def test_the_simulations_leave_torchs_thread_count_as_they_found_it():
     toy.sgd(np.zeros((2, 10)), np.zeros((2, 2)), batch_size=3, lr=0.01, steps=5, seed=0)
     toy.escape_steps(np.zeros(4), np.zeros(10), lr=0.01, batch_size=2, max_steps=5, seed=0)
     assert torch.get_num_threads() == before
+
+
+def test_escape_conditions_run_as_one_batch_with_a_value_per_run():
+    """Gradient descent leaves the sharp minimum at once at lr = 0.05 (far above its stability
+    limit 1/81) and stays at 0.005: with next to no noise (T = 1e-12) the runs of each learning
+    rate in one batch do what a call of their own does; hotter runs in a Langevin batch escape sooner; bad shapes are refused."""
+    x = np.random.default_rng(4).normal(0, 1, 100)
+    x -= x.mean()
+    sharp = toy.minimum_near(1e-9, 0.0) + 1e-3
+    alone = toy.escape_steps(np.full(3, sharp), x, lr=0.05, temperature=1e-12, max_steps=500,
+                             seed=1)
+    batch = toy.escape_steps(np.full(6, sharp), x, lr=[0.005] * 3 + [0.05] * 3,
+                             temperature=1e-12, max_steps=500, seed=1)
+    assert (alone <= 500).all() and (batch[:3] == 501).all()
+    np.testing.assert_array_equal(batch[3:], alone)
+    mixed = toy.escape_steps(np.full(800, toy.minimum_near(1e-9, 0.0)), x, lr=0.002,
+                             temperature=[0.4] * 400 + [0.8] * 400, max_steps=100_000, seed=2)
+    assert np.median(mixed[400:]) < np.median(mixed[:400]) / 3
+    with pytest.raises(ValueError, match="one value per run"):
+        toy.escape_steps(np.zeros(4), x, lr=[0.01, 0.02], batch_size=2, max_steps=5, seed=0)
+    with pytest.raises(ValueError, match="temperature must be finite and > 0"):
+        toy.escape_steps(np.zeros(2), x, lr=0.01, temperature=[0.5, 0.0], max_steps=5, seed=0)
