@@ -255,19 +255,45 @@ pd.DataFrame({task: {f"seed {run['seed']}": run["val_accuracy"][-1] for run in r
 # %% [markdown]
 # ## Fig. 2a-c: usable direction and color information across layers and epochs
 #
-# Each panel shows one label; each line one hidden layer (darker: deeper), the mean over the runs
-# that solved the task with a band of one standard deviation. The dashed line is the most there
-# is to know, $H = \log_2 n$ bits.
+# One figure per task of the paper's Fig. 2: {numref}`fig-usable-information-2a` (Small FC,
+# n = 2), {numref}`fig-usable-information-2b` (Medium FC, n = 10) and
+# {numref}`fig-usable-information-2c` (Medium FC, n = 20). Each has two panels, one per label;
+# each line is one hidden layer (darker: deeper), the mean over the runs that solved the task with
+# a band of one standard deviation. The dashed line is the most there is to know,
+# $H = \log_2 n$ bits. The title above each figure gives the task's hyper-parameters and how many
+# runs it shows; where no run solved a task, the figure says so instead.
+#
+# `plot_fig2` draws one task with `infolib.checkerboard_report.plot_information`.
 
-# %%
-for task in settings.tasks:
+# %% tags=["hide-input"]
+def plot_fig2(task):
+    """The usable information of one Fig. 2 task, titled with its network and hyper-parameters."""
     spec = TASKS[task]
+    frame = fig2_frame[fig2_frame.task == task] if task in fig2 else fig2_frame.iloc[:0]
+    if not frame.solved.any():  # draw the reason, so that the numbered figure exists
+        why = ("not run at this profile" if task not in fig2
+               else f"none of its {len(fig2[task])} runs solved the task: nothing to plot")
+        fig, ax = plt.subplots(figsize=(8, 1.2))
+        ax.text(0.5, 0.5, f"{task}: {why}", ha="center", va="center")
+        ax.axis("off")
+        plt.show()
+        return
     plot_information(
-        fig2_frame[fig2_frame.task == task],
+        frame,
         f"{task}: {spec['net']}, n = {spec['n_colors']}, batch {spec['batch_size']}, "
         f"lr {spec['lr']}",
         n_colors=spec["n_colors"], subtitle=runs_note(fig2[task]).replace("are used", "shown"),
     )
+
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-usable-information-2a", "caption": "The paper's Fig. 2a: Small FC (hidden layers of 10, 7, 5, 4 and 3 units) on the checkerboard with n = 2 colors. Usable information in bits about the direction (left) and the color (right) in each hidden layer against the training epoch. Lines: the mean over the runs that solved the task, one line per layer (darker: deeper); bands: one standard deviation over those runs. Dashed: log2 n bits; solid: zero."}, "image": {"alt": "Two line plots of usable information against epoch for the five hidden layers of Small FC with 2 colors, direction on the left and color on the right, each with a dashed line at 1 bit."}}
+plot_fig2("Fig. 2a")
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-usable-information-2b", "caption": "The paper's Fig. 2b: Medium FC (hidden layers of 100, 20, 20 and 20 units) on the checkerboard with n = 10 colors. Usable information in bits about the direction (left) and the color (right) in each hidden layer against the training epoch. Lines: the mean over the runs that solved the task, one line per layer (darker: deeper); bands: one standard deviation over those runs. Dashed: log2 10 bits; solid: zero."}, "image": {"alt": "Two line plots of usable information against epoch for the four hidden layers of Medium FC with 10 colors, direction on the left and color on the right, each with a dashed line at log2 10 bits."}}
+plot_fig2("Fig. 2b")
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-usable-information-2c", "caption": "The paper's Fig. 2c: Medium FC (hidden layers of 100, 20, 20 and 20 units) on the checkerboard with n = 20 colors. Usable information in bits about the direction (left) and the color (right) in each hidden layer against the training epoch. Lines: the mean over the runs that solved the task, one line per layer (darker: deeper); bands: one standard deviation over those runs. Dashed: log2 20 bits; solid: zero."}, "image": {"alt": "Two line plots of usable information against epoch for the four hidden layers of Medium FC with 20 colors, direction on the left and color on the right, each with a dashed line at log2 20 bits."}}
+plot_fig2("Fig. 2c")
 
 # %% [markdown]
 # The table gives the final values (last epoch) per layer, mean ± sd over the runs that solved the
@@ -294,8 +320,9 @@ final_table(fig2_frame)
 # representation in the last layer contained zero usable color information and 1 bit of usable
 # direction information"* (n = 2), and for n = 10 and 20 *"decreasing usable color information in
 # deeper layers, and nearly zero color information in the last layer's representation"*, with
-# direction information high in every layer. Compare the right-hand panels: the first hidden layers
-# (light) keep the color, the last (dark) should end near zero.
+# direction information high in every layer. Compare the right-hand panels of
+# {numref}`fig-usable-information-2a` to {numref}`fig-usable-information-2c`: the first hidden
+# layers (light) keep the color, the last (dark) should end near zero.
 
 # %%
 def reading(frame):
@@ -343,14 +370,20 @@ print(reading(fig2_frame))
 # ## Fig. 2d: the last layer of Small FC during training
 #
 # The three units of Small FC's last hidden layer on probe samples, at a few epochs of the first
-# run that solved the task. Marker color: the checkerboard's color (red or green); marker shape:
-# the correct direction (cross or dot). A minimal sufficient representation separates crosses
-# from dots and lets the red and green of each shape overlap.
+# run that solved the task ({numref}`fig-usable-information-2d`). Marker color: the
+# checkerboard's color (red or green); marker shape: the correct direction (cross or dot). A
+# minimal sufficient representation separates crosses from dots and lets the red and green of each
+# shape overlap.
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-usable-information-2d", "caption": "The paper's Fig. 2d: the activations of the three units of Small FC's last hidden layer (n = 2 colors) on 600 probe samples, one 3-D scatter per evaluated epoch (panel titles), for the first run that solved the task (the title gives its seed, and says so if no run did). Red and green: the checkerboard's color; crosses and dots: the correct direction."}, "image": {"alt": "A row of 3-D scatter plots of the last hidden layer's three units at several training epochs, points colored red or green by the checkerboard's color and drawn as crosses or dots by direction."}}
 if "Fig. 2a" in fig2:
     plot_last_layer("Fig. 2a", fig2["Fig. 2a"], [0, 10, 20, final_epoch],
                     "Fig. 2d: Small FC last layer (red/green: color; x/o: direction)")
+else:
+    fig, ax = plt.subplots(figsize=(8, 1.2))
+    ax.text(0.5, 0.5, "Fig. 2a (Small FC) is not run at this profile", ha="center", va="center")
+    ax.axis("off")
+    plt.show()
 
 # %% [markdown]
 # The paper: *"After training the crosses and dots are overlapping"* (it means the red and green
