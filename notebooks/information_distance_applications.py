@@ -61,7 +61,6 @@ import pandas as pd
 import seaborn as sns
 import torch
 import torch.nn.functional as F
-from torch import nn
 from tqdm import tqdm  # text bars: papermill runs have no widgets
 
 from infolib.cache import cached
@@ -70,6 +69,7 @@ from infolib.coding import step_floor_training
 from infolib.config import resolve, resolve_device, seeds
 from infolib.data import fashion_mnist
 from infolib.distance import information_distance
+from infolib.models import small_cnn
 from infolib.train import accuracy, fit
 
 settings = resolve(
@@ -94,13 +94,7 @@ settings
 # %%
 def convnet(run_seed, dropout=0.0):
     """The previous chapter's network, with dropout of rate `dropout` before its last layer."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(run_seed)
-        return nn.Sequential(
-            nn.Conv2d(1, 16, 3), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(16, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(800, 64), nn.ReLU(), nn.Dropout(dropout), nn.Linear(64, 10),
-        )
+    return small_cnn(hidden=64, dropout=dropout, seed=run_seed)
 
 
 def empty_function(model):
@@ -346,10 +340,10 @@ print(ensemble_reading())
 # **Reading** (`cpu`; the lines above give the numbers). Both sources of diversity the paper
 # names show up in $d_p$: the less two training sets overlap, the farther apart the networks,
 # and another initialization adds to the distance at every overlap: the trend of the paper's
-# Table 2, if not every step of it (the table above). The ensembles' own losses move little over the pairs, because each ensemble's loss
-# also carries how good its two members are; the gain over the members, the paper's
-# "performance gain from ensembles", rises with $d_p$ much more plainly (right panel). The claims
-# below test both.
+# Table 2, if not every step of it (the table above). The ensembles' own losses move little over
+# the pairs, because each ensemble's loss also carries how good its two members are; the gain
+# over the members, the paper's "performance gain from ensembles", rises with $d_p$ much more
+# plainly (right panel). The claims below test both.
 
 # %% [markdown]
 # ## Claims

@@ -339,6 +339,34 @@ def test_small_cnn_shape_size_and_seed():
         small_cnn(input_size=8)
 
 
+def test_small_cnn_with_a_hidden_layer_is_the_distance_chapters_network():
+    """hidden=64: the network the information-distance chapters defined for themselves, built by
+    hand here in the same order from the same seed: the same parameters; dropout adds no
+    parameter and changes nothing at evaluation."""
+    from torch import nn
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(7)
+        by_hand = nn.Sequential(
+            nn.Conv2d(1, 16, 3), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(800, 64), nn.ReLU(), nn.Linear(64, 10),
+        )
+    model = small_cnn(hidden=64, seed=7)
+    assert sum(p.numel() for p in model.parameters()) == 56_714
+    for a, b in zip(model.parameters(), by_hand.parameters(), strict=True):
+        assert torch.equal(a, b)
+    dropped = small_cnn(hidden=64, dropout=0.5, seed=7).eval()
+    x = torch.rand(5, 1, 28, 28)
+    assert torch.equal(dropped(x), model.eval()(x))
+    assert isinstance(dropped[-2], nn.Dropout) and not any(
+        isinstance(m, nn.Dropout) for m in model)
+    with pytest.raises(ValueError, match="dropout"):
+        small_cnn(dropout=0.5)
+    with pytest.raises(ValueError, match="dropout"):
+        small_cnn(hidden=8, dropout=1.0)
+
+
 def test_all_cnn_shape_size_seed_and_no_batch_norm():
     from infolib.models import all_cnn
 
