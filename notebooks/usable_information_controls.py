@@ -172,10 +172,11 @@ summary = pd.DataFrame({
 summary
 
 # %% [markdown]
-# The final validation accuracy of every run, by initialization: a run that never learned stays at
-# chance (0.5); the dashed line is the 0.9 that counts a run as solved.
+# The final validation accuracy of every run, by initialization ({numref}`fig-usable-controls-accuracy`):
+# a run that never learned stays at chance (0.5); the dashed line is the 0.9 that counts a run as
+# solved.
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-usable-controls-accuracy", "caption": "Final validation accuracy on the direction of every Small FC run at n = 2 colors (one dot per run, jittered vertically), one row per initialization (PyTorch default, Glorot uniform with zero biases). Dashed: the accuracy of 0.9 at which a run counts as solved."}, "image": {"alt": "A strip plot with one row of dots per initialization, each dot a run's final validation accuracy, and a dashed vertical line at 0.9."}}
 accuracy_rows = pd.DataFrame([
     dict(initialization=INITS[init], seed=r["seed"], accuracy=r["val_accuracy"][-1])
     for init, runs in arms.items() for r in runs
@@ -190,25 +191,50 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# The usable information of the solved runs at the final epoch, per run (a dot) and arm; the
-# dashed line marks 10% of $\log_2 2 = 1$ bit, the line below which the chapter calls color
-# information "near zero".
+# The usable information of the solved runs at the final epoch, per run (a dot) and arm
+# ({numref}`fig-usable-controls-arms`); the dashed line marks 10% of $\log_2 2 = 1$ bit, the line
+# below which the chapter calls color information "near zero". Where no run of either arm solved
+# the task (at the `smoke` profile, say), the figure says so instead.
+#
+# `no_data_figure` draws that message as a figure, so that a numbered figure exists at every
+# profile.
+
+# %% tags=["hide-input"]
+def no_data_figure(message):
+    """A blank figure that says why there is nothing to plot."""
+    fig, ax = plt.subplots(figsize=(8, 1.2))
+    ax.text(0.5, 0.5, message, ha="center", va="center")
+    ax.axis("off")
+    plt.show()
+
 
 # %%
-if not arm_frame.empty and arm_frame["solved"].any():
-    shown = arm_frame[arm_frame.solved].assign(
-        where=lambda f: np.where(f["last"], "last layer (3 units)", "first layer (10 units)"),
-        initialization=lambda f: f["init"].map(SHORT))
-    grid = sns.catplot(data=shown, x="initialization", y="bits", hue="where", col="label",
+arm_shown = (arm_frame[arm_frame.solved].assign(
+    where=lambda f: np.where(f["last"], "last layer (3 units)", "first layer (10 units)"),
+    initialization=lambda f: f["init"].map(SHORT))
+    if not arm_frame.empty and arm_frame["solved"].any() else None)
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-usable-controls-arms", "caption": "Usable direction (left) and color (right) information at the final epoch of Small FC at n = 2, in bits, read by the paper's decoder: one dot per solved run, by initialization (x axis) and layer (first hidden layer of 10 units, last of 3 units). Dashed: 0.1 bits, 10% of log2 2, the chapter's line for near zero; solid: zero."}, "image": {"alt": "Two strip plots, direction and color information, with dots for the first and last hidden layer of each solved run under the two initializations, and a dashed line at 0.1 bits."}}
+if arm_shown is None:
+    no_data_figure("No run of either initialization solved the task: nothing to plot")
+else:
+    grid = sns.catplot(data=arm_shown, x="initialization", y="bits", hue="where", col="label",
                        kind="strip", dodge=True, height=3.2, aspect=1.2, jitter=0.15)
     for ax in grid.axes.flat:
         ax.axhline(0.1, color="gray", linestyle="--", linewidth=1)
         ax.axhline(0, color="black", linewidth=0.6)
-    grid.set_titles("usable {col_name} information, epoch 100")
+    grid.set_titles(f"usable {{col_name}} information, epoch {settings.epochs}")
     grid.set_axis_labels("", "bits")
     plt.show()
-    display(shown.pivot_table(index=["initialization", "where"], columns="label", values="bits",
-                              aggfunc=lambda v: summarize(v, unit="")))
+
+# %% [markdown]
+# The same values as a table (mean and spread over the solved runs), and per arm how many of its
+# solved runs end minimal.
+
+# %%
+if arm_shown is not None:
+    display(arm_shown.pivot_table(index=["initialization", "where"], columns="label",
+                                  values="bits", aggfunc=lambda v: summarize(v, unit="")))
     for init in arms:
         color = values_at(arm_frame[arm_frame.init == init], label="color", layer="last",
                           epoch=settings.epochs)
@@ -271,8 +297,14 @@ if not control_frame.empty:
     control_frame = pd.concat([control_frame, clipped], ignore_index=True)
 DECODERS["clipped"] = "paper's, clipped at 0 (Fig. 12)"
 
-# %%
-if not control_frame.empty:
+# %% [markdown]
+# {numref}`fig-usable-controls-decoders` shows the last layer's usable information as each decoder
+# reads it; the table below it gives both layers.
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-usable-controls-decoders", "caption": "Usable direction and color information (bits) in the last hidden layer at the final epoch, read by four decoders (rows: the paper's MLP with early stopping, a linear probe, B.3's literal protocol with fresh samples, and the paper's decoder clipped at zero). One panel per task (Small FC at n = 2, Medium FC at n = 10); points: the mean over solved runs, bars: the 90% interval. Dashed: 10% of log2 n; solid: zero."}, "image": {"alt": "Point plots, one panel per task, of the last layer's direction and color information as read by four decoders, with interval bars and a dashed line near zero."}}
+if control_frame.empty:
+    no_data_figure("No run solved the task: no decoder had anything to read")
+else:
     shown = control_frame[control_frame["last"]].assign(
         decoder_name=lambda f: f["decoder"].map(DECODERS))
     grid = sns.catplot(data=shown, x="bits", y="decoder_name", hue="label", col="task",
@@ -286,6 +318,9 @@ if not control_frame.empty:
     grid.set_axis_labels("usable information (bits): mean and 90% interval over runs", "")
     plt.tight_layout()
     plt.show()
+
+# %%
+if not control_frame.empty:
     display(control_frame.assign(
         layer_name=lambda f: np.where(f["last"], "last", "first"),
         decoder_name=lambda f: f["decoder"].map(DECODERS),
