@@ -74,11 +74,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from IPython.display import display
 from tqdm import tqdm  # text bars: papermill runs have no widgets
 
 from infolib.checkerboard_report import (
-    information_frame, outcome, plot_information, plot_last_layer, runs_note, values_at,
+    information_frame, outcome, plot_last_layer, runs_note, values_at,
 )
 from infolib.checkerboard_runs import TASKS, measured, solved, trained
 from infolib.claims import Claims, contrast, summarize, threshold, trend
@@ -160,30 +159,73 @@ pd.DataFrame([
 # %% [markdown]
 # ## Fig. 6: the layers during and after color pre-training
 #
-# The runs pre-trained for 20 epochs (red dotted line), every hidden layer, mean and sd over the
-# first `curve_seeds` solved runs. Pre-training forces the network to represent the
-# color; the question is whether SGD then discards it as it did from a random initialization.
+# The runs pre-trained for `fig6_length` epochs (20 at `cpu`; red dotted line), every hidden
+# layer, mean and sd over the first `curve_seeds` solved runs, one row per task in `curve_tasks`
+# ({numref}`fig-usable-pretraining-6`). Pre-training forces the network to represent the color;
+# the question is whether SGD then discards it as it did from a random initialization.
+#
+# `plot_fig6` draws them: `infolib.checkerboard_report.plot_information`'s panels, one row per
+# task, so that the figure is one numbered figure at every profile.
 
-# %%
-for task in settings.curve_tasks:
-    if task not in settings.tasks:
-        continue
-    spec = TASKS[task]
-    curve = frame[(frame.task == task) & (frame.pretrain == settings.fig6_length)]
-    curve = curve[curve.seed.isin(curve[curve.layer == 1].seed.unique())]  # read at every layer
-    group = runs[task, settings.fig6_length]
-    plot_information(curve, f"Fig. 6, {task} setting: {spec['net']}, n = {spec['n_colors']}, "
-                     f"color pre-training for {settings.fig6_length} epochs",
-                     n_colors=spec["n_colors"], pretrain=settings.fig6_length,
-                     subtitle=f"{curve.seed.nunique()} runs shown; "
+# %% tags=["hide-input"]
+def plot_fig6(tasks):
+    """Usable direction and color information of every hidden layer across epochs for the runs
+    pre-trained ``fig6_length`` epochs: one row per task, one column per label; mean and sd over
+    the runs read at every layer."""
+    curves, notes = [], []
+    for task in tasks:
+        curve = frame[(frame.task == task) & (frame.pretrain == settings.fig6_length)
+                      & frame.solved]
+        curve = curve[curve.seed.isin(curve[curve.layer == 1].seed.unique())]  # every layer
+        group = runs[task, settings.fig6_length]
+        notes.append(f"{task}: {curve.seed.nunique()} runs shown, "
                      f"{sum(solved(r) for r in group)} of {len(group)} solved the task")
+        curves.append(curve)
+    curves = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
+    if curves.empty:
+        fig, ax = plt.subplots(figsize=(8, 1.2))
+        ax.text(0.5, 0.5, "; ".join(notes) or "no task of curve_tasks was run",
+                ha="center", va="center")
+        ax.axis("off")
+        plt.show()
+        return
+    grid = sns.relplot(
+        data=curves, x="epoch", y="bits", hue="layer", col="label", row="task", kind="line",
+        palette=sns.color_palette("crest", curves["layer"].nunique()), errorbar="sd",
+        marker="o", markersize=4, height=3.2, aspect=1.25, facet_kws=dict(sharey="row"),
+    )
+    for (task, _), ax in grid.axes_dict.items():
+        ax.axhline(math.log2(TASKS[task]["n_colors"]), color="gray", linestyle="--", linewidth=1)
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.axvline(settings.fig6_length, color="tab:red", linestyle=":", linewidth=1.5)
+    grid.set_titles("{row_name} setting: usable {col_name} information")
+    grid.set_axis_labels("epoch", "usable information (bits)")
+    grid.figure.suptitle(f"Fig. 6: color pre-training for {settings.fig6_length} epochs, then "
+                         f"{settings.epochs_after} on the direction\n" + "\n".join(notes),
+                         y=1.02 + 0.03 * len(notes))
+    plt.show()
 
-# %%
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-usable-pretraining-6", "caption": "The paper's Fig. 6: usable information in bits about the direction (left) and the color (right) in each hidden layer against the epoch, for networks first trained on the color for fig6_length epochs (red dotted line), then on the direction. One row per task (the Fig. 2a setting is Small FC at n = 2). Lines: the mean over the solved runs read at every layer, one line per layer (darker: deeper); bands: one standard deviation. Dashed: log2 n bits; solid: zero."}, "image": {"alt": "Line plots of usable direction and color information against epoch for each hidden layer, one row per task, with a red dotted vertical line where color pre-training ends and the direction training begins."}}
+plot_fig6([task for task in settings.curve_tasks if task in settings.tasks])
+
+# %% [markdown]
+# The last layer of Small FC during and after the pre-training, as in the paper's Fig. 6d
+# ({numref}`fig-usable-pretraining-6d`): the three units on probe samples at a few epochs of the
+# first run that solved the task; red and green the checkerboard's color, crosses and dots the
+# direction.
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-usable-pretraining-6d", "caption": "The paper's Fig. 6d: the activations of the three units of Small FC's last hidden layer (n = 2) on 600 probe samples, one 3-D scatter per epoch (panel titles: the start, the middle and the end of color pre-training, and the last epoch), for the first run pre-trained fig6_length epochs that solved the task (the title gives its seed, and says so if no run did). Red and green: the checkerboard's color; crosses and dots: the correct direction."}, "image": {"alt": "A row of 3-D scatter plots of the last hidden layer's three units at several epochs of a color pre-trained run, points colored red or green by color and drawn as crosses or dots by direction."}}
+L6 = settings.fig6_length
 if "Fig. 2a" in settings.tasks:
-    L6 = settings.fig6_length
     plot_last_layer("Fig. 2a", runs["Fig. 2a", L6],
                     [0, L6 // 2, L6, L6 + settings.epochs_after],
                     f"Fig. 6d: Small FC last layer after {L6} epochs of color pre-training")
+else:
+    fig, ax = plt.subplots(figsize=(8, 1.2))
+    ax.text(0.5, 0.5, "Fig. 2a (Small FC) is not run at this profile", ha="center", va="center")
+    ax.axis("off")
+    plt.show()
 
 # %% [markdown]
 # The paper's Fig. 6d: *"While the dot clusters for red and green checkerboards are overlapping,
@@ -195,7 +237,7 @@ if "Fig. 2a" in settings.tasks:
 #
 # The last hidden layer's final usable information (solved runs) and the final validation
 # accuracy (all runs) against the pre-training length, mean ± s.e.m. over seeds, as in the paper's
-# Fig. 7.
+# Fig. 7: {numref}`fig-usable-pretraining-7`, one row per task.
 
 # %%
 final_rows = frame[frame.epoch == frame.pretrain + settings.epochs_after]
@@ -203,26 +245,46 @@ final_last = final_rows[final_rows["last"]]
 final_accuracy = pd.DataFrame([dict(task=task, pretrain=length, seed=r["seed"],
                                     accuracy=r["val_accuracy"][-1])
                                for (task, length), group in runs.items() for r in group])
-for task in settings.tasks:
+
+# %% [markdown]
+# `plot_fig7_row` draws one task's row: information on the left, accuracy on the right.
+
+# %% tags=["hide-input"]
+def plot_fig7_row(task, ax_info, ax_acc):
+    """One task of Fig. 7: the last layer's final usable information (solved runs) and the final
+    validation accuracy (all runs) against the pre-training length, mean and s.e.m."""
     sub = final_last[final_last.task == task]
-    fig, (ax_info, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.3))
-    sns.lineplot(data=sub[sub.solved], x="pretrain", y="bits", hue="label", marker="o",
-                 errorbar="se", ax=ax_info,
-                 palette={"direction": "tab:blue", "color": "tab:orange"})
+    if sub.solved.any():
+        sns.lineplot(data=sub[sub.solved], x="pretrain", y="bits", hue="label", marker="o",
+                     errorbar="se", ax=ax_info,
+                     palette={"direction": "tab:blue", "color": "tab:orange"})
+    else:
+        ax_info.text(0.5, 0.5, "no run solved the task", ha="center", va="center",
+                     transform=ax_info.transAxes)
     ax_info.axhline(0, color="black", linewidth=0.6)
     ax_info.axhline(0.1 * math.log2(TASKS[task]["n_colors"]), color="gray", linestyle="--",
                     linewidth=1)
     ax_info.set(xlabel="pre-training epochs L (color)", ylabel="last layer, final (bits)",
-                title="usable information (solved runs)")
+                title=f"{task} (n = {TASKS[task]['n_colors']}): usable information, solved runs")
     sns.lineplot(data=final_accuracy[final_accuracy.task == task], x="pretrain", y="accuracy",
                  marker="o", errorbar="se", color="tab:green", ax=ax_acc)
     ax_acc.set(xlabel="pre-training epochs L (color)", ylabel="validation accuracy",
-               title="direction accuracy (all runs)")
-    fig.suptitle(f"Fig. 7, {task} setting (n = {TASKS[task]['n_colors']}): "
-                 f"L epochs of color, then {settings.epochs_after} of direction", y=1.03)
-    plt.tight_layout()
-    plt.show()
+               title=f"{task}: direction accuracy, all runs")
 
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-usable-pretraining-7", "caption": "The paper's Fig. 7: one row per task, against the length L of color pre-training (epochs), each network then trained on the direction for epochs_after epochs. Left: the last hidden layer's usable direction and color information at the final epoch (bits), mean and standard error over the runs that solved the task; dashed: 10% of log2 n, the chapter's line for near zero; solid: zero. Right: the final validation accuracy on the direction, mean and standard error over all runs."}, "image": {"alt": "For each task, a line plot of the last layer's final direction and color information against the pre-training length, beside a line plot of the final validation accuracy against the same lengths."}}
+fig, axes = plt.subplots(len(settings.tasks), 2, figsize=(10, 3.4 * len(settings.tasks)),
+                         squeeze=False)
+for task, (ax_info, ax_acc) in zip(settings.tasks, axes):
+    plot_fig7_row(task, ax_info, ax_acc)
+fig.suptitle(f"Fig. 7: L epochs of color, then {settings.epochs_after} of direction", y=1.0)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The last layer's final values, mean and spread over the solved runs.
+
+# %%
 final_last.pivot_table(index=["task", "pretrain"], columns="label", values="bits",
                        aggfunc=lambda v: summarize(v, unit="")).rename_axis(
     columns="last layer, final, solved runs (bits):")
