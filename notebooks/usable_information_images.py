@@ -295,6 +295,9 @@ display(Markdown(
 #   gives the same initialization and images in every condition, so conditions are compared seed
 #   by seed).
 
+# %% [markdown]
+# `augment` is the paper's training augmentation: random translations and horizontal flips.
+
 # %%
 def augment(x, shift, generator):
     """Random translations by up to `shift` pixels in each direction (zero padding, so the
@@ -312,6 +315,11 @@ def augment(x, shift, generator):
     return picked.permute(0, 3, 1, 2)
 
 
+# %% [markdown]
+# `Augmented` puts a network behind that augmentation (in training mode) and a standardization of
+# the inputs.
+
+# %%
 class Augmented(nn.Module):
     """`net` behind the paper's training augmentation and a standardization of the inputs.
     In training mode each batch is augmented (`augment`, seeded by `seed`); in eval mode (the
@@ -330,6 +338,10 @@ class Augmented(nn.Module):
         return self.net((x - self.mean) / self.std)
 
 
+# %% [markdown]
+# `all_cnn` builds the All-CNN-C of Fig. 5a, as described in the list of differences.
+
+# %%
 def all_cnn(n_classes, c1, c2, seed):
     """All-CNN-C (Springenberg et al., 2015) with batch-norm, its class maps replaced by global
     average pooling and a linear output layer (see the list of differences above)."""
@@ -347,6 +359,10 @@ def all_cnn(n_classes, c1, c2, seed):
         )
 
 
+# %% [markdown]
+# `build` makes a freshly initialized network of either kind.
+
+# %%
 def build(net, n_classes, seed):
     """A freshly initialized network `net` with `n_classes` outputs."""
     size = settings.image_size
@@ -360,6 +376,10 @@ def build(net, n_classes, seed):
     raise ValueError(f"unknown network {net!r}: 'MLP 256-128', 'ResNet-18' or 'All-CNN'")
 
 
+# %% [markdown]
+# `new_head` replaces the output layer at the switch of labels (Fig. 5c).
+
+# %%
 def new_head(net, n_classes, seed):
     """Replace the output layer (the last module, a Linear) of `net` by a fresh one."""
     with torch.random.fork_rng(devices=[]):
@@ -367,6 +387,10 @@ def new_head(net, n_classes, seed):
         net[-1] = nn.Linear(net[-1].in_features, n_classes).to(net[-1].weight.device)
 
 
+# %% [markdown]
+# `images` loads Fashion-MNIST at the profile's image size.
+
+# %%
 def images(split):
     """Fashion-MNIST `split` at the profile's image size: (N, 1, size, size) in [0, 1], labels."""
     x, y = fashion_mnist(split)
@@ -381,6 +405,9 @@ def images(split):
 # the data, so a condition shared by two figures (Fig. 3's is also the small batch of Fig. 4 and
 # the large learning rate of Fig. 4d) is trained once.
 
+# %% [markdown]
+# `condition` names a training condition; its defaults are Fig. 3's.
+
 # %%
 def condition(net=None, coarse="parity", batch_size=128, lr=0.1, pretrain=0):
     """A training condition; the defaults are Fig. 3's (the network of the profile)."""
@@ -392,6 +419,11 @@ def condition(net=None, coarse="parity", batch_size=128, lr=0.1, pretrain=0):
                 shift=max(1, round(4 * settings.image_size / 32)))
 
 
+# %% [markdown]
+# `train_and_measure` trains one network in one condition and reads its last hidden layer at the
+# evaluation epochs.
+
+# %%
 def train_and_measure(spec, run_seed):
     """Train one network in condition `spec` and measure, at each of `eval_epochs`, the usable
     fine and coarse information of its last hidden layer (bits) and its validation accuracy.
@@ -441,6 +473,10 @@ def train_and_measure(spec, run_seed):
                 accuracy=np.array([val_accuracy[epoch] for epoch in eval_at]))
 
 
+# %% [markdown]
+# `runs` runs every seed of a condition, from the result cache when stored.
+
+# %%
 def runs(spec):
     """`train_and_measure(spec, s)` for every seed, from the result cache when stored. Seeds
     that are not cached run in parallel when `INFOLIB_WORKERS` or `INFOLIB_SCHEDULER` asks for
@@ -454,9 +490,14 @@ def runs(spec):
     return dict(zip(SEEDS, cached_many(units)))
 
 
+# %%
 LABELS = ("fine", "coarse")
 
 
+# %% [markdown]
+# `as_frame` turns the results into a long table, one row per seed, epoch and label.
+
+# %%
 def as_frame(results, **columns):
     """Long table: one row per seed, epoch and label, plus the validation accuracy."""
     rows = []
@@ -511,7 +552,8 @@ def as_frame(results, **columns):
 # information; orange: usable coarse (parity) information; lines are the mean over seeds with a
 # band of one standard deviation, thin lines the single runs. Gray dashed: the most there is to
 # know about the fine label, $\log_2 10$; gray dotted: $H(\text{parity})$, the fine information of
-# a minimal representation. Green, on the right-hand axis: validation accuracy on parity.
+# a minimal representation. Green, on the right-hand axis: validation accuracy on parity
+# ({numref}`fig-usable-images-3`).
 
 # %%
 FIG3 = condition()
@@ -523,6 +565,10 @@ H_COARSE = {"parity": entropy_bits(probe_parity),
 PALETTE = {"fine": "tab:blue", "coarse": "tab:orange"}
 
 
+# %% [markdown]
+# `plot_information` draws one condition on one pair of axes; Figs. 3, 4, 5 and 8 use it.
+
+# %% tags=["hide-input"]
 def plot_information(frame, ax, title, coarse="parity", switch=None, legend=True):
     """Usable fine and coarse information across epochs (mean, sd band, single runs) and the
     validation accuracy on a second axis."""
@@ -557,11 +603,16 @@ def plot_information(frame, ax, title, coarse="parity", switch=None, legend=True
         twin.legend(handles=handles, loc="lower right", fontsize="small", framealpha=0.9)
 
 
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-usable-images-3", "caption": "The paper's Fig. 3 on Fashion-MNIST: the network of the profile trained on the parity of the class. Usable information in bits of the last hidden layer about the fine label (blue) and about parity (orange) against the epoch: thick lines the mean over seeds with a band of one standard deviation, thin lines the single runs. Gray dashed: log2 10; gray dotted: H(parity), the fine information of a minimal representation; solid: zero. Green dashed, right-hand axis: validation accuracy on parity, mean over seeds."}, "image": {"alt": "A line plot of usable fine-label and parity information of the last hidden layer against training epoch, mean and single runs, with the validation accuracy on a second axis."}}
 fig, ax = plt.subplots(figsize=(7, 4))
 plot_information(fig3_frame, ax, f"Fig. 3: {FIG3['net']} trained on parity, batch "
                  f"{FIG3['batch_size']}, lr {FIG3['lr']}")
 plt.show()
 
+
+# %% [markdown]
+# `curves` turns the long table into one row per run and one column per evaluated epoch.
 
 # %%
 def curves(frame, label="fine"):
@@ -569,6 +620,11 @@ def curves(frame, label="fine"):
     return frame[frame.label == label].pivot(index="seed", columns="epoch", values="bits")
 
 
+# %% [markdown]
+# `peak_epochs` chooses each run's peak epoch from the other runs (leave one out), as fixed
+# above.
+
+# %%
 def peak_epochs(table):
     """For each run (row of `table`, seeds x epochs), the interior epoch where the mean of the
     OTHER runs is highest (leave one run out); None for each run when there is a single run."""
@@ -579,6 +635,10 @@ def peak_epochs(table):
                      dtype=object)
 
 
+# %% [markdown]
+# `rise_fall` collects, per run, the values the rise-and-fall and minimality tests use.
+
+# %%
 def rise_fall(frame):
     """Per run: fine information at the start, at the leave-one-out peak epoch and at the end,
     the peak epoch, and the superfluous fine information (fine - coarse) at the end."""
@@ -595,6 +655,10 @@ def rise_fall(frame):
     })
 
 
+# %% [markdown]
+# `describe_run` writes the sentence that reports one condition's means.
+
+# %%
 def describe_run(frame, what):
     """A generated sentence on the means over runs of one condition."""
     table = rise_fall(frame)
@@ -608,6 +672,11 @@ def describe_run(frame, what):
             f"bits; final validation accuracy {table['final accuracy'].mean():.3f}.")
 
 
+# %% [markdown]
+# `movement` writes how far the mean curves move over training, and what a randomly
+# initialized network already holds.
+
+# %%
 def movement(frame):
     """A generated sentence: how far the mean fine and coarse curves move over training."""
     mean = frame.groupby(["label", "epoch"])["bits"].mean()
@@ -620,6 +689,10 @@ def movement(frame):
             f"minimal representation would hold {H_COARSE['parity']:.2f} bit about the fine label.")
 
 
+# %% [markdown]
+# The Fig. 3 setting in numbers: the means over runs, then each run.
+
+# %%
 display(Markdown(describe_run(fig3_frame, "Fig. 3 setting") + " " + movement(fig3_frame)))
 rise_fall(fig3_frame).round(3)
 
@@ -638,7 +711,7 @@ rise_fall(fig3_frame).round(3)
 # The same network and label at other batch sizes (initial learning rate 0.1) and other initial
 # learning rates (batch 128), everything else as in Fig. 3. The paper: *"only for large initial
 # learning rates did the network 'forget' the superfluous information"*, and compression happens
-# *"only ... at small batch sizes of 128 or less"*.
+# *"only ... at small batch sizes of 128 or less"*. {numref}`fig-usable-images-4` shows both sweeps.
 
 # %% tags=["remove-stderr"]
 sweeps = {
@@ -652,7 +725,7 @@ sweep_results = {
 }
 sweep_frames = {key: as_frame(results) for key, results in sweep_results.items()}
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-usable-images-4", "caption": "The paper's Figs. 4 and 8 on Fashion-MNIST, the network of Fig. 3 trained on parity. Top row: one panel per batch size at initial learning rate 0.1; bottom row: one panel per initial learning rate at batch 128. In each panel, as in Fig. 3: usable fine (blue) and parity (orange) information of the last hidden layer against the epoch, mean over seeds with a band of one standard deviation and the single runs thin; gray dashed log2 10, gray dotted H(parity); green dashed on the right-hand axis, the validation accuracy on parity."}, "image": {"alt": "A grid of line plots, batch sizes in the top row and learning rates in the bottom row, each showing usable fine and parity information and validation accuracy against training epoch."}}
 n_columns = max(len(specs) for specs in sweeps.values())
 fig, axes = plt.subplots(2, n_columns, figsize=(4.6 * n_columns, 7.4), squeeze=False)
 for row, (knob, specs) in enumerate(sweeps.items()):
@@ -669,6 +742,11 @@ fig.suptitle(f"Figs. 4 and 8: {settings.network} trained on parity; top: batch s
 plt.tight_layout()
 plt.show()
 
+# %% [markdown]
+# Each condition in numbers: the means over runs, and a table of them beside the paper's
+# accuracies on CIFAR-10.
+
+# %%
 display(Markdown("\n".join(
     "- " + describe_run(sweep_frames[knob, value], f"{knob} {value:g}")
     for knob, specs in sweeps.items() for value in specs
@@ -699,6 +777,8 @@ pd.DataFrame({
 #   dotted line); before it, the accuracy is on the fine labels. The paper: *"Pretraining the
 #   network to output the fine labels before epoch 20 led to improved final performance (85.6% vs
 #   83.5%)"*.
+#
+# {numref}`fig-usable-images-5` shows them side by side.
 
 # %% tags=["remove-stderr"]
 FIG5 = {"Fig. 5b": condition(coarse="groups"),
@@ -708,7 +788,7 @@ if settings.allcnn_widths:
 fig5 = {name: runs(spec) for name, spec in tqdm(FIG5.items(), desc="Fig. 5")}
 fig5_frames = {name: as_frame(results) for name, results in fig5.items()}
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-usable-images-5", "caption": "The paper's Fig. 5 on Fashion-MNIST, one panel per condition: Fig. 5a (All-CNN on parity, only at profiles that set allcnn_widths), Fig. 5b (the network of Fig. 3 trained on four semantic groups) and Fig. 5c (the same after fine-label pre-training, which ends at the red dotted line). In each panel: usable fine (blue) and coarse (orange) information of the last hidden layer against the epoch, mean over seeds with a band of one standard deviation and the single runs thin; gray dashed log2 10, gray dotted the entropy of the coarse label; green dashed on the right-hand axis, the validation accuracy (on the fine labels before a switch, on the coarse ones after)."}, "image": {"alt": "Side-by-side line plots of usable fine and coarse information and validation accuracy against epoch, for training on semantic groups without and with fine-label pre-training."}}
 fig, axes = plt.subplots(1, len(FIG5), figsize=(4.8 * len(FIG5), 3.9), squeeze=False)
 for ax, (name, spec) in zip(axes[0], FIG5.items()):
     title = {"Fig. 5a": f"Fig. 5a: All-CNN {tuple(settings.allcnn_widths)}, parity",
@@ -718,6 +798,11 @@ for ax, (name, spec) in zip(axes[0], FIG5.items()):
                      switch=spec["pretrain"] or None, legend=name == "Fig. 5b")
 plt.tight_layout()
 plt.show()
+
+# %% [markdown]
+# Fig. 5 in numbers: the means over runs, and each run's final validation accuracy.
+
+# %%
 if not settings.allcnn_widths:
     display(Markdown("Fig. 5a (All-CNN) is not run at this profile (`allcnn_widths = []`)."))
 
