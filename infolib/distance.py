@@ -37,6 +37,7 @@ a fraction of a second for n = 1000.
 
 from __future__ import annotations
 
+import copy
 import math
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -117,9 +118,10 @@ def information_distance(
 
     L'(f_B | f_A) is :func:`infolib.coding.kl_prequential_codelength` (eq. 6) on the inputs ``x``
     with the same fractions, ``min_first_block``, block training and seed in both directions, so
-    d_p is symmetric by construction and 0 for two networks that compute the same function. The two models may
-    differ in architecture; they need the same number of outputs. Models with batch-norm layers
-    work: their copies never train on a batch of one example (:func:`infolib.train.fit`).
+    d_p is symmetric by construction and 0 for two networks that compute the same function. The
+    two models may differ in architecture; they need the same number of outputs. Models with
+    batch-norm layers work: their copies never train on a batch of one example
+    (:func:`infolib.train.fit`).
     Cost: two prequential codes.
     """
     options = dict(fractions=fractions, min_first_block=min_first_block, train=train, base=base,
@@ -145,6 +147,19 @@ class SampledCode:
 
     def __float__(self) -> float:
         return self.total
+
+
+def zero_function(model: nn.Module) -> nn.Module:
+    """A copy of ``model`` with every parameter 0 (buffers kept): the "empty function" of the
+    paper's d_p(f, 0) as the book reads it (sec. 4.2 does not define it). For a network of
+    linear, convolution and ReLU layers its outputs are all 0, a uniform distribution over the
+    classes; the original is left as it was."""
+    check_module("model", model)
+    empty = copy.deepcopy(model)
+    with torch.no_grad():
+        for parameter in empty.parameters():
+            parameter.zero_()
+    return empty
 
 
 def sampled_label_code(

@@ -53,7 +53,6 @@ PROFILES = {
 }
 
 # %%
-import copy
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -68,7 +67,7 @@ from infolib.claims import Claims, contrast, trend
 from infolib.coding import step_floor_training
 from infolib.config import resolve, resolve_device, seeds
 from infolib.data import fashion_mnist
-from infolib.distance import information_distance
+from infolib.distance import information_distance, zero_function
 from infolib.models import small_cnn
 from infolib.train import accuracy, fit
 
@@ -97,19 +96,10 @@ def convnet(run_seed, dropout=0.0):
     return small_cnn(hidden=64, dropout=dropout, seed=run_seed)
 
 
-def empty_function(model):
-    """The same network with every parameter 0: uniform outputs."""
-    empty = copy.deepcopy(model)
-    with torch.no_grad():
-        for parameter in empty.parameters():
-            parameter.zero_()
-    return empty
-
-
 def d_p_to_empty(model, x, run_seed):
     """d_p(f, 0) in bits (the previous chapter's coding: first block 10, a step floor)."""
     train = step_floor_training(settings.k, min_first_block=MIN_FIRST_BLOCK, lr=CODING_LR)
-    return float(information_distance(model, empty_function(model), x, train=train,
+    return float(information_distance(model, zero_function(model), x, train=train,
                                       min_first_block=MIN_FIRST_BLOCK, seed=run_seed,
                                       device=torch_device, progress=False))
 

@@ -458,3 +458,19 @@ def test_sampled_label_code_rejects_bad_input():
         sampled_label_code(f, f, torch.zeros(1, 2), device="cpu", progress=False)
     with pytest.raises(TypeError):
         sampled_label_code(f, f, torch.zeros(5, 2), sample_seed=0.5, device="cpu", progress=False)
+
+
+def test_zero_function_gives_uniform_outputs_and_leaves_the_model_alone():
+    from infolib.distance import zero_function
+    from infolib.models import small_cnn
+
+    model = small_cnn(hidden=16, seed=3)
+    before = [p.clone() for p in model.parameters()]
+    empty = zero_function(model)
+    x = torch.rand(4, 1, 28, 28)
+    assert torch.equal(empty(x), torch.zeros(4, 10))
+    assert torch.allclose(torch.softmax(empty(x), dim=1), torch.full((4, 10), 0.1))
+    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), before, strict=True))
+    assert sum(p.numel() for p in empty.parameters()) == sum(p.numel() for p in before)
+    with pytest.raises(TypeError):
+        zero_function("not a model")
