@@ -262,6 +262,10 @@ pd.DataFrame(checks).round(3)
 CIRCLE_VARIANTS = ("base", "spurious feature", "shuffled labels")
 
 
+# %% [markdown]
+# `circles` draws one variant's points, as the authors construct them.
+
+# %%
 def circles(n_points, variant, data_seed):
     """Inputs (x, y, c) and labels of one Fig. 1 variant (the authors' construction)."""
     rng = np.random.default_rng(data_seed)
@@ -277,6 +281,11 @@ def circles(n_points, variant, data_seed):
             torch.tensor(label, dtype=torch.int64))
 
 
+# %% [markdown]
+# `train_circles` trains one network and measures both hidden layers, on fresh points and on its
+# training points.
+
+# %%
 def train_circles(variant, run_seed):
     n_points = 100 if variant == "shuffled labels" else 1_800
     x, y = circles(n_points, variant, data_seed=run_seed)
@@ -299,17 +308,29 @@ def train_circles(variant, run_seed):
     )
 
 
+# %% [markdown]
+# `run_circles` stores each run in the result cache.
+
+# %%
 def run_circles(variant, run_seed):
     key = settings.key("circles", "circles_epochs", "circles_shuffled_epochs", variant=variant,
                        seed=run_seed)
     return cached(key, lambda: train_circles(variant, run_seed))
 
 
+# %% [markdown]
+# `upper` takes the pairs of a matrix of pairwise MI once each.
+
+# %%
 def upper(matrix):
     """The values above the diagonal of a square matrix, as a 1-D array."""
     return matrix[np.triu_indices(len(matrix), k=1)]
 
 
+# %% [markdown]
+# `gmm_density` smooths a set of MI values as the paper draws them.
+
+# %% tags=["hide-input"]
 def gmm_density(values, grid, n_components=5, max_values=20_000, seed=0):
     """Density on `grid` of a Gaussian mixture fitted to `values`, as the paper draws MI (sec. 2.2).
 
@@ -323,6 +344,10 @@ def gmm_density(values, grid, n_components=5, max_values=20_000, seed=0):
     return np.exp(gmm.score_samples(np.asarray(grid)[:, None]))
 
 
+# %% [markdown]
+# `plot_mi_densities` draws one density per condition (the MI figures use it).
+
+# %% tags=["hide-input"]
 def plot_mi_densities(ax, mi_by_condition, palette, label):
     """One GMM density curve of the pooled MI values per condition."""
     pooled = np.concatenate([np.concatenate(v) for v in mi_by_condition.values()])
@@ -342,7 +367,11 @@ pd.DataFrame(
     index=[f"seed {s}" for s in SEEDS],
 ).T.rename_axis("training accuracy").round(3)
 
-# %%
+# %% [markdown]
+# {numref}`fig-memorization-circles` shows one seed's training points of each network, then both
+# measures over all seeds.
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-memorization-circles", "caption": "The paper's Fig. 1 on concentric circles. Left three panels: the training points (first two coordinates) of the base, spurious-feature and shuffled-labels networks for the first seed, colored by label. Fourth panel (Fig. 1g): box plots of the entropy of every neuron of both hidden layers (post-ReLU, 20 shared bins), all seeds pooled; notches: 95% confidence interval of the median. Right (Fig. 1h): Gaussian-mixture density of the KSG mutual information of every neuron pair, one curve per network, all seeds pooled."}, "image": {"alt": "Three scatter plots of two concentric noisy circles colored by label, a box plot of neuron entropies for the three networks, and density curves of pairwise neuron mutual information for the three networks."}}
 fig, axes = plt.subplots(1, 5, figsize=(20, 4), gridspec_kw=dict(width_ratios=[1, 1, 1, 1.3, 1.6]))
 palette = sns.color_palette("deep", 3)
 for ax, variant in zip(axes[:3], CIRCLE_VARIANTS):
@@ -364,6 +393,11 @@ fig.suptitle(f"Concentric circles: training sets (seed {SEEDS[0]}; colour = labe
 fig.tight_layout()
 plt.show()
 
+# %% [markdown]
+# The means over neurons (entropy) and neuron pairs (MI), averaged over seeds, on the fresh points
+# and on each network's own training points.
+
+# %%
 circle_summary = pd.DataFrame({
     v: {"mean entropy (bits)": np.mean([fig1[v, s]["entropy"].mean() for s in SEEDS]),
         "mean MI (bits)": np.mean([np.nanmean(upper(fig1[v, s]["mi"])) for s in SEEDS]),
@@ -376,7 +410,7 @@ circle_summary = pd.DataFrame({
 circle_summary
 
 # %% [markdown]
-# The box plots show each neuron's entropy (all seeds pooled; the notch is the 95% confidence
+# The box plots of {numref}`fig-memorization-circles` show each neuron's entropy (all seeds pooled; the notch is the 95% confidence
 # interval of the median, as in the paper), the curves a Gaussian mixture fitted to the MI of all
 # neuron pairs. The paper's Fig. 1g-h expects the spurious-feature network lowest in entropy and
 # highest in MI, the shuffled one the reverse; the claims at the end test both, paired by seed,
@@ -442,6 +476,11 @@ EPOCHS = {"colored": settings.colored_epochs, "shuffled": settings.shuffled_epoc
 PROBE_TRAINING = BlockTraining(batch_size=4_096, max_epochs=300, lr=1e-2, patience=10)
 
 
+# %% [markdown]
+# `colour_probe` measures how compressible the images' colour is from the last hidden layer (the
+# Bias-in-Bios analogue below).
+
+# %%
 def colour_probe(model, x_eval, run_seed):
     """Compression of the images' colour from the last hidden layer (the Bias-in-Bios analogue).
 
@@ -461,6 +500,10 @@ def colour_probe(model, x_eval, run_seed):
     return n / code.total
 
 
+# %% [markdown]
+# `train_and_measure` trains one MLP on one condition by the authors' protocol and measures it.
+
+# %%
 def train_and_measure(task, condition, run_seed):
     """Train one MLP of three hidden layers of 256 units by the authors' protocol on one
     condition, and measure it (`infolib.memorization.measure`; the colour probe on Colored)."""
@@ -475,6 +518,10 @@ def train_and_measure(task, condition, run_seed):
     return dict(result, **info)
 
 
+# %% [markdown]
+# `run` stores each run in the result cache under its full configuration.
+
+# %%
 def run(task, condition, run_seed):
     """`train_and_measure`, stored in the result cache under its full configuration."""
     key = settings.key("fashion", "n_train", "eval_samples", "mi_samples", "mi_neurons",
@@ -525,6 +572,9 @@ display(Markdown(
        "one that memorizes.")
 ))
 
+# %% [markdown]
+# `entropy_long` lists the entropy of every neuron of every run of a task, for the box plots.
+
 # %%
 def entropy_long(task, column="entropy"):
     """Entropy of each neuron of each run of `task`: one row per (condition, seed, neuron)."""
@@ -535,12 +585,21 @@ def entropy_long(task, column="entropy"):
     ])
 
 
+# %% [markdown]
+# `by_seed` arranges one measure as seeds by conditions, for the trend tests.
+
+# %%
 def by_seed(task, column):
     """`column` of the runs of `task` as an array (seeds, conditions), conditions increasing."""
     rows = frame[frame.task == task].pivot(index="seed", columns="condition", values=column)
     return rows.sort_index().sort_index(axis=1).to_numpy()
 
 
+# %% [markdown]
+# `plot_entropy_by_layer` draws the paper's Figs. 2 and 6: box plots per layer and condition,
+# the validation accuracy on top.
+
+# %% tags=["hide-input"]
 def plot_entropy_by_layer(task, figure_name, column="entropy", what="100 shared bins"):
     """The paper's Fig. 2 / Fig. 6: entropy box plots per layer and condition, accuracy on top."""
     spec = TASKS[task]
@@ -565,6 +624,11 @@ def plot_entropy_by_layer(task, figure_name, column="entropy", what="100 shared 
     plt.show()
 
 
+# %% [markdown]
+# `plot_mi` draws the paper's Figs. 3 and 7: the density of the MI of neuron pairs, one curve per
+# condition.
+
+# %% tags=["hide-input"]
 def plot_mi(task, figure_name, layers, scope):
     """The paper's Fig. 3 / Fig. 7: density of pair MI, one curve per condition."""
     spec = TASKS[task]
@@ -591,11 +655,14 @@ def plot_mi(task, figure_name, layers, scope):
 # memorization ... with an increase in this heuristic memorization, we see lower entropy across
 # neural activations", "with a particularly sharp decline when α = 1.0"; and "networks with higher
 # memorization (↑α), have larger density of neurons in the high mutual information region."
+#
+# {numref}`fig-memorization-colored-entropy` shows the entropy,
+# {numref}`fig-memorization-colored-mi` the MI.
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-memorization-colored-entropy", "caption": "The paper's Fig. 2, Colored Fashion-MNIST: box plots of the entropy of every neuron (100 bins with edges shared by all neurons of the network, pre-activations, on held-out test images, all seeds pooled), one panel per hidden layer, one box per value of alpha; notches: 95% confidence interval of the median. Black, right-hand axis: validation accuracy, mean and standard deviation over seeds."}, "image": {"alt": "Three panels of box plots of neuron entropy against alpha, one per hidden layer, each with the validation accuracy drawn as a black line with error bars."}}
 plot_entropy_by_layer("colored", "Fig. 2")
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-memorization-colored-mi", "caption": "The paper's Fig. 3, Colored Fashion-MNIST: density of the KSG mutual information of all measured neuron pairs (a random sample of neurons per layer, held-out test images, all seeds pooled), a Gaussian-mixture fit with one curve per value of alpha."}, "image": {"alt": "Density curves of pairwise neuron mutual information, one curve per value of alpha."}}
 plot_mi("colored", "Fig. 3", layers=[0, 1, 2], scope="all measured")
 
 # %% [markdown]
@@ -604,11 +671,14 @@ plot_mi("colored", "Fig. 3", layers=[0, 1, 2], scope="all measured")
 # The paper: "this dip in validation accuracy is accompanied with a consistent rise in entropy
 # across the neurons", and "networks trained on higher β values consist of neuron pairs that show
 # low values of MI" (MI of the first layer, Fig. 7).
+#
+# {numref}`fig-memorization-shuffled-entropy` shows the entropy,
+# {numref}`fig-memorization-shuffled-mi` the MI of the first layer.
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-memorization-shuffled-entropy", "caption": "The paper's Fig. 6, Shuffled Fashion-MNIST: box plots of the entropy of every neuron (100 bins with edges shared by all neurons of the network, pre-activations, on held-out test images, all seeds pooled), one panel per hidden layer, one box per value of beta; notches: 95% confidence interval of the median. Black, right-hand axis: validation accuracy, mean and standard deviation over seeds."}, "image": {"alt": "Three panels of box plots of neuron entropy against beta, one per hidden layer, each with the validation accuracy drawn as a black line with error bars."}}
 plot_entropy_by_layer("shuffled", "Fig. 6")
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-memorization-shuffled-mi", "caption": "The paper's Fig. 7, Shuffled Fashion-MNIST: density of the KSG mutual information of first-layer neuron pairs (a random sample of neurons per layer, held-out test images, all seeds pooled), a Gaussian-mixture fit with one curve per value of beta."}, "image": {"alt": "Density curves of pairwise neuron mutual information, one curve per value of beta."}}
 plot_mi("shuffled", "Fig. 7", layers=[0], scope="first-layer")
 
 # %% [markdown]
@@ -685,10 +755,13 @@ display(Markdown(
 # (so colour tells nothing about the label there), and is coded prequentially
 # (`infolib.coding.prequential_codelength`, uniform first block). We rank each seed's five
 # networks by compression and compare with the rankings by mean entropy (predicted: the reverse)
-# and by mean MI (predicted: the same).
+# and by mean MI (predicted: the same). {numref}`fig-memorization-bios` shows the compression per
+# seed, and the two measures against it.
 
 # %%
 compression = by_seed("colored", "compression")
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-memorization-bios", "caption": "The Bias-in-Bios analogue on the Colored networks (our substitute for the paper's Fig. 4). Left: the compression of the color from the last hidden layer (uniform codelength divided by the linear probe's prequential codelength, log scale) against alpha, one line per seed. Middle and right: each network's mean neuron entropy and mean pairwise MI against its compression (log scale), one point per network, colored by alpha."}, "image": {"alt": "A line plot of color compression against alpha for each seed, and two scatter plots of mean entropy and mean mutual information against compression, points colored by alpha."}}
 fig, axes = plt.subplots(1, 3, figsize=(15, 4))
 for row, s in zip(compression, SEEDS):
     axes[0].plot(CONDITIONS, row, marker="o", alpha=0.7, label=f"seed {s}")
