@@ -224,6 +224,11 @@ MEASURE_NAMES = {"val_accuracy": "validation accuracy", "mean_entropy": "mean en
 WHAT = {"val_accuracy": "validation accuracy", "mean_entropy": "mean entropy", "mean_mi": "mean MI"}
 
 
+# %% [markdown]
+# `train_fashion` trains one MLP on one condition of a Fashion-MNIST task by a given protocol and
+# measures it.
+
+# %%
 def train_fashion(task, condition, protocol, label_noise, depth, run_seed, with_mi):
     """Train one MLP (`depth` hidden layers of 256) on one condition of a Fashion-MNIST task by
     `protocol` and measure it: accuracies and checkpoint epoch, then either the mean entropy and
@@ -242,6 +247,10 @@ def train_fashion(task, condition, protocol, label_noise, depth, run_seed, with_
     return dict(info, entropy=neuron_entropy(acts, bins=100, binning="global").astype(np.float32))
 
 
+# %% [markdown]
+# `run_fashion` stores each run in the result cache under its configuration.
+
+# %%
 def run_fashion(task, condition, run_seed, *, protocol="authors", label_noise=LABEL_NOISE,
                 depth=3, with_mi=True):
     """`train_fashion`, stored in the result cache under its configuration."""
@@ -253,6 +262,10 @@ def run_fashion(task, condition, run_seed, *, protocol="authors", label_noise=LA
                                              run_seed, with_mi))
 
 
+# %% [markdown]
+# `by_seed` arranges one column as seeds by conditions, for the trend tests.
+
+# %%
 def by_seed(table, column):
     """`column` of `table` (one row per run) as an array (seeds, conditions), conditions in
     increasing order."""
@@ -260,6 +273,10 @@ def by_seed(table, column):
             .sort_index().sort_index(axis=1).to_numpy())
 
 
+# %% [markdown]
+# `reading` puts a trend test's verdict into words for the generated readings.
+
+# %%
 def reading(result, expected, rising="rises", falling="falls"):
     """The kit's verdict on a trend in words: the direction it found, if any."""
     claimed, opposite = (rising, falling) if expected == "increasing" else (falling, rising)
@@ -321,7 +338,11 @@ sensitivity = pd.DataFrame([
 # given (noisy or shuffled ones included) and `epoch` is the epoch of the kept weights (the best
 # validation check for the authors' protocol, the last epoch for the first edition).
 
-# %%
+# %% [markdown]
+# `plot_arms` draws the three measures against $\alpha$ or $\beta$, one line per arm; the
+# sensitivity arms are in {numref}`fig-memorization-beyond-arms`.
+
+# %% tags=["hide-input"]
 def plot_arms(table, arms, title):
     """One panel per measure: mean +- sd over seeds against the condition, one line per arm."""
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.2))
@@ -340,6 +361,7 @@ def plot_arms(table, arms, title):
     plt.show()
 
 
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-memorization-beyond-arms", "caption": "The sensitivity arms on Fashion-MNIST: validation accuracy (left), mean neuron entropy (middle) and mean pairwise MI (right) against alpha (Colored) or beta (Shuffled), mean and standard deviation over seeds, one line per arm; dashed lines are the reference arms (the first chapter's protocol at this chapter's scale)."}, "image": {"alt": "Three line plots with error bars, validation accuracy, mean entropy and mean mutual information against alpha or beta, one line per protocol arm, the reference arms dashed."}}
 plot_arms(sensitivity, list(ARMS),
           f"Sensitivity arms: mean ± sd over {len(SEEDS)} seed(s), Fashion-MNIST "
           f"({settings.n_train} training images)")
@@ -368,7 +390,8 @@ display(Markdown("**What we see.** " + " ".join(
 # The three-layer networks are the first chapter's; here networks of 1, 2 and 4 hidden layers are
 # trained by the authors' protocol (Colored with 25% label noise), and the entropy of all their
 # hidden neurons is pooled, over edges shared by all of them, as the authors' code does. MI is not
-# part of this figure. We use fewer seeds per depth than elsewhere (see the profile).
+# part of this figure ({numref}`fig-memorization-beyond-depth`). We use fewer seeds per depth than
+# elsewhere (see the profile).
 
 # %% tags=["remove-stderr"]
 depth_units = [(task, d, c, s) for task in EPOCHS for d in settings.depths for c in CONDITIONS
@@ -380,6 +403,13 @@ depth_frame = pd.DataFrame([
          entropy=h, seed=s)
     for (task, d, c, s), r in depth_runs.items() for h in r["entropy"]
 ])
+depth_table = pd.DataFrame([
+    dict(task=task, depth=d, condition=c, seed=s, mean_entropy=float(r["entropy"].mean()),
+         val_accuracy=r["val_accuracy"])
+    for (task, d, c, s), r in depth_runs.items()
+])
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-memorization-beyond-depth", "caption": "The paper's Fig. 9 on Fashion-MNIST: box plots of the entropy of every hidden neuron (100 bins with edges shared by all of a network's neurons) against alpha (Colored, top row) or beta (Shuffled, bottom row), one column per depth in the profile's depths (networks of 1, 2 or 4 hidden layers of 256 units at cpu), seeds pooled; notches: 95% confidence interval of the median. The y axes differ between panels."}, "image": {"alt": "A grid of box plots of neuron entropy against alpha or beta, one row per task and one column per network depth."}}
 grid = sns.catplot(depth_frame, x="condition", y="entropy", row="task", col="depth",
                    hue="condition", palette="viridis", kind="box", notch=True, showfliers=False,
                    height=3.2, aspect=1.1, legend=False, sharey=False)
@@ -389,11 +419,10 @@ grid.figure.suptitle(f"Fig. 9: entropy of all hidden neurons (shared edges) by d
                      f"{len(DEPTH_SEEDS)} seed(s) pooled", y=1.02)
 plt.show()
 
-depth_table = pd.DataFrame([
-    dict(task=task, depth=d, condition=c, seed=s, mean_entropy=float(r["entropy"].mean()),
-         val_accuracy=r["val_accuracy"])
-    for (task, d, c, s), r in depth_runs.items()
-])
+# %% [markdown]
+# Each depth's validation accuracy and mean entropy, averaged over seeds.
+
+# %%
 (depth_table.groupby(["task", "depth", "condition"])[["val_accuracy", "mean_entropy"]].mean()
  .unstack("condition").round(3))
 
@@ -423,13 +452,18 @@ display(Markdown("**What we see.** Each box is one condition's neurons, pooled o
 # held-out split with clean labels, which also picks the checkpoint. H2 predicts that entropy
 # rises and MI falls with $\beta$. This is an extension with a dataset the paper did not use (it
 # used MNIST and IMDb), chosen because it is offline, small and hard enough that an MLP does
-# not solve it perfectly.
+# not solve it perfectly. {numref}`fig-memorization-beyond-mnist1d` shows the three measures.
 
 # %%
 mnist1d_x, mnist1d_y = mnist1d(settings.mnist1d_train + settings.mnist1d_eval, seed=42)
 mnist1d_x = mnist1d_x.flatten(1)
 
 
+# %% [markdown]
+# `train_mnist1d` trains the 3x256 MLP with a fraction of shuffled labels and measures it on the
+# held-out split.
+
+# %%
 def train_mnist1d(beta, run_seed):
     """Train the 3x256 MLP on MNIST-1D with a fraction `beta` of shuffled training labels and
     measure it on the held-out split (clean labels)."""
@@ -444,6 +478,10 @@ def train_mnist1d(beta, run_seed):
     return dict(info, mean_entropy=float(result["entropy"].mean()), mean_mi=mean_mi(result))
 
 
+# %% [markdown]
+# `run_mnist1d` stores each run in the result cache.
+
+# %%
 def run_mnist1d(beta, run_seed):
     key = settings.key("mnist1d", "mnist1d_train", "mnist1d_eval", "mi_samples", "mi_neurons",
                        data_seed=42, beta=beta, seed=run_seed, epochs=settings.mnist1d_epochs)
@@ -455,9 +493,16 @@ mnist1d_table = pd.DataFrame([
     dict(arm="Shuffled MNIST-1D, authors'", condition=b, seed=s, **run_mnist1d(b, s))
     for b, s in tqdm([(b, s) for b in CONDITIONS for s in SEEDS], desc="MNIST-1D runs")
 ])
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-memorization-beyond-mnist1d", "caption": "Shuffled MNIST-1D (an extension, not in the paper): validation accuracy on clean held-out labels (left), mean neuron entropy (middle) and mean pairwise MI (right) against the fraction beta of shuffled training labels, mean and standard deviation over seeds."}, "image": {"alt": "Three line plots with error bars of validation accuracy, mean entropy and mean mutual information against beta for MNIST-1D."}}
 plot_arms(mnist1d_table, ["Shuffled MNIST-1D, authors'"],
           f"Shuffled MNIST-1D: mean ± sd over {len(SEEDS)} seed(s) "
           f"({settings.mnist1d_train} training examples)")
+
+# %% [markdown]
+# The same runs in numbers, mean and standard deviation over seeds.
+
+# %%
 (mnist1d_table.groupby("condition")
  [["train_accuracy", "val_accuracy", "mean_entropy", "mean_mi", "epoch"]]
  .agg(["mean", "std"]).round(3))
@@ -519,6 +564,11 @@ N_CONTEXTS = 6
 TRAINING_SETS = ("unbalanced", "balanced")
 
 
+# %% [markdown]
+# `backgrounds` draws the context textures: gratings of one orientation per context, with a random
+# phase per image.
+
+# %%
 def backgrounds(contexts, seed):
     """Context textures (n, 1, 14, 14) in [0, 0.5]: a grating of period 4 pixels whose
     orientation is context x 30 degrees, with a random phase per image (`seed`)."""
@@ -531,6 +581,10 @@ def backgrounds(contexts, seed):
     return torch.tensor(waves[:, None], dtype=torch.float32)
 
 
+# %% [markdown]
+# `per_class` picks the same number of images of each of the six classes.
+
+# %%
 def per_class(labels, n_per_class, generator=None):
     """Indices of `n_per_class` images of each of NICO_CLASSES (random with `generator`, else the
     first ones), grouped by class."""
@@ -543,6 +597,10 @@ def per_class(labels, n_per_class, generator=None):
     return torch.cat(chosen)
 
 
+# %% [markdown]
+# `balanced_contexts` gives every class every context equally often.
+
+# %%
 def balanced_contexts(n_per_class, seed):
     """Contexts of `n_per_class` images of each class, every context equally often per class."""
     rng = np.random.default_rng(seed)
@@ -550,6 +608,10 @@ def balanced_contexts(n_per_class, seed):
                            for _ in NICO_CLASSES])
 
 
+# %% [markdown]
+# `context_task` composes one run's training and evaluation images with their contexts.
+
+# %%
 def context_task(training_set, run_seed):
     """Training and evaluation images (n, 1, 14, 14), labels 0-5 and contexts of one run."""
     images, labels = fashion_images("train")
@@ -567,6 +629,11 @@ def context_task(training_set, run_seed):
     return x_train, y_train, c_train, x_eval, y_eval, c_eval
 
 
+# %% [markdown]
+# `stage_outputs` reads each stage of the ResNet, averaged over its spatial positions, as the
+# authors' code measures it.
+
+# %%
 def stage_outputs(model, x):
     """Each stage's output averaged over its spatial positions, on the CPU: a list of
     (samples, channels) arrays, one per stage (the residual blocks of a `small_resnet` with one
@@ -587,6 +654,11 @@ def stage_outputs(model, x):
     return [torch.cat(o).numpy() for o in outputs]
 
 
+# %% [markdown]
+# `train_context` trains the ResNet on one training set and measures it on the balanced evaluation
+# set.
+
+# %%
 def train_context(training_set, run_seed):
     """Train the ResNet on one training set and measure it on the balanced evaluation set."""
     x_train, y_train, _, x_eval, y_eval, _ = context_task(training_set, run_seed)
@@ -611,6 +683,10 @@ def train_context(training_set, run_seed):
     )
 
 
+# %% [markdown]
+# `run_context` stores each run in the result cache.
+
+# %%
 def run_context(training_set, run_seed):
     key = settings.key("context", "nico_train", "nico_eval", "nico_widths", "mi_samples",
                        "mi_neurons", training_set=training_set, seed=run_seed,
@@ -619,12 +695,15 @@ def run_context(training_set, run_seed):
 
 
 # %% [markdown]
-# The images: one row per class, one column per context. Above, the balanced training set (every
-# class in every context); the unbalanced set holds only the diagonal.
+# The images ({numref}`fig-memorization-beyond-contexts`): one row per class, one column per
+# context. Above, the balanced training set (every class in every context); the unbalanced set
+# holds only the diagonal.
 
 # %%
 example_images, example_labels = fashion_images("test")
 examples = example_images[per_class(example_labels, 1)]
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-memorization-beyond-contexts", "caption": "The context analogue's inputs: one test image of each of the six Fashion-MNIST classes (rows) composed with each of the six grating contexts (columns, orientation in the title). The balanced training set holds every cell; the unbalanced set only the diagonal, framed in red."}, "image": {"alt": "A six by six grid of grey garment images on striped backgrounds of six orientations, the diagonal framed in red."}}
 fig, axes = plt.subplots(6, N_CONTEXTS, figsize=(7.5, 8))
 for c in range(6):
     composed = torch.maximum(examples[c].expand(N_CONTEXTS, 1, 14, 14),
@@ -662,7 +741,8 @@ context_table.groupby("training_set").agg(["mean", "std"]).drop(columns="seed").
 # Accuracy is measured on the training set (each image in its own set's context) and on the
 # evaluation set, where every class appears in every context. A network that reads the context
 # instead of the garment fails on the evaluation set whenever the two disagree (five times in
-# six).
+# six). {numref}`fig-memorization-beyond-context-measures` compares the two training sets' entropy
+# and MI.
 
 # %%
 entropy_long = pd.DataFrame([
@@ -674,6 +754,8 @@ mi_long = pd.DataFrame([
     for (t, s), r in context_runs.items()
     for v in r["mi"][np.triu_indices(len(r["mi"]), k=1)]
 ])
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-memorization-beyond-context-measures", "caption": "The context analogue of the paper's Fig. 5, on the balanced evaluation images, seeds pooled. Left: box plots of the entropy of each spatially pooled channel (100 bins with edges shared by all stages) per stage of the small ResNet, for the network trained on the unbalanced and on the balanced set; notches: 95% confidence interval of the median. Right: histogram densities of the KSG MI of the measured pairs of pooled channels, one per training set."}, "image": {"alt": "Box plots of channel entropy per ResNet stage for the unbalanced and balanced training sets, beside two overlaid histograms of pairwise mutual information."}}
 fig, axes = plt.subplots(1, 2, figsize=(15, 4.5), gridspec_kw=dict(width_ratios=[1.4, 1]))
 sns.boxplot(entropy_long, x="stage", y="entropy", hue="training_set", hue_order=TRAINING_SETS,
             notch=True, showfliers=False, ax=axes[0])
