@@ -202,6 +202,10 @@ LR_GRID = (3e-4, 1e-3, 3e-3)  # the coding learning rates searched (sec. 3.1)
 SEARCH_BITS = float(np.log2(len(LR_GRID)))  # the price of naming the chosen one
 
 
+# %% [markdown]
+# `convnet` builds the chapter's network: two convolutions and a hidden layer of `hidden` units.
+
+# %%
 def convnet(run_seed, hidden=64):
     """Conv(16)-ReLU-MaxPool-Conv(32)-ReLU-MaxPool-Flatten-Linear(800, hidden)-ReLU-Linear(10)."""
     with torch.random.fork_rng(devices=[]):
@@ -213,6 +217,10 @@ def convnet(run_seed, hidden=64):
         )
 
 
+# %% [markdown]
+# `training_set` draws the disjoint training sets of $\theta_A$, $\theta_B$ and $\theta_C$.
+
+# %%
 def training_set(which, run_seed, classes=None):
     """Disjoint sets of n_train training images (which = 0, 1, 2: A, B, C), optionally only
     those of some classes (taken from the same part of the data)."""
@@ -224,6 +232,10 @@ def training_set(which, run_seed, classes=None):
     return x_all[index], y_all[index]
 
 
+# %% [markdown]
+# `trained` trains a copy of a network on one of them, with early stopping.
+
+# %%
 def trained(model, which, run_seed, classes=None):
     """A copy of `model` trained with early stopping on training set `which`."""
     model = copy.deepcopy(model)
@@ -232,17 +244,31 @@ def trained(model, which, run_seed, classes=None):
     return model.cpu().eval()
 
 
+# %% [markdown]
+# `probe` draws the $k$ test images on which every measure is computed.
+
+# %%
 def probe(run_seed):
     """The k test images on which d_p and the representation and output measures are computed."""
     order = torch.randperm(len(x_test_all), generator=torch.Generator().manual_seed(run_seed))
     return x_test_all[order[: settings.k]]
 
 
+# %% [markdown]
+# `code_training` sets the training of each block's model in a prequential code, at a given
+# learning rate.
+
+# %%
 def code_training(lr):
     return step_floor_training(settings.k, min_first_block=MIN_FIRST_BLOCK,
                                max_epochs=settings.max_epochs, lr=lr)
 
 
+# %% [markdown]
+# `d_p` is the information distance in bits: the larger of the two directions' KL-prequential
+# codes, plus the bits of naming the chosen learning rate.
+
+# %%
 def d_p(model_a, model_b, x, lr, coding_seed):
     """d_p in bits with the chosen coding learning rate, plus the log2 |grid| bits of choosing
     it: the larger of the two directions' KL-prequential codes."""
@@ -252,6 +278,10 @@ def d_p(model_a, model_b, x, lr, coding_seed):
     return float(distance) + SEARCH_BITS
 
 
+# %% [markdown]
+# `all_measures` computes every measure between two networks: $d_p$ and the baselines.
+
+# %%
 def all_measures(model_a, model_b, x, lr, run_seed, with_dp=True):
     """Every measure between two networks on inputs x: a dict of floats (NaN where it does not
     apply: parameter measures between different architectures, L2 and cosine between
@@ -277,6 +307,10 @@ def all_measures(model_a, model_b, x, lr, run_seed, with_dp=True):
     return result
 
 
+# %% [markdown]
+# `per_seed` runs one experiment for every seed, each cached under the knobs that shape it.
+
+# %%
 def per_seed(experiment, compute, desc, *knobs, **fields):
     """`compute(seed)` (a DataFrame) for every seed, each cached under the knobs that shape every
     run (n_train, k, max_epochs), the experiment's own `knobs` and `fields`, concatenated with a
@@ -288,6 +322,10 @@ def per_seed(experiment, compute, desc, *knobs, **fields):
     return pd.concat(frames, ignore_index=True)
 
 
+# %% [markdown]
+# `networks` trains (once, cached) the three networks of one seed.
+
+# %%
 def networks(run_seed):
     """theta_A, theta_B and theta_C of one seed (trained once, cached)."""
     states = cached(settings.key("networks", "n_train", "max_epochs", seed=run_seed), lambda: {
@@ -301,9 +339,11 @@ def networks(run_seed):
     return models
 
 
+# %%
 MEASURES = ["param L2", "param cosine", "param EMD", "rep L2", "rep cosine", "rep EMD",
             "linear CKA", "output KL", "d_p"]
 SIMILARITIES = {"param cosine", "rep cosine", "linear CKA"}
+
 
 # %% [markdown]
 # ## Coding as the paper did it, and the estimator's own noise
@@ -413,7 +453,10 @@ def sampled_run(run_seed):
 sampled = per_seed("sampled", sampled_run, "sec. 2.2 seeds", samples=N_SAMPLES,
                    lr=str(CHOSEN_LR))
 
-# %%
+# %% [markdown]
+# {numref}`fig-information-distance-sampled` compares the two codes at three sizes of $k$.
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-information-distance-sampled", "caption": "The codelength in bits of k probe inputs (log scale) with labels sampled from the other network, eq. (3), for four label samples (dots), against the expected (KL) prequential code of eq. (6) on the same inputs (horizontal ticks joined by lines), one color per seed."}, "image": {"alt": "A scatter plot of sampled-label codelengths against the number of coded inputs, with a line per seed for the expected code."}}
 fig, ax = plt.subplots(figsize=(7, 4))
 for color, (s, part) in zip(sns.color_palette("tab10"), sampled.groupby("seed")):
     ax.scatter(part.n, part.sampled, color=color, alpha=0.6, s=18)
@@ -424,6 +467,12 @@ ax.set(xscale="log", xlabel="inputs coded (log scale)", ylabel="bits",
        title="eq. (3) with four label samples (dots) against eq. (6) (lines)")
 ax.legend()
 plt.show()
+
+# %% [markdown]
+# The two codes in numbers: the mean and sd of the sampled code over label samples, beside the
+# expected code, averaged over seeds.
+
+# %%
 sampled_summary = sampled.groupby(["seed", "n"]).agg(
     sampled_mean=("sampled", "mean"), sampled_sd=("sampled", "std"), expected=("expected", "first"))
 sampled_summary.groupby("n").mean().round(1)
@@ -484,6 +533,11 @@ COEFFICIENT = {"scaling": "scale c", "neuron swapping": "fraction swapped",
                "architecture": "hidden units"}
 
 
+# %% [markdown]
+# `upsampled_digits` prepares the other task of the initialization scenario: scikit-learn's digits
+# at 28x28.
+
+# %%
 def upsampled_digits():
     from infolib.data import digits
 
@@ -491,6 +545,10 @@ def upsampled_digits():
     return torch.nn.functional.interpolate(x, size=(28, 28), mode="bilinear"), y
 
 
+# %% [markdown]
+# `changed` applies one scenario to $\theta_A$ at one coefficient.
+
+# %%
 def changed(scenario, c, theta_a, run_seed):
     """theta_A changed by one scenario at coefficient c."""
     if scenario == "scaling":
@@ -513,6 +571,11 @@ def changed(scenario, c, theta_a, run_seed):
     raise ValueError(f"unknown scenario {scenario!r}")
 
 
+# %% [markdown]
+# `invariance_run` measures every distance between each changed $\theta_A$ and $\theta_B$, for one
+# seed.
+
+# %%
 def invariance_run(run_seed):
     models, x = networks(run_seed), probe(run_seed)
     lr = CHOSEN_LR[run_seed]
@@ -551,6 +614,12 @@ curves = changes.melt(id_vars=["scenario", "coefficient", "seed", "stress"],
                       value_vars=MEASURES, var_name="measure", value_name="relative change")
 curves = curves[curves.scenario != "unchanged"]
 curves["relative change"] = curves["relative change"].clip(lower=FLOOR)
+
+# %% [markdown]
+# {numref}`fig-information-distance-invariance` shows the relative change of every measure in
+# every scenario, at the sizes of Table 1.
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-information-distance-invariance", "caption": "The paper's Fig. 1 on Fashion-MNIST: the relative change of each measure between the changed theta_A and theta_B, |m(c) - m_0| / |m_0| (log scale, values below 0.0001 drawn at 0.0001), against the coefficient of each re-parameterization (one panel per scenario, at the sizes of Table 1), one line per measure, the mean over seeds. Dotted: the noise floor of d_p, the relative change between two codings of the same pair."}, "image": {"alt": "A grid of line plots, one per re-parameterization scenario, of the relative change of each of nine distance measures against the scenario's coefficient, on a log scale."}}
 grid = sns.relplot(curves[~curves.stress], x="coefficient", y="relative change", hue="measure",
                    col="scenario", col_wrap=3, kind="line", marker="o", errorbar=None,
                    height=3.2, aspect=1.2, facet_kws=dict(sharex=False, sharey=True),
@@ -570,10 +639,12 @@ plt.show()
 
 # %% [markdown]
 # **Outside Table 1**: the scaling stress points and the destructive perturbations, with the
-# small sizes for reference, $d_p$ in bits (not relative).
+# small sizes for reference, $d_p$ in bits (not relative): {numref}`fig-information-distance-stress`.
 
 # %%
 stress_rows = invariance[invariance.scenario.isin(list(STRESS))]
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-information-distance-stress", "caption": "d_p in bits outside Table 1. Left: against the scale c of the function-preserving scaling (log scale), the paper's range and the stress points 0.1 and 10. Right: against the perturbation's size (noise standard deviation over the layer's RMS, log scales), random and adversarial, the destructive sizes above 1/4 shaded. Lines: the mean over seeds, bands: one standard deviation. Dotted: d_p of the unchanged pair."}, "image": {"alt": "Two line plots of d_p: against the scaling coefficient, and against perturbation size for random and adversarial perturbations with the destructive range shaded."}}
 fig, axes = plt.subplots(1, 2, figsize=(13, 4))
 sns.lineplot(stress_rows[stress_rows.scenario == "scaling"], x="coefficient", y="d_p",
              marker="o", errorbar="sd", ax=axes[0])
@@ -590,6 +661,11 @@ for ax in axes:
 fig.suptitle("d_p outside Table 1 (dotted: the unchanged pair)")
 fig.tight_layout()
 plt.show()
+
+# %% [markdown]
+# $d_p$ at every size of the three scenarios with a size, over seeds.
+
+# %%
 per_size = (invariance[invariance.scenario.isin(["scaling", "perturbation",
                                                   "adversarial perturbation"])]
             .groupby(["scenario", "coefficient"]).d_p.agg(["mean", "median", "min", "max"]))
@@ -687,11 +763,19 @@ INTERPOLATION = [0.0, 0.25, 0.5, 0.75, 1.0]
 FAITHFUL = ["param EMD", "rep EMD", "linear CKA", "output KL", "d_p"]
 
 
+# %% [markdown]
+# `measures_subset` computes the five measures of Figs. 2 and 3.
+
+# %%
 def measures_subset(model_a, model_b, x, lr, run_seed):
     full = all_measures(model_a, model_b, x, lr, run_seed)
     return {m: full[m] for m in FAITHFUL}
 
 
+# %% [markdown]
+# `interpolation_run` measures them along both lines between two networks, for one seed.
+
+# %%
 def interpolation_run(run_seed):
     x, lr = probe(run_seed), CHOSEN_LR[run_seed]
     models = networks(run_seed)
@@ -713,7 +797,10 @@ interpolation = per_seed("interpolation", interpolation_run, "Fig. 2 seeds",
                          points=INTERPOLATION, lr=str(CHOSEN_LR))
 
 
-# %%
+# %% [markdown]
+# `faithfulness_figure` draws the five measures of Figs. 2 and 3, one panel each.
+
+# %% tags=["hide-input"]
 def faithfulness_figure(frame, x, hue, title, xlabel):
     long = frame.melt(id_vars=[x, hue, "seed"], value_vars=FAITHFUL, var_name="measure")
     grid_ = sns.relplot(long, x=x, y="value", hue=hue, col="measure", kind="line", marker="o",
@@ -725,6 +812,11 @@ def faithfulness_figure(frame, x, hue, title, xlabel):
     plt.show()
 
 
+# %% [markdown]
+# `faithfulness_table` gives each measure's trend verdict and whether it identifies the
+# coefficients.
+
+# %%
 def faithfulness_table(frame, x, towards_smaller):
     """Per measure: the kit's trend verdict (distances expected to fall as x grows when
     `towards_smaller`, similarities to rise; the mirror otherwise) and identification."""
@@ -742,9 +834,18 @@ def faithfulness_table(frame, x, towards_smaller):
     return pd.DataFrame(rows).set_index("measure")
 
 
+# %% [markdown]
+# {numref}`fig-information-distance-interpolation` shows the five measures along both lines.
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-information-distance-interpolation", "caption": "The paper's Fig. 2 on Fashion-MNIST: five measures (param EMD, rep EMD, linear CKA, output KL, d_p in bits), one panel each, between theta_c = (1 - c) theta_A + c theta_B and theta_B against c, one line per setting (same initialization and different tasks; different initializations and the same task). Lines: the mean over seeds; bands: one standard deviation."}, "image": {"alt": "Five line plots, one per measure, of the distance from the interpolated network to theta_B against the interpolation coefficient, with one line for each of two settings."}}
 faithfulness_figure(interpolation, "c", "setting",
                     f"Fig. 2: measures from theta_c to theta_B, k = {settings.k}; mean ± sd over "
                     f"{len(SEEDS)} seed(s)", "c")
+
+# %% [markdown]
+# The trend and identification of each measure on the same-initialization line.
+
+# %%
 same_init = interpolation[interpolation.setting.str.startswith("same")]
 different_init = interpolation[interpolation.setting.str.startswith("different")]
 display(faithfulness_table(same_init, "c", towards_smaller=True)
@@ -763,7 +864,7 @@ display(faithfulness_table(same_init, "c", towards_smaller=True)
 #
 # $\theta_A$ is trained from its initialization for a fixed number of epochs (Adam, learning rate
 # $10^{-3}$, batch 64, no early stopping) and every epoch's network is compared with the initial
-# and with the final one, by $d_p$ and the four baselines.
+# and with the final one, by $d_p$ and the four baselines ({numref}`fig-information-distance-progress`).
 
 # %%
 def progress_run(run_seed):
@@ -787,10 +888,15 @@ def progress_run(run_seed):
 progress = per_seed("progress", progress_run, "Fig. 3 seeds", "progress_epochs",
                     lr=str(CHOSEN_LR))
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-information-distance-progress", "caption": "The paper's Fig. 3 on Fashion-MNIST: five measures (param EMD, rep EMD, linear CKA, output KL, d_p in bits), one panel each, between the network after each training epoch and the initial network, and between it and the final network (one line each), against the epoch. Lines: the mean over seeds; bands: one standard deviation."}, "image": {"alt": "Five line plots, one per measure, of the distance of each epoch's network to the initial and to the final network against the training epoch."}}
 faithfulness_figure(progress, "epoch", "distance",
                     f"Fig. 3: measures along training, k = {settings.k}; mean ± sd over "
                     f"{len(SEEDS)} seed(s)", "epoch")
+
+# %% [markdown]
+# The trend and identification of each measure, towards the initial and the final network.
+
+# %%
 to_initial = progress[progress.distance.str.contains("initial")]
 to_final = progress[progress.distance.str.contains("final")]
 display(pd.concat({"to the initial network": faithfulness_table(to_initial, "epoch", False),
