@@ -129,7 +129,7 @@ settings
 # rounding can favour.
 
 # %%
-from infolib.models import mlp
+from infolib.models import mlp, small_cnn
 
 N_DEMO, K_DEMO = 200, 3
 x_demo = 3 * torch.randn(N_DEMO, 2, generator=torch.Generator().manual_seed(0))
@@ -207,14 +207,9 @@ SEARCH_BITS = float(np.log2(len(LR_GRID)))  # the price of naming the chosen one
 
 # %%
 def convnet(run_seed, hidden=64):
-    """Conv(16)-ReLU-MaxPool-Conv(32)-ReLU-MaxPool-Flatten-Linear(800, hidden)-ReLU-Linear(10)."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(run_seed)
-        return nn.Sequential(
-            nn.Conv2d(1, 16, 3), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(16, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(800, hidden), nn.ReLU(), nn.Linear(hidden, 10),
-        )
+    """Conv(16)-ReLU-MaxPool-Conv(32)-ReLU-MaxPool-Flatten-Linear(800, hidden)-ReLU-Linear(10)
+    (`infolib.models.small_cnn` with a hidden layer)."""
+    return small_cnn(hidden=hidden, seed=run_seed)
 
 
 # %% [markdown]
