@@ -16,8 +16,8 @@
 # The previous chapter tests whether $d_p$ {cite:p}`anonymous2021distance` behaves as a distance
 # between functions should. The paper's section 4 then uses it to understand and predict: the
 # geometry of tasks and models (4.1), **regularization (4.2)**, **ensembles (4.3)** and
-# generalization (4.4). This chapter takes sections 4.2 and 4.3; the other two are listed at the
-# end.
+# generalization (4.4). This chapter takes sections 4.2 and 4.3; 4.4 is the next chapter and
+# 4.1 is listed at the end.
 #
 # "We can use $d_p$ to examine the (information) complexity of a network $f$, by measuring its
 # distance $d_p(f, 0)$ to an empty function." The paper's Fig. 5 finds that weight decay (past a
@@ -440,12 +440,12 @@ claims
 # %% [markdown]
 # ## What this chapter leaves out, and why
 #
-# - **Sec. 4.1** (the geometry of tasks and models: a $d_p$ matrix over VTAB tasks and
-#   architectures, embedded by Isomap) and **sec. 4.4** (generalization gap against $d_p(f, 0)$
-#   over nine training configurations each trained to a training loss of 0.1, Fig. 7 and
-#   Table 3) are not in this edition: with sec. 4.2 and 4.3 the chapter takes most of its
-#   15 minutes at `cpu`. Each has an offline substitute (a zoo of Fashion-MNIST networks and
-#   tasks; the configurations of Table 3 on the small network) that a later edition will add.
+# - **Sec. 4.4** (generalization gap against $d_p(f, 0)$ over the configurations of Table 3, each
+#   trained to the same training loss) is the next chapter,
+#   {doc}`information_distance_generalization`. **Sec. 4.1** (the geometry of tasks and models: a
+#   $d_p$ matrix over VTAB tasks and ImageNet architectures, embedded by Isomap) is not
+#   reproduced: it needs a zoo of tasks and architectures trained on large data, and its claims
+#   are read off a picture.
 # - **Sec. 4.3's networks** are trained for a fixed number of epochs, not "to the same
 #   performance on the validation set"; the ensemble gain column sets each ensemble against the
 #   mean loss of its two members.
