@@ -186,7 +186,10 @@ coding_checks = pd.DataFrame([
 coding_checks["difference"] = coding_checks["estimate (bits)"] - coding_checks["known value (bits)"]
 coding_checks.round(2)
 
-# %% tags=["hide-input"]
+# %% [markdown]
+# {numref}`fig-model-information-demo` shows the two prequential codes block by block.
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-model-information-demo", "caption": "Prequential codes of the known-answer example (2-D inputs from four Gaussian clusters): bits per label in each block against the number of examples seen before the block (log scale; the first block, coded before any example is seen, is plotted at 0.5), for uniformly random labels (red) and for labels equal to the cluster (blue). Dotted: the uniform code, log2 4 bits per label. The legend gives each code's total."}, "image": {"alt": "A line plot of bits per label against examples seen, on a log scale: random labels stay near the dotted 2-bit line, cluster labels fall to almost zero after a few blocks."}}
 fig, ax = plt.subplots(figsize=(7, 3.5))
 for name, code, color in (("random labels", code_random, "tab:red"),
                           ("labels = cluster", code_cluster, "tab:blue")):
@@ -237,12 +240,20 @@ plt.show()
 MIN_FIRST_BLOCK = 10  # the first block at the paper's k = 10,000 (0.1%)
 
 
+# %% [markdown]
+# `task_mlp` builds the one architecture of Fig. 1 for a given input size.
+
+# %%
 def task_mlp(n_inputs):
     """The one architecture of Fig. 1: flatten, two hidden layers of 256 ReLU units, 10 logits."""
     return lambda run_seed: nn.Sequential(nn.Flatten(), mlp(n_inputs, [256, 256], 10,
                                                             seed=run_seed))
 
 
+# %% [markdown]
+# `confidence` is the paper's eq. 9-11: the mean margin between the two most probable classes.
+
+# %%
 @torch.no_grad()
 def confidence(model, x):
     """E_x[p_c1(x) - p_c2(x)], the margin between the two most probable classes (eq. 9-11)."""
@@ -251,6 +262,11 @@ def confidence(model, x):
     return float((top2[:, 0] - top2[:, 1]).mean())
 
 
+# %% [markdown]
+# `measure` runs the protocol above on one split: it trains $M_D$, codes the $k$ examples twice,
+# and measures accuracy and confidence.
+
+# %%
 def measure(make_model, split, run_seed, test_sets=None):
     """Train M_D on the training part of `split`, then code its k coding examples starting from
     the initialization and from M_D; accuracy and confidence on its test part, and on each
@@ -278,6 +294,10 @@ def measure(make_model, split, run_seed, test_sets=None):
     return result
 
 
+# %% [markdown]
+# `split_of` draws the disjoint training, coding and test parts of a task.
+
+# %%
 def split_of(x, y, n_train, k, n_test, run_seed):
     """Disjoint random training, coding and test parts of (x, y)."""
     for name, size in (("n_train", n_train), ("k", k), ("n_test", n_test)):
@@ -314,6 +334,10 @@ TASKS = {
 PREDICTED_ORDER = ["digits", "Fashion-MNIST", "MNIST-1D"]  # least to most information
 
 
+# %% [markdown]
+# `compute_task` runs the protocol on one task and seed.
+
+# %%
 def compute_task(task, run_seed):
     x, y = TASKS[task]()
     n_test = min(1_000, len(x) - settings.task_train - settings.task_k)
@@ -321,13 +345,19 @@ def compute_task(task, run_seed):
     return measure(task_mlp(x[0].numel()), split, run_seed)
 
 
+# %% [markdown]
+# `run_task` stores each run in the result cache.
+
+# %%
 def run_task(task, run_seed):
     key = settings.key("tasks", "task_k", "task_train", "max_epochs", task=task, seed=run_seed)
     return cached(key, lambda: compute_task(task, run_seed))
 
 
+# %%
 fashion_images, fashion_labels = fashion_mnist("train")
 fashion_test_images, fashion_test_labels = fashion_mnist("test")
+
 
 # %% tags=["remove-stderr"]
 task_runs = {(t, s): run_task(t, s)
@@ -341,7 +371,11 @@ task_frame = pd.DataFrame([
 task_summary = task_frame.groupby("task").agg(["mean", "std"]).drop(columns="seed").round(3)
 task_summary
 
-# %%
+# %% [markdown]
+# {numref}`fig-model-information-tasks` puts the three tasks side by side, ordered by their mean
+# information.
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-model-information-tasks", "caption": "The paper's Fig. 1 on three 10-class tasks (scikit-learn's digits, MNIST-1D, Fashion-MNIST), one MLP: model information L(M_D, D) in bits of k coded examples (left), test accuracy (middle) and confidence, the mean margin between the two most probable classes (right). Tasks ordered by their mean information; points: the mean over seeds, bars: one standard deviation."}, "image": {"alt": "Three point plots with error bars comparing the three tasks by model information, test accuracy and confidence."}}
 order = list(task_frame.groupby("task")["information"].mean().sort_values().index)
 fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
 for ax, column, label in zip(axes, ("information", "accuracy", "confidence"),
@@ -376,7 +410,7 @@ print("Bits per label from the initialization: "
 # **How to read it.** The claims below say whether the tasks differ beyond the spread between
 # seeds (the paper's "the datasets vary greatly in information content") and whether the more
 # informative tasks are those the network solves worse and less confidently (its "general
-# trend"). The table also gives both codelengths, and they show what the difference measures:
+# trend"), read from {numref}`fig-model-information-tasks` and the numbers above. The table also gives both codelengths, and they show what the difference measures:
 # an untrained network that learns a task from a few hundred of the coded examples themselves
 # codes it cheaply, so a trained model has less to save. Model information is what $M_D$ knows
 # *beyond* what the coded examples teach on the way, through the eyes of one architecture and
@@ -385,8 +419,8 @@ print("Bits per label from the initialization: "
 # %% [markdown]
 # ## The two codes of one run
 #
-# The Fashion-MNIST run of the first seed, block by block: bits per label in each block against
-# the number of examples seen before it. The uniform code costs $\log_2 10 = 3.32$ bits per label.
+# The Fashion-MNIST run of the first seed, block by block ({numref}`fig-model-information-codes`):
+# bits per label in each block against the number of examples seen before it. The uniform code costs $\log_2 10 = 3.32$ bits per label.
 # The untrained network starts near that and learns as the blocks grow; $M_D$ starts low. The
 # model information is the area between the two curves, weighted by the block sizes.
 #
@@ -399,6 +433,8 @@ print("Bits per label from the initialization: "
 
 # %%
 example = task_runs["Fashion-MNIST", SEEDS[0]]
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-model-information-codes", "caption": "The two prequential codes of one Fashion-MNIST run (the first seed): bits per label in each block against the number of examples seen before the block (log scale; the first block plotted at 0.5), starting from the untrained network (orange) and from the trained model M_D (blue). Dotted: the uniform code, log2 10 bits per label. The model information is the difference of the two totals given in the legend."}, "image": {"alt": "A line plot of bits per label against examples seen, log scale: the code from the untrained network starts near the dotted uniform line and falls as blocks grow, the code from the trained model starts low."}}
 fig, ax = plt.subplots(figsize=(8, 4))
 for name, code, color in (("from the initialization", example["from_init"], "tab:orange"),
                           ("from M_D (trained)", example["from_trained"], "tab:blue")):
@@ -412,6 +448,11 @@ ax.set(xscale="log", xlabel="examples seen before the block (0 plotted at 0.5)",
        title=f"prequential codes of k = {settings.task_k} Fashion-MNIST labels, seed {SEEDS[0]}")
 ax.legend()
 plt.show()
+
+# %% [markdown]
+# Each block's training log, for both codes.
+
+# %%
 pd.DataFrame({
     (start, column): getattr(example[f"from_{start}"], column)
     for start in ("init", "trained") for column in ("epochs", "best_epochs", "steps")
@@ -472,6 +513,11 @@ fashion_test = (fashion_test_images[:2_000], fashion_test_labels[:2_000])
 RATIOS = sorted(settings.noise_ratios)
 
 
+# %% [markdown]
+# `occlude` zeroes a square of `side` pixels at a random place in each image: both missing pixels
+# and missing objects are such squares, of two sizes.
+
+# %%
 def occlude(x, side, generator):
     """A copy of the images x (n, 1, 28, 28) with a side x side square at a random place zeroed."""
     x = x.clone()
@@ -481,6 +527,10 @@ def occlude(x, side, generator):
     return x
 
 
+# %% [markdown]
+# `add_noise` makes a fraction of a set of examples noisy, with one of the three kinds of noise.
+
+# %%
 def add_noise(x, y, noise, ratio, generator, side=None):
     """A noisy copy of (x, y) and the mask of its noisy examples: a fraction `ratio` gets `noise`
     (see above), occlusions of `side` pixels (None: the calibrated SIDES[noise]); `noise="none"`:
@@ -500,6 +550,11 @@ def add_noise(x, y, noise, ratio, generator, side=None):
     return x, y, noisy
 
 
+# %% [markdown]
+# `calibrate` measures, for one occlusion size, the accuracy on noisy and on clean test images of a
+# network trained at the largest ratio.
+
+# %%
 def calibrate(noise, side):
     """Accuracy on noisy and on clean test images of a CNN trained with the largest ratio of
     `noise` at `side` (the runs' own setting), with a seed no run uses."""
@@ -515,6 +570,10 @@ def calibrate(noise, side):
                 accuracy_clean=accuracy(model, *fashion_test))
 
 
+# %% [markdown]
+# `run_calibration` stores each calibration in the result cache.
+
+# %%
 def run_calibration(noise, side):
     key = settings.key("calibration", "noise_train", "max_epochs", ratio=RATIOS[-1], noise=noise,
                        side=side)
@@ -535,7 +594,10 @@ print(f"Chosen sides: {SIDES}")
 ladder.round(3)
 
 
-# %%
+# %% [markdown]
+# {numref}`fig-model-information-noise-examples` shows each kind of noise at the chosen sizes.
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-model-information-noise-examples", "caption": "The paper's Fig. 2 on Fashion-MNIST: the first five test images (columns) clean (top row) and with each kind of noise (rows: missing pixels, missing objects, Massart label noise), every example made noisy; the title of each image is its label, which label noise may change. The occlusion sizes in the row labels are those chosen by the calibration above."}, "image": {"alt": "A grid of small grey Fashion-MNIST images: a clean row, a row with scattered pixels removed, a row with a square occluded, and a row with possibly wrong labels."}}
 examples = torch.arange(5)
 fig, axes = plt.subplots(4, len(examples), figsize=(1.6 * len(examples), 7))
 rows = {"clean": add_noise(*fashion_test, "none", 0, None),
@@ -569,6 +631,11 @@ NETWORKS = {"small": lambda run_seed: small_cnn(seed=run_seed),
             "wide": lambda run_seed: small_cnn(widths=(64, 128), seed=run_seed)}
 
 
+# %% [markdown]
+# `compute_noise` runs the protocol on one kind and ratio of noise, with the test set split into
+# its noisy and clean parts.
+
+# %%
 def compute_noise(noise, ratio, run_seed, network):
     x_train, y_train, x_code, y_code, _, _ = split_of(
         fashion_images, fashion_labels, settings.noise_train, settings.noise_k, 1, run_seed)
@@ -582,6 +649,10 @@ def compute_noise(noise, ratio, run_seed, network):
                    test_sets=parts)
 
 
+# %% [markdown]
+# `run_noise` stores each run in the result cache (the clean run is shared by the three kinds).
+
+# %%
 def run_noise(noise, ratio, run_seed, network="small"):
     noise = "none" if ratio == 0 else noise  # the clean run is shared by the three kinds
     side = SIDES.get(noise, 0)
@@ -590,6 +661,10 @@ def run_noise(noise, ratio, run_seed, network="small"):
     return cached(key, lambda: compute_noise(noise, ratio, run_seed, network))
 
 
+# %% [markdown]
+# `noise_row` turns one run into a row of the table, with the information per informative example.
+
+# %%
 def noise_row(noise, ratio, run_seed, network, value):
     informative = settings.noise_k * (1 - ratio if noise != "missing pixels" else 1)
     return dict(noise=noise, ratio=ratio, seed=run_seed, network=network,
@@ -606,7 +681,11 @@ noise_frame = pd.DataFrame([noise_row(*unit, run_noise(*unit))
                             for unit in tqdm(noise_units, desc="Fig. 3 runs")])
 small = noise_frame[noise_frame.network == "small"]
 
-# %%
+# %% [markdown]
+# {numref}`fig-model-information-noise` shows how each kind of noise moves the information, the
+# accuracy and the confidence.
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-model-information-noise", "caption": "The paper's Fig. 3 on Fashion-MNIST with the small CNN, against the ratio of noisy examples, one line per kind of noise: model information L(M_D, D) in bits of k coded examples (first panel), accuracy and confidence on the noisy test set (second and third), and confidence on the clean test set (fourth). Points: the mean over seeds, bands: one standard deviation."}, "image": {"alt": "Four line plots against the ratio of noisy examples, each with one line per kind of noise: model information, test accuracy, confidence on noisy images and confidence on clean images."}}
 fig, axes = plt.subplots(1, 4, figsize=(20, 4))
 panels = (("information", "model information L(M_D, D) (bits)", "task information"),
           ("accuracy", "test accuracy (noisy test set)", "model performance"),
@@ -675,7 +754,8 @@ print(f"Targets: missing pixels about {PIXELS_TARGET} of clean accuracy; missing
       + f"; clean {summarize(small[small.ratio == 0].information, unit='bits', digits=0)}.")
 
 # %% [markdown]
-# **How to read it.** Label noise is the clearest case: a wrong label costs about $\log_2 10$ bits
+# **How to read it** ({numref}`fig-model-information-noise` and the tables). Label noise is the
+# clearest case: a wrong label costs about $\log_2 10$ bits
 # under both codes, so a trained model can save bits only on the correct labels, and the total
 # saving shrinks with their share even if the saving per correct label does not change. The
 # claims below test the total, as the paper's tables report it; their notes give the figure per
