@@ -157,6 +157,10 @@ FEATURE_SEED = 10_000  # the baseline's feature network; no run uses it
 POOL = 50_000  # the domains draw from the first 50,000 training images, the feature net the rest
 
 
+# %% [markdown]
+# `shifted_noisy` makes the near-duplicate domain: a shift of two pixels and Gaussian noise.
+
+# %%
 def shifted_noisy(x, generator):
     """x shifted by 2 pixels right and down (zeros enter), plus N(0, 0.1^2) noise, clipped."""
     moved = torch.zeros_like(x)
@@ -164,6 +168,10 @@ def shifted_noisy(x, generator):
     return (moved + 0.1 * torch.randn(x.shape, generator=generator)).clamp(0, 1)
 
 
+# %% [markdown]
+# `narrow_pool` finds the narrow domain: the images of the largest k-means cluster of each class.
+
+# %%
 def narrow_pool():
     """Indices of the pool images in the largest k-means cluster of each class (seed 0): a fixed
     narrow sub-domain."""
@@ -176,6 +184,10 @@ def narrow_pool():
     return torch.cat(keep)
 
 
+# %% [markdown]
+# `domain_indices` draws disjoint training and coding images of every domain for one seed.
+
+# %%
 def domain_indices(run_seed):
     """Disjoint training and coding images of every domain for one seed: name -> (train, code).
     `narrow` takes the first images of a seeded order that lie in its cluster, the other domains
@@ -194,6 +206,10 @@ def domain_indices(run_seed):
             for name, index in slices.items()}
 
 
+# %% [markdown]
+# `domain_data` returns a domain's training or coding images and labels.
+
+# %%
 def domain_data(name, run_seed, part):
     """Images and labels of domain `name` for one seed: part 0 its training images, 1 its
     coding images."""
@@ -207,11 +223,16 @@ def domain_data(name, run_seed, part):
     return x, y
 
 
+# %%
 NARROW = cached(settings.key("narrow_pool"), narrow_pool)
 print(f"narrow domain: {len(NARROW)} images of {len(train_images)} "
       f"({len(NARROW) / len(train_images):.0%})")
 
-# %%
+
+# %% [markdown]
+# {numref}`fig-model-information-applications-domains` shows a few images of each domain.
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-model-information-applications-domains", "caption": "The four Fashion-MNIST domains of the similarity experiment, one row each (original, near-duplicate, inverted, narrow): the first six training images of seed 0, each titled with its label."}, "image": {"alt": "A grid of small Fashion-MNIST images: originals, shifted noisy copies, contrast-inverted images, and images from one cluster per class."}}
 fig, axes = plt.subplots(len(DOMAINS), 6, figsize=(8, 5.6))
 for row, name in zip(axes, DOMAINS):
     x, y = domain_data(name, 0, 0)
@@ -223,6 +244,10 @@ fig.suptitle("The four domains (the first training images of seed 0)")
 fig.tight_layout()
 plt.show()
 
+
+# %% [markdown]
+# `similarity_run` trains one network per domain and codes every domain from every network, for one
+# seed.
 
 # %%
 def similarity_run(run_seed):
@@ -249,6 +274,10 @@ def similarity_run(run_seed):
     return pd.DataFrame(rows)
 
 
+# %% [markdown]
+# `feature_distances` computes the baseline's distances d1 and d2 between every pair of domains.
+
+# %%
 def feature_distances(run_seed):
     """d1 and d2 (app. A.3, eq. 13-14) between every pair of domains' coding images."""
     features = {name: feature_net(domain_data(name, run_seed, 1)[0]) for name in DOMAINS}
@@ -263,6 +292,10 @@ def feature_distances(run_seed):
     return pd.DataFrame(rows)
 
 
+# %% [markdown]
+# `train_feature_net` trains the baseline's feature network on images no domain draws.
+
+# %%
 def train_feature_net():
     x, y = train_images[POOL:], train_labels[POOL:]  # images no domain draws
     model = small_cnn(seed=FEATURE_SEED)
@@ -270,12 +303,17 @@ def train_feature_net():
     return model.state_dict()
 
 
+# %%
 feature_model = small_cnn()
 feature_model.load_state_dict(cached(settings.key("feature_net", "max_epochs"),
                                      train_feature_net))
 feature_model.eval()
 
 
+# %% [markdown]
+# `feature_net` reads its 800 features before the last layer.
+
+# %%
 @torch.no_grad()
 def feature_net(x):
     """The 800 features before the last linear layer, float64."""
@@ -314,7 +352,19 @@ if len(SIM_SEEDS) < len(SEEDS):
 scores = pd.concat([similarity_tables(pairs[pairs.seed == s]) for s in SIM_SEEDS]
                    or [pd.DataFrame(columns=["seed", "source", "target", "S", "S_uni"])])
 scores = scores.merge(distances, on=["seed", "source", "target"])
-if SIM_SEEDS:
+
+# %% [markdown]
+# {numref}`fig-model-information-applications-similarity` shows the two similarities and the two
+# baseline distances for every pair of domains.
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-model-information-applications-similarity", "caption": "The paper's Fig. 5 on four Fashion-MNIST domains: matrices over pairs of domains (rows: source A, columns: target B) of the information similarity S(A, B) of eq. (4), the unidirectional similarity S_uni(A, B) of eq. (5), and the baseline's first- and second-order feature distances d1 and d2, each the mean over the seeds where S is defined; the number in each cell is its value. Where S is defined for no seed, the figure says so."}, "image": {"alt": "Four annotated heatmaps over pairs of the four domains: the two information similarities and the two feature distances."}}
+if not SIM_SEEDS:
+    fig, ax = plt.subplots(figsize=(8, 1.2))
+    ax.text(0.5, 0.5, "S is undefined for every seed: a domain network learned nothing",
+            ha="center", va="center")
+    ax.axis("off")
+    plt.show()
+else:
     mean_scores = scores.groupby(["source", "target"])[["S", "S_uni", "d1", "d2"]].mean()
     fig, axes = plt.subplots(1, 4, figsize=(20, 4.3))
     for ax, column, title in zip(axes, ("S", "S_uni", "d1", "d2"), (
@@ -328,11 +378,16 @@ if SIM_SEEDS:
                  f"k = {settings.domain_k} coded examples per domain")
     fig.tight_layout()
     plt.show()
+
+# %% [markdown]
+# $L(M_S, T)$ in bits, the mean over seeds.
+
+# %%
 pairs.pivot_table(index="source", columns="target", values="information").loc[
     list(DOMAINS), list(DOMAINS)].round(0)
 
 # %% [markdown]
-# The last table is $L(M_S, T)$ in bits, the paper's Tables 5-6 (rows: source, columns:
+# The table is $L(M_S, T)$ in bits, the paper's Tables 5-6 (rows: source, columns:
 # target; the diagonal is $L(M_T, T)$). Reading the matrices: a high $S$ means that most of what
 # the two domain networks know is common to both; $S_{uni}(A, B)$ near 1 means that a network of
 # $A$ already knows about all that a network of $B$ knows about $B$.
@@ -377,10 +432,19 @@ small_images = F.avg_pool2d(train_images, 2)  # 14x14, as in the Fisher chapters
 small_test_images = F.avg_pool2d(test_images[:2_000], 2)
 
 
+# %% [markdown]
+# `resnet` builds the small ResNet that is ablated.
+
+# %%
 def resnet(run_seed):
     return small_resnet(1, 10, widths=(8, 16, 32), blocks_per_stage=2, seed=run_seed)
 
 
+# %% [markdown]
+# `components` lists the components to reset: each block, the stem and the head, and each kind of
+# layer.
+
+# %%
 def components(model):
     """name -> state_dict prefixes: each block, the stem and the head; each kind of layer."""
     children = dict(model.named_children())
@@ -398,6 +462,10 @@ def components(model):
     return parts
 
 
+# %% [markdown]
+# `ablation_run` trains one ResNet and measures the information in each of its components.
+
+# %%
 def ablation_run(run_seed):
     """I(C) in bits for every component of one trained ResNet, its parameter count, and the
     model information L(M_D, D) itself."""
@@ -433,8 +501,13 @@ ablation["per_parameter"] = ablation.information / ablation.parameters
 BLOCK_ORDER = [c for c in components(resnet(0)) if c == "stem" or c.startswith("block")
                or c == "head"]
 KIND_ORDER = ["first 3x3 convs", "second 3x3 convs", "1x1 shortcuts"]
-fig, axes = plt.subplots(1, 3, figsize=(18, 4.2))
 blocks_only = ablation[ablation.component.isin(BLOCK_ORDER)]
+
+# %% [markdown]
+# {numref}`fig-model-information-applications-ablation` shows the information of each component.
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-model-information-applications-ablation", "caption": "Information ablation of a small ResNet on Fashion-MNIST (the paper's Fig. 7b-c): I(C) in bits for the stem, each block (/2: a block that halves the resolution) and the head (left), the same divided by the component's parameter count (middle, log scale), and I(C) of each kind of layer across all blocks (right). Bars: the mean over seeds; whiskers: the range."}, "image": {"alt": "Three bar charts: the information in each component of the ResNet, the information per parameter on a log scale, and the information in each kind of layer."}}
+fig, axes = plt.subplots(1, 3, figsize=(18, 4.2))
 sns.barplot(blocks_only, x="component", y="information", order=BLOCK_ORDER, errorbar=("pi", 100),
             ax=axes[0], color="tab:blue")
 axes[0].set(xlabel="", ylabel="I(C) (bits)", title="Fig. 7b: information in each block")
@@ -451,6 +524,11 @@ fig.suptitle(f"Information ablation of a small ResNet on Fashion-MNIST: {len(SEE
              f"(bars: mean, whiskers: range), k = {settings.ablation_k}")
 fig.tight_layout()
 plt.show()
+
+# %% [markdown]
+# The same numbers, means over seeds, with each model's test accuracy.
+
+# %%
 (ablation.groupby("component", sort=False)[["information", "parameters", "per_parameter",
                                             "test_accuracy"]].mean().round(3))
 
