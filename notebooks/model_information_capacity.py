@@ -131,6 +131,11 @@ def code_options(k, run_seed):
 SIZES = {"tiny": (2, 4), "small": (4, 8), "standard": (8, 16), "large": (16, 32)}
 
 
+# %% [markdown]
+# `task_indices` draws the training and coding images of the task of the first c classes of a
+# seed's class order.
+
+# %%
 def task_indices(n_classes, run_seed):
     """The training and coding images of the task of the first ``n_classes`` classes of this
     seed's class order, and the map from their labels to 0..n_classes-1."""
@@ -147,6 +152,10 @@ def task_indices(n_classes, run_seed):
     return pool[: settings.capacity_train], pool[settings.capacity_train : needed], relabel
 
 
+# %% [markdown]
+# `capacity_run` trains the network of one size on one task and measures its model information.
+
+# %%
 def capacity_run(n_classes, size, run_seed):
     """L(M_D, D) of the network of one size trained on one task, with both codes and the
     network's accuracy on the coded images."""
@@ -172,13 +181,14 @@ capacity = pd.DataFrame([
     for s in tqdm(SEEDS, desc="sec. 5 seeds") for c in settings.class_counts for size in SIZES])
 
 # %% [markdown]
-# The figure shows the three panels of the paper's Fig. 6 on our tasks: the information of each
+# {numref}`fig-model-information-capacity-6` shows the three panels of the paper's Fig. 6 on our
+# tasks: the information of each
 # network as the task grows (a), the capacity, the largest information over the tasks, against
 # the parameter count (b), and the information of each task as the network grows (c). The table
-# beside it splits $L(M_D, D)$ into its two codes: the code from the initialization and the
+# below it splits $L(M_D, D)$ into its two codes: the code from the initialization and the
 # code from the trained network.
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-model-information-capacity-6", "caption": "The paper's Fig. 6 on Fashion-MNIST tasks of the first c classes, with four CNNs from tiny to large. (a) Model information L(M_D, D) in bits against the number of classes, one line per network. (b) Capacity, the largest information over the tasks, against the parameter count (log scale). (c) Information against the network, one line per task. Lines: the mean over seeds; bands: the range over seeds."}, "image": {"alt": "Three line plots: model information against the number of classes for each network size, capacity against parameter count, and information against network size for each task."}}
 fig, axes = plt.subplots(1, 3, figsize=(17, 4.3))
 size_order = list(SIZES)
 sns.lineplot(capacity, x="classes", y="information", hue="size", hue_order=size_order,
@@ -201,6 +211,13 @@ fig.suptitle(f"Fig. 6 on Fashion-MNIST tasks: {len(SEEDS)} seed(s) (lines: mean,
              f"{settings.capacity_train} training images, k = {settings.capacity_k}")
 fig.tight_layout()
 plt.show()
+
+# %% [markdown]
+# The model information, its code from the initialization and the accuracy of every task and
+# network, means over seeds.
+
+# %%
+size_order = list(SIZES)
 (capacity.groupby(["classes", "size"], sort=False)[
     ["parameters", "information", "init_bits", "trained_bits", "accuracy"]].mean()
  .unstack("size")[["information", "init_bits", "accuracy"]].round(2))
@@ -304,12 +321,12 @@ student_parameters = sum(p.numel() for p in small_cnn(1, 10, widths=(8, 16), inp
                          .parameters())
 
 # %% [markdown]
-# The figure shows the paper's Fig. 8b and 8c on our networks: the information each teacher
+# {numref}`fig-model-information-capacity-8` shows the paper's Fig. 8b and 8c on our networks: the information each teacher
 # transfers at $\alpha$ = 0.7, and the information the middle teacher transfers as $\alpha$
 # grows. The table gives each teacher's own prequential code beside the student's: a teacher can
 # only help if it predicts the next block better than the student would alone.
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-model-information-capacity-8", "caption": "The paper's Fig. 8b-c on Fashion-MNIST, synced distillation into a small CNN student: the information I in bits that each teacher (three small ResNets) transfers at alpha = 0.7 (left; bars: the mean over seeds, whiskers: the range), and the information the middle teacher transfers against the distillation coefficient alpha (right; line: the mean over seeds, band: the range). Solid: zero."}, "image": {"alt": "A bar chart of the information transferred by three teachers, beside a line plot of the information transferred by one teacher against the distillation coefficient."}}
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.2))
 at_alpha = distillation[distillation.alpha == TEACHER_ALPHA]
 sns.barplot(at_alpha, x="teacher", y="information", order=list(TEACHERS), errorbar=("pi", 100),
@@ -327,6 +344,13 @@ fig.suptitle(f"Synced distillation on Fashion-MNIST: {len(SEEDS)} seed(s) (mean,
              f"k = {settings.distill_k}, T = {TEMPERATURE:g}")
 fig.tight_layout()
 plt.show()
+
+# %% [markdown]
+# Each teacher's own code beside the student's, means over seeds.
+
+# %%
+at_alpha = distillation[distillation.alpha == TEACHER_ALPHA]
+sweep = distillation[distillation.teacher == "middle"]
 teacher_table = at_alpha.groupby("teacher", sort=False)[
     ["teacher_parameters", "teacher_bits", "student_bits", "information"]].mean()
 teacher_table.loc["none (student alone)"] = [student_parameters, np.nan, alone.mean(), 0.0]
