@@ -235,9 +235,9 @@ gap = decoder_check["estimated - exact"]
 display(Markdown(
     f"At this profile the estimates differ from the exact values by {gap.min():+.3f} to "
     f"{gap.max():+.3f} bits. A finite decoder trained on finitely many samples can only fall "
-    "short of the best one, so up to the noise of the test samples $I_u$ is a lower bound on "
-    "Shannon's information (the paper's appendix A.1); the shortfall is part of every number "
-    "below."
+    "short of the best one, so up to the noise of the test samples the usable information is a "
+    "lower bound on Shannon's information (the paper's appendix A.1); the shortfall is part of "
+    "every number below."
 ))
 
 # %% [markdown]
