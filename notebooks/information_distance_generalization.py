@@ -46,7 +46,7 @@ max_epochs = None  # a run that has not reached the target training loss by then
 # %%
 PROFILES = {
     "smoke": dict(n_seeds=1, n_train=200, k=50, max_epochs=2),
-    "cpu": dict(n_seeds=3, n_train=2_000, k=300, max_epochs=40),
+    "cpu": dict(n_seeds=3, n_train=1_000, k=300, max_epochs=40),
     "gpu": dict(n_seeds=5, n_train=20_000, k=10_000, max_epochs=100),
 }
 
@@ -255,6 +255,17 @@ def generalization_reading():
 
 
 print(generalization_reading())
+
+# %% [markdown]
+# **Reading** (`cpu`, 3 seeds; the lines above give the numbers). Two things limit this test.
+# First, within `max_epochs` = 40 only some configurations reach the paper's training loss of 0.1
+# in every seed: the slow ones (small learning rate, large batches, the narrow network,
+# augmentation, SGD) stop short, and the paper's protocol has no cap. Second, among those that do
+# reach it, $d_p(f, 0)$ hardly separates the configurations (the table), except the large
+# learning rate's networks, which are far more confident off the training set (the largest test
+# loss) and sit far above the others in both $d_p(f, 0)$ and the gap. The ranking's direction
+# therefore rests on that one configuration: a larger distance to the empty function goes with a
+# *larger* gap here, the opposite of the paper's Fig. 7.
 
 # %% [markdown]
 # ## Claims
