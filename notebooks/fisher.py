@@ -372,7 +372,11 @@ toy_frame.groupby(["start", "batch_size"])[
      "at_a_minimum"]
 ].agg(["mean", "std"]).round(3)
 
-# %%
+# %% [markdown]
+# {numref}`fig-fisher-3` is the paper's Fig. 3 for both starts: where the runs end, their mean
+# log-Fisher, and the information in the weight.
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-fisher-3", "caption": "The paper's Fig. 3 on the 1-D toy, random start (top row) and fixed start (bottom row). Left: histograms of where SGD ends for each batch size B, over datasets and runs, with the Fisher N phi'(theta)^2 of each point (dotted, right axis, log scale). Middle: the mean log-Fisher of the end points against B. Right: the information in the weight I(D; w) in bits against B, the Monte-Carlo Shannon value and Prop. 2.9's Brunel-Nadal approximation; mean and sd over seeds."}, "image": {"alt": "Six panels in two rows, one row per start: histograms of SGD end points for seven batch sizes over a dotted Fisher curve; the mean log-Fisher rising with batch size; and two information curves against batch size."}}
 fig, axes = plt.subplots(2, 3, figsize=(17, 8.2), gridspec_kw=dict(width_ratios=[1.4, 1, 1]))
 grid = np.linspace(-12, 12, 2001)
 palette = sns.color_palette("rocket", len(settings.toy_batch_sizes))
@@ -525,7 +529,14 @@ def escape_table(kind):
     return pd.DataFrame(rows)
 
 
+# %% tags=["remove-stderr"]
 escapes = pd.concat([escape_table("Langevin"), escape_table("SGD")], ignore_index=True)
+
+# %% [markdown]
+# {numref}`fig-fisher-escape` shows the median escape times; the table after it gives them with
+# the censored share of each condition.
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-fisher-escape", "caption": "Median number of steps to leave a sharp basin (the minimum at the origin) and a flat one (near theta = 22) of the same loss barrier, log scales. Left: Langevin dynamics against the temperature T. Right: SGD against eta / B at batch sizes 1 and 2. The dashed line is the step budget: a median on it means most runs never escaped (censored)."}, "image": {"alt": "Two log-log line plots of median escape steps against temperature, one for Langevin dynamics and one for SGD, each with a line for the sharp and for the flat basin and a dashed budget line."}}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
 for ax, kind in zip(axes, ("Langevin", "SGD")):
     sns.lineplot(data=escapes[escapes.kind == kind], x="temperature", y="median", hue="basin",
@@ -537,6 +548,8 @@ for ax, kind in zip(axes, ("Langevin", "SGD")):
 fig.suptitle("Dashed: censored (no escape within the step budget)", y=1.02)
 plt.tight_layout()
 plt.show()
+
+# %%
 escapes.groupby(["kind", "basin", "temperature"])[["median", "censored"]].mean().round(3)
 
 # %% [markdown]
@@ -584,7 +597,11 @@ def run_boundary(run_seed):
 # %% tags=["remove-stderr"]
 boundary = {s: run_boundary(s) for s in tqdm(SEEDS, desc="Fig. 1 seeds")}
 
-# %%
+# %% [markdown]
+# {numref}`fig-fisher-1` is the paper's Fig. 1 for the first seed: the boundary at a few moments
+# of training and the log-determinant over the whole run.
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-fisher-1", "caption": "The paper's Fig. 1 on two moons, first seed: the classification boundary (black line) and the network's predicted probability (colours) at snapshots of training (left), and the log-determinant of the Fisher (damping 1e-6) against the epoch, the snapshots marked by dotted lines (right)."}, "image": {"alt": "Small maps of a two-moons classification boundary at successive training epochs, and a line plot of the log-determinant of the Fisher rising and then falling over training."}}
 first = boundary[SEEDS[0]]
 shots = [r for r in first["records"] if r["surface"] is not None]
 fig = plt.figure(figsize=(17, 4.2))
@@ -696,7 +713,11 @@ by_batch, by_classes = fig4_table(batch_units), fig4_table(class_units)
 fig4_frame = pd.concat([by_batch, by_classes]).drop_duplicates(
     ["batch_size", "classes", "seed", "images"])
 
-# %%
+# %% [markdown]
+# {numref}`fig-fisher-4` is the paper's Fig. 4 on Fashion-MNIST; the table after it gives the
+# traces with the training accuracy and loss of every condition.
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-fisher-4", "caption": "The paper's Fig. 4 on Fashion-MNIST with a small ResNet-style network: the trace of the Fisher after training against the batch size at 10 classes (left, log-log) and against the number of classes k at batch 128 (right, log scale); mean and sd over seeds."}, "image": {"alt": "Two line plots: the trace of the Fisher rising with batch size, and the trace rising with the number of classes."}}
 fig, (ax_b, ax_k) = plt.subplots(1, 2, figsize=(12, 4))
 sns.lineplot(by_batch, x="batch_size", y="trace", marker="o", errorbar="sd", ax=ax_b)
 ax_b.set(xscale="log", yscale="log", xlabel="batch size", ylabel="trace of the Fisher",
@@ -711,6 +732,8 @@ fig.suptitle(f"Fig. 4: Fashion-MNIST ({settings.image_size}x{settings.image_size
              f"network, {settings.epochs} epochs; mean ± sd over {len(SEEDS)} seed(s)")
 fig.tight_layout()
 plt.show()
+
+# %%
 (fig4_frame.groupby(["classes", "batch_size"])[["trace", "train_accuracy", "train_loss"]]
  .agg(["mean", "std"]).round(3))
 
@@ -857,7 +880,11 @@ def mahalanobis(result):
 # %% tags=["remove-stderr"]
 fig2 = {s: run_stability(s) for s in tqdm(SEEDS, desc="Fig. 2 seeds")}
 
-# %%
+# %% [markdown]
+# {numref}`fig-fisher-2` is the paper's Fig. 2 for the first seed; the table after it gives the
+# distances for every seed.
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-fisher-2", "caption": "The paper's Fig. 2, first seed: fine-tuning paths of the weights on the dataset D and on D' (one sample replaced), projected on the plane of the start and the two end points (left) and enlarged around the end points (right); the ellipse is one posterior sd of N(w*, (N F)^-1) with F the 2x2 Fisher in that plane."}, "image": {"alt": "Two panels of weight-space paths: two fine-tuning paths that start together and end close to each other, with an ellipse around the end point, shown whole and enlarged."}}
 result = fig2[SEEDS[0]]
 fig, (ax, zoom) = plt.subplots(1, 2, figsize=(14, 6))
 levels = np.quantile(result["losses"], np.linspace(0.02, 0.98, 14))
@@ -891,6 +918,8 @@ zoom.set(xlim=(end[0] - half, end[0] + half), ylim=(end[1] - half, end[1] + half
 zoom.legend(loc="upper left", fontsize=8)
 fig.tight_layout()
 plt.show()
+
+# %%
 pd.DataFrame({
     f"seed {s}": {"path length |w*_D - w_0|": r["path_length"],
                   "end-point distance |w*_D - w*_D'|": r["end_distance"],

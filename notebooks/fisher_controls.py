@@ -194,7 +194,11 @@ spectrum_frame = pd.DataFrame([
     for s, result in spectra.items() for r in result["records"] for d in DAMPINGS
 ])
 
-# %%
+# %% [markdown]
+# {numref}`fig-fisher-controls-spectrum` shows the first seed's log-determinant at every damping,
+# the eigenvalues above each, and the whole spectrum at the start and the end.
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-fisher-controls-spectrum", "caption": "The Fisher of the Fig. 1 network (two moons) during training, first seed. Left: the change of log det(F + eps I) from epoch 0, one line per damping eps (eq. 8's value among them). Middle: the number of the 354 eigenvalues of F above each eps. Right: the eigenvalues in decreasing order at the first and the last epoch (log scale), eq. (8)'s damping as a grey line."}, "image": {"alt": "Three panels: log-determinant curves over training for several dampings, counts of eigenvalues above each damping over training, and the sorted eigenvalue spectrum at the start and end of training."}}
 fig, axes = plt.subplots(1, 3, figsize=(17, 4.4))
 first = spectrum_frame[spectrum_frame.seed == SEEDS[0]]
 palette = dict(zip(DAMPINGS, sns.color_palette("viridis", len(DAMPINGS))))
@@ -356,7 +360,11 @@ def stages(jumps):
 ring_runs = {s: run_rings(s) for s in tqdm(SEEDS, desc="rings")}
 ring_tests = {s: bump_test(records) for s, records in ring_runs.items()}
 
-# %%
+# %% [markdown]
+# {numref}`fig-fisher-controls-rings` shows every seed's run on the three rings; the table after it
+# counts the jumps, stages and bumps.
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-fisher-controls-rings", "caption": "Three rings learned from small initial weights, one panel per seed: the change of the log-determinant of the Fisher at eq. (8)'s damping (green, left axis, nats), its bumps (green triangles: peaks of prominence at least 5 nats), the training accuracy (grey, right axis) and the epochs where the accuracy jumped by at least 0.1 (red dotted lines)."}, "image": {"alt": "One panel per seed: a green log-determinant curve that rises once and falls, a grey accuracy curve that steps up, and red dotted lines at the accuracy jumps."}}
 fig, axes = plt.subplots(1, len(SEEDS), figsize=(3.6 * len(SEEDS), 3.6), sharey=False,
                          squeeze=False)
 for ax, s in zip(axes[0], SEEDS):
@@ -377,6 +385,8 @@ fig.suptitle("Three rings: log det at the eq. (8) damping (green, bumps marked),
              "jumps of accuracy (red dotted)")
 fig.tight_layout()
 plt.show()
+
+# %%
 pd.DataFrame({s: dict(jumps=len(t[2]), stages=stages(t[2]), bumps=len(t[3]), hit_rate=t[0],
                   chance=t[1]) for s, t in ring_tests.items()}).T.round(2)
 
@@ -510,7 +520,11 @@ def run_bounds(run_seed):
 # %% tags=["remove-stderr"]
 bounds = pd.DataFrame([row for s in tqdm(SEEDS, desc="eq. 3 bounds") for row in run_bounds(s)])
 
-# %%
+# %% [markdown]
+# {numref}`fig-fisher-controls-bound` shows the KL and the bound over beta; the table after it
+# gives each seed's tightest bound.
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-fisher-controls-bound", "caption": "Eq. (3)'s PAC-Bayes bound for the trained Fig. 1 network with eq. (8)'s Gaussian Q, against beta (log scales). Left: KL(Q || P) in nats. Right: Q's training and test 0-1 errors and the bound on its test error, with a coin's error (0.5) dotted; lines: mean over seeds, bands: their range."}, "image": {"alt": "Two log-log panels against beta: the KL divergence falling as beta grows, and the errors of Q and the bound, with a dotted line at 0.5."}}
 fig, (ax_kl, ax_bound) = plt.subplots(1, 2, figsize=(13, 4.2))
 sns.lineplot(data=bounds, x="beta", y="kl_nats", marker="o", errorbar=("pi", 100), ax=ax_kl)
 ax_kl.set(xscale="log", yscale="log", xlabel="beta", ylabel="KL(Q || P)  (nats)",
@@ -527,6 +541,8 @@ fig.suptitle(f"The trained Fig. 1 network: {len(SEEDS)} seeds (band: their range
              f"lambda = {PRIOR_STD:g}, N = {N_MOONS}")
 fig.tight_layout()
 plt.show()
+
+# %%
 best = bounds.loc[bounds.groupby("seed").bound.idxmin()]
 best.round(4)
 
@@ -646,7 +662,11 @@ controls["kind"] = controls.run.str.replace(r" \d+$", "", regex=True)
 repeats = controls[controls.kind == "repeat"]
 assert (repeats.euclidean == 0).all(), f"same data, same seed, different weights:\n{repeats}"
 
-# %%
+# %% [markdown]
+# {numref}`fig-fisher-controls-stability` shows every control run's distance; the table after it
+# gives the means per network and kind of run.
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-fisher-controls-stability", "caption": "The paper's Fig. 2 with controls: each dot one fine-tuning run, its end point's distance from the base run of the same seed in posterior standard deviations, by the exact Fisher along the difference (left) and by the diagonal Fisher (right), for the batch-norm ResNet and the All-CNN without batch-norm; kinds of run: the same run repeated, another minibatch order, one sample replaced."}, "image": {"alt": "Two strip plots of distances between fine-tuning end points, grouped by network and kind of run: repeated runs at zero, reordered and replaced-sample runs above it."}}
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.2), sharey=True)
 for ax, metric, title in ((axes[0], "exact_sd", "exact Fisher along delta"),
                           (axes[1], "diagonal_sd", "diagonal Fisher (previous chapter)")):
@@ -660,6 +680,8 @@ fig.suptitle(f"Fig. 2 controls: {len(SEEDS)} seeds x {settings.replaced} replace
              "'repeat' (same data, same order) is exactly 0 in every seed")
 fig.tight_layout()
 plt.show()
+
+# %%
 summary = controls.groupby(["network", "kind"])[
     ["euclidean", "exact_sd", "diagonal_sd", "accuracy"]].mean()
 summary.round(4)
@@ -814,6 +836,13 @@ class_frame = pd.DataFrame([dict(classes=k, seed=s, **r) for k in CLASS_COUNTS
 
 # %%
 resnet = fig4_frame[fig4_frame.network.str.startswith("ResNet")]
+
+# %% [markdown]
+# {numref}`fig-fisher-controls-fig4` shows the trace against the temperature, the weight norm,
+# fixed steps and the network without batch-norm; the lines and the table after it give the
+# orderings over all ResNet runs and the means per condition.
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-fisher-controls-fig4", "caption": "The paper's Fig. 4 with its confounds separated, trace of the Fisher after training (log scales). First: against the temperature lr / B for a batch sweep, a learning-rate sweep and a constant lr / B diagonal. Second: against the squared norm of the convolution weights, coloured by log10 of the temperature. Third: fixed epochs against fixed steps at batch 16 and 256. Fourth: the All-CNN without batch-norm against the batch size. Grey dots: seeds; whiskers: their range."}, "image": {"alt": "Four panels of the trace of the Fisher: falling with temperature along three sweeps, against the weight norm, for fixed epochs and fixed steps, and for a network without batch-norm."}}
 fig, axes = plt.subplots(1, 4, figsize=(19, 4.2))
 groups = {"batch sweep (lr 0.05)": [f"batch {b}" for b in (16, 64, 256)],
           "lr sweep (batch 64)": ["lr 0.0125", "batch 64", "lr 0.2"],
@@ -849,6 +878,8 @@ fig.suptitle(f"Fig. 4 confounds: {len(FIG4_SEEDS)} seeds per condition (grey dot
              "their range)")
 fig.tight_layout()
 plt.show()
+
+# %%
 for name in ("conv_norm_sq", "temperature"):  # every ResNet run as one row: a description
     ordering = trend(resnet[name].to_numpy()[None], resnet.trace.to_numpy()[None],
                      expected="decreasing", label=f"tau({name}, trace)")
@@ -893,6 +924,12 @@ fig4_frame.groupby("condition")[["steps", "temperature", "trace", "conv_norm_sq"
 # %%
 bound_columns = ["trace", "test_loss", "test_accuracy", "bound_beta", "bound_kl",
                  "q_train_error", "q_test_error", "bound"]
+
+# %% [markdown]
+# {numref}`fig-fisher-controls-fig4-bound` shows the bound of every Fig. 4 run; the table after it
+# gives the means per condition.
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-fisher-controls-fig4-bound", "caption": "Eq. (3)'s bound with the diagonal Fisher on every Fig. 4 run. Left: the tightest bound on the 0-1 test error against the test error of Q itself (log scale), with a uniform guess (0.9, dotted) and bound = error (black). Right: KL(Q || P) at the tightest beta against the trace of the Fisher (log scales); marker: network."}, "image": {"alt": "Two scatter plots of Fig. 4 runs: bounds far above the errors they bound, and the KL divergence against the trace of the Fisher."}}
 fig, (ax_error, ax_kl) = plt.subplots(1, 2, figsize=(12, 4.2))
 sns.scatterplot(data=fig4_frame, x="q_test_error", y="bound", hue="network", style="network",
                 ax=ax_error)
@@ -909,6 +946,8 @@ ax_kl.set(xscale="log", yscale="log", xlabel="trace of F", ylabel="KL(Q || P) at
 fig.suptitle(f"Eq. (3) with the diagonal Fisher on the {len(fig4_frame)} Fig. 4 runs")
 fig.tight_layout()
 plt.show()
+
+# %%
 fig4_frame.groupby("condition")[bound_columns].mean().round(3)
 
 # %%
@@ -942,6 +981,12 @@ matched_loss = class_frame.groupby(["classes", "seed"]).train_loss.min().max()
 matched = (class_frame[class_frame.train_loss <= matched_loss].sort_values("epoch")
            .groupby(["classes", "seed"]).first().reset_index())
 final = class_frame.sort_values("epoch").groupby(["classes", "seed"]).last().reset_index()
+
+# %% [markdown]
+# {numref}`fig-fisher-controls-classes` sets the classes against each other at the same training
+# loss.
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-fisher-controls-classes", "caption": "The number of classes at a matched training loss. Left: the trace of the Fisher against the training loss along training, one line per run, coloured by the number of classes (log scales), the matched loss dotted. Right: the trace per number of classes after the last epoch and at the matched loss; whiskers: the range over seeds."}, "image": {"alt": "Two panels: trace of the Fisher against training loss for runs with different numbers of classes, and the trace per number of classes at the end of training and at a matched loss."}}
 fig, (ax_curve, ax_match) = plt.subplots(1, 2, figsize=(12, 4))
 sns.lineplot(data=class_frame, x="train_loss", y="trace", hue="classes", units="seed",
              estimator=None, marker=".", ax=ax_curve, palette="viridis")

@@ -183,10 +183,11 @@ regularization = pd.concat([
     for s in tqdm(SEEDS, desc="sec. 4.2 seeds")], ignore_index=True)
 
 # %% [markdown]
-# The figure is the paper's Fig. 5 on our network: $d_p(f, 0)$ against the strength of each
-# regularizer (left to right as in the paper), with the test accuracy beside it in the table.
+# {numref}`fig-information-distance-applications-5` is the paper's Fig. 5 on our network:
+# $d_p(f, 0)$ against the strength of each regularizer (left to right as in the paper); the
+# table after it gives the test accuracy beside it.
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-information-distance-applications-5", "caption": "The paper's Fig. 5 on Fashion-MNIST: the distance d_p(f, 0) in bits from the trained network to the empty function (every parameter 0) against the strength of four regularizers, from left to right weight decay, label smoothing, self-distillation (generations) and dropout; the line is the mean over seeds, the band their range."}, "image": {"alt": "Four line plots side by side, one per regularizer, each showing the distance to the empty function in bits against the regularizer's strength."}}
 fig, axes = plt.subplots(1, 4, figsize=(17, 3.8), sharey=True)
 for ax, (regularizer, strengths) in zip(axes, REGULARIZERS.items()):
     part = regularization[regularization.regularizer == regularizer].copy()
@@ -199,6 +200,8 @@ fig.suptitle(f"Fig. 5 on Fashion-MNIST: distance to the empty function; {len(SEE
              f"(mean, range), k = {settings.k}")
 fig.tight_layout()
 plt.show()
+
+# %%
 (regularization.groupby(["regularizer", "strength"], sort=False)[["d_p", "test_accuracy"]]
  .mean().round(3))
 
@@ -289,12 +292,12 @@ ensembles = pd.concat([
 ensembles["ensemble_gain"] = ensembles.mean_single_loss - ensembles.ensemble_loss
 
 # %% [markdown]
-# The figure is the paper's Fig. 6 on our networks: each point a pair, its ensemble's test loss
-# and accuracy against the distance between its two members, and the *gain*: the mean test loss
-# of the two members minus the ensemble's (what ensembling bought); the table is the paper's
-# Table 2.
+# {numref}`fig-information-distance-applications-6` is the paper's Fig. 6 on our networks: each
+# point a pair, its ensemble's test loss and accuracy against the distance between its two
+# members, and the *gain*: the mean test loss of the two members minus the ensemble's (what
+# ensembling bought); the table after it is the paper's Table 2.
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-information-distance-applications-6", "caption": "The paper's Fig. 6 on Fashion-MNIST: for each pair of networks (nine per seed), the ensemble's test loss in nats (left), its test accuracy (middle) and its gain over the two members, the mean member loss minus the ensemble loss (right), against the information distance d_p(f_A, f_B) in bits between the two members; colour: the share of training images the two share, marker: same or different initialization."}, "image": {"alt": "Three scatter plots of pairs of networks: ensemble loss, ensemble accuracy and ensemble gain against the distance between the pair's two networks, coloured by training-set overlap."}}
 fig, axes = plt.subplots(1, 3, figsize=(15, 4))
 for ax, measure, label in zip(axes, ("ensemble_loss", "ensemble_accuracy", "ensemble_gain"),
                               ("ensemble test loss (nats)", "ensemble test accuracy",
@@ -307,6 +310,8 @@ fig.suptitle(f"Fig. 6 on Fashion-MNIST: ensembles of two networks against their 
              f"{len(SEEDS)} seed(s) x 9 pairs, k = {settings.k}")
 fig.tight_layout()
 plt.show()
+
+# %%
 (ensembles.groupby(["init", "overlap"], sort=False)
  [["ensemble_loss", "ensemble_accuracy", "ensemble_gain", "d_p"]].mean().round(3))
 
