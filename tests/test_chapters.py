@@ -90,6 +90,34 @@ def test_chapter_runs_at_smoke_profile(executed_book, source):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("source", CHAPTERS, ids=[path.stem for path in CHAPTERS])
+def test_every_figure_is_numbered_captioned_and_referenced(executed_book, source):
+    """Each cell that shows an image shows only that figure, folds its code, and carries a figure
+    name, a caption and alt text (myst-nb metadata); the chapter's prose refers to the name."""
+    import json
+
+    root, errors = executed_book
+    if errors[source.stem] is not None:
+        pytest.skip(f"{source.stem} did not run; test_chapter_runs_at_smoke_profile reports it")
+    notebook = json.loads((root / "book" / "chapters" / f"{source.stem}.ipynb").read_text())
+    prose = "".join("".join(cell["source"]) for cell in notebook["cells"]
+                    if cell["cell_type"] == "markdown")
+    for cell in notebook["cells"]:
+        images = [output for output in cell.get("outputs", [])
+                  if "image/png" in output.get("data", {})]
+        if not images:
+            continue
+        code = "".join(cell["source"])[:80]
+        mystnb = cell["metadata"].get("mystnb", {})
+        name = mystnb.get("figure", {}).get("name")
+        assert name and mystnb["figure"].get("caption"), f"a figure without name or caption: {code}"
+        assert mystnb.get("image", {}).get("alt"), f"{name} has no alt text"
+        assert len(cell["outputs"]) == 1, f"{name}'s cell shows more than its figure"
+        assert "hide-input" in cell["metadata"].get("tags", []), f"{name}'s code is not folded"
+        assert f"`{name}`" in prose, f"{name} is never referred to from the prose"
+
+
+@pytest.mark.slow
 def test_book_builds_without_warnings(executed_book):
     root, errors = executed_book
     failed = sorted(name for name, error in errors.items() if error is not None)
