@@ -64,7 +64,7 @@ from tqdm import tqdm  # text bars: papermill runs have no widgets
 
 from infolib.cache import cached
 from infolib.claims import Claims, contrast, trend
-from infolib.coding import step_floor_training
+from infolib.coding import step_floor_options
 from infolib.config import resolve, resolve_device, seeds
 from infolib.data import fashion_mnist
 from infolib.distance import information_distance, zero_function
@@ -96,12 +96,17 @@ def convnet(run_seed, dropout=0.0):
     return small_cnn(hidden=64, dropout=dropout, seed=run_seed)
 
 
+def d_p(model_a, model_b, x, run_seed):
+    """d_p(f_A, f_B) in bits with the previous chapter's coding (first block 10, a step floor)."""
+    return float(information_distance(
+        model_a, model_b, x, **step_floor_options(settings.k, min_first_block=MIN_FIRST_BLOCK,
+                                                  lr=CODING_LR, seed=run_seed,
+                                                  device=torch_device)))
+
+
 def d_p_to_empty(model, x, run_seed):
-    """d_p(f, 0) in bits (the previous chapter's coding: first block 10, a step floor)."""
-    train = step_floor_training(settings.k, min_first_block=MIN_FIRST_BLOCK, lr=CODING_LR)
-    return float(information_distance(model, zero_function(model), x, train=train,
-                                      min_first_block=MIN_FIRST_BLOCK, seed=run_seed,
-                                      device=torch_device, progress=False))
+    """d_p(f, 0) in bits: the distance to the same network with every parameter 0."""
+    return d_p(model, zero_function(model), x, run_seed)
 
 
 # %% [markdown]
@@ -250,9 +255,10 @@ def test_loss(model, x, y):
 @torch.no_grad()
 def ensemble_measures(model_a, model_b, x, y):
     """Loss (nats) and accuracy of the average of the two networks' class probabilities."""
-    mean = (soft_outputs(model_a, x) + soft_outputs(model_b, x)) / 2
-    return dict(ensemble_loss=float(F.nll_loss(torch.log(mean), y)),
-                ensemble_accuracy=float((mean.argmax(1) == y).float().mean()))
+    both = torch.stack([F.log_softmax(model_a(x), dim=1), F.log_softmax(model_b(x), dim=1)])
+    log_mean = torch.logsumexp(both, dim=0) - np.log(2)  # log of the mean probability, stable
+    return dict(ensemble_loss=float(F.nll_loss(log_mean, y)),
+                ensemble_accuracy=float((log_mean.argmax(1) == y).float().mean()))
 
 
 def ensemble_run(run_seed):
@@ -272,12 +278,7 @@ def ensemble_run(run_seed):
             model_b = train_network(init_seed, x_all[images], y_all[images])
             rows.append(dict(
                 init=init, overlap=overlap,
-                d_p=float(information_distance(
-                    model_a, model_b, probe,
-                    train=step_floor_training(settings.k, min_first_block=MIN_FIRST_BLOCK,
-                                              lr=CODING_LR),
-                    min_first_block=MIN_FIRST_BLOCK, seed=run_seed, device=torch_device,
-                    progress=False)),
+                d_p=d_p(model_a, model_b, probe, run_seed),
                 mean_single_loss=np.mean([test_loss(m, x_test, y_test)
                                           for m in (model_a, model_b)]),
                 **ensemble_measures(model_a, model_b, x_test, y_test)))
