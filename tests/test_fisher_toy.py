@@ -159,7 +159,8 @@ def test_the_simulations_leave_torchs_thread_count_as_they_found_it():
 def test_escape_conditions_run_as_one_batch_with_a_value_per_run():
     """Gradient descent leaves the sharp minimum at once at lr = 0.05 (far above its stability
     limit 1/81) and stays at 0.005: with next to no noise (T = 1e-12) the runs of each learning
-    rate in one batch do what a call of their own does; hotter runs in a Langevin batch escape sooner; bad shapes are refused."""
+    rate in one batch do what a call of their own does; hotter runs in a Langevin batch escape
+    sooner; bad shapes are refused."""
     x = np.random.default_rng(4).normal(0, 1, 100)
     x -= x.mean()
     sharp = toy.minimum_near(1e-9, 0.0) + 1e-3
