@@ -179,9 +179,7 @@ def swap_neurons(
     n_units = first.weight.shape[0]
     order = _partial_permutation(n_units, round(fraction * n_units), seed)
     with torch.no_grad():
-        _permute(first.weight, order, 0)
-        if first.bias is not None:
-            _permute(first.bias, order, 0)
+        _permute_outputs(first, order)
         seen_flatten = False
         for module in between:
             seen_flatten = seen_flatten or isinstance(module, nn.Flatten)
@@ -241,9 +239,7 @@ def swap_residual_channels(
     n_channels = first_conv.weight.shape[0]
     order = _partial_permutation(n_channels, round(fraction * n_channels), seed)
     with torch.no_grad():
-        _permute(first_conv.weight, order, 0)
-        if first_conv.bias is not None:
-            _permute(first_conv.bias, order, 0)
+        _permute_outputs(first_conv, order)
         for tensor in (first_norm.weight, first_norm.bias, first_norm.running_mean,
                        first_norm.running_var):
             if tensor is not None:
@@ -515,6 +511,13 @@ def _block_order(order, size, flattened, kind):
 
 def _permute(tensor, index, dim):
     tensor.copy_(tensor.index_select(dim, index.to(tensor.device)))
+
+
+def _permute_outputs(layer, order):
+    """Reorder the output units (channels) of a linear or convolution layer: weight and bias."""
+    _permute(layer.weight, order, 0)
+    if layer.bias is not None:
+        _permute(layer.bias, order, 0)
 
 
 def _gaussian(params, seed):
