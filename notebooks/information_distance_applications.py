@@ -235,7 +235,8 @@ plt.show()
 # A trains on the first half (it is the plain network of the section above); model B on a set
 # that shares 0%, 25%, 50% or 75% of A's images (the rest from the pool's second half), from
 # A's initialization (*same*) or another one (*different*, which also gets 100% overlap: the
-# same images, another start). Nine pairs per seed, as in the paper's Table 2 (same
+# same images, another start; our training seeds the minibatch order with the initialization,
+# so *different* also means another order, which the paper does not say). Nine pairs per seed, as in the paper's Table 2 (same
 # initialization with full overlap would be the same network). Every network is trained as the
 # plain one of the section above (same optimizer, same epochs). The ensemble averages the two
 # networks' class probabilities; its loss (cross-entropy, nats) and accuracy are measured on

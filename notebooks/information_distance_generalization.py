@@ -258,15 +258,13 @@ def generalization_reading():
 print(generalization_reading())
 
 # %% [markdown]
-# **Reading** (`cpu`, 3 seeds; the lines above give the numbers). Two things limit this test.
-# First, within `max_epochs` = 40 only some configurations reach the paper's training loss of 0.1
-# in every seed: the slow ones (small learning rate, large batches, the narrow network,
-# augmentation, SGD) stop short, and the paper's protocol has no cap. Second, among those that do
-# reach it, $d_p(f, 0)$ hardly separates the configurations (the table), except the large
-# learning rate's networks, which are far more confident off the training set (the largest test
-# loss) and sit far above the others in both $d_p(f, 0)$ and the gap. The ranking's direction
-# therefore rests on that one configuration: a larger distance to the empty function goes with a
-# *larger* gap here, the opposite of the paper's Fig. 7.
+# **Reading** (`cpu`, 3 seeds; the lines above and the table give the numbers). Two things limit
+# this test. First, within `max_epochs` only some configurations reach the paper's training loss
+# of 0.1 in every seed (the first line above names those that do not); the paper's protocol has
+# no cap. Second, among those that do reach it, $d_p(f, 0)$ hardly separates most
+# configurations (the table), while the one with the largest distance also has the largest gap
+# (the second line): the ranking's direction rests on it. At `cpu` a larger distance to the
+# empty function goes with a *larger* gap, the opposite of the paper's Fig. 7 (the claim below).
 
 # %% [markdown]
 # ## Claims
