@@ -8,20 +8,24 @@
 # .gpudata/fashion-mnist/*.gz and .gpudata/source/*.ipynb (the chapters, converted by jupytext
 # here, so the GPU machine needs no jupytext): benchmarks/gpu_check_prepare.sh makes them. See
 # book/reproducing.md, "Checking the CUDA paths".
-# Writes its log and the executed notebooks under $OUT (default: ./gpu-check-out).
+# Writes its log and the executed notebooks (chapters.tar: a device call returns at most 8 files)
+# under $OUT (default: ./gpu-check-out). CHAPTERS='fisher memorization' runs those chapters only;
+# DEVICE=cpu, INSTALL=0 and BENCH=0 make a dry run here.
 set -uo pipefail
 OUT=${OUT:-$PWD/gpu-check-out}
+DEVICE=${DEVICE:-cuda}
+CHAPTER_TIMEOUT=${CHAPTER_TIMEOUT:-150}
+CHAPTERS=${CHAPTERS:-$(cd .gpudata/source && ls ./*.ipynb | sed 's|^\./||; s|\.ipynb$||')}
 mkdir -p "$OUT"
 source "$(dirname "${BASH_SOURCE[0]}")/gpu_setup.sh"
 
-step "chapters at smoke on cuda (background)"
-mkdir -p /tmp/chapters "$OUT/chapters"
-for source in .gpudata/source/*.ipynb; do
-    name=$(basename "$source" .ipynb)
+step "chapters at smoke on $DEVICE (background)"
+mkdir -p /tmp/chapters /tmp/executed
+for name in $CHAPTERS; do
     ( start=$(date +%s)
-      OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 NUMBA_NUM_THREADS=2 timeout 150 \
-          python3 -m papermill "$source" "$OUT/chapters/$name.ipynb" -p profile smoke \
-          -p device cuda --cwd /tmp/chapters > "/tmp/chapters/$name.log" 2>&1
+      OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 NUMBA_NUM_THREADS=1 timeout "$CHAPTER_TIMEOUT" \
+          python3 -m papermill ".gpudata/source/$name.ipynb" "/tmp/executed/$name.ipynb" \
+          -p profile smoke -p device "$DEVICE" --cwd /tmp/chapters > "/tmp/chapters/$name.log" 2>&1
       echo "chapter $name: rc $? in $(( $(date +%s) - start )) s" >> /tmp/chapters/summary
     ) &
 done
@@ -36,6 +40,8 @@ cat /tmp/chapters/summary
 for log in /tmp/chapters/*.log; do
     grep -q "PapermillExecutionError\|Error" "$log" && { echo "--- $log"; tail -25 "$log"; }
 done
+(cd /tmp/executed && tar cf "$OUT/chapters.tar" ./*.ipynb)
+[[ ${BENCH:-1} == 0 ]] && { step "done"; exit 0; }
 
 step "benchmarks (alone)"
 timeout 150 python3 benchmarks/bench_pairwise_mi.py --large-only --device cuda

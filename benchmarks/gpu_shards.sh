@@ -4,9 +4,12 @@
 # LIMIT seconds and is stopped (SIGTERM: it still packs what it finished) after STOP seconds.
 #
 # Carries what benchmarks/gpu_check_prepare.sh makes (.whl/, .gpudata/fashion-mnist). The packs
-# come back in seven files (a device call returns at most 8, 16 MiB each): unpack them, then
-# `make gpu-merge FILES='packs/*.tar'` (book/reproducing.md).
+# come back bundled in tar files of at most 15 MiB (a device call returns at most 8 files, 16 MiB
+# each): unpack them, then `make gpu-merge FILES='packs/*.tar'` (book/reproducing.md).
 #   SHARD=0 LIMIT=150 STOP=280 OUT=... benchmarks/gpu_shards.sh
+# CHAPTERS='fisher fisher_controls' runs those chapters only; COUNTS='fisher:1' gives a chapter
+# its number of shards (n = 1: every unit in the chapter's order until LIMIT); TESTS=0 and BENCH=0
+# leave out the CUDA tests and the benchmarks.
 set -uo pipefail
 OUT=${OUT:-$PWD/gpu-shards-out}
 SHARD=${SHARD:-0}
@@ -15,12 +18,13 @@ STOP=${STOP:-280}
 PROFILE=${PROFILE:-gpu}  # smoke: the same path in seconds (INSTALL=0 here, with .venv's python3 first)
 # Shards per chapter: 8 (the workflow's default), except where COUNTS says otherwise.
 COUNTS=${COUNTS:-usable_information:3}
+CHAPTERS=${CHAPTERS:-$(cd notebooks && ls ./*.py | sed 's|^\./||; s|\.py$||')}
 mkdir -p "$OUT" /tmp/packs
 source "$(dirname "${BASH_SOURCE[0]}")/gpu_setup.sh"
 
 step "shard $SHARD of every chapter's $PROFILE profile (background; limit $LIMIT s, stop $STOP s)"
-for source in notebooks/*.py; do
-    chapter=$(basename "$source" .py) count=8
+for chapter in $CHAPTERS; do
+    count=8
     for entry in $COUNTS; do [[ ${entry%%:*} == "$chapter" ]] && count=${entry##*:}; done
     ( start=$(date +%s)
       OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 NUMBA_NUM_THREADS=2 timeout -s TERM -k 20 "$STOP" \
@@ -31,9 +35,11 @@ for source in notebooks/*.py; do
     ) &
 done
 
-step "CUDA tests (beside the shards: timings not meaningful)"
-OMP_NUM_THREADS=2 timeout 200 python3 -m pytest -q -p no:cacheprovider tests/test_cuda.py \
-    2>&1 | tail -40
+if [[ ${TESTS:-1} != 0 ]]; then
+    step "CUDA tests (beside the shards: timings not meaningful)"
+    OMP_NUM_THREADS=2 timeout 200 python3 -m pytest -q -p no:cacheprovider tests/test_cuda.py \
+        2>&1 | tail -40
+fi
 wait
 step "shards"
 cat /tmp/packs/summary
@@ -42,12 +48,18 @@ for log in /tmp/packs/*.log; do
     grep -E "shard [0-9]+/[0-9]+: |passed over|Error|error" "$log" | grep -v Warning | tail -12
 done
 cp /tmp/packs/*.log "$OUT/" 2> /dev/null
-(cd /tmp/packs && tar cf "$OUT/packs-fisher-memorization.tar" fisher*.tar memorization-*.tar 2> /dev/null
- tar cf "$OUT/packs-beyond-model-distance.tar" memorization_beyond-*.tar model_information-*.tar \
-     information_distance-*.tar 2> /dev/null
- cp usable_information*.tar "$OUT/")  # alone: their trained networks make 37 MB together
+# Packs bundled in order into tar files of at most 15 MiB (a pack larger than that goes alone).
+bundle=0 size=0
+for pack in /tmp/packs/*.tar; do
+    [[ -e $pack ]] || continue
+    bytes=$(stat -c %s "$pack")
+    (( size > 0 && size + bytes > 15 * 2**20 )) && { bundle=$((bundle + 1)); size=0; }
+    tar rf "$OUT/packs-$bundle.tar" -C /tmp/packs "$(basename "$pack")"
+    size=$((size + bytes))
+done
 (cd "$OUT" && tar cf logs.tar ./*.log && rm -f ./*.log)
 ls -la "$OUT"
+[[ ${BENCH:-1} == 0 ]] && { step "done"; exit 0; }
 
 step "benchmarks (alone)"
 timeout 120 python3 benchmarks/bench_pairwise_mi.py --large-only --kernels --device cuda
