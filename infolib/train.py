@@ -352,12 +352,14 @@ def chunked_logits(
     name: str | None = None,
     first_index: int = 0,
 ) -> Iterator[tuple[int, torch.Tensor]]:
-    """Yield (start, float64 logits of x[start : start + chunk_size]) without gradients, ``x``
-    already on the model's device. With ``name`` (who gives the logits, for the error), each
+    """Yield (start, float64 logits of x[start : start + chunk_size]) without gradients, on the
+    model's device (each chunk of ``x`` is moved there: a model on CUDA may be given images on
+    the CPU). With ``name`` (who gives the logits, for the error), each
     chunk is checked by :func:`infolib.checks.logits`: NaN or infinite logits raise
     ``ValueError`` naming the first such input, numbered from ``first_index`` for x[0]."""
+    device = next(iter(model.parameters()), x).device  # a model without parameters: x's
     for start in range(0, len(x), chunk_size):
-        chunk = model(x[start : start + chunk_size])
+        chunk = model(x[start : start + chunk_size].to(device))
         if name is not None:
             logits(name, chunk, len(x[start : start + chunk_size]), first_index=first_index + start)
         yield start, chunk.to(torch.float64)
@@ -380,7 +382,7 @@ def cross_entropy_sum(
     for start, chunk in chunked_logits(
         model, x, chunk_size=chunk_size, name=name, first_index=first_index
     ):
-        labels = y[start : start + len(chunk)]
+        labels = y[start : start + len(chunk)].to(chunk.device)
         if labels.is_floating_point():
             labels = labels.to(torch.float64)
         total += float(F.cross_entropy(chunk, labels, reduction="sum"))
