@@ -19,6 +19,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from scipy.stats import ks_2samp
 
 from infolib.coding import model_information, prequential_codelength
 from infolib.config import deterministic
@@ -27,7 +28,7 @@ from infolib.distance import information_distance, output_kl, penultimate
 from infolib.fisher import fisher_diagonal, fisher_logdet, fisher_matrix, fisher_trace
 from infolib.models import mlp, small_cnn, small_resnet
 from infolib.neurons import pairwise_mi
-from infolib.train import BlockTraining, fit, fit_early_stopping
+from infolib.train import BlockTraining, cross_entropy_sum, fit, fit_early_stopping
 from infolib.usable import usable_information, usable_information_many
 
 pytestmark = [
@@ -101,6 +102,17 @@ def test_early_stopping_on_cuda_takes_data_on_the_cpu():
                  for d in ("cpu", "cuda"))
     report("fit_early_stopping parameters", cpu, cuda)
     torch.testing.assert_close(cuda, cpu, rtol=1e-4, atol=1e-5)
+
+
+def test_cross_entropy_of_a_cuda_model_takes_data_on_the_cpu():
+    """A model trained on CUDA and evaluated on images kept on the CPU (as a training callback
+    does): the same sum as the model on the CPU, to float32 rounding."""
+    x, y = images(64, seed=5), torch.randint(0, 10, (64,), generator=torch.Generator().manual_seed(6))
+    model = small_cnn(1, 10, seed=0).eval()
+    cpu = cross_entropy_sum(model, x, y)
+    cuda = cross_entropy_sum(model.to("cuda"), x, y)
+    report("cross_entropy_sum, CPU data (nats)", cpu, cuda)
+    assert cuda == pytest.approx(cpu, rel=1e-4)
 
 
 def test_usable_information_on_cuda_equals_cpu():
@@ -185,7 +197,12 @@ def test_fisher_toy_on_cuda():
     """Plain gradient descent (no random draws) ends at the same points on both devices (float64,
     1e-9); the random paths draw other numbers on CUDA, so their results are compared in
     distribution: the Shannon information of Gaussian posteriors within 0.05 nats of the closed
-    form, and median escape times of Langevin dynamics within 25%."""
+    form, and the escape times of Langevin dynamics by a two-sample Kolmogorov-Smirnov test
+    (4,000 runs each, p > 0.001; on the CPU, seeds 7 and 8 give p = 0.65, and seed 8's times
+    stretched by 10% give p = 7e-5). A first version
+    compared two medians of 400 runs within 25% and failed on an H200 at 26% (CPU 225, CUDA 284
+    steps), though 12 seeds on the CPU alone gave medians from 225 to 309: the tolerance was
+    inside the test's own sampling spread."""
     from infolib import fisher_toy as toy
 
     rng = np.random.default_rng(0)
@@ -203,9 +220,11 @@ def test_fisher_toy_on_cuda():
     assert estimate == pytest.approx(0.5 * np.log(1 + 4.0 / 0.25), abs=0.05)
     data = rng.normal(0, 1, 100)
     data -= data.mean()
-    sharp = np.full(400, toy.minimum_near(1e-9, 0.0))
-    medians = [np.median(toy.escape_steps(sharp, data, lr=0.002, temperature=0.6,
-                                          max_steps=50_000, seed=7, device=d))
-               for d in ("cpu", "cuda")]
-    report("fisher_toy.escape_steps median", medians[0], medians[1])
-    assert medians[1] == pytest.approx(medians[0], rel=0.25)
+    sharp = np.full(4_000, toy.minimum_near(1e-9, 0.0))
+    cpu_steps, cuda_steps = (toy.escape_steps(sharp, data, lr=0.002, temperature=0.6,
+                                              max_steps=50_000, seed=7, device=d)
+                             for d in ("cpu", "cuda"))
+    report("fisher_toy.escape_steps median", np.median(cpu_steps), np.median(cuda_steps))
+    same = ks_2samp(cpu_steps, cuda_steps)
+    print(f"[cuda vs cpu] escape steps: KS statistic {same.statistic:.3f}, p {same.pvalue:.3g}")
+    assert same.pvalue > 1e-3
