@@ -52,7 +52,7 @@ progress_epochs = None  # epochs of the training run of Fig. 3 (the paper: 14)
 PROFILES = {
     "smoke": dict(n_seeds=1, n_train=200, k=50, max_epochs=1, progress_epochs=2),
     "cpu": dict(n_seeds=3, n_train=2_000, k=300, max_epochs=30, progress_epochs=4),
-    "gpu": dict(n_seeds=5, n_train=20_000, k=10_000, max_epochs=50, progress_epochs=14),
+    "gpu": dict(n_seeds=5, n_train=6_000, k=10_000, max_epochs=50, progress_epochs=14),
 }
 
 # %%
@@ -197,6 +197,9 @@ distance_checks
 # %%
 x_all, y_all = fashion_mnist("train")
 x_test_all, _ = fashion_mnist("test")
+if 9 * settings.n_train > len(x_all):  # see training_set below
+    raise ValueError(f"n_train = {settings.n_train}: the three disjoint parts of 3 n_train images "
+                     f"take {9 * settings.n_train}, more than the {len(x_all)} training images")
 MIN_FIRST_BLOCK = 10  # as in the model-information chapters
 LR_GRID = (3e-4, 1e-3, 3e-3)  # the coding learning rates searched (sec. 3.1)
 SEARCH_BITS = float(np.log2(len(LR_GRID)))  # the price of naming the chosen one
@@ -224,6 +227,9 @@ def training_set(which, run_seed, classes=None):
     if classes is not None:
         part = part[torch.isin(y_all[part], torch.tensor(classes))]
     index = part[: settings.n_train]
+    if len(index) < settings.n_train:
+        raise ValueError(f"training set {which} has {len(index)} images of classes {classes}, "
+                         f"fewer than n_train = {settings.n_train}")
     return x_all[index], y_all[index]
 
 
