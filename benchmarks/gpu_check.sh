@@ -33,7 +33,7 @@ done
 step "CUDA tests"
 OMP_NUM_THREADS=2 timeout 150 python3 -m pytest -q -s -p no:cacheprovider \
     tests/test_cuda.py 2>&1 | tail -60
-OMP_NUM_THREADS=2 timeout 30 python3 -m pytest -q -p no:cacheprovider tests/test_config.py 2>&1 | tail -3
+OMP_NUM_THREADS=2 timeout 30 python3 -m pytest -q -p no:cacheprovider -m "not slow" tests/test_config.py 2>&1 | tail -3
 wait
 step "chapters"
 cat /tmp/chapters/summary
