@@ -1088,3 +1088,149 @@ claims
 #   start are shown, since the paper states neither. The escape-time experiment and Prop. 2.9's
 #   approximation are ours: the paper states both results but shows no experiment for them.
 # - **Left out.** The paper's sections 2-3 are theory; its experiments are all in this chapter.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each solution runs in seconds at every profile: it reuses the chapter's small examples (the
+# softmax regression of the known-answer section, the 1-D toy) at sizes of its own.
+#
+# ```{exercise}
+# :label: ex-fisher-1
+#
+# **The Fisher of a confident model.** For softmax regression,
+# $\mathrm{tr}\,F = \frac1N \sum_i \big(\sum_k p_{ik}(1 - p_{ik})\big) \|x_i\|^2$. Before running
+# anything: what is $\mathrm{tr}\,F$ at $W = 0$, in terms of $K$ and the inputs? What happens to it
+# when $W$ is multiplied by a growing factor $c$, the inputs fixed? Check both on the chapter's
+# `softmax_regression` and `x_demo` with `fisher_trace`, and say what this means for the caution in
+# the reading of Fig. 4.
+# ```
+#
+# ```{solution-start} ex-fisher-1
+# :class: dropdown
+# ```
+#
+# At $W = 0$ every class has $p_{ik} = 1/K$, so $\sum_k p_{ik}(1 - p_{ik}) = 1 - 1/K$ and
+# $\mathrm{tr}\,F = (1 - 1/K)\,\frac1N \sum_i \|x_i\|^2$. Multiplying $W$ by $c$ multiplies every
+# logit by $c$: the softmax tends to a one-hot vector for every input, $p_{ik}(1 - p_{ik}) \to 0$,
+# and the trace tends to 0, although the weights grew.
+
+# %% tags=["solution"]
+def scaled(model, factor):
+    """A copy of `model` with its weights multiplied by `factor`."""
+    model = copy.deepcopy(model)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.mul_(factor)
+    return model
+
+
+predicted = (1 - 1 / K_DEMO) * float((x_demo**2).sum(dim=1).mean())
+print(f"W = 0: predicted tr F = {predicted:.4f}, fisher_trace gives "
+      f"{fisher_trace(scaled(softmax_regression, 0.0), x_demo, **demo_options):.4f}")
+confidence_rows = []
+for factor in (0, 1, 3, 10, 30):
+    model = scaled(softmax_regression, factor)
+    with torch.no_grad():
+        top_probability = torch.softmax(model(x_demo), dim=1).max(dim=1).values.mean().item()
+    confidence_rows.append(dict(factor=factor, mean_top_probability=top_probability,
+                                trace=fisher_trace(model, x_demo, **demo_options)))
+pd.DataFrame(confidence_rows).round(4)
+
+# %% [markdown]
+# The same network can hold "less Fisher" only because it is more confident. That is why the
+# reading of Fig. 4 compares the trace with the training loss, and why {doc}`fisher_controls`
+# compares numbers of classes at the same training loss.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise}
+# :label: ex-fisher-2
+#
+# **What the damping does to the log-determinant.** The demo's $F$ has $d = 4$ null directions.
+# Predict by how many nats $\log\det(F + \delta I)$ falls each time the damping $\delta$ is divided
+# by 10, as long as $\delta$ is far below the smallest non-zero eigenvalue of $F$. Check with
+# `fisher_logdet` for $\delta$ from $10^{-2}$ to $10^{-6}$. What does this say about the absolute
+# level of the curve of Fig. 1, where most of the 354 directions are unconstrained?
+# ```
+#
+# ```{solution-start} ex-fisher-2
+# :class: dropdown
+# ```
+#
+# $\log\det(F + \delta I) = \sum_j \log(\lambda_j + \delta)$ over the eigenvalues $\lambda_j$ of
+# $F$. A null eigenvalue contributes $\log\delta$, which falls by $\log 10$ when $\delta$ is divided
+# by 10; a non-zero one contributes about $\log\lambda_j$ once $\delta \ll \lambda_j$. So the
+# log-determinant falls by $d \log 10$ per decade of damping.
+
+# %% tags=["solution"]
+eigenvalues = np.linalg.eigvalsh(exact_matrix)
+print(f"smallest non-zero eigenvalue of F: {eigenvalues[eigenvalues > 1e-9].min():.4f}; "
+      f"predicted fall per decade: d log 10 = {D_DEMO * np.log(10):.3f} nats")
+damping_table = pd.DataFrame([
+    dict(damping=damping, logdet=fisher_logdet(softmax_regression, x_demo, damping=damping,
+                                               **demo_options))
+    for damping in (1e-2, 1e-3, 1e-4, 1e-5, 1e-6)])
+damping_table["fall from the previous row"] = -damping_table["logdet"].diff()
+damping_table.astype({"damping": str}).round(3)
+
+# %% [markdown]
+# Once $\delta$ is well below the smallest non-zero eigenvalue, the fall per decade is $d \log 10$,
+# as predicted; from $10^{-2}$ to $10^{-3}$, where $\delta$ is not yet far below the eigenvalues,
+# the fall is larger (those eigenvalues lose part of their $\log(\lambda + \delta)$). In Fig. 1 each
+# unconstrained direction adds $\log 10^{-6}$: the level of the curve says how many directions the
+# data leave free, and only differences at the same damping, data and architecture carry information
+# about the weights.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise}
+# :label: ex-fisher-3
+#
+# **The learning-rate rule of the escape-time experiment.** The chapter keeps `toy_lrs` below
+# $1/\phi'(0)^2 = 1/81$ so that gradient descent is stable at the bottom of the sharp basin. Start
+# gradient descent ($B = N$, no noise) 0.01 away from the sharp minimum of a mean-zero dataset and
+# predict what happens after a few hundred steps at $\eta = 0.9/81$, $1.1/81$, $2/81$ and at the
+# learning rate of Fig. 3, 0.05. Check with `fisher_toy.sgd`.
+# ```
+#
+# ```{solution-start} ex-fisher-3
+# :class: dropdown
+# ```
+#
+# Near a minimum $\theta^*$ with $\phi(\theta^*) = \bar x$ the loss is about
+# $\phi'(\theta^*)^2 (\theta - \theta^*)^2$, of curvature $2\phi'^2$, and a gradient step multiplies
+# the distance to $\theta^*$ by $1 - 2\eta\phi'^2$. Below $\eta = 1/\phi'^2$ that factor lies in
+# $(-1, 1)$ and the run returns to the minimum; above it, the run is pushed away, alternating sides.
+# The linear picture cannot say where it ends: the loss is not a parabola away from the minimum.
+# Comparing two consecutive steps shows whether a run has settled.
+
+# %% tags=["solution"]
+flat_data = np.random.default_rng(0).standard_normal((1, N_POINTS))
+flat_data -= flat_data.mean()
+sharp_minimum = fisher_toy.minimum_near(1e-9, 0.0)
+lr_rows = []
+for lr in (0.9 * STABLE_LR, 1.1 * STABLE_LR, 2 * STABLE_LR, TOY_LR):
+    ends = [fisher_toy.sgd(flat_data, np.array([[sharp_minimum + 0.01]]), batch_size=N_POINTS,
+                           lr=lr, steps=steps, seed=0)[0, 0] for steps in (300, 301)]
+    lr_rows.append(dict(lr=lr, curvature_times_lr=lr * 2 * fisher_toy.phi_prime(sharp_minimum)**2,
+                        theta_300=ends[0], theta_301=ends[1],
+                        same_basin=bool(fisher_toy.basin(ends[0])
+                                        == fisher_toy.basin(sharp_minimum))))
+pd.DataFrame(lr_rows).round(5)
+
+# %% [markdown]
+# Below the rule the run is back at the minimum. Just above it the run neither settles nor leaves:
+# it jumps between two points on either side of the minimum (the two columns differ only in
+# sign), a cycle of period two that the linear picture does not predict; at twice the rule it
+# still stays in the basin, bouncing between points farther out. At Fig. 3's learning rate the
+# run is thrown out of the sharp basin with no noise at all: an escape there would say nothing
+# about Prop. 2.8, which is why the rule comes first. This is also why, in Fig. 3, gradient
+# descent cannot end in the sharp minima near the origin.
+#
+# ```{solution-end}
+# ```

@@ -1173,3 +1173,153 @@ claims
 # - **Choices of ours.** $\beta = 1$ and $\lambda = 1$ for the damping; 0.5 as "vacuous"; the
 #   distance along $\delta$ instead of the 2-D plane of the figure (the same number for a
 #   $\delta$ in that plane); 14x14 images and networks of 15-20k parameters at `cpu`.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each solution runs in seconds at every profile: it uses the chapter's functions on small models
+# of its own, or the spectrum of the trained Fig. 1 network that the chapter already computed.
+#
+# ```{exercise}
+# :label: ex-fisher_controls-1
+#
+# **When is the Hessian exactly the Fisher?** Lemma 2.4 writes $H = F + R$, with $R$ a sum of
+# second derivatives of the logits $f_k$ with respect to the weights, weighted by the residuals
+# $p_k - y_k$. For softmax regression (logits $W x + b$) predict $\lVert H - F \rVert /
+# \lVert H \rVert$ at a random initialization, whatever the labels. Then predict whether the same
+# holds for a small ReLU network at initialization. Check both with `hessian_matrix` and
+# `fisher_matrix` on 200 points of the chapter's `moons`.
+# ```
+#
+# ```{solution-start} ex-fisher_controls-1
+# :class: dropdown
+# ```
+#
+# The logits of softmax regression are linear in the weights, so their second derivatives vanish,
+# $R = 0$ and $H = F$ exactly, at any weights and for any labels, even random ones. A ReLU network's
+# logits are not linear in its weights (the last layer's weights multiply the hidden units, which
+# depend on the first layers' weights), and at initialization the residuals are large: $R$ is not
+# small there.
+
+# %% tags=["solution"]
+x_small, y_small = moons(0, n=200)
+y_random = torch.randint(0, 2, (200,), generator=torch.Generator().manual_seed(0))
+
+
+def relative_difference(model, labels):
+    """||H - F|| / ||H|| (Frobenius) of the mean cross-entropy of `model` on x_small."""
+    hessian = hessian_matrix(model, x_small, labels)
+    fisher = fisher_matrix(model, x_small, mode="expected", device="cpu", progress=False)
+    return float(np.linalg.norm(hessian - fisher) / np.linalg.norm(hessian))
+
+
+with torch.random.fork_rng(devices=[]):
+    torch.manual_seed(0)
+    softmax_regression = torch.nn.Linear(2, 2)  # logits W x + b
+lemma_rows = [
+    dict(model="softmax regression", labels="moons",
+         difference=relative_difference(softmax_regression, y_small)),
+    dict(model="softmax regression", labels="random",
+         difference=relative_difference(softmax_regression, y_random)),
+    dict(model="ReLU network 2-8-2", labels="moons",
+         difference=relative_difference(mlp(2, [8], 2, seed=0), y_small)),
+]
+pd.DataFrame(lemma_rows)
+
+# %% [markdown]
+# Softmax regression gives a difference at the level of float32 rounding with either labels; the
+# small ReLU network at initialization does not. For deep networks the paper's substitution of $F$
+# for $H$ rests on the residuals becoming small after training, which is what the chapter's
+# Hessian table measures on the Fig. 1 network.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise}
+# :label: ex-fisher_controls-2
+#
+# **The prior's width sets the damping.** The chapter fixed $\beta = 1$ and $\lambda = 1$ before
+# looking at any result, which gives the eq. (8) damping $\beta / (2 \lambda^2 N)$. Predict how the
+# damping, the number of the trained Fig. 1 network's Fisher eigenvalues above it and the
+# information in the weights (`weight_information`) move if $\lambda$ were 0.3 or 3 instead. Check
+# on the last spectrum of the first seed (`spectra`), at $\beta = 1$.
+# ```
+#
+# ```{solution-start} ex-fisher_controls-2
+# :class: dropdown
+# ```
+#
+# The damping scales as $1/\lambda^2$: a narrower prior (smaller $\lambda$) raises it, so fewer
+# directions count as constrained by the data. The KL has two opposite parts: the prior's penalty on
+# the weights, $\lVert w^* \rVert^2 / (2\lambda^2)$, grows as $\lambda$ shrinks, while the log-ratio
+# of the widths, $\log\lambda$ per direction, shrinks. Which one wins depends on the weights' norm
+# against the number of directions: the numbers say.
+
+# %% tags=["solution"]
+last = spectra[SEEDS[0]]["records"][-1]
+trained_spectrum = np.clip(last["fisher"], 0, None)
+weight_norm_sq = float(last["weights"] @ last["weights"])
+prior_rows = []
+for prior_std in (0.3, PRIOR_STD, 3.0):
+    damping = EQ8_BETA / (2 * prior_std**2 * N_MOONS)
+    prior_rows.append(dict(
+        prior_std=prior_std, damping=damping, above=int((trained_spectrum > damping).sum()),
+        kl_nats=weight_information(trained_spectrum, weight_norm_sq, beta=EQ8_BETA,
+                                   prior_std=prior_std, n=N_MOONS),
+        weight_term_nats=weight_norm_sq / (2 * prior_std**2)))
+print(f"epoch {last['epoch']} of seed {SEEDS[0]}; {len(trained_spectrum)} parameters, "
+      f"squared weight norm {weight_norm_sq:.1f}")
+pd.DataFrame(prior_rows).round(4)
+
+# %% [markdown]
+# Every number of eq. (8) moves with $\lambda$, and so would the log-determinant's curve of the
+# chapter's figure: that is why $\lambda$ (and $\beta$) had to be fixed before the results were
+# seen, and why the figure shows several dampings rather than one.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise}
+# :label: ex-fisher_controls-3
+#
+# **What would make the bound non-vacuous?** The claim `fisher-bound-vacuous` calls eq. (3)'s bound
+# vacuous at 0.5 or more. Suppose the Gaussian $Q$ had no training error at all. Up to how many
+# nats of KL would its bound, at $N = 500$ and the chapter's union bound over `BETAS`, fall below
+# 0.5? Compare with the KL and the training error of $Q$ that the chapter found at its best
+# $\beta$ (the table `best`), and say which of the two makes the chapter's bound vacuous.
+# ```
+#
+# ```{solution-start} ex-fisher_controls-3
+# :class: dropdown
+# ```
+#
+# With training error $e$, eq. (3) reads $\big(e + \frac{\beta}{N}(\mathrm{KL} + \log
+# \frac{1}{\delta})\big) / \big(1 - \frac{1}{2\beta}\big)$; for each KL we take the best $\beta$
+# of the grid, with $\delta$ divided by the grid's size as in the chapter.
+
+# %% tags=["solution"]
+def tightest_bound(train_error, kl):
+    return min(pac_bayes_bound(train_error, kl, n=N_MOONS, beta=beta,
+                               delta=DELTA / len(BETAS)) for beta in BETAS)
+
+
+kl_grid = np.arange(0, 400, 1.0)
+zero_error_bounds = np.array([tightest_bound(0.0, kl) for kl in kl_grid])
+largest_kl = kl_grid[zero_error_bounds < 0.5].max()
+print(f"with no training error, the bound is below 0.5 up to a KL of about {largest_kl:.0f} nats "
+      f"(N log 2 = {N_MOONS * np.log(2):.0f} nats)")
+for row in best.itertuples():
+    print(f"seed {row.seed}: best beta {row.beta:.2f}, KL {row.kl_nats:.1f} nats, training error "
+          f"of Q {row.train_error:.3f}; bound {row.bound:.3f}, and with the same KL and no "
+          f"training error {tightest_bound(0.0, row.kl_nats):.3f}")
+
+# %% [markdown]
+# Compare the chapter's KL with the largest KL that a non-vacuous bound allows: if it is well
+# below, the information in the weights is not what makes the bound vacuous, and the training
+# error of $Q$ (the network under eq. (8)'s wide Gaussian) is. At `smoke` the network is barely
+# trained and the numbers are only a rehearsal of the computation.
+#
+# ```{solution-end}
+# ```
