@@ -1163,3 +1163,134 @@ claims
 #   what.
 # - **Elsewhere.** Section 4 (geometry of tasks and models, regularization, ensembles,
 #   generalization) is the next chapter's; its first edition has sec. 4.2.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each solution runs in seconds at every profile: it reuses the small networks and Gaussian
+# inputs of the known-answer section (`f_demo`, `f_same`, `g_demo`, `x_demo`, `constant_network`).
+#
+# ```{exercise}
+# :label: ex-information_distance-1
+#
+# **Which measures see a re-parameterization?** `f_same` is `f_demo` with its hidden units
+# permuted and its first layer scaled by 4 (the output layer's inputs by 1/4): the same function.
+# Before computing them, say which of the baselines (param L2, param cosine, param EMD, rep L2,
+# rep cosine, rep EMD, linear CKA, output KL) take their "identical" value (0, or 1 for a
+# similarity) on the pair (`f_demo`, `f_same`). Here the representation is the hidden layer.
+# ```
+#
+# ```{solution-start} ex-information_distance-1
+# :class: dropdown
+# ```
+#
+# The parameters differ (rows permuted and scaled), so the parameter measures cannot be at their
+# identical value; the EMD between neurons matches units whatever their order but not their
+# scale. The hidden units are permuted and multiplied by 4: L2 and the cosine between
+# representations compare unit $j$ with unit $j$, so they move; the EMD between feature dimensions
+# sees the scale. Linear CKA is invariant to orthogonal transforms (a permutation is one) and to
+# an isotropic scaling, so it stays at 1; the outputs are unchanged, so output KL is 0, as is
+# $d_p$ (the known-answer table).
+
+# %% tags=["solution"]
+h_demo, h_same = (penultimate(model, x_demo, device=torch_device) for model in (f_demo, f_same))
+reparam_measures = pd.Series({
+    "param L2": param_l2(f_demo, f_same), "param cosine": param_cosine(f_demo, f_same),
+    "param EMD": param_emd(f_demo, f_same, align=False), "rep L2": rep_l2(h_demo, h_same),
+    "rep cosine": rep_cosine(h_demo, h_same), "rep EMD": rep_emd(h_demo, h_same),
+    "linear CKA": linear_cka(h_demo, h_same),
+    "output KL": output_kl(f_demo, f_same, x_demo, device=torch_device)})
+reparam_measures.round(6).rename("f_demo against f_same").to_frame()
+
+# %% [markdown]
+# Only linear CKA and output KL see one function; the other six report a difference that is all
+# parameterization. This is Table 1's question in its cleanest form; with trained networks the
+# invariance scores above rank the measures on the same scenarios.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise}
+# :label: ex-information_distance-2
+#
+# **The variance of the sampled-label code (eq. 3).** Let $f_A$ and $f_B$ be frozen networks that
+# output $q$ and $p$ for every input (`constant_network(q_demo)`, `constant_network(p_demo)`).
+# Nothing is learned, so the sampled code of $n$ inputs is $\sum_i \log_2 \frac{p(y_i)}{q(y_i)}$
+# with $y_i \sim p$. Predict its mean and its standard deviation over label samples in closed form,
+# for $n = 50$, and check with `sampled_label_code` over 100 label samples. What does this say of
+# the paper's reason to prefer eq. (6)?
+# ```
+#
+# ```{solution-start} ex-information_distance-2
+# :class: dropdown
+# ```
+#
+# The terms are independent, each with mean $\mathrm{KL}(p \| q)$ and variance
+# $\mathrm{Var}_{y \sim p}\big[\log_2 \frac{p(y)}{q(y)}\big]$: the mean is $n\,\mathrm{KL}(p\|q)$,
+# the expected code of eq. (6) (each block costs exactly its KL), and the standard deviation is
+# $\sqrt{n}$ times that of one term.
+
+# %% tags=["solution"]
+N_CODED, N_LABEL_SAMPLES = 50, 100
+log_ratio = np.log2(p_demo / q_demo)
+one_term_mean = float((p_demo * log_ratio).sum())
+one_term_sd = float(np.sqrt((p_demo * log_ratio**2).sum() - one_term_mean**2))
+frozen_b, frozen_a = constant_network(p_demo), constant_network(q_demo)
+sampled_codes = np.array([
+    sampled_label_code(frozen_a, frozen_b, x_demo[:N_CODED], sample_seed=sample,
+                       **demo_options).total for sample in range(N_LABEL_SAMPLES)])
+expected_code = kl_prequential_codelength(frozen_a, frozen_b, x_demo[:N_CODED],
+                                          **demo_options).total
+pd.DataFrame({"predicted": [N_CODED * one_term_mean, np.sqrt(N_CODED) * one_term_sd],
+              "measured": [sampled_codes.mean(), sampled_codes.std(ddof=1)],
+              "eq. (6), expected code": [expected_code, 0.0]},
+             index=["mean (bits)", "sd over label samples (bits)"]).round(2)
+
+# %% [markdown]
+# The mean of 100 samples agrees with the prediction within its standard error (the sd divided by
+# 10), and eq. (6) gives the mean with no sampling noise at all. The sd of a single sample is a
+# sizeable fraction of the code: one label sample per pair, as eq. (3) would use, adds noise that
+# the expected code does not have, which is the paper's reason for eq. (6).
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise}
+# :label: ex-information_distance-3
+#
+# **Is the code converged (eq. 4)?** The paper wants $k$ large enough that the last block's model
+# has become the other network, $\mathbb{E}_x \mathrm{KL}(f_B \| f_{\theta_k}) \le \epsilon$. Code
+# `g_demo`'s outputs on the 200 inputs of `x_demo`, starting from `f_demo`
+# (`kl_prequential_codelength(f_demo, g_demo, ...)`), and print each block's KL per input next to
+# the no-learning cost per input, `output_kl(g_demo, f_demo, ...)`. Predict the shape of the
+# per-input cost over the blocks, and what it implies for how $d_p$ grows with $k$.
+# ```
+#
+# ```{solution-start} ex-information_distance-3
+# :class: dropdown
+# ```
+#
+# Each block is coded by a model fine-tuned on the blocks before it, so the per-input cost should
+# fall below the no-learning cost and keep falling as the receiver learns $f_B$. As long as it has
+# not reached (near) zero, every further input adds its cost, and $d_p$ keeps growing with $k$:
+# a code that has not converged measures the distance only up to the number of inputs coded.
+
+# %% tags=["solution"]
+demo_code = kl_prequential_codelength(f_demo, g_demo, x_demo, **demo_options)
+block_sizes = np.diff(np.concatenate([[0], demo_code.ends]))
+print(f"no learning: {output_kl(g_demo, f_demo, x_demo, device=torch_device):.3f} bits per input; "
+      f"the whole code: {demo_code.total:.1f} bits for {N_DEMO} inputs")
+pd.DataFrame({"inputs up to": demo_code.ends, "block size": block_sizes,
+              "KL per input (bits)": demo_code.blocks / block_sizes}).round(3)
+
+# %% [markdown]
+# Learning pays: the code costs less than coding without learning. The first blocks hold one to
+# a few inputs each, so their cost per input varies from input to input; over the larger blocks,
+# coded by models trained on more inputs, it falls. It is not zero at 200 inputs, so this code,
+# like the chapter's at the `cpu` profile, has not met eq. (4), and its total grows with every
+# input added.
+#
+# ```{solution-end}
+# ```
