@@ -915,3 +915,102 @@ claims
 #   sizes where its data exist.
 # - **Left out.** The paper's language experiments (Sentiment Adjectives, Shuffled IMDb,
 #   Bias-in-Bios), whose data and pre-trained models are not available offline.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each solution runs in seconds at every profile: it builds the chapter's training sets at a size
+# of its own and counts, without training a network.
+#
+# ```{exercise}
+# :label: ex-memorization_beyond-1
+#
+# **When is the colour the better cue?** In Colored Fashion-MNIST the label is "class 5-9", with a
+# fraction $\eta$ of the labels flipped; a fraction $\alpha$ of the training images is coloured by
+# its label, the others at random. Predict, as functions of $\alpha$ and $\eta$, how often the
+# colour and how often the clothes (a perfect reader of the class) agree with the label, and from
+# which $\alpha$ on the colour is the better cue, with the chapter's 25% label noise and without
+# it. Check on 2,000 training images of `fashion_task` at $\alpha$ = 0, 0.5 and 1.
+# ```
+#
+# ```{solution-start} ex-memorization_beyond-1
+# :class: dropdown
+# ```
+#
+# The colour follows the label on the fraction $\alpha$ coloured by it and on half of the others:
+# $\alpha + (1 - \alpha)/2$. The class agrees with the label wherever it was not flipped: $1 -
+# \eta$. The colour is the better cue when $\alpha + (1 - \alpha)/2 > 1 - \eta$, that is
+# $\alpha > 1 - 2\eta$: from $\alpha = 0.5$ on with $\eta = 0.25$, and never without label noise
+# (at $\alpha = 1$ the two tie). In the red channel (channel 0) an image's pixels are non-zero
+# exactly when it is coloured red (label 1).
+
+# %% tags=["solution"]
+train_images, train_labels = fashion_images("train")
+N_COLOURED = 2_000
+# fashion_task's training images: the first n of a permutation drawn with the seed
+drawn = torch.randperm(len(train_images), generator=torch.Generator().manual_seed(0))[:N_COLOURED]
+clothes = (train_labels[drawn] >= 5).long()
+cue_rows = []
+for noise in (LABEL_NOISE, 0.0):
+    for alpha in (0.0, 0.5, 1.0):
+        x_coloured, y_coloured, _, _ = fashion_task("colored", alpha, n_train=N_COLOURED, n_eval=1,
+                                                    label_noise=noise, seed=0)
+        red = (x_coloured[:, : x_coloured.shape[1] // 2].sum(dim=1) > 0).long()
+        cue_rows.append(dict(label_noise=noise, alpha=alpha,
+                             colour_agrees=float((red == y_coloured).float().mean()),
+                             predicted_colour=alpha + (1 - alpha) / 2,
+                             clothes_agree=float((clothes == y_coloured).float().mean()),
+                             predicted_clothes=1 - noise))
+pd.DataFrame(cue_rows).round(3)
+
+# %% [markdown]
+# With label noise, the colour overtakes the clothes between $\alpha$ = 0.5 and 1, which is where
+# H1 expects the shortcut to be taken; without it, the colour never beats a network that reads the
+# clothes well, so the shortcut is tempting only near $\alpha = 1$. This is why experiment 1 asks
+# whether the verdicts depend on the label noise.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise}
+# :label: ex-memorization_beyond-2
+#
+# **How many shuffled labels are wrong?** `shuffle_labels` permutes the labels of a fraction
+# $\beta$ of the examples among themselves. Predict the share of labels that end up different from
+# the original, as a function of $\beta$ and the class frequencies $p_c$, and check it on the
+# labels of 5,000 Fashion-MNIST training images for every $\beta$ of `CONDITIONS`. What is the
+# best accuracy on its own training labels that a network can reach without memorizing any
+# example?
+# ```
+#
+# ```{solution-start} ex-memorization_beyond-2
+# :class: dropdown
+# ```
+#
+# A chosen position receives the label of a random chosen position, of class $c$ with probability
+# about $p_c$, so it keeps its own class with probability $\sum_c p_c^2$: the share of changed
+# labels is about $\beta\,(1 - \sum_c p_c^2)$, 0.9 $\beta$ for ten balanced classes. A network that
+# learns the task and nothing else predicts the original label: it is right on the unchanged
+# labels, a share $1 - \beta\,(1 - \sum_c p_c^2)$ of its training set; any training accuracy above
+# that needs memorized examples.
+
+# %% tags=["solution"]
+labels_5000 = train_labels[:5_000]
+class_share = torch.bincount(labels_5000).double() / len(labels_5000)
+same_class = float((class_share**2).sum())
+shuffle_rows = []
+for beta in CONDITIONS:
+    changed = float((shuffle_labels(labels_5000, beta, seed=0) != labels_5000).double().mean())
+    shuffle_rows.append(dict(beta=beta, changed=changed, predicted=beta * (1 - same_class),
+                             accuracy_without_memorizing=1 - changed))
+pd.DataFrame(shuffle_rows).round(3)
+
+# %% [markdown]
+# The measured shares follow the prediction. Read the training accuracies of the Shuffled
+# networks in experiment 1 against the last column: a network above it must have fitted some of
+# the shuffled labels, the example-level memorization H2 is about; one at or below it need not
+# have memorized anything.
+#
+# ```{solution-end}
+# ```
