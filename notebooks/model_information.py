@@ -925,3 +925,140 @@ claims
 #   coding and test sets.
 # - **Elsewhere.** Sections 4 and 6 of the paper (domain similarity, information ablation) are
 #   the next chapter's; sections 5 (capacity) and 7 (distillation) the one after it.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each solution runs in seconds at every profile: the first two reuse the known-answer example
+# (`demo_init`, `demo_trained`, 400 coded labels of four clusters), the third the paper's tables.
+#
+# ```{exercise}
+# :label: ex-model_information-1
+#
+# **Can model information be negative?** $M_D$ (`demo_trained`) was trained on the cluster task.
+# Predict the sign of its model information about the *random* labels `y_demo_random` on the same
+# inputs, and which block of the code from $M_D$ costs most. Check with
+# `coding.model_information` and the blocks of its two codes.
+# ```
+#
+# ```{solution-start} ex-model_information-1
+# :class: dropdown
+# ```
+#
+# Neither network can predict random labels, so neither code can save bits in expectation. But
+# $M_D$ is confident: it gives its cluster a probability near 1, and the random label differs from
+# the cluster three times in four, each time costing many bits. The first block, coded by $M_D$
+# untouched, pays this in full; later blocks are coded by copies re-trained on the random labels
+# seen so far, which unlearn some of that confidence. So $L(M_D, D) < 0$: knowledge of the wrong
+# task costs bits.
+
+# %% tags=["solution"]
+wrong_task = coding.model_information(demo_init, demo_trained, x_demo, y_demo_random,
+                                      **demo_options)
+print(f"L(M_D, D) for random labels: {float(wrong_task):.1f} bits "
+      f"(uniform code: {uniform_bits:.0f} bits)")
+sizes = np.diff(np.concatenate([[0], wrong_task.from_init.ends]))
+pd.DataFrame({"block size": sizes,
+              "from the initialization, bits per label": wrong_task.from_init.blocks / sizes,
+              "from M_D, bits per label": wrong_task.from_trained.blocks / sizes},
+             index=pd.Index(wrong_task.from_init.ends, name="block ends at")).round(2)
+
+# %% [markdown]
+# The code from $M_D$ is longer than the code from the initialization, most of all in the first
+# blocks: model information measures what a model knows *about these labels*, and it is negative
+# when the model's confident knowledge points the wrong way.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise}
+# :label: ex-model_information-2
+#
+# **The floor that label noise sets.** Replace a fraction $r = 0.2$ of the cluster labels `y_demo`
+# by labels drawn uniformly from the $K = 4$ classes (Massart noise, as `add_noise` does). No code
+# can beat $k\,H(Y \mid X)$ bits in expectation. Compute that floor, predict where the codes from
+# the initialization and from $M_D$ (trained on clean labels) fall against it, and check.
+# ```
+#
+# ```{solution-start} ex-model_information-2
+# :class: dropdown
+# ```
+#
+# Given the input, the noisy label is the cluster with probability $1 - r + r/K$ and each other
+# class with probability $r/K$, so $H(Y \mid X) = -(1 - r + \frac rK)\log_2(1 - r + \frac rK) -
+# (K - 1)\frac rK \log_2 \frac rK$ bits per label. Both codes must stay above $k\,H(Y \mid X)$. The
+# code from $M_D$ starts with a model that knows the clusters but, trained on clean labels, gives
+# its cluster a probability near 1: every noisy label that differs from the cluster costs it many
+# bits, while the code from the initialization learns calibrated probabilities from the noisy
+# labels themselves. Whether $M_D$'s knowledge outweighs its overconfidence, the numbers decide.
+
+# %% tags=["solution"]
+NOISE_RATE = 0.2
+noise_generator = torch.Generator().manual_seed(0)
+y_noisy = y_demo.clone()
+replaced = torch.randperm(N_DEMO, generator=noise_generator)[: round(NOISE_RATE * N_DEMO)]
+y_noisy[replaced] = torch.randint(0, K_DEMO, (len(replaced),), generator=noise_generator)
+p_right, p_other = 1 - NOISE_RATE + NOISE_RATE / K_DEMO, NOISE_RATE / K_DEMO
+floor_bits = N_DEMO * -(p_right * np.log2(p_right) + (K_DEMO - 1) * p_other * np.log2(p_other))
+noisy_information = coding.model_information(demo_init, demo_trained, x_demo, y_noisy,
+                                             **demo_options)
+pd.Series({"floor k H(Y|X)": floor_bits,
+           "code from the initialization": noisy_information.from_init.total,
+           "code from M_D": noisy_information.from_trained.total,
+           "L(M_D, D), noisy labels": float(noisy_information),
+           "L(M_D, D), clean labels (known-answer table)": info_trained},
+          name="bits").round(1).to_frame()
+
+# %% [markdown]
+# Both codes stay above the floor, and most of each code is the noise itself, which no model can
+# save. Compare $L(M_D, D)$ on noisy and on clean labels: the model's confidence, learned on clean
+# labels, is paid for on every noisy one, and it can cost more than its knowledge of the clusters
+# saves. Model information is about *these* labels: this is why the chapter's protocol puts the
+# same fraction of noise in the training, coding and test sets, so that $M_D$ has learned how
+# noisy the labels it codes are.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise}
+# :label: ex-model_information-3
+#
+# **What do the paper's accuracies imply?** The chapter calibrates its noise sizes from the paper's
+# tables with accuracy $= (1 - r)\,a_{clean} + r\,a_{noisy}$. Apply the same formula to all three
+# of the paper's noise tables (`PAPER`, with $a_{clean}$ the ratio-0 row) and compute $a_{noisy}$,
+# the accuracy on the noisy examples. What should it be for Massart label noise, where a noisy
+# label is drawn uniformly from the 10 classes, whatever the network does?
+# ```
+#
+# ```{solution-start} ex-model_information-3
+# :class: dropdown
+# ```
+#
+# A noisy label is independent of the image, so any prediction matches it with probability
+# $1/10$: a test set with a fraction $r$ of Massart labels gives $a_{noisy} = 0.1$ for every
+# network. The formula then says how far each table agrees with that.
+
+# %% tags=["solution"]
+implied_rows = []
+for noise_kind, table in PAPER.items():
+    clean_accuracy = table[0.0][1]
+    for ratio, (_, paper_accuracy, _) in table.items():
+        if ratio > 0:
+            implied_rows.append(dict(noise=noise_kind, ratio=ratio, paper_accuracy=paper_accuracy,
+                                     implied_noisy_accuracy=(paper_accuracy - (1 - ratio)
+                                                             * clean_accuracy) / ratio))
+pd.DataFrame(implied_rows).round(3)
+
+# %% [markdown]
+# For missing pixels the implied accuracy on the noisy images is close to clean (a small block
+# hurts little); for missing objects it is far below, near chance at the two smaller ratios: the
+# severities the chapter's rule aims at. For Massart noise it is near 0.1 at the two small ratios, but well above it at 0.2, which no
+# network can reach on uniformly drawn labels: at that ratio the paper's accuracy does not fit a
+# test set with 20% noisy labels (its test labels may be clean there, or its clean accuracy not
+# that of the first row). A table's numbers can be checked against each other before they are
+# used to calibrate anything.
+#
+# ```{solution-end}
+# ```

@@ -705,3 +705,106 @@ claims
 #   numbers are not comparable with the paper's.
 # - **Scale.** $k$ = 1,000 coded examples at `cpu` (the paper: 200-1,000 for the domains, 10,000
 #   for the ablation), 14x14 images for the ablation; 3 seeds.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each solution runs in seconds at every profile: the first is arithmetic on eq. (4) and (5), the
+# second trains and ablates a small MLP on a 2-D task of its own with explicit sizes.
+#
+# ```{exercise}
+# :label: ex-model_information_applications-1
+#
+# **Reading eq. (4).** Take two domains whose own model information is the same,
+# $L(M_A, A) = L(M_B, B) = 100$ bits. Predict $S(A, B)$ when $L(M_A, B)$ is 100, 50, 0 and $-20$
+# bits, and which $L(M_A, B)$ gives $S = 0.5$. Then let $B$ hold twice $A$'s information
+# ($L(M_B, B) = 200$) with $L(M_A, B) = 100$ and $L(M_B, A) = 100$, as if $A$ were a part of $B$:
+# predict both $S_{uni}$. Check with `information_similarity` and `unidirectional_similarity`.
+# ```
+#
+# ```{solution-start} ex-model_information_applications-1
+# :class: dropdown
+# ```
+#
+# With $a = L(M_A, A) = L(M_B, B)$ and $c = L(M_A, B)$, eq. (4) is $c / (2a - c)$: 1 at $c = a$,
+# 1/3 at $c = a/2$, 0 at $c = 0$, negative for negative transfer. $S = 1/2$ needs $c = 2a/3$: two
+# thirds of each domain's information shared, as for a Jaccard index (shared over union). In the
+# subset case $S_{uni}(A, B) = 100/200 = 0.5$ and $S_{uni}(B, A) = 100/100 = 1$: the model of
+# $B$ holds all of $A$'s information, the model of $A$ half of $B$'s.
+
+# %% tags=["solution"]
+similarity_rows = [dict(case="same own information", L_AB=l_ab, L_AA=100.0, L_BB=100.0,
+                        S=information_similarity(l_ab, 100.0, 100.0))
+                   for l_ab in (100.0, 200 / 3, 50.0, 0.0, -20.0)]
+similarity_rows.append(dict(case="A a part of B", L_AB=100.0, L_AA=100.0, L_BB=200.0,
+                            S=information_similarity(100.0, 100.0, 200.0),
+                            S_uni_AB=unidirectional_similarity(100.0, 200.0),
+                            S_uni_BA=unidirectional_similarity(100.0, 100.0)))
+pd.DataFrame(similarity_rows).round(3)
+
+# %% [markdown]
+# $S$ reaches 1 only for domains that share everything, and it is negative when a network of one
+# domain codes the other worse than an untrained one: the chapter's inverted domain does that
+# from a random start. The asymmetric pair of $S_{uni}$ values is what the chapter's `narrow`
+# domain is built to show.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise}
+# :label: ex-model_information_applications-2
+#
+# **Ablation: what it measures exactly.** Train an MLP (2 inputs, two hidden layers of 16 units,
+# 4 classes: the quadrant of a Gaussian point) with its *first layer frozen* at its initial
+# values, on 400 examples. Before computing: what is $I(C)$ for the frozen layer, and for all
+# layers at once? Then compare $I(\text{first hidden layer}) + I(\text{last layer})$ of a normally
+# trained copy with $I$ of both at once. Check with `information_ablation` on 200 coded examples.
+# ```
+#
+# ```{solution-start} ex-model_information_applications-2
+# :class: dropdown
+# ```
+#
+# Resetting a component that training never changed gives back the same network: both codes are
+# computed from identical models with the same seeds, so $I = 0$ exactly. Resetting everything
+# gives the initialization, so $I(\text{all}) = L(M_D, D)$. For the normally trained copy,
+# nothing makes $I$ additive: a reset layer also breaks what the other layers learned to expect
+# from it, so the parts can add up to more than the whole (the paper's Table 9).
+
+# %% tags=["solution"]
+from infolib.coding import model_information
+from infolib.models import mlp
+
+quadrant_generator = torch.Generator().manual_seed(0)
+quadrant_x = torch.randn(600, 2, generator=quadrant_generator)
+quadrant_y = (quadrant_x[:, 0] > 0).long() * 2 + (quadrant_x[:, 1] > 0).long()
+quadrant_options = step_floor_options(200, min_first_block=MIN_FIRST_BLOCK, max_epochs=10, seed=0,
+                                      device=torch_device)
+quadrant_parts = {"first layer": ["0"], "middle layer": ["2"], "last layer": ["4"],
+                  "first and last": ["0", "4"], "all": ["0", "2", "4"]}
+ablation_quick = {}
+for training in ("first layer frozen", "all layers trained"):
+    quadrant_init = mlp(2, [16, 16], 4, seed=0)
+    quadrant_trained = copy.deepcopy(quadrant_init)
+    if training == "first layer frozen":
+        quadrant_trained[0].requires_grad_(False)
+    fit_early_stopping(quadrant_trained, quadrant_x[:400], quadrant_y[:400],
+                       train=BlockTraining(max_epochs=30, lr=1e-2), seed=0, device=torch_device)
+    quadrant_trained.requires_grad_(True)
+    result = information_ablation(quadrant_init, quadrant_trained, quadrant_parts,
+                                  quadrant_x[400:], quadrant_y[400:], **quadrant_options)
+    ablation_quick[training] = {part: float(value) for part, value in result.items()}
+    ablation_quick[training]["L(M_D, D)"] = float(model_information(
+        quadrant_init, quadrant_trained, quadrant_x[400:], quadrant_y[400:], **quadrant_options))
+pd.DataFrame(ablation_quick).round(2)
+
+# %% [markdown]
+# The frozen layer holds exactly 0 bits, and $I(\text{all})$ equals $L(M_D, D)$. In the normally
+# trained network compare the row "first and last" with the sum of the rows "first layer" and
+# "last layer", and the row "all" with the sum of the three layers: the information of a
+# component depends on what else is reset with it, which is why the chapter reports each
+# component alone and the whole beside their sum.
+#
+# ```{solution-end}
+# ```

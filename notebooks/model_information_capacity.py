@@ -527,3 +527,110 @@ claims
 #   not a final student, so that half of its reading is not tested here.
 # - **Coding hyper-parameters.** One block training for every network (Adam $10^{-3}$, batch
 #   64, patience 3); the paper does not state its own for these sections.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each solution runs in seconds at every profile: the first reads the chapter's capacity table,
+# the second evaluates the distillation loss on random logits.
+#
+# ```{exercise}
+# :label: ex-model_information_capacity-1
+#
+# **What bounds a network's model information?** Since a codelength is never negative,
+# $L(M_D, D) \le L_{preq}^{\theta_{init}}$. Before looking: for a task of $c$ classes and $k$
+# coded labels, how does the code from the initialization compare with the uniform code,
+# $k \log_2 c$? Then, from the chapter's `capacity` table, print per task and network the
+# uniform code, the code from the initialization, the information and the share of the code from
+# the initialization that the trained network saves. Which of the two numbers makes a small
+# network "hold more"?
+# ```
+#
+# ```{solution-start} ex-model_information_capacity-1
+# :class: dropdown
+# ```
+#
+# An untrained network's first block costs about $\log_2 c$ bits per label; later blocks cost
+# less as the re-trained copies learn the task. So the code from the initialization lies below
+# the uniform code for a network that learns, and near it (or above, when it fits noise) for one
+# that learns slowly. The information is bounded by that code, not by the task: a slow learner
+# has a long code from the initialization, hence room to save more bits once trained.
+
+# %% tags=["solution"]
+bound_table = (capacity.groupby(["classes", "size"], sort=False)[["init_bits", "information"]]
+               .mean().reset_index())
+bound_table["uniform_bits"] = settings.capacity_k * np.log2(bound_table["classes"])
+bound_table["share_saved"] = bound_table["information"] / bound_table["init_bits"]
+bound_table[["classes", "size", "uniform_bits", "init_bits", "information", "share_saved"]].round(2)
+
+# %% [markdown]
+# Compare, within a task, the networks' codes from the initialization and the shares they save:
+# a larger information can come from a longer code from the initialization (a network that
+# learns slowly from scratch) rather than from a larger share saved. This is the chapter's
+# reading of its Fig. 6b in numbers. At `smoke` the networks are barely trained and the numbers
+# only rehearse the computation.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise}
+# :label: ex-model_information_capacity-2
+#
+# **The distillation loss, checked.** `distillation_loss` returns
+# $\alpha T^2 \mathrm{KL}(p^T_{teacher} \Vert p^T_{student}) + (1 - \alpha)\,\mathrm{CE}$. Predict
+# its value at $\alpha = 0$, and at any $\alpha$ when the student's logits equal the teacher's.
+# Then predict how the gradient of the soft term with respect to the student's logits changes
+# with the temperature $T$ = 1, 4 and 16, with and without the factor $T^2$. Check on 64 random
+# 10-class logits.
+# ```
+#
+# ```{solution-start} ex-model_information_capacity-2
+# :class: dropdown
+# ```
+#
+# At $\alpha = 0$ the loss is the cross-entropy. When the student's logits equal the teacher's,
+# the KL term is 0 and the loss is $(1 - \alpha)$ times the cross-entropy. The soft term's
+# gradient with respect to a student logit is $T\,(p^T_{student} - p^T_{teacher})$ with the
+# factor $T^2$ (one $1/T$ from the softmax's argument). For large $T$ the softmax is nearly
+# uniform and $p^T_{student} - p^T_{teacher} \approx (z - t - \text{their mean}) / (K T)$, so the
+# gradient tends to a limit that does not depend on $T$; without the factor it would shrink as
+# $1/T^2$. That is Hinton et al.'s reason for the factor.
+
+# %% tags=["solution"]
+from infolib.train import distillation_loss
+
+logit_generator = torch.Generator().manual_seed(0)
+teacher_logits = 3 * torch.randn(64, 10, generator=logit_generator)
+student_logits = 3 * torch.randn(64, 10, generator=logit_generator)
+targets = torch.randint(0, 10, (64,), generator=logit_generator)
+batch = torch.arange(64)
+
+
+def kd_loss(student, alpha, temperature):
+    """The distillation loss of `student` logits on the whole batch."""
+    return distillation_loss(teacher_logits, targets, alpha=alpha,
+                             temperature=temperature)(student, batch)
+
+
+print(f"alpha = 0: loss {float(kd_loss(student_logits, 0.0, 4.0)):.4f}, cross-entropy "
+      f"{float(F.cross_entropy(student_logits, targets)):.4f}")
+for alpha in (0.3, 0.7):
+    same = float(kd_loss(teacher_logits, alpha, 4.0))
+    hard = (1 - alpha) * float(F.cross_entropy(teacher_logits, targets))
+    print(f"student = teacher, alpha = {alpha}: loss {same:.4f}, (1 - alpha) CE {hard:.4f}")
+gradient_rows = []
+for temperature in (1.0, 4.0, 16.0):
+    z = student_logits.clone().requires_grad_(True)
+    kd_loss(z, 1.0, temperature).backward()
+    gradient_rows.append(dict(temperature=temperature, with_T2=float(z.grad.norm()),
+                              without_T2=float(z.grad.norm()) / temperature**2))
+pd.DataFrame(gradient_rows).round(4)
+
+# %% [markdown]
+# With the factor $T^2$ the soft term's gradient settles to a limit as $T$ grows; without it, it
+# falls as $1/T^2$ and a large temperature would silence the teacher. The chapter's $T = 4$ is
+# the paper's.
+#
+# ```{solution-end}
+# ```
