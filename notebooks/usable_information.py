@@ -487,3 +487,152 @@ claims
 #   clipping, as stated above; the controls chapter shows what the alternatives read.
 # - The paper's image experiments (sec. 4.2-4.3) are in
 #   [their own chapter](usable_information_images.ipynb), on Fashion-MNIST.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each solution runs in seconds at every profile: it draws its own checkerboard samples
+# (`infolib.data.checkerboard`) and trains a few decoders with `usable_information_many`.
+#
+# ```{exercise}
+# :label: ex-usable_information-1
+#
+# **What a minimal representation holds.** For the checkerboard with $n = 10$ colors, build three
+# representations by hand on 1,000 samples: the one-hot direction alone (minimal and sufficient),
+# the one-hot direction and the one-hot color side by side (sufficient, not minimal), and 10
+# Gaussian noise features. Predict the usable direction and color information of each, then
+# measure it with a linear decoder (`hidden=()`, 30 epochs).
+# ```
+#
+# ```{solution-start} ex-usable_information-1
+# :class: dropdown
+# ```
+#
+# Direction and color are independent and uniform, $\log_2 10$ bits each. The direction alone
+# gives $\log_2 10$ bits of direction and nothing about the color; with the color beside it, both
+# are fully readable; noise holds nothing. A value slightly below zero is the decoder's
+# overfitting on its training quarter, the estimator's noise.
+
+# %% tags=["solution"]
+from infolib.data import checkerboard
+
+board = checkerboard(10, 1_000, seed=0)
+one_hot = np.eye(10, dtype=np.float32)
+hand_made = {
+    "direction (minimal)": one_hot[board.direction],
+    "direction and color": np.hstack([one_hot[board.direction], one_hot[board.color]]),
+    "Gaussian noise": np.random.default_rng(0).normal(size=(1_000, 10)).astype(np.float32),
+}
+hand_bits = usable_information_many(
+    [z for z in hand_made.values() for _ in range(2)],
+    [getattr(board, label) for _ in hand_made for label in ("direction", "color")],
+    hidden=(), epochs=30, seed=0, device=torch_device)
+print(f"log2 10 = {math.log2(10):.3f} bits")
+pd.DataFrame(hand_bits.reshape(-1, 2), index=list(hand_made),
+             columns=["direction (bits)", "color (bits)"]).round(3)
+
+# %% [markdown]
+# These are the two ends of the paper's picture: the last hidden layer of a network that found a
+# minimal representation should look like the first row, one that kept the color like the second.
+# The negative values also show why the paper clips at zero and why this chapter does not: their
+# size is the noise level against which "near zero" is judged.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise}
+# :label: ex-usable_information-2
+#
+# **Usable to whom?** Usable information depends on the decoder. For $n = 2$, read the direction
+# and the color from the raw input $x$ (2,000 samples) with a linear decoder and with the
+# paper's MLP decoder; then read the direction from the checkerboard's color part alone
+# (`x[:, :2]`) and from the targets' part alone (`x[:, 2:]`) with the MLP. Predict all six numbers.
+# ```
+#
+# ```{solution-start} ex-usable_information-2
+# :class: dropdown
+# ```
+#
+# The color is a coordinate of $x$ (plus noise): both decoders read its bit. The direction is the
+# target whose color matches the checkerboard's: a product of the two parts of $x$, which no
+# linear function of $x$ computes, so the linear decoder reads about 0 bits and the MLP about
+# 1. Each part alone is independent of the direction (the targets' colors are a random
+# permutation, drawn independently of the checkerboard's color), so even the MLP reads nothing
+# from either: the direction is in neither part, only in the two together.
+
+# %% tags=["solution"]
+board_2 = checkerboard(2, 2_000, seed=1)
+decoder_rows = {}
+for name, hidden in (("linear decoder", ()), ("paper's MLP decoder", (128, 64, 32))):
+    bits = usable_information_many([board_2.x] * 2, [board_2.direction, board_2.color],
+                                   hidden=hidden, epochs=30, seed=0, device=torch_device)
+    decoder_rows[name] = {"direction from x": bits[0], "color from x": bits[1]}
+parts = usable_information_many([board_2.x[:, :2], board_2.x[:, 2:]], [board_2.direction] * 2,
+                                hidden=(128, 64, 32), epochs=30, seed=0, device=torch_device)
+decoder_rows["paper's MLP decoder"].update({"direction from the color part": parts[0],
+                                            "direction from the targets' part": parts[1]})
+pd.DataFrame(decoder_rows).round(3)
+
+# %% [markdown]
+# Shannon's $I(x; \text{direction})$ is 1 bit whatever decoder one uses; usable information is 0 or
+# 1 bit depending on it. This is why the paper fixes its decoder (appendix B.3) and why
+# {doc}`usable_information_controls` reads the same representations with a linear probe as well:
+# "zero usable color information" is a statement about a decoder family.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise}
+# :label: ex-usable_information-3
+#
+# **What would flip the minimality verdict?** The claim `minimal-10` needs the 90% t-interval of
+# the mean last-layer color information over the solved runs to lie below 10% of $\log_2 10$.
+# Suppose the runs give a mean of 0.25 bits with a standard deviation of 0.05 bits between runs.
+# Predict the verdict with 3 solved runs, and find how many runs the same mean and spread need
+# for "reproduced"; then how large a mean flips it to "not reproduced" with 3 runs.
+# ```
+#
+# ```{solution-start} ex-usable_information-3
+# :class: dropdown
+# ```
+#
+# The interval is the mean $\pm\, t_{0.95, r-1}\, s / \sqrt{r}$ for $r$ runs. With few runs the
+# $t$ quantile is large: at $r = 3$ it is about 2.9, and the upper end can cross the line even
+# when the mean is well below it. The verdict is "not reproduced" when the whole interval lies
+# above the line, so its lower end must pass it.
+
+# %% tags=["solution"]
+from scipy import stats
+
+LINE = NEAR_ZERO * math.log2(10)
+
+
+def color_interval(mean, sd, runs):
+    """The 90% t-interval of a mean over `runs` runs with standard deviation `sd`."""
+    half = stats.t.ppf(0.95, runs - 1) * sd / math.sqrt(runs)
+    return mean - half, mean + half
+
+
+def verdict(low, high):
+    return "reproduced" if high < LINE else "not reproduced" if low > LINE else "inconclusive"
+
+
+print(f"the line: 10% of log2 10 = {LINE:.3f} bits")
+interval_rows = []
+for runs in (2, 3, 4, 5, 8):
+    low, high = color_interval(0.25, 0.05, runs)
+    interval_rows.append(dict(mean=0.25, runs=runs, low=low, high=high, verdict=verdict(low, high)))
+for mean in (0.35, 0.40, 0.45):
+    low, high = color_interval(mean, 0.05, 3)
+    interval_rows.append(dict(mean=mean, runs=3, low=low, high=high, verdict=verdict(low, high)))
+pd.DataFrame(interval_rows).round(3)
+
+# %% [markdown]
+# The same mean can be "inconclusive" with 3 runs and "reproduced" with one or two more: an
+# inconclusive verdict says that more seeds would decide, not that the claim failed. The table
+# also shows how far above the line the mean must be before 3 runs call it "not reproduced".
+#
+# ```{solution-end}
+# ```

@@ -428,3 +428,97 @@ claims
 # - **The decoders** differ only in what the heading says: same runs, same probe samples (the
 #   literal protocol draws its own fresh ones), same learning rate (the paper's 0.05 for Small FC,
 #   0.5 for Medium FC), 100 epochs.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each solution runs in seconds at every profile: it uses freshly initialized Small FC networks
+# (`network`) and probe samples (`probe`), and trains its decoders on 1,000 samples.
+#
+# ```{exercise}
+# :label: ex-usable_information_controls-1
+#
+# **Why a dead layer never comes back.** Among the fresh Small FC networks of the default arm,
+# take the first seed whose hidden layers include one dead on every input (as counted at the top
+# of this chapter). Predict which of its parameter tensors get a non-zero gradient of the
+# cross-entropy on 1,000 probe inputs, and whether its output can depend on the input. Check.
+# ```
+#
+# ```{solution-start} ex-usable_information_controls-1
+# :class: dropdown
+# ```
+#
+# A ReLU unit that outputs zero on every input has zero derivative on every input, so no gradient
+# passes through the dead layer: the dead layer and every layer below it get exactly zero
+# gradient, and stay as they are. Above it, the layer right after receives zeros, so its weights
+# get no gradient either; only biases (and weights fed by constants) above it can move. The
+# output is a constant function of the input: the network is at chance and SGD cannot get it out.
+
+# %% tags=["solution"]
+dead_inputs = probe("Fig. 2a", 0, 1_000)
+dead_seed, dead_layer = next(
+    (net_seed, layer) for net_seed in range(N_NETS)
+    for layer, z in enumerate(hidden_activations(network("Fig. 2a", seed=net_seed),
+                                                 dead_inputs.x))
+    if bool((z == 0).all()))
+dead_net = network("Fig. 2a", seed=dead_seed)
+logits = dead_net(dead_inputs.x)
+torch.nn.functional.cross_entropy(logits, dead_inputs.direction).backward()
+print(f"seed {dead_seed}: hidden layer {dead_layer + 1} of {len(TASKS['Fig. 2a']['hidden'])} is "
+      f"dead on every input; spread of the logits over the inputs: "
+      f"{float(logits.detach().std(dim=0).max()):.2e}")
+pd.Series({name: float(parameter.grad.abs().max())
+           for name, parameter in dead_net.named_parameters()},
+          name="largest |gradient|").to_frame()
+
+# %% [markdown]
+# Every tensor up to the dead layer, and the weights right after it, have exactly zero gradient;
+# the logits do not vary over the inputs. Such a run stays at 0.5 validation accuracy however
+# long it trains, which is why the chapter counts failed runs and leaves them out of the
+# minimality claims instead of averaging them in.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise}
+# :label: ex-usable_information_controls-2
+#
+# **What clipping at zero does to "near zero".** The paper's Fig. 12 sets negative estimates to
+# zero. Read the direction ($n = 2$) from 20 representations that hold nothing about it (3
+# Gaussian noise units each, as wide as Small FC's last layer) with the paper's MLP decoder on
+# 1,000 probe samples. Predict the mean of the raw estimates and of the clipped ones, and which
+# of the two could ever show the estimator's noise level.
+# ```
+#
+# ```{solution-start} ex-usable_information_controls-2
+# :class: dropdown
+# ```
+#
+# The true usable information is 0. The raw estimates scatter around a value at or slightly
+# below 0 (a decoder cannot do better than the prior on held-out samples, and its training costs
+# it a little); clipping replaces every negative value by 0 and keeps the positive ones, so the
+# clipped mean is at least the raw mean and never below 0. Only the raw values show how far the
+# estimator strays from 0 when there is nothing to find.
+
+# %% tags=["solution"]
+from infolib.usable import usable_information_many
+
+noise_board = probe("Fig. 2a", 1, 1_000)
+noise_rng = np.random.default_rng(0)
+noise_bits = usable_information_many(
+    [noise_rng.normal(size=(1_000, 3)).astype(np.float32) for _ in range(20)],
+    [noise_board.direction] * 20, hidden=(128, 64, 32), epochs=20, seed=0, device=torch_device)
+pd.Series({"raw: mean": noise_bits.mean(), "raw: smallest": noise_bits.min(),
+           "raw: largest": noise_bits.max(), "clipped: mean": np.clip(noise_bits, 0, None).mean(),
+           "share of raw estimates below 0": float((noise_bits < 0).mean())},
+          name="bits").round(4).to_frame()
+
+# %% [markdown]
+# Clipped values hide the noise level and can only raise an average; they also shrink the spread
+# between runs (every negative value becomes the same 0). Against a fixed line (10% of
+# $\log_2 n$) both moves can change a verdict without any change in the representation, which is
+# why the chapter reports raw values and shows the clipped reading beside them.
+#
+# ```{solution-end}
+# ```

@@ -964,3 +964,98 @@ display(Markdown(
 # and the All-CNN of Fig. 5a. The CIFAR-100 experiment itself (Fig. 5b, where the paper saw no
 # rise and fall) has no offline counterpart; our semantic grouping is a stand-in, not a
 # reproduction of it.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each solution runs in seconds at every profile: the first trains the paper's image decoder
+# (`DECODER`) for 20 epochs on hand-made codes of 1,000 test labels, the second is arithmetic on
+# the training schedule.
+#
+# ```{exercise}
+# :label: ex-usable_information_images-1
+#
+# **The floor of the fine information.** A network trained on a coarse label that keeps nothing
+# else holds, about the fine label, exactly what the coarse label tells: $H(\text{coarse})$ bits.
+# Predict that floor for the parity and for our four groups (tops and dresses, trousers, footwear,
+# bags) of the ten equally frequent classes, then check it by reading the fine label from the
+# one-hot code of each coarse label (and of the fine label itself) with the paper's decoder.
+# ```
+#
+# ```{solution-start} ex-usable_information_images-1
+# :class: dropdown
+# ```
+#
+# The parity splits the classes 5 and 5: 1 bit. The groups hold 5, 1, 3 and 1 classes, with
+# probabilities 0.5, 0.1, 0.3 and 0.1: $H = -\sum_g p_g \log_2 p_g \approx 1.69$ bits. A decoder
+# reading the one-hot coarse code can at best name the group and spread its probability evenly
+# over the group's classes, which leaves exactly $\log_2 10 - H(\text{coarse})$ bits of
+# uncertainty. The fine code itself gives all $\log_2 10$ bits.
+
+# %% tags=["solution"]
+floor_fine = test_labels[:1_000]
+codes = {"fine class": F.one_hot(floor_fine, 10).float()}
+for grouping in (PARITY, GROUPS):
+    coarse = coarse_of(floor_fine, grouping)
+    codes[f"{grouping['name']} only"] = F.one_hot(coarse, int(coarse.max()) + 1).float()
+floor_bits = usable_information_many(list(codes.values()), [floor_fine] * len(codes), epochs=20,
+                                     seed=0, device=torch_device, **DECODER)
+pd.DataFrame({"H(code) (bits)": [entropy_bits(code.argmax(1)) for code in codes.values()],
+              "usable fine information (bits)": floor_bits}, index=list(codes)).round(3)
+
+# %% [markdown]
+# Each estimate sits at or a little below the entropy of its code: a finite decoder falls short of
+# the best one (a lower bound, as the known-answer check above shows). The groups' floor is
+# higher than the parity's, so a minimal representation for the groups of Figs. 5b-c keeps more
+# fine information than one for parity: the two figures' fine curves are not comparable level for
+# level.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise}
+# :label: ex-usable_information_images-2
+#
+# **What changes with the batch size besides the noise.** Figs. 4 and 8 compare batch sizes at
+# one initial learning rate, and learning rates at one batch size, for the same number of epochs
+# with the rate multiplied by 0.97 after every epoch. For each condition of this profile's sweeps
+# (`settings.batch_sizes` at 0.1, `settings.learning_rates` at batch 128), compute the learning
+# rate in the first and the last epoch, SGD's "temperature" $\eta / B$ in the first epoch, and the
+# number of SGD steps of a run on this profile's `n_train` images and epochs, and on the paper's
+# 50,000 images for 160 epochs.
+# Predict which of them differ between the conditions that compress and those that do not.
+# ```
+#
+# ```{solution-start} ex-usable_information_images-2
+# :class: dropdown
+# ```
+#
+# The learning rate in epoch $e$ is $\eta_0 \cdot 0.97^{e - 1}$ whatever the batch. A batch four
+# times larger divides the temperature $\eta / B$ by four, as a learning rate four times smaller
+# does, but it also divides the number of steps by four (an epoch is $\lceil N / B \rceil$ steps),
+# while a smaller learning rate keeps the steps and shrinks every one of them. So "large batch"
+# and "small learning rate" agree on the temperature and differ in the steps: the paper's
+# explanation (temperature) predicts the same outcome for both.
+
+# %% tags=["solution"]
+schedule_rows = []
+sweeps = [(b, 0.1) for b in settings.batch_sizes] + [(128, lr) for lr in settings.learning_rates]
+for batch_size, lr in dict.fromkeys(sweeps):
+    schedule_rows.append({
+        "batch size": batch_size, "initial lr": lr,
+        "lr in the last epoch": lr * 0.97 ** (settings.epochs - 1),
+        "eta / B, first epoch": lr / batch_size,
+        f"steps, {settings.n_train:,} images": settings.epochs * -(-settings.n_train // batch_size),
+        "steps, the paper's 50,000 images x 160 epochs": 160 * -(-50_000 // batch_size)})
+print(f"{settings.epochs} epochs")
+pd.DataFrame(schedule_rows)
+
+# %% [markdown]
+# Where a large batch and a small learning rate both fail to compress, the temperature is the
+# common factor; where they disagree, the number of steps (or the size of each step) is a
+# candidate. The chapter's claims compare each sweep's ends separately, so a reader can check
+# whether the two sweeps tell the same story.
+#
+# ```{solution-end}
+# ```

@@ -429,3 +429,98 @@ claims
 #   epochs from its random initialization is the fairer pair for each seed.
 # - **Decoder and failed runs**: as in the [checkerboard chapter](usable_information.ipynb);
 #   the [controls chapter](usable_information_controls.ipynb) shows what other decoders read.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each solution runs in a fraction of a second at every profile: it reads the chapter's runs
+# (`runs`) and works the claims' rules by hand on made-up numbers.
+#
+# ```{exercise}
+# :label: ex-usable_information_pretraining-1
+#
+# **The switch from color to direction.** At the end of pre-training (epoch $L$), before any epoch
+# on the direction, the network's $n$ outputs have been trained to name the color. Predict its
+# validation accuracy on the *direction*, and check it on the chapter's runs for every task and
+# length $L > 0$ (`runs[task, L]`, whose `val_accuracy` is recorded at the epochs `eval_at`).
+# ```
+#
+# ```{solution-start} ex-usable_information_pretraining-1
+# :class: dropdown
+# ```
+#
+# The network predicts a color, and its arg-max is read as a target index. The direction is the
+# target that carries the checkerboard's color; the targets' colors are a random permutation,
+# drawn independently of that color, so the predicted index is the right direction with
+# probability $1/n$, however well the color was learned. Pre-training starts the direction
+# training at chance, with a last layer full of color.
+
+# %% tags=["solution"]
+switch_rows = []
+for (task, length), group in runs.items():
+    if length == 0:
+        continue
+    at_switch = [run["val_accuracy"][list(run["eval_at"]).index(length)] for run in group]
+    switch_rows.append(dict(task=task, L=length, runs=len(group),
+                            accuracy_at_switch=float(np.mean(at_switch)),
+                            chance=1 / TASKS[task]["n_colors"]))
+pd.DataFrame(switch_rows).round(3)
+
+# %% [markdown]
+# The accuracies at the switch scatter around chance (each run's validation set is finite, small at
+# `smoke`). Whatever the network keeps of the color afterwards, it starts the direction from
+# nothing, and the 80 epochs after pre-training are the same for every $L$: only what the
+# pre-training left in the weights differs.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise}
+# :label: ex-usable_information_pretraining-2
+#
+# **What the margin of 0.05 bits does.** The claim `pretraining-2a` compares, seed by seed, the
+# last layer's color after $L = 20$ with $L = 0$ (`contrast`, expected "greater", margin
+# `CLEARLY_MORE`): "reproduced" when the 90% t-interval of the mean paired difference lies above
+# 0, "not reproduced" when it lies below the margin. Predict the verdict for 6 seeds whose
+# differences have mean 0.10 and sd 0.08 bits; mean 0.03 and sd 0.05; mean 0.00 and sd 0.03. Which
+# of them would be decided without the margin?
+# ```
+#
+# ```{solution-start} ex-usable_information_pretraining-2
+# :class: dropdown
+# ```
+#
+# The interval is the mean $\pm\, t_{0.95, 5}\, s / \sqrt 6$. A clear rise puts it above 0. A rise
+# of about zero with little spread puts it between about $-0.03$ and $+0.03$: it contains 0, so
+# without a margin it would be inconclusive forever, however many seeds; with the margin, an
+# interval wholly below 0.05 bits says "no rise that counts", and the claim is not reproduced. In
+# between, an interval that contains 0 and reaches above the margin stays inconclusive.
+
+# %% tags=["solution"]
+from scipy import stats
+
+
+def paired_interval(mean, sd, n_seeds=6):
+    """The 90% t-interval of a mean paired difference."""
+    half = stats.t.ppf(0.95, n_seeds - 1) * sd / math.sqrt(n_seeds)
+    return mean - half, mean + half
+
+
+margin_rows = []
+for mean, sd in ((0.10, 0.08), (0.03, 0.05), (0.00, 0.03)):
+    low, high = paired_interval(mean, sd)
+    with_margin = ("reproduced" if low > 0 else "not reproduced" if high < CLEARLY_MORE
+                   else "inconclusive")
+    without = "reproduced" if low > 0 else "not reproduced" if high < 0 else "inconclusive"
+    margin_rows.append(dict(mean=mean, sd=sd, low=low, high=high, with_margin=with_margin,
+                            without_margin=without))
+pd.DataFrame(margin_rows).round(3)
+
+# %% [markdown]
+# The margin is what lets the data say "pre-training did not leave meaningfully more color", a
+# result that a test against 0 alone can never give; it was fixed before the runs so that it
+# could not be chosen to suit them.
+#
+# ```{solution-end}
+# ```
