@@ -52,7 +52,10 @@ def fit(
 ) -> list[Any]:
     """Train ``model`` in place on (x, y) and return what ``callback`` recorded.
 
-    Each epoch visits the training set once in a random order (the last batch may be smaller).
+    Each epoch visits the training set once in a random order (the last batch may be smaller),
+    drawn from ``seed``; torch's global generator (dropout's masks) is seeded with ``seed`` too
+    while training, so a run does not depend on what ran before it, and the caller's generator
+    state is restored afterwards.
     A model with batch-norm layers never trains on a batch of one example (its batch statistics
     would be undefined): it needs ``batch_size >= 2``, a last batch of one is merged into the one
     before it, and a training set of a single example is not trained on at all (the epochs pass
@@ -106,22 +109,26 @@ def fit(
         if value is not None:
             records.append(value)
 
-    record(start_epoch)
     epochs_range = range(start_epoch + 1, start_epoch + epochs + 1)
     if progress:  # imported here: tqdm.auto warns at import in a kernel without ipywidgets
         from tqdm.auto import tqdm
 
         epochs_range = tqdm(epochs_range, desc=desc, leave=False)
-    for epoch in epochs_range:
-        model.train()
-        order = torch.randperm(len(x), generator=generator).to(device)
-        for batch in _batches(order, batch_size, single_allowed=not has_batch_norm):
-            opt.zero_grad(set_to_none=True)
-            loss_fn(model(x[batch]), y[batch]).backward()
-            opt.step()
-        for group in opt.param_groups:
-            group["lr"] *= lr_decay
-        record(epoch)
+    # Dropout (and anything else drawing from torch's global generator while training) draws
+    # from `seed`, not from whatever ran before in the process; the caller's state is restored.
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        record(start_epoch)
+        for epoch in epochs_range:
+            model.train()
+            order = torch.randperm(len(x), generator=generator).to(device)
+            for batch in _batches(order, batch_size, single_allowed=not has_batch_norm):
+                opt.zero_grad(set_to_none=True)
+                loss_fn(model(x[batch]), y[batch]).backward()
+                opt.step()
+            for group in opt.param_groups:
+                group["lr"] *= lr_decay
+            record(epoch)
     model.eval()
     return records
 
@@ -215,7 +222,7 @@ def fit_early_stopping(
     in ``x`` of the batch's examples (so it can read per-example targets of its own, such as a
     teacher's outputs); early stopping still measures the cross-entropy against ``y``. ``None``:
     the cross-entropy against ``y``. Through :func:`fit` with seed ``seed`` (the mini-batch
-    order), and the same seed for torch's global generator (dropout), restored afterwards.
+    order, and dropout's draws from torch's global generator, restored afterwards).
     With fewer than 2 examples, or ``validation_fraction=0``, the model is trained on all of them
     for ``max_epochs`` epochs, without early stopping; a model without trainable parameters is
     not trained. ``x`` and ``y`` are expected on ``device``, and the model is left there, in eval
@@ -250,26 +257,23 @@ def fit_early_stopping(
         if best["epochs_since"] >= train.patience:
             raise _StopTraining
 
-    devices = [device] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):  # dropout's draws, without touching the caller's
-        torch.manual_seed(seed)
-        try:
-            fit(
-                model,
-                x[:n_fit],
-                y[:n_fit] if loss_fn is None else torch.arange(n_fit, device=x.device),
-                epochs=epochs,
-                batch_size=train.batch_size,
-                lr=train.lr,
-                optimizer="adam",
-                loss_fn=F.cross_entropy if loss_fn is None else loss_fn,
-                callback=early_stopping if n_held_out else None,
-                seed=seed,
-                device=device,
-                progress=False,
-            )
-        except _StopTraining:
-            pass
+    try:
+        fit(
+            model,
+            x[:n_fit],
+            y[:n_fit] if loss_fn is None else torch.arange(n_fit, device=x.device),
+            epochs=epochs,
+            batch_size=train.batch_size,
+            lr=train.lr,
+            optimizer="adam",
+            loss_fn=F.cross_entropy if loss_fn is None else loss_fn,
+            callback=early_stopping if n_held_out else None,
+            seed=seed,
+            device=device,
+            progress=False,
+        )
+    except _StopTraining:
+        pass
     if best["state"] is None:  # no early stopping, or no finite held-out loss: the last state
         best["epoch"] = best["last"]
     else:

@@ -522,3 +522,27 @@ def test_fit_early_stopping_with_a_loss_fn_reads_targets_by_position():
     assert log == log_by_position
     for a, b in zip(default.parameters(), by_position.parameters()):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_fit_with_dropout_does_not_depend_on_what_ran_before():
+    """Dropout draws from torch's global generator: fit seeds it, so the same call trains the
+    same network whatever state the caller left, and gives the caller its own state back."""
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 1, 14, 14, generator=generator)
+    y = torch.randint(0, 10, (64,), generator=generator)
+
+    def trained(global_seed):
+        torch.manual_seed(global_seed)
+        model = small_cnn(input_size=14, hidden=16, dropout=0.5, seed=0)
+        fit(model, x, y, epochs=2, batch_size=16, lr=1e-3, optimizer="adam", seed=3,
+            progress=False)
+        after = torch.rand(1)
+        torch.manual_seed(global_seed)
+        assert torch.equal(after, torch.rand(1))  # the caller's stream goes on as if fit had not run
+        return torch.nn.utils.parameters_to_vector(model.parameters())
+
+    first, second = trained(1), trained(2)
+    assert torch.equal(first, second)
+    model = small_cnn(input_size=14, hidden=16, dropout=0.5, seed=0)
+    fit(model, x, y, epochs=2, batch_size=16, lr=1e-3, optimizer="adam", seed=4, progress=False)
+    assert not torch.equal(first, torch.nn.utils.parameters_to_vector(model.parameters()))
