@@ -150,42 +150,62 @@ def soft_outputs(model, x):
     return torch.softmax(model(x), dim=1)
 
 
-def regularization_run(run_seed):
+def regularization_data(run_seed):
+    """The seed's n_train training images and labels, and the k test images d_p codes."""
     order = torch.randperm(len(x_all), generator=torch.Generator().manual_seed(run_seed))
     x, y = x_all[order[: settings.n_train]], y_all[order[: settings.n_train]]
     generator = torch.Generator().manual_seed(run_seed)
     probe = x_test_all[torch.randperm(len(x_test_all), generator=generator)[: settings.k]]
-    plain = train_network(run_seed, x, y)
-    rows = []
+    return x, y, probe
 
-    def measured(model):
-        return dict(d_p=d_p_to_empty(model, probe, run_seed),
-                    test_accuracy=accuracy(model, x_test_all[:2_000], y_test_all[:2_000]))
 
-    def record(regularizer, strength, model):
-        rows.append(dict(regularizer=regularizer, strength=strength, **measured(model)))
+def measured(model, probe, run_seed):
+    return dict(d_p=d_p_to_empty(model, probe, run_seed),
+                test_accuracy=accuracy(model, x_test_all[:2_000], y_test_all[:2_000]))
 
-    plain_measures = measured(plain)  # strength 0 of every regularizer
-    rows += [dict(regularizer=r, strength=0.0, **plain_measures) for r in REGULARIZERS]
-    for value in REGULARIZERS["weight decay"][1:]:
-        record("weight decay", value, train_network(run_seed, x, y, weight_decay=value))
-    for value in REGULARIZERS["label smoothing"][1:]:
-        record("label smoothing", value, train_network(run_seed, x, y, smoothing=value))
-    teacher = plain
-    for generation in REGULARIZERS["self-distillation"][1:]:
-        teacher = train_network(run_seed, x, soft_outputs(teacher, x))
-        record("self-distillation", generation, teacher)
-    for value in REGULARIZERS["dropout"][1:]:
-        record("dropout", value, train_network(run_seed, x, y, dropout=value))
-    return pd.DataFrame(rows)
 
+def plain_run(run_seed):
+    """The plain network (strength 0 of every regularizer), measured."""
+    x, y, probe = regularization_data(run_seed)
+    return pd.DataFrame([measured(train_network(run_seed, x, y), probe, run_seed)])
+
+
+def regularizer_run(run_seed, regularizer):
+    """The networks of one regularizer at its strengths above 0, measured. Self-distillation
+    trains the plain network again as generation 0 (the same network on the CPU)."""
+    x, y, probe = regularization_data(run_seed)
+    strengths = REGULARIZERS[regularizer][1:]
+    if regularizer == "self-distillation":
+        models, teacher = [], train_network(run_seed, x, y)
+        for _ in strengths:
+            teacher = train_network(run_seed, x, soft_outputs(teacher, x))
+            models.append(teacher)
+    else:
+        option = {"weight decay": "weight_decay", "label smoothing": "smoothing",
+                  "dropout": "dropout"}[regularizer]
+        models = [train_network(run_seed, x, y, **{option: value}) for value in strengths]
+    return pd.DataFrame([dict(regularizer=regularizer, strength=value,
+                              **measured(model, probe, run_seed))
+                         for value, model in zip(strengths, models)])
+
+
+# %% [markdown]
+# Each seed is five cached units: the plain network, then each regularizer's other strengths
+# (so that a `gpu` shard holds a few trainings, not a seed's thirteen).
 
 # %% tags=["remove-stderr"]
-regularization = pd.concat([
-    cached(settings.key("regularization", "n_train", "k", "epochs", seed=s,
-                        regularizers=REGULARIZERS),
-           lambda s=s: regularization_run(s)).assign(seed=s)
-    for s in tqdm(SEEDS, desc="sec. 4.2 seeds")], ignore_index=True)
+def regularization_seed(s):
+    plain = cached(settings.key("regularization-plain", "n_train", "k", "epochs", seed=s),
+                   lambda: plain_run(s)).iloc[0]
+    parts = [pd.DataFrame([dict(regularizer=r, strength=0.0, **plain) for r in REGULARIZERS])]
+    parts += [cached(settings.key("regularization", "n_train", "k", "epochs", seed=s,
+                                  regularizer=r, strengths=REGULARIZERS[r]),
+                     lambda r=r: regularizer_run(s, r)) for r in REGULARIZERS]
+    return pd.concat(parts, ignore_index=True).assign(seed=s)
+
+
+regularization = pd.concat([regularization_seed(s) for s in tqdm(SEEDS, desc="sec. 4.2 seeds")],
+                           ignore_index=True)
 
 # %% [markdown]
 # {numref}`fig-information-distance-applications-5` is the paper's Fig. 5 on our network:
