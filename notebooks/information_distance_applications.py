@@ -540,8 +540,8 @@ pd.Series({name: float(parameter.grad.norm()) for name, parameter in empty.named
 # k\,\big[H(\bar p, q) - \frac1k \sum_i H(p_i)\big]$, smallest at $q = \bar p$ where the
 # cross-entropy $H(\bar p, q)$ is $H(\bar p)$. So $d_p(f, 0) \ge L'(f \mid 0) \ge k\,[H(\bar p) -
 # \overline{H(p_i)}]$, and the no-learning code ($q$ uniform) costs $k\,[\log_2 10 -
-# \overline{H(p_i)}]$. Label smoothing trains the network to put at least $\epsilon/10$ on every
-# class: its outputs have more entropy, which lowers both numbers whatever the decision function.
+# \overline{H(p_i)}]$. Label smoothing trains the network toward outputs that put $\epsilon/10$ on
+# every class: they have more entropy, which lowers both numbers whatever the decision function.
 
 # %% tags=["solution"]
 from infolib.coding import kl_prequential_codelength

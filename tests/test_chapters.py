@@ -117,6 +117,122 @@ def test_every_figure_is_numbered_captioned_and_referenced(executed_book, source
         assert f"`{name}`" in prose, f"{name} is never referred to from the prose"
 
 
+# Every chapter ends with exercises for teachers (sphinx-exercise): an {exercise} directive with
+# `:label: ex-<chapter>-<n>`, then its solution between the gated directives
+# `{solution-start} <label>` (`:class: dropdown`, folded) and `{solution-end}`, whose code cells
+# are tagged "solution" and run with the chapter at every profile.
+EXERCISE_TOKEN = re.compile(r"```\{exercise\}[^\n]*\n:label:[ \t]*(?P<exercise>\S+)"
+                            r"|```\{solution-start\}[ \t]+(?P<start>\S+)"
+                            r"|```\{solution-end\}")
+SOLUTIONS_SECONDS = 60  # all chapters' solution cells together, at the smoke profile
+
+
+def cell_text(cell) -> str:
+    source = cell["source"]
+    return source if isinstance(source, str) else "".join(source)
+
+
+def exercises(cells, chapter):
+    """(exercises, problems) of a chapter's cells: {label: [its solution's code cells]} in order,
+    and what breaks the format (each message names the chapter)."""
+    found, problems, open_label = {}, [], None
+    for cell in cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell["cell_type"] == "code":
+            if open_label is not None:
+                found[open_label].append(cell)
+                if "solution" not in tags:
+                    problems.append(f"{chapter}: a code cell of the solution to {open_label} is "
+                                    "not tagged 'solution'")
+            elif "solution" in tags:
+                problems.append(f"{chapter}: a code cell tagged 'solution' outside any solution: "
+                                f"{cell_text(cell)[:60]!r}")
+            continue
+        if cell["cell_type"] != "markdown":
+            continue
+        for token in EXERCISE_TOKEN.finditer(cell_text(cell)):
+            if token["exercise"]:
+                label = token["exercise"]
+                if open_label is not None:
+                    problems.append(f"{chapter}: exercise {label} starts inside the solution to "
+                                    f"{open_label}")
+                if label in found:
+                    problems.append(f"{chapter}: the label {label} is used twice")
+                if not re.fullmatch(rf"ex-{re.escape(chapter)}-\d+", label):
+                    problems.append(f"{chapter}: exercise label {label!r} is not "
+                                    f"ex-{chapter}-<n>")
+                found[label] = None
+            elif token["start"]:
+                label = token["start"]
+                if label not in found or found[label] is not None or open_label is not None:
+                    problems.append(f"{chapter}: solution-start {label} does not follow its "
+                                    "exercise (or a solution is already open, or it has one)")
+                    continue
+                found[label], open_label = [], label
+                after = cell_text(cell)[token.end():]
+                if not re.match(r"[ \t]*\n:class:[ \t]*dropdown", after):
+                    problems.append(f"{chapter}: the solution to {label} is not folded "
+                                    "(`:class: dropdown` on the line after solution-start)")
+            else:
+                if open_label is None:
+                    problems.append(f"{chapter}: solution-end without a solution-start")
+                open_label = None
+    if open_label is not None:
+        problems.append(f"{chapter}: the solution to {open_label} has no solution-end")
+    for label, solution in found.items():
+        if solution is None:
+            problems.append(f"{chapter}: exercise {label} has no solution")
+        elif not solution:
+            problems.append(f"{chapter}: the solution to {label} has no code cell")
+    if not 2 <= len(found) <= 3:
+        problems.append(f"{chapter}: {len(found)} exercises, expected 2 or 3")
+    return {label: solution or [] for label, solution in found.items()}, problems
+
+
+def test_every_chapter_has_exercises_with_folded_solutions():
+    """2 or 3 exercises per chapter, each with a folded solution holding tagged code cells; every
+    label unique in the book."""
+    problems, owners = [], {}
+    for source in CHAPTERS:
+        found, chapter_problems = exercises(jupytext.read(source).cells, source.stem)
+        problems += chapter_problems
+        for label in found:
+            if label in owners:
+                problems.append(f"{source.stem}: the label {label} is also {owners[label]}'s")
+            owners[label] = source.stem
+    assert not problems, "exercises out of format:\n" + "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_solutions_run_quickly_and_draw_no_figure(executed_book):
+    """The solution cells of every chapter, executed at the smoke profile, take under
+    SOLUTIONS_SECONDS together (papermill's duration of each cell) and show no figure (a figure
+    would need a number, a caption and a reference). The format itself is
+    test_every_chapter_has_exercises_with_folded_solutions's."""
+    import json
+
+    root, errors = executed_book
+    failed = sorted(name for name, error in errors.items() if error is not None)
+    if failed:
+        pytest.fail(f"the solutions' time needs every chapter, and these failed: {failed}")
+    seconds, problems = {}, []
+    for source in CHAPTERS:
+        notebook = json.loads((root / "book" / "chapters" / f"{source.stem}.ipynb").read_text())
+        found, _ = exercises(notebook["cells"], source.stem)
+        for label, cells in found.items():
+            seconds[label] = sum(cell["metadata"].get("papermill", {}).get("duration") or 0.0
+                                 for cell in cells)
+            problems += [f"{label}: a solution cell shows a figure" for cell in cells
+                         for output in cell.get("outputs", [])
+                         if "image/png" in output.get("data", {})]
+    assert not problems, "\n".join(problems)
+    slowest = ", ".join(f"{label} {s:.1f} s" for label, s in
+                        sorted(seconds.items(), key=lambda item: -item[1])[:5])
+    assert sum(seconds.values()) < SOLUTIONS_SECONDS, (
+        f"the solutions take {sum(seconds.values()):.1f} s at smoke, more than "
+        f"{SOLUTIONS_SECONDS} s; the slowest: {slowest}")
+
+
 @pytest.mark.slow
 def test_book_builds_without_warnings(executed_book):
     root, errors = executed_book
