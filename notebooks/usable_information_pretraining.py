@@ -359,8 +359,8 @@ for task in settings.tasks:
         "the last layer than training from the random initialization",
         **outcome(more, len(paired)),
         note=f"paired on the {len(paired)} seed(s) solved after both; both trained "
-        f"{settings.epochs_after} epochs on the direction; a difference below {CLEARLY_MORE:g} "
-        "bits would not count (the margin)",
+        f"{settings.epochs_after} epochs on the direction; an interval that contains 0 and stays "
+        f"below {CLEARLY_MORE:g} bits counts as no rise (the margin)",
     )
     at_switch = last_color(task, L6, epoch=L6)
     compressed = contrast(at_switch[pre.index], pre, expected="greater", unit="bits",
