@@ -478,7 +478,7 @@ print(toy_reading())
 # both basins, $\eta \cdot 2\phi'^2 < 2$, that is $\eta < 1/81$ for the sharp one. Above it
 # gradient descent no longer settles at the sharp minimum: just above, it bounces between two
 # points inside the basin; from about $3/81$ it is thrown out of the basin by its own steps
-# (exercise 3 shows both), not carried over the barrier by noise. Either way an escape time
+# ({ref}`ex-fisher-3` shows both), not carried over the barrier by noise. Either way an escape time
 # would measure the step size, not the temperature (the chapter stops with an error if
 # `toy_lrs` break the rule).
 
