@@ -393,8 +393,9 @@ def contrast(a, b, *, expected: str, margin: float | None = None, unit: str = ""
       inconclusive. The claim is a sign: an interval wholly inside (0, ``margin``) is
       "reproduced" (the difference is positive, if small); the margin decides only intervals
       that contain 0, where one wholly below it means no difference that counts. ``"less"``:
-      the mirror image. Under no difference (normal noise), a false "reproduced" happens 5% of the time; a true difference of 1 (2) noise sd is reproduced
-      about 30% (70%) of the time with 3 seeds, 57% (97%) with 5.
+      the mirror image. Under no difference (normal noise), a false "reproduced" happens 5% of
+      the time; a true difference of 1 (2) noise sd is reproduced about 30% (70%) of the time
+      with 3 seeds, 57% (97%) with 5.
     - ``"not greater"`` (``margin`` > 0 required: the rise that would count): reproduced when the
       upper end is < margin, not reproduced when the lower end is > margin, else inconclusive; at a
       true difference of one margin a false "reproduced" happens at most 5% of the time.
