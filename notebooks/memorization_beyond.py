@@ -542,7 +542,11 @@ display(Markdown(
 # texture shows around it. In the unbalanced set class $k$ always has context $k$; in the
 # balanced set each class has each context equally often. Both sets hold the same images (the
 # same seed draws them), class-balanced, and differ only in the contexts. Evaluation: test
-# images of the six classes, each class equally often in each context.
+# images of the six classes, each class equally often in each context. Because the phase is
+# random per image, every context has the same mean image: a context is an orientation, not a
+# fixed pattern of pixels, so a linear read-out of the pixels cannot use it as a shortcut, and a
+# network that takes the shortcut has learned an orientation detector, as a network that takes a
+# photographed context has learned to see grass or water.
 #
 # **What differs from the paper.** Synthetic textures instead of photographed scenes; grey 14x14
 # images instead of colour 64x64; a small CIFAR-style ResNet with one basic block per stage and
