@@ -464,8 +464,8 @@ for ax, (i, j) in zip(axes, [(0, 1), (0, 2), (1, 2)]):
             ax.scatter(points[index, i], points[index, j], color=colour, s=18, alpha=0.5)
         ax.scatter(MEAN_EMBEDDING[index, i], MEAN_EMBEDDING[index, j], color=colour, s=120,
                    edgecolor="black", label=FAMILIES[name])
-        ax.annotate(name, MEAN_EMBEDDING[index, [i, j]], fontsize=9, xytext=(6, 4),
-                    textcoords="offset points")
+        ax.annotate(name, MEAN_EMBEDDING[index, [i, j]], fontsize=9,
+                    xytext=(6, 4) if index % 2 else (6, -12), textcoords="offset points")
     ax.set(xlabel=f"Isomap component {i + 1} (bits)", ylabel=f"Isomap component {j + 1} (bits)")
     ax.set_aspect("equal", adjustable="datalim")
 handles, labels = axes[0].get_legend_handles_labels()
