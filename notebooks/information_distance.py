@@ -1161,8 +1161,10 @@ claims
 # - **Coding.** One learning rate per seed from a grid of three, chosen on the unchanged pair;
 #   the paper searched its hyper-parameters once, for the shortest code, without saying over
 #   what.
-# - **Elsewhere.** Section 4 (geometry of tasks and models, regularization, ensembles,
-#   generalization) is the next chapter's; its first edition has sec. 4.2.
+# - **Elsewhere.** Section 4 is in the next three chapters: regularization and ensembles
+#   (4.2-4.3) in {doc}`information_distance_applications`, generalization (4.4) in
+#   {doc}`information_distance_generalization`, the geometry of models (4.1) in
+#   {doc}`information_distance_geometry`.
 
 # %% [markdown]
 # ## Exercises
