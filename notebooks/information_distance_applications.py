@@ -524,8 +524,10 @@ pd.Series({name: float(parameter.grad.norm()) for name, parameter in empty.named
 # :label: ex-information_distance_applications-2
 #
 # **A lower bound on $d_p(f, 0)$, and why label smoothing lowers it.** Using the previous
-# exercise, show that coding $f$'s outputs $p_1, \dots, p_k$ from the empty function costs at least
-# $k\,\big[H(\bar p) - \frac1k \sum_i H(p_i)\big]$ bits, with $\bar p$ the mean output. Compare
+# exercise, show that coding $f$'s outputs $p_1, \dots, p_k$ from the empty function costs at
+# least $\sum_b n_b\,\big[H(\bar p_b) - \frac{1}{n_b} \sum_{i \in b} H(p_i)\big]$ bits over the
+# code's blocks $b$ ($n_b$ outputs of mean $\bar p_b$), which for i.i.d. inputs is about
+# $k\,\big[H(\bar p) - \frac1k \sum_i H(p_i)\big]$, with $\bar p$ the mean output. Compare
 # this bound with the cost of coding without any learning (the uniform distribution for every
 # input) for a plain network and one trained with label smoothing 0.3, and check the bound against
 # $L'(f \mid 0)$ for the plain one, on 50 test images.
@@ -535,12 +537,16 @@ pd.Series({name: float(parameter.grad.norm()) for name, parameter in empty.named
 # :class: dropdown
 # ```
 #
-# Every block's model is a constant distribution $q$, and $\sum_i \mathrm{KL}(p_i \| q) =
-# k\,\big[H(\bar p, q) - \frac1k \sum_i H(p_i)\big]$, smallest at $q = \bar p$ where the
-# cross-entropy $H(\bar p, q)$ is $H(\bar p)$. So $d_p(f, 0) \ge L'(f \mid 0) \ge k\,[H(\bar p) -
-# \overline{H(p_i)}]$, and the no-learning code ($q$ uniform) costs $k\,[\log_2 10 -
-# \overline{H(p_i)}]$. Label smoothing trains the network toward outputs that put $\epsilon/10$ on
-# every class: they have more entropy, which lowers both numbers whatever the decision function.
+# Every block's model is a constant distribution $q_b$, and on block $b$
+# $\sum_{i \in b} \mathrm{KL}(p_i \| q_b) = n_b\,\big[H(\bar p_b, q_b) - \frac{1}{n_b}
+# \sum_{i \in b} H(p_i)\big]$, smallest at $q_b = \bar p_b$, where the cross-entropy is
+# $H(\bar p_b)$. Summed over the blocks this bounds $L'(f \mid 0)$, hence $d_p(f, 0)$, from below.
+# For i.i.d. inputs and blocks that are not tiny, $\bar p_b \approx \bar p$ and the bound is
+# about $k\,[H(\bar p) - \overline{H(p_i)}]$, the number computed below (only about: a
+# mixture's entropy exceeds its parts', so small blocks can make the exact bound smaller). The
+# no-learning code ($q$ uniform) costs $k\,[\log_2 10 - \overline{H(p_i)}]$. Label smoothing
+# trains the network toward outputs that put $\epsilon/10$ on every class: they have more
+# entropy, which lowers both numbers whatever the decision function.
 
 # %% tags=["solution"]
 from infolib.coding import kl_prequential_codelength
@@ -582,8 +588,8 @@ bounds_table.loc["plain", "L'(f | 0)"] = kl_prequential_codelength(
 bounds_table.round(2)
 
 # %% [markdown]
-# $L'(f \mid 0)$ lies between the bound and the no-learning cost: learning the class frequencies is
-# all the receiver can do. Both numbers are lower for the smoothed network. This is the caution of
+# $L'(f \mid 0)$ lies between the approximate bound and the no-learning cost: learning the class
+# frequencies is all the receiver can do. Both numbers are lower for the smoothed network. This is the caution of
 # the chapter's reading in numbers: $d_p(f, 0)$ falls when the outputs become less confident, even
 # if the function's decisions do not change.
 #
