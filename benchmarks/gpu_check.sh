@@ -48,4 +48,5 @@ timeout 150 python3 benchmarks/bench_pairwise_mi.py --large-only --device cuda
 timeout 40 python3 benchmarks/bench_fisher.py --device cuda --chunk-size 512
 timeout 120 python3 benchmarks/bench_usable.py --device cuda --no-batch-sizes
 timeout 60 python3 benchmarks/bench_ensemble.py --device cuda
+timeout 120 python3 benchmarks/check_escape_devices.py  # CUDA escape times against the CPU's
 step "done"
