@@ -291,11 +291,16 @@ ALPHAS = (0.0, 0.1, 0.2, 0.5, 0.7, 0.9)  # Table 11 (also 0.05 and 0.3 there)
 TEMPERATURE = 4.0  # Tables 10-11
 
 
+def distill_indices(run_seed):
+    """The seed's distill_k coded Fashion-MNIST images (the same for every teacher)."""
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(run_seed))
+    return order[: settings.distill_k]
+
+
 def distillation_run(run_seed):
     """The student's code alone (alpha = 0) and with each teacher, the teachers' own codes, in
     bits, on distill_k Fashion-MNIST images (the same for all teachers of a seed)."""
-    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(run_seed))
-    coded = order[: settings.distill_k]
+    coded = distill_indices(run_seed)
     student = small_cnn(1, 10, widths=(8, 16), input_size=14, seed=run_seed)
     rows = []
     for name, widths in TEACHERS.items():
@@ -403,8 +408,7 @@ test_images, test_labels = F.avg_pool2d(test_images[:2_000], 2), test_labels[:2_
 def final_students(run_seed):
     """Test accuracy of each teacher trained on the seed's distill_k coded images, and of the
     student distilled from it on the same images at each coefficient (the code's training)."""
-    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(run_seed))
-    coded = order[: settings.distill_k]
+    coded = distill_indices(run_seed)
     x, y = images[coded].to(torch_device), labels[coded].to(torch_device)
     train = code_options(settings.distill_k, run_seed)["train"]
     rows = []
@@ -412,13 +416,14 @@ def final_students(run_seed):
         teacher = small_resnet(1, 10, widths=widths, seed=run_seed + 1)
         fit_early_stopping(teacher, x, y, train=train, seed=run_seed, device=torch_device)
         logits = torch.cat([scores for _, scores in chunked_logits(teacher, x)])
+        teacher_accuracy = accuracy(teacher, test_images, test_labels)
         for alpha in (ALPHAS if name == "middle" else (TEACHER_ALPHA,)):
             student = small_cnn(1, 10, widths=(8, 16), input_size=14, seed=run_seed)
             fit_early_stopping(student, x, y, train=train, seed=run_seed, device=torch_device,
                                loss_fn=distillation_loss(logits, y, alpha=alpha,
                                                          temperature=TEMPERATURE))
             rows.append(dict(seed=run_seed, teacher=name, alpha=alpha,
-                             teacher_accuracy=accuracy(teacher, test_images, test_labels),
+                             teacher_accuracy=teacher_accuracy,
                              student_accuracy=accuracy(student, test_images, test_labels)))
     return pd.DataFrame(rows)
 
