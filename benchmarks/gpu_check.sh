@@ -15,7 +15,6 @@ set -uo pipefail
 OUT=${OUT:-$PWD/gpu-check-out}
 DEVICE=${DEVICE:-cuda}
 CHAPTER_TIMEOUT=${CHAPTER_TIMEOUT:-150}
-CHAPTERS=${CHAPTERS:-$(cd .gpudata/source && ls ./*.ipynb | sed 's|^\./||; s|\.ipynb$||')}
 mkdir -p "$OUT"
 source "$(dirname "${BASH_SOURCE[0]}")/gpu_setup.sh"
 

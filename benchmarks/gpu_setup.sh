@@ -7,6 +7,8 @@ export PYTHONUNBUFFERED=1 INFOLIB_DATA=$PWD/.gpudata INFOLIB_CACHE=/tmp/infolib-
     --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
 export PYTHONPATH=$PWD:$PWD/.whl/extra:/tmp/site
 step() { echo "== $(date +%T) $*"; }
+# The chapters a script runs: CHAPTERS='fisher memorization', or every notebooks/*.py.
+CHAPTERS=${CHAPTERS:-$(cd notebooks && ls ./*.py | sed 's|^\./||; s|\.py$||')}
 
 step "machine"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader

@@ -18,7 +18,6 @@ STOP=${STOP:-280}
 PROFILE=${PROFILE:-gpu}  # smoke: the same path in seconds (INSTALL=0 here, with .venv's python3 first)
 # Shards per chapter: 8 (the workflow's default), except where COUNTS says otherwise.
 COUNTS=${COUNTS:-usable_information:3}
-CHAPTERS=${CHAPTERS:-$(cd notebooks && ls ./*.py | sed 's|^\./||; s|\.py$||')}
 mkdir -p "$OUT" /tmp/packs
 source "$(dirname "${BASH_SOURCE[0]}")/gpu_setup.sh"
 
