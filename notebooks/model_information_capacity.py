@@ -394,8 +394,9 @@ print("Teachers' own codes against the student's alone (bits, mean): "
 # **The student's accuracy.** The paper reads Fig. 8b-c as more information at nearly the same
 # accuracy: its students stay within 82.7-84.2%. The synced code ends with the student of the
 # last block, not one trained on all of $D$, so `final_students` trains, per seed, each teacher
-# on all `distill_k` coded images and, from it, a student at each coefficient (the same block
-# training, seed and temperature as the code; $\alpha$ = 0 is the student alone), and measures
+# on all `distill_k` coded images and, from it, a student at each coefficient (the code's block
+# training, initializations and temperature, with the run's seed for the mini-batch order where
+# block $j$ of the code uses seed + $j$; $\alpha$ = 0 is the student alone), and measures
 # them on 2,000 test images. "Similar" means, by a rule fixed before these runs, a paired
 # difference within $\pm$2 accuracy points (the paper's students span 1.5).
 
@@ -407,7 +408,8 @@ test_images, test_labels = F.avg_pool2d(test_images[:2_000], 2), test_labels[:2_
 
 def final_students(run_seed):
     """Test accuracy of each teacher trained on the seed's distill_k coded images, and of the
-    student distilled from it on the same images at each coefficient (the code's training)."""
+    student distilled from it on the same images at each coefficient (the code's training, the
+    run's seed)."""
     coded = distill_indices(run_seed)
     x, y = images[coded].to(torch_device), labels[coded].to(torch_device)
     train = code_options(settings.distill_k, run_seed)["train"]
