@@ -23,6 +23,18 @@ JOBS = $(or $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS))),1)
 CORES := $(shell nproc 2>/dev/null || echo 1)
 THREADS = $(shell echo $$(( $(CORES) / $(JOBS) > 0 ? $(CORES) / $(JOBS) : 1 )))
 
+# The repository on GitHub (owner/name) that publishes the book: GitHub Actions set
+# GITHUB_REPOSITORY. With it the book has Binder and Colab buttons and every chapter a cell that
+# installs infolib at this commit where it cannot be imported (tools/launch_buttons.py); without
+# it, neither. Chapters executed before it was set keep no install cell: `make clean` first.
+REPOSITORY ?= $(GITHUB_REPOSITORY)
+COMMIT = $(shell git rev-parse HEAD 2> /dev/null)
+BOOK_CONFIG := $(if $(REPOSITORY),$(STAMPS)/_config.yml,_config.yml)
+# the branch the buttons open: `make executed-branch` writes its files, the workflows publish them
+LAUNCH_BRANCH ?= executed
+# the book's folder on GitHub Pages (the gpu book: gpu), for its address (Sphinx's html_baseurl)
+SITE_DIR ?=
+
 CHAPTER_SOURCES := $(wildcard notebooks/*.py)
 CHAPTERS := $(patsubst notebooks/%.py,book/chapters/%.ipynb,$(CHAPTER_SOURCES))
 INFOLIB_SOURCES := $(wildcard infolib/*.py)
@@ -34,7 +46,7 @@ TOTALS := book/_generated/scorecard_totals.md
 DROP_PIP_NOISE := 2>&1 | { grep -v 'Location .* is ignored' || true; }
 
 .PHONY: help setup data chapters scorecard book check-html browser test bench clean clean-cache cache-info
-.PHONY: prune run params lab FORCE
+.PHONY: prune run params lab executed-branch FORCE
 .PHONY: gpu-shard gpu-merge gpu-check
 
 help:
@@ -42,7 +54,10 @@ help:
 	@echo "make data       Fashion-MNIST: the Debian package where apt-get can install it, else found or downloaded"
 	@echo "make chapters   execute every notebooks/*.py with papermill into book/chapters/ (PROFILE=$(PROFILE))"
 	@echo "make scorecard  gather the chapters' claims and how they ran into book/_generated/"
-	@echo "make book       all of the above, then the HTML book in _build/html"
+	@echo "make book       all of the above, then the HTML book in _build/html; REPOSITORY=owner/name"
+	@echo "                (GitHub Actions: GITHUB_REPOSITORY) adds Binder and Colab buttons that"
+	@echo "                open the chapters on the branch LAUNCH_BRANCH (default executed)"
+	@echo "make executed-branch  that branch's files in _build/executed: the tree and the chapters"
 	@echo "make check-html make book, then open every page in headless Chromium: fails on a console"
 	@echo "                error, a request outside the book, an image or math that did not render,"
 	@echo "                a broken internal link (tools/check_html.py; installs chromium as root)"
@@ -103,6 +118,8 @@ chapters: $(CHAPTERS)
 book/chapters/%.ipynb: notebooks/%.py $(INFOLIB_SOURCES) $(STAMPS)/profile | $(STAMPS)/data
 	mkdir -p book/chapters $(STAMPS)/source $(STAMPS)/executed $(STAMPS)/cache-reads
 	$(BIN)/jupytext --quiet --set-kernel python3 --to ipynb -o $(STAMPS)/source/$*.ipynb $<
+	$(if $(REPOSITORY),$(BIN)/python tools/launch_buttons.py install-cell $(STAMPS)/source/$*.ipynb \
+		--repository $(REPOSITORY) --commit $(COMMIT))
 	rm -f $(STAMPS)/executed/$*.ipynb $(STAMPS)/cache-reads/$*.txt
 	INFOLIB_CACHE_LOG=$(CURDIR)/$(STAMPS)/cache-reads/$*.txt \
 	OMP_NUM_THREADS=$(THREADS) MKL_NUM_THREADS=$(THREADS) NUMBA_NUM_THREADS=$(THREADS) \
@@ -129,7 +146,10 @@ $(PROVENANCE): $(CHAPTERS) infolib/claims.py | $(VENV)/.installed
 # second `make book` would pass without a fix. jupyter-book can exit 0 after reporting problems,
 # so its log is checked as well.
 book: setup data chapters scorecard
-	$(BIN)/jupyter-book build . --all -W --keep-going 2>&1 | tee $(STAMPS)/book.log
+	$(if $(REPOSITORY),$(BIN)/python tools/launch_buttons.py config --repository $(REPOSITORY) \
+		--branch $(LAUNCH_BRANCH) --site-dir "$(SITE_DIR)" -o $(BOOK_CONFIG))
+	$(BIN)/jupyter-book build . --config $(BOOK_CONFIG) --all -W --keep-going 2>&1 \
+		| tee $(STAMPS)/book.log
 	! grep -E 'WARNING|ERROR|Traceback' $(STAMPS)/book.log
 	[[ "$$INFOLIB_CACHE" == off ]] || $(BIN)/python -m infolib.cache record-book \
 		$(wildcard $(STAMPS)/cache-reads/*.txt)
@@ -147,6 +167,16 @@ browser: | $(VENV)/.installed $(STAMPS)/data
 	    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium \
 	    || echo "apt-get could not install chromium: the browser check of the book cannot run"; \
 	fi
+
+# What the launch buttons open (the branch LAUNCH_BRANCH, which the workflows publish): the
+# committed tree, less .github (a workflow token may not write workflows), and the executed
+# chapters in book/chapters, where the buttons look for them.
+executed-branch: chapters
+	rm -rf _build/executed
+	mkdir -p _build/executed
+	git archive HEAD -- . ':(exclude).github' | tar -x -C _build/executed
+	mkdir -p _build/executed/book/chapters
+	cp book/chapters/*.ipynb _build/executed/book/chapters/
 
 check-html: book browser
 	$(BIN)/python tools/check_html.py _build/html
