@@ -170,26 +170,15 @@ BN_PAIR = ("CNN-BN", "CNN")  # VGG-11-BN and VGG-11: only the batch normalizatio
 
 # %% [markdown]
 # `build` makes a network from its description; the batch-normalized CNN is `small_cnn` with a
-# `BatchNorm2d` inserted after each convolution, where VGG-11-BN has it.
+# `BatchNorm2d` after each convolution, before its ReLU, where VGG-11-BN has it.
 
 # %%
-def with_batch_norm(model):
-    """The same layers (and weights) with a BatchNorm2d after every Conv2d."""
-    layers = []
-    for layer in model:
-        layers.append(layer)
-        if isinstance(layer, nn.Conv2d):
-            layers.append(nn.BatchNorm2d(layer.out_channels))
-    return nn.Sequential(*layers)
-
-
 def build(spec, init_seed):
     """The network described by `spec` (a value of ARCHITECTURES), initialized from `init_seed`."""
     if spec["kind"] == "mlp":
         return nn.Sequential(nn.Flatten(), *mlp(28 * 28, spec["hidden"], 10, seed=init_seed))
     if spec["kind"] == "small_cnn":
-        model = small_cnn(hidden=64, seed=init_seed)
-        return with_batch_norm(model) if spec["batch_norm"] else model
+        return small_cnn(hidden=64, batch_norm=spec["batch_norm"], seed=init_seed)
     return small_resnet(widths=spec["widths"], blocks_per_stage=spec["blocks_per_stage"],
                         seed=init_seed)
 

@@ -339,6 +339,30 @@ def test_small_cnn_shape_size_and_seed():
         small_cnn(input_size=8)
 
 
+def test_small_cnn_with_batch_norm_is_conv_bn_relu_with_the_same_other_weights():
+    """batch_norm=True: a BatchNorm2d between each convolution and its ReLU (VGG-BN's order),
+    2 x channels more parameters, the other weights those of the plain network of the same seed,
+    and (fresh, in evaluation mode: mean 0, variance 1, weight 1, bias 0) the plain network's
+    outputs up to BatchNorm's epsilon."""
+    plain = small_cnn(hidden=64, seed=3)
+    normed = small_cnn(hidden=64, batch_norm=True, seed=3)
+    assert [type(m).__name__ for m in normed][:9] == [
+        "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "Conv2d", "BatchNorm2d", "ReLU",
+        "MaxPool2d", "Flatten"]
+    assert (sum(p.numel() for p in normed.parameters())
+            == sum(p.numel() for p in plain.parameters()) + 2 * (16 + 32))
+    weights = [p for m in normed if not isinstance(m, torch.nn.BatchNorm2d)
+               for p in m.parameters()]
+    for a, b in zip(weights, plain.parameters(), strict=True):
+        assert torch.equal(a, b)
+    x = torch.rand(5, 1, 28, 28)
+    with torch.no_grad():
+        torch.testing.assert_close(normed.eval()(x), plain.eval()(x), rtol=1e-4, atol=1e-5)
+        assert not torch.allclose(normed.train()(x), plain(x), atol=1e-3)  # batch statistics
+    with pytest.raises(TypeError, match="batch_norm"):
+        small_cnn(batch_norm=1)
+
+
 def test_small_cnn_with_a_hidden_layer_is_the_distance_chapters_network():
     """hidden=64: the network the information-distance chapters defined for themselves, built by
     hand here in the same order from the same seed: the same parameters; dropout adds no
