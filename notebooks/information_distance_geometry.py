@@ -64,7 +64,6 @@ import pandas as pd
 import seaborn as sns
 import torch
 from IPython.display import Markdown, display
-from scipy.linalg import orthogonal_procrustes
 from sklearn.manifold import Isomap
 from torch import nn
 from tqdm import tqdm  # text bars: papermill runs have no widgets
@@ -75,6 +74,17 @@ from infolib.coding import step_floor_options
 from infolib.config import resolve, resolve_device, seeds
 from infolib.data import fashion_mnist
 from infolib.distance import information_distance
+from infolib.geometry import (
+    cyclic_seed_pairs,
+    distance_matrix,
+    embedding_fidelity,
+    isomap_embedding,
+    pairwise_distances,
+    plot_distance_matrix,
+    plot_embedding,
+    procrustes_aligned,
+    zero_diagonal,
+)
 from infolib.models import mlp, small_cnn, small_resnet
 from infolib.train import accuracy, fit
 
@@ -99,7 +109,8 @@ settings
 # ## The embedding step on a case with a known answer
 #
 # $d_p$ itself is checked against known answers in {doc}`information_distance`. The new step here
-# is the embedding: `sklearn.manifold.Isomap` with `metric="precomputed"` takes a matrix of
+# is the embedding (`infolib.geometry.isomap_embedding`): scikit-learn's `Isomap` with
+# `metric="precomputed"` takes a matrix of
 # distances, links each point to its `n_neighbors` nearest ones, replaces every distance by the
 # shortest path through those links (the geodesic), and places the points in 3 dimensions by
 # classical scaling of the geodesics. The paper does not give `n_neighbors`; our zoo is small, so
@@ -111,22 +122,9 @@ settings
 # float rounding.
 
 # %%
-def isomap(distances, n_components=3):
-    """Isomap coordinates (points x n_components) of a symmetric distance matrix with a zero
-    diagonal, every point linked to every other (n_neighbors = points - 1)."""
-    distances = np.asarray(distances, dtype=float)
-    return Isomap(n_neighbors=len(distances) - 1, n_components=n_components,
-                  metric="precomputed").fit_transform(distances)
-
-
-def pairwise(points):
-    """Euclidean distances between the rows of `points`."""
-    return np.linalg.norm(points[:, None, :] - points[None, :, :], axis=-1)
-
-
 known_points = np.random.default_rng(0).normal(size=(7, 3))
-known = pairwise(known_points)
-recovered = pairwise(isomap(known))
+known = pairwise_distances(known_points)
+recovered = pairwise_distances(isomap_embedding(known))
 print(f"7 points in 3-D: largest |embedded - true distance| = "
       f"{np.abs(recovered - known).max():.1e} (distances {known[known > 0].min():.2f}-"
       f"{known.max():.2f})")
@@ -262,14 +260,6 @@ networks = pd.DataFrame([dict(architecture=name, seed=s, test_accuracy=trained(n
 # the embedding below average them over seeds.
 
 # %%
-def seed_pairs(run_seeds):
-    """Consecutive seeds, cyclically: [(s1, s2), (s2, s3), (s3, s1)] for three, [(s1, s2)] for
-    two, none for one."""
-    if len(run_seeds) < 3:
-        return [tuple(run_seeds)] if len(run_seeds) == 2 else []
-    return [(s, run_seeds[(i + 1) % len(run_seeds)]) for i, s in enumerate(run_seeds)]
-
-
 def d_p(model_a, model_b, coding_seed):
     """d_p(f_A, f_B) on the probe images with the previous chapters' coding (first block 10, a
     step floor, Adam 1e-3): the InformationDistance, both directions."""
@@ -295,7 +285,7 @@ def pair(kind, name_a, seed_a, name_b, seed_b):
 
 
 PAIRS = ([("zoo", a, s, b, s) for s in SEEDS for i, a in enumerate(NAMES) for b in NAMES[i + 1:]]
-         + [("seed", name, s, name, t) for name in NAMES for s, t in seed_pairs(SEEDS)])
+         + [("seed", name, s, name, t) for name in NAMES for s, t in cyclic_seed_pairs(SEEDS)])
 print(f"{len(PAIRS)} pairs: {sum(p[0] == 'zoo' for p in PAIRS)} zoo pairs, "
       f"{sum(p[0] == 'seed' for p in PAIRS)} seed pairs")
 
@@ -336,17 +326,8 @@ pairs = pd.DataFrame([pair(*p) for p in tqdm(PAIRS, desc="pairs")])
 zoo_pairs, floor_pairs = pairs[pairs.kind == "zoo"], pairs[pairs.kind == "seed"]
 
 
-def zoo_matrix(run_seed):
-    """D_s: the zoo pairs of one seed as a symmetric architectures x architectures frame (NaN on
-    the diagonal)."""
-    rows = zoo_pairs[zoo_pairs.seed_a == run_seed]
-    matrix = pd.DataFrame(np.nan, index=NAMES, columns=NAMES)
-    for row in rows.itertuples():
-        matrix.loc[row.a, row.b] = matrix.loc[row.b, row.a] = row.d_p
-    return matrix
-
-
-MATRICES = {s: zoo_matrix(s) for s in SEEDS}
+# D_s: the zoo pairs of one seed as a symmetric frame (NaN on the diagonal)
+MATRICES = {s: distance_matrix(zoo_pairs[zoo_pairs.seed_a == s], NAMES) for s in SEEDS}
 MEAN_MATRIX = sum(MATRICES.values()) / len(MATRICES)
 SEED_FLOOR = floor_pairs.groupby("a").d_p.mean().reindex(NAMES)  # NaN with one seed
 
@@ -363,17 +344,9 @@ SEED_FLOOR = floor_pairs.groupby("a").d_p.mean().reindex(NAMES)  # NaN with one 
 # follow accuracy rather than architecture; the last line under the figure measures how much.
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-information-distance-geometry-matrix", "caption": "The information distance d_p in bits between the networks of the Fashion-MNIST zoo (seven architectures in three families: MLPs, plain CNNs, ResNets). Off the diagonal: the distance between two architectures trained from the same seed, the mean over seeds; on the diagonal (outlined): the seed floor, the distance between two trainings of the same architecture from different seeds, the mean over its seed pairs (empty with one seed)."}, "image": {"alt": "A seven by seven heatmap of information distances in bits between network architectures, with each cell's value written in it and the diagonal cells outlined."}}
-shown = MEAN_MATRIX.copy()
-for name in NAMES:
-    shown.loc[name, name] = SEED_FLOOR[name]
 fig, ax = plt.subplots(figsize=(7.5, 6))
-sns.heatmap(shown, annot=True, fmt=".0f", cmap="viridis_r", square=True, ax=ax,
-            cbar_kws=dict(label="d_p (bits)"), annot_kws=dict(fontsize=9))
-ax.grid(False)
-for i in range(len(NAMES)):
-    ax.add_patch(plt.Rectangle((i, i), 1, 1, fill=False, edgecolor="black", linewidth=2))
-ax.set(xlabel="", ylabel="", title=f"d_p between architectures (diagonal: seed floor); "
-       f"{len(SEEDS)} seed(s), k = {settings.k}")
+plot_distance_matrix(MEAN_MATRIX, SEED_FLOOR, ax, title="d_p between architectures (diagonal: "
+                     f"seed floor); {len(SEEDS)} seed(s), k = {settings.k}")
 fig.tight_layout()
 plt.show()
 
@@ -433,39 +406,13 @@ display(Markdown(matrix_reading()))
 # the picture is seed noise.
 
 # %%
-def aligned(points, reference):
-    """`points` rotated (and reflected) onto `reference` by orthogonal Procrustes, after
-    centring both: distances between the points are unchanged."""
-    centred = points - points.mean(axis=0)
-    rotation, _ = orthogonal_procrustes(centred, reference - reference.mean(axis=0))
-    return centred @ rotation + reference.mean(axis=0)
-
-
-def zero_diagonal(matrix):
-    return matrix.fillna(0.0).to_numpy()
-
-
-MEAN_EMBEDDING = isomap(zero_diagonal(MEAN_MATRIX))
-SEED_EMBEDDINGS = {s: aligned(isomap(zero_diagonal(m)), MEAN_EMBEDDING)
+MEAN_EMBEDDING = isomap_embedding(zero_diagonal(MEAN_MATRIX))
+SEED_EMBEDDINGS = {s: procrustes_aligned(isomap_embedding(zero_diagonal(m)), MEAN_EMBEDDING)
                    for s, m in MATRICES.items()}
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-information-distance-geometry-isomap", "caption": "Our Fig. 4 on Fashion-MNIST: the 3-D Isomap embedding of the d_p matrix of the seven architectures, shown as its three 2-D projections (components 1-2, 1-3 and 2-3); large labelled points: the embedding of the matrix averaged over seeds, coloured by family; small points: the embedding of each seed's own matrix, rotated onto the large points by orthogonal Procrustes."}, "image": {"alt": "Three scatter plots, the 2-D projections of a 3-D embedding of seven network architectures coloured by family, each architecture a large labelled point surrounded by small points, one per seed."}}
-palette = dict(zip(sorted(set(FAMILIES.values())), sns.color_palette("colorblind", 3)))
 fig, axes = plt.subplots(1, 3, figsize=(16, 5))
-for ax, (i, j) in zip(axes, [(0, 1), (0, 2), (1, 2)]):
-    for index, name in enumerate(NAMES):
-        colour = palette[FAMILIES[name]]
-        for points in SEED_EMBEDDINGS.values():
-            ax.scatter(points[index, i], points[index, j], color=colour, s=18, alpha=0.5)
-        ax.scatter(MEAN_EMBEDDING[index, i], MEAN_EMBEDDING[index, j], color=colour, s=120,
-                   edgecolor="black", label=FAMILIES[name])
-        ax.annotate(name, MEAN_EMBEDDING[index, [i, j]], fontsize=9,
-                    xytext=(6, 4) if index % 2 else (6, -12), textcoords="offset points")
-    ax.set(xlabel=f"Isomap component {i + 1} (bits)", ylabel=f"Isomap component {j + 1} (bits)")
-    ax.set_aspect("equal", adjustable="datalim")
-handles, labels = axes[0].get_legend_handles_labels()
-unique = dict(zip(labels, handles))
-axes[-1].legend(unique.values(), unique.keys(), bbox_to_anchor=(1.02, 1), loc="upper left")
+plot_embedding(MEAN_EMBEDDING, list(SEED_EMBEDDINGS.values()), NAMES, FAMILIES, axes)
 fig.suptitle(f"Fig. 4 (architectures) on Fashion-MNIST: Isomap of d_p; {len(SEEDS)} seed(s), "
              f"k = {settings.k}")
 fig.tight_layout()
@@ -476,21 +423,18 @@ plt.show()
 def embedding_reading():
     """How faithful the 3-D picture is, in this run's numbers."""
     target = zero_diagonal(MEAN_MATRIX)
-    embedded = pairwise(MEAN_EMBEDDING)
-    upper = np.triu_indices(len(NAMES), k=1)
-    error = np.abs(embedded[upper] - target[upper]) / target[upper]
-    shortcut = sum(target[a, b] > min(target[a, c] + target[c, b] for c in range(len(NAMES))
-                                      if c not in (a, b)) for a, b in zip(*upper))
+    fidelity = embedding_fidelity(target, MEAN_EMBEDDING)
     spread = np.mean([np.linalg.norm(points - MEAN_EMBEDDING, axis=1).mean()
                       for points in SEED_EMBEDDINGS.values()])
-    return (f"- In 3-D, the embedded distances differ from the mean d_p by {np.median(error):.0%} "
-            f"(median over the {len(error)} pairs; largest {error.max():.0%}); "
-            f"{shortcut} of the {len(error)} distances exceed a path through a third "
-            "architecture (the triangle inequality fails there), so Isomap's geodesics shorten "
-            "them.\n"
+    return (f"- In 3-D, the embedded distances differ from the mean d_p by "
+            f"{fidelity['median_error']:.0%} (median over the {fidelity['pairs']} pairs; largest "
+            f"{fidelity['largest_error']:.0%}); {fidelity['shortcuts']} of the "
+            f"{fidelity['pairs']} distances exceed a path through a third architecture (the "
+            "triangle inequality fails there), so Isomap's geodesics shorten them.\n"
             f"- A seed's own embedding lies on average {spread:.0f} bits from the mean one "
-            f"(per point), against a median distance of {np.median(target[upper]):.0f} bits "
-            "between architectures.")
+            f"(per point), against a median distance of "
+            f"{np.median(target[np.triu_indices(len(NAMES), k=1)]):.0f} bits between "
+            "architectures.")
 
 
 display(Markdown(embedding_reading()))
@@ -733,7 +677,7 @@ for n_neighbors in range(2, len(NAMES)):
         warnings.simplefilter("ignore")  # a disconnected graph is joined with a warning
         points = Isomap(n_neighbors=n_neighbors, n_components=3,
                         metric="precomputed").fit_transform(target)
-    embedded = pairwise(points)
+    embedded = pairwise_distances(points)
     nearest = np.argsort(embedded + np.diag(np.full(len(NAMES), np.inf)), axis=1)[:, 0]
     neighbour_rows.append(dict(
         n_neighbors=n_neighbors,

@@ -1,5 +1,5 @@
-"""tools/launch_buttons.py: the published book's Binder and Colab buttons, and the cell that installs
-infolib in a chapter launched without a checkout.
+"""tools/launch_buttons.py: the published book's Binder and Colab buttons, and the cell that
+installs infolib in a chapter launched without a checkout.
 
 The last test builds a one-chapter book the way `make book REPOSITORY=owner/name` does (install
 cell, papermill, the generated configuration, jupyter-book) and checks the buttons' addresses and

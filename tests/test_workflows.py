@@ -1,5 +1,5 @@
-"""The workflows: the GPU one runs every chapter (a chapter added to notebooks/ needs no edit there),
-and both publish the branch of executed chapters that their launch buttons open."""
+"""The workflows: the GPU one runs every chapter (a chapter added to notebooks/ needs no edit
+there), and both publish the branch of executed chapters that their launch buttons open."""
 
 import re
 from pathlib import Path

@@ -1,0 +1,129 @@
+"""infolib.geometry against known answers: Isomap recovers Euclidean configurations, Procrustes
+keeps distances, the fidelity counts detours, and malformed matrices are errors."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from infolib.geometry import (  # noqa: E402
+    cyclic_seed_pairs,
+    distance_matrix,
+    embedding_fidelity,
+    isomap_embedding,
+    pairwise_distances,
+    plot_distance_matrix,
+    plot_embedding,
+    procrustes_aligned,
+    zero_diagonal,
+)
+
+
+def points(n=7, dims=3, seed=0):
+    return np.random.default_rng(seed).normal(size=(n, dims))
+
+
+def test_pairwise_distances_by_hand():
+    d = pairwise_distances([[0, 0], [3, 4], [0, 1]])
+    np.testing.assert_allclose(d, [[0, 5, 1], [5, 0, np.sqrt(18)], [1, np.sqrt(18), 0]])
+
+
+@pytest.mark.parametrize("n, dims", [(7, 3), (12, 3), (5, 2)])
+def test_isomap_recovers_euclidean_points_up_to_a_rigid_motion(n, dims):
+    truth = points(n, dims)
+    embedded = isomap_embedding(pairwise_distances(truth), n_components=dims)
+    np.testing.assert_allclose(pairwise_distances(embedded), pairwise_distances(truth),
+                               atol=1e-10)
+    fidelity = embedding_fidelity(pairwise_distances(truth), embedded)
+    assert fidelity["median_error"] < 1e-10 and fidelity["shortcuts"] == 0
+    assert fidelity["pairs"] == n * (n - 1) // 2
+
+
+def test_isomap_in_fewer_dimensions_than_the_points_loses_distance():
+    truth = points(7, 3)
+    flat = isomap_embedding(pairwise_distances(truth), n_components=1)
+    assert embedding_fidelity(pairwise_distances(truth), flat)["median_error"] > 0.05
+
+
+def test_fidelity_counts_the_pairs_with_a_shorter_detour():
+    d = np.array([[0, 1, 1, 1], [1, 0, 5, 1], [1, 5, 0, 1], [1, 1, 1, 0.0]])
+    # d(1, 2) = 5 > d(1, 0) + d(0, 2) = 2: one pair breaks the triangle inequality
+    fidelity = embedding_fidelity(d, isomap_embedding(d))
+    assert fidelity["shortcuts"] == 1
+    assert fidelity["largest_error"] > 0.5  # the embedding draws (1, 2) near its detour, not 5
+
+
+def test_procrustes_keeps_distances_and_undoes_a_rotation():
+    reference = points(7, 3)
+    rotation, _ = np.linalg.qr(np.random.default_rng(1).normal(size=(3, 3)))
+    moved = reference @ rotation + 4.0
+    aligned = procrustes_aligned(moved, reference)
+    np.testing.assert_allclose(aligned, reference, atol=1e-10)
+    noisy = moved + np.random.default_rng(2).normal(scale=0.1, size=moved.shape)
+    np.testing.assert_allclose(pairwise_distances(procrustes_aligned(noisy, reference)),
+                               pairwise_distances(noisy), atol=1e-10)
+    with pytest.raises(ValueError, match="shape"):
+        procrustes_aligned(reference[:5], reference)
+
+
+@pytest.mark.parametrize("bad, message", [
+    (np.ones((3, 4)), "square"),
+    (np.zeros((2, 2)), "at least 3"),
+    (np.array([[0, 1, np.nan], [1, 0, 1], [np.nan, 1, 0]]), "NaN"),
+    (np.array([[0, 1, 2], [1, 0, 1], [1, 1, 0.0]]), "symmetric"),
+    (np.array([[0, -1, 1], [-1, 0, 1], [1, 1, 0.0]]), "non-negative"),
+    (np.array([[1, 1, 1], [1, 0, 1], [1, 1, 0.0]]), "diagonal"),
+])
+def test_malformed_distances_are_errors(bad, message):
+    with pytest.raises(ValueError, match=message):
+        isomap_embedding(bad)
+
+
+def test_n_components_must_fit():
+    with pytest.raises(ValueError, match="n_components"):
+        isomap_embedding(pairwise_distances(points(4)), n_components=4)
+
+
+@pytest.mark.parametrize("seeds, pairs", [
+    ([5], []), ([5, 6], [(5, 6)]), ([0, 1, 2], [(0, 1), (1, 2), (2, 0)]),
+    ([3, 4, 5, 6], [(3, 4), (4, 5), (5, 6), (6, 3)]),
+])
+def test_cyclic_seed_pairs(seeds, pairs):
+    assert cyclic_seed_pairs(seeds) == pairs
+    with pytest.raises(ValueError, match="distinct"):
+        cyclic_seed_pairs([1, 1, 2])
+
+
+def test_distance_matrix_is_symmetric_and_complete():
+    pairs = pd.DataFrame(dict(a=["x", "x", "y"], b=["y", "z", "z"], d_p=[1.0, 2.0, 3.0]))
+    matrix = distance_matrix(pairs, ["x", "y", "z"])
+    assert matrix.loc["z", "x"] == 2.0 and matrix.loc["y", "z"] == 3.0
+    assert np.isnan(matrix.loc["x", "x"])
+    np.testing.assert_array_equal(zero_diagonal(matrix), [[0, 1, 2], [1, 0, 3], [2, 3, 0]])
+    with pytest.raises(ValueError, match="missing"):
+        distance_matrix(pairs.iloc[:2], ["x", "y", "z"])
+    with pytest.raises(ValueError, match="twice"):
+        distance_matrix(pd.concat([pairs, pairs.iloc[:1]]), ["x", "y", "z"])
+
+
+def test_the_figures_draw_every_point():
+    names = ["a", "b", "c", "d"]
+    truth = points(4, 3)
+    d = pairwise_distances(truth)
+    np.fill_diagonal(d, np.nan)
+    matrix = pd.DataFrame(d, index=names, columns=names)
+    fig, ax = plt.subplots()
+    plot_distance_matrix(matrix, {n: 0.5 for n in names}, ax, title="t")
+    assert len(ax.texts) == 16  # every cell annotated, the diagonal with its floor
+    plt.close(fig)
+    embedding = isomap_embedding(zero_diagonal(matrix))
+    fig, axes = plt.subplots(1, 3)
+    plot_embedding(embedding, [embedding, embedding], names,
+                   {"a": "g1", "b": "g1", "c": "g2", "d": "g2"}, axes)
+    assert all(len(ax.collections) == 4 * 3 for ax in axes)  # 4 large + 2 x 4 small points
+    assert [t.get_text() for t in axes[-1].get_legend().get_texts()] == ["g1", "g2"]
+    plt.close(fig)
