@@ -38,7 +38,8 @@
 # have. Every architecture is trained from **several seeds**, so that the distance between two
 # trainings of the same architecture, the floor below which $d_p$ cannot tell two networks
 # apart, is measured beside the distances between architectures. The dataset half of Fig. 4 is
-# not testable here; the claims section says why.
+# not testable here (the claims section says why); {doc}`information_distance_tasks` tests the
+# principle it is read with on tasks of our own making.
 
 # %% tags=["parameters"]
 profile = "cpu"  # "smoke" (seconds), "cpu" (the published book), "gpu" (more seeds and data)
@@ -563,8 +564,9 @@ claims.add(
         "the claim is about 13 named VTAB datasets, none of them available offline; and the "
         "protocol is not given: networks trained on datasets with different classes have "
         "outputs of different sizes, between which the KL code of d_p is undefined, and the "
-        "paper does not say how it coded one from the other. A stand-in (relabelled "
-        "Fashion-MNIST tasks grouped by us) would test categories of our own making, not VTAB's"),
+        "paper does not say how it coded one from the other. The stand-in of the chapter "
+        "information_distance_tasks (six labelings of the same Fashion-MNIST images in two "
+        "families) tests the principle on categories of our own making, not VTAB's"),
 )
 claims.save("information_distance_geometry.claims.json")
 claims
@@ -576,7 +578,8 @@ claims
 #   become seven small networks trained on `n_train` Fashion-MNIST images and coded on $k$ test
 #   images; AlexNet, ResNeXt, DenseNet, SqueezeNet and MobileNet have no counterpart. At `gpu`
 #   the same zoo with more seeds, images and $k$ (the paper's 10,000), not larger networks.
-# - **The dataset half of Fig. 4** is not testable offline (the claim above says why).
+# - **The dataset half of Fig. 4** is not testable offline (the claim above says why);
+#   {doc}`information_distance_tasks` takes its principle on tasks of our own making.
 # - **Not every pair.** Between architectures we code only networks of the same seed (and the
 #   seed pairs), 84 pairs at `cpu` instead of 210; the embedding is of the matrix averaged over
 #   seeds, with each seed's own embedding beside it.
