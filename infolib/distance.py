@@ -17,7 +17,8 @@ networks f_A and f_B are (its Figure 1 and Table 1). They live in three spaces:
 The paper's own measure, :func:`information_distance` (d_p, eq. 7), is the larger of the two
 expected prequential codelengths of one network's outputs starting from the other
 (:func:`infolib.coding.kl_prequential_codelength`); it returns both, as an
-:class:`InformationDistance` whose ``float`` is d_p.
+:class:`InformationDistance` whose ``float`` is d_p. :func:`step_floor_distance` is d_p with the
+coding the information-distance chapters share.
 
 ``*_l2``, ``*_emd`` and ``output_kl`` are distances (0 for identical inputs); ``*_cosine`` and
 ``linear_cka`` are similarities (1 for identical inputs), as in the paper.
@@ -56,6 +57,7 @@ from infolib.coding import (
     Codelength,
     kl_prequential_codelength,
     prequential_codelength,
+    step_floor_options,
 )
 from infolib.config import resolve_device
 from infolib.models import CHAIN_LAYERS, check_layers, weight_layers
@@ -129,6 +131,25 @@ def information_distance(
     b_given_a = kl_prequential_codelength(model_a, model_b, x, **options)
     a_given_b = kl_prequential_codelength(model_b, model_a, x, **options)
     return InformationDistance(a_given_b=a_given_b, b_given_a=b_given_a)
+
+
+def step_floor_distance(
+    model_a: nn.Module,
+    model_b: nn.Module,
+    x: torch.Tensor,
+    *,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    min_first_block: int = 10,
+    lr: float = 1e-3,
+) -> InformationDistance:
+    """d_p(f_A, f_B) of :func:`information_distance` on the inputs ``x`` (in bits) with the block
+    training the information-distance chapters share: :func:`infolib.coding.step_floor_options`
+    for a code of len(x) examples (Adam at ``lr`` with early stopping and a floor on the
+    optimizer steps of small blocks), a first block of ``min_first_block`` examples, no progress
+    bar. Cost: two prequential codes."""
+    return information_distance(model_a, model_b, x, **step_floor_options(
+        len(x), min_first_block=min_first_block, lr=lr, seed=seed, device=device))
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ from infolib.claims import Claims, contrast, trend
 from infolib.coding import step_floor_options
 from infolib.config import resolve, resolve_device, seeds
 from infolib.data import fashion_mnist
-from infolib.distance import information_distance, zero_function
+from infolib.distance import step_floor_distance, zero_function
 from infolib.models import small_cnn
 from infolib.train import accuracy, fit
 
@@ -83,8 +83,6 @@ settings = resolve(
 torch_device = resolve_device(device)
 sns.set_theme(context="notebook", style="whitegrid")
 SEEDS = seeds(seed, settings.n_seeds)
-MIN_FIRST_BLOCK = 10  # as in the previous chapter
-CODING_LR = 1e-3  # the block training of the previous chapters (no search here)
 x_all, y_all = fashion_mnist("train")
 x_test_all, y_test_all = fashion_mnist("test")
 settings
@@ -97,11 +95,9 @@ def convnet(run_seed, dropout=0.0):
 
 
 def d_p(model_a, model_b, x, run_seed):
-    """d_p(f_A, f_B) in bits with the previous chapter's coding (first block 10, a step floor)."""
-    return float(information_distance(
-        model_a, model_b, x, **step_floor_options(settings.k, min_first_block=MIN_FIRST_BLOCK,
-                                                  lr=CODING_LR, seed=run_seed,
-                                                  device=torch_device)))
+    """d_p(f_A, f_B) in bits with the previous chapter's coding (first block 10, a step floor,
+    Adam at 1e-3, no learning-rate search: infolib.distance.step_floor_distance)."""
+    return float(step_floor_distance(model_a, model_b, x, seed=run_seed, device=torch_device))
 
 
 def d_p_to_empty(model, x, run_seed):
@@ -583,7 +579,7 @@ bounds_table = pd.DataFrame(bound_rows).set_index("network")
 plain_network = small_networks["plain"]
 bounds_table.loc["plain", "L'(f | 0)"] = kl_prequential_codelength(
     zero_function(plain_network), plain_network, x_coded,
-    **step_floor_options(K_CODED, min_first_block=MIN_FIRST_BLOCK, lr=CODING_LR, seed=0,
+    **step_floor_options(K_CODED, min_first_block=10, lr=1e-3, seed=0,  # step_floor_distance's
                          device=torch_device)).total
 bounds_table.round(2)
 

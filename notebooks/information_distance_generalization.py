@@ -62,10 +62,9 @@ from tqdm import tqdm  # text bars: papermill runs have no widgets
 
 from infolib.cache import cached
 from infolib.claims import Claims, not_testable, trend
-from infolib.coding import step_floor_options
 from infolib.config import resolve, resolve_device, seeds
 from infolib.data import fashion_mnist
-from infolib.distance import information_distance, zero_function
+from infolib.distance import step_floor_distance, zero_function
 from infolib.models import small_cnn
 
 settings = resolve(
@@ -81,7 +80,6 @@ torch_device = resolve_device(device)
 sns.set_theme(context="notebook", style="whitegrid")
 SEEDS = seeds(seed, settings.n_seeds)
 TARGET_LOSS = 0.1  # the paper's training cross-entropy (nats) for every configuration
-MIN_FIRST_BLOCK, CODING_LR = 10, 1e-3  # the coding of the previous chapters
 x_all, y_all = fashion_mnist("train")
 x_test_all, y_test_all = fashion_mnist("test")
 settings
@@ -196,11 +194,9 @@ def generalization_run(name, run_seed):
     test_loss = mean_loss(model, x_test_all[:2_000], y_test_all[:2_000])
     model = model.cpu().eval()
     reached = bool(np.isfinite(train_loss) and train_loss <= TARGET_LOSS)
-    d_p = (float(information_distance(
-        model, zero_function(model), probe,
-        **step_floor_options(settings.k, min_first_block=MIN_FIRST_BLOCK, lr=CODING_LR,
-                             seed=run_seed, device=torch_device)))
-        if reached else np.nan)
+    d_p = (float(step_floor_distance(model, zero_function(model), probe, seed=run_seed,
+                                     device=torch_device))  # the previous chapters' coding
+           if reached else np.nan)
     return dict(configuration=name, epochs=epochs, train_loss=train_loss, test_loss=test_loss,
                 gap=test_loss - train_loss, reached=reached, d_p=d_p,
                 parameters=sum(p.numel() for p in model.parameters()))

@@ -67,10 +67,9 @@ from tqdm import tqdm  # text bars: papermill runs have no widgets
 
 from infolib.cache import cached
 from infolib.claims import Claims, contrast
-from infolib.coding import step_floor_options
 from infolib.config import resolve, resolve_device, seeds
 from infolib.data import FASHION_MNIST_CLASSES, fashion_mnist
-from infolib.distance import information_distance
+from infolib.distance import step_floor_distance
 from infolib.geometry import (
     cyclic_seed_pairs,
     distance_matrix,
@@ -96,7 +95,6 @@ settings = resolve(
 torch_device = resolve_device(device)
 sns.set_theme(context="notebook", style="whitegrid")
 SEEDS = seeds(seed, settings.n_seeds)
-MIN_FIRST_BLOCK, CODING_LR = 10, 1e-3  # the coding of the previous chapters (no search)
 x_all, y_all = fashion_mnist("train")
 x_test_all, y_test_all = fashion_mnist("test")
 settings
@@ -280,17 +278,12 @@ majority = {task: np.bincount(labels(task, x_check, y_check).numpy()).max() / le
 #    the distance to the nearest other task exceeds the mean seed floor.
 
 # %%
-def d_p(model_a, model_b, coding_seed):
-    """d_p(f_A, f_B) on the probe images with the coding of the previous chapters: the
-    InformationDistance, both directions."""
-    return information_distance(
-        model_a, model_b, probe, **step_floor_options(
-            settings.k, min_first_block=MIN_FIRST_BLOCK, lr=CODING_LR, seed=coding_seed,
-            device=torch_device))
-
-
 def pair_distance(task_a, seed_a, task_b, seed_b):
-    distance = d_p(trained(task_a, seed_a)[0], trained(task_b, seed_b)[0], coding_seed=seed_a)
+    """d_p in bits, and its two directions, on the probe images with the coding of the
+    previous chapters (infolib.distance.step_floor_distance: first block 10, a step floor,
+    Adam at 1e-3), seeded by the first network's seed."""
+    distance = step_floor_distance(trained(task_a, seed_a)[0], trained(task_b, seed_b)[0],
+                                   probe, seed=seed_a, device=torch_device)
     return dict(d_p=float(distance), a_given_b=distance.a_given_b.total,
                 b_given_a=distance.b_given_a.total)
 

@@ -375,6 +375,28 @@ def test_information_distance_is_zero_for_one_function_and_symmetric():
     assert isinstance(far, InformationDistance) and isinstance(float(far), float)
 
 
+def test_step_floor_distance_is_information_distance_with_the_chapters_coding():
+    """The same numbers, bit for bit, as information_distance with step_floor_options for len(x)
+    examples, a first block of 10 and Adam at 1e-3; another learning rate changes them."""
+    from infolib.coding import step_floor_options
+    from infolib.distance import information_distance, step_floor_distance
+
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(300, 2, generator=generator)
+    y = (x[:, 0] > 0).long() + (x[:, 1] > 0.5).long()
+    model_a, model_b = _trained_mlp(1, x[:200], y[:200]), _trained_mlp(2, x[:200], y[:200])
+    probe = x[200:]
+    shared = step_floor_distance(model_a, model_b, probe, seed=3, device="cpu")
+    direct = information_distance(model_a, model_b, probe, **step_floor_options(
+        100, min_first_block=10, lr=1e-3, seed=3, device="cpu"))
+    for name in ("a_given_b", "b_given_a"):
+        np.testing.assert_array_equal(getattr(shared, name).blocks, getattr(direct, name).blocks)
+        np.testing.assert_array_equal(getattr(shared, name).ends, getattr(direct, name).ends)
+    assert shared.a_given_b.ends[0] == 10  # the first block
+    faster = step_floor_distance(model_a, model_b, probe, seed=3, device="cpu", lr=1e-2)
+    assert float(faster) != float(shared)
+
+
 def test_information_distance_result_round_trips_through_the_cache(tmp_path):
     parts = [
         Codelength(total=t, blocks=np.array([t / 4, 3 * t / 4]), ends=np.array([2, 10]))
