@@ -266,17 +266,22 @@ def code_training(lr):
 
 
 # %% [markdown]
-# `d_p` is the information distance in bits: the larger of the two directions' KL-prequential
-# codes, plus the bits of naming the chosen learning rate.
+# `coded` codes a pair at a coding learning rate (both directions); `d_p` is the information
+# distance in bits: the larger of the two directions' KL-prequential codes, plus the bits of
+# naming the chosen learning rate.
 
 # %%
+def coded(model_a, model_b, x, lr, coding_seed):
+    """The InformationDistance of the pair with the coding learning rate lr."""
+    return information_distance(model_a, model_b, x, train=code_training(lr),
+                                min_first_block=MIN_FIRST_BLOCK, seed=coding_seed,
+                                device=torch_device, progress=False)
+
+
 def d_p(model_a, model_b, x, lr, coding_seed):
     """d_p in bits with the chosen coding learning rate, plus the log2 |grid| bits of choosing
-    it: the larger of the two directions' KL-prequential codes."""
-    distance = information_distance(model_a, model_b, x, train=code_training(lr),
-                                    min_first_block=MIN_FIRST_BLOCK, seed=coding_seed,
-                                    device=torch_device, progress=False)
-    return float(distance) + SEARCH_BITS
+    it."""
+    return float(coded(model_a, model_b, x, lr, coding_seed)) + SEARCH_BITS
 
 
 # %% [markdown]
@@ -370,14 +375,15 @@ def coding_run(run_seed):
     """The lr search on (A, B) and, at the chosen lr, d_p and both directions' last-block KL per
     input for N_CODING_SEEDS coding seeds."""
     models, x = networks(run_seed), probe(run_seed)
-    rows = [dict(kind="search", lr=lr, d_p=d_p(models["A"], models["B"], x, lr, run_seed))
-            for lr in LR_GRID]
+    searched = {lr: coded(models["A"], models["B"], x, lr, run_seed) for lr in LR_GRID}
+    rows = [dict(kind="search", lr=lr, d_p=float(distance) + SEARCH_BITS)
+            for lr, distance in searched.items()]
     chosen = min(rows, key=lambda row: row["d_p"])["lr"]
     for replicate in range(N_CODING_SEEDS):
         coding_seed = run_seed + 1_000 * replicate
-        distance = information_distance(models["A"], models["B"], x, train=code_training(chosen),
-                                        min_first_block=MIN_FIRST_BLOCK, seed=coding_seed,
-                                        device=torch_device, progress=False)
+        # replicate 0 codes with the seed itself: the search's code at the chosen rate
+        distance = (searched[chosen] if replicate == 0
+                    else coded(models["A"], models["B"], x, chosen, coding_seed))
         codes = {"B given A": distance.b_given_a, "A given B": distance.a_given_b}
         for direction, code in codes.items():
             sizes = np.diff(np.concatenate([[0], code.ends]))
@@ -395,6 +401,9 @@ CHOSEN_LR = coding[coding.kind == "floor"].groupby("seed").lr.first().to_dict()
 floor = coding[(coding.kind == "floor") & (coding.direction == "B given A")]
 floor_dp = floor.pivot(index="seed", columns="replicate", values="d_p").reindex(SEEDS)
 first_dp = floor_dp[0]  # coding seed = the seed itself: the one every other d_p uses
+# d_p(theta_A, theta_B) per seed at the chosen rate: coded once, here, and read by the
+# experiments below that need the unchanged pair (invariance, interpolation, triangle)
+UNCHANGED_DP = {s: float(first_dp[s]) for s in SEEDS}
 FLOOR_SCORE = ((floor_dp.iloc[:, 1:].sub(first_dp, axis=0)).abs().div(first_dp, axis=0)
                .mean(axis=1))  # per seed: the relative change that means nothing
 
@@ -581,7 +590,8 @@ def invariance_run(run_seed):
     models, x = networks(run_seed), probe(run_seed)
     lr = CHOSEN_LR[run_seed]
     rows = [dict(scenario="unchanged", coefficient=np.nan, stress=False,
-                 **all_measures(models["A"], models["B"], x, lr, run_seed))]
+                 **all_measures(models["A"], models["B"], x, lr, run_seed, with_dp=False),
+                 d_p=UNCHANGED_DP[run_seed])]
     for stress, table in ((False, SCENARIOS), (True, STRESS)):
         for scenario, coefficients in table.items():
             for c in coefficients:
@@ -768,9 +778,10 @@ FAITHFUL = ["param EMD", "rep EMD", "linear CKA", "output KL", "d_p"]
 # `measures_subset` computes the five measures of Figs. 2 and 3.
 
 # %%
-def measures_subset(model_a, model_b, x, lr, run_seed):
-    full = all_measures(model_a, model_b, x, lr, run_seed)
-    return {m: full[m] for m in FAITHFUL}
+def measures_subset(model_a, model_b, x, lr, run_seed, known_dp=None):
+    """The measures of FAITHFUL; d_p is `known_dp` when given (a pair already coded)."""
+    full = all_measures(model_a, model_b, x, lr, run_seed, with_dp=known_dp is None)
+    return {m: full[m] if m != "d_p" or known_dp is None else known_dp for m in FAITHFUL}
 
 
 # %% [markdown]
@@ -788,8 +799,11 @@ def interpolation_run(run_seed):
     rows = []
     for setting, (model_a, model_b) in pairs.items():
         for c in INTERPOLATION:
+            # at c = 0 the different-initializations line starts at theta_A: the unchanged pair
+            known = (UNCHANGED_DP[run_seed]
+                     if c == 0 and setting == "different initializations, same task" else None)
             rows.append(dict(setting=setting, c=c, **measures_subset(
-                interpolate(model_a, model_b, c), model_b, x, lr, run_seed)))
+                interpolate(model_a, model_b, c), model_b, x, lr, run_seed, known_dp=known)))
     return pd.DataFrame(rows)
 
 
@@ -926,7 +940,8 @@ display(pd.concat({"to the initial network": faithfulness_table(to_initial, "epo
 def triangle_run(run_seed):
     models, x, lr = networks(run_seed), probe(run_seed), CHOSEN_LR[run_seed]
     pairs = [("A", "B"), ("A", "C"), ("B", "C")]
-    return pd.DataFrame([dict(pair=f"{a}{b}", d_p=d_p(models[a], models[b], x, lr, run_seed))
+    return pd.DataFrame([dict(pair=f"{a}{b}", d_p=UNCHANGED_DP[run_seed] if (a, b) == ("A", "B")
+                              else d_p(models[a], models[b], x, lr, run_seed))
                          for a, b in pairs])
 
 
