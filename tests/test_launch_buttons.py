@@ -7,6 +7,7 @@ the browser check on it.
 """
 
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -179,3 +180,35 @@ def test_a_built_chapter_has_buttons_that_open_its_executed_notebook(tmp_path):
     check_html = _load("check_html")
     report = check_html.check_site(html)
     assert report.ok, report.summary()
+
+
+def make_dry_run(*arguments):
+    """What `make -n` would run here, without GITHUB_REPOSITORY (so only arguments decide) and
+    without the flags of a `make test` this may run under."""
+    environment = {name: value for name, value in os.environ.items()
+                   if name not in ("GITHUB_REPOSITORY", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    result = subprocess.run(["make", "-n", *arguments], cwd=ROOT, env=environment,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def test_make_uses_the_tool_only_when_the_repository_is_known():
+    """The Makefile's wiring: with REPOSITORY, each chapter gets the install cell (at this
+    commit) before papermill runs it, and the book builds from the generated configuration;
+    without it, neither happens and the book builds from _config.yml."""
+    chapter = "book/chapters/information_distance_tasks.ipynb"
+    with_repository = make_dry_run("-B", chapter, "REPOSITORY=owner/name")
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True, check=True).stdout.strip()
+    install = (f"tools/launch_buttons.py install-cell .stamps/source/information_distance_tasks"
+               f".ipynb --repository owner/name --commit {commit}")
+    assert install in with_repository
+    assert with_repository.index(install) < with_repository.index("papermill")
+    assert "launch_buttons" not in make_dry_run("-B", chapter)
+    book = make_dry_run("book", "REPOSITORY=owner/name", "LAUNCH_BRANCH=executed-gpu",
+                        "SITE_DIR=gpu")
+    assert ("launch_buttons.py config --repository owner/name --branch executed-gpu "
+            '--site-dir "gpu" -o .stamps/_config.yml') in book
+    assert "jupyter-book build . --config .stamps/_config.yml" in book
+    assert "jupyter-book build . --config _config.yml" in make_dry_run("book")
