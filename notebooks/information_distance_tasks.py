@@ -119,8 +119,8 @@ settings
 #   under the weights $x_{ij}$;
 # - **width**: the same for the column index $j$.
 #
-# Every network has 10 outputs; a task with fewer classes leaves the others unused, and its
-# network learns to give them almost no probability.
+# Every network has 10 outputs; a task with fewer classes leaves the others unused, and training
+# pushes their probability down (exercise 2 measures how far).
 
 # %%
 KIND = (0, 1, 0, 1, 0, 2, 0, 2, 3, 2)  # garment -> top, trouser/dress, footwear, bag
