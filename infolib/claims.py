@@ -762,8 +762,8 @@ def scorecard_figure(paths: Iterable[str | os.PathLike], out: str | os.PathLike)
                         color="white" if name in ("reproduced", "not reproduced") else "black")
         left += widths
     ax.set_xlabel("claims")
-    ax.legend(ncol=3, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22),
-              frameon=False)
+    # above the bars: an offset below them in axes units grows with the number of chapters
+    ax.legend(ncol=3, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     out = Path(out)
