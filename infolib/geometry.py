@@ -73,9 +73,9 @@ def procrustes_aligned(points, reference) -> np.ndarray:
 
 def embedding_fidelity(distances, embedding) -> dict:
     """How far an embedding's distances are from the matrix it embeds, over the n (n - 1) / 2
-    pairs: the median and largest of |embedded - d| / d, and how many d(a, b) exceed a detour
-    d(a, c) + d(c, b) through a third point (where the triangle inequality fails, Isomap's
-    geodesic takes the detour)."""
+    pairs: the median and largest relative error ``abs(embedded - d) / d``, and how many
+    d(a, b) exceed a detour d(a, c) + d(c, b) through a third point (where the triangle
+    inequality fails, Isomap's geodesic takes the detour)."""
     d = check_distances(distances)
     upper = np.triu_indices(len(d), k=1)
     if (d[upper] <= 0).any():
