@@ -9,9 +9,9 @@ handful of networks every point is linked to every other (:func:`isomap_embeddin
 is then the distance itself wherever the triangle inequality holds, and a shorter detour where it
 does not (:func:`embedding_fidelity` counts those). Networks are trained from several seeds, so
 the distance between two trainings of one kind (the *seed floor*, coded on
-:func:`cyclic_seed_pairs`) stands beside the distances between kinds; each seed's own embedding
-is rotated onto the mean one (:func:`procrustes_aligned`) to show how much of the picture is seed
-noise. The figures: :func:`plot_distance_matrix` and :func:`plot_embedding`.
+:func:`cyclic_seed_pairs`, averaged per seed by :func:`seed_floor`) stands beside the distances
+between kinds; each seed's own embedding is rotated onto the mean one
+(:func:`procrustes_aligned`) to show how much of the picture is seed noise. The figures: :func:`plot_distance_matrix` and :func:`plot_embedding`.
 """
 
 from __future__ import annotations
@@ -96,6 +96,16 @@ def cyclic_seed_pairs(seeds: Sequence[int]) -> list[tuple[int, int]]:
     if len(seeds) < 3:
         return [tuple(seeds)] if len(seeds) == 2 else []
     return [(s, seeds[(i + 1) % len(seeds)]) for i, s in enumerate(seeds)]
+
+
+def seed_floor(seed_pairs: pd.DataFrame, seed: int, value: str = "d_p") -> float:
+    """F_s: the mean of ``value`` over the seed pairs (rows with ``seed_a``, ``seed_b``) that
+    start at ``seed``, one per point with :func:`cyclic_seed_pairs`; with two seeds the one pair
+    ends at the second seed, so that seed gets it too; NaN when no pair holds the seed."""
+    starting = seed_pairs[seed_pairs["seed_a"] == seed]
+    if not len(starting):
+        starting = seed_pairs[seed_pairs["seed_b"] == seed]
+    return float(starting[value].mean()) if len(starting) else float("nan")
 
 
 def distance_matrix(pairs: pd.DataFrame, names: Sequence[str], value: str = "d_p") -> pd.DataFrame:

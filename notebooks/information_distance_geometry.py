@@ -83,6 +83,7 @@ from infolib.geometry import (
     plot_distance_matrix,
     plot_embedding,
     procrustes_aligned,
+    seed_floor,
     zero_diagonal,
 )
 from infolib.models import mlp, small_cnn, small_resnet
@@ -465,15 +466,6 @@ def family_means(matrix, _):
     return np.mean(same), np.mean(different)
 
 
-def seed_floor(_, run_seed):
-    """F_s: the mean over architectures of the seed pair that starts at this seed (with two
-    seeds, the one pair); NaN with one seed."""
-    starting = floor_pairs[floor_pairs.seed_a == run_seed]
-    if not len(starting):
-        starting = floor_pairs[floor_pairs.seed_b == run_seed]
-    return float(starting.d_p.mean()) if len(starting) else np.nan
-
-
 resnet_within = per_seed(lambda m, _: mean_between(m, RESNETS, RESNETS))
 resnet_to_cnn = per_seed(lambda m, _: mean_between(m, RESNETS, PLAIN_CNNS))
 bn_to_resnets = per_seed(lambda m, _: m.loc[BN_PAIR[0], RESNETS].mean())
@@ -482,7 +474,7 @@ width_pair = per_seed(lambda m, _: m.loc[WIDTH_PAIR[0], WIDTH_PAIR[1]])
 other_conv = per_seed(other_conv_minimum)
 same_family, other_family = per_seed(family_means).T
 nearest_other = per_seed(lambda m, _: m.min(axis=1).mean())
-floors = per_seed(seed_floor)
+floors = per_seed(lambda _, s: seed_floor(floor_pairs, s))  # F_s over the architectures
 
 # %%
 claims = Claims("information_distance_geometry", paper="Anonymous, ICLR 2021 submission",

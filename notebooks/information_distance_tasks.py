@@ -78,6 +78,7 @@ from infolib.geometry import (
     plot_distance_matrix,
     plot_embedding,
     procrustes_aligned,
+    seed_floor,
     zero_diagonal,
 )
 from infolib.models import small_cnn
@@ -434,18 +435,9 @@ def family_means(matrix, _):
             np.mean([matrix.loc[a, b] for a, b in upper if FAMILIES[a] != FAMILIES[b]]))
 
 
-def seed_floor(_, run_seed):
-    """F_s: the mean over tasks of the seed pair that starts at this seed (with two seeds, the
-    one pair); NaN with one seed."""
-    starting = floor_pairs[floor_pairs.seed_a == run_seed]
-    if not len(starting):
-        starting = floor_pairs[floor_pairs.seed_b == run_seed]
-    return float(starting.d_p.mean()) if len(starting) else np.nan
-
-
 within_family, across_families = per_seed(family_means).T
 nearest_other = per_seed(lambda m, _: m.min(axis=1).mean())
-floors = per_seed(seed_floor)
+floors = per_seed(lambda _, s: seed_floor(floor_pairs, s))  # F_s over the tasks
 
 # %%
 claims = Claims("information_distance_tasks", paper="Anonymous, ICLR 2021 submission",

@@ -19,6 +19,7 @@ from infolib.geometry import (  # noqa: E402
     plot_distance_matrix,
     plot_embedding,
     procrustes_aligned,
+    seed_floor,
     zero_diagonal,
 )
 
@@ -127,3 +128,12 @@ def test_the_figures_draw_every_point():
     assert all(len(ax.collections) == 4 * 3 for ax in axes)  # 4 large + 2 x 4 small points
     assert [t.get_text() for t in axes[-1].get_legend().get_texts()] == ["g1", "g2"]
     plt.close(fig)
+
+
+def test_seed_floor_is_the_mean_of_the_pairs_a_seed_starts():
+    pairs = pd.DataFrame(dict(a=["x", "y", "x", "y", "x", "y"], seed_a=[0, 0, 1, 1, 2, 2],
+                              seed_b=[1, 1, 2, 2, 0, 0], d_p=[1.0, 3.0, 5.0, 7.0, 9.0, 11.0]))
+    assert [seed_floor(pairs, s) for s in (0, 1, 2)] == [2.0, 6.0, 10.0]
+    two_seeds = pairs.iloc[:2]  # one pair per point, (0, 1): both seeds get it
+    assert seed_floor(two_seeds, 0) == seed_floor(two_seeds, 1) == 2.0
+    assert np.isnan(seed_floor(pairs.iloc[:0], 0))
