@@ -237,14 +237,7 @@ def model_information(
     train = BlockTraining() if train is None else train
     x = _check_arguments(init_model, x, first_block, train, name="init_model")
     module("trained_model", trained_model)
-    on = resolve_device(device)
-    n_init = _starting_model(init_model, x, on, "init_model")[2]
-    n_trained = _starting_model(trained_model, x, on, "trained_model")[2]
-    if n_init != n_trained:
-        raise ValueError(
-            f"init_model has {n_init} classes and trained_model {n_trained}: they must be the "
-            "same architecture, before and after training"
-        )
+    _same_architecture(init_model, trained_model)
     options = {
         "fractions": fractions,
         "min_first_block": min_first_block,
@@ -463,7 +456,8 @@ def information_similarity(l_ab: float, l_aa: float, l_bb: float) -> float:
     union = l_aa + l_bb - l_ab
     if union <= 0:
         raise ValueError(f"L(M_A, A) + L(M_B, B) - L(M_A, B) = {union:g} <= 0: the estimates "
-                         "are inconsistent (L(M_A, B) larger than both domains' information)")
+                         "are inconsistent (L(M_A, B) is at least the sum of both domains' "
+                         "information)")
     return l_ab / union
 
 
@@ -495,21 +489,34 @@ def component_entries(model: nn.Module, component: Sequence[str] | str) -> list[
     return [name for name in names if any(inside(name, prefix) for prefix in component)]
 
 
-def reset_parameters(trained_model: nn.Module, init_model: nn.Module,
-                     component: Sequence[str]) -> nn.Module:
-    """A copy of ``trained_model`` whose component is back at its initial values: every entry of
-    its ``state_dict`` (parameters and buffers, such as batch-norm statistics) inside the
-    component (:func:`component_entries`) takes ``init_model``'s value.
-    The information ablation of eq. (7): the structure stays, the information learned in C goes.
-    Raises ``ValueError`` when the two models' entries differ or a name matches nothing."""
-    module("trained_model", trained_model)
-    module("init_model", init_model)
+def _same_architecture(init_model: nn.Module, trained_model: nn.Module) -> None:
+    """Raise ``ValueError`` unless the two models have the same state_dict names and shapes."""
     trained_state, init_state = trained_model.state_dict(), init_model.state_dict()
     if trained_state.keys() != init_state.keys() or any(
             trained_state[k].shape != init_state[k].shape for k in trained_state):
         raise ValueError("trained_model and init_model must be the same architecture "
-                         "(the same state_dict names and shapes)")
-    inside = set(component_entries(init_model, component))
+                         "(the same state_dict names and shapes), before and after training")
+
+
+def reset_parameters(trained_model: nn.Module, init_model: nn.Module,
+                     component: Sequence[str], *, buffers: bool = False) -> nn.Module:
+    """A copy of ``trained_model`` whose component is back at its initial values: every
+    parameter inside the component (:func:`component_entries`) takes ``init_model``'s value.
+    The information ablation of eq. (7): "we reset all parameters within this component to their
+    initialized value"; the structure stays, the information learned in C's weights goes.
+    Buffers (batch-norm running statistics) are not parameters and keep their trained values,
+    unless ``buffers=True`` resets them too (then resetting every entry gives ``init_model``).
+    Raises ``ValueError`` when the two models' entries differ or a name matches nothing."""
+    module("trained_model", trained_model)
+    module("init_model", init_model)
+    _same_architecture(init_model, trained_model)
+    trained_state, init_state = trained_model.state_dict(), init_model.state_dict()
+    resettable = set(init_state) if buffers else {name for name, _ in
+                                                   init_model.named_parameters()}
+    inside = set(component_entries(init_model, component)) & resettable
+    if not inside:
+        raise ValueError(f"component {list(component)!r} holds no parameter to reset (only "
+                         "buffers; pass buffers=True to reset those)")
     ablated = copy.deepcopy(trained_model)
     state = {name: (init_state[name] if name in inside else value)
              for name, value in trained_state.items()}
@@ -540,6 +547,8 @@ def information_ablation(
     components: dict[str, Sequence[str]],
     x: torch.Tensor,
     y: torch.Tensor | np.ndarray,
+    *,
+    buffers: bool = False,
     **options,
 ) -> dict[str, InformationAblation]:
     """I(C) = L(M_D, D) - L(M_D^C, D) = L_preq^{M_D^C}(y | x) - L_preq^{M_D}(y | x), eq. (15-16),
@@ -547,12 +556,14 @@ def information_ablation(
     :func:`reset_parameters`): the information, in units of log ``base``, lost when C is reset to
     its initial values. The init term of eq. (2) cancels. ``options``: those of
     :func:`prequential_codelength` (``fractions``, ``min_first_block``, ``train``, ``base``,
-    ``seed``, ``device``, ``progress``), the same for every code. Resetting every entry gives
-    exactly L(M_D, D) of :func:`model_information` with the same options. Cost: one code for
-    M_D plus one per component. Neither model is modified."""
+    ``seed``, ``device``, ``progress``), the same for every code. ``buffers``: as
+    :func:`reset_parameters` (False: parameters only, the paper's words). Resetting every entry
+    with ``buffers=True`` gives exactly L(M_D, D) of :func:`model_information` with the same
+    options (with ``buffers=False`` too, for a model without buffers). Cost: one code for M_D
+    plus one per component. Neither model is modified."""
     if not isinstance(components, dict) or not components:
         raise ValueError("components must be a non-empty dict: name -> state_dict names")
-    ablated = {name: reset_parameters(trained_model, init_model, names)
+    ablated = {name: reset_parameters(trained_model, init_model, names, buffers=buffers)
                for name, names in components.items()}  # every name checked before any code
     from_trained = prequential_codelength(trained_model, x, y, **options)
     return {name: InformationAblation(prequential_codelength(model, x, y, **options), from_trained)

@@ -437,10 +437,12 @@ def test_models_with_batch_norm_are_coded_and_left_untouched():
     assert kl.total == pytest.approx(0.0, abs=1e-6)
 
 
-def test_model_information_needs_the_same_number_of_classes():
+def test_model_information_needs_the_same_architecture():
     x, y = blobs(100, seed=15)
-    with pytest.raises(ValueError, match="init_model has 4 classes and trained_model 10"):
+    with pytest.raises(ValueError, match="same architecture"):  # another number of classes
         model_information(mlp(2, [8], K, seed=0), mlp(2, [8], 10, seed=0), x, y, **OPTIONS)
+    with pytest.raises(ValueError, match="same architecture"):  # the same classes, other widths
+        model_information(mlp(2, [8], K, seed=0), mlp(2, [16], K, seed=0), x, y, **OPTIONS)
 
 
 def test_numpy_scalars_are_accepted_and_give_the_same_code():
@@ -561,6 +563,26 @@ def test_reset_parameters_resets_the_component_only_and_refuses_unknown_names():
         reset_parameters(trained, init, ["no_such_layer"])
     with pytest.raises(ValueError, match="same architecture"):
         reset_parameters(trained, mlp(2, [8], K, seed=0), [first])
+
+
+def test_reset_parameters_keeps_batch_norm_statistics_unless_asked():
+    """The paper resets "all parameters" of C: running statistics are buffers, not parameters,
+    and keep their trained values; buffers=True resets them too (everything -> the init)."""
+    init = nn.Sequential(nn.Linear(2, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, K))
+    trained = copy.deepcopy(init)
+    fit(trained, *blobs(200, seed=33), epochs=3, batch_size=32, lr=1e-2, optimizer="adam",
+        progress=False)
+    assert not torch.equal(trained[1].running_mean, init[1].running_mean)  # statistics moved
+    ablated = reset_parameters(trained, init, ["0", "1"])
+    for name in ("0.weight", "0.bias", "1.weight", "1.bias"):
+        assert torch.equal(ablated.state_dict()[name], init.state_dict()[name]), name
+    for name in ("1.running_mean", "1.running_var", "1.num_batches_tracked"):
+        assert torch.equal(ablated.state_dict()[name], trained.state_dict()[name]), name
+    everything = reset_parameters(trained, init, ["0", "1", "3"], buffers=True)
+    for name, value in everything.state_dict().items():
+        assert torch.equal(value, init.state_dict()[name]), name
+    with pytest.raises(ValueError, match="no parameter"):
+        reset_parameters(trained, init, ["1.running_mean"])
 
 
 def test_ablating_everything_is_the_model_information_and_nothing_is_zero():
