@@ -66,8 +66,11 @@ def neuron_entropy(
     equal-width bins over the [min, max] of all values in ``acts``, shared by every neuron (as
     Bansal et al.'s code does with the pooled pre-activations of all hidden layers), so a neuron
     whose values span a small part of the range falls into few bins and has low entropy. In both,
-    bins are half-open [e_j, e_{j+1}) except the last, which holds its right edge (numpy's
-    ``histogram``); a constant neuron has entropy 0. At most log(bins). Cost: O(S N).
+    the edges are ``np.linspace(min, max, bins + 1)`` and bins are half-open [e_j, e_{j+1})
+    except the last, which holds its right edge: each neuron's counts equal those of
+    ``np.histogram`` on the same range, values lying exactly on an edge included (quantised or
+    saturated activations), where a plain ``floor((x - min) / (max - min) * bins)`` can be off
+    by one bin. A constant neuron has entropy 0. At most log(bins). Cost: O(S N).
     """
     acts = _as_matrix(acts, "acts", min_neurons=1)
     bins = integer("bins", bins, minimum=1)
@@ -75,16 +78,36 @@ def neuron_entropy(
     one_of("binning", binning, ("neuron", "global"))
     n_samples, n_neurons = acts.shape
     if binning == "neuron":
-        low, high = acts.min(axis=0), acts.max(axis=0)
+        index = np.empty(acts.shape, dtype=np.int64)
+        for j, column in enumerate(acts.T):
+            index[:, j] = _bin_index(column, column.min(), column.max(), bins)
     else:
-        low, high = np.full(n_neurons, acts.min()), np.full(n_neurons, acts.max())
-    width = np.where(high > low, high - low, 1.0)
-    index = np.clip(((acts - low) / width * bins).astype(np.int64), 0, bins - 1)
+        index = _bin_index(acts, acts.min(), acts.max(), bins)
     counts = np.bincount((index + bins * np.arange(n_neurons)).ravel(), minlength=bins * n_neurons)
     p = counts.reshape(n_neurons, bins) / n_samples
     with np.errstate(divide="ignore", invalid="ignore"):
         entropy = -np.where(p > 0, p * np.log(p), 0.0).sum(axis=1)
     return entropy / math.log(base)
+
+
+def _bin_index(values: np.ndarray, low: float, high: float, bins: int) -> np.ndarray:
+    """Bin of each value, as ``np.histogram(values, bins, range=(low, high))`` counts it.
+
+    The edges are ``np.linspace(low, high, bins + 1)``; a value's bin is first estimated as
+    ``floor((x - low) / (high - low) * bins)``, then moved by one where that estimate disagrees
+    with the edges (``x < e_i`` or ``x >= e_{i+1}``), as numpy does: the estimate can be off by
+    one for a value lying exactly on an interior edge (quantised or saturated activations). Bins
+    are half-open [e_i, e_{i+1}) except the last, which holds ``high``. ``high == low`` (a
+    constant neuron) puts every value in bin 0. Memory: that of ``values`` plus ``bins`` edges.
+    """
+    if high <= low:
+        return np.zeros(values.shape, dtype=np.int64)
+    edges = np.linspace(low, high, bins + 1)
+    index = ((values - low) / (high - low) * bins).astype(np.int64)
+    index[index == bins] -= 1
+    index -= values < edges[index]
+    index += (values >= edges[index + 1]) & (index != bins - 1)
+    return index
 
 
 def ksg_mi(
@@ -248,7 +271,7 @@ def _kth_smallest(values: torch.Tensor, k: int) -> torch.Tensor:
 
 
 def _count_within(sorted_values: torch.Tensor, centres: torch.Tensor, radius: torch.Tensor):
-    """Number of other points at distance |v - centre| < radius of each centre, float (P, S).
+    """Number of other points at distance ``abs(v - centre) < radius`` of each centre, float (P, S).
 
     Binary search finds the bounds of (centre - radius, centre + radius); ``centre + radius`` is
     rounded, so the one value on each side of each bound is re-checked on its distance, as the

@@ -168,6 +168,32 @@ def test_global_binning_equals_numpy_histograms_on_shared_edges():
     assert shared[widest] == pytest.approx(own[widest], abs=0.05)
 
 
+def test_values_on_bin_edges_are_counted_as_numpy_histogram_counts_them():
+    # quantised activations: every value 0.0, 0.1, ..., 1.0 lies on (or within a rounding error
+    # of) an edge of 10 bins over [0, 1]; a plain floor((x - min) / width * bins) puts 0.3 and
+    # 0.7 in the bins below their numpy bins (numpy: [259 526 966 0 526 959 494 0 531 739])
+    rng = np.random.default_rng(0)
+    x = np.round(rng.uniform(0, 1, 5000), 1)
+    counts = np.histogram(x, bins=10)[0]
+    assert counts[3] == counts[7] == 0
+    p = counts[counts > 0] / len(x)
+    assert neuron_entropy(x[:, None], bins=10)[0] == pytest.approx(-(p * np.log2(p)).sum(),
+                                                                   abs=1e-12)
+    assert neuron_entropy(x[:, None], bins=10)[0] == pytest.approx(2.901, abs=1e-3)
+    # per-neuron and shared edges, several grids, offsets, scales and bin counts
+    for step, offset, scale in [(0.1, 0.0, 1.0), (0.05, -1.0, 3.0), (0.25, 0.3, 1e3),
+                                (1 / 3, -2.7, 0.01), (0.125, 0.0, 7.0)]:
+        acts = (np.round(rng.uniform(0, 1, (400, 3)) / step) * step * scale + offset)
+        acts[:, 2] *= 0.5  # a neuron with half the range of the others
+        for bins in (3, 5, 10, 20, 100):
+            own = [histogram_entropies(a[:, None], np.histogram_bin_edges(a, bins))[0]
+                   for a in acts.T]
+            np.testing.assert_allclose(neuron_entropy(acts, bins=bins), own, atol=1e-12)
+            shared = histogram_entropies(acts, np.histogram_bin_edges(acts, bins))
+            np.testing.assert_allclose(neuron_entropy(acts, bins=bins, binning="global"), shared,
+                                       atol=1e-12)
+
+
 def test_global_binning_depends_on_the_other_neurons_and_per_neuron_does_not():
     rng = np.random.default_rng(8)
     x = rng.normal(size=(5000, 1))
@@ -266,7 +292,8 @@ def test_options_after_the_data_are_keyword_only():
 def test_kth_smallest_equals_kthvalue_with_ties():
     from infolib.neurons import _kth_smallest
 
-    values = torch.tensor([[3.0, 1.0, 1.0, 0.0, 2.0], [5.0, 5.0, 5.0, 5.0, 4.0]], dtype=torch.float64)
+    values = torch.tensor([[3.0, 1.0, 1.0, 0.0, 2.0], [5.0, 5.0, 5.0, 5.0, 4.0]],
+                          dtype=torch.float64)
     for k in range(1, 6):
         torch.testing.assert_close(_kth_smallest(values, k), values.kthvalue(k, dim=-1).values)
     random = torch.rand(3, 50, 41, dtype=torch.float64).round(decimals=1)  # many ties
