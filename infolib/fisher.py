@@ -165,7 +165,10 @@ def fisher_logdet(
     ``damping`` >= 0 plays the part of beta / (2 lambda^2 N) in eq. (8): the paper's H there is
     the Hessian of the loss summed over the N training samples, about N F for this F (a mean over
     inputs), and log det(N F + beta / (2 lambda^2) I) = P log N + log det(F + beta / (2 lambda^2 N)
-    I) for P parameters. F is singular for every softmax classifier whose last layer is linear
+    I) for P parameters. That is the paper's damping, from its proof of Prop. 2.5, which drops
+    the 1/2 of the second-order term; the exact second-order minimizer gives beta / (lambda^2 N)
+    (see :mod:`infolib.fisher_theory`).
+    F is singular for every softmax classifier whose last layer is linear
     and trainable (adding one vector to every row of its weight and one number to every bias
     leaves the softmax unchanged: fan_in + 1 null directions), and its rank is at most N (K - 1)
     (see :func:`fisher_matrix`). Each null direction adds log(damping), so compare

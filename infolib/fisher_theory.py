@@ -4,8 +4,19 @@ information in a deep network?", sec. 2).
 
 Conventions: ``L_D`` is the mean cross-entropy over the N training inputs (nats); ``H`` its
 Hessian and ``F`` the Fisher of one input averaged over the N inputs (as :mod:`infolib.fisher`).
-The bound of eq. (3) weighs the KL by beta / N, so the Gaussian post-distribution that minimizes
-it is eq. (8) with beta / N in place of beta: Sigma* = beta / (2N) (H + beta / (2 lambda^2 N))^-1.
+The bound of eq. (3) weighs the KL by beta / N, so this module uses Prop. 2.5 / eq. (8) with
+beta / N in place of beta: Sigma* = beta / (2N) (H + beta / (2 lambda^2 N))^-1, the paper's
+formula, kept on purpose.
+
+**Not the exact minimizer.** Sigma* minimizes the objective as the paper's proof of Prop. 2.5
+writes it, L_D(w*) + tr(H Sigma) + (beta / N) KL(Q || P), whose quadratic term lacks the 1/2 of
+the Taylor expansion. With it, E_Q L_D ~ L_D(w*) + 1/2 tr(H Sigma), the exact minimizer of the
+second-order objective is b (H + b / lambda^2)^-1 with b = beta / N: twice the paper's factor
+(b for b / 2) and twice its damping (beta / (lambda^2 N) for beta / (2 lambda^2 N)), i.e. eq. (8)
+with H / 2 in place of H. Its variance is about twice Sigma*'s along directions where
+h >> b / lambda^2, and the same (lambda^2) where h = 0. So :func:`weight_information` is the KL
+of the paper's Q, and a PAC-Bayes bound computed with it is valid but not the tightest the
+Gaussians centred at w* give.
 """
 
 from __future__ import annotations
@@ -23,9 +34,12 @@ from infolib.checks import integer, real
 def optimal_variances(eigenvalues, *, beta: float, prior_std: float, n: int) -> np.ndarray:
     """Eigenvalues of Prop. 2.5's Sigma* = b/2 (H + b / (2 lambda^2) I)^-1 with b = beta / n.
 
-    ``eigenvalues``: of H (or F, the paper's substitute), 1-D. Raises ``ValueError`` where
-    h + b / (2 lambda^2) <= 0: a direction of negative curvature that deep has no Gaussian
-    minimizer (Remark 2.6)."""
+    The paper's eq. (8): the minimizer of tr(H Sigma) + b KL(Q || P), the paper's objective
+    without the 1/2 of the second-order term. The exact minimizer of 1/2 tr(H Sigma) + b KL is
+    b (H + b / lambda^2 I)^-1, with twice the factor and twice the damping (see the module
+    docstring); the book keeps the paper's formula. ``eigenvalues``: of H (or F, the paper's
+    substitute), 1-D. Raises ``ValueError`` where h + b / (2 lambda^2) <= 0: a direction of
+    negative curvature that deep has no Gaussian minimizer (Remark 2.6)."""
     h, b, damping = _checked(eigenvalues, beta, prior_std, n)
     curvature = h + damping
     if (curvature <= 0).any():
@@ -57,8 +71,9 @@ def weight_information(
 
 def pac_bayes_bound(expected_train_loss: float, kl: float, *, n: int, beta: float,
                     delta: float = 0.05) -> float:
-    """Eq. (3) (McAllester): L_test(Q) <= [E_Q L_D + beta / n (KL + log 1/delta)] / (1 - 1/(2 beta)),
-    with probability 1 - delta, for a per-sample loss in [0, 1] (the 0-1 error, say) and beta > 1/2.
+    """Eq. (3) (McAllester):
+    L_test(Q) <= [E_Q L_D + beta / n (KL + log 1/delta)] / (1 - 1/(2 beta)), with probability
+    1 - delta, for a per-sample loss in [0, 1] (the 0-1 error, say) and beta > 1/2.
     """
     loss = real("expected_train_loss (eq. 3's loss is bounded by 1)", expected_train_loss,
                 minimum=0, maximum=1)
@@ -102,23 +117,32 @@ def fisher_in_span(model: nn.Module, x: torch.Tensor, directions: torch.Tensor) 
 
 def hessian_matrix(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> np.ndarray:
     """The exact Hessian (P, P) float64 of the mean cross-entropy over (x, y) with respect to the
-    parameters that require grad (``parameters_to_vector`` order). For small models: P^2 memory."""
+    parameters that require grad (``parameters_to_vector`` order). For small models: P^2 memory.
+
+    Computed in float64 on copies of the parameters and buffers (batch-norm statistics included;
+    the other parameters held fixed), so ``model`` is left unchanged. Run in the model's current
+    mode: call ``model.eval()`` for batch-norm, so that its running statistics are used."""
     named = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
     flat = torch.cat([p.detach().reshape(-1) for _, p in named]).double()
-    buffers = dict(model.named_buffers())
+    fixed = {name: _float64_copy(p.detach()) for name, p in model.named_parameters()
+             if not p.requires_grad}
+    buffers = {name: _float64_copy(b) for name, b in model.named_buffers()}
     sizes = [p.numel() for _, p in named]
-    dtype = named[0][1].dtype
-    model64 = model.double()
-    try:
-        def loss(vector):
-            pieces = torch.split(vector, sizes)
-            params = {name: piece.view_as(p) for (name, p), piece in zip(named, pieces)}
-            out = functional_call(model64, (params, buffers), (x.double(),))
-            return nn.functional.cross_entropy(out, y)
 
-        return hessian(loss)(flat).cpu().numpy()
-    finally:
-        model.to(dtype)
+    def loss(vector):
+        pieces = torch.split(vector, sizes)
+        params = {name: piece.view(p.shape) for (name, p), piece in zip(named, pieces)}
+        out = functional_call(model, ({**params, **fixed}, buffers), (x.double(),))
+        return nn.functional.cross_entropy(out, y)
+
+    return hessian(loss)(flat).cpu().numpy()
+
+
+def _float64_copy(tensor: torch.Tensor) -> torch.Tensor:
+    """A detached copy, in float64 if floating (integer buffers such as batch-norm's
+    ``num_batches_tracked`` keep their dtype)."""
+    tensor = tensor.detach()
+    return tensor.to(torch.float64, copy=True) if tensor.is_floating_point() else tensor.clone()
 
 
 def _checked(eigenvalues, beta, prior_std, n):

@@ -16,7 +16,8 @@ Everything here is in nats. Functions are vectorized over datasets and runs. The
 (:func:`sgd`, :func:`escape_steps`) and the mixture densities of :func:`shannon_information` run in
 torch (float64) on any ``device``; their random numbers come from a ``seed`` (an int or a sequence
 of ints), so the same seed gives the same mini-batches on the same device. They take and return
-numpy arrays.
+numpy arrays. Every function but :func:`phi` and :func:`phi_prime` (elementwise maps, which let
+NaN through as numpy does) refuses NaN or infinite inputs with a ``ValueError`` naming them.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import numpy as np
 import torch
 from scipy import integrate, stats
 
-from infolib.checks import integer, real
+from infolib.checks import finite, integer, real
 from infolib.config import resolve_device
 
 AMPLITUDE, FREQUENCY = 1.5, 6.0
@@ -93,6 +94,8 @@ def _generator(seed, device) -> torch.Generator:
 def fisher(theta, n_points: int):
     """F(theta) = N phi'(theta)^2 for N points of x ~ N(phi(theta), 1), floored at 1e-12."""
     n_points = integer("n_points", n_points, minimum=1)
+    theta = np.asarray(theta, dtype=float)
+    finite("theta", theta)
     return np.maximum(n_points * phi_prime(theta) ** 2, FISHER_FLOOR)
 
 
@@ -101,7 +104,9 @@ def basin(theta):
     mean lies inside (-A, A)) are the extrema of phi, at f sign(theta) log(1 + abs(theta)) =
     pi/2 + k pi, so the basins are the intervals between consecutive extrema. An SGD run has
     escaped its basin when this index changes."""
-    return np.asarray(_basin_index(np.asarray(theta, dtype=float)), dtype=int)
+    theta = np.asarray(theta, dtype=float)
+    finite("theta", theta)
+    return np.asarray(_basin_index(theta), dtype=int)
 
 
 def _basin_index(theta):
@@ -114,6 +119,7 @@ def _basin_index(theta):
 def minimum_near(target: float, x_mean: float) -> float:
     """The minimum of the loss of a dataset with mean ``x_mean`` (abs(x_mean) < A) in the basin of
     ``target``: the theta of that basin where phi(theta) = x_mean (found by bisection)."""
+    target = real("target", target)
     x_mean = real("x_mean", x_mean)
     if abs(x_mean) >= AMPLITUDE:
         raise ValueError(f"x_mean must lie in (-{AMPLITUDE}, {AMPLITUDE}), got {x_mean}")
@@ -146,8 +152,12 @@ def sgd(x, theta0, *, batch_size: int, lr: float, steps: int, seed, shift: float
     the same seed draws the same ones, so a run on the shifted datasets ``x + shift`` (``shift`` a
     number) sees the same noise: d theta* / d mean(x) by finite differences."""
     device = resolve_device(device)
-    x = torch.as_tensor(np.asarray(x, dtype=float) + shift, device=device)
-    theta = torch.as_tensor(np.array(theta0, dtype=float), device=device)
+    shift = real("shift", shift)
+    x, theta0 = np.asarray(x, dtype=float), np.array(theta0, dtype=float)
+    finite("x", x)
+    finite("theta0", theta0)
+    x = torch.as_tensor(x + shift, device=device)
+    theta = torch.as_tensor(theta0, device=device)
     if x.ndim != 2 or theta.ndim != 2 or theta.shape[0] != x.shape[0]:
         raise ValueError(f"x must be (datasets, N) and theta0 (datasets, runs), got "
                          f"{tuple(x.shape)} and {tuple(theta.shape)}")
@@ -189,6 +199,8 @@ def shannon_information(theta, std, *, seed, draws: int = 32, chunk: int = 2048,
     if theta.ndim != 2 or std.shape != theta.shape:
         raise ValueError(f"theta and std must both be (datasets, runs), got {theta.shape} and "
                          f"{std.shape}")
+    finite("theta", theta)
+    finite("std", std)
     if not (std > 0).all():
         raise ValueError("every std must be > 0")
     draws = integer("draws", draws, minimum=1)
@@ -217,6 +229,7 @@ def gaussian_information(theta, n_points: int):
     point, P = N(m, lambda^2) the single Gaussian prior that minimizes it (m the mean end point,
     lambda^2 = var(theta) + mean(1/F)). It exceeds the Shannon information by KL(Q(w) || P) >= 0."""
     theta = np.asarray(theta, dtype=float).ravel()
+    finite("theta", theta)
     var = 1.0 / fisher(theta, n_points)
     lam2 = np.var(theta) + np.mean(var)
     return float(np.mean(0.5 * np.log(lam2 / var) + (var + (theta - theta.mean()) ** 2)
@@ -248,6 +261,8 @@ def brunel_nadal(theta, jacobian, n_points: int):
     jacobian = np.asarray(jacobian, dtype=float).ravel()
     if theta.shape != jacobian.shape:
         raise ValueError(f"theta and jacobian must match, got {theta.shape} and {jacobian.shape}")
+    finite("theta", theta)
+    finite("jacobian", jacobian)
     data_fisher = np.maximum(jacobian**2 * fisher(theta, n_points), FISHER_FLOOR)
     return float(mean_entropy(n_points) - np.mean(0.5 * np.log(2 * np.pi * np.e / data_fisher)))
 
@@ -270,6 +285,7 @@ def escape_steps(theta0, x, *, lr, max_steps: int, seed, batch_size: int | None 
     if (batch_size is None) == (temperature is None):
         raise ValueError("give either batch_size (SGD) or temperature (Langevin), not both")
     theta = np.array(theta0, dtype=float).ravel()
+    finite("theta0", theta)
     lr = _per_run("lr", lr, theta.size)
     if batch_size is not None:
         batch_size = integer("batch_size", batch_size, minimum=1)
@@ -277,7 +293,9 @@ def escape_steps(theta0, x, *, lr, max_steps: int, seed, batch_size: int | None 
         kick = np.sqrt(2 * lr * _per_run("temperature", temperature, theta.size))
     device = resolve_device(device)
     generator = _generator(seed, device)
-    x = torch.as_tensor(np.asarray(x, dtype=float), device=device)
+    x = np.asarray(x, dtype=float)
+    finite("x", x)
+    x = torch.as_tensor(x, device=device)
     theta = torch.as_tensor(theta, device=device)
     lr = torch.as_tensor(lr, device=device)
     if batch_size is None:

@@ -1,6 +1,7 @@
 """infolib.fisher_theory against closed forms computed another way (full matrices, fisher_matrix,
 finite differences)."""
 
+import copy
 import math
 
 import numpy as np
@@ -38,8 +39,10 @@ def test_weight_information_is_the_gaussian_kl_of_prop_2_5():
     assert got == pytest.approx(expected, rel=1e-10)
 
 
-def test_optimal_variances_minimize_the_paper_objective():
-    # Prop. 2.5's objective for Q = N(w*, Sigma), in H's eigenbasis: tr(H Sigma) + b KL(Q || P)
+def test_optimal_variances_minimize_the_papers_objective_without_the_half():
+    """Eq. (8) minimizes the objective as the proof of Prop. 2.5 writes it, tr(H Sigma) + b KL:
+    the paper's algebra, not the minimizer of the second-order bound (see the next test)."""
+    # the paper's objective for Q = N(w*, Sigma), in H's eigenbasis: tr(H Sigma) + b KL(Q || P)
     h = np.array([3.0, 0.5, 1e-4, 0.0])
     b, prior_var = 0.02, 1.5
 
@@ -53,6 +56,32 @@ def test_optimal_variances_minimize_the_paper_objective():
             moved = best.copy()
             moved[i] *= factor
             assert objective(moved) > objective(best)
+
+
+def test_the_exact_second_order_minimizer_has_the_half_and_differs_from_eq_8():
+    """With the 1/2 of the Taylor expansion, E_Q L_D ~ L_D(w*) + 1/2 tr(H Sigma), the objective
+    1/2 tr(H Sigma) + b KL is minimized by b / (h + b / lambda^2), not by eq. (8)'s
+    b/2 / (h + b / (2 lambda^2)): twice the factor and twice the damping."""
+    from scipy.optimize import minimize_scalar
+
+    b, prior_var = 1.0 / 500, 1.0
+    h = np.array([3.0, 0.5, 1e-3, 0.0])
+
+    def exact_objective(s, hi):  # one eigendirection; the KL's constant terms dropped
+        return 0.5 * hi * s + b * 0.5 * (s / prior_var - math.log(s))
+
+    found = np.array([minimize_scalar(lambda t, hi=hi: exact_objective(math.exp(t), hi),
+                                      bounds=(-30, 5), method="bounded",
+                                      options={"xatol": 1e-10}).x for hi in h])
+    found = np.exp(found)
+    np.testing.assert_allclose(found, b / (h + b / prior_var), rtol=1e-6)
+    paper = optimal_variances(h, beta=b * 500, prior_std=math.sqrt(prior_var), n=500)
+    # about twice eq. (8)'s variance where h >> b / lambda^2, the same (lambda^2) where h = 0
+    assert found[0] / paper[0] == pytest.approx(2.0, rel=1e-3)  # the audit's 6.662e-4 / 3.332e-4
+    assert found[0] == pytest.approx(6.662e-4, rel=1e-3)
+    assert found[-1] == pytest.approx(paper[-1]) == pytest.approx(prior_var)
+    assert all(exact_objective(f, hi) < exact_objective(q, hi)
+               for f, q, hi in zip(found[:-1], paper[:-1], h[:-1]))
 
 
 def test_a_negative_curvature_below_the_damping_is_refused():
@@ -103,3 +132,41 @@ def test_hessian_matrix_matches_finite_differences_of_the_gradient():
                for e in torch.eye(len(flat), dtype=torch.float64)]
     np.testing.assert_allclose(h, torch.stack(columns, 1).numpy(), atol=1e-6)
     np.testing.assert_allclose(h, h.T, atol=1e-12)
+
+
+def test_hessian_matrix_of_a_batch_norm_model_in_eval_mode():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.Tanh(),
+                                torch.nn.Linear(4, 2))
+    model.train()
+    with torch.no_grad():  # non-trivial running statistics and affine parameters
+        for _ in range(5):
+            model(3 * torch.randn(16, 3) + 1)
+        model[1].weight.uniform_(0.5, 2.0)
+        model[1].bias.normal_()
+    model.eval()
+    model[1].bias.requires_grad_(False)  # a frozen parameter is held fixed, not differentiated
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    x, y = torch.randn(10, 3), torch.randint(0, 2, (10,))
+    h = hessian_matrix(model, x, y)
+    # the caller's model is left as it was: dtypes, values, mode
+    after = model.state_dict()
+    assert all(after[k].dtype == v.dtype and torch.equal(after[k], v) for k, v in before.items())
+    assert not model.training and not model[1].bias.requires_grad
+
+    # reference: torch.autograd.functional.hessian on a float64 copy of the model
+    reference = copy.deepcopy(model).double()
+    names = [name for name, p in reference.named_parameters() if p.requires_grad]
+    params = [reference.get_parameter(name).detach() for name in names]
+    assert h.shape == (sum(p.numel() for p in params),) * 2
+
+    def loss(*values):
+        out = torch.func.functional_call(reference, dict(zip(names, values)), (x.double(),))
+        return torch.nn.functional.cross_entropy(out, y)
+
+    blocks = torch.autograd.functional.hessian(loss, tuple(params))
+    sizes = [p.numel() for p in params]
+    full = np.block([[blocks[i][j].reshape(sizes[i], sizes[j]).numpy()
+                      for j in range(len(params))] for i in range(len(params))])
+    np.testing.assert_allclose(h, full, atol=1e-12)
+    assert np.abs(full).max() > 0.1

@@ -177,3 +177,40 @@ def test_escape_conditions_run_as_one_batch_with_a_value_per_run():
         toy.escape_steps(np.zeros(4), x, lr=[0.01, 0.02], batch_size=2, max_steps=5, seed=0)
     with pytest.raises(ValueError, match="temperature must be finite and > 0"):
         toy.escape_steps(np.zeros(2), x, lr=0.01, temperature=[0.5, 0.0], max_steps=5, seed=0)
+
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: toy.minimum_near(NAN, 0.0), "target must be a finite number"),
+        (lambda: toy.minimum_near(INF, 0.0), "target must be a finite number"),
+        (lambda: toy.minimum_near(1.0, NAN), "x_mean must be a finite number"),
+        (lambda: toy.fisher([0.1, NAN], 10), "theta contains NaN or infinite"),
+        (lambda: toy.basin([INF]), "theta contains NaN or infinite"),
+        (lambda: toy.brunel_nadal([NAN], [1.0], 100), "theta contains NaN or infinite"),
+        (lambda: toy.brunel_nadal([0.1], [INF], 100), "jacobian contains NaN or infinite"),
+        (lambda: toy.gaussian_information([0.1, NAN], 100), "theta contains NaN or infinite"),
+        (lambda: toy.shannon_information(np.array([[NAN, 1.0]]), np.ones((1, 2)), seed=0),
+         "theta contains NaN or infinite"),
+        (lambda: toy.shannon_information(np.zeros((1, 2)), np.array([[1.0, INF]]), seed=0),
+         "std contains NaN or infinite"),
+        (lambda: toy.sgd(np.array([[NAN] * 4]), np.zeros((1, 2)), batch_size=2, lr=0.1, steps=3,
+                         seed=0), "x contains NaN or infinite"),
+        (lambda: toy.sgd(np.zeros((1, 4)), np.array([[0.0, INF]]), batch_size=2, lr=0.1, steps=3,
+                         seed=0), "theta0 contains NaN or infinite"),
+        (lambda: toy.sgd(np.zeros((1, 4)), np.zeros((1, 2)), batch_size=2, lr=0.1, steps=3,
+                         seed=0, shift=NAN), "shift must be a finite number"),
+        (lambda: toy.escape_steps([NAN], [0.0, 1.0], lr=0.01, max_steps=5, seed=0, batch_size=1),
+         "theta0 contains NaN or infinite"),
+        (lambda: toy.escape_steps([0.0], [0.0, NAN], lr=0.01, max_steps=5, seed=0,
+                                  temperature=0.1), "x contains NaN or infinite"),
+    ],
+)
+def test_non_finite_inputs_raise_a_clear_error(call, message):
+    # before, these returned -inf (minimum_near), NaN (brunel_nadal, shannon_information, sgd)
+    # or a meaningless basin index
+    with pytest.raises(ValueError, match=message):
+        call()
