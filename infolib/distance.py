@@ -23,11 +23,14 @@ coding the information-distance chapters share.
 ``*_l2``, ``*_emd`` and ``output_kl`` are distances (0 for identical inputs); ``*_cosine`` and
 ``linear_cka`` are similarities (1 for identical inputs), as in the paper.
 
-**Parameters, not buffers.** Parameter vectors hold what ``model.named_parameters()`` yields, in
-that order, in float64. Batch-norm running statistics (``running_mean``, ``running_var``,
-``num_batches_tracked``) are buffers and never enter: the paper leaves them out because they can
-be large and dominate the norm. The affine weight and bias of a batch-norm layer are parameters
-and do enter :func:`param_l2` and :func:`param_cosine`.
+**Parameters, not buffers, and no batch-norm.** Parameter vectors hold what
+``model.named_parameters()`` yields, in that order, in float64. Batch-norm running statistics
+(``running_mean``, ``running_var``, ``num_batches_tracked``) are buffers and never enter. The
+paper (app. B.1) flattens "all weight matrices and biases of the network ... excluding parameters
+in batch normalization layers, because some statistic variable in them can be large and dominate
+the norm": by default (``exclude_batch_norm=True``) :func:`param_l2` and :func:`param_cosine`
+also leave out the affine weight and bias of every batch-norm module (``nn.BatchNorm1d/2d/3d``,
+``nn.SyncBatchNorm``); ``exclude_batch_norm=False`` keeps them.
 
 **Optimal transport** is solved exactly, by POT's network simplex (``ot.emd``), with uniform
 weights: between n and m points with cost matrix M, EMD = min_P <P, M>_F over couplings P >= 0
@@ -226,23 +229,28 @@ def sampled_label_code(
 # parameter space
 
 
-def param_l2(model_a: nn.Module, model_b: nn.Module) -> float:
+def param_l2(model_a: nn.Module, model_b: nn.Module, *, exclude_batch_norm: bool = True) -> float:
     """||w_A - w_B||_2, w the flattened, concatenated parameters (units of the weights).
 
     The models must have the same parameters (names and shapes); buffers such as batch-norm
-    running statistics are left out (module docstring).
+    running statistics are left out, and so, with ``exclude_batch_norm=True`` (default, the
+    paper's app. B.1), are the affine weight and bias of the batch-norm modules (module
+    docstring); ``exclude_batch_norm=False`` keeps them.
     """
-    w_a, w_b = _parameter_vectors(model_a, model_b)
+    w_a, w_b = _parameter_vectors(model_a, model_b, exclude_batch_norm=exclude_batch_norm)
     return float(np.linalg.norm(w_a - w_b))
 
 
-def param_cosine(model_a: nn.Module, model_b: nn.Module) -> float:
+def param_cosine(
+    model_a: nn.Module, model_b: nn.Module, *, exclude_batch_norm: bool = True
+) -> float:
     """w_A . w_B / (||w_A||_2 ||w_B||_2), in [-1, 1], w the flattened parameters.
 
     A similarity: 1 for proportional parameter vectors. A zero vector has cosine 0 with anything
-    (scikit-learn's convention). Same parameters required as for :func:`param_l2`.
+    (scikit-learn's convention). Same parameters required, and the same ``exclude_batch_norm``
+    (default True: batch-norm weights and biases left out), as for :func:`param_l2`.
     """
-    w_a, w_b = _parameter_vectors(model_a, model_b)
+    w_a, w_b = _parameter_vectors(model_a, model_b, exclude_batch_norm=exclude_batch_norm)
     return float(_cosines(w_a[None, :], w_b[None, :])[0])
 
 
@@ -267,7 +275,9 @@ def param_emd(model_a: nn.Module, model_b: nn.Module, *, align: bool = True) -> 
     and a copy whose hidden neurons are permuted (with the next layer's inputs permuted to
     match). This needs a chain: a model made only of ``nn.Sequential`` containers and layers that
     keep neurons in place (:data:`infolib.models.CHAIN_LAYERS`: Linear, Conv2d with groups=1,
-    activations, batch-norm, dropout, pooling, Flatten); otherwise ``ValueError``.
+    activations, batch-norm, dropout, pooling, Flatten), with a Flatten between a Conv2d and the
+    next Linear and no Linear or Flatten before a Conv2d (the rule of
+    :func:`infolib.reparam.swap_neurons`); otherwise ``ValueError``.
     ``align=False``: every layer is matched on its raw incoming weights, the paper's description
     read literally, for any architecture; a permutation of layer l then still changes the cost of
     layer l + 1.
@@ -301,8 +311,12 @@ def param_emd(model_a: nn.Module, model_b: nn.Module, *, align: bool = True) -> 
     return total
 
 
-def _parameter_vectors(model_a: nn.Module, model_b: nn.Module) -> tuple[np.ndarray, np.ndarray]:
-    """The two flattened parameter vectors, float64, after checking the architectures match."""
+def _parameter_vectors(
+    model_a: nn.Module, model_b: nn.Module, *, exclude_batch_norm: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """The two flattened parameter vectors, float64, after checking the architectures match;
+    without the parameters of batch-norm modules when ``exclude_batch_norm``."""
+    exclude_batch_norm = boolean("exclude_batch_norm", exclude_batch_norm)
     params_a = _named_parameters(model_a, "model_a")
     params_b = _named_parameters(model_b, "model_b")
     if list(params_a) != list(params_b):
@@ -326,7 +340,31 @@ def _parameter_vectors(model_a: nn.Module, model_b: nn.Module) -> tuple[np.ndarr
             "model_a and model_b must have parameters of the same shapes (same architecture), "
             f"got {shapes[:5]}"
         )
+    if exclude_batch_norm:
+        excluded = _batch_norm_parameters(model_a)
+        if excluded != _batch_norm_parameters(model_b):
+            raise ValueError(
+                "model_a and model_b must have their batch-norm layers at the same places (same "
+                "architecture)"
+            )
+        params_a = {key: p for key, p in params_a.items() if key not in excluded}
+        params_b = {key: p for key, p in params_b.items() if key not in excluded}
+        if not params_a:
+            raise ValueError(
+                "model_a has no parameters outside its batch-norm layers; use "
+                "exclude_batch_norm=False"
+            )
     return _flatten(params_a.values()), _flatten(params_b.values())
+
+
+def _batch_norm_parameters(model: nn.Module) -> set[str]:
+    """Names (as ``named_parameters`` gives them) of the parameters of batch-norm modules."""
+    return {
+        f"{prefix}.{name}" if prefix else name
+        for prefix, module in model.named_modules()
+        if isinstance(module, nn.modules.batchnorm._BatchNorm)
+        for name, _ in module.named_parameters(recurse=False)
+    }
 
 
 def _named_parameters(model: nn.Module, name: str) -> dict[str, torch.Tensor]:
@@ -364,6 +402,31 @@ def _check_chain(model: nn.Module, name: str) -> None:
                 f"{name}: param_emd(align=True) needs Flatten(start_dim=1, end_dim=-1), got "
                 f"start_dim={module.start_dim}, end_dim={module.end_dim}; use align=False"
             )
+    # the rule of reparam.swap_neurons: a Conv2d's channels reach the next Linear only through a
+    # Flatten, and a Linear's units (or a Flatten's outputs) are not the next Conv2d's channels
+    previous, flattened = None, False  # the last weight layer (index, module); a Flatten since?
+    for module in model.modules():
+        if isinstance(module, nn.Flatten):
+            flattened = True
+        if not isinstance(module, (nn.Linear, nn.Conv2d)):
+            continue
+        if previous is not None:
+            index, first = previous
+            if isinstance(first, nn.Conv2d) and isinstance(module, nn.Linear) and not flattened:
+                raise ValueError(
+                    f"{name}: param_emd(align=True): Conv2d weight layer {index} reaches the next "
+                    "Linear without a Flatten; the Linear would act on the last spatial axis, not "
+                    "on the channels; use align=False"
+                )
+            if isinstance(module, nn.Conv2d) and (isinstance(first, nn.Linear) or flattened):
+                raise ValueError(
+                    f"{name}: param_emd(align=True): weight layer {index} "
+                    f"({type(first).__name__}) feeds a Conv2d"
+                    f"{' through a Flatten' if flattened else ''}: its units are not the "
+                    "Conv2d's channels; use align=False"
+                )
+        previous = (0 if previous is None else previous[0] + 1, module)
+        flattened = False
 
 
 def _incoming(layer: nn.Module) -> torch.Tensor:

@@ -29,6 +29,7 @@ from infolib.distance import (
     sampled_label_code,
 )
 from infolib.models import mlp, small_resnet
+from infolib.reparam import swap_neurons
 
 OPTIONS = {"device": "cpu"}
 
@@ -179,6 +180,32 @@ def test_param_emd_needs_a_chain_to_align():
     assert param_emd(a, copy.deepcopy(a), align=False) == 0
 
 
+def test_param_emd_refuses_to_align_a_conv_reaching_a_linear_without_flatten():
+    # the Linear acts on the last spatial axis (8 columns = 2 blocks of 4 "channels"), not on the
+    # channels: align=True used to apply the channel plan to width blocks and return a number
+    def conv_linear(seed):
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Linear(8, 3))
+
+    a, b = conv_linear(0), conv_linear(1)
+    with pytest.raises(ValueError, match="Conv2d weight layer 0 reaches the next Linear without "
+                                         "a Flatten.*align=False"):
+        param_emd(a, b)
+    with pytest.raises(ValueError, match="without a Flatten"):
+        swap_neurons(a, 0, 1.0)  # the same rule as the reparametrization
+    assert param_emd(a, b, align=False) > 0
+    # a Linear (or a Flatten) feeding a Conv2d is refused too
+    linear_conv = nn.Sequential(nn.Linear(10, 10), nn.Conv2d(1, 2, 3))
+    with pytest.raises(ValueError, match=r"weight layer 0 \(Linear\) feeds a Conv2d"):
+        param_emd(linear_conv, copy.deepcopy(linear_conv))
+    flat_conv = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Conv2d(2, 2, 1))
+    with pytest.raises(ValueError, match="feeds a Conv2d through a Flatten"):
+        param_emd(flat_conv, copy.deepcopy(flat_conv))
+    # with the Flatten the chain is accepted (as in small_cnn)
+    flattened = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 2 * 8, 3))
+    assert param_emd(flattened, copy.deepcopy(flattened)) == pytest.approx(0.0, abs=1e-12)
+
+
 # --- parameter space
 
 
@@ -195,7 +222,7 @@ def test_param_l2_and_cosine_by_hand():
     assert param_cosine(a, b) == pytest.approx(-1 / 3)
 
 
-def test_param_l2_ignores_batch_norm_running_statistics_but_counts_its_affine_weights():
+def test_param_l2_ignores_batch_norm_running_statistics_and_by_default_its_affine_weights():
     model = small_cnn().train()
     other = copy.deepcopy(model)
     before = param_l2(model, other), param_cosine(model, other)
@@ -203,10 +230,45 @@ def test_param_l2_ignores_batch_norm_running_statistics_but_counts_its_affine_we
     other[1].running_mean.add_(100.0)
     assert not torch.equal(other[1].running_var, model[1].running_var)
     assert (param_l2(model, other), param_cosine(model, other)) == before
+    assert (param_l2(model, other, exclude_batch_norm=False),
+            param_cosine(model, other, exclude_batch_norm=False)) == before
     assert before == (0.0, pytest.approx(1.0, abs=1e-12))
     with torch.no_grad():
         other[1].weight.add_(1.0)  # 4 affine weights of the batch-norm, each + 1
-    assert param_l2(model, other) == pytest.approx(2.0)
+        other[1].bias.sub_(3.0)
+    # the paper (app. B.1) leaves out the parameters of batch-normalization layers: only the
+    # batch-norm's weight and bias differ, so the distance is 0 and the cosine 1 by default
+    assert param_l2(model, other) == 0.0
+    assert param_cosine(model, other) == pytest.approx(1.0, abs=1e-12)
+    # ... and they count with exclude_batch_norm=False: 4 weights + 1, 4 biases - 3
+    assert param_l2(model, other, exclude_batch_norm=False) == pytest.approx(math.sqrt(40))
+    assert param_cosine(model, other, exclude_batch_norm=False) < 1 - 1e-4
+    with torch.no_grad():
+        other[0].bias.add_(2.0)  # the conv's 4 biases, each + 2: counted either way
+    assert param_l2(model, other) == pytest.approx(4.0)
+    assert param_l2(model, other, exclude_batch_norm=False) == pytest.approx(math.sqrt(56))
+
+
+def test_exclude_batch_norm_covers_every_batch_norm_and_nested_modules():
+    def net():
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4),
+                             nn.Sequential(nn.ReLU(), nn.Linear(4, 5), nn.BatchNorm1d(5)),
+                             nn.Linear(5, 2))
+
+    a, b = net(), net()
+    with torch.no_grad():
+        b[1].weight.mul_(3.0), b[2][2].bias.add_(1.0)
+    assert param_l2(a, b) == 0.0 and param_cosine(a, b) == pytest.approx(1.0, abs=1e-12)
+    assert param_l2(a, b, exclude_batch_norm=False) > 0.5
+    with torch.no_grad():
+        b[2][1].weight[0, 0] += 0.5  # a Linear inside the nested container still counts
+    assert param_l2(a, b) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="outside its batch-norm"):
+        param_l2(nn.BatchNorm1d(3), nn.BatchNorm1d(3))
+    assert param_l2(nn.BatchNorm1d(3), nn.BatchNorm1d(3), exclude_batch_norm=False) == 0.0
+    with pytest.raises(TypeError, match="exclude_batch_norm"):
+        param_cosine(a, b, exclude_batch_norm="yes")
 
 
 def test_param_distances_refuse_different_architectures():
