@@ -11,8 +11,9 @@ it beside the executed notebook::
 
 The verdict comes from one of the kit's tests (:func:`trend`, :func:`contrast`,
 :func:`threshold`, :func:`differ`, combined by :func:`all_of`; :func:`not_testable` when a claim
-cannot be tested as stated), which also write the measured text and the note from the numbers. ``holds=None``
-records a claim the profile is too small to test. A claim that does not reproduce is a result.
+cannot be tested as stated), which also write the measured text and the note from the numbers.
+``holds=None`` records a claim the profile is too small to test. A claim that does not reproduce
+is a result.
 
 ``python -m infolib.claims OUT.md IN.json|DIR ...`` gathers saved claims into scorecard Markdown;
 with ``--provenance``, how each chapter ran (the book's "How this book was run" page).
@@ -505,7 +506,8 @@ def differ(groups: dict[str, Sequence[float]], *, unit: str = "", label: str = "
     if any(len(values) < 2 for values in arrays.values()):
         return Result("inconclusive", "; ".join(f"{n} {summarize(v, unit, digits)}"
                                                   for n, v in arrays.items()),
-                      "a group with one seed has no spread to compare with; more seeds would decide")
+                      "a group with one seed has no spread to compare with; more seeds would "
+                      "decide")
     pooled = np.concatenate(list(arrays.values()))
     labels = np.repeat(np.arange(len(arrays)), [len(v) for v in arrays.values()])
     observed = _f_statistic(pooled[None], labels, len(arrays))[0]
@@ -536,14 +538,36 @@ def _f_statistic(rows: np.ndarray, labels: np.ndarray, n_groups: int) -> np.ndar
         return np.where(within > 0, between / within, np.inf)
 
 
-def all_of(*results: Result) -> Result:
-    """One verdict for a claim made of parts: reproduced when every part is; partly reproduced
-    when some parts are and others are not; not reproduced when a part is decided against the
-    claim and none for it; otherwise inconclusive (or not testable, when a part is)."""
+def all_of(*results: Result, partial: bool = True) -> Result:
+    """One verdict for a claim made of parts.
+
+    With ``partial=True`` (the default) the parts are separate sub-claims ("each of three
+    teachers transfers information"): reproduced when every part is; partly reproduced when some
+    parts are and others are not; not reproduced when a part is decided against the claim and
+    none for it; otherwise inconclusive (or not testable, when a part is).
+
+    With ``partial=False`` the parts make one statement over several comparisons ("X has the
+    lowest score of all", "only X", a monotone chain), which holds only if every part does:
+    not reproduced when any part is decided against it (a "not reproduced" or "partly reproduced"
+    part), even if other parts are reproduced or not testable; reproduced only when every part
+    is; otherwise not testable when a part is, else inconclusive. Such a claim is never "partly
+    reproduced".
+    """
     if not results or not all(isinstance(r, Result) for r in results):
         raise TypeError("all_of takes one or more Result objects (from trend, contrast, ...)")
+    if not isinstance(partial, bool):
+        raise TypeError(f"partial must be True or False, got {partial!r}")
     verdicts = {r.verdict for r in results}
-    if "not testable" in verdicts:
+    if not partial:
+        if verdicts & {"not reproduced", "partly reproduced"}:  # one part refutes the statement
+            verdict = "not reproduced"
+        elif verdicts == {"reproduced"}:
+            verdict = "reproduced"
+        elif "not testable" in verdicts:
+            verdict = "not testable"
+        else:
+            verdict = "inconclusive"
+    elif "not testable" in verdicts:
         verdict = "not testable"
     elif verdicts == {"reproduced"}:
         verdict = "reproduced"

@@ -464,6 +464,28 @@ def test_all_of_combines_parts():
     assert all_of(yes, no).measured == "a; b"
 
 
+def test_all_of_one_statement_is_refuted_by_any_part():
+    yes, no = Result("reproduced", "a", "x"), Result("not reproduced", "b", "y")
+    maybe, part = Result("inconclusive", "c", "z"), Result("partly reproduced", "d", "w")
+    untestable = not_testable("m", "why")
+    # the audit's case: "lowest of all" beaten by three baselines, lower than one
+    assert all_of(no, no, no, yes, partial=False).verdict == "not reproduced"
+    assert all_of(no, no, no, yes).verdict == "partly reproduced"  # the default is unchanged
+    assert all_of(yes, yes, partial=False).verdict == "reproduced"
+    assert all_of(yes, maybe, partial=False).verdict == "inconclusive"
+    assert all_of(maybe, maybe, partial=False).verdict == "inconclusive"
+    assert all_of(no, maybe, partial=False).verdict == "not reproduced"
+    assert all_of(yes, part, partial=False).verdict == "not reproduced"
+    assert all_of(yes, untestable, partial=False).verdict == "not testable"
+    assert all_of(maybe, untestable, partial=False).verdict == "not testable"
+    assert all_of(no, untestable, partial=False).verdict == "not reproduced"
+    assert all_of(untestable, partial=True).verdict == "not testable"
+    joined = all_of(yes, no, partial=False)
+    assert joined.measured == "a; b" and joined.note == "reproduced: x; not reproduced: y"
+    with pytest.raises(TypeError, match="partial"):
+        all_of(yes, partial="no")
+
+
 def test_claims_add_records_a_result_and_its_note():
     claims = Claims("fisher", paper="Achille et al. (2019)", profile="cpu")
     result = threshold([0.9, 1.0, 1.1], 0.5, expected="above", unit="bits")
