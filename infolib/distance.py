@@ -174,10 +174,12 @@ class SampledCode:
 
 
 def zero_function(model: nn.Module) -> nn.Module:
-    """A copy of ``model`` with every parameter 0 (buffers kept): the "empty function" of the
-    paper's d_p(f, 0) as the book reads it (sec. 4.2 does not define it). For a network of
-    linear, convolution and ReLU layers its outputs are all 0, a uniform distribution over the
-    classes; the original is left as it was."""
+    """A copy of ``model`` with every parameter 0 (buffers kept). For a network of linear,
+    convolution and ReLU layers its outputs are all 0, a uniform distribution over the classes,
+    and no gradient reaches any parameter but the last bias: a code that starts from it never
+    uses the inputs. So it is *not* the book's reading of the paper's "empty function" (the
+    chapters use the network's initialization, the paper's "random model"); it is kept for the
+    exercise that shows why. The original is left as it was."""
     check_module("model", model)
     empty = copy.deepcopy(model)
     with torch.no_grad():

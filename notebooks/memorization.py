@@ -206,8 +206,11 @@ pd.DataFrame(checks).round(3)
 # - **MI pairs.** Text: all pairs of neurons (sec. 2.1), the first layer in Fig. 7. Code: all
 #   hidden layers concatenated. Here: a fixed random subset of each hidden layer at `cpu` (all of
 #   them at `gpu`); first-layer pairs for Fig. 7.
-# - **MI estimator.** Text: KSG, $k = 3$. Code: KSG on the raw activations, not standardized.
-#   Here: the same (`standardize=False`).
+# - **MI estimator.** Text: KSG, $k = 3$, written with $\psi(e_{x,i}) + \psi(e_{y,i})$ for the
+#   neighbour counts $e$. Code: KSG on the raw activations, not standardized. Here: the same
+#   (`standardize=False`), with Kraskov et al.'s $\psi(e_{x,i} + 1) + \psi(e_{y,i} + 1)$, the
+#   estimator's published form (it counts the point itself), which scikit-learn's
+#   `mutual_info_regression` also uses (tests/test_neurons.py checks the two agree).
 # - **Colored MNIST labels.** Text: no label noise mentioned. Code: 25% of the labels flipped in
 #   training and evaluation sets (Arjovsky et al.). Here: the same.
 # - **Shuffled labels.** Text: a fraction $\beta$ "shuffled". Code: a fraction $\beta$ gets

@@ -298,3 +298,17 @@ def test_kth_smallest_equals_kthvalue_with_ties():
         torch.testing.assert_close(_kth_smallest(values, k), values.kthvalue(k, dim=-1).values)
     random = torch.rand(3, 50, 41, dtype=torch.float64).round(decimals=1)  # many ties
     torch.testing.assert_close(_kth_smallest(random, 4), random.kthvalue(4, dim=-1).values)
+
+
+def test_ksg_mi_equals_scikit_learns_kraskov_estimator():
+    """Kraskov et al.'s published form, psi(n_x + 1) + psi(n_y + 1) (the memorization paper's text
+    writes psi(n_x) + psi(n_y)): the same number as scikit-learn's mutual_info_regression, which
+    also standardizes (its 1e-10 jitter moves nothing here)."""
+    from sklearn.feature_selection import mutual_info_regression
+
+    rng = np.random.default_rng(7)
+    for rho, n in ((0.3, 200), (0.8, 500)):
+        x = rng.normal(size=n)
+        y = rho * x + np.sqrt(1 - rho**2) * rng.normal(size=n)
+        reference = mutual_info_regression(x[:, None], y, n_neighbors=3, random_state=0)[0]
+        assert ksg_mi(x, y, k=3, base=np.e) == pytest.approx(reference, abs=1e-9)
