@@ -356,6 +356,8 @@ def synced_distillation_codelengths(
     teacher_train = train if teacher_train is None else teacher_train
     x = _check_arguments(student, x, "model", train, name="student")
     _check_arguments(teacher, x, "model", teacher_train, name="teacher")
+    if isinstance(alphas, np.ndarray) and alphas.ndim == 1:
+        alphas = alphas.tolist()  # a 1-D array of coefficients is a sequence too
     if isinstance(alphas, (str, bytes)) or not isinstance(alphas, Sequence) or not alphas:
         raise ValueError(f"alphas must be a non-empty sequence of coefficients in [0, 1], "
                          f"got {alphas!r}")
@@ -432,7 +434,10 @@ def step_floor_options(k: int, *, min_first_block: int = 1, seed: int = 0,
     """The keyword arguments of a code of ``k`` examples with :func:`step_floor_training`
     (``fields``: its other settings) and the same ``min_first_block``: ``train``,
     ``min_first_block``, ``seed``, ``device`` and ``progress=False``, for
-    :func:`prequential_codelength`, :func:`model_information` and the functions built on them."""
+    :func:`prequential_codelength`, :func:`model_information` and the functions built on them.
+    With the default ``min_first_block=1`` a model is trained on the first example alone, and
+    with no held-out example it trains for the whole raised epoch cap; the chapters pass 10 (the
+    paper's first block at k = 10,000)."""
     return dict(train=step_floor_training(k, min_first_block=min_first_block, **fields),
                 min_first_block=min_first_block, seed=seed, device=device, progress=False)
 

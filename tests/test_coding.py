@@ -706,6 +706,20 @@ def test_synced_distillation_rejects_bad_input():
                                         alphas=(0.5,), **OPTIONS)
 
 
+def test_synced_distillation_takes_a_numpy_array_of_coefficients():
+    x, y = blobs(40, seed=16)
+    student, teacher = mlp(2, [8], K, seed=0), mlp(2, [8], K, seed=1)
+    as_tuple = synced_distillation_codelengths(student, teacher, x, y, alphas=(0.0, 0.5),
+                                               **OPTIONS)
+    as_array = synced_distillation_codelengths(student, teacher, x, y,
+                                               alphas=np.array([0.0, 0.5]), **OPTIONS)
+    assert as_array.alphas == as_tuple.alphas
+    assert [c.total for c in as_array.students] == [c.total for c in as_tuple.students]
+    with pytest.raises(ValueError, match="alphas"):
+        synced_distillation_codelengths(student, teacher, x, y, alphas=np.zeros((2, 2)),
+                                        **OPTIONS)
+
+
 def test_step_floor_options_are_the_code_arguments_with_the_floor():
     options = step_floor_options(800, min_first_block=10, max_epochs=12, seed=3, device="cpu")
     assert options == {"train": step_floor_training(800, min_first_block=10, max_epochs=12),
