@@ -512,6 +512,23 @@ def test_kl_code_learns_the_other_network_and_leaves_both_untouched():
             assert torch.equal(value, before[name])
 
 
+def test_kl_code_of_a_block_never_sees_later_inputs():
+    """Each block is coded by a model trained on the blocks before it only: replacing the inputs
+    of the last block changes the last block's cost and no other (no leakage from the future)."""
+    x_train, y_train = blobs(600, seed=24)
+    model_b = trained_on(x_train, y_train)
+    model_a = mlp(2, [16], K, seed=6)
+    x, _ = blobs(200, seed=25)
+    options = {"train": BlockTraining(max_epochs=3), "seed": 2, **OPTIONS}
+    code = kl_prequential_codelength(model_a, model_b, x, **options)
+    last_start = int(code.ends[-2])
+    changed_x = x.clone()
+    changed_x[last_start:] = blobs(len(x) - last_start, seed=26)[0]
+    changed = kl_prequential_codelength(model_a, model_b, changed_x, **options)
+    np.testing.assert_array_equal(changed.blocks[:-1], code.blocks[:-1])
+    assert changed.blocks[-1] != code.blocks[-1]
+
+
 def test_kl_code_rejects_bad_input():
     x, _ = blobs(50, seed=24)
     with pytest.raises(ValueError, match="classes"):
