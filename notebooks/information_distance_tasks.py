@@ -228,8 +228,9 @@ plt.show()
 # %% [markdown]
 # ## Training
 #
-# One network per task and seed: the convolutional network of the information-distance chapters
-# (`small_cnn` with a hidden layer of 64), trained as in {doc}`information_distance_geometry` on
+# One network per task, seed and output order (natural, shuffled): the convolutional network of
+# the information-distance chapters (`small_cnn` with a hidden layer of 64), trained as in
+# {doc}`information_distance_geometry` on
 # the same `n_train` training images for every task (drawn once from the first seed), with Adam
 # (learning rate $10^{-3}$, batch 64) for a fixed number of epochs. Seed $s$ of the task listed
 # $i$-th draws its initialization and mini-batch order from $s + 10{,}000\,(i + 1)$, so two tasks
