@@ -10,8 +10,9 @@ it beside the executed notebook::
     claims.save("usable_information.claims.json")  # papermill --cwd: beside the notebook
 
 The verdict comes from one of the kit's tests (:func:`trend`, :func:`contrast`,
-:func:`threshold`, :func:`differ`, combined by :func:`all_of`; :func:`not_testable` when a claim
-cannot be tested as stated), which also write the measured text and the note from the numbers.
+:func:`threshold`, :func:`differ`, combined by :func:`all_of`, checked against another protocol
+choice by :func:`unchanged_by`; :func:`not_testable` when a claim cannot be tested as stated),
+which also write the measured text and the note from the numbers.
 ``holds=None`` records a claim the profile is too small to test. A claim that does not reproduce
 is a result.
 
@@ -580,6 +581,24 @@ def all_of(*results: Result, partial: bool = True) -> Result:
         verdict = "inconclusive"
     return Result(verdict, "; ".join(r.measured for r in results),
                   "; ".join(f"{r.verdict}: {r.note}" for r in results))
+
+
+def unchanged_by(result: Result, **variants: Result) -> Result:
+    """The verdict of ``result`` when the same test under every other defensible protocol choice
+    (``variants``, named by the choice) gives the same verdict; inconclusive otherwise, since the
+    verdict would then depend on a choice the paper does not make. Measured and note list every
+    version, the first as ``result``'s."""
+    if not isinstance(result, Result) or not variants or not all(
+            isinstance(r, Result) for r in variants.values()):
+        raise TypeError("unchanged_by takes a Result and at least one named Result variant")
+    differing = [name for name, r in variants.items() if r.verdict != result.verdict]
+    verdict = "inconclusive" if differing else result.verdict
+    note = "; ".join([result.note] + [f"{name}: {r.verdict} ({r.note})"
+                                      for name, r in variants.items()])
+    if differing:
+        note += f"; the verdict differs with {', '.join(differing)}, so it is inconclusive"
+    return Result(verdict, "; ".join([result.measured] + [r.measured for r in variants.values()]),
+                  note)
 
 
 def _numbers(name: str, values, *, ndim: int) -> np.ndarray:

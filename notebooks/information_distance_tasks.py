@@ -66,7 +66,7 @@ from IPython.display import Markdown, display
 from tqdm import tqdm  # text bars: papermill runs have no widgets
 
 from infolib.cache import cached
-from infolib.claims import Claims, Result, contrast
+from infolib.claims import Claims, contrast, unchanged_by
 from infolib.config import resolve, resolve_device, seeds
 from infolib.data import FASHION_MNIST_CLASSES, fashion_mnist
 from infolib.distance import step_floor_distance
@@ -352,7 +352,8 @@ def distances(order):
     return tasks_rows, floor_rows, matrices, sum(matrices.values()) / len(matrices)
 
 
-task_pairs, floor_pairs, MATRICES, MEAN_MATRIX = distances("natural")
+DISTANCES = {order: distances(order) for order in OUTPUT_ORDERS}
+_, floor_pairs, MATRICES, MEAN_MATRIX = DISTANCES["natural"]
 SEED_FLOOR = floor_pairs.groupby("a").d_p.mean().reindex(TASKS)  # NaN with one seed
 
 # %% [markdown]
@@ -421,7 +422,7 @@ display(Markdown(map_reading()))
 # shuffled outputs; below it, how far the two maps agree.
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-information-distance-tasks-shuffled", "caption": "The d_p matrix of the six tasks as in the first figure, for networks trained with each task's classes on a fixed random permutation of the 10 outputs (the same initializations, images and mini-batch orders). Off the diagonal: the mean over seeds; on the diagonal: the seed floor."}, "image": {"alt": "A six by six heatmap of information distances in bits between networks trained on six labelings with shuffled output indices, each cell's value written in it."}}
-_, shuffled_floor_pairs, SHUFFLED_MATRICES, SHUFFLED_MEAN = distances("shuffled")
+_, shuffled_floor_pairs, SHUFFLED_MATRICES, SHUFFLED_MEAN = DISTANCES["shuffled"]
 fig, ax = plt.subplots(figsize=(7, 5.6))
 plot_distance_matrix(SHUFFLED_MEAN, shuffled_floor_pairs.groupby("a").d_p.mean().reindex(TASKS),
                      ax, title=f"d_p between tasks, shuffled outputs; {len(SEEDS)} seed(s)")
@@ -470,7 +471,7 @@ shared = pd.DataFrame([dict(a=a, b=b, same_family=FAMILIES[a] == FAMILIES[b],
 print(f"rank correlation of d_p with the labels' mutual information over the {len(shared)} "
       f"pairs: {shared.d_p.corr(shared.label_information, 'spearman'):+.2f}")
 
-# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-information-distance-tasks-labels", "caption": "For each of the 15 pairs of tasks, d_p in bits between their networks (the mean over seeds) against the mutual information between the two tasks' labels on the training images (bits); filled: both tasks in one family, open: one in each. Read after the run: no claim was fixed on it."}, "image": {"alt": "A scatter plot of fifteen labelled task pairs, information distance in bits against the mutual information of their labels, with filled markers for pairs within a family and open ones across families."}}
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-information-distance-tasks-labels", "caption": "For each of the 15 pairs of tasks, d_p in bits between their networks (natural outputs, the mean over seeds) against the mutual information between the two tasks' labels on the training images (bits); filled: both tasks in one family, open: one in each. Read after the run: no claim was fixed on it."}, "image": {"alt": "A scatter plot of fifteen labelled task pairs, information distance in bits against the mutual information of their labels, with filled markers for pairs within a family and open ones across families."}}
 fig, ax = plt.subplots(figsize=(7.5, 5))
 for within, marker in ((True, "o"), (False, "s")):
     rows = shared[shared.same_family == within]
@@ -499,17 +500,20 @@ def family_means(matrix):
             np.mean([matrix.loc[a, b] for a, b in upper if FAMILIES[a] != FAMILIES[b]]))
 
 
+FAMILY_MEANS = {order: np.array([family_means(DISTANCES[order][2][s]) for s in SEEDS]).T
+                for order in OUTPUT_ORDERS}  # per order: (within, across), one value per seed
+
+
 def family_result(order):
     """The family claim's test on one output order: across - within, paired over seeds."""
-    matrices = distances(order)[2]
-    within, across = np.array([family_means(matrices[s]) for s in SEEDS]).T
+    within, across = FAMILY_MEANS[order]
     return contrast(across, within, expected="greater", unit="bits", digits=0,
                     label=f"mean d_p across families - within a family ({order} outputs)")
 
 
 def seeds_result(order):
     """The seeds-closest claim's test on one output order: nearest other task - seed floor."""
-    _, floor_rows, matrices, _ = distances(order)
+    _, floor_rows, matrices, _ = DISTANCES[order]
     nearest = np.array([matrices[s].min(axis=1).mean() for s in SEEDS])
     floors = np.array([seed_floor(floor_rows, s) for s in SEEDS])  # F_s over the tasks
     return contrast(nearest, floors, expected="greater", unit="bits", digits=0,
@@ -518,16 +522,9 @@ def seeds_result(order):
 
 
 def on_both_orders(test):
-    """The natural outputs' verdict when the shuffled outputs agree, else inconclusive."""
-    natural, shuffled = test("natural"), test("shuffled")
-    verdict = natural.verdict if natural.verdict == shuffled.verdict else "inconclusive"
-    return Result(verdict, f"{natural.measured}; {shuffled.measured}",
-                  f"natural outputs: {natural.verdict} ({natural.note}); shuffled outputs: "
-                  f"{shuffled.verdict}" + ("" if natural.verdict == shuffled.verdict else
-                                           "; the two differ, so the verdict is inconclusive"))
+    """The natural outputs' verdict when the shuffled outputs give the same, else inconclusive."""
+    return unchanged_by(test("natural"), **{"shuffled outputs": test("shuffled")})
 
-
-within_family, across_families = np.array([family_means(MATRICES[s]) for s in SEEDS]).T
 
 # %%
 claims = Claims("information_distance_tasks", paper="Anonymous, ICLR 2021 submission",
@@ -574,10 +571,8 @@ claims
 # %%
 def what_we_see():
     """The chapter's reading, in this run's numbers."""
-    difference = np.mean(across_families - within_family)
-    shuffled_within, shuffled_across = np.array(
-        [family_means(SHUFFLED_MATRICES[s]) for s in SEEDS]).T
-    shuffled_difference = np.mean(shuffled_across - shuffled_within)
+    difference, shuffled_difference = (np.mean(FAMILY_MEANS[order][1] - FAMILY_MEANS[order][0])
+                                       for order in OUTPUT_ORDERS)
     farthest = MEAN_MATRIX.mean(axis=1).idxmax()
     rho = shared.d_p.corr(shared.label_information, "spearman")
     return (

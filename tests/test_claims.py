@@ -21,6 +21,7 @@ from infolib.claims import (
     not_testable,
     scorecard_markdown,
     summarize,
+    unchanged_by,
     threshold,
     trend,
 )
@@ -526,3 +527,18 @@ def test_totals_and_the_scorecard_figure_count_every_verdict(tmp_path):
     assert "No chapter has been executed yet" in totals_sentence([])
     png = scorecard_figure(paths, tmp_path / "figure" / "scorecard.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_unchanged_by_keeps_a_verdict_only_when_every_variant_agrees():
+    yes = Result("reproduced", "a = +3", "decided for")
+    no = Result("not reproduced", "a = -3", "decided against")
+    agree = unchanged_by(yes, shuffled=Result("reproduced", "b = +2", "also for"))
+    assert agree.verdict == "reproduced"
+    assert agree.measured == "a = +3; b = +2" and "shuffled: reproduced" in agree.note
+    differ_ = unchanged_by(no, shuffled=yes, other=no)
+    assert differ_.verdict == "inconclusive" and "differs with shuffled" in differ_.note
+    assert unchanged_by(no, other=no).verdict == "not reproduced"
+    with pytest.raises(TypeError):
+        unchanged_by(yes)
+    with pytest.raises(TypeError):
+        unchanged_by(yes, shuffled="reproduced")
