@@ -11,7 +11,8 @@ does not (:func:`embedding_fidelity` counts those). Networks are trained from se
 the distance between two trainings of one kind (the *seed floor*, coded on
 :func:`cyclic_seed_pairs`, averaged per seed by :func:`seed_floor`) stands beside the distances
 between kinds; each seed's own embedding is rotated onto the mean one
-(:func:`procrustes_aligned`) to show how much of the picture is seed noise. The figures: :func:`plot_distance_matrix` and :func:`plot_embedding`.
+(:func:`procrustes_aligned`) to show how much of the picture is seed noise. The figures:
+:func:`plot_distance_matrix` and :func:`plot_embedding`.
 """
 
 from __future__ import annotations

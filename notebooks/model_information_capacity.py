@@ -134,6 +134,7 @@ def code_options(k, run_seed):
 
 # %%
 SIZES = {"tiny": (2, 4), "small": (4, 8), "standard": (8, 16), "large": (16, 32)}
+MARGIN = 0.1  # "saturated", "no more", "the same": within 10% of the reference's information
 
 
 # %% [markdown]
@@ -348,7 +349,7 @@ def growth_reading(size):
     level, rise = example_means.loc[before, size], example_rise[size]
     if level <= 0:
         return f"the {size} network {rise:+,.0f} bits (from {level:+,.0f}: nothing to saturate)"
-    state = "saturated" if rise < 0.1 * level else "still rising"
+    state = "saturated" if rise < MARGIN * level else "still rising"
     return f"the {size} network {rise:+,.0f} bits ({rise / level:+.0%}, {state})"
 
 
@@ -587,7 +588,7 @@ def within_reference(a, reference, label, note_reference, expected):
     """Is a - reference below (``expected="not greater"``) or within (``"equal"``) 10% of the
     reference's mean, per seed, paired? Not testable when the reference holds no information
     (nothing to be 10% of)."""
-    margin = 0.1 * reference.mean()
+    margin = MARGIN * reference.mean()
     if margin <= 0:
         return not_testable(f"mean {note_reference} = {reference.mean():+,.0f} bits",
                             "the reference network holds no information: no margin to compare")
@@ -608,7 +609,8 @@ claims.add(
     result=within_reference(
         tiny_top, tiny_second, f"L(tiny, {largest} classes) - L(tiny, {second} classes)",
         f"L(tiny, {second} classes)", expected="not greater"),
-    note="the tiny network; margin: 10% of its mean information at the second largest task",
+    note=f"the tiny network; margin: {MARGIN:.0%} of its mean information at the second largest "
+    "task",
 )
 rises = np.stack([info[(size, largest)].loc[SEEDS] - info[(size, second)].loc[SEEDS]
                   for size in size_order], axis=1)
@@ -637,7 +639,7 @@ claims.add(
         info[("large", smallest)].loc[SEEDS].to_numpy(), standard_small,
         f"L(large) - L(standard), {smallest} classes", f"L(standard, {smallest} classes)",
         expected="equal"),
-    note="margin: 10% of the standard network's mean information on the smallest task; "
+    note=f"margin: {MARGIN:.0%} of the standard network's mean information on the smallest task; "
     "equal, not only 'not greater': a definite amount is one a larger network neither exceeds "
     "nor falls short of",
 )
