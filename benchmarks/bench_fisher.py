@@ -21,11 +21,16 @@ Measured on this project's 2-core CPU with nothing else running (chunk_size 64):
 mode, 3.6x in sampled mode; BackPACK 0.8x and 1.9x of ours. On another 2-core machine
 (2026-11-26): 4.1x and 3.3x, BackPACK 1.55x and 1.82x of ours; ``--network all_cnn`` (the
 Fisher controls chapter's network, P = 16,698): 4.4x and 4.5x, BackPACK 2.37x and 2.41x. BackPACK
-has no extension for batch-norm, so the ResNet-style network cannot be compared. The target is not met on a CPU: the loop
-and the vectorized code do the same per-input arithmetic (K backward rows of a 12,810-parameter
-CNN per input), and at about 0.2 ms per backward pass the loop's Python overhead is a small part
-of it. ``--device cuda`` runs all three on a GPU, where the loop is dominated by launch
-overhead (use a larger ``--chunk-size`` there, say 512).
+has no extension for batch-norm, so the ResNet-style network cannot be compared. The target is
+not met on a CPU: the loop and the vectorized code do the same per-input arithmetic (K backward
+rows of a 12,810-parameter CNN per input), and at about 0.2 ms per backward pass the loop's Python
+overhead is a small part of it. ``--device cuda`` runs all three on a GPU, where the loop is
+dominated by launch overhead (use a larger ``--chunk-size`` there, say 512). On an H200
+(2026-11-27, torch 2.11, chunk_size 512): 328x in expected mode and 187x in sampled mode;
+BackPACK 0.82x and 2.84x of ours (0.01 s against 0.02 s: too short to rank them). The expected
+mode's values there differ from the loop's by 1.6e-4 relative, over the 1e-5 target; TF32, which
+cuDNN's convolutions use by default, is the likely cause (tests/test_cuda.py: 1.6e-4 between CPU
+and CUDA for this CNN, 2e-8 for an MLP).
 """
 
 import argparse

@@ -5,7 +5,11 @@ values equal to a KD-tree KSG reference within 1e-6 nats on tie-free data (teste
 tests/test_neurons.py). ``--large`` also times N = 512 x S = 10,000 (pairwise_mi only, and
 scikit-learn on a sample of pairs, extrapolated). ``--device cuda`` times pairwise_mi on a GPU
 (issue 17's goal for N = 512 x S = 10,000: at least 100x the scikit-learn loop, the whole matrix in
-under a minute). Prints, never asserts.
+under a minute). Prints, never asserts. On an H200 (2026-11-27, torch 2.11): 77 s with one
+window and then exhaustive search for the points it does not certify (8% of them on this data);
+44 s once those points try a window four times wider first (0.4% left for exhaustive search).
+The scikit-learn loop, extrapolated from 50 pairs on that machine's CPU, took 6,236 s in the first
+run and 11,152 s in the second: ratios 142x and 254x against the 44 s.
 """
 
 import argparse

@@ -31,8 +31,8 @@ its k-th neighbour is found by walking outward in x order, nearest x first, unti
 alone reaches the current k-th smallest distance (no point further out can be nearer); n_x and
 n_y come from binary searches in the sorted values, on distances as the definition states. On the
 CPU a compiled kernel (numba) runs the pairs in parallel; on CUDA, torch processes batches of
-pairs with a fixed x-order window, certified by the x gap to the first point outside it and
-completed by exhaustive search where it is not. Both give the same numbers.
+pairs with a fixed x-order window, certified by the x gap to the first point outside it, then a
+window four times wider and at last exhaustive search where it is not. Both give the same numbers.
 """
 
 from __future__ import annotations
@@ -238,23 +238,54 @@ def _ksg_sorted(xs: torch.Tensor, ys: torch.Tensor, y_sorted: torch.Tensor, k: i
     return float(special.digamma(k) + special.digamma(n_samples)) - mean
 
 
-def _kth_neighbour_distance(xs: torch.Tensor, ys: torch.Tensor, k: int) -> torch.Tensor:
-    """Max-norm distance from every point to its k-th nearest other point, (P, S); xs sorted."""
+def _kth_neighbour_distance(xs: torch.Tensor, ys: torch.Tensor, k: int,
+                            half_widths: tuple[int, ...] | None = None) -> torch.Tensor:
+    """Max-norm distance from every point to its k-th nearest other point, (P, S); xs sorted.
+
+    Each point looks first at the h nearest points on each side in x order (``half_widths[0]``,
+    default w = sqrt(k S)). Its k-th distance eps there is certified when the x gap to the first
+    point outside the window is at least eps: no point outside can be nearer. A point that is not
+    certified looks again with the next half-width (default 4 w), then at every point.
+    """
     n_pairs, n_samples = xs.shape
-    w = _window(k, n_samples)
-    inf = torch.full((n_pairs, w + 1), math.inf, dtype=xs.dtype, device=xs.device)
-    zero = torch.zeros_like(inf)
-    x_pad = torch.cat([-inf, xs, inf], dim=1)  # w + 1 on each side
-    y_pad = torch.cat([zero, ys, zero], dim=1)
-    x_win = x_pad[:, 1:-1].unfold(1, 2 * w + 1, 1)  # (P, S, 2w + 1), centred on each point
-    y_win = y_pad[:, 1:-1].unfold(1, 2 * w + 1, 1)
+    if half_widths is None:
+        w = _window(k, n_samples)
+        half_widths = (w, 4 * w)
+    half_widths = [min(h, n_samples - 1) for h in half_widths]
+    pad = max(half_widths) + 1
+    inf = torch.full((n_pairs, pad), math.inf, dtype=xs.dtype, device=xs.device)
+    x_pad = torch.cat([-inf, xs, inf], dim=1)  # xs[:, i] is x_pad[:, pad + i]
+    y_pad = torch.cat([torch.zeros_like(inf), ys, torch.zeros_like(inf)], dim=1)
+
+    h = half_widths[0]  # every point at once: (P, S, 2h + 1) windows
+    x_win = x_pad[:, pad - h : pad + n_samples + h].unfold(1, 2 * h + 1, 1)
+    y_win = y_pad[:, pad - h : pad + n_samples + h].unfold(1, 2 * h + 1, 1)
     dist = torch.maximum((x_win - xs[..., None]).abs(), (y_win - ys[..., None]).abs())
     eps = _kth_smallest(dist, k + 1)  # the point itself is the nearest, at 0
-    # A point outside the window is at least this far away in x alone.
-    gap = torch.minimum(xs - x_pad[:, :n_samples], x_pad[:, 2 * w + 2 :] - xs)
+    del x_win, y_win, dist
+    gap = torch.minimum(xs - x_pad[:, pad - h - 1 : pad - h - 1 + n_samples],
+                        x_pad[:, pad + h + 1 : pad + h + 1 + n_samples] - xs)
     pair, point = torch.nonzero(gap < eps, as_tuple=True)
+
+    for h in half_widths[1:]:  # the uncertified points, with a wider window
+        offsets = torch.arange(-h, h + 1, device=xs.device)
+        chunk = max(1, _elements_per_batch(xs.device) // (2 * h + 1))
+        uncertified = []
+        for start in range(0, len(pair), chunk):
+            p, i = pair[start : start + chunk], point[start : start + chunk]
+            columns = pad + i[:, None] + offsets
+            x, y = xs[p, i], ys[p, i]
+            dist = torch.maximum((x_pad[p[:, None], columns] - x[:, None]).abs(),
+                                 (y_pad[p[:, None], columns] - y[:, None]).abs())
+            eps[p, i] = _kth_smallest(dist, k + 1)
+            gap = torch.minimum(x - x_pad[p, pad + i - h - 1], x_pad[p, pad + i + h + 1] - x)
+            uncertified.append(gap < eps[p, i])
+        if uncertified:
+            keep = torch.cat(uncertified)
+            pair, point = pair[keep], point[keep]
+
     chunk = max(1, _elements_per_batch(xs.device) // n_samples)
-    for start in range(0, len(pair), chunk):  # exhaustive search where the window is not enough
+    for start in range(0, len(pair), chunk):  # exhaustive search where no window is enough
         p, i = pair[start : start + chunk], point[start : start + chunk]
         dist = torch.maximum((xs[p] - xs[p, i][:, None]).abs(), (ys[p] - ys[p, i][:, None]).abs())
         eps[p, i] = _kth_smallest(dist, k + 1)

@@ -278,6 +278,27 @@ def test_the_torch_path_for_cuda_gives_the_compiled_kernels_numbers():
     )
 
 
+@pytest.mark.parametrize("half_widths", [None, (2,), (2, 9), (3, 40, 10_000)])
+def test_kth_neighbour_distance_by_windows_equals_brute_force(half_widths):
+    # The torch path's windows (certified by the x gap to the first point outside them, then
+    # wider windows, then all points) against every distance computed. Half-widths this small
+    # send most points to the later levels; x dense where y is spread sends some to the last.
+    from infolib.neurons import _kth_neighbour_distance
+
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.normal(size=(4, 200)), 1e-3 * rng.normal(size=(4, 100))], axis=1)
+    y = np.concatenate([rng.normal(size=(4, 200)), rng.normal(size=(4, 100))], axis=1)
+    y[0, :50] = np.round(y[0, :50], 1)  # ties in y
+    order = np.argsort(x, axis=1)
+    xs, ys = np.take_along_axis(x, order, axis=1), np.take_along_axis(y, order, axis=1)
+    brute = np.maximum(np.abs(xs[:, :, None] - xs[:, None, :]),
+                       np.abs(ys[:, :, None] - ys[:, None, :]))
+    for k in (1, 3):
+        expected = np.sort(brute, axis=2)[:, :, k]  # index 0: the point itself
+        got = _kth_neighbour_distance(torch.from_numpy(xs), torch.from_numpy(ys), k, half_widths)
+        np.testing.assert_array_equal(got.numpy(), expected)
+
+
 def test_options_after_the_data_are_keyword_only():
     acts = np.random.default_rng(0).random((20, 3))
     for call in (
