@@ -10,7 +10,8 @@
 # book/reproducing.md, "Checking the CUDA paths".
 # Writes its log and the executed notebooks (chapters.tar: a device call returns at most 8 files)
 # under $OUT (default: ./gpu-check-out). CHAPTERS='fisher memorization' runs those chapters only;
-# DEVICE=cpu, INSTALL=0 and BENCH=0 make a dry run here.
+# DEVICE=cpu, INSTALL=0 and BENCH=0 make a dry run here. The benchmarks are gpu_bench.sh, which
+# also runs alone (after shards, say: benchmarks/gpu_shards.sh).
 set -uo pipefail
 OUT=${OUT:-$PWD/gpu-check-out}
 DEVICE=${DEVICE:-cuda}
@@ -42,10 +43,5 @@ done
 (cd /tmp/executed && tar cf "$OUT/chapters.tar" ./*.ipynb)
 [[ ${BENCH:-1} == 0 ]] && { step "done"; exit 0; }
 
-step "benchmarks (alone)"
-timeout 150 python3 benchmarks/bench_pairwise_mi.py --large-only --device cuda
-timeout 40 python3 benchmarks/bench_fisher.py --device cuda --chunk-size 512
-timeout 120 python3 benchmarks/bench_usable.py --device cuda --no-batch-sizes
-timeout 60 python3 benchmarks/bench_ensemble.py --device cuda
-timeout 120 python3 benchmarks/check_escape_devices.py  # CUDA escape times against the CPU's
+bash "$(dirname "${BASH_SOURCE[0]}")/gpu_bench.sh"
 step "done"

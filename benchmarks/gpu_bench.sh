@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The GPU benchmarks of issue 17 (item 4), one after the other and alone on the machine, so that
+# no timing is shared: pairwise_mi at N = 512 x S = 10,000 against the scikit-learn loop,
+# fisher_trace against the per-sample loop and BackPACK, usable_information_many against single
+# decoders, 8 seeds trained together against a loop, and the toy's escape times on CUDA against the
+# CPU's. Run by gpu_check.sh after its checks, or by hand once the wheels are installed
+# (gpu_setup.sh). Prints, never asserts.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+echo "== $(date +%T) benchmarks (alone)"
+timeout 150 python3 benchmarks/bench_pairwise_mi.py --large-only --device cuda
+timeout 40 python3 benchmarks/bench_fisher.py --device cuda --chunk-size 512
+timeout 120 python3 benchmarks/bench_usable.py --device cuda --no-batch-sizes
+timeout 60 python3 benchmarks/bench_ensemble.py --device cuda
+timeout 120 python3 benchmarks/check_escape_devices.py  # CUDA escape times against the CPU's
