@@ -11,6 +11,10 @@ difference shows as a small p for CPU-CUDA with a control p that is not small. W
 runs the control alone. Prints, never asserts.
 Run: ``python benchmarks/check_escape_devices.py [--seeds 10 --runs 4000]`` (about 1.5 s per
 seed and device on a 2-core CPU).
+
+Result on an H200 (2026-11-27, the defaults): medians over all runs CPU 268, CUDA 274; CPU against
+CUDA KS p = 0.19; the control (CPU even seeds against odd) p = 0.0068. No device difference: the
+seeds' own spread (per-seed CPU medians 260-282) is larger.
 """
 
 import argparse
