@@ -104,6 +104,12 @@ class InformationDistance:
     def __float__(self) -> float:
         return self.total
 
+    def as_record(self) -> dict[str, float]:
+        """{"d_p", "a_given_b", "b_given_a"}: the distance and its two directions' totals, a
+        row of a table of coded pairs."""
+        return dict(d_p=self.total, a_given_b=self.a_given_b.total,
+                    b_given_a=self.b_given_a.total)
+
 
 def information_distance(
     model_a: nn.Module,

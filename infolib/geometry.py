@@ -12,12 +12,15 @@ the distance between two trainings of one kind (the *seed floor*, coded on
 :func:`cyclic_seed_pairs`, averaged per seed by :func:`seed_floor`) stands beside the distances
 between kinds; each seed's own embedding is rotated onto the mean one
 (:func:`procrustes_aligned`) to show how much of the picture is seed noise. The figures:
-:func:`plot_distance_matrix` and :func:`plot_embedding`.
+:func:`plot_distance_matrix` and :func:`plot_embedding`. A zoo (networks of several kinds and
+seeds, each trained once: :func:`infolib.train.cached_network`) codes the pairs
+:func:`zoo_pairs` lists, and :func:`zoo_distances` reads them as per-seed matrices and floors.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -97,6 +100,42 @@ def cyclic_seed_pairs(seeds: Sequence[int]) -> list[tuple[int, int]]:
     if len(seeds) < 3:
         return [tuple(seeds)] if len(seeds) == 2 else []
     return [(s, seeds[(i + 1) % len(seeds)]) for i, s in enumerate(seeds)]
+
+
+def zoo_pairs(names: Sequence[str], seeds: Sequence[int], kind: str) -> list[tuple]:
+    """The pairs a zoo of networks codes, as (kind, a, seed_a, b, seed_b): within each seed every
+    pair of ``names`` (labelled ``kind``), then each name's networks of consecutive seeds
+    (labelled "seed", :func:`cyclic_seed_pairs`), whose distances are the seed floor."""
+    names, seeds = list(names), list(seeds)
+    if kind == "seed":
+        raise ValueError('kind "seed" is the label of the seed pairs; name the zoo pairs otherwise')
+    if len(set(names)) != len(names):
+        raise ValueError(f"names must be distinct, got {names}")
+    return ([(kind, a, s, b, s) for s in seeds for i, a in enumerate(names) for b in names[i + 1:]]
+            + [("seed", name, s, name, t) for name in names for s, t in cyclic_seed_pairs(seeds)])
+
+
+class ZooDistances(NamedTuple):
+    """The coded pairs of :func:`zoo_pairs` as a chapter reads them: ``pairs`` the rows of the
+    zoo pairs, ``seed_pairs`` those of the seed pairs, ``matrices`` {seed: the
+    :func:`distance_matrix` of that seed's zoo pairs}, ``mean`` their mean over seeds, and
+    ``floor`` each name's seed floor (the mean of its seed pairs; NaN with one seed)."""
+
+    pairs: pd.DataFrame
+    seed_pairs: pd.DataFrame
+    matrices: dict
+    mean: pd.DataFrame
+    floor: pd.Series
+
+
+def zoo_distances(rows: pd.DataFrame, names: Sequence[str], seeds: Sequence[int], kind: str,
+                  value: str = "d_p") -> ZooDistances:
+    """:class:`ZooDistances` of ``rows`` (one per pair of :func:`zoo_pairs`, with columns kind,
+    a, b, seed_a and ``value``)."""
+    pairs, seed_pairs = rows[rows["kind"] == kind], rows[rows["kind"] == "seed"]
+    matrices = {s: distance_matrix(pairs[pairs["seed_a"] == s], names, value) for s in seeds}
+    floor = seed_pairs.groupby("a")[value].mean().reindex(list(names))
+    return ZooDistances(pairs, seed_pairs, matrices, sum(matrices.values()) / len(matrices), floor)
 
 
 def seed_floor(seed_pairs: pd.DataFrame, seed: int, value: str = "d_p") -> float:

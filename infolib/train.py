@@ -436,3 +436,40 @@ def accuracy(
         correct += (scores.argmax(1).cpu() == y[start : start + chunk_size].cpu()).sum().item()
     model.train(was_training)
     return correct / len(x)
+
+
+def fit_and_score(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    x_test: torch.Tensor,
+    y_test: torch.Tensor,
+    *,
+    epochs: int,
+    seed: int,
+    device: str | torch.device = "auto",
+    batch_size: int = 64,
+    lr: float = 1e-3,
+    optimizer: str = "adam",
+) -> dict[str, Any]:
+    """Train ``model`` with :func:`fit` (Adam at 1e-3, batch 64 by default; ``seed`` draws the
+    mini-batches), then {"state": its state_dict on the CPU, "test_accuracy": its accuracy on
+    (x_test, y_test)}: what :func:`cached_network` stores."""
+    fit(model, x, y, epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, seed=seed,
+        device=device, progress=False)
+    model = model.cpu().eval()
+    return dict(state=model.state_dict(), test_accuracy=accuracy(model, x_test, y_test))
+
+
+def cached_network(key: dict, build: Callable[[], nn.Module],
+                   train: Callable[[], dict[str, Any]]) -> tuple[nn.Module, float]:
+    """A network trained once: ``train()`` returns {"state", "test_accuracy"}
+    (:func:`fit_and_score`), stored in the result cache under ``key``
+    (:func:`infolib.cache.cached`); ``build()`` makes the untrained network the state loads
+    into. Returns (the network in eval mode on the CPU, its test accuracy)."""
+    from infolib.cache import cached
+
+    record = cached(key, train)
+    model = build()
+    model.load_state_dict(record["state"])
+    return model.eval(), float(record["test_accuracy"])

@@ -75,8 +75,6 @@ from infolib.config import resolve, resolve_device, seeds
 from infolib.data import fashion_mnist
 from infolib.distance import step_floor_distance
 from infolib.geometry import (
-    cyclic_seed_pairs,
-    distance_matrix,
     embedding_fidelity,
     isomap_embedding,
     pairwise_distances,
@@ -85,9 +83,11 @@ from infolib.geometry import (
     procrustes_aligned,
     seed_floor,
     zero_diagonal,
+    zoo_distances,
+    zoo_pairs,
 )
 from infolib.models import mlp, small_cnn, small_resnet
-from infolib.train import accuracy, fit
+from infolib.train import cached_network, fit_and_score
 
 settings = resolve(
     PROFILES,
@@ -210,25 +210,14 @@ def init_seed(name, run_seed):
     return run_seed + 10_000 * (1 + NAMES.index(name))
 
 
-def train(spec, init):
-    """Train the network of `spec` from seed `init`; its state and test accuracy."""
-    model = build(spec, init)
-    fit(model, x_train, y_train, epochs=settings.epochs, batch_size=64, lr=1e-3,
-        optimizer="adam", seed=init, device=torch_device, progress=False)
-    model = model.cpu().eval()
-    return dict(state=model.state_dict(),
-                test_accuracy=accuracy(model, x_test_all[:2_000], y_test_all[:2_000]))
-
-
 def trained(name, run_seed):
     """The network `name` of seed `run_seed` (trained once, cached) and its test accuracy."""
     spec, init = ARCHITECTURES[name], init_seed(name, run_seed)
-    record = cached(settings.key("network", "n_train", "epochs", architecture=name, spec=spec,
-                                 init_seed=init, data_seed=seed),
-                    lambda: train(spec, init))
-    model = build(spec, init)
-    model.load_state_dict(record["state"])
-    return model.eval(), float(record["test_accuracy"])
+    key = settings.key("network", "n_train", "epochs", architecture=name, spec=spec,
+                       init_seed=init, data_seed=seed)
+    return cached_network(key, lambda: build(spec, init), lambda: fit_and_score(
+        build(spec, init), x_train, y_train, x_test_all[:2_000], y_test_all[:2_000],
+        epochs=settings.epochs, seed=init, device=torch_device))
 
 
 # %% tags=["remove-stderr"]
@@ -264,10 +253,8 @@ def pair_distance(name_a, seed_a, name_b, seed_b):
     """d_p in bits, and its two directions, on the probe images with the coding of the
     previous chapters (infolib.distance.step_floor_distance: first block 10, a step floor,
     Adam at 1e-3), seeded by the first network's seed."""
-    distance = step_floor_distance(trained(name_a, seed_a)[0], trained(name_b, seed_b)[0],
-                                   probe, seed=seed_a, device=torch_device)
-    return dict(d_p=float(distance), a_given_b=distance.a_given_b.total,
-                b_given_a=distance.b_given_a.total)
+    return step_floor_distance(trained(name_a, seed_a)[0], trained(name_b, seed_b)[0], probe,
+                               seed=seed_a, device=torch_device).as_record()
 
 
 def pair(kind, name_a, seed_a, name_b, seed_b):
@@ -279,8 +266,7 @@ def pair(kind, name_a, seed_a, name_b, seed_b):
                 **cached(key, lambda: pair_distance(name_a, seed_a, name_b, seed_b)))
 
 
-PAIRS = ([("zoo", a, s, b, s) for s in SEEDS for i, a in enumerate(NAMES) for b in NAMES[i + 1:]]
-         + [("seed", name, s, name, t) for name in NAMES for s, t in cyclic_seed_pairs(SEEDS)])
+PAIRS = zoo_pairs(NAMES, SEEDS, "zoo")
 print(f"{len(PAIRS)} pairs: {sum(p[0] == 'zoo' for p in PAIRS)} zoo pairs, "
       f"{sum(p[0] == 'seed' for p in PAIRS)} seed pairs")
 
@@ -317,14 +303,10 @@ print(f"{len(PAIRS)} pairs: {sum(p[0] == 'zoo' for p in PAIRS)} zoo pairs, "
 # chapter's `cpu` run.
 
 # %% tags=["remove-stderr"]
-pairs = pd.DataFrame([pair(*p) for p in tqdm(PAIRS, desc="pairs")])
-zoo_pairs, floor_pairs = pairs[pairs.kind == "zoo"], pairs[pairs.kind == "seed"]
-
-
-# D_s: the zoo pairs of one seed as a symmetric frame (NaN on the diagonal)
-MATRICES = {s: distance_matrix(zoo_pairs[zoo_pairs.seed_a == s], NAMES) for s in SEEDS}
-MEAN_MATRIX = sum(MATRICES.values()) / len(MATRICES)
-SEED_FLOOR = floor_pairs.groupby("a").d_p.mean().reindex(NAMES)  # NaN with one seed
+# D_s: the zoo pairs of one seed as a symmetric frame (NaN on the diagonal); the seed floors
+ZOO = zoo_distances(pd.DataFrame([pair(*p) for p in tqdm(PAIRS, desc="pairs")]), NAMES, SEEDS,
+                    "zoo")
+MATRICES, MEAN_MATRIX, SEED_FLOOR = ZOO.matrices, ZOO.mean, ZOO.floor  # floor NaN with one seed
 
 # %% [markdown]
 # {numref}`fig-information-distance-geometry-matrix` is the $d_p$ matrix of the zoo: off the
@@ -474,7 +456,7 @@ width_pair = per_seed(lambda m, _: m.loc[WIDTH_PAIR[0], WIDTH_PAIR[1]])
 other_conv = per_seed(other_conv_minimum)
 same_family, other_family = per_seed(family_means).T
 nearest_other = per_seed(lambda m, _: m.min(axis=1).mean())
-floors = per_seed(lambda _, s: seed_floor(floor_pairs, s))  # F_s over the architectures
+floors = per_seed(lambda _, s: seed_floor(ZOO.seed_pairs, s))  # F_s over the architectures
 
 # %%
 claims = Claims("information_distance_geometry", paper="Anonymous, ICLR 2021 submission",
@@ -526,7 +508,7 @@ if np.isnan(floors).any():
         note="the seed floor needs at least two seeds per architecture",
     )
 else:
-    floor_by_name = floor_pairs.groupby("a").d_p.mean()
+    floor_by_name = ZOO.seed_pairs.groupby("a").d_p.mean()
     nearest_by_name = MEAN_MATRIX.min(axis=1)
     closer = [name for name in NAMES if floor_by_name[name] < nearest_by_name[name]]
     claims.add(
@@ -690,7 +672,7 @@ pd.DataFrame(neighbour_rows).round(3)
 # :label: ex-information_distance_geometry-3
 #
 # **Which direction makes $d_p$?** $d_p$ is the larger of $L'(f_A \mid f_B)$ (start from $f_B$,
-# learn $f_A$'s outputs) and $L'(f_B \mid f_A)$. For the zoo pairs (`zoo_pairs`, columns
+# learn $f_A$'s outputs) and $L'(f_B \mid f_A)$. For the zoo pairs (`ZOO.pairs`, columns
 # `a_given_b` and `b_given_a`), find which network the costlier direction starts from. Is it
 # more often the network with fewer parameters, or the less accurate one (`networks`)? How
 # unequal are the two directions?
@@ -714,7 +696,7 @@ starts = pd.DataFrame([dict(
     start=row.a if row.b_given_a > row.a_given_b else row.b,
     other=row.b if row.b_given_a > row.a_given_b else row.a,
     start_seed=row.seed_a, ratio=max(row.a_given_b, row.b_given_a)
-    / min(row.a_given_b, row.b_given_a)) for row in zoo_pairs.itertuples()])
+    / min(row.a_given_b, row.b_given_a)) for row in ZOO.pairs.itertuples()])
 smaller = np.mean([size[r.start] < size[r.other] for r in starts.itertuples()])
 less_accurate = np.mean([accuracy_table[r.start, r.start_seed] < accuracy_table[r.other,
                                                                                 r.start_seed]

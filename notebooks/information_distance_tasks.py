@@ -71,8 +71,6 @@ from infolib.config import resolve, resolve_device, seeds
 from infolib.data import FASHION_MNIST_CLASSES, fashion_mnist
 from infolib.distance import step_floor_distance
 from infolib.geometry import (
-    cyclic_seed_pairs,
-    distance_matrix,
     embedding_fidelity,
     isomap_embedding,
     plot_distance_matrix,
@@ -80,9 +78,11 @@ from infolib.geometry import (
     procrustes_aligned,
     seed_floor,
     zero_diagonal,
+    zoo_distances,
+    zoo_pairs,
 )
 from infolib.models import small_cnn
-from infolib.train import accuracy, fit
+from infolib.train import cached_network, fit_and_score
 
 settings = resolve(
     PROFILES,
@@ -249,27 +249,16 @@ def init_seed(task, run_seed):
     return run_seed + 10_000 * (1 + TASKS.index(task))
 
 
-def train(task, init, order):
-    """Train the network of `task` (its classes on the outputs of `order`) from seed `init`;
-    its state and test accuracy."""
-    model = small_cnn(hidden=64, seed=init)
-    fit(model, x_train, labels(task, x_train, y_train, order), epochs=settings.epochs,
-        batch_size=64, lr=1e-3, optimizer="adam", seed=init, device=torch_device, progress=False)
-    model = model.cpu().eval()
-    return dict(state=model.state_dict(),
-                test_accuracy=accuracy(model, x_check, labels(task, x_check, y_check, order)))
-
-
 def trained(task, run_seed, order="natural"):
     """The network of `task`, seed `run_seed` and output order (trained once, cached), and its
     test accuracy."""
     init = init_seed(task, run_seed)
-    record = cached(settings.key("network", "n_train", "epochs", task=task, init_seed=init,
-                                 data_seed=seed, deciles=DECILES.get(task), order=order),
-                    lambda: train(task, init, order))
-    model = small_cnn(hidden=64, seed=init)
-    model.load_state_dict(record["state"])
-    return model.eval(), float(record["test_accuracy"])
+    key = settings.key("network", "n_train", "epochs", task=task, init_seed=init, data_seed=seed,
+                       deciles=DECILES.get(task), order=order)
+    return cached_network(key, lambda: small_cnn(hidden=64, seed=init), lambda: fit_and_score(
+        small_cnn(hidden=64, seed=init), x_train, labels(task, x_train, y_train, order), x_check,
+        labels(task, x_check, y_check, order), epochs=settings.epochs, seed=init,
+        device=torch_device))
 
 
 # %% tags=["remove-stderr"]
@@ -318,11 +307,9 @@ def pair_distance(task_a, seed_a, task_b, seed_b, order):
     """d_p in bits, and its two directions, on the probe images with the coding of the
     previous chapters (infolib.distance.step_floor_distance: first block 10, a step floor,
     Adam at 1e-3), seeded by the first network's seed."""
-    distance = step_floor_distance(trained(task_a, seed_a, order)[0],
-                                   trained(task_b, seed_b, order)[0], probe, seed=seed_a,
-                                   device=torch_device)
-    return dict(d_p=float(distance), a_given_b=distance.a_given_b.total,
-                b_given_a=distance.b_given_a.total)
+    return step_floor_distance(trained(task_a, seed_a, order)[0],
+                               trained(task_b, seed_b, order)[0], probe, seed=seed_a,
+                               device=torch_device).as_record()
 
 
 def pair(kind, task_a, seed_a, task_b, seed_b, order):
@@ -334,27 +321,19 @@ def pair(kind, task_a, seed_a, task_b, seed_b, order):
                 **cached(key, lambda: pair_distance(task_a, seed_a, task_b, seed_b, order)))
 
 
-PAIRS = ([("task", a, s, b, s) for s in SEEDS for i, a in enumerate(TASKS) for b in TASKS[i + 1:]]
-         + [("seed", t, s, t, u) for t in TASKS for s, u in cyclic_seed_pairs(SEEDS)])
+PAIRS = zoo_pairs(TASKS, SEEDS, "task")
 print(f"{len(PAIRS)} pairs: {sum(p[0] == 'task' for p in PAIRS)} task pairs, "
       f"{sum(p[0] == 'seed' for p in PAIRS)} seed pairs")
 
 # %% tags=["remove-stderr"]
 all_pairs = pd.DataFrame([pair(*p, order) for order in OUTPUT_ORDERS
                           for p in tqdm(PAIRS, desc=f"pairs, {order} outputs")])
-
-
-def distances(order):
-    """The task pairs, the seed pairs, the per-seed d_p matrices and their mean, for one order."""
-    rows = all_pairs[all_pairs.order == order]
-    tasks_rows, floor_rows = rows[rows.kind == "task"], rows[rows.kind == "seed"]
-    matrices = {s: distance_matrix(tasks_rows[tasks_rows.seed_a == s], TASKS) for s in SEEDS}
-    return tasks_rows, floor_rows, matrices, sum(matrices.values()) / len(matrices)
-
-
-DISTANCES = {order: distances(order) for order in OUTPUT_ORDERS}
-_, floor_pairs, MATRICES, MEAN_MATRIX = DISTANCES["natural"]
-SEED_FLOOR = floor_pairs.groupby("a").d_p.mean().reindex(TASKS)  # NaN with one seed
+# for each output order: the task pairs, the seed pairs, the per-seed d_p matrices, their mean
+# and the seed floors (NaN with one seed)
+DISTANCES = {order: zoo_distances(all_pairs[all_pairs.order == order], TASKS, SEEDS, "task")
+             for order in OUTPUT_ORDERS}
+MATRICES, MEAN_MATRIX, SEED_FLOOR = (DISTANCES["natural"].matrices, DISTANCES["natural"].mean,
+                                     DISTANCES["natural"].floor)
 
 # %% [markdown]
 # ## The map of tasks
@@ -422,9 +401,9 @@ display(Markdown(map_reading()))
 # shuffled outputs; below it, how far the two maps agree.
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-information-distance-tasks-shuffled", "caption": "The d_p matrix of the six tasks as in the first figure, for networks trained with each task's classes on a fixed random permutation of the 10 outputs (the same initializations, images and mini-batch orders). Off the diagonal: the mean over seeds; on the diagonal: the seed floor."}, "image": {"alt": "A six by six heatmap of information distances in bits between networks trained on six labelings with shuffled output indices, each cell's value written in it."}}
-_, shuffled_floor_pairs, SHUFFLED_MATRICES, SHUFFLED_MEAN = DISTANCES["shuffled"]
+SHUFFLED_MATRICES, SHUFFLED_MEAN = DISTANCES["shuffled"].matrices, DISTANCES["shuffled"].mean
 fig, ax = plt.subplots(figsize=(7, 5.6))
-plot_distance_matrix(SHUFFLED_MEAN, shuffled_floor_pairs.groupby("a").d_p.mean().reindex(TASKS),
+plot_distance_matrix(SHUFFLED_MEAN, DISTANCES["shuffled"].floor,
                      ax, title=f"d_p between tasks, shuffled outputs; {len(SEEDS)} seed(s)")
 fig.tight_layout()
 plt.show()
@@ -500,7 +479,7 @@ def family_means(matrix):
             np.mean([matrix.loc[a, b] for a, b in upper if FAMILIES[a] != FAMILIES[b]]))
 
 
-FAMILY_MEANS = {order: np.array([family_means(DISTANCES[order][2][s]) for s in SEEDS]).T
+FAMILY_MEANS = {order: np.array([family_means(DISTANCES[order].matrices[s]) for s in SEEDS]).T
                 for order in OUTPUT_ORDERS}  # per order: (within, across), one value per seed
 
 
@@ -513,7 +492,7 @@ def family_result(order):
 
 def seeds_result(order):
     """The seeds-closest claim's test on one output order: nearest other task - seed floor."""
-    _, floor_rows, matrices, _ = DISTANCES[order]
+    floor_rows, matrices = DISTANCES[order].seed_pairs, DISTANCES[order].matrices
     nearest = np.array([matrices[s].min(axis=1).mean() for s in SEEDS])
     floors = np.array([seed_floor(floor_rows, s) for s in SEEDS])  # F_s over the tasks
     return contrast(nearest, floors, expected="greater", unit="bits", digits=0,

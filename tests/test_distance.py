@@ -478,6 +478,7 @@ def test_information_distance_result_round_trips_through_the_cache(tmp_path):
     again = cached(key, compute, root=tmp_path)
     assert compute.calls == 1 and first is result and isinstance(again, InformationDistance)
     assert float(again) == float(result) == 2.25
+    assert result.as_record() == dict(d_p=2.25, a_given_b=1.5, b_given_a=2.25)
     for name in ("a_given_b", "b_given_a"):
         stored, original = getattr(again, name), getattr(result, name)
         assert isinstance(stored, Codelength) and stored.total == original.total

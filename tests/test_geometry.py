@@ -21,6 +21,8 @@ from infolib.geometry import (  # noqa: E402
     procrustes_aligned,
     seed_floor,
     zero_diagonal,
+    zoo_distances,
+    zoo_pairs,
 )
 
 
@@ -137,3 +139,35 @@ def test_seed_floor_is_the_mean_of_the_pairs_a_seed_starts():
     two_seeds = pairs.iloc[:2]  # one pair per point, (0, 1): both seeds get it
     assert seed_floor(two_seeds, 0) == seed_floor(two_seeds, 1) == 2.0
     assert np.isnan(seed_floor(pairs.iloc[:0], 0))
+
+
+def test_zoo_pairs_are_the_pairs_within_each_seed_then_the_seed_pairs():
+    pairs = zoo_pairs(["x", "y", "z"], [0, 1, 2], "task")
+    assert pairs[:3] == [("task", "x", 0, "y", 0), ("task", "x", 0, "z", 0),
+                         ("task", "y", 0, "z", 0)]
+    assert sum(p[0] == "task" for p in pairs) == 3 * 3
+    assert [p for p in pairs if p[0] == "seed"][:3] == [("seed", "x", 0, "x", 1),
+                                                        ("seed", "x", 1, "x", 2),
+                                                        ("seed", "x", 2, "x", 0)]
+    assert len(pairs) == 9 + 9
+    assert [p[0] for p in zoo_pairs(["x", "y"], [5], "zoo")] == ["zoo"]  # one seed: no floor
+    with pytest.raises(ValueError, match="seed pairs"):
+        zoo_pairs(["x", "y"], [0, 1], "seed")
+    with pytest.raises(ValueError, match="distinct"):
+        zoo_pairs(["x", "x"], [0, 1], "zoo")
+
+
+def test_zoo_distances_reads_the_pairs_per_seed():
+    names, seeds = ["x", "y", "z"], [0, 1, 2]
+    # d_p: 10 per seed, plus b's position for a task pair (so each pair of a seed differs)
+    rows = pd.DataFrame([dict(kind=kind, a=a, seed_a=sa, b=b, seed_b=sb,
+                              d_p=10.0 * sa + 2 + (names.index(b) if kind == "task" else 0))
+                         for kind, a, sa, b, sb in zoo_pairs(names, seeds, "task")])
+    zoo = zoo_distances(rows, names, seeds, "task")
+    assert len(zoo.pairs) == 9 and len(zoo.seed_pairs) == 9
+    assert zoo.matrices[1].loc["z", "x"] == 10 + 2 + 2  # seed 1's pair (x, z)
+    pd.testing.assert_frame_equal(zoo.mean,
+                                  (zoo.matrices[0] + zoo.matrices[1] + zoo.matrices[2]) / 3)
+    assert zoo.floor.to_dict() == {"x": 12.0, "y": 12.0, "z": 12.0}  # mean of 2, 12 and 22
+    one = zoo_distances(rows[rows.kind == "task"], names, seeds, "task")
+    assert one.floor.isna().all()  # no seed pairs: no floor

@@ -11,8 +11,10 @@ from infolib.train import (
     BestValidation,
     BlockTraining,
     accuracy,
+    cached_network,
     distillation_loss,
     fit,
+    fit_and_score,
     fit_early_stopping,
 )
 
@@ -570,3 +572,30 @@ def test_fit_with_dropout_does_not_depend_on_what_ran_before():
     model = small_cnn(input_size=14, hidden=16, dropout=0.5, seed=0)
     fit(model, x, y, epochs=2, batch_size=16, lr=1e-3, optimizer="adam", seed=4, progress=False)
     assert not torch.equal(first, torch.nn.utils.parameters_to_vector(model.parameters()))
+
+
+def test_fit_and_score_is_fit_then_the_state_and_accuracy(tmp_path, monkeypatch):
+    x, y = separable_task()
+    by_hand = mlp(2, (8,), 2, seed=0)
+    fit(by_hand, x, y, epochs=3, batch_size=64, lr=1e-3, optimizer="adam", seed=4, progress=False,
+        device="cpu")
+    record = fit_and_score(mlp(2, (8,), 2, seed=0), x, y, x[:50], y[:50], epochs=3, seed=4,
+                           device="cpu")
+    for name, value in by_hand.state_dict().items():
+        assert torch.equal(record["state"][name], value)
+    assert record["test_accuracy"] == accuracy(by_hand, x[:50], y[:50])
+
+    monkeypatch.setenv("INFOLIB_CACHE", str(tmp_path))
+    def train():  # counts its calls, in an attribute: a closure's values enter the key
+        train.calls += 1
+        return fit_and_score(mlp(2, (8,), 2, seed=0), x, y, x[:50], y[:50], epochs=3, seed=4,
+                             device="cpu")
+
+    train.calls = 0
+    key = dict(chapter="test_train", network="mlp")
+    for _ in range(2):
+        model, test_accuracy = cached_network(key, lambda: mlp(2, (8,), 2, seed=1), train)
+        assert not model.training and test_accuracy == record["test_accuracy"]
+        for name, value in record["state"].items():
+            assert torch.equal(model.state_dict()[name], value)
+    assert train.calls == 1  # trained once, then read from the cache
