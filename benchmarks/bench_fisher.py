@@ -28,9 +28,9 @@ overhead is a small part of it. ``--device cuda`` runs all three on a GPU, where
 dominated by launch overhead (use a larger ``--chunk-size`` there, say 512). On an H200
 (2026-11-27, torch 2.11, chunk_size 512): 328x in expected mode and 187x in sampled mode;
 BackPACK 0.82x and 2.84x of ours (0.01 s against 0.02 s: too short to rank them). The expected
-mode's values there differ from the loop's by 1.6e-4 relative, over the 1e-5 target; TF32, which
-cuDNN's convolutions use by default, is the likely cause (tests/test_cuda.py: 1.6e-4 between CPU
-and CUDA for this CNN, 2e-8 for an MLP).
+mode's values there were 1.5e-4 (relative) from the loop's, over the 1e-5 target, because
+cuDNN's convolutions use TF32 by default: with it off, 1.5e-8. fisher_* now turn it off
+(infolib.config.full_precision), and so does this benchmark for every method it times.
 """
 
 import argparse
@@ -43,6 +43,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from infolib.config import full_precision
 from infolib.fisher import fisher_trace
 from infolib.models import GlobalAvgPool, all_cnn, small_cnn
 
@@ -173,8 +174,9 @@ def main():
         have_backpack = False
         print("BackPACK is not installed (pip install -r benchmarks/requirements.txt): skipped")
     exact, monte_carlo = ("DiagGGNExact", "DiagGGNMC") if have_backpack else (None, None)
-    expected = compare(model, x, "expected", args.chunk_size, exact)
-    compare(model, x, "sampled", args.chunk_size, monte_carlo, expected=expected)
+    with full_precision():  # as fisher_* compute: every method without TF32 on CUDA
+        expected = compare(model, x, "expected", args.chunk_size, exact)
+        compare(model, x, "sampled", args.chunk_size, monte_carlo, expected=expected)
 
 
 if __name__ == "__main__":

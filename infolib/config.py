@@ -378,6 +378,22 @@ def resolve_device(device="auto"):
 
 
 @contextlib.contextmanager
+def full_precision() -> Iterator[None]:
+    """Within the block, CUDA's float32 convolutions (cuDNN) and matrix products (cuBLAS) keep
+    their 24-bit mantissa instead of TF32's 10 bits; restored afterwards. cuDNN uses TF32 by
+    default: on an H200 it put a CNN's Fisher trace 1.6e-4 (relative) from the CPU's, 4.7e-9
+    without it. Nothing changes on the CPU."""
+    import torch
+
+    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
+
+
+@contextlib.contextmanager
 def deterministic(device="auto") -> Iterator[None]:
     """Within the block, torch uses deterministic algorithms on CUDA, so that two runs with the
     same seed and data give bit-identical weights (on the CPU they already do; nothing changes).
@@ -396,21 +412,17 @@ def deterministic(device="auto") -> Iterator[None]:
         torch.are_deterministic_algorithms_enabled(),
         torch.backends.cudnn.benchmark,
         torch.backends.cudnn.deterministic,
-        torch.backends.cudnn.allow_tf32,
-        torch.backends.cuda.matmul.allow_tf32,
         os.environ.get("CUBLAS_WORKSPACE_CONFIG"),
     )
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.use_deterministic_algorithms(True)
     torch.backends.cudnn.benchmark = False
     torch.backends.cudnn.deterministic = True
-    torch.backends.cudnn.allow_tf32 = False
-    torch.backends.cuda.matmul.allow_tf32 = False
     try:
-        yield
+        with full_precision():
+            yield
     finally:
         torch.use_deterministic_algorithms(saved[0])
         torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = saved[1], saved[2]
-        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved[3:5]
-        if saved[5] is None:
+        if saved[3] is None:
             os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)

@@ -301,6 +301,22 @@ def test_deterministic_sets_and_restores_the_cuda_switches(monkeypatch):
     assert "CUBLAS_WORKSPACE_CONFIG" not in os.environ
 
 
+def test_full_precision_turns_tf32_off_and_restores_it():
+    from infolib.config import full_precision
+
+    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    try:
+        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = True
+        with pytest.raises(KeyError):  # restored on the way out of an error too
+            with full_precision():
+                assert not torch.backends.cudnn.allow_tf32
+                assert not torch.backends.cuda.matmul.allow_tf32
+                raise KeyError("inside")
+        assert torch.backends.cudnn.allow_tf32 and torch.backends.cuda.matmul.allow_tf32
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
+
+
 def test_deterministic_changes_nothing_on_the_cpu():
     from infolib.config import deterministic
 

@@ -214,6 +214,26 @@ def test_the_model_is_left_unchanged_and_evaluated_in_eval_mode():
     assert value == pytest.approx(fisher_trace(model.eval(), x, chunk_size=4, **OPTIONS))
 
 
+def test_the_fisher_is_computed_without_tf32():
+    # cuDNN's TF32 put a CNN's trace 1.6e-4 from the CPU's on an H200; the Fisher turns it off
+    # (infolib.config.full_precision) and gives the caller's setting back.
+    class Recording(nn.Linear):
+        seen = []
+
+        def forward(self, x):
+            Recording.seen.append(torch.backends.cudnn.allow_tf32)
+            return super().forward(x)
+
+    saved = torch.backends.cudnn.allow_tf32
+    try:
+        torch.backends.cudnn.allow_tf32 = True
+        fisher_trace(Recording(4, 3), inputs(6, 4), chunk_size=4, **OPTIONS)
+        assert Recording.seen and not any(Recording.seen)
+        assert torch.backends.cudnn.allow_tf32
+    finally:
+        torch.backends.cudnn.allow_tf32 = saved
+
+
 def test_bad_input_is_rejected_with_a_clear_message():
     model, x = mlp(), inputs(5, 4)
     y = torch.tensor([0, 1, 2, 0, 1])
