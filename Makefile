@@ -73,7 +73,8 @@ help:
 	@echo "make clean-cache remove the whole result cache ($(INFOLIB_CACHE))"
 	@echo "make gpu-shard  CHAPTER=name SHARD=i/n: run shard i of n of a chapter's gpu profile and pack"
 	@echo "                what it computed into $(SHARDS)/ (book/reproducing.md; needs no .venv);"
-	@echo "                TIME_LIMIT=seconds: start no unit after that, leave the rest to a second round"
+	@echo "                TIME_LIMIT=seconds: start no unit after that, leave the rest to a second round;"
+	@echo "                ONLY='network=wide experiment=calibration': only units whose key matches one"
 	@echo "make gpu-merge  FILES='$(SHARDS)/*.tar': add packed shards to the result cache"
 	@echo "make gpu-check  CHAPTER=name: list the units of a chapter's gpu profile the cache lacks"
 	@echo "Options: PROFILE=smoke|cpu|gpu (default cpu), PYTHON=python3 (to create .venv);"
@@ -240,7 +241,8 @@ gpu-shard:
 	@[[ -n "$(CHAPTER)" && -n "$(SHARD)" ]] || { echo "usage: make gpu-shard CHAPTER=name SHARD=i/n"; exit 2; }
 	mkdir -p $(dir $(SHARD_FILE))
 	$(RUN_SHARD) run notebooks/$(CHAPTER).py --shard $(SHARD) --profile $(SHARD_PROFILE) \
-		$(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT)) -o $(SHARD_FILE)
+		$(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT)) $(foreach o,$(ONLY),--only $(o)) \
+		-o $(SHARD_FILE)
 
 gpu-merge:
 	@[[ -n "$(FILES)" ]] || { echo "usage: make gpu-merge FILES='$(SHARDS)/*.tar'"; exit 2; }

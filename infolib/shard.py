@@ -187,6 +187,8 @@ class _Run:
 
     shard: Shard
     root: Path
+    only: list[dict[str, str]] = field(default_factory=list)  # see select(); empty: every unit
+    excluded: set[str] = field(default_factory=set)  # units of this shard that only leaves out
     computed: dict[str, float] = field(default_factory=dict)  # entry -> seconds
     read: int = 0
     skipped: dict[str, int | None] = field(default_factory=dict)  # entry -> its shard
@@ -201,13 +203,26 @@ class _Run:
     def entry(self, path: Path) -> str:
         return f"{path.parent.name}/{path.name}"
 
+    def select(self, canonical: str) -> bool:
+        """Whether this run computes the unit of key ``canonical``: every unit without ``only``,
+        else a unit whose key has every field of one of its filters ({field: value}, values
+        compared as text: {"network": "wide"} takes the key with network="wide")."""
+        if not self.only:
+            return True
+        key = json.loads(canonical)
+        return any(all(field in key and _as_text(key[field]) == value
+                       for field, value in selection.items()) for selection in self.only)
+
     def __call__(self, path: Path, canonical: str, compute: Callable) -> tuple[Any, bool]:
         entry = self.entry(path)
         owner = None if self.shard.index is None else self.shard.owner(canonical)
         late = self.deadline is not None and time.monotonic() > self.deadline
-        if owner is None or owner != self.shard.index or late:
+        excluded = owner is not None and owner == self.shard.index and not self.select(canonical)
+        if owner is None or owner != self.shard.index or late or excluded:
             self.skipped[entry] = owner
-            if owner == self.shard.index:
+            if excluded:
+                self.excluded.add(entry)
+            elif owner == self.shard.index:
                 self.deferred.add(entry)
             self.stand_ins += 1
             if self.depth:  # a unit of this shard needs it
@@ -245,6 +260,23 @@ class _Run:
 
 
 _ACTIVE: _Run | None = None
+
+
+def _as_text(value: Any) -> str:
+    """A key's value as ``--only`` compares it: strings as they are, anything else as JSON."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def parse_only(texts: list[str] | None) -> list[dict[str, str]]:
+    """``--only`` filters: each text is ``field=value[,field=value...]``, a unit is computed
+    when its key matches every pair of one text."""
+    filters = []
+    for text in texts or []:
+        pairs = [part.split("=", 1) for part in text.split(",")]
+        if not all(len(pair) == 2 and pair[0].strip() for pair in pairs):
+            raise ValueError(f"--only takes field=value[,field=value...], got {text!r}")
+        filters.append({name.strip(): value.strip() for name, value in pairs})
+    return filters
 
 
 # --- a py:percent chapter -------------------------------------------------------------------------
@@ -610,13 +642,16 @@ def run_shard(
     root: str | os.PathLike | None = None,
     workdir: str | os.PathLike | None = None,
     time_limit: float | None = None,
+    only: list[dict[str, str]] | None = None,
     log: Callable[[str], None] = print,
 ) -> dict:
     """Run one shard of the chapter at ``chapter`` and pack the entries it wrote into ``output``
     (no pack when None). ``profile`` and ``parameters`` are the chapter's parameters; ``root``
     the cache (default ``$INFOLIB_CACHE``); ``workdir`` where the chapter runs (default: a
     temporary folder, removed afterwards: the chapter's own outputs are not wanted). After
-    ``time_limit`` seconds no unit is started: those left are for a second round. An interrupt
+    ``time_limit`` seconds no unit is started: those left are for a second round. ``only``
+    (:func:`parse_only`) computes only the units of the shard whose keys match; the others are
+    left as if for another round (a GPU session aimed at one figure). An interrupt
     (Ctrl-C, SIGTERM) stops the chapter and still packs what was finished. Returns the manifest;
     its ``status`` is ``"ok"`` or ``"failed"``."""
     chapter = Path(chapter)
@@ -626,7 +661,7 @@ def run_shard(
     parameters = dict(parameters or {})
     if profile is not None:
         parameters["profile"] = profile
-    run = _Run(shard, directory)
+    run = _Run(shard, directory, only=list(only or []))
     started = time.time()
     if time_limit is not None:
         run.deadline = time.monotonic() + time_limit
@@ -673,8 +708,10 @@ def run_shard(
         **_versions(),
         "entries": {entry: {"seconds": run.computed[entry],
                             "bytes": (directory / entry).stat().st_size} for entry in written},
+        "only": run.only,
         "units": {"computed": len(written), "read": run.read,
-                  "skipped": len(run.skipped) - len(run.deferred), "deferred": len(run.deferred),
+                  "skipped": len(run.skipped) - len(run.deferred) - len(run.excluded),
+                  "deferred": len(run.deferred), "excluded": len(run.excluded),
                   "blocked": len(run.blocked),
                   "not stored": len(run.computed) - len(written)},
         "skipped": {entry: owner for entry, owner in run.skipped.items() if owner is not None},
@@ -856,7 +893,8 @@ def _summary(manifest: dict) -> str:
             f"{manifest['status']} in {manifest['wall_seconds']} s; units computed "
             f"{units['computed']}, read from the cache {units['read']}, left to other shards "
             f"{units['skipped']}, blocked {units['blocked']}, not started (time limit) "
-            f"{units['deferred']}; cells run {cells['run']}, passed "
+            f"{units['deferred']}, left out by --only {units.get('excluded', 0)}; cells run "
+            f"{cells['run']}, passed "
             f"over {len(cells['passed over'])}, loop iterations passed over "
             f"{cells['loop iterations passed over']}")
 
@@ -880,6 +918,10 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--time-limit", type=float, metavar="SECONDS",
                             help="start no unit after this many seconds; the units left are "
                             "for a second round (merge lists them)")
+    run_parser.add_argument("--only", action="append", metavar="FIELD=VALUE[,...]",
+                            help="compute only the shard's units whose key has these values "
+                            "(repeat for alternatives), e.g. --only network=wide "
+                            "--only experiment=calibration")
     run_parser.add_argument("--shard", required=True, help="i/n: shard i of n (0 <= i < n)")
     run_parser.add_argument("-o", "--output", required=True,
                             help="the pack to write (.tar; .tar.gz to compress)")
@@ -895,13 +937,14 @@ def main(argv: list[str] | None = None) -> int:
             parameters["device"] = args.device
         try:
             shard = Shard.parse(args.shard) if args.command == "run" else Shard(None, 1)
+            only = parse_only(getattr(args, "only", None))
         except ValueError as error:
             parser.error(str(error))
         manifest = run_shard(args.chapter, shard,
                              output=args.output if args.command == "run" else None,
                              profile=args.profile, parameters=parameters, root=args.root,
                              workdir=args.workdir, log=lambda text: print(text, file=sys.stderr),
-                             time_limit=getattr(args, "time_limit", None))
+                             time_limit=getattr(args, "time_limit", None), only=only)
         if args.command == "run":
             print(_summary(manifest))
             print(f"packed {len(manifest['entries'])} entries into {args.output}")

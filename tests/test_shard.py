@@ -29,6 +29,7 @@ from infolib.shard import (
     assigned_names,
     left_out,
     merge_pack,
+    parse_only,
     read_cells,
     read_manifest,
     run_shard,
@@ -317,6 +318,31 @@ def test_a_time_limit_leaves_the_units_not_started_for_a_second_round(tmp_path, 
     assert len(state["pending"]) == UNITS - own, "and that shard 1's wait for its pack"
 
 
+def test_only_computes_the_units_whose_key_matches(tmp_path, call_log):
+    chapter = write_chapter(tmp_path)
+    wanted = {3, 12}  # one unit read at once, one inside the loop
+    manifest = run(chapter, "0/1", tmp_path / "cache", output=tmp_path / "only.tar",
+                   only=parse_only([f"i={i},experiment=units" for i in sorted(wanted)]))
+    assert manifest["status"] == "ok" and sorted(calls(call_log)) == sorted(wanted)
+    assert manifest["units"]["computed"] == 2 and manifest["units"]["excluded"] == UNITS - 2
+    assert manifest["only"] == [{"i": "3", "experiment": "units"},
+                                {"i": "12", "experiment": "units"}]
+    report = merge_pack(tmp_path / "only.tar", root=tmp_path / "merged")
+    (state,) = left_out([report.manifest], tmp_path / "merged").values()
+    assert len(state["units"]) == UNITS - 2, "merge says the others are still to compute"
+    # a second run without --only on the merged cache computes the rest, and only the rest
+    call_log.unlink()
+    rest = run(chapter, "0/1", tmp_path / "merged")
+    assert rest["units"]["computed"] == UNITS - 2 and set(calls(call_log)) == (
+        set(range(UNITS)) - wanted)
+
+
+@pytest.mark.parametrize("text", ["i", "=3", "i=3,", "i=3,profile"])
+def test_only_refuses_a_malformed_filter(text):
+    with pytest.raises(ValueError, match="field=value"):
+        parse_only([text])
+
+
 def test_sigterm_packs_what_was_finished(tmp_path):
     """A session whose time runs out (SIGTERM) still brings back the units it finished."""
     text = CHAPTER.replace("    return {\"value\"", "    if i == 1:\n"
@@ -486,6 +512,16 @@ def test_the_command_line(tmp_path, call_log, monkeypatch):
                          capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 1 and f"{sum(unit_owner(i) == 0 for i in range(UNITS))} lacking" \
         in out.stdout
+    out = subprocess.run([*command, "run", str(chapter), "--shard", "0/1", "-p", "scale", "3",
+                          "--only", "i=4", "-o", str(tmp_path / "o.tar")], capture_output=True,
+                         text=True, cwd=ROOT)
+    assert out.returncode == 0 and "units computed 1," in out.stdout
+    assert f"left out by --only {UNITS - 1 - sum(unit_owner(i) == 1 for i in range(UNITS))}" \
+        in out.stdout, out.stdout
+    out = subprocess.run([*command, "run", str(chapter), "--shard", "0/1", "--only", "i",
+                          "-o", str(tmp_path / "bad.tar")], capture_output=True, text=True,
+                         cwd=ROOT)
+    assert out.returncode == 2 and "field=value" in out.stderr
 
 
 @pytest.mark.slow
