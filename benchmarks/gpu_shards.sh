@@ -8,8 +8,10 @@
 # each): unpack them, then `make gpu-merge FILES='packs/*.tar'` (book/reproducing.md).
 #   SHARD=0 LIMIT=150 STOP=280 OUT=... benchmarks/gpu_shards.sh
 # CHAPTERS='fisher fisher_controls' runs those chapters only; COUNTS='fisher:1' gives a chapter
-# its number of shards (n = 1: every unit in the chapter's order until LIMIT); TESTS=0 and BENCH=0
-# leave out the CUDA tests and the benchmarks.
+# its number of shards (n = 1: every unit in the chapter's order until LIMIT); ONLY='fisher:
+# experiment=fig4 model_information:network=wide model_information:experiment=calibration'
+# computes only those units of those chapters (python -m infolib.shard run --only); TESTS=0 and
+# BENCH=0 leave out the CUDA tests and the benchmarks.
 set -uo pipefail
 OUT=${OUT:-$PWD/gpu-shards-out}
 SHARD=${SHARD:-0}
@@ -25,10 +27,13 @@ step "shard $SHARD of every chapter's $PROFILE profile (background; limit $LIMIT
 for chapter in $CHAPTERS; do
     count=8
     for entry in $COUNTS; do [[ ${entry%%:*} == "$chapter" ]] && count=${entry##*:}; done
+    only=()
+    for entry in ${ONLY:-}; do [[ ${entry%%:*} == "$chapter" ]] && only+=(--only "${entry#*:}"); done
     ( start=$(date +%s)
       OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 NUMBA_NUM_THREADS=2 timeout -s TERM -k 20 "$STOP" \
           python3 -m infolib.shard run "notebooks/$chapter.py" --shard "$SHARD/$count" \
-          --profile "$PROFILE" --time-limit "$LIMIT" -o "/tmp/packs/$chapter-$PROFILE-${SHARD}of$count.tar" \
+          --profile "$PROFILE" --time-limit "$LIMIT" "${only[@]}" \
+          -o "/tmp/packs/$chapter-$PROFILE-${SHARD}of$count.tar" \
           > "/tmp/packs/$chapter.log" 2>&1
       echo "shard $chapter $SHARD/$count: rc $? in $(( $(date +%s) - start )) s" >> /tmp/packs/summary
     ) &
