@@ -627,16 +627,24 @@ fig.suptitle(f"Fig. 1: decision boundary (seed {SEEDS[0]}) and the Fisher during
 fig.tight_layout()
 plt.show()
 
+# %%
+for s in SEEDS:
+    records = boundary[s]["records"]
+    peak = max(records, key=lambda r: r["logdet"])
+    print(f"seed {s}: log det {records[0]['logdet']:,.0f} nats at epoch 0, highest "
+          f"{peak['logdet']:,.0f} at epoch {peak['epoch']}, {records[-1]['logdet']:,.0f} at the "
+          f"end (epoch {records[-1]['epoch']}); accuracy {records[-1]['accuracy']:.3f} at the end")
+
 # %% [markdown]
-# **What we see** (`cpu` profile). The boundary starts as a line and bends into the two moons within
-# the first few dozen epochs; the dotted lines mark the snapshots. The log-determinant rises steeply
-# while the boundary forms, peaks, and then falls part of the way back while the boundary only
-# sharpens: growth while the features are learned, followed by what the paper calls a compression
-# phase "as the network moves away toward flatter area of the loss landscape". Whether the final
-# value stays above the initial one is the claim tested below; the bumps along the way are
-# tested in {doc}`fisher_controls`, on a task learned in stages. The absolute level is dominated
-# by the damping: most of the 354 directions are unconstrained by 500 two-class inputs, and each
-# adds $\log 10^{-6} \approx -13.8$.
+# **What we see.** The boundary starts as a line and bends into the two moons; the dotted lines
+# mark the snapshots. The lines above give, per seed, the log-determinant at the start, at its
+# highest and at the end. A rise while the boundary forms, then a fall part of the way back while
+# the boundary only sharpens, is growth while the features are learned followed by what the paper
+# calls a compression phase "as the network moves away toward flatter area of the loss
+# landscape". Whether the final value stays above the initial one is the claim tested below; the
+# bumps along the way are tested in {doc}`fisher_controls`, on a task learned in stages. The
+# absolute level is dominated by the damping: most of the 354 directions are unconstrained by
+# 500 two-class inputs, and each adds $\log 10^{-6} \approx -13.8$.
 
 # %% [markdown]
 # ## Fig. 4: the trace of the Fisher against batch size and number of classes
@@ -760,17 +768,17 @@ def fig4_reading():
 print(fig4_reading())
 
 # %% [markdown]
-# **What we see.** The claims below test both panels. At a fixed learning rate, smaller batches
-# (higher temperature) end in regions of lower Fisher: the numbers above give the trace at the
-# smallest and the largest batch. One caution when reading such numbers: the Fisher of the
-# model's own predictive distribution shrinks as the model grows confident ($p(1 - p) \to 0$), so
-# a run that fits its training set better can show a smaller Fisher for that reason alone. The
-# training losses above say how far that holds for the batch sizes. It does not separate the
-# classes: with fewer classes the network is also more confident (the training losses above), so
-# "less information in the weights" and "more confident outputs" go together there and this
-# experiment cannot separate them. Nor can it separate the batch size from the number of steps,
-# the norm of the weights under batch-norm, or the learning rate: {doc}`fisher_controls` runs those
-# controls and compares the classes at the same training loss.
+# **What we see.** The claims below test both panels. The paper's reading is that at a fixed
+# learning rate smaller batches (higher temperature) end in regions of lower Fisher; the numbers
+# above give the trace at the smallest and the largest batch. One caution when reading such numbers:
+# the Fisher of the model's own predictive distribution shrinks as the model grows confident
+# ($p(1 - p) \to 0$), so a run that fits its training set better can show a smaller Fisher for that
+# reason alone. The training losses above say how far that holds for the batch sizes. It does not
+# separate the classes: where the network is also more confident with fewer classes (compare the
+# training losses above), "less information in the weights" and "more confident outputs" go together
+# and this experiment cannot separate them. Nor can it separate the batch size from the number of
+# steps, the norm of the weights under batch-norm, or the learning rate: {doc}`fisher_controls` runs
+# those controls and compares the classes at the same training loss.
 
 # %% [markdown]
 # ## Fig. 2: stability of SGD and the curvature at its end point
@@ -929,17 +937,22 @@ pd.DataFrame({
     for s, r in fig2.items()
 }).round(4)
 
+# %%
+for s, r in fig2.items():
+    print(f"seed {s}: the end points lie {r['end_distance']:.3g} apart after a path of "
+          f"{r['path_length']:.3g} ({r['end_distance'] / r['path_length']:.1%} of it), "
+          f"{mahalanobis(r):.3g} posterior sd")
+
 # %% [markdown]
-# **What we see** (`cpu` profile). The two paths start together and separate only slightly: on the
-# full plane (left) they cannot be told apart, and near the end (right) the end points are about
-# 0.03 apart after a path of about 5. The ellipse shows how far the weights may move along the plane
-# before the model's outputs change detectably. The paper reads its figure as "the distance between
-# the final points is small relative to the curvature, suggesting that SGD is not memorizing
+# **What we see.** The two paths start together; the lines above say, per seed, how far apart they
+# end relative to the path they travelled. The ellipse shows how far the weights may move along the
+# plane before the model's outputs change detectably. The paper reads its figure as "the distance
+# between the final points is small relative to the curvature, suggesting that SGD is not memorizing
 # (overfitting) that sample"; the Mahalanobis distance in the table makes that reading a number.
-# Whether it is small cannot be read off a fixed threshold (the posterior's scale is a choice,
-# and the diagonal Fisher is far off under batch-norm): {doc}`fisher_controls` tests it against
-# SGD's own noise (the same run with another minibatch order), with the exact Fisher metric and a
-# network without batch-norm, and holds the chapter's verdict on Fig. 2.
+# Whether it is small cannot be read off a fixed threshold (the posterior's scale is a choice, and
+# the diagonal Fisher is far off under batch-norm): {doc}`fisher_controls` tests it against SGD's
+# own noise (the same run with another minibatch order), with the exact Fisher metric and a network
+# without batch-norm, and holds the chapter's verdict on Fig. 2.
 
 # %% [markdown]
 # ## Claims
