@@ -967,16 +967,39 @@ faithfulness_figure(interpolation, "c", "setting",
 # %%
 same_init = interpolation[interpolation.setting.str.startswith("same")]
 different_init = interpolation[interpolation.setting.str.startswith("different")]
-display(faithfulness_table(same_init, "c", towards_smaller=True)
-        .rename_axis("Fig. 2, same initialization"))
+SAME_INIT_TABLE = faithfulness_table(same_init, "c", towards_smaller=True)
+display(SAME_INIT_TABLE.rename_axis("Fig. 2, same initialization"))
 
 # %% [markdown]
-# **What we see** (`cpu` profile). From the same initialization, $d_p$ to $\theta_B$ falls at
-# every step of $c$ in every seed, most in the first quarter; between networks from different
-# initializations it rises to a peak in the middle (the average of two independently trained
-# networks is a poor network) and then falls, as in the paper. Parameter EMD and linear CKA also
-# follow the same-initialization line; $d_p$'s values spread so much between seeds that a
-# neighbouring coefficient cannot always be told apart, which the identification column records.
+# **What we see** (the lines under the next cell are written from the run). The paper's picture:
+# from the same initialization $d_p$ to $\theta_B$ falls as $c$ grows, fastest at the start;
+# between networks from different initializations it rises to a peak in the middle (the average
+# of two independently trained networks is a poor network) and then falls.
+
+
+# %% tags=["hide-input"]
+def interpolation_reading():
+    """The reading of Fig. 2, from the run."""
+    same = same_init.pivot_table(index="seed", columns="c", values="d_p").reindex(SEEDS)
+    steps = np.diff(same.to_numpy(), axis=1)  # (seeds, steps); negative: d_p falls
+    drops = -steps.mean(axis=0)
+    widest = int(drops.argmax())
+    different = different_init.pivot_table(index="seed", columns="c", values="d_p").mean()
+    reproduced = [m for m in FAITHFUL if SAME_INIT_TABLE.loc[m, "trend"] == "reproduced"]
+    identified = [m for m in FAITHFUL if SAME_INIT_TABLE.loc[m, "identification"]]
+    return "\n".join([
+        f"- Same initialization: $d_p$ to $\\theta_B$ falls at {int((steps < 0).sum())} of "
+        f"{steps.size} steps of $c$ (all seeds); the mean drop is largest from c = "
+        f"{same.columns[widest]:g} to {same.columns[widest + 1]:g} ({drops[widest]:,.0f} bits).",
+        f"- Different initializations: the mean $d_p$ is {different.iloc[0]:,.0f} bits at c = "
+        f"{different.index[0]:g}, highest at c = {different.idxmax():g} ({different.max():,.0f} "
+        f"bits) and {different.iloc[-1]:,.0f} at c = {different.index[-1]:g}.",
+        "- On the same-initialization line the trend is reproduced for "
+        + (", ".join(reproduced) or "no measure") + "; every neighbouring coefficient is told "
+        "apart (the identification column) by " + (", ".join(identified) or "no measure") + "."])
+
+
+display(Markdown(interpolation_reading()))
 
 # %% [markdown]
 # ## Fig. 3: the progress of training
@@ -1023,15 +1046,37 @@ display(pd.concat({"to the initial network": faithfulness_table(to_initial, "epo
                   axis=1).rename_axis("Fig. 3"))
 
 # %% [markdown]
-# **What we see** (`cpu` profile). Every measure moves the right way on average. $d_p$ to the
-# final network falls at every epoch in every seed, fastest in the first, the paper's "change in
-# distance is faster in earlier epochs". $d_p$ to the initial network grows, but little in the
-# first epoch and most in the second: after one epoch the network's outputs are still close to
-# the initialization's near-uniform ones, cheap to code from it (the claim below tests the
-# paper's sentence on this distance and finds no faster start). Linear CKA to the initial
-# network stops moving after the first epoch, the paper's "fail to show the dynamics of training
-# beyond the first epoch"; with four epochs the other representation measures have little room
-# to show it (the paper's 14 epochs are the `gpu` profile's).
+# **What we see** (the lines under the next cell are written from the run). The paper's reading:
+# "change in distance is faster in earlier epochs", and representation measures such as linear
+# CKA "fail to show the dynamics of training beyond the first epoch". After one epoch a network's
+# outputs can still be close to the initialization's near-uniform ones, cheap to code from it, so
+# $d_p$ to the initial network may start slowly (the claim below tests the paper's sentence on
+# this distance too). With few epochs the representation measures have little room to show the
+# paper's point (its 14 epochs are the `gpu` profile's).
+
+
+# %% tags=["hide-input"]
+def progress_reading():
+    """The reading of Fig. 3, from the run: mean change per epoch, over seeds."""
+    def per_epoch(frame, measure):
+        table = frame.pivot_table(index="seed", columns="epoch", values=measure).reindex(SEEDS)
+        return np.diff(table.to_numpy(), axis=1)  # (seeds, epochs - 1)
+
+    def changes(frame, measure, digits):
+        return ", ".join(f"{v:+,.{digits}f}" for v in per_epoch(frame, measure).mean(axis=0))
+
+    to_final_steps = per_epoch(to_final, "d_p")
+    return "\n".join([
+        f"- $d_p$ to the final network falls at {int((to_final_steps < 0).sum())} of "
+        f"{to_final_steps.size} epoch steps (all seeds); mean change per epoch: "
+        f"{changes(to_final, 'd_p', 0)} bits.",
+        f"- $d_p$ to the initial network, mean change per epoch: {changes(to_initial, 'd_p', 0)} "
+        "bits.",
+        f"- Linear CKA to the initial network, mean change per epoch: "
+        f"{changes(to_initial, 'linear CKA', 3)}."])
+
+
+display(Markdown(progress_reading()))
 
 # %% [markdown]
 # ## The triangle inequality
