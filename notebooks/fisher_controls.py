@@ -77,6 +77,7 @@ import pandas as pd
 import seaborn as sns
 import torch
 import torch.nn.functional as F
+from IPython.display import display
 from scipy.signal import find_peaks
 from sklearn.datasets import make_moons
 from tqdm import tqdm  # text bars: papermill runs have no widgets
@@ -247,14 +248,16 @@ per_seed = at_damping.groupby("seed").apply(lambda rows: pd.Series(dict(
     peak_above_end=rows.logdet.max() - rows.logdet.iloc[-1],
     directions_start=rows.above.iloc[0], directions_end=rows.above.iloc[-1])),
     include_groups=False)
-smallest = spectrum_frame[spectrum_frame.damping == DAMPINGS[0]].groupby("seed").apply(
-    lambda rows: rows.logdet.iloc[-1] - rows.logdet.iloc[0], include_groups=False)
-print(f"At the eq. (8) damping: growth {summarize(per_seed.growth, unit='nats')}, of which "
+print(f"At the eq. (8) damping ({EQ8_DAMPING:.2g}): growth from the start to the end "
+      f"{summarize(per_seed.growth, unit='nats')}, of which "
       f"{summarize(per_seed.peak_above_end, unit='nats')} is given back after the peak; directions "
       f"above the damping {summarize(per_seed.directions_start, unit='')} at the start, "
-      f"{summarize(per_seed.directions_end, unit='')} at the end.\n"
-      f"At damping {DAMPINGS[0]:g}: growth {summarize(smallest, unit='nats')} "
-      f"(negative in {int((smallest < 0).sum())} of {len(smallest)} seeds).")
+      f"{summarize(per_seed.directions_end, unit='')} at the end.")
+for damping in DAMPINGS:
+    growth = spectrum_frame[spectrum_frame.damping == damping].groupby("seed").apply(
+        lambda rows: rows.logdet.iloc[-1] - rows.logdet.iloc[0], include_groups=False)
+    print(f"At damping {damping:.2g}: growth {summarize(growth, unit='nats')} "
+          f"(negative in {int((growth < 0).sum())} of {len(growth)} seeds).")
 
 # %% [markdown]
 # **Reading the figure.** Left: the change of $\log\det(F + \epsilon I)$ from its value at
@@ -265,15 +268,14 @@ print(f"At the eq. (8) damping: growth {summarize(per_seed.growth, unit='nats')}
 # damping that goes with a change of the count is directions crossing $\epsilon$, not the
 # curvature of directions the data already constrained.
 #
-# **What we see** (`cpu`, 5 seeds). At the eq. (8) damping the log-determinant rises by about 40
-# nats while the boundary forms (the first 30-50 epochs), then gives back about a quarter of it
-# (10 nats); the number of directions above the damping doubles, from about 10 to about 20 of 354.
-# At the previous chapter's $10^{-6}$ the rise is of the same size but noisier, and at $10^{-8}$
-# its spread between seeds is as large as its mean (one seed of five ends below its start): there
-# the curve follows directions whose eigenvalues drift across $10^{-8}$, which the data hardly
-# constrain. So the growth of Fig. 1 holds at the damping the paper's own eq. (8) implies; the
-# "compression" after the peak is about 10 nats at that damping, and its size at small dampings
-# says more about the damping than about the network.
+# **What we see.** The lines above give, at every damping, how far the log-determinant grows from
+# initialization to the end of training, and at the eq. (8) damping how much of its peak it gives
+# back and how many of the 354 directions rise above the damping. At a damping where the growth
+# spreads between seeds as much as its mean (the smallest ones, if any), the curve follows
+# directions whose eigenvalues drift across $\epsilon$, which the data hardly constrain: the
+# growth of Fig. 1 says something about the network only at a damping where it is stable across
+# seeds, such as the one the paper's own eq. (8) implies, and the "compression" after the peak is
+# what that damping's line gives back.
 
 # %% [markdown]
 # ### The bumps: a task learned in stages
@@ -451,18 +453,32 @@ for s, result in spectra.items():
             logdet_H=float(np.log(np.abs(h) + EQ8_DAMPING).sum()),
             logdet_F=logdet(record["fisher"], EQ8_DAMPING)))
 hessian_frame = pd.DataFrame(hessian_rows)
-hessian_frame.round(4)
+display(hessian_frame.round(4))
+
+
+def value_range(values, fmt):
+    """'a-b' of the values (or 'a' when they are equal), each with the format spec ``fmt``."""
+    low, high = format(min(values), fmt), format(max(values), fmt)
+    return low if low == high else f"{low}-{high}"
+
+
+start, end = hessian_frame[hessian_frame.epoch == 0], hessian_frame[hessian_frame.epoch > 0]
+print(f"||H - F|| / ||H||: {value_range(start.relative_difference, '.0%')} at initialization, "
+      f"{value_range(end.relative_difference, '.0%')} after training; negative eigenvalues of H "
+      f"after training: {value_range(end.negative, 'd')}, of them deeper than the eq. (8) "
+      f"damping: {value_range(end.below_eq8, 'd')}.")
 
 # %% [markdown]
 # `negative`: eigenvalues of $H$ below $-10^{-10}$; `below_eq8`: those deeper than the eq. (8)
 # damping, where the Gaussian of Prop. 2.5 does not exist; `logdet_H` uses $\lvert h \rvert$ and
 # is shown only to compare magnitudes with `logdet_F` at the same damping.
 #
-# **What we see.** At initialization the Hessian and the Fisher differ by about 90% of the
-# Hessian's norm; after training by 2-6%: the residual term of Lemma 2.4 has all but vanished, as
-# the paper argues when it substitutes $F$ for $H$. Yet the trained network's Hessian keeps about
-# 50 negative eigenvalues, 20-30 of them deeper than the eq. (8) damping: the Gaussian of Prop. 2.5
-# built on $H$ itself does not exist there, which is the reason (Remark 2.6) the paper uses $F$.
+# **What we see** (the line above the table's notes is written from the run). Where the Hessian
+# and the Fisher differ by a large part of the Hessian's norm at initialization and by a few
+# percent after training, the residual term of Lemma 2.4 has all but vanished, as the paper argues
+# when it substitutes $F$ for $H$. Where the trained network's Hessian keeps negative eigenvalues
+# deeper than the eq. (8) damping, the Gaussian of Prop. 2.5 built on $H$ itself does not exist,
+# which is the reason (Remark 2.6) the paper uses $F$.
 
 # %% [markdown]
 # ### Information in the weights as a function of $\beta$, and the bound it gives
@@ -560,16 +576,20 @@ best.round(4)
 trained_error = np.array([1 - spectra[s]["test_accuracy"] for s in SEEDS])
 print(f"Test error of the trained networks themselves: {summarize(trained_error, unit='')}; "
       f"labels of the training set: N log 2 = {N_MOONS * np.log(2):.0f} nats.")
+kl_by_beta = bounds.groupby("beta").kl_nats.mean()
+print(f"KL, mean over seeds: {kl_by_beta.iloc[0]:.0f} nats at beta = {kl_by_beta.index[0]:.3g}, "
+      f"{kl_by_beta.iloc[-1]:.0f} at beta = {kl_by_beta.index[-1]:.3g}. At each seed's tightest "
+      f"beta: error of Q {value_range(best.train_error, '.2f')} (training set) and "
+      f"{value_range(best.test_error, '.2f')} (test set); bound "
+      f"{value_range(best.bound, '.2f')}.")
 
 # %% [markdown]
-# The table gives, per seed, the $\beta$ with the tightest bound. **What we see.** The KL falls
-# slowly as $\beta$ grows, from about 60 to about 35 nats: far below the $N \log 2 \approx 347$
-# nats of the labels, so the bound is not vacuous because of the KL. It is vacuous because of the
-# post-distribution's error: the Gaussian that eq. (8) makes optimal is so wide along the
-# directions the data barely constrain that the network's error under it is 0.35-0.45, on the
-# training and the test set alike, where the trained network errs on a few percent of test
-# points. The tightest bound, 0.8-1.0, is vacuous, as the paper expects of a bound built on the
-# Fisher.
+# The table gives, per seed, the $\beta$ with the tightest bound. **What we see** (the lines
+# above are written from the run). A KL far below the $N \log 2 \approx 347$ nats of the labels
+# does not make the bound vacuous; what can is the post-distribution's error: the Gaussian that
+# eq. (8) makes optimal is wide along the directions the data barely constrain, so the network's
+# error under it can be far above the trained network's own. A bound near 1 is vacuous, as the
+# paper expects of a bound built on the Fisher.
 
 # %% [markdown]
 # ## Fig. 2 with controls: how far does one sample move SGD's end point?
@@ -694,25 +714,31 @@ plt.show()
 # %%
 summary = controls.groupby(["network", "kind"])[
     ["euclidean", "exact_sd", "diagonal_sd", "accuracy"]].mean()
-summary.round(4)
+display(summary.round(4))
+for network in summary.index.get_level_values("network").unique():
+    rows = summary.loc[network]
+    ratios = ", ".join(f"{metric} {rows.loc['reorder', metric] / rows.loc['replaced', metric]:.1f}x"
+                       for metric in ("euclidean", "exact_sd", "diagonal_sd"))
+    largest = controls[(controls.network == network) & (controls.kind == "replaced")].exact_sd.max()
+    print(f"{network}: reordering moves the end point further than replacing one sample by "
+          f"{ratios}; replaced runs {rows.loc['replaced', 'exact_sd']:.2f} posterior sd away "
+          f"(exact Fisher) and {rows.loc['replaced', 'diagonal_sd']:.2f} (diagonal), the largest "
+          f"single run {largest:.1f}; repeated runs {rows.loc['repeat', 'euclidean']:.2g} apart.")
 
 # %% [markdown]
 # Each dot is one fine-tuning run, its distance from the base run of the same seed; the dotted
 # line is one posterior standard deviation, the previous chapter's fixed threshold. The table gives
 # the means; `repeat` is the same run twice.
 #
-# **What we see** (`cpu`, 5 seeds, 3 replaced samples each). The repeated run lands on exactly
-# the same weights in every seed, so every other distance is the effect of what changed.
-# Replacing one of 2,000 samples moves the end point 10-20 times less than reordering the
-# minibatches does, in both networks and in both metrics: SGD's end point is far more sensitive
-# to the order of its minibatches than to any one sample. Against the fixed threshold of one
-# posterior standard deviation the picture depends on the network and the metric: the All-CNN's
-# replaced runs land a few posterior sd away on average (one of them about 30), the ResNet's
-# mostly within one; and the diagonal Fisher puts the ResNet's end points 2-3 times closer than
-# the exact metric does (batch-norm makes its weights scale-invariant, and the diagonal misses
-# the correlations), while for the All-CNN the two agree. The paper's reading survives the
-# controls when "small" means small against SGD's own noise; a fixed threshold would have
-# decided it by the network and the Fisher approximation.
+# **What we see** (the lines above are written from the run). A repeated run 0 apart means that
+# every other distance is the effect of what changed. Where reordering the minibatches moves the
+# end point several times further than replacing one of 2,000 samples, SGD's end point is more
+# sensitive to the order of its minibatches than to any one sample. Against the fixed threshold
+# of one posterior standard deviation the picture can depend on the network and the metric: under
+# batch-norm the weights are scale-invariant and the diagonal Fisher misses the correlations, so
+# the two metrics can disagree. The paper's reading survives the controls when "small" means
+# small against SGD's own noise (the claims below); a fixed threshold would decide it by the
+# network and the Fisher approximation.
 
 # %% [markdown]
 # ## Fig. 4 with its confounds separated
