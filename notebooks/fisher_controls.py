@@ -920,27 +920,38 @@ for name in ("conv_norm_sq", "temperature"):  # every ResNet run as one row: a d
     ordering = trend(resnet[name].to_numpy()[None], resnet.trace.to_numpy()[None],
                      expected="decreasing", label=f"tau({name}, trace)")
     print(f"Over the {len(resnet)} ResNet runs: {ordering.measured}")
-fig4_frame.groupby("condition")[["steps", "temperature", "trace", "conv_norm_sq", "train_loss",
-                                 "test_loss", "test_accuracy"]].mean().round(4)
+conditions = fig4_frame.groupby("condition")[["steps", "temperature", "trace", "conv_norm_sq",
+                                              "train_loss", "test_loss", "test_accuracy"]].mean()
+display(conditions.round(4))
+trace, norm = conditions.trace, conditions.conv_norm_sq
+print(f"Trace ratios, low temperature over high: learning-rate sweep (B = 64) "
+      f"{trace['lr 0.0125'] / trace['lr 0.2']:.1f}x, batch sweep "
+      f"{trace['batch 256'] / trace['batch 16']:.1f}x, constant temperature (B = 256 over 16) "
+      f"{trace['T const, batch 256'] / trace['T const, batch 16']:.2f}x, the same steps "
+      f"(B = 256 over 16) {trace['steps, batch 256'] / trace['steps, batch 16']:.1f}x.\n"
+      f"Fixed steps at B = 16: weight norm^2 {norm['steps, batch 16']:.0f} against "
+      f"{norm['T const, batch 16']:.0f} and {norm['T const, batch 256']:.0f} at constant "
+      f"temperature (B = 16 and 256), trace {trace['steps, batch 16']:.0f} against "
+      f"{trace['T const, batch 16']:.0f} and {trace['T const, batch 256']:.0f}.\n"
+      f"All-CNN at B = 256: training loss {conditions.train_loss['All-CNN, batch 256']:.2f} "
+      f"(a uniform guess over 10 classes: {np.log(10):.2f}); trace at B = 16, 64, 256: "
+      + ", ".join(f"{trace[f'All-CNN, batch {b}']:.1f}" for b in (16, 64, 256)) + ".")
 
 # %% [markdown]
-# **What we see** (`cpu`, 3 seeds). Left: at a fixed batch size, a higher learning rate leaves a
-# smaller trace, by as much as the batch sweep does over the same range of temperatures, and along
-# the constant-temperature diagonal the trace moves far less (within a factor of about 1.5,
-# against more than 10 along the sweeps): the trace follows the temperature $\eta / B$, not the
-# batch size. Third panel: at the same number of steps (the middle pair), B = 16 still ends with
-# a trace about ten times smaller than B = 256, although it saw 16 times fewer samples: the number
-# of steps is not the explanation. Second panel: the runs at high temperature mostly end with
-# larger convolution weights, and under batch-norm a larger weight norm is by itself a smaller
-# Fisher for those weights (their output does not change when they are scaled). The weight norm
-# orders the traces less well than the temperature does (Kendall's $\tau$ above), and the
-# fixed-steps run at B = 16 ends with weights no larger than the constant-temperature runs' but a
-# trace two to three times smaller: the weight norm does not explain the whole effect, though in
-# this network it is part of it. The network without batch-norm that would separate the two does
-# not decide: at
-# B = 256 the All-CNN takes 100 steps in 10 epochs and does not learn (training loss 2.27, the
-# loss of a uniform guess over 10 classes), so its small trace is that of an untrained network,
-# and between B = 16 and 64 the trace rises, as the paper says, from two points only.
+# **What we see** (the ratios above are written from the run). Left: the paper's reading holds for
+# the temperature $\eta / B$ rather than the batch size where a higher learning rate at a fixed
+# batch size lowers the trace about as much as the batch sweep does over the same range of
+# temperatures, while along the constant-temperature diagonal the trace moves far less. Third panel:
+# at the same number of steps (the middle pair), a trace still much smaller at B = 16 than at B =
+# 256, although B = 16 saw 16 times fewer samples, means the number of steps is not the explanation.
+# Second panel: runs at high temperature tend to end with larger convolution weights, and under
+# batch-norm a larger weight norm is by itself a smaller Fisher for those weights (their output does
+# not change when they are scaled). Kendall's $\tau$ above says whether the weight norm orders the
+# traces as well as the temperature does; a fixed-steps run at B = 16 with weights no larger than
+# the constant-temperature runs' but a smaller trace shows that the weight norm does not explain the
+# whole effect. The network without batch-norm that would separate the two can only decide where it
+# learns: an All-CNN whose training loss at B = 256 stays at a uniform guess's is untrained there,
+# and its trace between B = 16 and 64 is then two points only.
 
 # %% [markdown]
 # **The PAC-Bayes bound on the Fig. 4 runs.** The paper links a small Fisher to generalization
