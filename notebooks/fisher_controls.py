@@ -577,8 +577,8 @@ trained_error = np.array([1 - spectra[s]["test_accuracy"] for s in SEEDS])
 print(f"Test error of the trained networks themselves: {summarize(trained_error, unit='')}; "
       f"labels of the training set: N log 2 = {N_MOONS * np.log(2):.0f} nats.")
 kl_by_beta = bounds.groupby("beta").kl_nats.mean()
-print(f"KL, mean over seeds: {kl_by_beta.iloc[0]:.0f} nats at beta = {kl_by_beta.index[0]:.3g}, "
-      f"{kl_by_beta.iloc[-1]:.0f} at beta = {kl_by_beta.index[-1]:.3g}. At each seed's tightest "
+print(f"KL, mean over seeds: {kl_by_beta.iloc[0]:.0f} nats at beta = {kl_by_beta.index[0]:.4g}, "
+      f"{kl_by_beta.iloc[-1]:.0f} at beta = {kl_by_beta.index[-1]:.4g}. At each seed's tightest "
       f"beta: error of Q {value_range(best.train_error, '.2f')} (training set) and "
       f"{value_range(best.test_error, '.2f')} (test set); bound "
       f"{value_range(best.bound, '.2f')}.")
