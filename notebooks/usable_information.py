@@ -338,11 +338,14 @@ def reading(frame):
         n = TASKS[task]["n_colors"]
         final = sub[sub.epoch == final_epoch].groupby(["layer", "label"])["bits"].mean()
         last = sub["layer"].max()
+        colors = [final[(layer, "color")] for layer in range(1, last + 1)]
+        falling = sum(later < earlier for earlier, later in zip(colors, colors[1:]))
         text = (f"- {task} (n = {n}, log2 n = {math.log2(n):.2f} bits, "
                 f"{sub['seed'].nunique()} solved runs): direction {final[(1, 'direction')]:.2f} "
                 f"bits in the first layer, {final[(last, 'direction')]:.2f} in the last; color "
                 f"{final[(1, 'color')]:.2f} in the first, {final[(last, 'color')]:.2f} in the last "
-                f"({final[(last, 'color')] / math.log2(n):.0%} of log2 n).")
+                f"({final[(last, 'color')] / math.log2(n):.0%} of log2 n); color falls at "
+                f"{falling} of the {last - 1} steps from one layer to the next.")
         if 20 in set(sub.epoch) and final_epoch > 20:
             color = sub[sub.label == "color"].groupby(["layer", "epoch"])["bits"].mean().unstack()
             fall = (color[20] - color[final_epoch])
@@ -357,14 +360,14 @@ def reading(frame):
 print(reading(fig2_frame))
 
 # %% [markdown]
-# **What we see** (the numbers above are this run's). *Direction* is learned by every solved run
-# and is more usable in deeper layers: usable information is not bound by the data-processing
-# inequality, and later layers make the direction easier to read. *Color falls with depth*, as the
-# paper says: the first layer keeps all of it, each later layer less. Whether the last layer is
-# *minimal* (near zero color) is what the claims below decide for n = 10 and 20; for n = 2 the
-# few runs here are not enough, and the [controls chapter](usable_information_controls.ipynb)
-# decides it. Compare the color at epoch 20 and at the end: the color of each layer is set while
-# the direction is being learned, and a late compression phase would show as a fall after it.
+# **What we see** (the numbers above are this run's). Where *direction* is more usable in the last
+# layer than in the first, usable information is not bound by the data-processing inequality:
+# later layers can make the direction easier to read. Where *color falls with depth* at every step
+# from one layer to the next, the representation becomes more minimal layer by layer, as the paper
+# says. Whether the last layer is *minimal* (near zero color) is what the claims below decide for
+# n = 10 and 20; for n = 2 the few runs here are not enough, and the
+# [controls chapter](usable_information_controls.ipynb) decides it. Compare the color at epoch 20
+# and at the end: a late compression phase would show as a fall after epoch 20.
 
 # %% [markdown]
 # ## Fig. 2d: the last layer of Small FC during training
