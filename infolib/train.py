@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from infolib.cache import cached
 from infolib.checks import integer, logits, one_of, real, same_length
 from infolib.config import resolve_device
 
@@ -467,8 +468,6 @@ def cached_network(key: dict, build: Callable[[], nn.Module],
     (:func:`fit_and_score`), stored in the result cache under ``key``
     (:func:`infolib.cache.cached`); ``build()`` makes the untrained network the state loads
     into. Returns (the network in eval mode on the CPU, its test accuracy)."""
-    from infolib.cache import cached
-
     record = cached(key, train)
     model = build()
     model.load_state_dict(record["state"])

@@ -935,18 +935,24 @@ def faithfulness_figure(frame, x, hue, title, xlabel):
 # coefficients.
 
 # %%
+def by_seed(frame, setting, value="d_p"):
+    """(settings, values): the sorted values of `setting` and `value` against them, one row per
+    seed (shape (seeds, settings)), for `trend`."""
+    table = frame.pivot_table(index="seed", columns=setting, values=value).reindex(SEEDS)
+    return table.columns.to_numpy(dtype=float), table.to_numpy()
+
+
 def faithfulness_table(frame, x, towards_smaller):
     """Per measure: the kit's trend verdict (distances expected to fall as x grows when
     `towards_smaller`, similarities to rise; the mirror otherwise) and identification."""
     rows = []
     for m in FAITHFUL:
         falling = towards_smaller != (m in SIMILARITIES)
-        table = frame.pivot_table(index="seed", columns=x, values=m).reindex(SEEDS)
-        result = trend(table.columns.to_numpy(float), table.to_numpy(),
-                       expected="decreasing" if falling else "increasing")
-        paired_steps = np.diff(table.to_numpy(), axis=1)  # (seeds, steps), within each seed
+        points, values = by_seed(frame, x, m)
+        result = trend(points, values, expected="decreasing" if falling else "increasing")
+        paired_steps = np.diff(values, axis=1)  # (seeds, steps), within each seed
         steps = paired_steps.mean(axis=0) * (-1 if falling else 1)
-        spread = (paired_steps.std(axis=0, ddof=1) if len(table) > 1
+        spread = (paired_steps.std(axis=0, ddof=1) if len(values) > 1
                   else np.zeros(paired_steps.shape[1]))
         identifies = bool((steps > 0).all() and (np.abs(steps) > spread).all())
         rows.append(dict(measure=m, trend=result.verdict, identification=identifies))
@@ -980,8 +986,8 @@ display(SAME_INIT_TABLE.rename_axis("Fig. 2, same initialization"))
 # %% tags=["hide-input"]
 def interpolation_reading():
     """The reading of Fig. 2, from the run."""
-    same = same_init.pivot_table(index="seed", columns="c", values="d_p").reindex(SEEDS)
-    steps = np.diff(same.to_numpy(), axis=1)  # (seeds, steps); negative: d_p falls
+    points, same = by_seed(same_init, "c")
+    steps = np.diff(same, axis=1)  # (seeds, steps); negative: d_p falls
     drops = -steps.mean(axis=0)
     widest = int(drops.argmax())
     different = different_init.pivot_table(index="seed", columns="c", values="d_p").mean()
@@ -990,7 +996,7 @@ def interpolation_reading():
     return "\n".join([
         f"- Same initialization: $d_p$ to $\\theta_B$ falls at {int((steps < 0).sum())} of "
         f"{steps.size} steps of $c$ (all seeds); the mean drop is largest from c = "
-        f"{same.columns[widest]:g} to {same.columns[widest + 1]:g} ({drops[widest]:,.0f} bits).",
+        f"{points[widest]:g} to {points[widest + 1]:g} ({drops[widest]:,.0f} bits).",
         f"- Different initializations: the mean $d_p$ is {different.iloc[0]:,.0f} bits at c = "
         f"{different.index[0]:g}, highest at c = {different.idxmax():g} ({different.max():,.0f} "
         f"bits) and {different.iloc[-1]:,.0f} at c = {different.index[-1]:g}.",
@@ -1058,14 +1064,11 @@ display(pd.concat({"to the initial network": faithfulness_table(to_initial, "epo
 # %% tags=["hide-input"]
 def progress_reading():
     """The reading of Fig. 3, from the run: mean change per epoch, over seeds."""
-    def per_epoch(frame, measure):
-        table = frame.pivot_table(index="seed", columns="epoch", values=measure).reindex(SEEDS)
-        return np.diff(table.to_numpy(), axis=1)  # (seeds, epochs - 1)
-
     def changes(frame, measure, digits):
-        return ", ".join(f"{v:+,.{digits}f}" for v in per_epoch(frame, measure).mean(axis=0))
+        steps = np.diff(by_seed(frame, "epoch", measure)[1], axis=1)
+        return ", ".join(f"{v:+,.{digits}f}" for v in steps.mean(axis=0))
 
-    to_final_steps = per_epoch(to_final, "d_p")
+    to_final_steps = np.diff(by_seed(to_final, "epoch")[1], axis=1)
     return "\n".join([
         f"- $d_p$ to the final network falls at {int((to_final_steps < 0).sum())} of "
         f"{to_final_steps.size} epoch steps (all seeds); mean change per epoch: "
@@ -1140,13 +1143,6 @@ slack.round(1).rename_axis("triangle slack (bits; >= 0: holds)")
 # %%
 claims = Claims("information_distance", paper="Anonymous, ICLR 2021 submission",
                 settings=settings, seeds=SEEDS, device=torch_device)
-
-
-def by_seed(frame, setting, value="d_p"):
-    """(settings, values): the sorted values of `setting` and `value` against them, one row per
-    seed (shape (seeds, settings)), for `trend`."""
-    table = frame.pivot_table(index="seed", columns=setting, values=value).reindex(SEEDS)
-    return table.columns.to_numpy(dtype=float), table.to_numpy()
 
 
 MINIMAL = 0.07  # the largest d_p score Table 1 calls "minimal change" (initialization)

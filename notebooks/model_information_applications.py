@@ -537,11 +537,12 @@ def ablation_run(run_seed):
                                   small_images[code], train_labels[code], **options)
     result["all"] = model_information(init, trained, small_images[code], train_labels[code],
                                       **options)  # every parameter and statistic reset
+    test_accuracy = accuracy(trained, small_test_images, test_labels[:2_000])
     return pd.DataFrame([
         dict(seed=run_seed, component=name, information=float(result[name]),
              parameters=sum(value.numel() for key, value in init.named_parameters()
                             if key in component_entries(init, parts[name])),
-             test_accuracy=accuracy(trained, small_test_images, test_labels[:2_000]))
+             test_accuracy=test_accuracy)
         for name in parts])
 
 
