@@ -246,11 +246,10 @@ if arm_shown is not None:
 
 # %% [markdown]
 # **What we see.** The sentences under the table count, per arm, the solved runs whose last layer
-# ends minimal. In the `cpu` build the last layer's color was not spread around one value: some
-# runs ended with almost none, others kept about half a bit, so "minimal" was a property of some
-# runs, not of the task. A
-# mean over the runs (the claims below) then sits between the two groups; the paper's B.1 already
-# notes that the initialization decides how minimal the result is.
+# ends minimal (below 0.1 bits of color) and summarize the others. Where an arm has runs on both
+# sides, with the others' color several times the line, "minimal" is a property of some runs, not
+# of the task, and a mean over the runs (the claims below) sits between the two groups; the
+# paper's B.1 already notes that the initialization decides how minimal the result is.
 
 # %% [markdown]
 # ## The same representations read by three decoders, and clipped
