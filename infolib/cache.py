@@ -49,6 +49,10 @@ FORMAT = 2
 BOOK_ENTRIES = "book-entries.txt"
 #: When set, every entry read or written is appended (as a path relative to the cache) to this file.
 LOG_VARIABLE = "INFOLIB_CACHE_LOG"
+#: The key field of a unit that is part of another unit's computation (a segment of a long
+#: training, :func:`infolib.train.fit_in_segments`): its value is that unit's key, and
+#: :mod:`infolib.shard` puts both in the same shard, so that a shard continues what it began.
+SEGMENT_OF = "segment_of"
 #: Set by :mod:`infolib.shard` while it runs one shard of a chapter, else None: called as
 #: ``unit_hook(path, canonical_key, compute)`` in place of ``compute()`` for each unit that is not
 #: in the cache, it returns ``(value, store)``, where ``store`` is False for a stand-in for a unit

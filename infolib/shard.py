@@ -91,7 +91,12 @@ class Shard:
         return cls(int(match.group(1)), int(match.group(2)))
 
     def owner(self, canonical: str) -> int:
-        """The shard (0 to count - 1) of the unit whose canonical key is ``canonical``."""
+        """The shard (0 to count - 1) of the unit whose canonical key is ``canonical``; a unit
+        whose key has a ``segment_of`` field (:data:`infolib.cache.SEGMENT_OF`) is in the shard
+        of the unit that field names."""
+        of = json.loads(canonical).get(cache_module.SEGMENT_OF)
+        if isinstance(of, dict):
+            canonical = cache_module.canonical_key(of)
         return int(hashlib.sha256(canonical.encode()).hexdigest()[:16], 16) % self.count
 
     def __str__(self) -> str:
@@ -206,10 +211,13 @@ class _Run:
     def select(self, canonical: str) -> bool:
         """Whether this run computes the unit of key ``canonical``: every unit without ``only``,
         else a unit whose key has every field of one of its filters ({field: value}, values
-        compared as text: {"network": "wide"} takes the key with network="wide")."""
+        compared as text: {"network": "wide"} takes the key with network="wide"). A segment
+        (a key with ``segment_of``) is selected with the unit it is part of."""
         if not self.only:
             return True
         key = json.loads(canonical)
+        if isinstance(key.get(cache_module.SEGMENT_OF), dict):
+            key = key[cache_module.SEGMENT_OF]
         return any(all(field in key and _as_text(key[field]) == value
                        for field, value in selection.items()) for selection in self.only)
 

@@ -6,6 +6,9 @@
 - :func:`fit_early_stopping` and its settings :class:`BlockTraining`: Adam with early stopping on
   the last examples, the best state restored; how the prequential codes of :mod:`infolib.coding`
   train each block's model, and how the chapters train the models they code.
+- :class:`TrainingState` and :func:`fit_in_segments`: a run stopped and continued exactly, in
+  another process or on another machine; a long training stored in the result cache in segments,
+  so that GPU sessions of a few minutes (:mod:`infolib.shard`) carry it on one after another.
 - :class:`BestValidation`: a callback for :func:`fit` that keeps the checkpoint with the best
   validation accuracy (Bansal et al.'s protocol).
 - :func:`accuracy`, :func:`chunked_logits` and :func:`cross_entropy_sum`: evaluation without
@@ -14,6 +17,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from infolib.cache import cached
+from infolib.cache import SEGMENT_OF, cached
 from infolib.checks import integer, logits, one_of, real, same_length
 from infolib.config import resolve_device
 
@@ -50,6 +54,7 @@ def fit(
     device: str | torch.device = "auto",
     progress: bool = True,
     desc: str = "training",
+    state: TrainingState | None = None,
 ) -> list[Any]:
     """Train ``model`` in place on (x, y) and return what ``callback`` recorded.
 
@@ -68,6 +73,17 @@ def fit(
     epoch, with the model in eval mode; its non-``None`` return values are returned as a list.
     ``start_epoch`` numbers the epochs of a run that continues an earlier one (a pre-training
     phase, say). The model is left in eval mode on ``device``.
+
+    ``state``, a :class:`TrainingState`, makes a run resumable. Empty, the run starts here and the
+    state is filled in at its end; filled in, ``model`` (a freshly built one will do), the
+    optimizer (momentum, Adam's moments, the decayed learning rate), the mini-batch order and
+    torch's generators are restored from it, the run goes on from its last epoch (the callback is
+    not called again at that epoch), and the state is updated at the end. Every argument but
+    ``epochs``, ``callback``, ``device``, ``progress`` and ``desc`` must then be the run's first
+    call's (a ``ValueError`` names what differs). ``fit(.., epochs=a, state=s)`` followed by
+    ``fit(.., epochs=b, state=s)`` trains exactly as one ``fit(.., epochs=a + b)`` on the same
+    device, in another process too (tests/test_train.py). A module with its own random generator
+    (a data augmentation) carries its state through ``get_extra_state``/``set_extra_state``.
     """
     same_length("x", x, "y", y)
     if len(x) == 0:
@@ -89,6 +105,21 @@ def fit(
             "of one example are undefined), got 1"
         )
 
+    run = dict(optimizer=optimizer, lr=lr, momentum=momentum, weight_decay=weight_decay,
+               lr_decay=lr_decay, batch_size=batch_size, start_epoch=start_epoch, seed=seed)
+    if state is not None and not isinstance(state, TrainingState):
+        raise TypeError(f"state must be a TrainingState or None, got {type(state).__name__}")
+    resuming = state is not None and state.started
+    if resuming:
+        differ = {name: (state.run.get(name), value) for name, value in run.items()
+                  if state.run.get(name) != value}
+        if differ:
+            raise ValueError(
+                "state is of a run with other settings (name: (the run's, this call's)): "
+                f"{differ}; continue a run with the arguments it started with")
+        model.load_state_dict(state.model)
+        start_epoch = state.epoch
+
     device = resolve_device(device)
     model.to(device)
     x, y = x.detach().to(device), y.detach().to(device)  # gradients go to the model only
@@ -99,6 +130,9 @@ def fit(
     else:
         opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     generator = torch.Generator().manual_seed(seed)
+    if resuming:
+        opt.load_state_dict(state.optimizer)
+        generator.set_state(state.order)
 
     records: list[Any] = []
 
@@ -118,8 +152,13 @@ def fit(
     # Dropout (and anything else drawing from torch's global generator while training) draws
     # from `seed`, not from whatever ran before in the process; the caller's state is restored.
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        torch.manual_seed(seed)
-        record(start_epoch)
+        if resuming:
+            torch.set_rng_state(state.torch_rng)
+            if device.type == "cuda" and state.cuda_rng is not None:
+                torch.cuda.set_rng_state(state.cuda_rng, device)
+        else:
+            torch.manual_seed(seed)
+            record(start_epoch)
         for epoch in epochs_range:
             model.train()
             order = torch.randperm(len(x), generator=generator).to(device)
@@ -130,8 +169,48 @@ def fit(
             for group in opt.param_groups:
                 group["lr"] *= lr_decay
             record(epoch)
-    model.eval()
+        model.eval()
+        if state is not None:
+            state.epoch, state.run = start_epoch + epochs, run
+            state.model, state.optimizer = _on_cpu(model.state_dict()), _on_cpu(opt.state_dict())
+            state.order, state.torch_rng = generator.get_state(), torch.get_rng_state()
+            state.cuda_rng = torch.cuda.get_rng_state(device) if device.type == "cuda" else None
     return records
+
+
+@dataclass
+class TrainingState:
+    """Where a :func:`fit` run stopped, for another call to continue it exactly (in another
+    process or on another machine: it is stored in the result cache as it is). Empty
+    (``TrainingState()``): a run that has not started. ``epoch``: epochs trained so far (counted
+    from the run's ``start_epoch``); ``model`` and ``optimizer``: their ``state_dict()`` on the
+    CPU; ``order``: the mini-batch order's generator; ``torch_rng`` and ``cuda_rng``: torch's
+    global CPU and CUDA generators (dropout's draws); ``run``: the run's settings, checked when it
+    continues."""
+
+    epoch: int = 0
+    model: dict | None = None
+    optimizer: dict | None = None
+    order: torch.Tensor | None = None
+    torch_rng: torch.Tensor | None = None
+    cuda_rng: torch.Tensor | None = None
+    run: dict | None = None
+
+    @property
+    def started(self) -> bool:
+        """Whether a run has filled this state in."""
+        return self.model is not None
+
+
+def _on_cpu(tree: Any) -> Any:
+    """A copy of a state dict (nested dicts, lists, tuples) with every tensor cloned to the CPU."""
+    if isinstance(tree, torch.Tensor):
+        return tree.detach().to("cpu", copy=True)
+    if isinstance(tree, dict):
+        return {key: _on_cpu(value) for key, value in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_on_cpu(value) for value in tree)
+    return tree
 
 
 def _batches(order: torch.Tensor, batch_size: int, *, single_allowed: bool) -> list[torch.Tensor]:
@@ -472,3 +551,66 @@ def cached_network(key: dict, build: Callable[[], nn.Module],
     model = build()
     model.load_state_dict(record["state"])
     return model.eval(), float(record["test_accuracy"])
+
+
+def fit_in_segments(
+    key: dict,
+    build: Callable[[], nn.Module],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    epochs: int,
+    segment_epochs: int | None,
+    callback: Callback | None = None,
+    part: str = "training",
+    device: str | torch.device = "auto",
+    **fit_arguments: Any,
+) -> tuple[nn.Module, list[Any]]:
+    """``fit(build(), x, y, epochs=epochs, callback=callback, **fit_arguments)`` in segments of
+    at most ``segment_epochs`` epochs, each stored in the result cache with the state to continue
+    from (:class:`TrainingState`): a training longer than one session of a machine (a GPU shard's
+    minutes) goes on in the next from where the last stopped, with the numbers of one
+    uninterrupted run on the same device. Returns (the trained network, in eval mode on the CPU;
+    the callback's records of every epoch, in order).
+
+    ``key`` is the key of the cached unit this is called from (the run this training belongs
+    to): segment ``i`` is stored under ``{"chapter": ..., "segment_of": key, "part": part,
+    "epochs": e_i}`` (``part`` names one of several trainings of that unit), which
+    :mod:`infolib.shard` gives to ``key``'s shard. ``build()`` makes the untrained network (the
+    segments' code includes its code and the callback's). ``segment_epochs`` None (or at least
+    ``epochs``): trained at once, nothing stored here. The callback must return what it records
+    (it runs in the segment that reaches the epoch; earlier segments' records come from the
+    cache)."""
+    epochs = integer("epochs", epochs, minimum=0)
+    if segment_epochs is None or segment_epochs >= epochs:
+        model = build()
+        records = fit(model, x, y, epochs=epochs, callback=callback, device=device,
+                      **fit_arguments)
+        return model.cpu().eval(), records
+    segment_epochs = integer("segment_epochs", segment_epochs, minimum=1)
+    ends = [*range(segment_epochs, epochs, segment_epochs), epochs]
+    segments = [_segment(key, part, build, x, y, ends, i, callback, resolve_device(device),
+                         fit_arguments) for i in range(len(ends))]
+    model = build()
+    model.load_state_dict(segments[-1]["state"].model)
+    return model.eval(), [record for segment in segments for record in segment["records"]]
+
+
+def _segment(key, part, build, x, y, ends, i, callback, device, fit_arguments) -> dict:
+    """Segment ``i`` of :func:`fit_in_segments`, from the cache or trained on from segment
+    ``i - 1`` (read, or trained, the same way): {"state", "records"}. The device goes in as a
+    torch.device, which the code's fingerprint leaves out (the same unit on any device)."""
+    segment_key = {"chapter": key.get("chapter"), SEGMENT_OF: key, "part": part,
+                   "epochs": ends[i]}
+    compute = functools.partial(_train_segment, key, part, build, x, y, ends, i, callback,
+                                device, fit_arguments)
+    return cached(segment_key, compute)
+
+
+def _train_segment(key, part, build, x, y, ends, i, callback, device, fit_arguments) -> dict:
+    state = TrainingState() if i == 0 else _segment(
+        key, part, build, x, y, ends, i - 1, callback, device, fit_arguments)["state"]
+    model = build()
+    records = fit(model, x, y, epochs=ends[i] - (ends[i - 1] if i else 0), callback=callback,
+                  device=device, state=state, **fit_arguments)
+    return {"state": state, "records": records}

@@ -10,12 +10,14 @@ from infolib.models import hidden_activations, mlp, small_cnn, small_resnet
 from infolib.train import (
     BestValidation,
     BlockTraining,
+    TrainingState,
     accuracy,
     cached_network,
     distillation_loss,
     fit,
     fit_and_score,
     fit_early_stopping,
+    fit_in_segments,
 )
 
 
@@ -599,3 +601,157 @@ def test_fit_and_score_is_fit_then_the_state_and_accuracy(tmp_path, monkeypatch)
         for name, value in record["state"].items():
             assert torch.equal(model.state_dict()[name], value)
     assert train.calls == 1  # trained once, then read from the cache
+
+
+# --- resumable runs ------------------------------------------------------------------------------
+
+class Jitter(nn.Module):
+    """Adds noise from a generator of its own in training mode (as a data augmentation does),
+    and carries the generator's state in its state dict."""
+
+    def __init__(self, net, seed):
+        super().__init__()
+        self.net, self.generator = net, torch.Generator().manual_seed(seed)
+
+    def forward(self, x):
+        if self.training:
+            x = x + 0.1 * torch.randn(x.shape, generator=self.generator)
+        return self.net(x)
+
+    def get_extra_state(self):
+        return self.generator.get_state()
+
+    def set_extra_state(self, state):
+        self.generator.set_state(state)
+
+
+def jittered_mlp():
+    """Dropout (torch's global generator) and jitter (a generator of its own) in one network."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        net = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 2))
+    return Jitter(net, seed=5)
+
+
+def cnn_with_batch_norm():
+    return small_cnn(input_size=10, hidden=8, batch_norm=True, seed=2)
+
+
+def loss_and_epoch(epoch, model):
+    """A callback: the epoch and the first weight's sum (any number that follows training)."""
+    return epoch, float(next(model.parameters()).detach().sum())
+
+
+def through_the_cache(state, tmp_path):
+    """The state as another process would read it: written to a cache entry and read back."""
+    from infolib.cache import read_entry, write_entry
+
+    path = tmp_path / "state.npz"
+    write_entry(path, "{}", state)
+    return read_entry(path, "{}")
+
+
+def parameters(model):
+    return torch.cat([value.flatten().float() for value in model.state_dict().values()])
+
+
+@pytest.mark.parametrize("build, data, arguments", [
+    (jittered_mlp, "points", dict(optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=1e-3,
+                                  lr_decay=0.9, batch_size=16)),
+    (cnn_with_batch_norm, "images", dict(optimizer="adam", lr=1e-3, batch_size=16,
+                                         start_epoch=4)),
+])
+def test_a_run_continued_from_its_state_trains_as_one_run(build, data, arguments, tmp_path):
+    generator = torch.Generator().manual_seed(1)
+    if data == "points":
+        x, y = separable_task()
+    else:
+        x = torch.randn(72, 1, 10, 10, generator=generator)
+        y = torch.randint(0, 10, (72,), generator=generator)
+    common = dict(arguments, seed=3, progress=False, device="cpu", callback=loss_and_epoch)
+    whole = build()
+    records = fit(whole, x, y, epochs=5, **common)
+
+    state = TrainingState()
+    first = fit(build(), x, y, epochs=2, state=state, **common)
+    assert state.started and state.epoch == common.get("start_epoch", 0) + 2
+    model = build()  # a fresh network, as in another process
+    torch.manual_seed(99)  # whatever the caller does in between
+    caller = torch.get_rng_state()
+    second = fit(model, x, y, epochs=3, state=through_the_cache(state, tmp_path), **common)
+    assert torch.equal(torch.get_rng_state(), caller), "the caller's generator is left alone"
+    assert torch.equal(parameters(model), parameters(whole))
+    assert first + second == records, "the callback is not called twice at the joint"
+
+    # without the state (a plain second fit from the first one's weights) the run differs
+    restarted = build()
+    restarted.load_state_dict(state.model)
+    fit(restarted, x, y, epochs=3, **common)
+    assert not torch.equal(parameters(restarted), parameters(whole))
+
+
+def test_a_run_continues_only_with_its_own_settings():
+    x, y = separable_task()
+    state = TrainingState()
+    fit(mlp(2, (8,), 2, seed=0), x, y, epochs=1, batch_size=32, lr=0.1, seed=3, state=state,
+        progress=False, device="cpu")
+    with pytest.raises(ValueError, match=r"other settings.*'lr': \(0.1, 0.2\)"):
+        fit(mlp(2, (8,), 2, seed=0), x, y, epochs=1, batch_size=32, lr=0.2, seed=3, state=state,
+            progress=False, device="cpu")
+    with pytest.raises(ValueError, match="'seed'"):
+        fit(mlp(2, (8,), 2, seed=0), x, y, epochs=1, batch_size=32, lr=0.1, seed=4, state=state,
+            progress=False, device="cpu")
+    with pytest.raises(RuntimeError, match="state_dict"):  # another architecture
+        fit(mlp(2, (9,), 2, seed=0), x, y, epochs=1, batch_size=32, lr=0.1, seed=3, state=state,
+            progress=False, device="cpu")
+    with pytest.raises(TypeError, match="TrainingState"):
+        fit(mlp(2, (8,), 2, seed=0), x, y, epochs=1, batch_size=32, lr=0.1, state={},
+            progress=False, device="cpu")
+
+
+def test_fit_in_segments_is_one_run_stored_in_segments(tmp_path, monkeypatch):
+    monkeypatch.setenv("INFOLIB_CACHE", str(tmp_path))
+    x, y = separable_task()
+    arguments = dict(batch_size=16, lr=0.1, momentum=0.9, lr_decay=0.9, seed=3, progress=False)
+    whole = jittered_mlp()
+    records = fit(whole, x, y, epochs=5, callback=loss_and_epoch, device="cpu", **arguments)
+
+    def logged(epoch, model):  # the epochs trained, in an attribute: a closure's values are code
+        logged.seen.append(epoch)
+        return loss_and_epoch(epoch, model)
+
+    logged.seen = seen = []
+
+    key = {"chapter": "test_segments", "run": 1}
+    model, segmented = fit_in_segments(key, jittered_mlp, x, y, epochs=5, segment_epochs=2,
+                                       callback=logged, device="cpu", **arguments)
+    entries = sorted((tmp_path / "test_segments").glob("*.npz"))
+    assert len(entries) == 3, "segments ending at epochs 2, 4 and 5"
+    assert torch.equal(parameters(model), parameters(whole)) and not model.training
+    assert segmented == records and seen == [0, 1, 2, 3, 4, 5]
+
+    seen.clear()  # all stored: read, not trained
+    again, read = fit_in_segments(key, jittered_mlp, x, y, epochs=5, segment_epochs=2,
+                                  callback=logged, device="cpu", **arguments)
+    assert seen == [] and read == records and torch.equal(parameters(again), parameters(whole))
+
+    newest = max(entries, key=lambda path: path.stat().st_mtime_ns)
+    newest.unlink()  # the last segment lost: only its epoch is trained again, from the stored state
+    _, resumed = fit_in_segments(key, jittered_mlp, x, y, epochs=5, segment_epochs=2,
+                                 callback=logged, device="cpu", **arguments)
+    assert seen == [5] and resumed == records
+
+    def wider():
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            return Jitter(nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 2)), seed=5)
+
+    fit_in_segments(key, wider, x, y, epochs=5, segment_epochs=2, device="cpu", **arguments)
+    assert len(list((tmp_path / "test_segments").glob("*.npz"))) == 6, "build is in the code"
+
+    seen.clear()  # one segment: trained at once, nothing stored
+    model, at_once = fit_in_segments({"chapter": "at_once"}, jittered_mlp, x, y, epochs=5,
+                                     segment_epochs=None, callback=logged, device="cpu",
+                                     **arguments)
+    assert at_once == records and torch.equal(parameters(model), parameters(whole))
+    assert not (tmp_path / "at_once").exists()

@@ -337,6 +337,117 @@ def test_only_computes_the_units_whose_key_matches(tmp_path, call_log):
         set(range(UNITS)) - wanted)
 
 
+SEGMENTED = '''\
+# %% tags=["parameters"]
+profile = "cpu"
+
+# %%
+import os
+
+import torch
+
+from infolib.cache import cached
+from infolib.models import mlp
+from infolib.train import fit_in_segments
+
+x = torch.randn(64, 2, generator=torch.Generator().manual_seed(0))
+y = (x[:, 0] > 0).long()
+ARGUMENTS = dict(batch_size=16, lr=0.1, momentum=0.9, seed=1, progress=False)
+
+
+def build():
+    return mlp(2, (4,), 2, seed=0)
+
+
+def logged(epoch, model):
+    with open(os.environ["CALLS_LOG"], "a") as log:
+        log.write(f"{epoch}\\n")
+    return epoch
+
+
+def train(key):
+    model, epochs = fit_in_segments(key, build, x, y, epochs=3, segment_epochs=1,
+                                    callback=logged, device="cpu", **ARGUMENTS)
+    return {"weights": torch.nn.utils.parameters_to_vector(model.parameters()).detach(),
+            "epochs": epochs}
+
+
+KEY = {"chapter": "segmented", "run": 0, "profile": profile}
+result = cached(KEY, lambda: train(KEY))
+'''
+SEGMENTED_KEY = {"chapter": "segmented", "run": 0, "profile": "cpu"}
+
+
+def test_a_shard_continues_a_training_in_segments_in_the_next_round(tmp_path, call_log,
+                                                                   monkeypatch):
+    """The segments of a training are in the shard of the unit that trains; a shard stopped by
+    its time limit after two of three segments leaves the third, and only the third, to the next
+    round, which ends with the weights of one uninterrupted training."""
+    for count in (2, 3, 5):
+        owner = Shard(0, count).owner(canonical_key(SEGMENTED_KEY))
+        for epochs in (1, 2, 3):
+            segment = {"chapter": "segmented", "segment_of": SEGMENTED_KEY, "part": "training",
+                       "epochs": epochs}
+            assert Shard(0, count).owner(canonical_key(segment)) == owner
+    chapter = write_chapter(tmp_path, SEGMENTED, name="segmented.py")
+    shard = Shard(0, 2).owner(canonical_key(SEGMENTED_KEY))
+    other = run(chapter, f"{1 - shard}/2", tmp_path / "other", output=tmp_path / "other.tar")
+    assert other["units"]["computed"] == 0 and calls(call_log) == []
+
+    ticks = iter(range(1, 100))
+    real_monotonic = time.monotonic
+
+    def clock():  # one tick per look at the clock by infolib.shard: one per unit it may start
+        caller = sys._getframe(1).f_globals.get("__name__")
+        return next(ticks) if caller == "infolib.shard" else real_monotonic()
+
+    monkeypatch.setattr(time, "monotonic", clock)
+    # the deadline is tick 1 + 3.5; the unit, then segments 1 and 2 start at ticks 2, 3, 4
+    first = run(chapter, f"{shard}/2", tmp_path / "cache", output=tmp_path / "round1.tar",
+                time_limit=3.5)
+    monkeypatch.setattr(time, "monotonic", real_monotonic)
+    assert first["status"] == "ok" and first["units"]["computed"] == 2
+    assert first["units"]["blocked"] == 1 and calls(call_log) == [0, 1, 2]
+    shared = tmp_path / "shared"
+    report = merge_pack(tmp_path / "round1.tar", root=shared)
+    (state,) = left_out([report.manifest], shared).values()
+    assert len(state["units"]) == 2, "the unit and its last segment are still to compute"
+
+    second = run(chapter, f"{shard}/2", shared, output=tmp_path / "round2.tar")
+    assert second["units"]["computed"] == 2 and second["units"]["blocked"] == 0
+    assert calls(call_log) == [0, 1, 2, 3], "round 2 trained the last epoch only"
+    merge_pack(tmp_path / "round2.tar", root=shared)
+    (value,) = [entry for entry in map(stored_value, (shared / "segmented").glob("*.npz"))
+                if entry is not None]
+
+    import torch
+
+    from infolib.models import mlp
+    from infolib.train import fit
+
+    model = mlp(2, (4,), 2, seed=0)  # the same training in one go
+    x = torch.randn(64, 2, generator=torch.Generator().manual_seed(0))
+    fit(model, x, (x[:, 0] > 0).long(), epochs=3, batch_size=16, lr=0.1, momentum=0.9, seed=1,
+        progress=False, device="cpu")
+    assert torch.equal(value["weights"],
+                       torch.nn.utils.parameters_to_vector(model.parameters()).detach())
+    assert value["epochs"] == [0, 1, 2, 3]
+
+    # --only selects a unit's segments with it
+    selected = run(chapter, "0/1", tmp_path / "only", only=parse_only(["run=0"]))
+    assert selected["units"]["computed"] == 4 and selected["units"]["excluded"] == 0
+    none = run(chapter, "0/1", tmp_path / "none", only=parse_only(["run=1"]))
+    assert none["units"]["computed"] == 0 and none["units"]["excluded"] == 1
+
+
+def stored_value(path):
+    """The value of the segmented chapter's unit if ``path`` holds it, else None."""
+    try:
+        return read_entry(path, canonical_key(SEGMENTED_KEY))
+    except ValueError:
+        return None
+
+
 @pytest.mark.parametrize("text", ["i", "=3", "i=3,", "i=3,profile"])
 def test_only_refuses_a_malformed_filter(text):
     with pytest.raises(ValueError, match="field=value"):
