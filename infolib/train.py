@@ -582,6 +582,8 @@ def fit_in_segments(
     (it runs in the segment that reaches the epoch; earlier segments' records come from the
     cache)."""
     epochs = integer("epochs", epochs, minimum=0)
+    if segment_epochs is not None and not isinstance(key, dict):
+        raise TypeError(f"key must be the dict of the unit that trains, got {key!r}")
     if segment_epochs is None or segment_epochs >= epochs:
         model = build()
         records = fit(model, x, y, epochs=epochs, callback=callback, device=device,

@@ -64,6 +64,7 @@ batch_sizes = None  # Figs. 4a-c and 8: batch sizes, at the initial learning rat
 learning_rates = None  # Figs. 4d-f and 8: initial learning rates, at batch size 128
 allcnn_widths = None  # Fig. 5a: All-CNN-C channels (c1, c2), paper (96, 192); [] leaves it out
 pretrain_epochs = None  # Fig. 5c: epochs of fine-label pre-training (paper: 20)
+segment_epochs = None  # store a training in segments of this many epochs (None: at once)
 
 # %%
 PROFILES = {
@@ -80,6 +81,7 @@ PROFILES = {
         learning_rates=[0.1, 0.01],
         allcnn_widths=[4, 8],
         pretrain_epochs=1,
+        segment_epochs=2,
     ),
     "cpu": dict(
         n_seeds=3,
@@ -94,6 +96,7 @@ PROFILES = {
         learning_rates=[0.1, 0.01],
         allcnn_widths=[],
         pretrain_epochs=20,
+        segment_epochs=None,
     ),
     "gpu": dict(
         n_seeds=3,
@@ -109,10 +112,13 @@ PROFILES = {
         learning_rates=[0.1, 0.075, 0.05, 0.01, 0.001],
         allcnn_widths=[96, 192],
         pretrain_epochs=20,
+        segment_epochs=20,
     ),
 }
 
 # %%
+import copy
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -130,7 +136,7 @@ from infolib.data import FASHION_MNIST_CLASSES, fashion_mnist
 from infolib.distance import penultimate
 from infolib.models import GlobalAvgPool, mlp, small_resnet
 from infolib.parallel import cached_many
-from infolib.train import accuracy, fit
+from infolib.train import accuracy, fit_in_segments
 from infolib.usable import usable_information_many
 
 settings = resolve(
@@ -323,7 +329,8 @@ def augment(x, shift, generator):
 class Augmented(nn.Module):
     """`net` behind the paper's training augmentation and a standardization of the inputs.
     In training mode each batch is augmented (`augment`, seeded by `seed`); in eval mode (the
-    accuracy, the last hidden layer) the images are used as they are."""
+    accuracy, the last hidden layer) the images are used as they are. The generator's state is
+    part of the state dict, so that a training continued from it draws what it would have."""
 
     def __init__(self, net, shift, mean, std, seed):
         super().__init__()
@@ -336,6 +343,12 @@ class Augmented(nn.Module):
         if self.training and self.shift:
             x = augment(x, self.shift, self.generator)
         return self.net((x - self.mean) / self.std)
+
+    def get_extra_state(self):
+        return self.generator.get_state()
+
+    def set_extra_state(self, state):
+        self.generator.set_state(state)
 
 
 # %% [markdown]
@@ -421,12 +434,15 @@ def condition(net=None, coarse="parity", batch_size=128, lr=0.1, pretrain=0):
 
 # %% [markdown]
 # `train_and_measure` trains one network in one condition and reads its last hidden layer at the
-# evaluation epochs.
+# evaluation epochs. A training longer than `segment_epochs` (the `gpu` profile's ResNet-18: more
+# than a GPU shard's minutes) is stored in segments and continued from the last one stored
+# (`infolib.train.fit_in_segments`), with the numbers of one uninterrupted run.
 
 # %%
-def train_and_measure(spec, run_seed):
+def train_and_measure(spec, run_seed, key):
     """Train one network in condition `spec` and measure, at each of `eval_epochs`, the usable
     fine and coarse information of its last hidden layer (bits) and its validation accuracy.
+    `key` is this unit's key in the result cache (its training's segments are stored under it).
 
     Returns a dict: `info` (epochs, 2) [fine, coarse] in bits and `accuracy` (epochs,)."""
     grouping = PARITY if spec["coarse"] == "parity" else GROUPS
@@ -438,31 +454,44 @@ def train_and_measure(spec, run_seed):
     val_coarse = coarse_of(val_fine, grouping)
     probe = val_x[: settings.probe_samples]
     n_coarse = len(set(grouping["of_class"]))
-
-    pretrain = spec["pretrain"]
-    net = build(spec["net"], 10 if pretrain else n_coarse, seed=run_seed)
-    model = Augmented(net, spec["shift"], float(x.mean()), float(x.std()), seed=run_seed)
     eval_at = settings.eval_epochs
-    layers, val_accuracy = {}, {}
 
     def recorder(labels):
-        """A `fit` callback: the last hidden layer on the probe images and the validation
-        accuracy on `labels` (those trained on), at the evaluation epochs not yet recorded."""
+        """A `fit` callback: at the evaluation epochs, (epoch, the last hidden layer on the probe
+        images, the validation accuracy on `labels`, those trained on)."""
         def record(epoch, model):
-            if epoch in eval_at and epoch not in layers:
-                layers[epoch] = penultimate(model, probe, device=torch_device)
-                val_accuracy[epoch] = accuracy(model, val_x, labels)
+            if epoch in eval_at:
+                return epoch, penultimate(model, probe, device=torch_device), accuracy(
+                    model, val_x, labels)
+            return None
         return record
+
+    def fresh():
+        net = build(spec["net"], 10 if spec["pretrain"] else n_coarse, seed=run_seed)
+        return Augmented(net, spec["shift"], float(x.mean()), float(x.std()), seed=run_seed)
 
     common = dict(batch_size=spec["batch_size"], momentum=spec["momentum"],
                   weight_decay=spec["weight_decay"], lr_decay=spec["lr_decay"], seed=run_seed,
-                  device=torch_device, progress=False)
+                  device=torch_device, progress=False, segment_epochs=settings.segment_epochs)
+    pretrain, records, build_coarse = spec["pretrain"], [], fresh
     if pretrain:  # the switch epoch itself is recorded after pre-training, with the fine head
-        fit(model, x, fine, epochs=pretrain, lr=spec["lr"], callback=recorder(val_fine),
-            **common)
-        new_head(net, n_coarse, seed=run_seed)
-    fit(model, x, coarse, epochs=settings.epochs - pretrain, start_epoch=pretrain,
-        lr=spec["lr"] * spec["lr_decay"] ** pretrain, callback=recorder(val_coarse), **common)
+        pretrained, records = fit_in_segments(key, fresh, x, fine, epochs=pretrain,
+                                              lr=spec["lr"], callback=recorder(val_fine),
+                                              part="fine pre-training", **common)
+
+        def build_coarse():
+            model = copy.deepcopy(pretrained)
+            new_head(model.net, n_coarse, seed=run_seed)
+            return model
+
+    _, coarse_records = fit_in_segments(
+        key, build_coarse, x, coarse, epochs=settings.epochs - pretrain, start_epoch=pretrain,
+        lr=spec["lr"] * spec["lr_decay"] ** pretrain, callback=recorder(val_coarse),
+        part="coarse training", **common)
+    layers, val_accuracy = {}, {}
+    for epoch, layer, correct in records + coarse_records:  # the first record of an epoch
+        layers.setdefault(epoch, layer)
+        val_accuracy.setdefault(epoch, correct)
 
     probe_coarse = coarse_of(probe_fine, grouping)
     zs = [layers[epoch] for epoch in eval_at for _ in range(2)]
@@ -481,12 +510,9 @@ def runs(spec):
     """`train_and_measure(spec, s)` for every seed, from the result cache when stored. Seeds
     that are not cached run in parallel when `INFOLIB_WORKERS` or `INFOLIB_SCHEDULER` asks for
     it (`infolib.parallel`; see "Reproducing")."""
-    units = [
-        (settings.key("train_and_measure", "image_size", "n_train", "epochs", "eval_epochs",
-                      "probe_samples", "decoder_epochs", spec=spec, seed=s),
-         lambda s=s: train_and_measure(spec, s))
-        for s in SEEDS
-    ]
+    keys = {s: settings.key("train_and_measure", "image_size", "n_train", "epochs", "eval_epochs",
+                            "probe_samples", "decoder_epochs", spec=spec, seed=s) for s in SEEDS}
+    units = [(keys[s], lambda s=s: train_and_measure(spec, s, keys[s])) for s in SEEDS]
     return dict(zip(SEEDS, cached_many(units)))
 
 

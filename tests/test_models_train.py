@@ -755,3 +755,5 @@ def test_fit_in_segments_is_one_run_stored_in_segments(tmp_path, monkeypatch):
                                      **arguments)
     assert at_once == records and torch.equal(parameters(model), parameters(whole))
     assert not (tmp_path / "at_once").exists()
+    with pytest.raises(TypeError, match="key must be the dict"):
+        fit_in_segments(None, jittered_mlp, x, y, epochs=5, segment_epochs=2, **arguments)
