@@ -6,6 +6,7 @@ the machine or the order in which the chapter reaches its units. ::
 
     python -m infolib.shard run notebooks/fisher.py --shard 0/4 --profile gpu -o fisher-0of4.tar
     python -m infolib.shard merge fisher-*.tar      # into $INFOLIB_CACHE, on the book's machine
+    python -m infolib.shard merge *.tar --left left.json  # and the chapters a next round must run
     python -m infolib.shard check notebooks/fisher.py --profile gpu   # what the cache still lacks
 
 ``run`` executes the chapter's py:percent cells one by one in a plain module, without jupytext,
@@ -937,6 +938,9 @@ def main(argv: list[str] | None = None) -> int:
     merge_parser.add_argument("packs", nargs="+", help="pack files written by run")
     merge_parser.add_argument("--replace", action="store_true",
                               help="replace an existing entry that differs from the pack's")
+    merge_parser.add_argument("--left", metavar="FILE",
+                              help="write to FILE the chapters (a JSON list) that another round "
+                              "must run: units left to compute, shards not merged, or failed")
     args = parser.parse_args(argv)
 
     if args.command in ("run", "check"):
@@ -990,8 +994,11 @@ def main(argv: list[str] | None = None) -> int:
         if source.is_file() and manifest.get("source_sha256") != _sha256_file(source):
             print(f"  note: {source} has changed since this shard ran; entries of code that "
                   "changed will not be read")
+    left = {manifest.get("chapter") for manifest in manifests if manifest.get("status") != "ok"}
     for (chapter, parameters, count), state in left_out(manifests, directory).items():
         missing_shards = sorted(set(range(count)) - state["shards"])
+        if missing_shards or state["pending"] or state["units"]:
+            left.add(chapter)
         line = f"{chapter} ({parameters}, {count} shards):"
         if missing_shards:
             line += f" shards not merged: {missing_shards};"
@@ -1005,6 +1012,9 @@ def main(argv: list[str] | None = None) -> int:
             line += " every unit the shards met is in the cache"
         print(line)
     print(f"cache: {directory}")
+    if args.left:
+        Path(args.left).write_text(json.dumps(sorted(left)))
+        print(f"chapters for another round ({args.left}): {sorted(left) or 'none'}")
     return status
 
 

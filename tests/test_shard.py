@@ -34,6 +34,7 @@ from infolib.shard import (
     read_manifest,
     run_shard,
 )
+from infolib.shard import main as shard_main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -271,9 +272,17 @@ def test_a_unit_that_needs_another_shards_unit_waits_for_a_second_round(tmp_path
     reports = [merge_pack(pack, root=shared) for pack in packs]
     (state,) = left_out([r.manifest for r in reports], shared).values()
     assert len(state["units"]) == blocked and state["shards"] == {0, 1}
+    left = tmp_path / "left.json"  # what the workflow's next round is planned from
+    assert shard_main(["--root", str(tmp_path / "plan1"), "merge", *map(str, packs),
+                       "--left", str(left)]) == 0
+    assert json.loads(left.read_text()) == ["tiny"]
     # round 2: each shard starts from the merged cache (carried to its machine)
     second = [run(chapter, f"{i}/2", shared, output=tmp_path / f"round2-{i}.tar")
               for i in range(2)]
+    assert shard_main(["--root", str(tmp_path / "plan2"), "merge", *map(str, packs),
+                       str(tmp_path / "round2-0.tar"), str(tmp_path / "round2-1.tar"),
+                       "--left", str(left)]) == 0
+    assert json.loads(left.read_text()) == [], "nothing left after the second round"
     assert sum(m["units"]["computed"] for m in second) == blocked
     assert sum(m["units"]["blocked"] for m in second) == 0
     assert sorted(calls(call_log)) == list(range(UNITS)), "base units computed once"
@@ -302,6 +311,9 @@ def test_an_error_in_a_unit_fails_the_shard_and_keeps_what_it_finished(tmp_path,
     finished = [i for i in range(failing) if unit_owner(i) == shard]
     assert manifest["units"]["computed"] == len(finished) > 0
     assert len(read_manifest(tmp_path / "pack.tar")["entries"]) == len(finished)
+    assert shard_main(["--root", str(tmp_path / "merged"), "merge", str(tmp_path / "pack.tar"),
+                       "--left", str(tmp_path / "left.json")]) == 0
+    assert json.loads((tmp_path / "left.json").read_text()) == ["tiny"], "a failed shard: again"
 
 
 def test_a_time_limit_leaves_the_units_not_started_for_a_second_round(tmp_path, call_log):
@@ -619,6 +631,9 @@ def test_the_command_line(tmp_path, call_log, monkeypatch):
                          text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert "shards not merged: [0]" in out.stdout
+    out = subprocess.run([*command, "merge", str(tmp_path / "p.tar.gz"), "--left",
+                          str(tmp_path / "left.json")], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0 and json.loads((tmp_path / "left.json").read_text()) == ["tiny"]
     out = subprocess.run([*command, "check", str(chapter), "-p", "scale", "3"],
                          capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 1 and f"{sum(unit_owner(i) == 0 for i in range(UNITS))} lacking" \
