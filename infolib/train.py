@@ -82,8 +82,9 @@ def fit(
     ``epochs``, ``callback``, ``device``, ``progress`` and ``desc`` must then be the run's first
     call's (a ``ValueError`` names what differs). ``fit(.., epochs=a, state=s)`` followed by
     ``fit(.., epochs=b, state=s)`` trains exactly as one ``fit(.., epochs=a + b)`` on the same
-    device, in another process too (tests/test_train.py). A module with its own random generator
-    (a data augmentation) carries its state through ``get_extra_state``/``set_extra_state``.
+    device, in another process too (tests/test_models_train.py). A module with its own random
+    generator (a data augmentation) carries its state through ``get_extra_state`` and
+    ``set_extra_state``.
     """
     same_length("x", x, "y", y)
     if len(x) == 0:
