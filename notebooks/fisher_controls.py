@@ -1045,8 +1045,9 @@ for when, frame in [("after the last epoch", final),
           f"{', '.join(f'{v:.3g}' for v in means)} ({CLASS_COUNTS[-1]} against "
           f"{CLASS_COUNTS[0]} classes: {means.iloc[-1] / means.iloc[0]:.3g}x); rising with the "
           f"classes in {rising} of {n_runs} seeds")
-print("epochs to reach the matched loss, mean over seeds: " + ", ".join(
-    f"{k} classes {e:.1f}" for k, e in matched.groupby("classes").epoch.mean()[CLASS_COUNTS].items()))
+epochs_to_match = matched.groupby("classes").epoch.mean()[CLASS_COUNTS]
+print("epochs to reach the matched loss, mean over seeds: "
+      + ", ".join(f"{k} classes {e:.1f}" for k, e in epochs_to_match.items()))
 
 # %% [markdown]
 # {numref}`fig-fisher-controls-classes` sets the classes against each other at the same training
