@@ -16,6 +16,11 @@ describe the data. Neither are the device, library versions or file paths, so th
 computed on another machine, or under papermill instead of ``python notebooks/x.py``, has the same
 fingerprint. What this cannot see (a file read, a module outside ``infolib`` edited) a chapter adds
 through ``cached(..., version=...)``.
+
+A plain value is read when the fingerprint is made, so one that changes between units changes
+their fingerprints: a callback that appends to a list it closes over gives each unit computed
+after it another entry name. Such a callback should return what it records (as
+:func:`infolib.train.fit` collects it) or keep it in an attribute, which is not read.
 """
 
 from __future__ import annotations
