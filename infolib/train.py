@@ -583,20 +583,23 @@ def fit_in_segments(
     (it runs in the segment that reaches the epoch; earlier segments' records come from the
     cache)."""
     epochs = integer("epochs", epochs, minimum=0)
-    if segment_epochs is not None and not isinstance(key, dict):
-        raise TypeError(f"key must be the dict of the unit that trains, got {key!r}")
+    if segment_epochs is not None:
+        segment_epochs = integer("segment_epochs", segment_epochs, minimum=1)
+        if not isinstance(key, dict):
+            raise TypeError(f"key must be the dict of the unit that trains, got {key!r}")
     if segment_epochs is None or segment_epochs >= epochs:
         model = build()
         records = fit(model, x, y, epochs=epochs, callback=callback, device=device,
                       **fit_arguments)
         return model.cpu().eval(), records
-    segment_epochs = integer("segment_epochs", segment_epochs, minimum=1)
     ends = [*range(segment_epochs, epochs, segment_epochs), epochs]
-    segments = [_segment(key, part, build, x, y, ends, i, callback, resolve_device(device),
-                         fit_arguments) for i in range(len(ends))]
+    records, device = [], resolve_device(device)
+    for i in range(len(ends)):  # only the last segment's state is kept: one network's memory
+        segment = _segment(key, part, build, x, y, ends, i, callback, device, fit_arguments)
+        records += segment["records"]
     model = build()
-    model.load_state_dict(segments[-1]["state"].model)
-    return model.eval(), [record for segment in segments for record in segment["records"]]
+    model.load_state_dict(segment["state"].model)
+    return model.eval(), records
 
 
 def _segment(key, part, build, x, y, ends, i, callback, device, fit_arguments) -> dict:

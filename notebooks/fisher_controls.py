@@ -1031,10 +1031,15 @@ matched = (class_frame[class_frame.train_loss <= matched_loss].sort_values("epoc
 final = class_frame.sort_values("epoch").groupby(["classes", "seed"]).last().reset_index()
 
 
+def per_seed(frame, conditions, column="trace", by="condition"):
+    """`column` as (seeds, conditions), the conditions (values of `by`) in the order given."""
+    return frame.pivot(index="seed", columns=by, values=column).loc[FIG4_SEEDS, conditions]
+
+
 def seeds_ordered(frame):
     """How many seeds have a trace that rises strictly with the number of classes."""
-    table = frame.pivot(index="seed", columns="classes", values="trace")[CLASS_COUNTS]
-    return int((np.diff(table.to_numpy(), axis=1) > 0).all(axis=1).sum()), len(table)
+    table = per_seed(frame, CLASS_COUNTS, by="classes").to_numpy()
+    return int((np.diff(table, axis=1) > 0).all(axis=1).sum()), len(table)
 
 
 for when, frame in [("after the last epoch", final),
@@ -1171,12 +1176,6 @@ for network in NETWORKS:
         note=f"exact Fisher metric; mean over {settings.replaced} replaced samples per seed; "
         f"reordered {summarize(noise, unit='sd')}, replaced {summarize(moved, unit='sd')}",
     )
-def per_seed(frame, conditions, column="trace"):
-    """`column` as (seeds, conditions), in the order given."""
-    return frame.pivot(index="seed", columns="condition", values=column).loc[FIG4_SEEDS,
-                                                                              conditions]
-
-
 lr_names = ["lr 0.0125", "batch 64", "lr 0.2"]
 claims.add(
     "fig4-temperature-lr", where="Fig. 4 left, Prop. 2.8",
@@ -1204,13 +1203,12 @@ claims.add(
                  expected="increasing", label="tau(B, trace)"),
     note=f"All-CNN, lr 0.05, {settings.fig4_epochs} epochs",
 )
-matched_table = matched.pivot(index="seed", columns="classes", values="trace").loc[FIG4_SEEDS]
 claims.add(
     "fig4-classes-matched-loss", where="Fig. 4 right",
     statement="training on fewer classes leaves a smaller trace of the Fisher, compared at the "
     "same training loss",
-    result=trend(CLASS_COUNTS, matched_table[CLASS_COUNTS].to_numpy(), expected="increasing",
-                 label="tau(k, trace)"),
+    result=trend(CLASS_COUNTS, per_seed(matched, CLASS_COUNTS, by="classes").to_numpy(),
+                 expected="increasing", label="tau(k, trace)"),
     note=f"each run at its first epoch with training loss <= {matched_loss:.3f} nats",
 )
 resnet_bounds = per_seed(fig4_frame, [f"batch {b}" for b in (16, 64, 256)], "bound")
