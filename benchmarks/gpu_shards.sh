@@ -41,8 +41,9 @@ done
 
 if [[ ${TESTS:-1} != 0 ]]; then
     step "CUDA tests (beside the shards: timings not meaningful)"
-    OMP_NUM_THREADS=2 timeout 200 python3 -m pytest -q -p no:cacheprovider tests/test_cuda.py \
-        2>&1 | tail -40
+    OMP_NUM_THREADS=2 timeout 200 python3 -m pytest -q -s -p no:cacheprovider tests/test_cuda.py \
+        > /tmp/packs/cuda-tests.log 2>&1
+    tail -40 /tmp/packs/cuda-tests.log
 fi
 wait
 step "shards"
@@ -52,6 +53,10 @@ for log in /tmp/packs/*.log; do
     grep -E "shard [0-9]+/[0-9]+: |passed over|Error|error" "$log" | grep -v Warning | tail -12
 done
 cp /tmp/packs/*.log "$OUT/" 2> /dev/null
+# Each pack's manifest (unit times) comes back in logs.tar, also when its pack is too large to.
+for pack in /tmp/packs/*.tar; do
+    [[ -e $pack ]] && tar xOf "$pack" manifest.json > "$OUT/$(basename "$pack" .tar).manifest.log"
+done
 # Packs bundled in order into tar files of at most 15 MiB (a pack larger than that goes alone).
 bundle=0 size=0
 for pack in /tmp/packs/*.tar; do
