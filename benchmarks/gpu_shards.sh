@@ -11,7 +11,7 @@
 # its number of shards (n = 1: every unit in the chapter's order until LIMIT); ONLY='fisher:
 # experiment=fig4 model_information:network=wide model_information:experiment=calibration'
 # computes only those units of those chapters (python -m infolib.shard run --only); TESTS=0 and
-# BENCH=0 leave out the CUDA tests and the benchmarks.
+# BENCH=0 leave out the CUDA tests and the benchmarks; MERGE (below) adds earlier packs first.
 set -uo pipefail
 OUT=${OUT:-$PWD/gpu-shards-out}
 SHARD=${SHARD:-0}
@@ -22,6 +22,12 @@ PROFILE=${PROFILE:-gpu}  # smoke: the same path in seconds (INSTALL=0 here, with
 COUNTS=${COUNTS:-usable_information:3}
 mkdir -p "$OUT" /tmp/packs
 source "$(dirname "${BASH_SOURCE[0]}")/gpu_setup.sh"
+# MERGE='.gpudata/packs/*.tar': packs an earlier call brought back, added to the cache first, so
+# that a shard computes only the units they lack (the glob is expanded here).
+if [[ -n ${MERGE:-} ]]; then
+    step "merge $MERGE"
+    python3 -m infolib.shard merge $MERGE 2>&1 | tail -8
+fi
 
 step "shard $SHARD of every chapter's $PROFILE profile (background; limit $LIMIT s, stop $STOP s)"
 for chapter in $CHAPTERS; do

@@ -60,6 +60,7 @@ image_size = None  # 14 (2x2 average pooling) or 28
 widths = None  # channels of the ResNet-style network's stages
 blocks_per_stage = None  # residual blocks per stage (widths [64, 128, 256, 512], 2: ResNet-18)
 epochs = None  # training epochs in Fig. 4 (paper: 30)
+segment_epochs = None  # store a Fig. 4 training in segments of this many epochs (None: at once)
 batch_sizes = None  # batch sizes of Fig. 4, left
 class_counts = None  # numbers of classes of Fig. 4, right
 fisher_inputs = None  # training images over which the Fisher is averaged
@@ -91,6 +92,7 @@ PROFILES = {
         pretrain_epochs=1,
         finetune_epochs=1,
         contour_grid=5,
+        segment_epochs=None,
     ),
     "cpu": dict(
         n_seeds=3,
@@ -114,6 +116,7 @@ PROFILES = {
         pretrain_epochs=5,
         finetune_epochs=3,
         contour_grid=15,
+        segment_epochs=None,
     ),
     "gpu": dict(
         n_seeds=3,
@@ -137,6 +140,9 @@ PROFILES = {
         pretrain_epochs=10,
         finetune_epochs=5,
         contour_grid=41,
+        # the run at batch 16 (60,000 images, 30 epochs) had not finished after 6.7 minutes on
+        # an H200 beside two other shards: its training goes on over shards in stored segments
+        segment_epochs=5,
     ),
 }
 
@@ -159,7 +165,7 @@ from infolib.config import deterministic, resolve, resolve_device, seeds
 from infolib.data import fashion_mnist
 from infolib.fisher import fisher_diagonal, fisher_logdet, fisher_trace
 from infolib.models import mlp, small_resnet
-from infolib.train import accuracy, fit
+from infolib.train import accuracy, fit, fit_in_segments
 
 settings = resolve(
     PROFILES,
@@ -186,6 +192,7 @@ settings = resolve(
     pretrain_epochs=pretrain_epochs,
     finetune_epochs=finetune_epochs,
     contour_grid=contour_grid,
+    segment_epochs=segment_epochs,
 )
 torch_device = resolve_device(device)
 sns.set_theme(context="notebook", style="whitegrid")
@@ -684,13 +691,23 @@ def subset(classes, n, run_seed, exclude=None):
 CLASS_IMAGES = min(settings.n_train, 6_000 * min(settings.class_counts))
 
 
-def train_for_fisher(batch_size, n_classes, run_seed, n_images):
+def train_for_fisher(batch_size, n_classes, run_seed, n_images, key):
+    """Train the ResNet-style network on `n_images` images of the first `n_classes` classes and
+    measure it: the Fisher's trace on the first `fisher_inputs` of them, training accuracy and
+    loss. `key` is the run's cache key: a training longer than `segment_epochs` is stored in
+    segments under it (`infolib.train.fit_in_segments`; the numbers of one uninterrupted run)."""
     index = subset(list(range(n_classes)), n_images, run_seed)
     x, y = train_images[index], train_labels[index]
-    model = small_resnet(1, 10, widths=settings.widths, seed=run_seed,
-                         blocks_per_stage=settings.blocks_per_stage)
-    fit(model, x, y, epochs=settings.epochs, batch_size=batch_size, lr=0.05, momentum=0.9,
-        weight_decay=5e-4, lr_decay=0.97, seed=run_seed, device=torch_device, progress=False)
+
+    def build():
+        return small_resnet(1, 10, widths=settings.widths, seed=run_seed,
+                            blocks_per_stage=settings.blocks_per_stage)
+
+    model, _ = fit_in_segments(key, build, x, y, epochs=settings.epochs,
+                               segment_epochs=settings.segment_epochs, batch_size=batch_size,
+                               lr=0.05, momentum=0.9, weight_decay=5e-4, lr_decay=0.97,
+                               seed=run_seed, device=torch_device, progress=False)
+    model = model.to(torch_device)
     probe = x[: settings.fisher_inputs]
     return dict(
         trace=fisher_trace(model, probe, mode="expected", device=torch_device, progress=False),
@@ -703,7 +720,7 @@ def run_fisher(batch_size, n_classes, run_seed, n_images):
     key = settings.key("fig4", "image_size", "widths", "blocks_per_stage", "epochs",
                        "fisher_inputs",
                        batch_size=batch_size, classes=n_classes, seed=run_seed, images=n_images)
-    return cached(key, lambda: train_for_fisher(batch_size, n_classes, run_seed, n_images))
+    return cached(key, lambda: train_for_fisher(batch_size, n_classes, run_seed, n_images, key))
 
 
 # %% tags=["remove-stderr"]
