@@ -50,6 +50,7 @@ noise_train = None  # training examples of M_D in Fig. 3
 noise_ratios = None  # fractions of noisy examples (paper: 0, 0.05, 0.1, 0.2)
 max_epochs = None  # most epochs of any training (early stopping decides)
 wide_seeds = None  # seeds of the wider network's capacity check (0: skip it)
+object_sides = None  # occlusion sides the calibration of missing objects tries (its ladder)
 
 # %%
 PROFILES = {
@@ -62,6 +63,7 @@ PROFILES = {
         noise_ratios=[0.0, 0.2],
         max_epochs=2,
         wide_seeds=1,
+        object_sides=[22, 24, 26],
     ),
     "cpu": dict(
         n_seeds=5,
@@ -72,6 +74,7 @@ PROFILES = {
         noise_ratios=[0.0, 0.2],  # the clean runs and the paper's largest ratio
         max_epochs=30,
         wide_seeds=0,  # a wide unit takes 2.4 minutes here: gpu only
+        object_sides=[22, 24, 26],
     ),
     "gpu": dict(
         n_seeds=8,
@@ -82,6 +85,9 @@ PROFILES = {
         noise_ratios=[0.0, 0.05, 0.1, 0.2],
         max_epochs=50,
         wide_seeds=8,
+        # 27 added after the first gpu calibration (40,000 training images): 22, 24 and 26 left
+        # 0.74, 0.66 and 0.38 noisy-subset accuracy, none in the range the rule asks for
+        object_sides=[22, 24, 26, 27],
     ),
 }
 
@@ -117,6 +123,7 @@ settings = resolve(
     noise_ratios=noise_ratios,
     max_epochs=max_epochs,
     wide_seeds=wide_seeds,
+    object_sides=object_sides,
 )
 torch_device = resolve_device(device)
 sns.set_theme(context="notebook", style="whitegrid")
@@ -507,7 +514,11 @@ pd.DataFrame({
 # that noise, and evaluated on test images that all carry a square of that side; missing pixels
 # take the side whose accuracy is closest to 0.9 of the network's clean accuracy, missing objects
 # the side whose accuracy is closest to 0.225, the middle of 0.15-0.3. The noisy-subset
-# accuracies of the runs are reported beside the targets.
+# accuracies of the runs are reported beside the targets. The ladders are 6-12 pixels for missing
+# pixels and 22-26 for missing objects; the `gpu` profile's also tries 27 (one-pixel strips left
+# on two sides), added after its first calibration, where a network trained on 40,000 images
+# still classified 38% of the images with a 26-pixel square missing. When no side reaches the
+# range, the chapter says so below and in the notes of the claims on missing objects.
 #
 # **A first rule that failed, reported.** In a development run ($N$ = 5,000, $k$ = 2,500) the rule
 # calibrated on a network trained on *clean* images. It chose 6 and 24 pixels, and the runs then
@@ -533,7 +544,7 @@ PAPER = {  # the paper's Tables 2-4 (MNIST, ResNet-56): ratio -> (L(M_D, D), acc
     "Massart label noise": {0.0: (1559, 0.996, 0.994), 0.05: (1833, 0.949, 0.973),
                             0.1: (1735, 0.908, 0.941), 0.2: (1605, 0.867, 0.908)},
 }
-LADDERS = {"missing pixels": [6, 8, 10, 12], "missing objects": [22, 24, 26]}
+LADDERS = {"missing pixels": [6, 8, 10, 12], "missing objects": settings.object_sides}
 PIXELS_TARGET = 0.9  # noisy-subset accuracy / clean accuracy (Table 2 implies 0.92)
 OBJECTS_RANGE = (0.15, 0.3)  # noisy-subset accuracy near chance (Table 3 implies 0.13-0.34)
 CALIBRATION_SEED = 10_000  # no run uses it
@@ -619,6 +630,16 @@ ladder["target"] = np.where(ladder.noise == "missing pixels", PIXELS_TARGET,
 SIDES = {noise: int(rows.side.to_numpy()[np.argmin(np.abs(rows.measure - rows.target))])
          for noise, rows in ladder.groupby("noise")}
 print(f"Chosen sides: {SIDES}")
+chosen_objects = ladder[(ladder.noise == "missing objects")
+                        & (ladder.side == SIDES["missing objects"])].measure.item()
+OBJECTS_MISSED = ("" if OBJECTS_RANGE[0] <= chosen_objects <= OBJECTS_RANGE[1] else
+                  f"the calibration missed its range: no side in {LADDERS['missing objects']} "
+                  f"brings the noisy-subset accuracy into {OBJECTS_RANGE} (the closest, "
+                  f"{SIDES['missing objects']}, gives {chosen_objects:.3f}), so these occlusions "
+                  f"are {'milder' if chosen_objects > OBJECTS_RANGE[1] else 'harsher'} than "
+                  "the paper's")
+if OBJECTS_MISSED:
+    print(f"Missing objects: {OBJECTS_MISSED}.")
 ladder.round(3)
 
 
@@ -844,6 +865,11 @@ def by_seed(kind, column, frame=small, ratios=RATIOS):
     return table_.loc[sorted(rows.seed.unique()), ratios].to_numpy()
 
 
+def noted(note, kind):
+    """A claim's note, with the calibration's miss when the claim is about missing objects."""
+    return f"{note}; {OBJECTS_MISSED}" if kind == "missing objects" and OBJECTS_MISSED else note
+
+
 by_task = {column: task_frame.pivot(index="seed", columns="task", values=column).loc[SEEDS]
            for column in ("information", "accuracy", "confidence")}
 claims.add(
@@ -889,9 +915,10 @@ for kind, table_number in (("missing objects", 3), ("Massart label noise", 4)):
         result=contrast(info[kind][:, -1], clean_info, expected="equal",
                         margin=MARGIN * clean_info.mean(), unit="bits", digits=0,
                         label=f"L({RATIOS[-1]}) - L(0)"),
-        note=f"margin ±{MARGIN:.0%} of the clean information ({clean_info.mean():.0f} bits); "
-        f"per informative example {summarize(by_seed(kind, 'per_informative')[:, -1], '', 3)} "
-        f"bits against {summarize(by_seed(kind, 'per_informative')[:, 0], '', 3)} clean",
+        note=noted(f"margin ±{MARGIN:.0%} of the clean information ({clean_info.mean():.0f} "
+                   f"bits); per informative example "
+                   f"{summarize(by_seed(kind, 'per_informative')[:, -1], '', 3)} bits against "
+                   f"{summarize(by_seed(kind, 'per_informative')[:, 0], '', 3)} clean", kind),
     )
 claims.add(
     "pixels-objects-dissociation", where="Fig. 3, sec. 3",
@@ -900,7 +927,8 @@ claims.add(
     result=contrast(info["missing pixels"][:, -1], info["missing objects"][:, -1],
                     expected="greater", unit="bits", digits=0,
                     label=f"L_pixels({RATIOS[-1]}) - L_objects({RATIOS[-1]})"),
-    note=f"squares of {SIDES['missing pixels']} and {SIDES['missing objects']} pixels",
+    note=noted(f"squares of {SIDES['missing pixels']} and {SIDES['missing objects']} pixels",
+               "missing objects"),
 )
 for kind, table_number in (("missing objects", 3), ("Massart label noise", 4)):
     name = kind.split()[1]
@@ -914,7 +942,8 @@ for kind, table_number in (("missing objects", 3), ("Massart label noise", 4)):
             trend(RATIOS, by_seed(kind, "confidence"), expected="decreasing",
                   label="tau(ratio, confidence)"),
         ),
-        note="falls partly by construction: the noisy test examples cannot all be classified",
+        note=noted("falls partly by construction: the noisy test examples cannot all be "
+                   "classified", kind),
     )
     claims.add(
         f"{name}-confidence-clean", where="Fig. 3, sec. 3",
@@ -922,7 +951,8 @@ for kind, table_number in (("missing objects", 3), ("Massart label noise", 4)):
         "predictions (on clean test images)",
         result=trend(RATIOS, by_seed(kind, "confidence_clean_test"), expected="decreasing",
                      label="tau(ratio, confidence on clean images)"),
-        note=f"the same {len(fashion_test[1])} test images without noise for every run",
+        note=noted(f"the same {len(fashion_test[1])} test images without noise for every run",
+                   kind),
     )
 wide_statement = "missing pixels raise the information, in a network four times wider"
 wide_note = "a check of ours that the pixel result is not a capacity limit of the small CNN"
