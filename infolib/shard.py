@@ -27,7 +27,8 @@ computation uses a stand-in needs a unit of another shard: it is *blocked*, not 
 for a second round. Whatever happens, the entries this run wrote, and nothing else, are packed
 into one tar file with a ``manifest.json`` (chapter, shard, parameters, versions, GPU, wall time,
 commit, each entry's compute time, the units left to other shards), so that no finished GPU work
-is lost.
+is lost; only the segments of a training (:func:`infolib.train.fit_in_segments`) whose unit this
+run finished stay out, since a later run reads the unit and never its segments.
 
 ``merge`` checks each pack before it copies anything (regular files only, names of the form
 ``entries/<chapter>/<sha256>.npz``, the entries the manifest lists, each an entry of the cache's
@@ -196,6 +197,7 @@ class _Run:
     only: list[dict[str, str]] = field(default_factory=list)  # see select(); empty: every unit
     excluded: set[str] = field(default_factory=set)  # units of this shard that only leaves out
     computed: dict[str, float] = field(default_factory=dict)  # entry -> seconds
+    keys: dict[str, str] = field(default_factory=dict)  # computed entry -> its canonical key
     read: int = 0
     skipped: dict[str, int | None] = field(default_factory=dict)  # entry -> its shard
     blocked: list[str] = field(default_factory=list)
@@ -256,6 +258,7 @@ class _Run:
         finally:
             self.depth -= 1
         self.computed[entry] = round(time.perf_counter() - start, 3)
+        self.keys[entry] = canonical
         return value, True
 
     def stand_in_used(self) -> None:
@@ -266,6 +269,18 @@ class _Run:
     def written(self) -> list[str]:
         """The entries this run computed that are on disk (a write can fail: with a warning)."""
         return [entry for entry in self.computed if (self.root / entry).is_file()]
+
+    def finished_segments(self, written: list[str]) -> list[str]:
+        """The entries of ``written`` that are segments of a training whose unit is in
+        ``written`` too: a later run reads the unit, never its segments, so they stay out of the
+        pack (a ResNet-18's segments are hundreds of MB each)."""
+        units = {self.keys[entry] for entry in written}
+        finished = []
+        for entry in written:
+            of = json.loads(self.keys[entry]).get(cache_module.SEGMENT_OF)
+            if isinstance(of, dict) and cache_module.canonical_key(of) in units:
+                finished.append(entry)
+        return finished
 
 
 _ACTIVE: _Run | None = None
@@ -698,6 +713,8 @@ def run_shard(
                 file.write("".join(f"{entry}\n" for entry in used))
     run.read = len(set(used) - set(run.computed))
     written = run.written()
+    finished_segments = run.finished_segments(written)
+    packed = [entry for entry in written if entry not in finished_segments]
     left_out = [entry for entry, owner in run.skipped.items() if owner is None]
     commit = _git("rev-parse", "HEAD")
     manifest = {
@@ -716,13 +733,14 @@ def run_shard(
         "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")) if commit else None,
         **_versions(),
         "entries": {entry: {"seconds": run.computed[entry],
-                            "bytes": (directory / entry).stat().st_size} for entry in written},
+                            "bytes": (directory / entry).stat().st_size} for entry in packed},
         "only": run.only,
         "units": {"computed": len(written), "read": run.read,
                   "skipped": len(run.skipped) - len(run.deferred) - len(run.excluded),
                   "deferred": len(run.deferred), "excluded": len(run.excluded),
                   "blocked": len(run.blocked),
-                  "not stored": len(run.computed) - len(written)},
+                  "not stored": len(run.computed) - len(written),
+                  "segments not packed": len(finished_segments)},
         "skipped": {entry: owner for entry, owner in run.skipped.items() if owner is not None},
         "missing": left_out,
         "blocked": run.blocked,
@@ -902,7 +920,8 @@ def _summary(manifest: dict) -> str:
             f"{manifest['status']} in {manifest['wall_seconds']} s; units computed "
             f"{units['computed']}, read from the cache {units['read']}, left to other shards "
             f"{units['skipped']}, blocked {units['blocked']}, not started (time limit) "
-            f"{units['deferred']}, left out by --only {units.get('excluded', 0)}; cells run "
+            f"{units['deferred']}, left out by --only {units.get('excluded', 0)}, segments of "
+            f"finished units not packed {units.get('segments not packed', 0)}; cells run "
             f"{cells['run']}, passed "
             f"over {len(cells['passed over'])}, loop iterations passed over "
             f"{cells['loop iterations passed over']}")

@@ -428,6 +428,10 @@ def test_a_shard_continues_a_training_in_segments_in_the_next_round(tmp_path, ca
     second = run(chapter, f"{shard}/2", shared, output=tmp_path / "round2.tar")
     assert second["units"]["computed"] == 2 and second["units"]["blocked"] == 0
     assert calls(call_log) == [0, 1, 2, 3], "round 2 trained the last epoch only"
+    # the unit is finished: its last segment, which no later run reads, is not packed
+    assert second["units"]["segments not packed"] == 1
+    (packed,) = read_manifest(tmp_path / "round2.tar")["entries"]
+    assert stored_value(shared / packed) is not None, "the one entry packed is the unit's"
     merge_pack(tmp_path / "round2.tar", root=shared)
     (value,) = [entry for entry in map(stored_value, (shared / "segmented").glob("*.npz"))
                 if entry is not None]
@@ -448,6 +452,7 @@ def test_a_shard_continues_a_training_in_segments_in_the_next_round(tmp_path, ca
     # --only selects a unit's segments with it
     selected = run(chapter, "0/1", tmp_path / "only", only=parse_only(["run=0"]))
     assert selected["units"]["computed"] == 4 and selected["units"]["excluded"] == 0
+    assert selected["units"]["segments not packed"] == 3 and len(selected["entries"]) == 1
     none = run(chapter, "0/1", tmp_path / "none", only=parse_only(["run=1"]))
     assert none["units"]["computed"] == 0 and none["units"]["excluded"] == 1
 
