@@ -111,6 +111,18 @@ from infolib.data import digits, fashion_mnist, mnist1d
 from infolib.models import mlp, small_cnn
 from infolib.train import BlockTraining, accuracy, fit_early_stopping
 
+
+def occlusion_sides(value):
+    """`object_sides` checked: distinct whole numbers of pixels from 1 to 28 (28: the image)."""
+    sides = list(value) if isinstance(value, (list, tuple)) else None
+    if not sides or len(set(sides)) != len(sides) or not all(
+            isinstance(side, int) and not isinstance(side, bool) and 1 <= side <= 28
+            for side in sides):
+        raise ValueError("object_sides must be distinct whole numbers of pixels from 1 to 28, "
+                         f"got {value!r}")
+    return sides
+
+
 settings = resolve(
     PROFILES,
     profile,
@@ -124,6 +136,7 @@ settings = resolve(
     max_epochs=max_epochs,
     wide_seeds=wide_seeds,
     object_sides=object_sides,
+    rules={"object_sides": occlusion_sides},
 )
 torch_device = resolve_device(device)
 sns.set_theme(context="notebook", style="whitegrid")
