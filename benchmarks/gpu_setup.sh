@@ -2,7 +2,8 @@
 # (.whl/, made by gpu_check_prepare.sh) installed into /tmp/site, the carried data (.gpudata/),
 # a throwaway result cache, and `step`, which stamps each part of the log. INSTALL=0 skips the
 # wheels (a machine that has them, or a dry run here).
-export PYTHONUNBUFFERED=1 INFOLIB_DATA=$PWD/.gpudata INFOLIB_CACHE=/tmp/infolib-cache
+# SHARD_CACHE: the cache the scripts use (a fresh folder on the device machine; a test's own here).
+export PYTHONUNBUFFERED=1 INFOLIB_DATA=$PWD/.gpudata INFOLIB_CACHE=${SHARD_CACHE:-/tmp/infolib-cache}
 [[ ${INSTALL:-1} == 0 ]] || python3 -m pip install -q --no-index --no-deps --no-compile \
     --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
 export PYTHONPATH=$PWD:$PWD/.whl/extra:/tmp/site

@@ -11,7 +11,9 @@
 # its number of shards (n = 1: every unit in the chapter's order until LIMIT); ONLY='fisher:
 # experiment=fig4 model_information:network=wide model_information:experiment=calibration'
 # computes only those units of those chapters (python -m infolib.shard run --only); TESTS=0 and
-# BENCH=0 leave out the CUDA tests and the benchmarks; MERGE (below) adds earlier packs first.
+# BENCH=0 leave out the CUDA tests and the benchmarks; MERGE (below) adds earlier packs first;
+# WORK and SHARD_CACHE (gpu_setup.sh) move its work folder and cache (tests/test_gpu_scripts.py
+# runs it here at PROFILE=smoke with INSTALL=0).
 set -uo pipefail
 OUT=${OUT:-$PWD/gpu-shards-out}
 SHARD=${SHARD:-0}
@@ -20,7 +22,8 @@ STOP=${STOP:-280}
 PROFILE=${PROFILE:-gpu}  # smoke: the same path in seconds (INSTALL=0 here, with .venv's python3 first)
 # Shards per chapter: 8 (the workflow's default), except where COUNTS says otherwise.
 COUNTS=${COUNTS:-usable_information:3}
-mkdir -p "$OUT" /tmp/packs
+WORK=${WORK:-/tmp/packs}  # the shards' packs and logs before they are bundled into $OUT
+mkdir -p "$OUT" "$WORK" && rm -f "$WORK"/*.tar "$WORK"/*.log "$WORK"/summary
 source "$(dirname "${BASH_SOURCE[0]}")/gpu_setup.sh"
 # MERGE='.gpudata/packs/*.tar': packs an earlier call brought back, added to the cache first, so
 # that a shard computes only the units they lack (the glob is expanded here).
@@ -39,37 +42,37 @@ for chapter in $CHAPTERS; do
       OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 NUMBA_NUM_THREADS=2 timeout -s TERM -k 20 "$STOP" \
           python3 -m infolib.shard run "notebooks/$chapter.py" --shard "$SHARD/$count" \
           --profile "$PROFILE" --time-limit "$LIMIT" "${only[@]}" \
-          -o "/tmp/packs/$chapter-$PROFILE-${SHARD}of$count.tar" \
-          > "/tmp/packs/$chapter.log" 2>&1
-      echo "shard $chapter $SHARD/$count: rc $? in $(( $(date +%s) - start )) s" >> /tmp/packs/summary
+          -o "$WORK/$chapter-$PROFILE-${SHARD}of$count.tar" \
+          > "$WORK/$chapter.log" 2>&1
+      echo "shard $chapter $SHARD/$count: rc $? in $(( $(date +%s) - start )) s" >> "$WORK"/summary
     ) &
 done
 
 if [[ ${TESTS:-1} != 0 ]]; then
     step "CUDA tests (beside the shards: timings not meaningful)"
     OMP_NUM_THREADS=2 timeout 200 python3 -m pytest -q -s -p no:cacheprovider tests/test_cuda.py \
-        > /tmp/packs/cuda-tests.log 2>&1
-    tail -40 /tmp/packs/cuda-tests.log
+        > "$WORK"/cuda-tests.log 2>&1
+    tail -40 "$WORK"/cuda-tests.log
 fi
 wait
 step "shards"
-cat /tmp/packs/summary
-for log in /tmp/packs/*.log; do
+cat "$WORK"/summary
+for log in "$WORK"/*.log; do
     echo "--- $log"
     grep -E "shard [0-9]+/[0-9]+: |passed over|Error|error" "$log" | grep -v Warning | tail -12
 done
-cp /tmp/packs/*.log "$OUT/" 2> /dev/null
+cp "$WORK"/*.log "$OUT/" 2> /dev/null
 # Each pack's manifest (unit times) comes back in logs.tar, also when its pack is too large to.
-for pack in /tmp/packs/*.tar; do
+for pack in "$WORK"/*.tar; do
     [[ -e $pack ]] && tar xOf "$pack" manifest.json > "$OUT/$(basename "$pack" .tar).manifest.log"
 done
 # Packs bundled in order into tar files of at most 15 MiB (a pack larger than that goes alone).
 bundle=0 size=0
-for pack in /tmp/packs/*.tar; do
+for pack in "$WORK"/*.tar; do
     [[ -e $pack ]] || continue
     bytes=$(stat -c %s "$pack")
     (( size > 0 && size + bytes > 15 * 2**20 )) && { bundle=$((bundle + 1)); size=0; }
-    tar rf "$OUT/packs-$bundle.tar" -C /tmp/packs "$(basename "$pack")"
+    tar rf "$OUT/packs-$bundle.tar" -C "$WORK" "$(basename "$pack")"
     size=$((size + bytes))
 done
 (cd "$OUT" && tar cf logs.tar ./*.log && rm -f ./*.log)
