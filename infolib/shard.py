@@ -28,7 +28,8 @@ for a second round. Whatever happens, the entries this run wrote, and nothing el
 into one tar file with a ``manifest.json`` (chapter, shard, parameters, versions, GPU, wall time,
 commit, each entry's compute time, the units left to other shards), so that no finished GPU work
 is lost; only the segments of a training (:func:`infolib.train.fit_in_segments`) whose unit this
-run finished stay out, since a later run reads the unit and never its segments.
+run finished stay out, since a later run reads the unit and never its segments (the manifest
+names each segment's unit, so that such a segment is not counted as still to compute).
 
 ``merge`` checks each pack before it copies anything (regular files only, names of the form
 ``entries/<chapter>/<sha256>.npz``, the entries the manifest lists, each an entry of the cache's
@@ -197,7 +198,8 @@ class _Run:
     only: list[dict[str, str]] = field(default_factory=list)  # see select(); empty: every unit
     excluded: set[str] = field(default_factory=set)  # units of this shard that only leaves out
     computed: dict[str, float] = field(default_factory=dict)  # entry -> seconds
-    keys: dict[str, str] = field(default_factory=dict)  # computed entry -> its canonical key
+    computing: list[tuple[str, str]] = field(default_factory=list)  # (entry, key), outermost first
+    segments: dict[str, str] = field(default_factory=dict)  # a segment's entry -> its unit's
     read: int = 0
     skipped: dict[str, int | None] = field(default_factory=dict)  # entry -> its shard
     blocked: list[str] = field(default_factory=list)
@@ -226,6 +228,13 @@ class _Run:
 
     def __call__(self, path: Path, canonical: str, compute: Callable) -> tuple[Any, bool]:
         entry = self.entry(path)
+        of = json.loads(canonical).get(cache_module.SEGMENT_OF)
+        if isinstance(of, dict):  # a segment of a training: which unit's, if it is being computed
+            unit = cache_module.canonical_key(of)
+            for computing, key in reversed(self.computing):
+                if key == unit:
+                    self.segments[entry] = computing
+                    break
         owner = None if self.shard.index is None else self.shard.owner(canonical)
         late = self.deadline is not None and time.monotonic() > self.deadline
         excluded = owner is not None and owner == self.shard.index and not self.select(canonical)
@@ -241,6 +250,7 @@ class _Run:
             return StandIn(entry if owner is not None else f"{entry} (not in the cache)",
                            owner), False
         self.depth += 1
+        self.computing.append((entry, canonical))
         start = time.perf_counter()
         try:
             value = compute()
@@ -257,8 +267,8 @@ class _Run:
             raise
         finally:
             self.depth -= 1
+            self.computing.pop()
         self.computed[entry] = round(time.perf_counter() - start, 3)
-        self.keys[entry] = canonical
         return value, True
 
     def stand_in_used(self) -> None:
@@ -274,13 +284,7 @@ class _Run:
         """The entries of ``written`` that are segments of a training whose unit is in
         ``written`` too: a later run reads the unit, never its segments, so they stay out of the
         pack (a ResNet-18's segments are hundreds of MB each)."""
-        units = {self.keys[entry] for entry in written}
-        finished = []
-        for entry in written:
-            of = json.loads(self.keys[entry]).get(cache_module.SEGMENT_OF)
-            if isinstance(of, dict) and cache_module.canonical_key(of) in units:
-                finished.append(entry)
-        return finished
+        return [entry for entry in written if self.segments.get(entry) in set(written)]
 
 
 _ACTIVE: _Run | None = None
@@ -744,6 +748,7 @@ def run_shard(
         "skipped": {entry: owner for entry, owner in run.skipped.items() if owner is not None},
         "missing": left_out,
         "blocked": run.blocked,
+        "segments": run.segments,
         "cells": {"run": outcome.cells, "passed over": outcome.passed_over,
                   "loop iterations passed over": run.iterations_passed_over},
     }
@@ -888,9 +893,12 @@ def left_out(manifests: list[dict], root: Path) -> dict[tuple, dict]:
     """Per group of packs of one chapter, profile and shard count: the shards merged
     (``"shards"``), the units the cache lacks whose own shard is among them (``"units"``: blocked,
     or not reached by that shard: a second round computes them) and those whose own shard is not
-    merged yet (``"pending"``: that shard's pack will bring them)."""
+    merged yet (``"pending"``: that shard's pack will bring them). A segment of a training whose
+    unit the cache holds is not left: its pack left it out, and nothing reads it."""
     groups: dict[tuple, dict] = {}
     owners: dict[tuple, dict[str, int]] = {}
+    unit_of = {segment: unit for manifest in manifests
+               for segment, unit in (manifest.get("segments") or {}).items()}
     for manifest in manifests:
         parameters = manifest.get("parameters") or {}
         group = (manifest.get("chapter"), json.dumps(parameters, sort_keys=True),
@@ -902,7 +910,8 @@ def left_out(manifests: list[dict], root: Path) -> dict[tuple, dict]:
         owner.update(dict.fromkeys(manifest.get("blocked") or [], manifest["shard"][0]))
     for group, state in groups.items():
         for unit, shard in sorted(owners[group].items()):
-            if not (root / unit).is_file():
+            done = unit in unit_of and (root / unit_of[unit]).is_file()
+            if not (root / unit).is_file() and not done:
                 state["units" if shard in state["shards"] else "pending"].append(unit)
     return groups
 

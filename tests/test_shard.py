@@ -433,6 +433,12 @@ def test_a_shard_continues_a_training_in_segments_in_the_next_round(tmp_path, ca
     (packed,) = read_manifest(tmp_path / "round2.tar")["entries"]
     assert stored_value(shared / packed) is not None, "the one entry packed is the unit's"
     merge_pack(tmp_path / "round2.tar", root=shared)
+    # where only the packs meet (the gpu book's job): the unit is done, and its last segment,
+    # left out of round 2's pack, is not a unit still to compute
+    book = tmp_path / "book"
+    reports = [merge_pack(tmp_path / f"round{i}.tar", root=book) for i in (1, 2)]
+    (state,) = left_out([report.manifest for report in reports], book).values()
+    assert state["units"] == [] and state["pending"] == []
     (value,) = [entry for entry in map(stored_value, (shared / "segmented").glob("*.npz"))
                 if entry is not None]
 
