@@ -231,9 +231,9 @@ class _Run:
         of = json.loads(canonical).get(cache_module.SEGMENT_OF)
         if isinstance(of, dict):  # a segment of a training: which unit's, if it is being computed
             unit = cache_module.canonical_key(of)
-            for computing, key in reversed(self.computing):
+            for unit_entry, key in reversed(self.computing):
                 if key == unit:
-                    self.segments[entry] = computing
+                    self.segments[entry] = unit_entry
                     break
         owner = None if self.shard.index is None else self.shard.owner(canonical)
         late = self.deadline is not None and time.monotonic() > self.deadline
@@ -284,7 +284,8 @@ class _Run:
         """The entries of ``written`` that are segments of a training whose unit is in
         ``written`` too: a later run reads the unit, never its segments, so they stay out of the
         pack (a ResNet-18's segments are hundreds of MB each)."""
-        return [entry for entry in written if self.segments.get(entry) in set(written)]
+        done = set(written)
+        return [entry for entry in written if self.segments.get(entry) in done]
 
 
 _ACTIVE: _Run | None = None
