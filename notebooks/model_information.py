@@ -104,6 +104,7 @@ from torch import nn
 from tqdm import tqdm  # text bars: papermill runs have no widgets
 
 from infolib.cache import cached
+from infolib.checks import integer
 from infolib.claims import Claims, all_of, contrast, differ, summarize, trend
 from infolib.coding import model_information, step_floor_training
 from infolib.config import resolve, resolve_device, seeds
@@ -114,10 +115,10 @@ from infolib.train import BlockTraining, accuracy, fit_early_stopping
 
 def occlusion_sides(value):
     """`object_sides` checked: distinct whole numbers of pixels from 1 to 28 (28: the image)."""
-    sides = list(value) if isinstance(value, (list, tuple)) else None
-    if not sides or len(set(sides)) != len(sides) or not all(
-            isinstance(side, int) and not isinstance(side, bool) and 1 <= side <= 28
-            for side in sides):
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"object_sides must be a list of sides, got {value!r}")
+    sides = [integer("object_sides[]", side, minimum=1) for side in value]
+    if not sides or len(set(sides)) != len(sides) or max(sides) > 28:
         raise ValueError("object_sides must be distinct whole numbers of pixels from 1 to 28, "
                          f"got {value!r}")
     return sides

@@ -24,7 +24,6 @@ def shards_script(tmp_path: Path, name: str, **variables: str) -> subprocess.Com
         "LIMIT": "120", "STOP": "300", "CHAPTERS": "fisher", "COUNTS": "fisher:1",
         "ONLY": "fisher:experiment=fig4", "SHARD_CACHE": str(tmp_path / "cache"),
         "WORK": str(tmp_path / f"{name}-work"), "OUT": str(tmp_path / name), **variables}
-    environment.pop("INFOLIB_DATA", None)  # the script's own (.gpudata), then the usual places
     return subprocess.run(["bash", "benchmarks/gpu_shards.sh"], cwd=ROOT, env=environment,
                           capture_output=True, text=True, timeout=600)
 
