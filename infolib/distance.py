@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import copy
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,7 +62,7 @@ from infolib.coding import (
     step_floor_options,
 )
 from infolib.config import resolve_device
-from infolib.models import CHAIN_LAYERS, check_layers, weight_layers
+from infolib.models import CHAIN_LAYERS, check_layers, eval_mode, weight_layers
 from infolib.train import BlockTraining
 
 __all__ = [
@@ -219,7 +218,7 @@ def sampled_label_code(
     sample_seed = integer("sample_seed", sample_seed)
     check_module("model_b", model_b)
     x = inputs("x", x, min_len=2)
-    with _eval_mode(model_b), torch.no_grad():
+    with eval_mode(model_b), torch.no_grad():
         state = _state_on(model_b, torch.device("cpu"))
         scores = functional_call(model_b, state, (_on(x, state, torch.device("cpu")),))
     logits("model_b", scores, len(x))
@@ -585,7 +584,7 @@ def output_kl(
     chunk_size = integer("chunk_size", chunk_size, minimum=1)
     device = resolve_device(device)
     total = torch.zeros((), dtype=torch.float64)
-    with _eval_mode(model_a, model_b):
+    with eval_mode(model_a, model_b):
         state_a, state_b = _state_on(model_a, device), _state_on(model_b, device)
         for start in range(0, len(x), chunk_size):
             batch = x[start : start + chunk_size]
@@ -626,7 +625,7 @@ def penultimate(
         lambda _module, inputs: captured.append(inputs[0].detach().flatten(1).cpu())
     )
     try:
-        with _eval_mode(model), torch.no_grad():
+        with eval_mode(model), torch.no_grad():
             state = _state_on(model, device)
             for start in range(0, len(x), chunk_size):
                 before = len(captured)
@@ -646,19 +645,6 @@ def _log_softmax(model, state, batch, device, name, start) -> torch.Tensor:
         out = functional_call(model, state, (_on(batch, state, device),))
     logits(name, out, len(batch), first_index=start)
     return torch.log_softmax(out.double(), dim=-1)
-
-
-@contextmanager
-def _eval_mode(*models: nn.Module):
-    """Every submodule in eval mode inside the block; its training flag restored afterwards."""
-    flags = {module: module.training for model in models for module in model.modules()}
-    try:
-        for model in models:
-            model.eval()
-        yield
-    finally:
-        for module, training in flags.items():
-            module.training = training
 
 
 def _state_on(model: nn.Module, device: torch.device) -> dict[str, torch.Tensor]:

@@ -73,6 +73,7 @@ from torch.func import functional_call, vjp, vmap
 
 from infolib.checks import class_indices, inputs, integer, logits, module, one_of, real
 from infolib.config import full_precision, resolve_device
+from infolib.models import eval_mode
 
 MODES = ("expected", "sampled", "empirical")
 MAX_MATRIX_PARAMETERS = 5000  # fisher_matrix and fisher_logdet hold a (P, P) float64 matrix
@@ -211,20 +212,15 @@ def _fisher(model, x, what, mode, y, mc_samples, chunk_size, seed, device, progr
     fixed.update({name: b.detach().to(device) for name, b in model.named_buffers()})
     dtype = next(iter(params.values())).dtype
 
-    flags = {module: module.training for module in model.modules()}
-    model.eval()
-    try:
-        with full_precision():  # no TF32 on CUDA (1.6e-4 from the CPU's values with it)
-            n_classes = _check_logits(model, params, fixed, x[:chunk_size], dtype, device)
-            if mode == "empirical":
-                y = class_indices(y, len(x), n_classes)
-            per_input = _per_input_gradients(model, fixed, mode, mc_samples, n_classes)
-            extras = _mode_data(mode, y, mc_samples, seed, device)
-            total = _accumulate(per_input, params, x, extras, what, chunk_size, dtype, device,
-                                progress)
-    finally:
-        for module, training in flags.items():
-            module.training = training
+    # eval mode; no TF32 on CUDA (1.6e-4 from the CPU's values with it)
+    with eval_mode(model), full_precision():
+        n_classes = _check_logits(model, params, fixed, x[:chunk_size], dtype, device)
+        if mode == "empirical":
+            y = class_indices(y, len(x), n_classes)
+        per_input = _per_input_gradients(model, fixed, mode, mc_samples, n_classes)
+        extras = _mode_data(mode, y, mc_samples, seed, device)
+        total = _accumulate(per_input, params, x, extras, what, chunk_size, dtype, device,
+                            progress)
     result = (total / len(x)).cpu().numpy()
     if not np.isfinite(result).all():
         raise ValueError(

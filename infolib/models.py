@@ -7,12 +7,14 @@ computed, through forward hooks, so it works for any ``nn.Module`` built from st
 It also holds the one registry of the layer types that infolib's structural tools understand
 (:data:`WEIGHT_LAYERS`, :data:`CHAIN_LAYERS` and its parts), used by ``reparam``, ``distance`` and
 ``complexity``, and :func:`check_layers`, which words every refusal of another layer the same way.
+:func:`eval_mode` runs models in eval mode and gives each submodule back its own training flag.
 """
 
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -154,6 +156,21 @@ def mlp(
     return nn.Sequential(*layers)
 
 
+@contextmanager
+def eval_mode(*models: nn.Module) -> Iterator[None]:
+    """Every submodule of ``models`` in eval mode inside the ``with`` block; afterwards (also on an
+    error) each submodule gets back its own training flag, so a frozen (eval) batch-norm inside a
+    model in train mode stays frozen, which ``model.train(was_training)`` would undo."""
+    flags = {module: module.training for model in models for module in model.modules()}
+    try:
+        for model in models:
+            model.eval()
+        yield
+    finally:
+        for module, training in flags.items():
+            module.training = training
+
+
 def hidden_activations(
     model: nn.Module,
     x: torch.Tensor,
@@ -167,14 +184,18 @@ def hidden_activations(
     representations z_l. ``kind="pre"``: the outputs of every ``Linear``/``Conv`` layer except the
     last one (the pre-activations). Convolutional maps are flattened to (samples, features).
     The model is run in eval mode without gradients, ``chunk_size`` inputs at a time (memory
-    only: the result does not depend on it), and restored to its previous mode.
+    only: the result does not depend on it), and each submodule's mode is restored afterwards.
+    Each captured module must run exactly once per forward pass: a module used at two places
+    (one ``nn.ReLU()`` instance shared by two layers) is refused with a ``ValueError``.
     """
     one_of("kind", kind, ("post", "pre"))
     chunk_size = integer("chunk_size", chunk_size, minimum=1)
     if kind == "post":
-        wanted = [m for m in model.modules() if isinstance(m, tuple(_ACTIVATIONS.values()))]
+        wanted = [(name, m) for name, m in model.named_modules()
+                  if isinstance(m, tuple(_ACTIVATIONS.values()))]
     else:
-        wanted = [m for m in model.modules() if isinstance(m, WEIGHT_LAYERS)][:-1]
+        wanted = [(name, m) for name, m in model.named_modules()
+                  if isinstance(m, WEIGHT_LAYERS)][:-1]
     if not wanted:
         raise ValueError(f"model has no hidden layers of kind {kind!r} to capture")
 
@@ -183,19 +204,24 @@ def hidden_activations(
         module.register_forward_hook(
             lambda _m, _inp, out, i=i: outputs[i].append(out.detach().flatten(1).cpu())
         )
-        for i, module in enumerate(wanted)
+        for i, (_name, module) in enumerate(wanted)
     ]
-    was_training = model.training
     device = next(model.parameters()).device
-    model.eval()
     try:
-        with torch.no_grad():
-            for start in range(0, len(x), chunk_size):
+        with eval_mode(model), torch.no_grad():
+            for calls, start in enumerate(range(0, len(x), chunk_size), start=1):
                 model(x[start : start + chunk_size].to(device))
+                for i, (name, module) in enumerate(wanted):
+                    if len(outputs[i]) != calls:
+                        ran = len(outputs[i]) - (calls - 1)
+                        raise ValueError(
+                            f"module {name!r} ({type(module).__name__}) ran {ran} times in one "
+                            "forward pass; hidden_activations needs each captured module to run "
+                            "exactly once (use a separate module instance at each place)"
+                        )
     finally:
         for hook in hooks:
             hook.remove()
-        model.train(was_training)
     return [torch.cat(outputs[i]) for i in range(len(wanted))]
 
 

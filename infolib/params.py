@@ -12,7 +12,9 @@ import argparse
 import ast
 import re
 import sys
+import tokenize
 from dataclasses import dataclass
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -44,14 +46,17 @@ def chapter_parameters(source: str | Path) -> list[Parameter]:
                          f"{len(parameter_cells)}")
     profiles = _profiles(ast.parse(text), source)
     parameters = []
-    lines = parameter_cells[0].splitlines()
-    for node in ast.parse(parameter_cells[0]).body:
+    body = ast.parse(parameter_cells[0]).body
+    # the comment on each line, from the tokenizer: a "#" inside a string is not a comment
+    comments = {token.start[0]: token.string[1:].strip()
+                for token in tokenize.generate_tokens(StringIO(parameter_cells[0]).readline)
+                if token.type == tokenize.COMMENT}
+    for node in body:
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1
                 and isinstance(node.targets[0], ast.Name)):
             continue
         name = node.targets[0].id
-        line = lines[node.end_lineno - 1]
-        comment = line.split("#", 1)[1].strip() if "#" in line else ""
+        comment = comments.get(node.end_lineno, "")
         default = ast.literal_eval(node.value)
         by_profile = ({profile: knobs.get(name) for profile, knobs in profiles.items()
                        if name in knobs} if default is None else {})

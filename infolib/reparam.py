@@ -57,6 +57,7 @@ from infolib.models import (
     HOMOGENEOUS,
     WEIGHT_LAYERS,
     check_layers,
+    eval_mode,
     weight_layers,
 )
 
@@ -320,10 +321,11 @@ def adversarial_perturb(
     (relative: on the product of the spheres ||delta_t|| = r_t = std ||theta_t||, each tensor
     stepped and projected on its own). Start from :func:`perturb`'s noise with this ``seed``,
     rescaled to norm r; then ``steps`` times: delta <- r (delta + r g / ||g||) / ||delta + r g /
-    ||g|| ||, g = grad L(delta). The
-    iterate with the largest L (the start included) is returned, so L is never below that of
-    the random start. Cost: ``steps`` forward and backward passes on all of ``x`` at once plus
-    two forward passes; memory that of one training step on a batch of len(x) inputs.
+    ||g|| ||, g = grad L(delta). The iterate with the largest finite L (the start included) is
+    returned, so L is never below that of the random start. An iterate whose L overflows to inf
+    or NaN is never kept; if no iterate has a finite L, a ``ValueError`` says the perturbation is
+    too large. Cost: ``steps`` forward and backward passes on all of ``x`` at once plus two
+    forward passes; memory that of one training step on a batch of len(x) inputs.
     """
     std = real("std", std, minimum=0)
     seed = integer("seed", seed)
@@ -365,33 +367,39 @@ def adversarial_perturb(
         functional_call(result, (values, buffers), (x,))
         return (captured[0] - reference).square().sum(1).mean()
 
-    flags = {module: module.training for module in result.modules()}
-    result.eval()
     try:
-        with torch.no_grad():
-            captured.clear()
-            result(x)
-            reference = captured[0]
-        delta = project(_gaussian(params, seed))
-        best, best_delta = -math.inf, delta
-        for _ in range(steps):
-            delta = [d.requires_grad_() for d in delta]
-            loss = representation_change(delta)
-            grads = torch.autograd.grad(loss, delta, allow_unused=True, materialize_grads=True)
-            delta = [d.detach() for d in delta]
-            if loss.item() > best:
-                best, best_delta = loss.item(), delta
-            grad_norm = _norm(grads)
-            if not (math.isfinite(grad_norm) and grad_norm > 0):
-                break
-            delta = project(step(delta, grads, grad_norm))
-        with torch.no_grad():
-            if representation_change(delta).item() > best:
-                best_delta = delta
+        with eval_mode(result):
+            with torch.no_grad():
+                captured.clear()
+                result(x)
+                reference = captured[0]
+            delta = project(_gaussian(params, seed))
+            best, best_delta = -math.inf, delta
+            for _ in range(steps):
+                delta = [d.requires_grad_() for d in delta]
+                loss = representation_change(delta)
+                grads = torch.autograd.grad(loss, delta, allow_unused=True,
+                                            materialize_grads=True)
+                delta = [d.detach() for d in delta]
+                if math.isfinite(loss.item()) and loss.item() > best:
+                    best, best_delta = loss.item(), delta
+                grad_norm = _norm(grads)
+                if not (math.isfinite(grad_norm) and grad_norm > 0):
+                    break
+                delta = project(step(delta, grads, grad_norm))
+            with torch.no_grad():
+                last = representation_change(delta).item()
+            if math.isfinite(last) and last > best:
+                best, best_delta = last, delta
     finally:
         hook.remove()
-        for module, training in flags.items():
-            module.training = training
+    if not math.isfinite(best):
+        raise ValueError(
+            f"adversarial_perturb: at std={std} ({'relative' if relative else 'absolute'} size) "
+            "the representation change L is not finite (it overflows or is NaN in "
+            f"{params[0].dtype}) for every iterate, the random start included: a perturbation "
+            "this large makes the representation change non-finite; use a smaller std"
+        )
     with torch.no_grad():
         for param, d in zip(result.parameters(), best_delta):
             param.add_(d)
@@ -402,11 +410,13 @@ def interpolate(model_a: nn.Module, model_b: nn.Module, c: float) -> nn.Module:
     """A copy of ``model_a`` with parameters and floating-point buffers (1 - c) theta_A + c theta_B.
 
     Everything in the ``state_dict`` is interpolated except integer buffers (batch-norm's
-    ``num_batches_tracked``), which are model_a's. ``c``: any finite real; c = 0 gives theta_A,
-    c = 1 theta_B, values outside [0, 1] extrapolate. The two models must have the same
-    ``state_dict`` names and shapes (else ``ValueError``); the result has model_a's modules, so
-    parameter-free modules (activations) are model_a's. model_b's tensors are converted to
-    model_a's dtype and device.
+    ``num_batches_tracked``), which are model_a's. Batch-norm running statistics are mixed
+    linearly like the weights, not recomputed on data, so they are not the statistics of the
+    interpolated network's own activations. ``c``: any finite real; c = 0 gives theta_A, c = 1
+    theta_B, values outside [0, 1] extrapolate (a ``ValueError`` where that makes a batch-norm
+    ``running_var`` negative). The two models must have the same ``state_dict`` names and shapes
+    (else ``ValueError``); the result has model_a's modules, so parameter-free modules
+    (activations) are model_a's. model_b's tensors are converted to model_a's dtype and device.
     """
     check_module("model_a", model_a)
     check_module("model_b", model_b)
@@ -435,6 +445,12 @@ def interpolate(model_a: nn.Module, model_b: nn.Module, c: float) -> nn.Module:
             mixed[key] = (1 - c) * a + c * b
         else:
             mixed[key] = a
+        if key.rsplit(".", 1)[-1] == "running_var" and (mixed[key] < 0).any():
+            raise ValueError(
+                f"interpolate: at c={c} the batch-norm buffer {key!r} becomes negative "
+                f"(min {mixed[key].min().item():.3g}): a variance below 0 makes the network's "
+                "outputs NaN. Extrapolate less far outside [0, 1]"
+            )
     result.load_state_dict(mixed)
     return result
 

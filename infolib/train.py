@@ -30,6 +30,7 @@ from torch import nn
 from infolib.cache import SEGMENT_OF, cached
 from infolib.checks import integer, logits, one_of, real, same_length
 from infolib.config import resolve_device
+from infolib.models import eval_mode
 
 Callback = Callable[[int, nn.Module], Any]
 EVAL_CHUNK_SIZE = 4096  # inputs per forward pass when evaluating (memory only)
@@ -507,15 +508,13 @@ def accuracy(
     model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, chunk_size: int = EVAL_CHUNK_SIZE
 ) -> float:
     """Fraction of ``x`` whose arg-max prediction equals ``y`` (model evaluated in eval mode,
-    ``chunk_size`` inputs per forward pass)."""
+    ``chunk_size`` inputs per forward pass; each submodule's mode restored afterwards)."""
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
     correct = 0
-    for start in range(0, len(x), chunk_size):
-        scores = model(x[start : start + chunk_size].to(device))
-        correct += (scores.argmax(1).cpu() == y[start : start + chunk_size].cpu()).sum().item()
-    model.train(was_training)
+    with eval_mode(model):
+        for start in range(0, len(x), chunk_size):
+            scores = model(x[start : start + chunk_size].to(device))
+            correct += (scores.argmax(1).cpu() == y[start : start + chunk_size].cpu()).sum().item()
     return correct / len(x)
 
 

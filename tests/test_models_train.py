@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from infolib.models import hidden_activations, mlp, small_cnn, small_resnet
+from infolib.models import eval_mode, hidden_activations, mlp, small_cnn, small_resnet
 from infolib.train import (
     BestValidation,
     BlockTraining,
@@ -100,6 +100,63 @@ def test_hidden_activations_restore_mode_and_remove_hooks():
     assert all(not m._forward_hooks for m in model.modules())
     with pytest.raises(ValueError, match="kind"):
         hidden_activations(model, torch.randn(5, 3), kind="middle")
+
+
+def frozen_batch_norm_model():
+    """A model in train mode whose batch-norm alone is frozen (eval mode)."""
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
+    model.train()
+    model[1].eval()
+    return model
+
+
+def test_eval_mode_runs_every_submodule_in_eval_and_restores_each_flag():
+    model, other = frozen_batch_norm_model(), mlp(3, (4,), 2)
+    other.train()
+    with pytest.raises(RuntimeError, match="inside"):
+        with eval_mode(model, other):
+            assert not any(m.training for m in [*model.modules(), *other.modules()])
+            raise RuntimeError("inside")
+    assert [m.training for m in model.modules()] == [True, True, False, True, True]
+    assert all(m.training for m in other.modules())
+
+
+def test_accuracy_and_hidden_activations_keep_a_frozen_batch_norm_frozen():
+    model = frozen_batch_norm_model()
+    x, y = torch.randn(6, 3), torch.tensor([0, 1, 0, 1, 0, 1])
+    accuracy(model, x, y)
+    assert model.training and not model[1].training
+    assert all(model[i].training for i in (0, 2, 3))
+    hidden_activations(model, x)
+    assert model.training and not model[1].training
+    assert all(model[i].training for i in (0, 2, 3))
+
+
+class _CalledTwice(nn.Module):
+    """One Linear (``shared``) applied twice in forward, with its own ReLU each time."""
+
+    def __init__(self):
+        super().__init__()
+        self.first, self.shared, self.out = nn.Linear(4, 5), nn.Linear(5, 5), nn.Linear(5, 2)
+        self.relu1, self.relu2, self.relu3 = nn.ReLU(), nn.ReLU(), nn.ReLU()
+
+    def forward(self, x):
+        return self.out(self.relu3(self.shared(self.relu2(self.shared(self.relu1(self.first(x)))))))
+
+
+@pytest.mark.parametrize("widths", [(5, 5), (5, 6)], ids=["same width", "other width"])
+def test_hidden_activations_refuse_an_activation_module_used_twice(widths):
+    act = nn.ReLU()  # one instance at two places: its hook would fire twice per forward pass
+    model = nn.Sequential(nn.Linear(4, widths[0]), act, nn.Linear(widths[0], widths[1]), act,
+                          nn.Linear(widths[1], 2))
+    x = torch.randn(10, 4)
+    for chunk_size in (4, 10):
+        with pytest.raises(ValueError, match=r"module '1' \(ReLU\) ran 2 times in one forward"):
+            hidden_activations(model, x, chunk_size=chunk_size)
+    assert all(not m._forward_hooks for m in model.modules())
+    with pytest.raises(ValueError, match=r"module 'shared' \(Linear\) ran 2 times"):
+        hidden_activations(_CalledTwice(), x, kind="pre")
+    assert len(hidden_activations(_CalledTwice(), x)) == 3  # each ReLU runs once: accepted
 
 
 def separable_task(n=400, seed=0):

@@ -57,3 +57,21 @@ def test_a_chapter_needs_one_parameters_cell(tmp_path):
     source.write_text("# %%\nx = 1\n")
     with pytest.raises(ValueError, match="expected one cell tagged 'parameters', found 0"):
         chapter_parameters(source)
+
+
+def test_a_hash_inside_a_string_default_is_not_the_start_of_the_help(tmp_path):
+    source = tmp_path / "hash.py"
+    source.write_text(
+        '# %% tags=["parameters"]\n'
+        'x = "a#b"  # the help\n'
+        'colour = "#ff0000"  # the line colour\n'
+        "tag = '#'\n"
+        'size = (1,\n'
+        '        2)  # on the last line: ignore "this # too"\n'
+    )
+    assert [(p.name, p.default, p.help) for p in chapter_parameters(source)] == [
+        ("x", "a#b", "the help"),
+        ("colour", "#ff0000", "the line colour"),
+        ("tag", "#", ""),
+        ("size", (1, 2), 'on the last line: ignore "this # too"'),
+    ]

@@ -430,6 +430,25 @@ def test_adversarial_perturb_is_seeded_and_std_zero_keeps_everything():
     assert same_state(adversarial_perturb(model, 0.0, x), snapshot(model))
 
 
+def test_adversarial_perturb_never_keeps_an_iterate_whose_change_overflowed():
+    """float32, absolute size: at std 5e3 the random start's L is finite (about 4e32) but the
+    ascent overflows L to inf; the best iterate with a finite L (about 8e36) is returned, not the
+    first one that overflowed. At std 1e6 even the start overflows: an error."""
+    model = mlp(5, [8] * 4, 3, seed=0)
+    x = inputs_for(model)
+    reference = penultimate(model, x)
+
+    def change(other):  # L in the model's float32, as adversarial_perturb computes it
+        return (penultimate(other, x) - reference).square().sum(1).mean().item()
+
+    start = change(adversarial_perturb(model, 5e3, x, steps=0))
+    best = change(adversarial_perturb(model, 5e3, x, steps=10))
+    assert math.isfinite(start) and math.isfinite(best) and best >= start
+    for steps in (0, 10):
+        with pytest.raises(ValueError, match=r"std=1000000.0 .* L is not finite .* torch.float32"):
+            adversarial_perturb(model, 1e6, x, steps=steps)
+
+
 def test_adversarial_perturb_rejects_bad_input():
     model = small_mlp()
     x = inputs_for(model)
@@ -474,6 +493,20 @@ def test_interpolate_reaches_both_ends_and_averages():
                 torch.testing.assert_close(value, expected)
     middle = interpolate(a, b, 0.5)
     torch.testing.assert_close(middle[0].weight, (a[0].weight + b[0].weight) / 2)
+
+
+def test_interpolate_refuses_an_extrapolated_negative_running_var():
+    a, b = linear_bn_mlp(), linear_bn_mlp()
+    with torch.no_grad():
+        a[1].running_var.fill_(1.0)
+        b[1].running_var.fill_(4.0)
+    with pytest.raises(ValueError, match=r"c=-1.0 the batch-norm buffer '1.running_var' becomes "
+                                         r"negative \(min -2\)"):
+        interpolate(a, b, -1.0)
+    for c in (-0.2, 0.0, 0.5, 1.0, 3.0):  # running_var 1.2 - 0.2 * 4 = 0.4 > 0 still works
+        mixed = interpolate(a, b, c)
+        torch.testing.assert_close(mixed[1].running_var, torch.full((8,), 1.0 + 3.0 * c))
+        assert torch.isfinite(outputs(mixed, inputs_for(mixed))).all()
 
 
 def test_interpolate_rejects_mismatched_architectures_and_bad_c():
