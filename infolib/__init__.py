@@ -12,3 +12,16 @@ re-parameterizations of a network).
 """
 
 __version__ = "0.1.0"
+
+from pathlib import Path as _Path
+
+
+def _stat(path: _Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
+#: {module: (mtime_ns, size)} of infolib's source files when this process imported infolib: the
+#: fingerprint of a module edited on disk since then would describe code that is not running
+#: (:func:`infolib.fingerprint.module_digest` refuses it)
+FILES_AT_IMPORT = {f"infolib.{path.stem}": _stat(path) for path in _Path(__file__).parent.glob("*.py")}

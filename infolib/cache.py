@@ -23,6 +23,7 @@ read (it records them with ``record-book``).
 from __future__ import annotations
 
 import argparse
+import contextvars
 import dataclasses
 import datetime
 import functools
@@ -58,6 +59,16 @@ SEGMENT_OF = "segment_of"
 #: in the cache, it returns ``(value, store)``, where ``store`` is False for a stand-in for a unit
 #: that another shard computes (never written).
 unit_hook: Callable[[Path, str, Callable], tuple[Any, bool]] | None = None
+
+
+_UNIT: contextvars.ContextVar[str | None] = contextvars.ContextVar("infolib_unit", default=None)
+
+
+def current_unit() -> str | None:
+    """The entry name of the cached unit whose ``compute`` is running (the innermost one), or
+    None: a part of that unit stored on its own (a segment of its training) names it in its key,
+    so that it belongs to this version of the unit's code and data preparation only."""
+    return _UNIT.get()
 
 
 class CacheWarning(UserWarning):
@@ -167,12 +178,16 @@ def cached(
         else:
             _log_use(path)
             return value
-    if unit_hook is None:
-        value = compute()
-    else:
-        value, store = unit_hook(path, canonical, compute)
-        if not store:
-            return value
+    running = _UNIT.set(path.stem)
+    try:
+        if unit_hook is None:
+            value = compute()
+        else:
+            value, store = unit_hook(path, canonical, compute)
+            if not store:
+                return value
+    finally:
+        _UNIT.reset(running)
     try:
         write_entry(path, canonical, value)
     except (OSError, UnstorableValue) as error:
@@ -361,7 +376,7 @@ def _decode(tree: Any, members) -> Any:
     if "tensor" in tree:
         import torch
 
-        return torch.from_numpy(np.ascontiguousarray(_member(members, tree["tensor"])))
+        return torch.from_numpy(np.array(_member(members, tree["tensor"]), order="C"))  # 0-d stays
     if "dataclass" in tree:
         cls = _infolib_dataclass(tree["dataclass"])
         return cls(**{name: _decode(field, members) for name, field in tree["fields"].items()})

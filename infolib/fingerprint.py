@@ -6,13 +6,22 @@ A unit is a callable, ``compute``. Its fingerprint is built from
   transitively: each function's syntax tree without docstrings, comments, formatting or line
   numbers, so editing a comment or moving a cell changes nothing and editing a line of code does;
 - the plain constants those functions read from the chapter's globals, closures and defaults
-  (numbers, strings, and tuples, lists, dicts and dataclasses of them), and the values of
-  ``settings.knob`` (and ``settings.profile``) they read from a :class:`infolib.config.Settings`
-  (all of them when they use the object whole);
-- the ``infolib`` modules they use, with the ``infolib`` modules those import, transitively.
+  (numbers, strings, sets, ranges, enum members, and tuples, lists, dicts and dataclasses of
+  them), and the values of ``settings.knob`` (and ``settings.profile``) they read from a
+  :class:`infolib.config.Settings` (all of them when they use the object whole);
+- the functions in the lists, tuples and dicts they read (a dict of network builders);
+- numpy arrays and torch tensors of at most :data:`ARRAY_DIGEST_BYTES` they read (a grid of
+  betas), by a digest of their dtype, shape and values with the last bits of each float dropped
+  (so that a last-bit difference between two machines' vector units does not change it);
+- the functions a decorator wraps (``@torch.no_grad()``, ``functools.cache``: ``__wrapped__``);
+- the ``infolib`` modules they use, with the ``infolib`` modules those import, transitively, as
+  the files were when this process imported ``infolib`` (a module edited on disk since is an
+  error: the code running is not the code on disk).
 
-Data (arrays, data frames, tensors, models) in the globals is not part of it: the unit's key must
-describe the data. Neither are the device, library versions or file paths, so the same unit
+Larger data (arrays, tensors, data frames, models), and the items of a list, tuple or dict that
+is not plain other than functions, are not part of it: the unit's key must describe the data. A
+unit that needs another unit's result calls that unit's cached function (its code is then part
+of the fingerprint) rather than reading the result from a global. Neither are the device, library versions or file paths, so the same unit
 computed on another machine, or under papermill instead of ``python notebooks/x.py``, has the same
 fingerprint. What this cannot see (a file read, a module outside ``infolib`` edited) a chapter adds
 through ``cached(..., version=...)``.
@@ -27,6 +36,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import enum
 import functools
 import hashlib
 import inspect
@@ -42,6 +52,9 @@ from typing import Any
 import numpy as np
 
 PACKAGE = "infolib"
+#: arrays and tensors up to this many bytes that a unit reads are digested; larger ones are data
+#: that the unit's key must describe
+ARRAY_DIGEST_BYTES = 16 * 2**20
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _LIBRARY_DIRS = tuple(
     str(Path(p).resolve()) for p in {sysconfig.get_path("stdlib"), sysconfig.get_path("purelib"),
@@ -84,6 +97,9 @@ class _Visitor:
         if id(value) in self._seen:
             return
         self._seen.add(id(value))
+        wrapped = getattr(value, "__wrapped__", None)
+        if callable(wrapped):  # @torch.no_grad(), functools.cache, functools.wraps
+            self.visit_callable(wrapped)
         if isinstance(value, functools.partial):
             self.visit_callable(value.func)
             for i, argument in enumerate(value.args):
@@ -138,6 +154,15 @@ class _Visitor:
             name = f"{func.__qualname__}#{n}"
         self.functions[name] = _sha(source)
 
+    def _add_constant(self, name: str, value) -> None:
+        """Record a constant under ``name`` (``#2``, ``#3`` for another value reached under the
+        same name: two closures of one factory, two partials), in the order they are reached."""
+        label, n = name, 1
+        while label in self.constants and self.constants[label] != value:
+            n += 1
+            label = f"{name}#{n}"
+        self.constants[label] = value
+
     def visit_class(self, cls: type) -> None:
         if _module_of(cls) is not None:
             self.modules.add(_module_of(cls))
@@ -159,7 +184,7 @@ class _Visitor:
             knobs = {"profile": value.profile, **value.as_dict()}
             whole = not attributes or not attributes <= set(knobs)  # f(settings), as_dict()
             for knob in knobs if whole else attributes:
-                self.constants[f"{name}.{knob}"] = _plain(knobs[knob], f"{name}.{knob}")
+                self._add_constant(f"{name}.{knob}", _plain(knobs[knob], f"{name}.{knob}"))
         elif isinstance(value, types.ModuleType):
             if value.__name__ == PACKAGE or value.__name__.startswith(PACKAGE + "."):
                 self.modules.add(value.__name__)
@@ -168,11 +193,32 @@ class _Visitor:
                     module = sub.__name__ if isinstance(sub, types.ModuleType) else _module_of(sub)
                     if module is not None:
                         self.modules.add(module)
+        elif _is_stand_in(value):  # a shard's stand-in for a unit of another shard: data
+            return
         elif _is_plain(value):
-            self.constants[name] = _plain(value, name)
+            self._add_constant(name, _plain(value, name))
         elif callable(value):
             self.visit_callable(value)
+        elif isinstance(value, (list, tuple, dict)):  # not plain: its functions are followed
+            self.visit_functions_in(value)
+        else:
+            array = _small_array(value)
+            if array is not None:
+                self._add_constant(name, {"array": _array_digest(array)})
         # anything else is data, described by the unit's key
+
+    def visit_functions_in(self, container) -> None:
+        """Follow the functions a list, tuple or dict holds (a dict of network builders), at any
+        depth. Its other items are data, like the container: results of other units gathered in
+        a dict (which a shard's run holds only in part) must not change the unit's entry."""
+        if id(container) in self._seen:
+            return
+        self._seen.add(id(container))
+        for item in container.values() if isinstance(container, dict) else container:
+            if isinstance(item, (list, tuple, dict)):
+                self.visit_functions_in(item)
+            elif isinstance(item, _FUNCTIONS) or hasattr(item, "__wrapped__"):
+                self.visit_callable(item)  # not callable objects: models, a shard's stand-ins
 
     def _is_own(self, namespace: dict, filename: str) -> bool:
         """Whether code in ``namespace`` belongs to the chapter: the namespace of the first
@@ -182,6 +228,14 @@ class _Visitor:
                 return False
             self.namespace = namespace
         return namespace is self.namespace
+
+
+_FUNCTIONS = (types.FunctionType, types.MethodType, functools.partial, type)
+
+
+def _is_stand_in(value) -> bool:
+    """A :class:`infolib.shard.StandIn` (callable, but the value of a unit, not code)."""
+    return type(value).__name__ == "StandIn" and type(value).__module__ == f"{PACKAGE}.shard"
 
 
 def _in_library(filename: str) -> bool:
@@ -333,15 +387,20 @@ def _code_description(code: types.CodeType) -> str:
 # --- plain constants --------------------------------------------------------------------------
 
 def _is_plain(value, depth: int = 0) -> bool:
-    """Numbers, str, bool, None, and lists, tuples, dicts and dataclass instances of them."""
+    """Numbers, str, bool, None, ranges, enum members with plain values, and lists, tuples,
+    sets, dicts and dataclass instances of them."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return depth <= 20 and all(_is_plain(getattr(value, f.name), depth + 1)
                                    for f in dataclasses.fields(value))
-    if is_json_scalar(value):
+    if is_json_scalar(value) and not isinstance(value, enum.Enum):
         return True
     if depth > 20:
         return False
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, range):
+        return True
+    if isinstance(value, enum.Enum):
+        return _is_plain(value.value, depth + 1)
+    if isinstance(value, (list, tuple, set, frozenset)):
         return all(_is_plain(item, depth + 1) for item in value)
     if isinstance(value, dict):
         return all(_is_plain(k, depth + 1) and _is_plain(v, depth + 1) for k, v in value.items())
@@ -369,14 +428,58 @@ def _plain(value, where: str) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {f.name: _plain(getattr(value, f.name), where) for f in dataclasses.fields(value)}
         return {"dataclass": type(value).__qualname__, "fields": fields}
+    if isinstance(value, enum.Enum):
+        return {"enum": type(value).__qualname__, "name": value.name,
+                "value": _plain(value.value, where)}
     if is_json_scalar(value):
         return json_scalar(value)
+    if isinstance(value, range):
+        return {"range": [value.start, value.stop, value.step]}
+    if isinstance(value, (set, frozenset)):
+        items = [_plain(item, where) for item in value]
+        return {"set": sorted(items, key=lambda item: json.dumps(item, sort_keys=True))}
     if isinstance(value, (list, tuple)):
         return [_plain(item, where) for item in value]
     if isinstance(value, dict):
         pairs = [[_plain(k, where), _plain(v, where)] for k, v in value.items()]
         return {"dict": sorted(pairs, key=lambda pair: json.dumps(pair[0], sort_keys=True))}
     raise TypeError(f"{where} is a {type(value).__name__}, not a plain constant")
+
+
+def _small_array(value) -> np.ndarray | None:
+    """``value`` as a numpy array when it is a numpy array or torch tensor of numbers of at most
+    :data:`ARRAY_DIGEST_BYTES`; else None (data the key describes)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor):
+        if value.numel() * value.element_size() > ARRAY_DIGEST_BYTES:
+            return None
+        try:
+            value = value.detach().cpu()
+            if value.is_floating_point() and value.dtype not in (torch.float16, torch.float32,
+                                                                 torch.float64):
+                value = value.float()  # bfloat16 and others numpy has no dtype for
+            value = value.resolve_conj().resolve_neg().numpy()
+        except (RuntimeError, TypeError):  # sparse, quantized, meta: data the key describes
+            return None
+    if not isinstance(value, np.ndarray) or value.nbytes > ARRAY_DIGEST_BYTES:
+        return None
+    return value if value.dtype.kind in "biufc" else None
+
+
+_DROPPED_BITS = {2: (np.uint16, 4), 4: (np.uint32, 8), 8: (np.uint64, 16)}  # of the mantissa
+
+
+def _array_digest(array: np.ndarray) -> list:
+    """[dtype, shape, sha256 of the values] with the last bits of every float's mantissa set to
+    zero (4 of float16's 10, 8 of float32's 23, 16 of float64's 52): a value computed on another
+    machine that differs in its last bits has the same digest; a changed value has another."""
+    values = np.ascontiguousarray(array)
+    if values.dtype.kind == "c":
+        values = values.view(values.real.dtype)
+    if values.dtype.kind == "f" and values.dtype.itemsize in _DROPPED_BITS:
+        unsigned, bits = _DROPPED_BITS[values.dtype.itemsize]
+        values = values.view(unsigned) & ~unsigned((1 << bits) - 1)
+    return [str(array.dtype), list(array.shape), hashlib.sha256(values.tobytes()).hexdigest()]
 
 
 def _checked_version(value) -> Any:
@@ -433,15 +536,27 @@ def _imported_modules(tree: ast.AST) -> set[str]:
 
 
 def module_digest(module: str) -> str:
-    """sha256 of an infolib module's canonical source (docstrings and comments left out)."""
+    """sha256 of an infolib module's canonical source (docstrings and comments left out).
+    ``RuntimeError`` when the file changed since this process imported infolib: results of the
+    code running would be stored under the edited code's fingerprint."""
     return _module_source(module)[0]
 
 
 def _module_source(module: str) -> tuple[str, frozenset[str]]:
     """(digest, infolib imports) of a module, parsed once per version of its file: every cached
     unit asks for them, so they must not cost a parse each time."""
-    stat = _module_file(module).stat()
-    return _parsed_module(module, stat.st_mtime_ns, stat.st_size)
+    from infolib import FILES_AT_IMPORT
+
+    path = _module_file(module)
+    stat = path.stat()
+    now = (stat.st_mtime_ns, stat.st_size)
+    if FILES_AT_IMPORT.setdefault(module, now) != now:  # a file new since: read as it is now
+        raise RuntimeError(
+            f"{path} changed on disk after this process imported infolib: the code running is "
+            "not the code on disk, and its results would be cached under the new code's "
+            "fingerprint. Restart the process (the notebook's kernel) to run the edited code"
+        )
+    return _parsed_module(module, *now)
 
 
 @functools.lru_cache(maxsize=128)

@@ -47,6 +47,7 @@ import contextlib
 import hashlib
 import io
 import json
+import linecache
 import os
 import platform
 import re
@@ -326,7 +327,12 @@ def read_cells(path: str | os.PathLike) -> list[Cell]:
     """The code cells of a jupytext py:percent file (markdown and raw cells left out): a cell
     starts at a ``# %%`` line, whose ``tags=[...]`` are read; text before the first marker (the
     jupytext header, comments) is not a cell."""
-    lines = Path(path).read_text().splitlines(keepends=True)
+    return cells_of(Path(path).read_text())
+
+
+def cells_of(text: str) -> list[Cell]:
+    """The code cells of the text of a py:percent file (see :func:`read_cells`)."""
+    lines = text.splitlines(keepends=True)
     cells: list[Cell] = []
     current: tuple[str, tuple[str, ...], int] | None = None  # (kind, tags, first line)
     body: list[str] = []
@@ -518,7 +524,8 @@ def execute(
     """Run the code cells of the chapter at ``path`` under ``run`` (see the module docstring)."""
     global _ACTIVE
     path = Path(path).resolve()
-    cells = read_cells(path)
+    text = path.read_text()
+    cells = cells_of(text)
     tagged = [i for i, cell in enumerate(cells) if "parameters" in cell.tags]
     if parameters and not tagged:
         raise ValueError(f"{path.name} has no cell tagged 'parameters' to override")
@@ -529,11 +536,16 @@ def execute(
             raise ValueError(f"unknown parameter(s) {unknown}: the parameters of {path.name} are "
                              f"{sorted(known)}")
     outcome = _Outcome()
+    # the fingerprint reads the chapter's functions from linecache: pinned to the text run here
+    # (no modification time: never reloaded), so that an edit of the file while it runs cannot
+    # give the running code the edited code's fingerprint
     with _chapter_module(workdir) as module:
         namespace = module.__dict__
         namespace[_ITERATION_HELPER] = _iteration
         _ACTIVE = run
         previous_hook, cache_module.unit_hook = cache_module.unit_hook, run
+        pinned = linecache.cache.get(str(path))
+        linecache.cache[str(path)] = (len(text), None, text.splitlines(keepends=True), str(path))
         try:
             for i, cell in enumerate(cells):
                 outcome.cells += 1
@@ -566,6 +578,10 @@ def execute(
         finally:
             cache_module.unit_hook = previous_hook
             _ACTIVE = None
+            if pinned is None:
+                linecache.cache.pop(str(path), None)
+            else:
+                linecache.cache[str(path)] = pinned
     return outcome
 
 

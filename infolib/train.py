@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from infolib.cache import SEGMENT_OF, cached
+from infolib.cache import SEGMENT_OF, cached, current_unit
 from infolib.checks import integer, logits, one_of, real, same_length
 from infolib.config import resolve_device
 from infolib.models import eval_mode
@@ -574,8 +574,10 @@ def fit_in_segments(
     the callback's records of every epoch, in order).
 
     ``key`` is the key of the cached unit this is called from (the run this training belongs
-    to): segment ``i`` is stored under ``{"chapter": ..., "segment_of": key, "part": part,
-    "epochs": e_i}`` (``part`` names one of several trainings of that unit), which
+    to): segment ``i`` is stored under ``{"chapter": ..., "segment_of": key, "unit": the running
+    unit's entry name, "part": part, "epochs": e_i}`` (``part`` names one of several trainings of
+    that unit; the entry name changes with the unit's code, so that segments trained on data the
+    unit prepared otherwise are not reused), which
     :mod:`infolib.shard` gives to ``key``'s shard. ``build()`` makes the untrained network (the
     segments' code includes its code and the callback's). ``segment_epochs`` None (or at least
     ``epochs``): trained at once, nothing stored here. The callback must return what it records
@@ -593,28 +595,33 @@ def fit_in_segments(
         return model.cpu().eval(), records
     ends = [*range(segment_epochs, epochs, segment_epochs), epochs]
     records, device = [], resolve_device(device)
+    unit = current_unit()  # the segments belong to this version of the unit (its data, its code)
     for i in range(len(ends)):  # only the last segment's state is kept: one network's memory
-        segment = _segment(key, part, build, x, y, ends, i, callback, device, fit_arguments)
+        segment = _segment(key, unit, part, build, x, y, ends, i, callback, device,
+                           fit_arguments)
         records += segment["records"]
     model = build()
     model.load_state_dict(segment["state"].model)
     return model.eval(), records
 
 
-def _segment(key, part, build, x, y, ends, i, callback, device, fit_arguments) -> dict:
+def _segment(key, unit, part, build, x, y, ends, i, callback, device, fit_arguments) -> dict:
     """Segment ``i`` of :func:`fit_in_segments`, from the cache or trained on from segment
-    ``i - 1`` (read, or trained, the same way): {"state", "records"}. The device goes in as a
+    ``i - 1`` (read, or trained, the same way): {"state", "records"}. ``unit``: the entry name of
+    the cached unit that trains (:func:`infolib.cache.current_unit`), in the key, since the
+    fingerprint cannot see the data ``x`` and ``y`` that unit prepared. The device goes in as a
     torch.device, which the code's fingerprint leaves out (the same unit on any device)."""
-    segment_key = {"chapter": key.get("chapter"), SEGMENT_OF: key, "part": part,
+    segment_key = {"chapter": key.get("chapter"), SEGMENT_OF: key, "unit": unit, "part": part,
                    "epochs": ends[i]}
-    compute = functools.partial(_train_segment, key, part, build, x, y, ends, i, callback,
+    compute = functools.partial(_train_segment, key, unit, part, build, x, y, ends, i, callback,
                                 device, fit_arguments)
     return cached(segment_key, compute)
 
 
-def _train_segment(key, part, build, x, y, ends, i, callback, device, fit_arguments) -> dict:
+def _train_segment(key, unit, part, build, x, y, ends, i, callback, device,
+                   fit_arguments) -> dict:
     state = TrainingState() if i == 0 else _segment(
-        key, part, build, x, y, ends, i - 1, callback, device, fit_arguments)["state"]
+        key, unit, part, build, x, y, ends, i - 1, callback, device, fit_arguments)["state"]
     model = build()
     records = fit(model, x, y, epochs=ends[i] - (ends[i - 1] if i else 0), callback=callback,
                   device=device, state=state, **fit_arguments)

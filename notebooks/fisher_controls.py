@@ -516,7 +516,7 @@ def errors_under(model, weights, vectors, variances, x, y, generator, samples=PO
 
 
 def bound_curve(run_seed):
-    result = spectra[run_seed]
+    result = run_spectra(run_seed)  # called, not read from `spectra`: its code is in this unit's
     last = result["records"][-1]
     x, y = moons(run_seed)
     x_test, y_test = moons(10_000 + run_seed, n=5_000)
@@ -618,8 +618,9 @@ print(f"KL, mean over seeds: {kl_by_beta.iloc[0]:.0f} nats at beta = {kl_by_beta
 # batch-norm (`infolib.models.all_cnn`), the paper's kind of network. Images 14x14, as there.
 
 # %%
+IMAGE_SIDE = 14  # pixels: Fashion-MNIST averaged over 2x2 blocks (in every key below: data)
 train_images, train_labels = fashion_mnist("train")
-train_images = F.avg_pool2d(train_images, 2)
+train_images = F.avg_pool2d(train_images, 28 // IMAGE_SIDE)
 NETWORKS = {"ResNet (batch-norm)": lambda s: small_resnet(1, 10, widths=(8, 16, 32), seed=s),
             "All-CNN (no batch-norm)": lambda s: all_cnn(1, 10, widths=(16, 32), seed=s)}
 
@@ -681,7 +682,7 @@ def stability_controls(network, run_seed):
 def run_controls(network, run_seed):
     key = settings.key("stability", "n_train", "pretrain_epochs", "finetune_images",
                        "finetune_epochs", "replaced", "fisher_inputs", network=network,
-                       seed=run_seed)
+                       image_side=IMAGE_SIDE, seed=run_seed)
     return cached(key, lambda: stability_controls(network, run_seed))
 
 
@@ -769,7 +770,7 @@ for network in summary.index.get_level_values("network").unique():
 
 # %%
 test_images, test_labels = fashion_mnist("test")
-test_images = F.avg_pool2d(test_images, 2)
+test_images = F.avg_pool2d(test_images, 28 // IMAGE_SIDE)
 FIG4_LR, FIG4_BATCH = 0.05, 64
 FIG4_CONDITIONS = {  # name: (network, batch size, learning rate, epochs)
     **{f"batch {b}": ("ResNet (batch-norm)", b, FIG4_LR, None) for b in (16, 64, 256)},
@@ -849,13 +850,14 @@ def fig4_run(network, batch_size, lr, epochs, n_classes, run_seed, every_epoch=F
 def run_fig4(condition, run_seed):
     network, batch_size, lr, epochs = FIG4_CONDITIONS[condition]
     key = settings.key("fig4", "fig4_images", "fig4_epochs", "fig4_fisher_inputs", network=network,
-                       batch_size=batch_size, lr=lr, epochs=epochs, seed=run_seed)
+                       batch_size=batch_size, lr=lr, epochs=epochs, image_side=IMAGE_SIDE,
+                       seed=run_seed)
     return cached(key, lambda: fig4_run(network, batch_size, lr, epochs, 10, run_seed))[-1]
 
 
 def run_classes(n_classes, run_seed):
     key = settings.key("classes", "fig4_images", "fig4_epochs", "fig4_fisher_inputs",
-                       classes=n_classes, seed=run_seed)
+                       classes=n_classes, image_side=IMAGE_SIDE, seed=run_seed)
     return cached(key, lambda: fig4_run("ResNet (batch-norm)", 128, FIG4_LR, None, n_classes,
                                         run_seed, every_epoch=True))
 

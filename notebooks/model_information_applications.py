@@ -200,14 +200,15 @@ def domain_indices(run_seed):
     consecutive slices of the rest of that order."""
     size = settings.domain_train + settings.domain_k
     order = torch.randperm(POOL, generator=torch.Generator().manual_seed(run_seed))
-    narrow = order[torch.isin(order, NARROW)][:size]
+    pool = narrow_images()  # called, not read from a global: its code is part of every unit's
+    narrow = order[torch.isin(order, pool)][:size]
     rest = order[~torch.isin(order, narrow)]
     slices = {"narrow": narrow}
     for number, name in enumerate(n for n in DOMAINS if n != "narrow"):
         slices[name] = rest[number * size : (number + 1) * size]
     if any(len(index) < size for index in slices.values()):
         raise ValueError(f"{size} images per domain do not fit in the pool of {POOL} "
-                         f"(narrow: {len(NARROW)}); lower domain_train or domain_k")
+                         f"(narrow: {len(pool)}); lower domain_train or domain_k")
     return {name: (index[: settings.domain_train], index[settings.domain_train :])
             for name, index in slices.items()}
 
@@ -230,7 +231,11 @@ def domain_data(name, run_seed, part):
 
 
 # %%
-NARROW = cached(settings.key("narrow_pool"), narrow_pool)
+def narrow_images():
+    return cached(settings.key("narrow_pool"), narrow_pool)
+
+
+NARROW = narrow_images()
 print(f"narrow domain: {len(NARROW)} images of {len(train_images)} "
       f"({len(NARROW) / len(train_images):.0%})")
 

@@ -16,6 +16,7 @@ import torch
 
 import infolib
 import infolib.cache
+import infolib.fingerprint
 from infolib.cache import (
     BOOK_ENTRIES,
     CacheWarning,
@@ -458,3 +459,43 @@ def test_papermill_and_python_share_entries(chapter_folder):
                       for output in cell.get("outputs", []))
     assert "figure 4.5" in printed
     assert "COMPUTED" not in printed, "papermill found the entry the script wrote"
+
+
+def test_a_zero_dimensional_tensor_keeps_its_shape(tmp_path):
+    """Adam's step and batch-norm's num_batches_tracked are 0-d tensors in every stored state."""
+    value = {"step": torch.tensor(3.0), "count": torch.tensor(7), "vector": torch.arange(2.0)}
+    def compute():
+        return value
+
+    cached({"chapter": "t", "unit": "0-d"}, compute, root=tmp_path)
+    again = cached({"chapter": "t", "unit": "0-d"}, compute, root=tmp_path)
+    assert again is not value, "read from the entry"
+    assert {name: tuple(tensor.shape) for name, tensor in again.items()} == {
+        "step": (), "count": (), "vector": (2,)}
+
+
+def test_segments_belong_to_the_unit_that_prepared_their_data(tmp_path, monkeypatch):
+    """Editing how a unit prepares its training data (here: a scale in its closure) recomputes
+    the unit, and its training's segments too, not only the unit around them."""
+    from infolib.train import fit_in_segments
+
+    monkeypatch.setenv("INFOLIB_CACHE", str(tmp_path))
+    monkeypatch.setattr(infolib.fingerprint, "ARRAY_DIGEST_BYTES", 0)  # x as large as images
+    x, y = torch.randn(32, 3, generator=torch.Generator().manual_seed(0)), torch.arange(32) % 2
+    key = {"chapter": "segments", "run": 1}
+
+    def build():
+        torch.manual_seed(0)
+        return torch.nn.Sequential(torch.nn.Linear(3, 2))
+
+    def unit(scale):
+        def compute():
+            model, _ = fit_in_segments(key, build, x * scale, y, epochs=4, segment_epochs=2,
+                                       batch_size=8, lr=0.1, seed=0, device="cpu")
+            return model.state_dict()["0.weight"]
+        return compute
+
+    cached(key, unit(1.0))
+    scaled = cached(key, unit(5.0))
+    monkeypatch.setenv("INFOLIB_CACHE", "off")
+    assert torch.equal(scaled, unit(5.0)()), "the segments of the scale-1 unit were reused"

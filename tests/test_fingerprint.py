@@ -4,16 +4,21 @@ The end-to-end tests (editing a chapter between two fresh processes) are in test
 """
 
 import dataclasses
+import enum
 import functools
 
 import numpy as np
+import pytest
+import torch
 
+import infolib
 from infolib.config import resolve
-from infolib.fingerprint import digest, fingerprint
+from infolib.fingerprint import ARRAY_DIGEST_BYTES, digest, fingerprint, module_digest
 
 RATE = 0.5
 TABLE = {"a": (1, 2.5), "b": None}
-DATA = np.arange(10)  # data: described by the key, not by the fingerprint
+DATA = np.arange(10.0)  # a small array: digested
+IMAGES = np.zeros(ARRAY_DIGEST_BYTES // 8 + 1)  # data: described by the key, not the fingerprint
 settings = resolve({"cpu": {"epochs": 3, "widths": [4, 8], "lr": 0.1}}, "cpu")
 
 
@@ -27,7 +32,7 @@ TRAINING = Training()
 
 
 def scaled(x):
-    return x * RATE + DATA.sum()
+    return x * RATE + DATA.sum() + IMAGES.sum()
 
 
 def unit(seed):
@@ -44,8 +49,10 @@ def test_functions_constants_and_knobs_read():
     parts = fingerprint(lambda: unit(3))
     assert set(parts["functions"]) == {"test_functions_constants_and_knobs_read.<locals>.<lambda>",
                                        "unit", "scaled"}
-    assert parts["constants"] == {"RATE": 0.5, "settings.epochs": 3, "TRAINING": {
-        "dataclass": "Training", "fields": {"epochs": 3, "lr": 0.01}}}
+    constants = dict(parts["constants"])
+    assert constants.pop("DATA")["array"][:2] == ["float64", [10]]
+    assert constants == {"RATE": 0.5, "settings.epochs": 3, "TRAINING": {
+        "dataclass": "Training", "fields": {"epochs": 3, "lr": 0.01}}}, "IMAGES is data"
     assert parts["infolib"] == {}, "the unit uses no infolib module"
 
 
@@ -90,3 +97,94 @@ def test_profile_and_modules_reached_through_attributes():
     assert parts["constants"] == {"settings.profile": "cpu"}
     assert "infolib.neurons" in parts["infolib"]
     assert all(name.startswith("infolib.") for name in parts["infolib"])
+
+
+def _digest_of(unit):
+    return digest(fingerprint(unit))
+
+
+def _reading(value):
+    """A unit that reads ``value`` from its closure and uses it whole."""
+    return lambda: value
+
+
+def test_functions_in_lists_tuples_and_dicts_are_followed():
+    """A dict of network builders: the builders' code and constants are part of the unit."""
+    def builders(width):
+        return {"small": lambda seed: width * seed}
+
+    assert _digest_of(_reading(builders(4))) != _digest_of(_reading(builders(8)))
+    assert _digest_of(_reading(builders(4))) == _digest_of(_reading(builders(4)))
+    assert _digest_of(_reading([(scaled, IMAGES)])) != _digest_of(_reading([(unit, IMAGES)]))
+    from infolib.models import small_cnn
+
+    parts = fingerprint(_reading({"net": small_cnn}))
+    assert "infolib.models" in parts["infolib"], "a library function in a dict counts"
+
+
+def test_decorated_functions_are_followed():
+    def decorated(factor):
+        @torch.no_grad()
+        def confidence():
+            return factor
+
+        return confidence
+
+    assert _digest_of(decorated(1)) != _digest_of(decorated(2))
+
+    def memoized(factor):
+        @functools.cache
+        def value():
+            return factor
+
+        return value
+
+    assert _digest_of(memoized(1)) != _digest_of(memoized(2))
+
+
+def test_small_arrays_by_value_large_ones_as_data():
+    betas = np.logspace(0, 3, 5)
+    assert _digest_of(_reading(betas)) != _digest_of(_reading(betas * 1.001))
+    last_bit = np.nextafter(betas, np.inf)  # another machine's vector unit
+    assert _digest_of(_reading(betas)) == _digest_of(_reading(last_bit))
+    assert _digest_of(_reading(betas)) == _digest_of(_reading(torch.from_numpy(betas)))
+    assert _digest_of(_reading(betas)) != _digest_of(_reading(betas.astype(np.float32)))
+    results = {0: np.arange(3.0), 1: 2.0, 2: [lambda: 1]}  # units' results: data
+    assert _digest_of(_reading(results)) == _digest_of(_reading({0: np.ones(3), 1: 3.0,
+                                                                 2: [lambda: 1]}))
+    large = np.zeros(ARRAY_DIGEST_BYTES // 8 + 1)
+    assert _digest_of(_reading(large)) == _digest_of(_reading(large + 1))
+
+
+class Kind(enum.Enum):
+    SMALL = 1
+    WIDE = 2
+
+
+def test_sets_ranges_and_enum_members_are_constants():
+    assert _digest_of(_reading({1, 2})) != _digest_of(_reading({1, 3}))
+    assert _digest_of(_reading(frozenset({2, 1}))) == _digest_of(_reading(frozenset({1, 2})))
+    assert _digest_of(_reading(range(3))) != _digest_of(_reading(range(4)))
+    assert _digest_of(_reading(Kind.SMALL)) != _digest_of(_reading(Kind.WIDE))
+
+
+def test_constants_of_the_same_name_do_not_overwrite_each_other():
+    """Two closures of one factory (or two partials) read values under the same name."""
+    def adder(n):
+        return lambda: n
+
+    def both(a, b):
+        first, second = adder(a), adder(b)
+        return lambda: first() + second()
+
+    assert _digest_of(both(1, 2)) != _digest_of(both(3, 2))
+    assert _digest_of(both(1, 2)) != _digest_of(both(1, 3))
+    nested = functools.partial(functools.partial(scaled, 1), 2)
+    assert _digest_of(nested) != _digest_of(functools.partial(functools.partial(scaled, 5), 2))
+
+
+def test_a_module_edited_since_import_is_refused(monkeypatch):
+    module_digest("infolib.checks")
+    monkeypatch.setitem(infolib.FILES_AT_IMPORT, "infolib.checks", (0, 0))
+    with pytest.raises(RuntimeError, match="changed on disk"):
+        module_digest("infolib.checks")

@@ -683,3 +683,39 @@ def test_papermill_reads_what_the_shards_computed(tmp_path, call_log, monkeypatc
                                kernel_name="python3", progress_bar=False)
     assert calls(call_log) == computed, "papermill computed a unit the shards had computed"
     assert json.loads((tmp_path / "out.json").read_text())["total"] == 5 * 3 * sum(range(10))
+
+
+EDITS_ITSELF = '''\
+# %%
+import os
+from pathlib import Path
+
+from infolib.cache import cached
+
+
+def work():
+    return 1
+
+
+# %%
+chapter = Path(os.environ["CHAPTER_FILE"])
+chapter.write_text(chapter.read_text().replace("return 1", "return 2"))
+
+# %%
+value = cached({"chapter": "edited", "unit": 1}, work)
+'''
+
+
+def test_a_chapter_edited_while_it_runs_keeps_the_running_codes_fingerprint(tmp_path,
+                                                                           monkeypatch):
+    """The unit ran `return 1`: its entry must not be the one of the edited `return 2`."""
+    chapter = write_chapter(tmp_path, EDITS_ITSELF, name="edits.py")
+    monkeypatch.setenv("CHAPTER_FILE", str(chapter))
+    run(chapter, "0/1", tmp_path / "cache")
+    assert "return 2" in chapter.read_text()
+    edited = chapter.read_text().replace("chapter.write_text", "print")
+    write_chapter(tmp_path, edited, name="edits.py")
+    run(chapter, "0/1", tmp_path / "cache")  # the edited code: its own entry, not the first one
+    entries = sorted((tmp_path / "cache" / "edited").glob("*.npz"))
+    assert sorted(read_entry(path, canonical_key({"chapter": "edited", "unit": 1}))
+                  for path in entries) == [1, 2]
