@@ -358,6 +358,49 @@ def test_differ_decides_only_with_a_spread_and_never_says_not_reproduced():
         differ({"a": [1.0, float("nan")], "b": [1.0, 2.0]})
 
 
+def test_differ_says_when_the_groups_are_too_small_to_decide():
+    """Two groups of 3 seeds 50 sd apart: of the 20 ways to split the pooled values, the
+    observed split and its mirror image are the most extreme, so p >= 2/20 = 0.1."""
+    two = differ({"a": [0.0, 0.1, -0.1], "b": [5.0, 5.1, 4.9]})
+    assert two.verdict == "inconclusive"
+    assert "2 groups of 3 seeds cannot reach p <= 0.05 (smallest possible p = 0.1)" in two.note
+    assert "within the seeds' spread" not in two.note
+    uneven = differ({"a": [0.0, 0.1], "b": [5.0, 5.1, 4.9]})  # 10 splits, one most extreme
+    assert "groups of 2, 3 seeds cannot reach p <= 0.05 (smallest possible p = 0.1)" in uneven.note
+    # enough seeds to decide, but no difference: the note speaks of the spread
+    same = differ({"a": [0.0, 1.0, 2.0], "b": [0.1, 1.1, 1.9], "c": [0.2, 0.9, 2.1]})
+    assert same.verdict == "inconclusive" and "within the seeds' spread" in same.note
+
+
+def test_smallest_label_p_counts_the_splits_exactly():
+    from infolib.claims import _smallest_label_p
+
+    assert _smallest_label_p([3, 3]) == pytest.approx(2 / 20)
+    assert _smallest_label_p([2, 3]) == pytest.approx(1 / 10)
+    assert _smallest_label_p([3, 3, 3]) == pytest.approx(6 / 1680)
+    assert _smallest_label_p([2, 2, 4]) == pytest.approx(2 / 420)  # 8!/(2! 2! 4!) = 420
+
+
+def test_trend_note_tells_constant_or_tied_values_from_too_few_seeds():
+    constant = trend(range(5), np.ones((10, 5)), expected="increasing")
+    assert constant.verdict == "inconclusive"
+    assert constant.note == ("the values do not change with the settings in any seed: no rise "
+                             "or fall to test")
+    # saturated accuracies: two seeds at 1.0 throughout, one below it at the first setting only;
+    # untied, 3 seeds x 5 settings could reach p = 1/120^3, these values only 1/5
+    saturated = trend(range(5), [[0.9, 1.0, 1.0, 1.0, 1.0]] + [[1.0] * 5] * 2,
+                      expected="increasing")
+    assert saturated.verdict == "inconclusive"
+    assert "cannot reach p <= 0.05 (smallest possible p = 0.2)" in saturated.note
+    assert "ties among the values limit it (tied values in 3 of 3 row(s), 2 constant)" in (
+        saturated.note)
+    assert "untied values could reach p = 5.8e-07" in saturated.note
+    assert "more seeds would decide" not in saturated.note
+    # ties and too few settings both limit one ranking of 3
+    small = trend([1, 2, 3], [[1.0, 1.0, 2.0]], expected="increasing")
+    assert "ties among the values limit it" in small.note and "more seeds" in small.note
+
+
 @pytest.mark.parametrize("n_seeds", [3, 5])
 def test_contrast_and_threshold_error_rates_match_their_docstrings(n_seeds):
     rng = np.random.default_rng(10 + n_seeds)
@@ -463,6 +506,19 @@ def test_all_of_combines_parts():
     assert all_of(yes, no, maybe).verdict == "partly reproduced"
     assert all_of(yes, not_testable("m", "why")).verdict == "not testable"
     assert all_of(yes, no).measured == "a; b"
+
+
+def test_all_of_an_untestable_part_does_not_hide_a_refuted_one():
+    yes = contrast([1.0, 1.2, 1.1], [0.0, 0.1, 0.0], expected="greater")
+    no = contrast([0.0, 0.1, 0.0], [1.0, 1.2, 1.1], expected="greater")
+    assert (yes.verdict, no.verdict) == ("reproduced", "not reproduced")
+    untestable = not_testable("m", "why")
+    assert all_of(no, untestable).verdict == "not reproduced"
+    assert all_of(yes, no, untestable).verdict == "partly reproduced"
+    assert all_of(yes, untestable).verdict == "not testable"
+    assert all_of(Result("inconclusive", "c", "z"), untestable).verdict == "not testable"
+    # the two modes agree where the statement is refuted
+    assert all_of(no, untestable, partial=False).verdict == "not reproduced"
 
 
 def test_all_of_one_statement_is_refuted_by_any_part():
