@@ -242,6 +242,9 @@ def _encode(value: Any, arrays: dict, where: str) -> Any:
         return value
     if isinstance(value, float) and type(value) is float:
         return value
+    if isinstance(value, (np.ma.MaskedArray, np.matrix)):  # np.asarray would drop the mask
+        raise UnstorableValue(f"{where} is a {type(value).__name__}, which an entry cannot hold "
+                              "without losing its mask or its matrix product; store plain arrays")
     if isinstance(value, (np.generic, np.ndarray)):
         array = np.asarray(value)
         return {"array": _store_array(array, arrays, where),
@@ -281,12 +284,19 @@ def _store_array(array: np.ndarray, arrays: dict, where: str) -> str:
     if array.dtype.hasobject:
         flat = array.ravel()
         if all(isinstance(item, str) for item in flat):
-            array = array.astype(str)
+            array = _unicode(flat, where).reshape(array.shape)
         else:
             raise UnstorableValue(f"{where} is an array of Python objects ({array.dtype})")
     name = f"a{len(arrays)}"
     arrays[name] = array
     return name
+
+
+def _unicode(strings: np.ndarray, where: str) -> np.ndarray:
+    """A 1-D object array of str as a numpy unicode array, which drops trailing NULs: refused."""
+    if any(item.endswith("\x00") for item in strings):
+        raise UnstorableValue(f"{where} holds a string ending in NUL, which numpy would drop")
+    return strings.astype(str)
 
 
 def _module_of_class(cls: type) -> bool:
@@ -310,6 +320,9 @@ def _encode_pandas(value, arrays: dict, where: str) -> Any:
     import pandas as pd
 
     if isinstance(value, pd.DataFrame):
+        if isinstance(value.columns, pd.MultiIndex):  # would come back as one level of tuples
+            raise UnstorableValue(f"{where} has MultiIndex columns, which an entry cannot hold; "
+                                  "flatten them or return the frame stacked")
         return {"dataframe": {
             "columns": _encode(list(value.columns), arrays, f"{where}.columns"),
             "columns_name": _encode(value.columns.name, arrays, f"{where}.columns.name"),
@@ -334,7 +347,7 @@ def _encode_column(series, arrays: dict, where: str) -> Any:
     if str(series.dtype) in _TEXT_DTYPES:
         values = series.to_numpy(dtype=object)
         if all(isinstance(item, str) for item in values):
-            return {"text": _store_array(values.astype(str), arrays, where),
+            return {"text": _store_array(_unicode(values, where), arrays, where),
                     "dtype": str(series.dtype)}
     raise UnstorableValue(f"{where} has dtype {series.dtype} with values an entry cannot hold")
 

@@ -164,18 +164,27 @@ class _Visitor:
         self.constants[label] = value
 
     def visit_class(self, cls: type) -> None:
-        if _module_of(cls) is not None:
-            self.modules.add(_module_of(cls))
-            return
-        module = sys.modules.get(cls.__module__)
-        path = getattr(module, "__file__", None) or ""
-        if module is None or not self._is_own(vars(module), path):
-            return
-        for member in vars(cls).values():
-            if isinstance(member, (staticmethod, classmethod)):
-                member = member.__func__
-            if isinstance(member, types.FunctionType):
-                self.visit_function(member)
+        """A class of the chapter and its chapter base classes: their methods (properties'
+        included) and plain class attributes; an infolib class as its module."""
+        for klass in cls.__mro__:
+            if _module_of(klass) is not None:
+                self.modules.add(_module_of(klass))
+                continue
+            module = sys.modules.get(klass.__module__)
+            path = getattr(module, "__file__", None) or ""
+            if module is None or klass is object or not self._is_own(vars(module), path):
+                continue
+            for name, member in vars(klass).items():
+                if isinstance(member, (staticmethod, classmethod)):
+                    member = member.__func__
+                if isinstance(member, property):
+                    for accessor in (member.fget, member.fset, member.fdel):
+                        if isinstance(accessor, types.FunctionType):
+                            self.visit_function(accessor)
+                elif isinstance(member, types.FunctionType):
+                    self.visit_function(member)
+                elif not name.startswith("__") and _is_plain(member):
+                    self._add_constant(f"{klass.__qualname__}.{name}", _plain(member, name))
 
     def visit_global(self, name: str, value, attributes: frozenset[str] = frozenset()) -> None:
         """A value the unit reads (a global, closure cell, default or partial argument) that it

@@ -143,8 +143,15 @@ def assert_same(restored, value):
         assert restored == value
 
 
-@pytest.mark.parametrize("value", [object(), [1, {"x": lambda: 0}], torch.ones(2).bfloat16(),
-                                   np.array([None, 1], dtype=object)])
+@pytest.mark.parametrize("value", [
+    object(), [1, {"x": lambda: 0}], torch.ones(2).bfloat16(), np.array([None, 1], dtype=object),
+    # values that would come back changed: the mask lost, matrix products elementwise, the
+    # columns' levels one level of tuples, a trailing NUL dropped
+    np.ma.masked_array([1.0, 2.0], mask=[False, True]), np.matrix([[1.0, 2.0]]),
+    pd.DataFrame([[1, 2]], columns=pd.MultiIndex.from_tuples([("a", 1), ("a", 2)])),
+    np.array(["a\x00"], dtype=object), pd.Series(["b", "a\x00"], dtype=object),
+], ids=["object", "lambda", "bfloat16", "objects", "masked", "matrix", "multi-columns", "nul",
+                    "nul-column"])
 def test_unstorable_value_is_returned_with_a_warning(tmp_path, value):
     with pytest.warns(CacheWarning, match="result was not cached: cannot write .*INFOLIB_CACHE"):
         assert cached(KEY, lambda: value, root=tmp_path) is value

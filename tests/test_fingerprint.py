@@ -188,3 +188,23 @@ def test_a_module_edited_since_import_is_refused(monkeypatch):
     monkeypatch.setitem(infolib.FILES_AT_IMPORT, "infolib.checks", (0, 0))
     with pytest.raises(RuntimeError, match="changed on disk"):
         module_digest("infolib.checks")
+
+
+def test_classes_with_their_bases_attributes_and_properties():
+    def network(width, depth):
+        class Base:
+            def scale(self):
+                return depth
+
+        class Net(Base):
+            size = width
+
+            @property
+            def area(self):
+                return self.size * self.scale()
+
+        return lambda: Net().area
+
+    assert _digest_of(network(4, 1)) != _digest_of(network(8, 1)), "a class attribute"
+    assert _digest_of(network(4, 1)) != _digest_of(network(4, 2)), "a base class's method"
+    assert _digest_of(network(4, 1)) == _digest_of(network(4, 1))
