@@ -337,7 +337,11 @@ def trend(settings, values, *, expected: str, label: str = "tau", digits: int = 
 
     Statistic: the mean over seeds of Kendall's tau-b between the settings and each seed's
     values. Test: one-sided permutation test, the settings permuted within each seed
-    (exact up to 8 settings, else 20,000 seeded permutations), at level 0.05.
+    (exact up to 8 settings, else 20,000 seeded permutations), at level 0.05. The null is
+    "within a seed, the values are exchangeable across settings": for a training curve, whose
+    epochs are not exchangeable (a random walk with no drift, 3-5 seeds, 5-10 epochs), a false
+    "reproduced" happens 14-27% of the time (simulated): where the claim allows, test a curve
+    by a :func:`contrast` of its ends, paired by seed.
 
     ``expected`` is ``"increasing"`` or ``"decreasing"``. Verdict: "reproduced" when
     p <= 0.05 in the expected direction; "not reproduced" when p <= 0.05 in the opposite one;
@@ -431,6 +435,9 @@ def contrast(a, b, *, expected: str, margin: float | None = None, unit: str = ""
     kinds = ("greater", "less", "equal", "not greater", "not less")
     if expected not in kinds:
         raise ValueError(f"expected must be one of {kinds}, got {expected!r}")
+    if isinstance(a, pd.Series) and isinstance(b, pd.Series) and not a.index.equals(b.index):
+        raise ValueError("a and b are paired by position, but their indexes differ (pairs would "
+                         f"be mixed up): {list(a.index)[:5]} and {list(b.index)[:5]}; align them")
     a, b = _numbers("a", a, ndim=1), _numbers("b", b, ndim=1)
     if a.shape != b.shape:
         raise ValueError(

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -598,3 +599,10 @@ def test_unchanged_by_keeps_a_verdict_only_when_every_variant_agrees():
         unchanged_by(yes)
     with pytest.raises(TypeError):
         unchanged_by(yes, shuffled="reproduced")
+
+
+def test_contrast_refuses_series_paired_by_position_with_different_indexes():
+    a = pd.Series([1.0, 2.0, 3.0], index=[0, 1, 2])
+    with pytest.raises(ValueError, match="indexes differ"):
+        contrast(a, a.sort_index(ascending=False), expected="greater")
+    assert contrast(a, a - 1, expected="greater").verdict == "reproduced"
