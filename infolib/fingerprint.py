@@ -21,9 +21,9 @@ A unit is a callable, ``compute``. Its fingerprint is built from
 Larger data (arrays, tensors, data frames, models), and the items of a list, tuple or dict that
 is not plain other than functions, are not part of it: the unit's key must describe the data. A
 unit that needs another unit's result calls that unit's cached function (its code is then part
-of the fingerprint) rather than reading the result from a global. Neither are the device, library versions or file paths, so the same unit
-computed on another machine, or under papermill instead of ``python notebooks/x.py``, has the same
-fingerprint. What this cannot see (a file read, a module outside ``infolib`` edited) a chapter adds
+of the fingerprint) rather than reading the result from a global. Neither are the device,
+library versions or file paths, so the same unit computed on another machine, or under papermill
+instead of ``python notebooks/x.py``, has the same fingerprint. What this cannot see (a file read, a module outside ``infolib`` edited) a chapter adds
 through ``cached(..., version=...)``.
 
 A plain value is read when the fingerprint is made, so one that changes between units changes
@@ -481,7 +481,9 @@ _DROPPED_BITS = {2: (np.uint16, 4), 4: (np.uint32, 8), 8: (np.uint64, 16)}  # of
 def _array_digest(array: np.ndarray) -> list:
     """[dtype, shape, sha256 of the values] with the last bits of every float's mantissa set to
     zero (4 of float16's 10, 8 of float32's 23, 16 of float64's 52): a value computed on another
-    machine that differs in its last bits has the same digest; a changed value has another."""
+    machine that differs in its last bits has the same digest (unless the difference crosses one
+    of the 2**16 steps, or a power of two: then the unit is computed again, nothing is wrong); a
+    changed value has another."""
     values = np.ascontiguousarray(array)
     if values.dtype.kind == "c":
         values = values.view(values.real.dtype)
