@@ -24,4 +24,5 @@ def _stat(path: _Path) -> tuple[int, int]:
 #: {module: (mtime_ns, size)} of infolib's source files when this process imported infolib: the
 #: fingerprint of a module edited on disk since then would describe code that is not running
 #: (:func:`infolib.fingerprint.module_digest` refuses it)
-FILES_AT_IMPORT = {f"infolib.{path.stem}": _stat(path) for path in _Path(__file__).parent.glob("*.py")}
+FILES_AT_IMPORT = {f"infolib.{path.stem}": _stat(path)
+                   for path in _Path(__file__).parent.glob("*.py")}

@@ -557,7 +557,8 @@ def final_students(run_seed):
 
 # %% tags=["remove-stderr"]
 final = pd.concat([
-    cached(settings.key("distillation-accuracy", "distill_k", "max_epochs", image_side=IMAGE_SIDE, seed=s),
+    cached(settings.key("distillation-accuracy", "distill_k", "max_epochs",
+                        image_side=IMAGE_SIDE, seed=s),
            lambda s=s: final_students(s))
     for s in tqdm(SEEDS, desc="sec. 7 final students")])
 student_accuracy = final.pivot_table(index="seed", columns=["teacher", "alpha"],
