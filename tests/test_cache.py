@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -143,11 +144,16 @@ def assert_same(restored, value):
         assert restored == value
 
 
+with warnings.catch_warnings():  # numpy discourages np.matrix: here it is what is refused
+    warnings.simplefilter("ignore", PendingDeprecationWarning)
+    MATRIX = np.matrix([[1.0, 2.0]])
+
+
 @pytest.mark.parametrize("value", [
     object(), [1, {"x": lambda: 0}], torch.ones(2).bfloat16(), np.array([None, 1], dtype=object),
     # values that would come back changed: the mask lost, matrix products elementwise, the
     # columns' levels one level of tuples, a trailing NUL dropped
-    np.ma.masked_array([1.0, 2.0], mask=[False, True]), np.matrix([[1.0, 2.0]]),
+    np.ma.masked_array([1.0, 2.0], mask=[False, True]), MATRIX,
     pd.DataFrame([[1, 2]], columns=pd.MultiIndex.from_tuples([("a", 1), ("a", 2)])),
     np.array(["a\x00"], dtype=object), pd.Series(["b", "a\x00"], dtype=object),
 ], ids=["object", "lambda", "bfloat16", "objects", "masked", "matrix", "multi-columns", "nul",
