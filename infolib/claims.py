@@ -382,7 +382,8 @@ def trend(settings, values, *, expected: str, label: str = "tau", digits: int = 
         opposite = "decreasing" if expected == "increasing" else "increasing"
         return Result("not reproduced", measured,
                       f"{opposite}, the opposite of the claim, at p = {p_opposite:.2g} <= {ALPHA}")
-    if np.all(np.ptp(table, axis=1) == 0):
+    constant = np.ptp(table, axis=1) == 0  # rows whose values are all equal
+    if constant.all():
         return Result("inconclusive", measured, "the values do not change with the settings in "
                       "any seed: no rise or fall to test")
     if smallest > ALPHA:
@@ -391,12 +392,11 @@ def trend(settings, values, *, expected: str, label: str = "tau", digits: int = 
         tied = sum(np.unique(row).size < row.size for row in table)
         if not tied:
             return Result("inconclusive", measured, f"{design}; more seeds would decide")
-        constant = int(np.count_nonzero(np.ptp(table, axis=1) == 0))
         ranks = np.broadcast_to(np.arange(table.shape[1], dtype=float), table.shape)
         untied = _permutation_null(x, ranks)  # the same settings, values without ties
         untied_smallest = _tail(untied, _extreme(untied, sign), sign)
         ties = (f"ties among the values limit it (tied values in {tied} of {len(taus)} row(s)"
-                + (f", {constant} constant" if constant else "") + ")")
+                + (f", {constant.sum()} constant" if constant.any() else "") + ")")
         if untied_smallest <= ALPHA:
             return Result("inconclusive", measured, f"{design}: {ties}; untied values could reach "
                           f"p = {untied_smallest:.2g}")

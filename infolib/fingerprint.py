@@ -51,6 +51,8 @@ from typing import Any
 
 import numpy as np
 
+from infolib import FILES_AT_IMPORT
+
 PACKAGE = "infolib"
 #: arrays and tensors up to this many bytes that a unit reads are digested; larger ones are data
 #: that the unit's key must describe
@@ -556,8 +558,6 @@ def module_digest(module: str) -> str:
 def _module_source(module: str) -> tuple[str, frozenset[str]]:
     """(digest, infolib imports) of a module, parsed once per version of its file: every cached
     unit asks for them, so they must not cost a parse each time."""
-    from infolib import FILES_AT_IMPORT
-
     path = _module_file(module)
     stat = path.stat()
     now = (stat.st_mtime_ns, stat.st_size)

@@ -1251,12 +1251,19 @@ claims.add(
                     label="drop 0 -> 0.25 minus drop 0.75 -> 1"),
     note="same initialization, different tasks",
 )
-if not np.isclose(different_c, 0.5).any() or not np.isclose(different_c, 0.0).any():
-    raise ValueError("the rise-fall claim compares d_p at c = 0.5 with d_p at c = 0, a rule fixed "
-                     "before the run; the different-initialization points are "
-                     f"{different_c.tolist()}: add 0.5 and 0 to INTERPOLATION")
-mid_column = int(np.flatnonzero(np.isclose(different_c, 0.5))[0])
-zero_column = int(np.flatnonzero(np.isclose(different_c, 0.0))[0])
+
+
+def column_at(c):
+    """The column of the different-initialization points at c (the rise-fall rule, fixed before
+    the run, compares c = 0.5 with c = 0)."""
+    found = np.flatnonzero(np.isclose(different_c, c))
+    if not found.size:
+        raise ValueError(f"the rise-fall claim needs d_p at c = {c}; the different-initialization "
+                         f"points are {different_c.tolist()}: add it to INTERPOLATION")
+    return int(found[0])
+
+
+mid_column, zero_column = column_at(0.5), column_at(0.0)
 claims.add(
     "interpolation-rise-fall", where="Fig. 2, sec. 3.3",
     statement="between differently parameterized models (different initializations) d_p first "
