@@ -295,6 +295,7 @@ def _device_name(device) -> str | None:
 # --- The verdict kit: four tests with known error rates, and ways to combine their verdicts -----
 
 ALPHA = 0.05  # every test's level: a false "reproduced" at most 5% of the time
+_AGAINST = ("not reproduced", "partly reproduced")  # verdicts that decide against a claim
 _EXACT_LIMIT = 8  # settings per seed up to which the permutation null is enumerated exactly
 _MONTE_CARLO = 20_000  # permutations drawn beyond it (seeded: same data, same p-value)
 
@@ -302,15 +303,24 @@ _MONTE_CARLO = 20_000  # permutations drawn beyond it (seeded: same data, same p
 @dataclass(frozen=True)
 class Result:
     """What a test of a claim found: ``verdict`` (one of :data:`VERDICTS`), ``measured`` (the
-    numbers, for the claims table) and ``note`` (the rule that decided, with its numbers)."""
+    numbers, for the claims table), ``note`` (the rule that decided, with its numbers) and
+    ``p_against``: the one-sided p-value of the evidence against the claim, the one whose
+    p <= :data:`ALPHA` gives "not reproduced" (None where the test cannot decide against the
+    claim: :func:`differ`, one seed, not testable). :func:`all_of` weighs its parts by it."""
 
     verdict: str
     measured: str
     note: str
+    p_against: float | None = None
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+        if self.p_against is not None and not 0.0 <= self.p_against <= 1.0:
+            raise ValueError(f"p_against must be a p-value in [0, 1], got {self.p_against!r}")
+        if self.verdict in _AGAINST and self.p_against is None:
+            raise ValueError(f"a {self.verdict!r} result needs p_against, the evidence against "
+                             "the claim, so that all_of can correct for its parts")
 
 
 def not_testable(measured: str, why: str) -> Result:
@@ -375,35 +385,36 @@ def trend(settings, values, *, expected: str, label: str = "tau", digits: int = 
     measured = (f"mean {label} {observed:+.{digits}f} over {len(taus)} seeds ({per_seed}); "
                 if len(taus) > 1 else f"{label} {observed:+.{digits}f} (one ranking); ") + (
                 f"one-sided p = {p_expected:.2g}")
+    result = functools.partial(Result, p_against=p_opposite)  # every verdict: p against
     if p_expected <= ALPHA:
-        return Result("reproduced", measured,
+        return result("reproduced", measured,
                       f"{expected} at p = {p_expected:.2g} <= {ALPHA} (permutation test)")
     if p_opposite <= ALPHA:
         opposite = "decreasing" if expected == "increasing" else "increasing"
-        return Result("not reproduced", measured,
+        return result("not reproduced", measured,
                       f"{opposite}, the opposite of the claim, at p = {p_opposite:.2g} <= {ALPHA}")
     constant = np.ptp(table, axis=1) == 0  # rows whose values are all equal
     if constant.all():
-        return Result("inconclusive", measured, "the values do not change with the settings in "
+        return result("inconclusive", measured, "the values do not change with the settings in "
                       "any seed: no rise or fall to test")
     if smallest > ALPHA:
         design = (f"{len(taus)} row(s) x {table.shape[1]} settings cannot reach p <= {ALPHA} "
                   f"(smallest possible p = {smallest:.2g})")
         tied = sum(np.unique(row).size < row.size for row in table)
         if not tied:
-            return Result("inconclusive", measured, f"{design}; more seeds would decide")
+            return result("inconclusive", measured, f"{design}; more seeds would decide")
         ranks = np.broadcast_to(np.arange(table.shape[1], dtype=float), table.shape)
         untied = _permutation_null(x, ranks)  # the same settings, values without ties
         untied_smallest = _tail(untied, _extreme(untied, sign), sign)
         ties = (f"ties among the values limit it (tied values in {tied} of {len(taus)} row(s)"
                 + (f", {constant.sum()} constant" if constant.any() else "") + ")")
         if untied_smallest <= ALPHA:
-            return Result("inconclusive", measured, f"{design}: {ties}; untied values could reach "
+            return result("inconclusive", measured, f"{design}: {ties}; untied values could reach "
                           f"p = {untied_smallest:.2g}")
-        return Result("inconclusive", measured,
+        return result("inconclusive", measured,
                       f"{design}: {ties}, as do the few seeds and settings (smallest possible p "
                       f"without ties = {untied_smallest:.2g}); more seeds would decide")
-    return Result("inconclusive", measured,
+    return result("inconclusive", measured,
                   f"neither {expected} nor the opposite at p <= {ALPHA} "
                   f"(p = {p_expected:.2g} and {p_opposite:.2g}); more seeds would decide")
 
@@ -449,41 +460,45 @@ def contrast(a, b, *, expected: str, margin: float | None = None, unit: str = ""
         raise ValueError(f"expected={expected!r} needs margin: the difference that would count, "
                          "fixed before seeing the result")
     unit = f" {unit}" if unit else ""
-    low, high, measured, interval = _described_interval(a - b, f"{label} =", unit, digits, "+")
+    d = a - b
+    low, high, measured, interval = _described_interval(d, f"{label} =", unit, digits, "+")
     if interval is None:
         return Result("inconclusive", measured, "one seed: no interval; more seeds would decide")
     if expected == "equal":
+        result = functools.partial(Result, p_against=_p_past(d, abs(d.mean()) - margin))
         if -margin < low and high < margin:
-            return Result("reproduced", measured, f"{interval} lies inside ±{margin:.3g}{unit}")
+            return result("reproduced", measured, f"{interval} lies inside ±{margin:.3g}{unit}")
         if low >= margin or high <= -margin:
-            return Result("not reproduced", measured,
+            return result("not reproduced", measured,
                           f"{interval} lies outside ±{margin:.3g}{unit}")
-        return Result("inconclusive", measured,
+        return result("inconclusive", measured,
                       f"{interval} crosses ±{margin:.3g}{unit}; more seeds would decide")
     if expected in ("not greater", "not less"):
         sign = 1.0 if expected == "not greater" else -1.0
         near, far = (low, high) if sign > 0 else (-high, -low)  # oriented: a rise is positive
         inside, beyond = ("below", "above") if sign > 0 else ("above", "below")
+        result = functools.partial(Result, p_against=_p_past(d, sign * d.mean() - margin))
         if far < margin:
-            return Result("reproduced", measured,
+            return result("reproduced", measured,
                           f"{interval} stays {inside} {sign * margin:+.3g}{unit} (the margin)")
         if near > margin:
-            return Result("not reproduced", measured,
+            return result("not reproduced", measured,
                           f"{interval} lies {beyond} {sign * margin:+.3g}{unit} (the margin)")
-        return Result("inconclusive", measured,
+        return result("inconclusive", measured,
                       f"{interval} crosses {sign * margin:+.3g}{unit} (the margin); "
                       "more seeds would decide")
     sign = 1.0 if expected == "greater" else -1.0
     near, far = (low, high) if sign > 0 else (-high, -low)  # the interval, oriented to the claim
     floor = margin if margin is not None else 0.0
+    result = functools.partial(Result, p_against=_p_past(d, floor - sign * d.mean()))
     if near > 0:
-        return Result("reproduced", measured, f"{interval} excludes 0 on the {expected} side")
+        return result("reproduced", measured, f"{interval} excludes 0 on the {expected} side")
     if far < floor:
         opposite = "less" if sign > 0 else "greater"
-        return Result("not reproduced", measured, f"{interval} excludes 0 on the {opposite} side"
+        return result("not reproduced", measured, f"{interval} excludes 0 on the {opposite} side"
                       if margin is None else f"{interval} excludes a difference of {margin:.3g}"
                       f"{unit} (the margin) on the {expected} side")
-    return Result("inconclusive", measured, f"{interval} contains 0; more seeds would decide")
+    return result("inconclusive", measured, f"{interval} contains 0; more seeds would decide")
 
 
 def threshold(values, value: float, *, expected: str, unit: str = "", label: str = "mean",
@@ -505,12 +520,14 @@ def threshold(values, value: float, *, expected: str, unit: str = "", label: str
     measured = f"{measured} vs {value:.3g}"
     if interval is None:
         return Result("inconclusive", measured, "one seed: no interval; more seeds would decide")
+    distance = value - values.mean() if expected == "above" else values.mean() - value
+    result = functools.partial(Result, p_against=_p_past(values, distance))
     if (low > value) if expected == "above" else (high < value):
-        return Result("reproduced", measured, f"{interval} lies {expected} {value:.3g}{unit}")
+        return result("reproduced", measured, f"{interval} lies {expected} {value:.3g}{unit}")
     if (high < value) if expected == "above" else (low > value):
         other = "below" if expected == "above" else "above"
-        return Result("not reproduced", measured, f"{interval} lies {other} {value:.3g}{unit}")
-    return Result("inconclusive", measured,
+        return result("not reproduced", measured, f"{interval} lies {other} {value:.3g}{unit}")
+    return result("inconclusive", measured,
                   f"{interval} contains {value:.3g}{unit}; more seeds would decide")
 
 
@@ -610,14 +627,34 @@ def all_of(*results: Result, partial: bool = True) -> Result:
     part), even if other parts are reproduced or not testable; reproduced only when every part
     is; otherwise not testable when a part is, else inconclusive. Such a claim is never "partly
     reproduced".
+
+    Several parts give several chances of a false "against": under no effect in any of k parts,
+    each at level 0.05, some part is decided against 9% (k = 2) to 26% (k = 6) of the time. So a
+    part counts against the claim only when its ``p_against`` survives Holm's correction over
+    the k parts that can be decided against (the smallest p <= 0.05 / k, the next <= 0.05 /
+    (k - 1), ...); a part that does not is counted inconclusive, and the note says so. A false
+    "not reproduced" or "partly reproduced" then happens at most 5% of the time (checked by
+    simulation in tests/test_claims.py). "Reproduced" needs every part, which is already at most
+    5% false, and is not corrected. The combined ``p_against`` is the smallest part's times k.
     """
     if not results or not all(isinstance(r, Result) for r in results):
         raise TypeError("all_of takes one or more Result objects (from trend, contrast, ...)")
     if not isinstance(partial, bool):
         raise TypeError(f"partial must be True or False, got {partial!r}")
-    verdicts = {r.verdict for r in results}
+    against = _holm([r.p_against for r in results])
+    notes, verdicts = [], set()
+    for r, counts in zip(results, against):
+        note = f"{r.verdict}: {r.note}"
+        if r.verdict in _AGAINST and not counts:
+            verdicts.add("inconclusive")
+            note += (f" (p = {r.p_against:.2g} against the claim, not decided by Holm's "
+                     f"correction over {sum(p is not None for p in against)} parts: counted "
+                     "inconclusive)")
+        else:
+            verdicts.add(r.verdict)
+        notes.append(note)
     if not partial:
-        if verdicts & {"not reproduced", "partly reproduced"}:  # one part refutes the statement
+        if verdicts & set(_AGAINST):  # one part refutes the statement
             verdict = "not reproduced"
         elif verdicts == {"reproduced"}:
             verdict = "reproduced"
@@ -636,15 +673,31 @@ def all_of(*results: Result, partial: bool = True) -> Result:
         verdict = "not testable"
     else:
         verdict = "inconclusive"
-    return Result(verdict, "; ".join(r.measured for r in results),
-                  "; ".join(f"{r.verdict}: {r.note}" for r in results))
+    ps = [r.p_against for r in results if r.p_against is not None]
+    return Result(verdict, "; ".join(r.measured for r in results), "; ".join(notes),
+                  min(1.0, min(ps) * len(ps)) if ps else None)
+
+
+def _holm(p_values: Sequence[float | None]) -> list[bool | None]:
+    """Holm's step-down test at level :data:`ALPHA` over the p-values given (None: a part that
+    cannot be decided, left out of the count): True where a p-value is rejected, False where
+    not, None where it was None. The i-th smallest of k is rejected when it and every smaller
+    one are <= ALPHA / (k - i), i = 0, 1, ..."""
+    given = sorted((p, i) for i, p in enumerate(p_values) if p is not None)
+    rejected: list[bool | None] = [None if p is None else False for p in p_values]
+    for rank, (p, i) in enumerate(given):
+        if p > ALPHA / (len(given) - rank):
+            break
+        rejected[i] = True
+    return rejected
 
 
 def unchanged_by(result: Result, **variants: Result) -> Result:
     """The verdict of ``result`` when the same test under every other defensible protocol choice
     (``variants``, named by the choice) gives the same verdict; inconclusive otherwise, since the
     verdict would then depend on a choice the paper does not make. Measured and note list every
-    version, the first as ``result``'s."""
+    version, the first as ``result``'s; ``p_against`` is the largest of theirs (every version
+    must be decided against the claim for the verdict to be)."""
     if not isinstance(result, Result) or not variants or not all(
             isinstance(r, Result) for r in variants.values()):
         raise TypeError("unchanged_by takes a Result and at least one named Result variant")
@@ -654,8 +707,9 @@ def unchanged_by(result: Result, **variants: Result) -> Result:
                                       for name, r in variants.items()])
     if differing:
         note += f"; the verdict differs with {', '.join(differing)}, so it is inconclusive"
+    ps = [r.p_against for r in (result, *variants.values())]
     return Result(verdict, "; ".join([result.measured] + [r.measured for r in variants.values()]),
-                  note)
+                  note, None if None in ps else max(ps))
 
 
 def _numbers(name: str, values, *, ndim: int) -> np.ndarray:
@@ -679,6 +733,19 @@ def _described_interval(values: np.ndarray, label: str, unit: str, digits: int, 
     bounds = f"[{low:{sign}.{digits}f}, {high:{sign}.{digits}f}]"
     measured = f"{label} {mean:{sign}.{digits}f}{unit}, 90% interval {bounds} (n={n})"
     return low, high, measured, f"the 90% interval [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def _p_past(values: np.ndarray, distance: float) -> float:
+    """The one-sided t-test p-value that the true mean of ``values`` lies past a line which their
+    mean passes by ``distance`` (positive: the mean is already past it), P(T_{n-1} >= distance /
+    se) with se = sd / sqrt(n); <= 0.05 exactly when the 90% t-interval lies wholly past the line.
+    With no spread (se = 0): 0 when the mean is past the line, else 1."""
+    from scipy.stats import t
+
+    se = values.std(ddof=1) / np.sqrt(values.size)
+    if se == 0:
+        return 0.0 if distance > 0 else 1.0
+    return float(t.sf(distance / se, values.size - 1))
 
 
 def _interval(differences: np.ndarray) -> tuple[float, float, float]:

@@ -659,7 +659,8 @@ print(ablation_reading())
 # the mean difference); trends are Kendall's $\tau$ within each seed (permutation test).
 #
 # - **S in [0, 1]**: the smallest and the largest $S$ over the 12 ordered pairs, per seed, lie
-#   above 0 and below 1 (one statement: a bound decided against it is enough to refute it).
+#   above 0 and below 1 (one statement: a bound decided against it, after Holm's correction over
+#   the two, is enough to refute it).
 # - **The near-duplicate pair is the most similar**: $S$(original, near-duplicate) against the
 #   largest $S$ among the pairs that do not join these two domains.
 # - **Asymmetry**: $S_{uni}$(original, narrow) $>$ $S_{uni}$(narrow, original), the narrow domain

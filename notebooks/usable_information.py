@@ -408,8 +408,8 @@ else:
 # 90% of it. "Falls with depth" compares the first hidden layer's color information with the
 # last's, run by run; "rises with depth" does the same for the direction. "Stays near zero"
 # requires the last layer's interval to lie below the line at *every* evaluated epoch, and is not
-# reproduced when it lies above the line at any one of them (one statement, never "partly
-# reproduced"). The paper
+# reproduced when it lies above the line at any one of them, after Holm's correction for the
+# number of epochs (one statement, never "partly reproduced"). The paper
 # states these for n = 10 and 20 (Medium FC); its n = 2 claims are decided in the
 # [controls chapter](usable_information_controls.ipynb) and pre-training in
 # [its own chapter](usable_information_pretraining.ipynb). A claim with fewer than two solved runs
@@ -471,7 +471,7 @@ for task in [t for t in settings.tasks if TASKS[t]["n_colors"] >= 10]:
         f"{NEAR_ZERO:.0%} of log2 {n}) at every evaluated epoch of training",
         **outcome(all_of(*epochs_low, partial=False) if epochs_low else None, len(color_last)),
         note=f"{note}; epochs {settings.eval_epochs}; one statement, every epoch must hold: not "
-        "reproduced when any epoch is decided above the line",
+        "reproduced when any epoch is decided above the line (Holm's correction over the epochs)",
     )
 
 claims.save("usable_information.claims.json")

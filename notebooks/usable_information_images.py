@@ -560,7 +560,8 @@ def as_frame(results, **columns):
 #   at the last epoch. The claim holds when the compression is above zero at the smallest batch
 #   (the largest learning rate) and **not above 0.23 bits** (the margin above) at the largest
 #   batch (the smallest learning rate): two tests, combined as one statement ("only"): not
-#   reproduced when either is decided against it, never "partly reproduced".
+#   reproduced when either is decided against it (Holm's correction over the two), never
+#   "partly reproduced".
 # - **Lower accuracy with a large batch / a small learning rate** (sec. 4.3): final validation
 #   accuracy, paired by seed, largest against smallest batch, smallest against largest learning
 #   rate.

@@ -10,10 +10,12 @@ import pytest
 import torch
 
 from infolib.claims import (
+    ALPHA,
     VERDICTS,
     Claim,
     Claims,
     Result,
+    _holm,
     all_of,
     contrast,
     differ,
@@ -22,9 +24,9 @@ from infolib.claims import (
     not_testable,
     scorecard_markdown,
     summarize,
-    unchanged_by,
     threshold,
     trend,
+    unchanged_by,
 )
 
 
@@ -497,7 +499,7 @@ def test_kit_rejects_bad_input(call, error):
 
 
 def test_all_of_combines_parts():
-    yes, no = Result("reproduced", "a", "x"), Result("not reproduced", "b", "y")
+    yes, no = Result("reproduced", "a", "x"), Result("not reproduced", "b", "y", 0.001)
     maybe = Result("inconclusive", "c", "z")
     assert all_of(yes, yes).verdict == "reproduced"
     assert all_of(no, no).verdict == "not reproduced"
@@ -523,8 +525,8 @@ def test_all_of_an_untestable_part_does_not_hide_a_refuted_one():
 
 
 def test_all_of_one_statement_is_refuted_by_any_part():
-    yes, no = Result("reproduced", "a", "x"), Result("not reproduced", "b", "y")
-    maybe, part = Result("inconclusive", "c", "z"), Result("partly reproduced", "d", "w")
+    yes, no = Result("reproduced", "a", "x"), Result("not reproduced", "b", "y", 0.001)
+    maybe, part = Result("inconclusive", "c", "z"), Result("partly reproduced", "d", "w", 0.001)
     untestable = not_testable("m", "why")
     # the audit's case: "lowest of all" beaten by three baselines, lower than one
     assert all_of(no, no, no, yes, partial=False).verdict == "not reproduced"
@@ -588,13 +590,17 @@ def test_totals_and_the_scorecard_figure_count_every_verdict(tmp_path):
 
 def test_unchanged_by_keeps_a_verdict_only_when_every_variant_agrees():
     yes = Result("reproduced", "a = +3", "decided for")
-    no = Result("not reproduced", "a = -3", "decided against")
+    no = Result("not reproduced", "a = -3", "decided against", 0.01)
     agree = unchanged_by(yes, shuffled=Result("reproduced", "b = +2", "also for"))
     assert agree.verdict == "reproduced"
     assert agree.measured == "a = +3; b = +2" and "shuffled: reproduced" in agree.note
     differ_ = unchanged_by(no, shuffled=yes, other=no)
     assert differ_.verdict == "inconclusive" and "differs with shuffled" in differ_.note
     assert unchanged_by(no, other=no).verdict == "not reproduced"
+    # against the claim only as strongly as its weakest version: all_of weighs it by that
+    weaker = Result("not reproduced", "a = -2", "decided against", 0.04)
+    assert unchanged_by(no, other=weaker).p_against == 0.04
+    assert unchanged_by(yes, other=no).p_against is None  # yes cannot be decided against
     with pytest.raises(TypeError):
         unchanged_by(yes)
     with pytest.raises(TypeError):
@@ -606,3 +612,103 @@ def test_contrast_refuses_series_paired_by_position_with_different_indexes():
     with pytest.raises(ValueError, match="indexes differ"):
         contrast(a, a.sort_index(ascending=False), expected="greater")
     assert contrast(a, a - 1, expected="greater").verdict == "reproduced"
+
+
+def test_a_result_against_the_claim_carries_its_p_value():
+    with pytest.raises(ValueError, match="p_against"):
+        Result("not reproduced", "b", "y")
+    with pytest.raises(ValueError, match="p_against"):
+        Result("partly reproduced", "b", "y")
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        Result("inconclusive", "b", "y", 1.5)
+    assert Result("reproduced", "a", "x").p_against is None
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_p_against_decides_exactly_as_the_tests_do(seed):
+    # one part alone: "not reproduced" exactly when its p against the claim is <= ALPHA
+    rng = np.random.default_rng(seed)
+    for _ in range(150):
+        n = int(rng.integers(2, 7))
+        a, b = rng.normal(size=n) + rng.normal(0, 2), rng.normal(size=n)
+        values = rng.normal(size=(int(rng.integers(1, 4)), 5)) + rng.normal() * np.arange(5)
+        results = [contrast(a, b, expected=kind) for kind in ("greater", "less")] + [
+            contrast(a, b, expected=kind, margin=0.5)
+            for kind in ("greater", "less", "equal", "not greater", "not less")] + [
+            threshold(a, 0.3, expected=kind) for kind in ("above", "below")] + [
+            trend(np.arange(5), values, expected=kind)
+            for kind in ("increasing", "decreasing")]
+        for result in results:
+            assert (result.verdict == "not reproduced") == (result.p_against <= ALPHA), result
+
+
+def test_p_against_is_the_one_sided_t_test():
+    from scipy.stats import ttest_1samp
+
+    d = np.array([-1.0, -0.4, -1.3, 0.2])
+    against = ttest_1samp(d, 0.0, alternative="less").pvalue  # claim: greater
+    assert contrast(d, np.zeros(4), expected="greater").p_against == pytest.approx(against)
+    assert threshold(d, 0.0, expected="above").p_against == pytest.approx(against)
+    past_margin = ttest_1samp(d, 0.5, alternative="less").pvalue  # a rise under 0.5 won't count
+    assert contrast(d, np.zeros(4), expected="greater", margin=0.5).p_against == pytest.approx(
+        past_margin)
+    assert contrast([1.0, 1.0], [0.0, 0.0], expected="less").p_against == 0.0  # no spread
+
+
+def test_holm_matches_its_adjusted_p_values():
+    # reference: Holm's adjusted p-values, max over j <= i of min(1, (k - j) p_(j))
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        ps = list(rng.uniform(0, 0.08, size=int(rng.integers(1, 7))) ** rng.uniform(0.5, 2))
+        order = np.argsort(ps)
+        adjusted = np.maximum.accumulate([min(1.0, (len(ps) - j) * ps[i])
+                                          for j, i in enumerate(order)])
+        expected = [None] * len(ps)
+        for rank, i in enumerate(order):
+            expected[i] = bool(adjusted[rank] <= ALPHA)
+        given = ps[:]
+        given.insert(1, None)  # a part that cannot be decided does not count
+        expected.insert(1, None)
+        assert _holm(given) == expected
+
+
+def test_all_of_corrects_for_its_parts():
+    weak = Result("not reproduced", "b", "y", 0.03)  # decided alone, not among two
+    maybe = Result("inconclusive", "c", "z", 0.4)
+    assert all_of(weak).verdict == "not reproduced"
+    corrected = all_of(weak, maybe)
+    assert corrected.verdict == "inconclusive"
+    assert "not decided by Holm's correction over 2 parts" in corrected.note
+    assert all_of(weak, maybe, partial=False).verdict == "inconclusive"
+    # a part that cannot be decided against (differ, not testable) is not counted
+    assert all_of(weak, not_testable("m", "why")).verdict == "not reproduced"
+    strong = Result("not reproduced", "b", "y", 0.02)  # Holm: 0.02 <= 0.025, then 0.03 <= 0.05
+    assert all_of(strong, weak).verdict == "not reproduced"
+    assert all_of(strong, weak).p_against == pytest.approx(0.04)
+    yes = Result("reproduced", "a", "x", 0.99)
+    assert all_of(yes, weak).verdict == "inconclusive"  # was "partly reproduced" uncorrected
+    assert all_of(yes, strong, maybe).verdict == "inconclusive"  # 0.02 > 0.05 / 3
+    # nested: a partly reproduced part counts with its own corrected p
+    inner = all_of(yes, Result("not reproduced", "b", "y", 0.001))
+    assert inner.verdict == "partly reproduced" and inner.p_against == pytest.approx(0.002)
+    assert all_of(inner, maybe, partial=False).verdict == "not reproduced"
+
+
+@pytest.mark.parametrize("k", [2, 6])
+def test_all_of_false_refutation_rate_is_at_most_alpha(k):
+    # the audit's simulation: k independent parts with no effect, 3 seeds each; uncorrected,
+    # some part was decided against 9% (k = 2) to 26% (k = 6) of the time
+    rng = np.random.default_rng(20 + k)
+    zeros = np.zeros(3)
+    against = {True: 0, False: 0}
+    draws = 600
+    for _ in range(draws):
+        parts = [contrast(rng.normal(size=3), zeros, expected="greater") for _ in range(k)]
+        for partial in against:
+            against[partial] += all_of(*parts, partial=partial).verdict in (
+                "not reproduced", "partly reproduced")
+    assert against[True] / draws <= 0.07 and against[False] / draws <= 0.07
+    # and a true effect against the claim in every part is still found
+    found = sum(all_of(*(contrast(-3 + rng.normal(size=3), zeros, expected="greater")
+                         for _ in range(k))).verdict == "not reproduced" for _ in range(100))
+    assert found >= 60
