@@ -796,7 +796,12 @@ plt.show()
 # trusted. The information measures are oriented by the hypothesis of each setup, as the paper's
 # positive $\tau$ in both setups imply: under H1 (Colored) high entropy and low MI predict good
 # generalization, under H2 (Shuffled) low entropy and high MI do. The norms are used in the
-# conventional way: a smaller norm predicts better generalization.
+# conventional way: a smaller norm predicts better generalization. The paper names its three
+# norms after Jiang et al. (2019) without formulas; we read them as that paper's products over
+# the weight matrices $W_l$ (`infolib.complexity`): "2-norm" $= \prod_l \|W_l\|_2^2$, the
+# squared spectral norms (our reading: it could also be the Euclidean norm of all weights
+# together), "Frobenius norm" $= \prod_l \|W_l\|_F^2$, and the path-norm
+# $\sum_i f_{w^2}(\mathbf 1)_i$ (the network with squared weights applied to an all-ones input).
 
 # %%
 MEASURES = {  # name -> (column, sign per task): score = sign * column, higher = predicted better
