@@ -852,9 +852,10 @@ else:
 # states and fixed before the runs of this edition.
 #
 # - **Sec. 3, Fig. 1.** "The datasets vary greatly in information content": the tasks' means
-#   differ beyond the seeds' spread (one-way F, permutation test). "The more difficult the task,
-#   the lower the performance and the confidence": Kendall's $\tau$ between information and
-#   accuracy (and confidence) across the tasks, within each seed, negative (permutation test).
+#   differ beyond the seeds' spread (Welch's statistic, each task weighed by its own spread,
+#   parametric bootstrap). "The more difficult the task, the lower the performance and the
+#   confidence": Kendall's $\tau$ between information and accuracy (and confidence) across the
+#   tasks, within each seed, negative (permutation test).
 #   Our predicted order of the tasks is a hypothesis of ours, labelled as such.
 # - **Noise.** Compared on the same seeds, at the largest ratio against the clean runs. Missing
 #   pixels *raise* the information (paired contrast). Missing objects and label noise "do not
