@@ -41,11 +41,18 @@ def information_frame(runs: Sequence[dict], measurements: Sequence[dict], **colu
 def values_at(frame, *, label: str, layer, epoch: int, decoder: str = "paper"):
     """Usable information of the runs that solved the task at one (label, layer, epoch, decoder),
     one value per seed (a pandas Series indexed by seed, sorted); ``layer="last"``: the network's
-    last hidden layer."""
+    last hidden layer. A frame with two readings of one seed there (several tasks or
+    initializations) is refused: select one first."""
     rows = frame[(frame.epoch == epoch) & (frame.label == label) & frame.solved
                  & (frame.decoder == decoder)]
     rows = rows[rows["last"]] if layer == "last" else rows[rows.layer == layer]
-    return rows.drop_duplicates("seed").set_index("seed").sort_index()["bits"]
+    repeated = sorted(rows.seed[rows.seed.duplicated()].unique().tolist())
+    if repeated:
+        raise ValueError(f"seeds {repeated} have more than one reading at label={label!r}, "
+                         f"layer={layer!r}, epoch={epoch}, decoder={decoder!r}: the frame holds "
+                         "several runs per seed (tasks, initializations, pre-training); select "
+                         "one first")
+    return rows.set_index("seed").sort_index()["bits"]
 
 
 def runs_note(runs: Sequence[dict]) -> str:

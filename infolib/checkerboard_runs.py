@@ -70,8 +70,20 @@ def training_data(task: str, seed: int, data_fraction: float = 1.0) -> tuple[Che
     and how many of them train (the first 90%); the rest validate."""
     spec = task_spec(task)
     data_fraction = real("data_fraction", data_fraction, above=0, maximum=1)
-    n_samples = max(100, int(spec["n_samples"] * data_fraction))
+    n_samples = max(100, round(spec["n_samples"] * data_fraction))  # int() floors 28499.999...
     return checkerboard(spec["n_colors"], n_samples, seed=seed), int(TRAIN_FRACTION * n_samples)
+
+
+def hidden_layers(task: str, layers: Sequence[int] | None) -> list[int]:
+    """``layers`` as a list of the task's hidden layers (1 = the first), all of them for None;
+    a ValueError or TypeError for anything else (a bool or a float is not a layer number)."""
+    n_hidden = len(task_spec(task)["hidden"])
+    if layers is None:
+        return list(range(1, n_hidden + 1))
+    layers = [integer(f"layers[{i}]", layer, minimum=1) for i, layer in enumerate(layers)]
+    if not layers or max(layers) > n_hidden:
+        raise ValueError(f"layers must be hidden layers 1..{n_hidden}, got {layers}")
+    return layers
 
 
 def network(task: str, init: str = "default", seed: int = 0, state: dict | None = None):
@@ -174,10 +186,7 @@ def usable_bits(
     spec = task_spec(task)
     one_of("decoder", decoder, DECODERS)
     decoder_samples = integer("decoder_samples", decoder_samples, minimum=20)
-    n_hidden = len(spec["hidden"])
-    layers = list(range(1, n_hidden + 1)) if layers is None else list(layers)
-    if not layers or any(not 1 <= layer <= n_hidden for layer in layers):
-        raise ValueError(f"layers must be hidden layers 1..{n_hidden}, got {layers}")
+    layers = hidden_layers(task, layers)
     missing = [e for e in epochs if e not in run["eval_at"]]
     if missing or not epochs:
         raise ValueError(f"epochs {missing or epochs} were not recorded (the run has "
@@ -248,8 +257,7 @@ def measured(settings, task: str, run: dict, *, epochs: Sequence[int],
     """:func:`usable_bits` as one unit of the result cache, keyed by the run's content
     (:func:`run_digest`), the chapter's ``decoder_samples`` and ``decoder_epochs`` and every
     argument. Returns ``{"seed", "epochs", "layers", "decoder", "bits"}``."""
-    n_hidden = len(TASKS[task]["hidden"])
-    layers = list(range(1, n_hidden + 1)) if layers is None else list(layers)
+    layers = hidden_layers(task, layers)
     key = settings.key("usable_bits", "decoder_samples", "decoder_epochs", task=task,
                        run=run_digest(run), epochs=list(epochs), layers=layers, decoder=decoder)
     bits = cached(key, lambda: usable_bits(

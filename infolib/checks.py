@@ -38,7 +38,11 @@ def real(
     otherwise a TypeError/ValueError naming ``name``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {type(value).__name__} ({value!r})")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond the floats
+        raise ValueError(f"{name} must be a finite number, got an int of {value.bit_length()} "
+                         "bits") from None
     if math.isnan(value) or (finite and math.isinf(value)):
         raise ValueError(f"{name} must be a finite number, got {value}")
     if minimum is not None and value < minimum:
@@ -59,9 +63,14 @@ def log_base(base) -> float:
         raise TypeError(
             f"base must be a number > 1 (2: bits, math.e: nats), got {type(base).__name__}"
         )
-    if not math.isfinite(base) or base <= 1:
+    try:
+        value = float(base)
+    except OverflowError:
+        raise ValueError("base must be a finite number > 1 (2: bits, math.e: nats), got an int "
+                         "beyond the floats") from None
+    if not math.isfinite(value) or value <= 1:
         raise ValueError(f"base must be a finite number > 1 (2: bits, math.e: nats), got {base!r}")
-    return float(base)
+    return value
 
 
 def boolean(name: str, value) -> bool:

@@ -166,12 +166,14 @@ _NUMBER_KINDS = {"int", "float"}
 class Rule:
     """What a knob accepts: the ``kinds`` of value (``bool``, ``int``, ``float``, ``str``,
     ``none``, ``list``, ``tuple``, ``dict``), the ``sign`` of numbers (``"> 0"``, ``">= 0"`` or
-    None), and the rules of a container's ``items`` (dict values) and dict ``keys``."""
+    None), the rules of a container's ``items`` (dict values) and dict ``keys``, and
+    ``key_set``: the keys a dict must have, where every profile's dict has the same ones."""
 
     kinds: frozenset[str]
     sign: str | None = None
     items: Rule | None = None
     keys: Rule | None = None
+    key_set: frozenset | None = None
 
     def describe(self) -> str:
         parts = []
@@ -211,9 +213,17 @@ class Rule:
                      for i, item in enumerate(value)]
             return list(items) if "list" in self.kinds else tuple(items)
         elif isinstance(value, dict) and "dict" in self.kinds:
-            return {(self.keys.check(f"{name} key", k) if self.keys else k):
-                    (self.items.check(f"{name}[{k!r}]", v) if self.items else v)
-                    for k, v in value.items()}
+            checked = {(self.keys.check(f"{name} key", k) if self.keys else k):
+                       (self.items.check(f"{name}[{k!r}]", v) if self.items else v)
+                       for k, v in value.items()}
+            if self.key_set is not None and set(checked) != self.key_set:
+                missing, unknown = self.key_set - set(checked), set(checked) - self.key_set
+                raise ValueError(
+                    f"{name} must have the keys of every profile's {name}, "
+                    f"{sorted(self.key_set, key=repr)}"
+                    + (f"; missing {sorted(missing, key=repr)}" if missing else "")
+                    + (f"; unknown {sorted(unknown, key=repr)}" if unknown else ""))
+            return checked
         raise TypeError(
             f"{name} must be {self.describe()} (as in the profiles), "
             f"got {type(value).__name__} ({value!r})"
@@ -232,7 +242,7 @@ class Rule:
 def infer_rule(values: list[Any]) -> Rule:
     """The rule that the profiles' ``values`` of one knob share (see :class:`Rule`)."""
     kinds = set()
-    numbers_seen, items, keys = [], [], []
+    numbers_seen, items, keys, key_sets = [], [], [], set()
     for value in values:
         if value is None:
             kinds.add("none")
@@ -253,6 +263,7 @@ def infer_rule(values: list[Any]) -> Rule:
             kinds.add("dict")
             items.extend(value.values())
             keys.extend(value.keys())
+            key_sets.add(frozenset(value))
         else:
             return Rule(frozenset())  # a knob of another type: any value
     if {"int", "float"} <= kinds:
@@ -263,7 +274,8 @@ def infer_rule(values: list[Any]) -> Rule:
     elif numbers_seen and all(v >= 0 for v in numbers_seen):
         sign = ">= 0"
     return Rule(frozenset(kinds), sign, infer_rule(items) if items else None,
-                infer_rule(keys) if keys else None)
+                infer_rule(keys) if keys else None,
+                next(iter(key_sets)) if len(key_sets) == 1 else None)
 
 
 def unknown_parameters(history: list[str]) -> tuple[list[str], list[str]]:

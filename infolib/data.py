@@ -449,14 +449,19 @@ def mnist1d(n_samples: int = 5000, *, seed: int = 42) -> tuple[torch.Tensor, tor
     The package's own generator (``mnist1d.data.make_dataset``) with its default arguments except
     ``num_samples`` and ``seed`` (the package's default data set is ``seed=42``, 5,000 samples);
     the train/test split of the package is undone: all ``n_samples`` are returned, in the
-    generator's shuffled order, standardized as the package does. The generator seeds Python's
-    and numpy's global random state; both are restored afterwards. Nothing is downloaded.
+    generator's shuffled order, standardized as the package does. The generator makes
+    ``n_samples // 10`` of each class, so ``n_samples`` must be a multiple of 10 (another would
+    silently return fewer). The generator seeds Python's and numpy's global random state; both
+    are restored afterwards. Nothing is downloaded.
     """
     import random
 
     from mnist1d.data import get_dataset_args, make_dataset
 
     n_samples = integer("n_samples", n_samples, minimum=10)
+    if n_samples % 10:
+        raise ValueError(f"n_samples must be a multiple of 10 (the generator makes n_samples // 10 "
+                         f"of each of the 10 classes), got {n_samples}")
     seed = integer("seed", seed, minimum=0)
     args = get_dataset_args()
     args.num_samples, args.seed, args.train_split = n_samples, seed, 1.0

@@ -2,6 +2,7 @@
 alone, what is recorded is what was asked for, and the three decoders agree where they must."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -111,6 +112,23 @@ def test_the_long_table_and_values_at_keep_each_reading_where_it_belongs():
     assert runs_note(runs) == "2 of 3 runs solved the task and are used"
     with pytest.raises(ValueError, match="not among the runs"):
         information_frame(runs[:1], readings, task="Fig. 2a")
+    # two tasks' frames together hold two readings of a seed: refused, not one silently kept
+    both = pd.concat([frame, information_frame(runs, readings, task="Fig. 2a")])
+    with pytest.raises(ValueError, match=r"seeds \[0, 2\] have more than one reading"):
+        values_at(both, label="color", layer="last", epoch=10)
+
+
+def test_layers_and_sample_counts_are_what_they_say():
+    from infolib.checkerboard_runs import hidden_layers
+
+    assert hidden_layers("Fig. 2a", None) == [1, 2, 3, 4, 5]
+    assert hidden_layers("Fig. 2a", (np.int64(2), 5)) == [2, 5]
+    for bad in ([True], [1.0], [0], [6], []):
+        with pytest.raises((TypeError, ValueError), match="layer"):
+            hidden_layers("Fig. 2a", bad)
+    # 50,000 x 0.57 is 28,499.999... in floating point: the count is rounded, not floored
+    _, n_train = training_data("Fig. 2c", 0, 0.57)
+    assert n_train == int(0.9 * 28_500)
 
 
 def test_run_digest_changes_with_any_weight():

@@ -140,3 +140,10 @@ def test_logits():
     bad[1, 0] = math.inf
     with pytest.raises(ValueError, match=r"model gives NaN or infinite logits for input 11 \(x"):
         checks.logits("model", bad, 3, first_index=10)
+
+
+def test_an_int_beyond_the_floats_is_a_value_error_naming_the_argument():
+    with pytest.raises(ValueError, match="x must be a finite number"):
+        checks.real("x", 10**400)
+    with pytest.raises(ValueError, match="base must be a finite number > 1"):
+        checks.log_base(10**400)

@@ -322,3 +322,18 @@ def test_deterministic_changes_nothing_on_the_cpu():
 
     with deterministic("cpu"):
         assert not torch.are_deterministic_algorithms_enabled()
+
+
+def test_a_dict_override_must_have_the_keys_every_profile_has():
+    # every profile's dict has the same keys: an override with a typo or a missing key would
+    # otherwise pass here and fail cells later with a bare KeyError
+    profiles = {"smoke": {"n_seeds": {"Fig. 2a": 1, "Fig. 2b": 1}},
+                "cpu": {"n_seeds": {"Fig. 2a": 3, "Fig. 2b": 2}}}
+    whole = {"Fig. 2a": 4, "Fig. 2b": 5}
+    assert resolve(profiles, "cpu", n_seeds=whole).n_seeds == whole
+    with pytest.raises(ValueError, match=r"missing \['Fig. 2b'\]"):
+        resolve(profiles, "cpu", n_seeds={"Fig. 2a": 4})
+    with pytest.raises(ValueError, match=r"unknown \['Fig 2a'\]"):
+        resolve(profiles, "cpu", n_seeds={"Fig 2a": 4, "Fig. 2a": 1, "Fig. 2b": 1})
+    # profiles whose dicts differ in their keys (TYPED's counts) leave the keys free
+    assert resolve(TYPED, "cpu", counts={"c": 4}).counts == {"c": 4}

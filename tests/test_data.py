@@ -462,6 +462,9 @@ def test_mnist1d_is_generated_locally_seeded_and_leaves_global_state_alone():
     assert torch.equal(x, again) and not torch.equal(x, other)
     with pytest.raises(ValueError, match="n_samples"):
         data.mnist1d(5)
+    # the generator makes n // 10 of each class: 1,005 would silently give 1,000
+    with pytest.raises(ValueError, match="multiple of 10"):
+        data.mnist1d(1005)
 
 
 # --------------------------------------------------------------------------------------------
