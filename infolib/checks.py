@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Hashable
 
 import numpy as np
 
@@ -82,7 +83,11 @@ def boolean(name: str, value) -> bool:
 
 def one_of(name: str, value, options) -> None:
     """A ValueError naming ``name`` and listing ``options`` unless ``value`` is one of them."""
-    if value not in options:
+    try:
+        known = isinstance(value, Hashable) and value in options
+    except (TypeError, ValueError):  # e.g. a numpy array against a tuple of strings
+        known = False
+    if not known or isinstance(value, np.ndarray):
         raise ValueError(f"{name} must be one of {list(options)}, got {value!r}")
 
 

@@ -398,8 +398,10 @@ def flip_binary_labels(labels: torch.Tensor, fraction: float, *, seed: int = 0) 
     Same ``seed``, same flips.
     """
     fraction = real("fraction", fraction, minimum=0, maximum=1)
-    if labels.ndim != 1 or not bool(((labels == 0) | (labels == 1)).all()):
-        raise ValueError("labels must be a 1-D tensor of binary labels (0 or 1)")
+    if (labels.ndim != 1 or labels.dtype == torch.bool or labels.is_floating_point()
+            or not bool(((labels == 0) | (labels == 1)).all())):
+        raise ValueError("labels must be a 1-D integer tensor of binary labels (0 or 1), got "
+                         f"dtype {labels.dtype}, shape {tuple(labels.shape)}")
     generator = torch.Generator().manual_seed(integer("seed", seed))
     flipped = labels.clone()
     chosen = _chosen(len(labels), fraction, generator)

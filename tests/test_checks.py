@@ -147,3 +147,10 @@ def test_an_int_beyond_the_floats_is_a_value_error_naming_the_argument():
         checks.real("x", 10**400)
     with pytest.raises(ValueError, match="base must be a finite number > 1"):
         checks.log_base(10**400)
+
+
+def test_one_of_names_the_argument_for_any_value():
+    for bad in (["train"], np.array(["train"]), {"a": 1}):
+        with pytest.raises(ValueError, match=r"split must be one of \['train', 'test'\]"):
+            checks.one_of("split", bad, ("train", "test"))
+    checks.one_of("split", "train", {"train": 1, "test": 2})

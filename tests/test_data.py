@@ -523,5 +523,7 @@ def test_flip_binary_labels_flips_exactly_the_fraction(fraction):
 def test_flip_binary_labels_checks_input():
     with pytest.raises(ValueError, match="binary"):
         data.flip_binary_labels(torch.tensor([0, 2]), 0.5)
+    with pytest.raises(ValueError, match="integer tensor"):  # not torch's NotImplementedError
+        data.flip_binary_labels(torch.tensor([True, False]), 0.5)
     with pytest.raises(ValueError, match="fraction"):
         data.flip_binary_labels(torch.tensor([0, 1]), 1.5)
