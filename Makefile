@@ -234,7 +234,7 @@ SHARDS := .cache/shards
 SHARD_PYTHON ?= $(if $(wildcard $(BIN)/python),$(BIN)/python,python3)
 SHARD_PROFILE := $(if $(filter command line environment,$(origin PROFILE)),$(PROFILE),gpu)
 SHARD_FILE ?= $(SHARDS)/$(CHAPTER)-$(SHARD_PROFILE)-$(subst /,of,$(SHARD)).tar
-FILES ?= $(wildcard $(SHARDS)/*.tar)
+FILES ?= $(wildcard $(SHARDS)/*.tar $(SHARDS)/*.tar.gz)
 RUN_SHARD := PYTHONPATH="$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH}" $(SHARD_PYTHON) -m infolib.shard
 
 gpu-shard:
@@ -245,7 +245,7 @@ gpu-shard:
 		-o $(SHARD_FILE)
 
 gpu-merge:
-	@[[ -n "$(FILES)" ]] || { echo "usage: make gpu-merge FILES='$(SHARDS)/*.tar'"; exit 2; }
+	@[[ -n "$(FILES)" ]] || { echo "usage: make gpu-merge FILES='$(SHARDS)/*.tar*'"; exit 2; }
 	$(RUN_SHARD) merge $(FILES)
 
 gpu-check:

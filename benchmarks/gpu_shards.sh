@@ -23,13 +23,22 @@ PROFILE=${PROFILE:-gpu}  # smoke: the same path in seconds (INSTALL=0 here, with
 # Shards per chapter: 8 (the workflow's default), except where COUNTS says otherwise.
 COUNTS=${COUNTS:-usable_information:3}
 WORK=${WORK:-/tmp/packs}  # the shards' packs and logs before they are bundled into $OUT
-mkdir -p "$OUT" "$WORK" && rm -f "$WORK"/*.tar "$WORK"/*.log "$WORK"/summary
+mkdir -p "$OUT" "$WORK" && rm -f "$WORK"/*.tar "$WORK"/*.log "$WORK"/summary "$WORK"/merge.txt
 source "$(dirname "${BASH_SOURCE[0]}")/gpu_setup.sh"
 # MERGE='.gpudata/packs/*.tar': packs an earlier call brought back, added to the cache first, so
-# that a shard computes only the units they lack (the glob is expanded here).
+# that a shard computes only the units they lack (the glob is expanded here). A pack refused
+# (damaged, truncated) or a merge that crashes stops the script: the shards would spend the
+# session computing again what that pack holds.
 if [[ -n ${MERGE:-} ]]; then
     step "merge $MERGE"
-    python3 -m infolib.shard merge $MERGE 2>&1 | tail -8
+    if ! python3 -m infolib.shard merge $MERGE > "$WORK"/merge.txt 2>&1; then
+        grep -E "^REFUSED" "$WORK"/merge.txt
+        tail -8 "$WORK"/merge.txt
+        echo "STOPPED: the merge of MERGE='$MERGE' failed (above); no shard runs. Bring the" \
+            "refused packs again, or leave them out of MERGE."
+        exit 1
+    fi
+    tail -8 "$WORK"/merge.txt
 fi
 
 step "shard $SHARD of every chapter's $PROFILE profile (background; limit $LIMIT s, stop $STOP s)"

@@ -23,6 +23,7 @@ read (it records them with ``record-book``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import contextvars
 import dataclasses
 import datetime
@@ -69,6 +70,17 @@ def current_unit() -> str | None:
     None: a part of that unit stored on its own (a segment of its training) names it in its key,
     so that it belongs to this version of the unit's code and data preparation only."""
     return _UNIT.get()
+
+
+@contextlib.contextmanager
+def running_unit(path: Path):
+    """:func:`current_unit` is the entry name of ``path`` (its stem) inside the block: wherever a
+    unit's ``compute()`` runs (:func:`cached`, a worker of :mod:`infolib.parallel`)."""
+    token = _UNIT.set(Path(path).stem)
+    try:
+        yield
+    finally:
+        _UNIT.reset(token)
 
 
 class CacheWarning(UserWarning):
@@ -178,16 +190,13 @@ def cached(
         else:
             _log_use(path)
             return value
-    running = _UNIT.set(path.stem)
-    try:
+    with running_unit(path):
         if unit_hook is None:
             value = compute()
         else:
             value, store = unit_hook(path, canonical, compute)
             if not store:
                 return value
-    finally:
-        _UNIT.reset(running)
     try:
         write_entry(path, canonical, value)
     except (OSError, UnstorableValue) as error:

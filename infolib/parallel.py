@@ -136,7 +136,9 @@ def _run_parallel(tasks, workers: int, scheduler: str | None) -> list[Any]:
 
 def _run_unit(path: str, canonical: str, compute: Callable[[], Any]) -> Any:
     """On a worker: the stored value if an earlier attempt finished, else ``compute()``, stored
-    the moment it is done. One torch thread: the workers share the machine's cores."""
+    the moment it is done. One torch thread: the workers share the machine's cores. As in
+    :func:`infolib.cache.cached`, :func:`infolib.cache.current_unit` names the entry while
+    ``compute()`` runs (the segments of a training are keyed by it)."""
     import torch
 
     torch.set_num_threads(1)
@@ -144,7 +146,8 @@ def _run_unit(path: str, canonical: str, compute: Callable[[], Any]) -> Any:
     value = _stored(path, canonical)
     if value is not _MISSING:
         return value
-    value = compute()
+    with cache.running_unit(path):
+        value = compute()
     try:
         cache.write_entry(path, canonical, value)
     except (OSError, cache.UnstorableValue) as error:

@@ -16,20 +16,21 @@ papermill does. A unit of this shard that is not in the cache is computed and st
 the cache is read, whatever its shard; a unit of another shard that is not in the cache is
 replaced by a :class:`StandIn`, an inert value that absorbs what the chapter does with it
 (indexing, attributes, arithmetic, ``**`` unpacking), so that the loop that asked for it goes on
-to its next unit. Where a number or a truth value is needed, it raises
-:class:`UnitInAnotherShard`.
+to its next unit. Where a number, a truth value, a length or an array (numpy, torch) is needed,
+it raises :class:`UnitInAnotherShard`.
 
 A cell that fails once a stand-in has been handed out is counted, reported and passed over (its
 figures and tables would be of an incomplete chapter); so is an iteration of a top-level ``for``
 loop that fails after it received a stand-in, so that the loop reaches its other units. Any other
 error fails the shard: an error before any stand-in, or inside a unit's computation. A unit whose
-computation uses a stand-in needs a unit of another shard: it is *blocked*, not stored, and left
-for a second round. Whatever happens, the entries this run wrote, and nothing else, are packed
-into one tar file with a ``manifest.json`` (chapter, shard, parameters, versions, GPU, wall time,
-commit, each entry's compute time, the units left to other shards), so that no finished GPU work
-is lost; only the segments of a training (:func:`infolib.train.fit_in_segments`) whose unit this
-run finished stay out, since a later run reads the unit and never its segments (the manifest
-names each segment's unit, so that such a segment is not counted as still to compute).
+computation uses a stand-in (even if its code catches the error) needs a unit of another shard: it
+is *blocked*, not stored, and left for a second round. Whatever happens, the entries this run
+wrote, and nothing else, are packed into one tar file with a ``manifest.json`` (chapter, shard,
+parameters, versions, GPU, wall time, commit, each entry's compute time, the units left to other
+shards), so that no finished GPU work is lost; only the segments of a training
+(:func:`infolib.train.fit_in_segments`) whose unit this run finished stay out, since a later run
+reads the unit and never its segments (the manifest names each segment's unit, so that such a
+segment is not counted as still to compute).
 
 ``merge`` checks each pack before it copies anything (regular files only, names of the form
 ``entries/<chapter>/<sha256>.npz``, the entries the manifest lists, each an entry of the cache's
@@ -44,6 +45,8 @@ import argparse
 import ast
 import builtins
 import contextlib
+import datetime
+import gzip
 import hashlib
 import io
 import json
@@ -60,6 +63,7 @@ import time
 import traceback
 import types
 import warnings
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +81,12 @@ _MAX_MANIFEST_BYTES = 64 * 2**20
 
 class UnitInAnotherShard(RuntimeError):
     """A value of a unit that another shard computes was needed (and it is not in the cache)."""
+
+
+class _NoLength(UnitInAnotherShard, TypeError):
+    """``len()`` of a stand-in: a TypeError as well, as for any object without a length, so
+    that ``list(stand_in)`` (which asks for a length only as a hint) is as empty as its
+    iteration, while numpy and torch, which need the length, get the refusal."""
 
 
 @dataclass(frozen=True)
@@ -118,13 +128,17 @@ def _refuse(self, *args, **kwargs):
     raise UnitInAnotherShard(f"{self!r} has no value in this shard")
 
 
+_refused_property = property(_refuse)
+
+
 class StandIn:
     """The value of a unit that another shard computes, in a shard's run: it absorbs indexing,
-    attribute access, calls, comparisons and arithmetic (returning itself), is empty (so
-    ``**unit`` and ``dict(unit)`` give nothing), and raises :class:`UnitInAnotherShard` where a
-    number or a truth value is needed (``float``, ``int``, ``bool``, ``in``) and whenever it is
-    used while a unit of this shard is computed (that unit needs another shard's: it is
-    blocked)."""
+    attribute access, calls, comparisons and arithmetic (returning itself), iterates as empty (so
+    ``**unit``, ``dict(unit)`` and ``list(unit)`` give nothing), and raises
+    :class:`UnitInAnotherShard` where a number, a truth value, a length or an array is needed
+    (``float``, ``int``, ``bool``, ``in``, ``len``, ``np.asarray``, ``torch.as_tensor``: not an
+    empty array that would stand for part of the data) and whenever it is used while a unit of
+    this shard is computed (that unit needs another shard's: it is blocked)."""
 
     __slots__ = ("_entry", "_owner")
     __array_ufunc__ = None  # numpy defers to the reflected operators below
@@ -141,9 +155,13 @@ class StandIn:
         return self
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):  # protocols probed by libraries (__array__, _repr_html_, ...)
+        if name.startswith("_"):  # other protocols probed by libraries (_repr_html_, ...)
             raise AttributeError(name)
         return self._used()
+
+    # numpy and torch would take it for an empty sequence (np.concatenate([x, unit]) is x)
+    __array__ = _refuse
+    __array_interface__ = __array_struct__ = __cuda_array_interface__ = _refused_property
 
     def __setattr__(self, name: str, value: Any) -> None:
         self._used()
@@ -152,9 +170,9 @@ class StandIn:
         self._used()
         return iter(())
 
-    def __len__(self) -> int:  # as empty as its iteration
+    def __len__(self) -> int:
         self._used()
-        return 0
+        raise _NoLength(f"{self!r} has no value (no length) in this shard")
 
     def __repr__(self) -> str:
         owner = "" if self._owner is None else f", a unit of shard {self._owner}"
@@ -198,6 +216,7 @@ class _Run:
     root: Path
     only: list[dict[str, str]] = field(default_factory=list)  # see select(); empty: every unit
     excluded: set[str] = field(default_factory=set)  # units of this shard that only leaves out
+    matched: set[int] = field(default_factory=set)  # the filters of only that matched a key
     computed: dict[str, float] = field(default_factory=dict)  # entry -> seconds
     computing: list[tuple[str, str]] = field(default_factory=list)  # (entry, key), outermost first
     segments: dict[str, str] = field(default_factory=dict)  # a segment's entry -> its unit's
@@ -206,6 +225,7 @@ class _Run:
     blocked: list[str] = field(default_factory=list)
     failed_units: list[str] = field(default_factory=list)
     stand_ins: int = 0  # handed out or used, so far
+    refusals: int = 0  # UnitInAnotherShard raised inside a unit of this shard, so far
     depth: int = 0  # units of this shard being computed (nested calls)
     iterations_passed_over: int = 0
     deadline: float | None = None  # time.monotonic() after which no unit is started
@@ -217,15 +237,24 @@ class _Run:
     def select(self, canonical: str) -> bool:
         """Whether this run computes the unit of key ``canonical``: every unit without ``only``,
         else a unit whose key has every field of one of its filters ({field: value}, values
-        compared as text: {"network": "wide"} takes the key with network="wide"). A segment
-        (a key with ``segment_of``) is selected with the unit it is part of."""
+        compared as text, or as numbers where both are: {"network": "wide"} takes the key with
+        network="wide", {"lr": "1e-3"} the key with lr=0.001). A segment (a key with
+        ``segment_of``) is selected with the unit it is part of. The filters that match are
+        noted in ``matched``."""
         if not self.only:
             return True
         key = json.loads(canonical)
         if isinstance(key.get(cache_module.SEGMENT_OF), dict):
             key = key[cache_module.SEGMENT_OF]
-        return any(all(field in key and _as_text(key[field]) == value
-                       for field, value in selection.items()) for selection in self.only)
+        matching = {i for i, selection in enumerate(self.only)
+                    if all(field in key and _same_value(key[field], value)
+                           for field, value in selection.items())}
+        self.matched |= matching
+        return bool(matching)
+
+    def unmatched(self) -> list[dict[str, str]]:
+        """The filters of ``only`` that matched no key this run met."""
+        return [selection for i, selection in enumerate(self.only) if i not in self.matched]
 
     def __call__(self, path: Path, canonical: str, compute: Callable) -> tuple[Any, bool]:
         entry = self.entry(path)
@@ -238,7 +267,8 @@ class _Run:
                     break
         owner = None if self.shard.index is None else self.shard.owner(canonical)
         late = self.deadline is not None and time.monotonic() > self.deadline
-        excluded = owner is not None and owner == self.shard.index and not self.select(canonical)
+        selected = self.select(canonical)  # for every unit met: which filters match a key
+        excluded = owner is not None and owner == self.shard.index and not selected
         if owner is None or owner != self.shard.index or late or excluded:
             self.skipped[entry] = owner
             if excluded:
@@ -247,17 +277,22 @@ class _Run:
                 self.deferred.add(entry)
             self.stand_ins += 1
             if self.depth:  # a unit of this shard needs it
+                self.refusals += 1
                 raise UnitInAnotherShard(f"needs the unit {entry} of shard {owner}")
             return StandIn(entry if owner is not None else f"{entry} (not in the cache)",
                            owner), False
         self.depth += 1
         self.computing.append((entry, canonical))
         start = time.perf_counter()
+        refusals = self.refusals
         try:
             value = compute()
             if _holds_stand_in(value):
                 raise UnitInAnotherShard(f"{entry} returned a value of another shard's unit")
+            if self.refusals > refusals:  # its code caught the refusal: its value lacks a part
+                raise UnitInAnotherShard(f"{entry} caught the refusal of another shard's unit")
         except UnitInAnotherShard:
+            self.refusals += 1  # for the unit that called this one, if it catches this
             self.blocked.append(entry)
             if self.depth > 1:  # the unit that called this one is blocked as well
                 raise
@@ -274,7 +309,8 @@ class _Run:
 
     def stand_in_used(self) -> None:
         self.stand_ins += 1
-        if self.depth:
+        if self.depth:  # counted: the unit is blocked even if its code catches the error
+            self.refusals += 1
             raise UnitInAnotherShard("a unit of this shard used the value of another shard's unit")
 
     def written(self) -> list[str]:
@@ -295,6 +331,42 @@ _ACTIVE: _Run | None = None
 def _as_text(value: Any) -> str:
     """A key's value as ``--only`` compares it: strings as they are, anything else as JSON."""
     return value if isinstance(value, str) else json.dumps(value)
+
+
+def _number(value: Any) -> float | None:
+    """``value`` as a number, if it is one or a text that reads as one (not a bool)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        return float(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _same_value(value: Any, text: str) -> bool:
+    """Whether a key's ``value`` is the ``--only`` value ``text``: as text, or as numbers where
+    both are numbers (``1e-3`` is 0.001, ``3.0`` is 3)."""
+    if _as_text(value) == text:
+        return True
+    number = _number(value)
+    return number is not None and number == _number(text)
+
+
+def _filter_text(selection: dict[str, str]) -> str:
+    return ",".join(f"{name}={value}" for name, value in selection.items())
+
+
+def _stored_key(path: Path) -> str | None:
+    """The canonical key an entry holds, or None when it cannot be read."""
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as members:
+            return json.loads(members["__entry__"].tobytes().decode())["key"]
+    except Exception:
+        return None
 
 
 def parse_only(texts: list[str] | None) -> list[dict[str, str]]:
@@ -696,7 +768,8 @@ def run_shard(
     temporary folder, removed afterwards: the chapter's own outputs are not wanted). After
     ``time_limit`` seconds no unit is started: those left are for a second round. ``only``
     (:func:`parse_only`) computes only the units of the shard whose keys match; the others are
-    left as if for another round (a GPU session aimed at one figure). An interrupt
+    left as if for another round (a GPU session aimed at one figure); the manifest's
+    ``only_unmatched`` lists the filters that matched no unit's key. An interrupt
     (Ctrl-C, SIGTERM) stops the chapter and still packs what was finished. Returns the manifest;
     its ``status`` is ``"ok"`` or ``"failed"``."""
     chapter = Path(chapter)
@@ -733,6 +806,11 @@ def run_shard(
             with open(caller_log, "a") as file:
                 file.write("".join(f"{entry}\n" for entry in used))
     run.read = len(set(used) - set(run.computed))
+    if run.unmatched():  # a filter may match units that are in the cache already
+        for entry in sorted(set(used) - set(run.computed)):
+            key = _stored_key(directory / entry)
+            if key is not None:
+                run.select(key)
     written = run.written()
     finished_segments = run.finished_segments(written)
     packed = [entry for entry in written if entry not in finished_segments]
@@ -756,6 +834,7 @@ def run_shard(
         "entries": {entry: {"seconds": run.computed[entry],
                             "bytes": (directory / entry).stat().st_size} for entry in packed},
         "only": run.only,
+        "only_unmatched": run.unmatched(),
         "units": {"computed": len(written), "read": run.read,
                   "skipped": len(run.skipped) - len(run.deferred) - len(run.excluded),
                   "deferred": len(run.deferred), "excluded": len(run.excluded),
@@ -765,6 +844,7 @@ def run_shard(
         "skipped": {entry: owner for entry, owner in run.skipped.items() if owner is not None},
         "missing": left_out,
         "blocked": run.blocked,
+        "not_stored": [entry for entry in run.computed if entry not in written],
         "segments": run.segments,
         "cells": {"run": outcome.cells, "passed over": outcome.passed_over,
                   "loop iterations passed over": run.iterations_passed_over},
@@ -792,9 +872,24 @@ class MergeReport:
     replaced: list[str] = field(default_factory=list)
 
 
+#: What reading a cut or damaged tar or gzip file raises.
+_UNREADABLE = (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile)
+
+
+@contextlib.contextmanager
+def _reading(pack: Path) -> Iterator[None]:
+    """The errors of a truncated or corrupt pack (a cut download, a damaged artifact) as
+    :class:`BadPack`, which names the pack, rather than a traceback."""
+    try:
+        yield
+    except _UNREADABLE as error:
+        raise BadPack(f"{pack}: truncated or corrupt ({type(error).__name__}: {error}); nothing "
+                      "of it is merged: copy or download it again") from None
+
+
 def read_manifest(pack: str | os.PathLike) -> dict:
     """The manifest of a pack, after checking its members (see :func:`merge_pack`)."""
-    with tarfile.open(pack, "r:*") as tar:
+    with _reading(Path(pack)), tarfile.open(pack, "r:*") as tar:
         return _checked_members(tar, Path(pack))[0]
 
 
@@ -856,7 +951,8 @@ def _check_entry(path: Path, folder: str) -> None:
 def merge_pack(pack: str | os.PathLike, *, root: str | os.PathLike | None = None,
                replace: bool = False) -> MergeReport:
     """Add the entries of ``pack`` to the cache ``root`` (default ``$INFOLIB_CACHE``). Every
-    member is checked before anything is copied; :class:`BadPack` names what is wrong. An entry
+    member is checked before anything is copied; :class:`BadPack` names what is wrong (a
+    truncated or corrupt pack included). An entry
     already present with other bytes (a unit computed twice, on other hardware) is kept unless
     ``replace``."""
     pack = Path(pack)
@@ -866,11 +962,11 @@ def merge_pack(pack: str | os.PathLike, *, root: str | os.PathLike | None = None
     directory.mkdir(parents=True, exist_ok=True)
     try:
         tar = tarfile.open(pack, "r:*")
-    except (OSError, tarfile.TarError) as error:
+    except (OSError, *_UNREADABLE) as error:
         raise BadPack(f"{pack}: not a readable tar file ({error})") from None
     staging = Path(tempfile.mkdtemp(prefix=".merge-", dir=directory))
     try:
-        with tar:
+        with _reading(pack), tar:
             manifest, entries = _checked_members(tar, pack)
             for entry, member in entries.items():
                 staged = staging / entry
@@ -909,28 +1005,65 @@ def _copy(source: Path, file) -> None:
 def left_out(manifests: list[dict], root: Path) -> dict[tuple, dict]:
     """Per group of packs of one chapter, profile and shard count: the shards merged
     (``"shards"``), the units the cache lacks whose own shard is among them (``"units"``: blocked,
-    or not reached by that shard: a second round computes them) and those whose own shard is not
-    merged yet (``"pending"``: that shard's pack will bring them). A segment of a training whose
-    unit the cache holds is not left: its pack left it out, and nothing reads it."""
+    computed but not stored (a write failed), or not reached by that shard: a second round
+    computes them), those whose own shard is not merged yet (``"pending"``: that shard's pack
+    will bring them), and the shards whose latest pack passed over cells or loop iterations
+    (``"passed_over"``: the units after them may be met by no shard, so that no manifest names
+    them; empty once the latest pack of some shard ran the whole chapter without a stand-in). A
+    segment of a training whose unit the cache holds is not left: its pack left it out, and
+    nothing reads it."""
     groups: dict[tuple, dict] = {}
     owners: dict[tuple, dict[str, int]] = {}
+    latest: dict[tuple, dict[int, tuple]] = {}  # group -> shard -> (started, order, manifest)
     unit_of = {segment: unit for manifest in manifests
                for segment, unit in (manifest.get("segments") or {}).items()}
-    for manifest in manifests:
+    for order, manifest in enumerate(manifests):
         parameters = manifest.get("parameters") or {}
         group = (manifest.get("chapter"), json.dumps(parameters, sort_keys=True),
                  manifest["shard"][1])
-        state = groups.setdefault(group, {"shards": set(), "units": [], "pending": []})
-        state["shards"].add(manifest["shard"][0])
+        state = groups.setdefault(group, {"shards": set(), "units": [], "pending": [],
+                                          "passed_over": []})
+        index = manifest["shard"][0]
+        state["shards"].add(index)
         owner = owners.setdefault(group, {})
         owner.update(manifest.get("skipped") or {})
-        owner.update(dict.fromkeys(manifest.get("blocked") or [], manifest["shard"][0]))
+        for unit in (manifest.get("blocked") or []) + (manifest.get("not_stored") or []):
+            owner[unit] = index  # its own shard: a next round computes it
+        candidate = (_started(manifest), order, manifest)  # later packs, then later arguments
+        shards = latest.setdefault(group, {})
+        if index not in shards or candidate[:2] >= shards[index][:2]:
+            shards[index] = candidate
     for group, state in groups.items():
         for unit, shard in sorted(owners[group].items()):
             done = unit in unit_of and (root / unit_of[unit]).is_file()
             if not (root / unit).is_file() and not done:
                 state["units" if shard in state["shards"] else "pending"].append(unit)
+        packs = {index: manifest for index, (_, _, manifest) in latest[group].items()}
+        if not any(_ran_whole(manifest) for manifest in packs.values()):
+            state["passed_over"] = sorted(index for index, manifest in packs.items()
+                                          if _passed_over(manifest))
     return groups
+
+
+def _started(manifest: dict) -> float:
+    """When the pack's run started (seconds since the epoch), 0 when unknown."""
+    try:
+        return datetime.datetime.strptime(manifest["started"], "%Y-%m-%dT%H:%M:%S%z").timestamp()
+    except (KeyError, TypeError, ValueError):
+        return 0.0
+
+
+def _passed_over(manifest: dict) -> bool:
+    cells = manifest.get("cells") or {}
+    return bool(cells.get("passed over") or cells.get("loop iterations passed over"))
+
+
+def _ran_whole(manifest: dict) -> bool:
+    """Whether the run met every unit of the chapter and had each (no stand-in handed out):
+    nothing after it can be a unit that no shard reached."""
+    return (manifest.get("status") == "ok" and not _passed_over(manifest)
+            and not any(manifest.get(name) for name in ("skipped", "missing", "blocked",
+                                                        "not_stored")))
 
 
 # --- the command line ---------------------------------------------------------------------------
@@ -945,7 +1078,8 @@ def _summary(manifest: dict) -> str:
     return (f"{manifest['chapter']} shard {manifest['shard'][0]}/{manifest['shard'][1]}: "
             f"{manifest['status']} in {manifest['wall_seconds']} s; units computed "
             f"{units['computed']}, read from the cache {units['read']}, left to other shards "
-            f"{units['skipped']}, blocked {units['blocked']}, not started (time limit) "
+            f"{units['skipped']}, blocked {units['blocked']}, computed but not stored (the write "
+            f"failed) {units.get('not stored', 0)}, not started (time limit) "
             f"{units['deferred']}, left out by --only {units.get('excluded', 0)}, segments of "
             f"finished units not packed {units.get('segments not packed', 0)}; cells run "
             f"{cells['run']}, passed "
@@ -975,7 +1109,9 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--only", action="append", metavar="FIELD=VALUE[,...]",
                             help="compute only the shard's units whose key has these values "
                             "(repeat for alternatives), e.g. --only network=wide "
-                            "--only experiment=calibration")
+                            "--only experiment=calibration; numbers compare as numbers (lr=1e-3 "
+                            "is lr=0.001); a filter that matches no unit's key is reported and "
+                            "the run exits with status 1")
     run_parser.add_argument("--shard", required=True, help="i/n: shard i of n (0 <= i < n)")
     run_parser.add_argument("-o", "--output", required=True,
                             help="the pack to write (.tar; .tar.gz to compress)")
@@ -985,7 +1121,8 @@ def main(argv: list[str] | None = None) -> int:
                               help="replace an existing entry that differs from the pack's")
     merge_parser.add_argument("--left", metavar="FILE",
                               help="write to FILE the chapters (a JSON list) that another round "
-                              "must run: units left to compute, shards not merged, or failed")
+                              "must run: units left to compute, shards not merged, or failed, "
+                              "or cells passed over (units after them may be unreached)")
     args = parser.parse_args(argv)
 
     if args.command in ("run", "check"):
@@ -1005,6 +1142,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             print(_summary(manifest))
             print(f"packed {len(manifest['entries'])} entries into {args.output}")
+            for selection in manifest["only_unmatched"]:
+                print(f"warning: --only {_filter_text(selection)} matched the key of no unit "
+                      f"of {manifest['chapter']} (a misspelt field or value?): nothing was "
+                      "computed for it")
         else:
             lacking = manifest["missing"]
             print(f"{manifest['chapter']}: {manifest['units']['read']} units in the cache, "
@@ -1015,7 +1156,7 @@ def main(argv: list[str] | None = None) -> int:
         if manifest["status"] != "ok":
             print(f"the shard failed: {manifest['error']}")
             return 1
-        return 0
+        return 1 if manifest["only_unmatched"] else 0
 
     directory = cache_dir(args.root)
     status, manifests = 0, []
@@ -1042,20 +1183,25 @@ def main(argv: list[str] | None = None) -> int:
     left = {manifest.get("chapter") for manifest in manifests if manifest.get("status") != "ok"}
     for (chapter, parameters, count), state in left_out(manifests, directory).items():
         missing_shards = sorted(set(range(count)) - state["shards"])
-        if missing_shards or state["pending"] or state["units"]:
+        if missing_shards or state["pending"] or state["units"] or state["passed_over"]:
             left.add(chapter)
-        line = f"{chapter} ({parameters}, {count} shards):"
+        parts = []
         if missing_shards:
-            line += f" shards not merged: {missing_shards};"
+            parts.append(f"shards not merged: {missing_shards}")
         if state["pending"]:
-            line += f" {len(state['pending'])} units wait for those shards' packs;"
+            parts.append(f"{len(state['pending'])} units wait for those shards' packs")
         if state["units"]:
-            line += (f" {len(state['units'])} units met by a shard but computed by none "
-                     "(blocked, or not reached): run these shards again on a cache that holds "
-                     "these packs")
-        elif not missing_shards:
-            line += " every unit the shards met is in the cache"
-        print(line)
+            parts.append(f"{len(state['units'])} units met by a shard but not in the cache "
+                         "(blocked, not stored, or not reached): run these shards again on a "
+                         "cache that holds these packs")
+        if state["passed_over"]:
+            parts.append(f"the latest packs of shards {state['passed_over']} passed over cells "
+                         "or loop iterations, so units after them may have been reached by no "
+                         "shard: run these shards again on a cache that holds these packs (a "
+                         "round that finds every unit passes over nothing)")
+        if not parts:
+            parts.append("every unit the shards met is in the cache")
+        print(f"{chapter} ({parameters}, {count} shards): " + "; ".join(parts))
     print(f"cache: {directory}")
     if args.left:
         Path(args.left).write_text(json.dumps(sorted(left)))

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from infolib.cache import current_unit, entry_path
 from infolib.models import mlp
 from infolib.parallel import cached_many
 from infolib.train import fit
@@ -109,6 +110,22 @@ def test_finished_units_are_kept_when_a_worker_dies_without_retries(folders):
     cached_many(units(markers, crash_at=3))  # ... so a rerun computes only the rest
     assert all(attempts(markers, s) == 1 for s in finished)
     assert [attempts(markers, s) for s in range(4)] == [1, 1, 1, 1]
+
+
+def unit_name(seed):
+    """What a unit that trains in segments keys them by: its entry's name."""
+    return {"seed": seed, "unit": current_unit()}
+
+
+def test_worker_processes_name_the_running_unit_as_a_serial_run_does(folders, monkeypatch):
+    tmp_path, _ = folders
+    named = [({"chapter": "parallel_test", "named": s}, lambda s=s: unit_name(s)) for s in range(4)]
+    stems = [entry_path(key, compute).stem for key, compute in named]
+    parallel = cached_many(named, workers=2)
+    monkeypatch.setenv("INFOLIB_CACHE", str(tmp_path / "serial-cache"))
+    serial = cached_many(named)
+    assert [r["unit"] for r in serial] == stems
+    assert parallel == serial, "a worker must run the unit as cached() does"
 
 
 def test_bad_arguments_are_rejected(folders, monkeypatch):

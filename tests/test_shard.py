@@ -4,6 +4,7 @@ The chapters here are tiny py:percent files written to tmp_path, so that these t
 ``tests/test_chapters.py`` runs the real ones.
 """
 
+import gzip
 import io
 import json
 import os
@@ -290,6 +291,95 @@ def test_a_unit_that_needs_another_shards_unit_waits_for_a_second_round(tmp_path
     assert full["missing"] == [] and full["status"] == "ok"
 
 
+CATCHES = '''\
+# %%
+import numpy as np
+
+from infolib.cache import cached
+
+base = {i: cached({"chapter": "catches", "experiment": "base", "i": i},
+                  lambda i=i: np.array([10.0 + i])) for i in range(4)}
+
+
+def summary():
+    total = 0.0
+    for i in range(4):
+        try:
+            total += float(base[i][0])
+        except RuntimeError:  # a unit that skips a failed run
+            pass
+    return total
+
+
+result = cached({"chapter": "catches", "experiment": "summary"}, summary)
+'''
+
+
+def test_a_unit_that_catches_the_refusal_is_blocked_not_stored(tmp_path):
+    """Its value would lack the other shard's part: it is left for a second round."""
+    chapter = write_chapter(tmp_path, CATCHES, name="catches.py")
+    owners = [Shard(0, 2).owner(canonical_key({"chapter": "catches", "experiment": "base",
+                                                "i": i})) for i in range(4)]
+    summary = Shard(0, 2).owner(canonical_key({"chapter": "catches", "experiment": "summary"}))
+    assert set(owners) == {0, 1}, "the summary needs a unit of the other shard"
+    packs = [tmp_path / f"p{i}.tar" for i in range(2)]
+    first = [run(chapter, f"{i}/2", tmp_path / f"cache{i}", output=packs[i]) for i in range(2)]
+    assert first[summary]["units"]["blocked"] == 1, "the caught refusal blocks the summary"
+    assert first[summary]["units"]["computed"] == owners.count(summary)
+    shared = tmp_path / "shared"
+    for pack in packs:
+        merge_pack(pack, root=shared)
+    second = run(chapter, f"{summary}/2", shared)
+    assert second["units"]["computed"] == 1 and second["units"]["blocked"] == 0
+    (entry,) = second["entries"]
+    value = read_entry(shared / entry, canonical_key({"chapter": "catches",
+                                                      "experiment": "summary"}))
+    assert value == sum(10.0 + i for i in range(4))
+
+
+UNREACHED = '''\
+# %%
+from infolib.cache import cached
+
+scores = {lr: cached({"chapter": "unreached", "experiment": "search", "lr": lr},
+                     lambda lr=lr: float(lr * 10 % 7)) for lr in (1, 2, 3, 4)}
+
+# %%
+best = max(scores, key=lambda lr: float(scores[lr]))  # a stand-in here: the cell is passed over
+
+# %%
+finals = [cached({"chapter": "unreached", "experiment": "final", "lr": best, "seed": seed},
+                 lambda seed=seed: best * seed) for seed in range(3)]
+'''
+
+
+def test_units_after_a_passed_over_cell_bring_another_round(tmp_path, capsys):
+    """No shard meets the final units in round 1 (they need the best of all shards' searches):
+    --left must plan a round for the chapter, though every unit a shard met is in the cache."""
+    chapter = write_chapter(tmp_path, UNREACHED, name="unreached.py")
+    owners = {Shard(0, 2).owner(canonical_key({"chapter": "unreached", "experiment": "search",
+                                               "lr": lr})) for lr in (1, 2, 3, 4)}
+    assert owners == {0, 1}, "each shard lacks a score"
+    shared, left = tmp_path / "shared", tmp_path / "left.json"
+    packs = [tmp_path / f"r1-{i}.tar" for i in range(2)]
+    first = [run(chapter, f"{i}/2", tmp_path / f"cache{i}", output=packs[i]) for i in range(2)]
+    assert all(m["status"] == "ok" and m["cells"]["passed over"] for m in first)
+    assert all(m["units"]["computed"] + m["units"]["skipped"] == 4 and not m["blocked"]
+               for m in first), "each shard met the 4 searches, and none of the finals"
+    assert shard_main(["--root", str(shared), "merge", *map(str, packs), "--left",
+                       str(left)]) == 0
+    assert json.loads(left.read_text()) == ["unreached"]
+    assert "passed over cells" in capsys.readouterr().out
+    assert run(chapter, Shard(None, 1), shared)["missing"], "the check finds them too"
+    packs += [tmp_path / f"r2-{i}.tar" for i in range(2)]
+    for i in range(2):
+        run(chapter, f"{i}/2", shared, output=packs[2 + i])
+    assert shard_main(["--root", str(tmp_path / "plan"), "merge", *map(str, packs), "--left",
+                       str(left)]) == 0
+    assert json.loads(left.read_text()) == [], "round 2 reached and computed the finals"
+    assert run(chapter, Shard(None, 1), tmp_path / "plan")["missing"] == []
+
+
 def test_an_error_before_any_stand_in_fails_the_shard(tmp_path, call_log):
     text = CHAPTER.replace("PROFILES = {", "1 / 0\nPROFILES = {")
     chapter = write_chapter(tmp_path, text)
@@ -314,6 +404,36 @@ def test_an_error_in_a_unit_fails_the_shard_and_keeps_what_it_finished(tmp_path,
     assert shard_main(["--root", str(tmp_path / "merged"), "merge", str(tmp_path / "pack.tar"),
                        "--left", str(tmp_path / "left.json")]) == 0
     assert json.loads((tmp_path / "left.json").read_text()) == ["tiny"], "a failed shard: again"
+
+
+def test_a_unit_computed_but_not_stored_is_listed_and_left_for_another_round(
+        tmp_path, call_log, monkeypatch, capsys):
+    """A write that fails (the GPU machine's disk full) loses the unit: merge must say so."""
+    import infolib.cache as cache_module
+
+    real = cache_module.write_entry
+
+    def write_entry(path, canonical, value):
+        if json.loads(canonical)["i"] == 5:
+            raise OSError(28, "No space left on device")
+        return real(path, canonical, value)
+
+    monkeypatch.setattr(cache_module, "write_entry", write_entry)
+    chapter, pack, left = write_chapter(tmp_path), tmp_path / "full.tar", tmp_path / "left.json"
+    with pytest.warns(cache_module.CacheWarning, match="No space left"):
+        assert shard_main(["--root", str(tmp_path / "cache"), "run", str(chapter), "--shard",
+                           "0/1", "-o", str(pack)]) == 0
+    assert "computed but not stored (the write failed) 1," in capsys.readouterr().out
+    manifest = read_manifest(pack)
+    (lost,) = manifest["not_stored"]
+    assert manifest["units"]["not stored"] == 1 and lost not in manifest["entries"]
+    monkeypatch.setattr(cache_module, "write_entry", real)
+    assert shard_main(["--root", str(tmp_path / "merged"), "merge", str(pack),
+                       "--left", str(left)]) == 0
+    assert "1 units met by a shard but not in the cache" in capsys.readouterr().out
+    assert json.loads(left.read_text()) == ["tiny"], "another round computes it"
+    (state,) = left_out([manifest], tmp_path / "merged").values()
+    assert state["units"] == [lost]
 
 
 def test_a_time_limit_leaves_the_units_not_started_for_a_second_round(tmp_path, call_log):
@@ -347,6 +467,25 @@ def test_only_computes_the_units_whose_key_matches(tmp_path, call_log):
     rest = run(chapter, "0/1", tmp_path / "merged")
     assert rest["units"]["computed"] == UNITS - 2 and set(calls(call_log)) == (
         set(range(UNITS)) - wanted)
+
+
+def test_only_compares_numbers_as_numbers_and_reports_a_filter_that_matches_nothing(
+        tmp_path, call_log, capsys):
+    chapter = write_chapter(tmp_path)
+    cache, pack = tmp_path / "cache", tmp_path / "only.tar"
+    manifest = run(chapter, "0/1", cache, only=parse_only(["i=3.0", "i=1e1", "experiment=unit"]))
+    assert sorted(calls(call_log)) == [3, 10], "3.0 is the key's 3, 1e1 its 10"
+    assert manifest["only_unmatched"] == [{"experiment": "unit"}]
+    # the command line says so, and exits with status 1
+    status = shard_main(["--root", str(cache), "run", str(chapter), "--shard", "0/2",
+                         "--only", "experiment=unit", "--only", "i=3", "-o", str(pack)])
+    out = capsys.readouterr().out
+    assert status == 1 and "warning: --only experiment=unit matched the key of no unit" in out
+    assert "--only i=3 " not in out, "i=3 matches a unit (of either shard, read or computed)"
+    assert read_manifest(pack)["status"] == "ok", "the pack is still written"
+    # a filter that matches only units already in the cache matched a unit
+    again = run(chapter, "0/1", cache, only=parse_only(["i=3"]))
+    assert again["units"]["computed"] == 0 and again["only_unmatched"] == []
 
 
 SEGMENTED = '''\
@@ -508,14 +647,22 @@ def test_stand_in_absorbs_structure_and_refuses_values():
     stand_in = StandIn("tiny/x.npz", 1)
     assert stand_in["a"][0].b(3) + 1 is stand_in
     assert dict(stand_in) == {} and dict(n=1, **stand_in) == {"n": 1}
-    assert list(stand_in) == [] and len(stand_in) == 0
+    assert list(stand_in) == [] and [*stand_in] == [] and sorted(stand_in) == []
     assert np.arange(3) * stand_in is stand_in
-    for use in (float, int, bool, lambda s: "a" in s, lambda s: range(s), round):
+    # not an empty array: np.concatenate([x, unit]) would be x, the data in part
+    import torch
+
+    for use in (float, int, bool, lambda s: "a" in s, lambda s: range(s), round, len,
+                np.asarray, lambda s: np.concatenate([np.ones(2), s]),
+                lambda s: np.array([s, s]), lambda s: np.stack([np.ones(2), s]),
+                torch.as_tensor, torch.tensor, lambda s: torch.tensor([s, s]),
+                lambda s: s.__array_interface__, lambda s: s.__cuda_array_interface__,
+                lambda s: s.__array_struct__):
         with pytest.raises(UnitInAnotherShard, match="shard 1"):
             use(stand_in)
     assert "tiny/x.npz" in f"{stand_in}" and "shard 1" in repr(stand_in)
     with pytest.raises(AttributeError):
-        stand_in.__array_interface__  # noqa: B018
+        stand_in._repr_html_  # noqa: B018
 
 
 # --- merging: what is refused -----------------------------------------------------------------
@@ -626,6 +773,39 @@ def test_not_a_pack_is_refused(tmp_path):
         pass
     with pytest.raises(BadPack, match=f"no {MANIFEST}"):
         merge_pack(tmp_path / "nomanifest.tar", root=tmp_path / "merged")
+
+
+def damaged(pack, path, compress=False, cut=0.6, flip=False):
+    """A copy of ``pack`` at ``path``: gzip-compressed or not, cut at a fraction of its bytes,
+    or with bytes in its middle changed (a download cut short, a damaged artifact)."""
+    data = pack.read_bytes()
+    data = gzip.compress(data) if compress else data
+    if flip:
+        middle = len(data) // 2
+        data = data[:middle] + bytes(b ^ 0xFF for b in data[middle:middle + 64]) + data[
+            middle + 64:]
+    else:
+        data = data[:int(len(data) * cut)]
+    path.write_bytes(data)
+    return path
+
+
+def test_a_truncated_or_corrupt_pack_is_refused_and_the_next_packs_still_merge(
+        tmp_path, good_pack, capsys):
+    pack, _, members = good_pack
+    bad = [damaged(pack, tmp_path / "cut.tar"),
+           damaged(pack, tmp_path / "cut.tar.gz", compress=True),
+           damaged(pack, tmp_path / "flipped.tar.gz", compress=True, flip=True)]
+    for path in bad:
+        with pytest.raises(BadPack, match="truncated or corrupt|not a readable tar"):
+            merge_pack(path, root=tmp_path / "alone")
+        with pytest.raises(BadPack):
+            read_manifest(path)
+    root = tmp_path / "merged"
+    assert shard_main(["--root", str(root), "merge", *map(str, bad), str(pack)]) == 1
+    out = capsys.readouterr().out
+    assert out.count("REFUSED") == len(bad) and "good.tar: tiny shard 0/1" in out
+    assert len(list(root.rglob("*.npz"))) == len(members), "the sound pack, listed last, merged"
 
 
 def test_the_command_line(tmp_path, call_log, monkeypatch):
