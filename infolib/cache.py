@@ -228,13 +228,24 @@ def write_entry(path: Path, canonical: str, value: Any) -> None:
     atomic_write(path, lambda file: np.savez(file, **members))
 
 
+def entry_meta(path: Path) -> Any:
+    """The ``__entry__`` member of the entry at ``path`` (format, key and value tree, as JSON),
+    read with ``allow_pickle=False``; ``ValueError`` when the file has none."""
+    with np.load(path, allow_pickle=False) as members:
+        return _meta(members)
+
+
+def _meta(members) -> Any:
+    if "__entry__" not in members.files:
+        raise ValueError("no __entry__ member")
+    return json.loads(members["__entry__"].tobytes().decode())
+
+
 def read_entry(path: Path, canonical: str) -> Any:
     """The value stored at ``path``; ``ValueError`` when the file is not an entry of this format
     for this key (arrays are read with ``allow_pickle=False``: no code runs)."""
     with np.load(path, allow_pickle=False) as members:
-        if "__entry__" not in members.files:
-            raise ValueError("no __entry__ member")
-        meta = json.loads(members["__entry__"].tobytes().decode())
+        meta = _meta(members)
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise ValueError(f"not an entry of format {FORMAT}")
         if meta.get("key") != canonical:

@@ -87,7 +87,7 @@ def one_of(name: str, value, options) -> None:
         known = isinstance(value, Hashable) and value in options
     except (TypeError, ValueError):  # e.g. a numpy array against a tuple of strings
         known = False
-    if not known or isinstance(value, np.ndarray):
+    if not known:  # a numpy array is not Hashable: refused here too
         raise ValueError(f"{name} must be one of {list(options)}, got {value!r}")
 
 

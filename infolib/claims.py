@@ -617,6 +617,7 @@ def all_of(*results: Result, partial: bool = True) -> Result:
         raise TypeError("all_of takes one or more Result objects (from trend, contrast, ...)")
     if not isinstance(partial, bool):
         raise TypeError(f"partial must be True or False, got {partial!r}")
+    ps = [r.p_against for r in results if r.p_against is not None]  # the parts that can be against
     against = _holm([r.p_against for r in results])
     notes, verdicts = [], set()
     for r, counts in zip(results, against):
@@ -624,7 +625,7 @@ def all_of(*results: Result, partial: bool = True) -> Result:
         if r.verdict in _AGAINST and not counts:
             verdicts.add("inconclusive")
             note += (f" (p = {r.p_against:.2g} against the claim, not decided by Holm's "
-                     f"correction over {sum(p is not None for p in against)} parts: counted "
+                     f"correction over {len(ps)} parts: counted "
                      "inconclusive)")
         else:
             verdicts.add(r.verdict)
@@ -649,7 +650,6 @@ def all_of(*results: Result, partial: bool = True) -> Result:
         verdict = "not testable"
     else:
         verdict = "inconclusive"
-    ps = [r.p_against for r in results if r.p_against is not None]
     return Result(verdict, "; ".join(r.measured for r in results), "; ".join(notes),
                   min(1.0, min(ps) * len(ps)) if ps else None)
 

@@ -217,7 +217,8 @@ class Rule:
                        (self.items.check(f"{name}[{k!r}]", v) if self.items else v)
                        for k, v in value.items()}
             if self.key_set is not None and set(checked) != self.key_set:
-                missing, unknown = self.key_set - set(checked), set(checked) - self.key_set
+                given = set(checked)
+                missing, unknown = self.key_set - given, given - self.key_set
                 raise ValueError(
                     f"{name} must have the keys of every profile's {name}, "
                     f"{sorted(self.key_set, key=repr)}"

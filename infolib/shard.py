@@ -360,12 +360,9 @@ def _filter_text(selection: dict[str, str]) -> str:
 
 def _stored_key(path: Path) -> str | None:
     """The canonical key an entry holds, or None when it cannot be read."""
-    import numpy as np
-
     try:
-        with np.load(path, allow_pickle=False) as members:
-            return json.loads(members["__entry__"].tobytes().decode())["key"]
-    except Exception:
+        return cache_module.entry_meta(path)["key"]
+    except Exception:  # unreadable or not an entry: no key to match
         return None
 
 
@@ -934,12 +931,7 @@ def _checked_members(tar: tarfile.TarFile, pack: Path) -> tuple[dict, dict[str, 
 def _check_entry(path: Path, folder: str) -> None:
     """Read the entry at ``path`` as :func:`infolib.cache.cached` would (no pickle), and check
     that its key names the chapter folder it is filed under."""
-    import numpy as np
-
-    with np.load(path, allow_pickle=False) as members:
-        if "__entry__" not in members.files:
-            raise ValueError("no __entry__ member")
-        meta = json.loads(members["__entry__"].tobytes().decode())
+    meta = cache_module.entry_meta(path)
     if not isinstance(meta, dict) or not isinstance(meta.get("key"), str):
         raise ValueError("no key")
     key = json.loads(meta["key"])

@@ -1131,7 +1131,8 @@ slack.round(1).rename_axis("triangle slack (bits; >= 0: holds)")
 # - **Architecture** (sec. 3.2: "the more different the models are ... the distance $d_p$ is also
 #   slightly higher"): $d_p$ rises with $|\log_2(\text{width} / 64)|$.
 # - **Interpolation** (Fig. 2): from the same initialization, $d_p$ to $\theta_B$ falls with
-#   $c$ over $c < 1$ ($c$ = 1 is $\theta_B$ itself, the floor), **faster at the start** (the drop from $c$ = 0 to 0.25 exceeds the drop from 0.75 to 1);
+#   $c$ over $c < 1$ ($c$ = 1 is $\theta_B$ itself, the floor), **faster at the start** (the
+#   drop from $c$ = 0 to 0.25 exceeds the drop from 0.75 to 1);
 #   from different initializations it **rises, then falls** (its value at the midpoint, $c$ = 0.5,
 #   fixed before the run, exceeds its value at $c$ = 0).
 # - **Training progress** (Fig. 3): the distance to the initial network grows and the distance
