@@ -797,7 +797,11 @@ def test_a_truncated_or_corrupt_pack_is_refused_and_the_next_packs_still_merge(
            damaged(pack, tmp_path / "cut.tar.gz", compress=True),
            damaged(pack, tmp_path / "flipped.tar.gz", compress=True, flip=True)]
     for path in bad:
-        with pytest.raises(BadPack, match="truncated or corrupt|not a readable tar"):
+        # a cut pack is named as such; flipped bytes may instead surface as members that differ
+        # from the manifest (the pack's content, and so where the damage falls, changes by run)
+        cut = path.name.startswith("cut")
+        with pytest.raises(BadPack, match="truncated or corrupt|not a readable tar" if cut
+                           else None):
             merge_pack(path, root=tmp_path / "alone")
         with pytest.raises(BadPack):
             read_manifest(path)
