@@ -10,6 +10,10 @@ stage (ResNet-20 and ResNet-56 in He et al.'s CIFAR family). Prints seconds per 
 ratio to the small CNN, and L(M_D, D) as a sanity check. The defaults take about 2 minutes on 2
 CPU cores (`make bench`: there the ResNet-56 unit took 21x the small CNN's); the `gpu` profile's
 sizes: `--train 40000 --k 10000 --max-epochs 50 --device cuda`. Prints, never asserts.
+
+On an H200 at the `gpu` sizes (2026-11-28, torch 2.11, each network alone): small CNN 42.0 s
+(L = 3,478 bits, test accuracy 0.899), ResNet-20 77.3 s (1.8x; 6,938 bits, 0.918), ResNet-56
+211.9 s (5.0x; 8,058 bits, 0.913). The `gpu` profile codes with ResNet-56, the paper's network.
 """
 
 import argparse

@@ -141,7 +141,9 @@ PROFILES = {
         finetune_epochs=5,
         contour_grid=41,
         # the run at batch 16 (60,000 images, 30 epochs) had not finished after 6.7 minutes on
-        # an H200 beside two other shards: its training goes on over shards in stored segments
+        # an H200 beside two other shards: its training goes on over shards in stored segments.
+        # A segment of it took 86-94 s on an H200 beside one other shard (2026-11-28): 4.8 ms a
+        # step, so Fig. 4's 33 runs need about an hour of one GPU (batch 16 alone, 9 minutes a run)
         segment_epochs=5,
     ),
 }
