@@ -266,19 +266,28 @@ class _Run:
                     self.segments[entry] = unit_entry
                     break
         owner = None if self.shard.index is None else self.shard.owner(canonical)
-        late = self.deadline is not None and time.monotonic() > self.deadline
+        own = owner is not None and owner == self.shard.index
+        # A unit of this shard asked for by a unit of this shard being computed is part of that
+        # unit's work: computed whatever --only says (its caller was selected) and after the time
+        # limit (its caller started in time), except a training's segment, which waits past the
+        # limit for the next round (the segments before it are stored: nothing is lost).
+        nested = own and self.depth > 0
+        past_limit = self.deadline is not None and time.monotonic() > self.deadline
+        late = past_limit and (not nested or isinstance(of, dict))
         selected = self.select(canonical)  # for every unit met: which filters match a key
-        excluded = owner is not None and owner == self.shard.index and not selected
-        if owner is None or owner != self.shard.index or late or excluded:
+        excluded = own and not selected and not nested
+        if not own or late or excluded:
             self.skipped[entry] = owner
             if excluded:
                 self.excluded.add(entry)
-            elif owner == self.shard.index:
+            elif own:
                 self.deferred.add(entry)
             self.stand_ins += 1
             if self.depth:  # a unit of this shard needs it
                 self.refusals += 1
-                raise UnitInAnotherShard(f"needs the unit {entry} of shard {owner}")
+                raise UnitInAnotherShard(
+                    f"needs {entry}, a segment left for the next round (the time limit passed)"
+                    if own else f"needs the unit {entry} of shard {owner}")
             return StandIn(entry if owner is not None else f"{entry} (not in the cache)",
                            owner), False
         self.depth += 1
@@ -765,7 +774,9 @@ def run_shard(
     temporary folder, removed afterwards: the chapter's own outputs are not wanted). After
     ``time_limit`` seconds no unit is started: those left are for a second round. ``only``
     (:func:`parse_only`) computes only the units of the shard whose keys match; the others are
-    left as if for another round (a GPU session aimed at one figure); the manifest's
+    left as if for another round (a GPU session aimed at one figure). Neither stops a unit that
+    a running unit of the shard asks for (it is part of the running unit's work), except a
+    training's segment after the time limit, which waits for the next round; the manifest's
     ``only_unmatched`` lists the filters that matched no unit's key. An interrupt
     (Ctrl-C, SIGTERM) stops the chapter and still packs what was finished. Returns the manifest;
     its ``status`` is ``"ok"`` or ``"failed"``."""
@@ -1096,8 +1107,9 @@ def main(argv: list[str] | None = None) -> int:
                          help="another parameter, as papermill's -p")
         sub.add_argument("--workdir", help="where the chapter runs (default: a temporary folder)")
     run_parser.add_argument("--time-limit", type=float, metavar="SECONDS",
-                            help="start no unit after this many seconds; the units left are "
-                            "for a second round (merge lists them)")
+                            help="start no unit after this many seconds (a running unit "
+                            "still gets the units it asks for, but not its next training "
+                            "segment); the units left are for a second round (merge lists them)")
     run_parser.add_argument("--only", action="append", metavar="FIELD=VALUE[,...]",
                             help="compute only the shard's units whose key has these values "
                             "(repeat for alternatives), e.g. --only network=wide "

@@ -469,6 +469,63 @@ def test_only_computes_the_units_whose_key_matches(tmp_path, call_log):
         set(range(UNITS)) - wanted)
 
 
+NESTED = '''\
+# %%
+import os
+
+from infolib.cache import cached
+
+
+def log(name):
+    with open(os.environ["CALLS_LOG"], "a") as calls:
+        calls.write(name + "\\n")
+
+
+def decoder(features):  # an upstream unit that a training unit calls
+    key = {"chapter": "nested", "experiment": "decoder", "features": features}
+    return cached(key, lambda: log(f"decoder{features}") or features * 2.0)
+
+
+def train(network):
+    log(network)
+    return decoder(len(network)) + 1.0
+
+
+result = {network: cached({"chapter": "nested", "experiment": "train", "network": network},
+                          lambda network=network: train(network))
+          for network in ("wide", "narrow")}
+'''
+
+
+def test_a_unit_a_running_unit_asks_for_is_computed_past_only_and_the_time_limit(
+        tmp_path, call_log, monkeypatch):
+    """A selected unit's upstream unit is part of its work: --only, which the upstream key does
+    not match, and a time limit that passed while the unit ran do not block it (they did: the
+    finished work was thrown away in every round)."""
+    chapter = write_chapter(tmp_path, NESTED, name="nested.py")
+    selected = run(chapter, "0/1", tmp_path / "only", only=parse_only(["network=wide"]))
+    assert selected["status"] == "ok" and selected["blocked"] == []
+    assert call_log.read_text().split() == ["wide", "decoder4"]
+    assert selected["units"]["computed"] == 2 and selected["units"]["excluded"] == 1
+
+    call_log.unlink()
+    ticks = iter(range(1, 100))
+    real_monotonic = time.monotonic
+
+    def clock():  # one tick per look at the clock by infolib.shard: one per unit it may start
+        caller = sys._getframe(1).f_globals.get("__name__")
+        return next(ticks) if caller == "infolib.shard" else real_monotonic()
+
+    monkeypatch.setattr(time, "monotonic", clock)
+    # the deadline is tick 1 + 1.5: "wide" starts at tick 2, asks for its decoder at tick 3,
+    # and "narrow" would start at tick 4
+    late = run(chapter, "0/1", tmp_path / "late", time_limit=1.5)
+    monkeypatch.setattr(time, "monotonic", real_monotonic)
+    assert late["status"] == "ok" and late["blocked"] == []
+    assert call_log.read_text().split() == ["wide", "decoder4"]
+    assert late["units"]["computed"] == 2 and late["units"]["deferred"] == 1
+
+
 def test_only_compares_numbers_as_numbers_and_reports_a_filter_that_matches_nothing(
         tmp_path, call_log, capsys):
     chapter = write_chapter(tmp_path)
