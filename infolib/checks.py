@@ -154,6 +154,8 @@ def matrix(
     if isinstance(values, torch.Tensor):
         values = values.detach().cpu()
         values = (values.double() if values.is_floating_point() else values).numpy()
+    elif not isinstance(values, np.ndarray) and _holds_bool(values):  # [[1, True]] -> [[1, 1]]
+        raise TypeError(f"{name} must hold real numbers, got a bool in a sequence")
     values = np.asarray(values)
     if values.ndim != 2:
         raise ValueError(f"{name} must be 2-D (samples, {columns}), got shape {values.shape}")
@@ -168,6 +170,13 @@ def matrix(
     if values.shape[0] < min_rows:
         raise ValueError(f"{name} must have at least {min_rows} samples (rows), got {len(values)}")
     return values
+
+
+def _holds_bool(values) -> bool:
+    """Whether a nested list or tuple holds a Python or numpy bool at any depth."""
+    if isinstance(values, (bool, np.bool_)):
+        return True
+    return isinstance(values, (list, tuple)) and any(_holds_bool(item) for item in values)
 
 
 def labels(name: str, y, n_samples: int, *, match: str = "x"):
@@ -186,6 +195,8 @@ def labels(name: str, y, n_samples: int, *, match: str = "x"):
     if tuple(y.shape) != (n_samples,):
         raise ValueError(f"{name} must have shape ({n_samples},) to match {match}, got "
                          f"{tuple(y.shape)}")
+    if y.dtype == torch.uint64 and len(y) and int(y.cpu().numpy().max()) > 2**63 - 1:
+        raise ValueError(f"{name} holds a label above 2**63 - 1, which int64 cannot hold")
     return y.long()
 
 

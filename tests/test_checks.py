@@ -101,6 +101,9 @@ def test_matrix():
         checks.matrix("z", np.zeros((2, 2), dtype=bool))
     with pytest.raises(TypeError, match="z must hold real numbers, got dtype complex"):
         checks.matrix("z", np.zeros((2, 2), dtype=complex))
+    for mixed in ([[1, True]], [(0.5, np.bool_(False))]):  # numpy would make the bools numbers
+        with pytest.raises(TypeError, match="z must hold real numbers, got a bool in a sequence"):
+            checks.matrix("z", mixed)
     with pytest.raises(ValueError, match="z contains NaN"):
         checks.matrix("z", np.full((2, 2), math.nan))
     with pytest.raises(ValueError, match=r"z must have at least 2 features \(columns\), got 1"):
@@ -121,6 +124,10 @@ def test_labels_and_class_indices():
         checks.labels("y", "ab", 2)
     with pytest.raises(ValueError, match=r"y must have shape \(3,\) to match zs\[0\], got \(2,\)"):
         checks.labels("y", [0, 1], 3, match="zs[0]")
+    assert checks.labels("y", np.array([2**63 - 1], dtype=np.uint64), 1).tolist() == [2**63 - 1]
+    for huge in (np.array([1, 2**63], dtype=np.uint64), torch.tensor([2**63], dtype=torch.uint64)):
+        with pytest.raises(ValueError, match=r"y holds a label above 2\*\*63 - 1"):
+            checks.labels("y", huge, len(huge))  # .long() would wrap it to -2**63
     assert checks.class_indices(np.array([0, 2]), 2, 3).tolist() == [0, 2]
     with pytest.raises(ValueError, match=r"labels must hold class indices in 0\.\.2 .*K = 3"):
         checks.class_indices(torch.tensor([0, 3]), 2, 3, name="labels")
