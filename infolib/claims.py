@@ -718,7 +718,7 @@ def _p_past(values: np.ndarray, distance: float) -> float:
     With no spread (se = 0): 0 when the mean is past the line, else 1."""
     from scipy.stats import t
 
-    se = values.std(ddof=1) / np.sqrt(values.size)
+    se = _standard_error(values)
     if se == 0:
         return 0.0 if distance > 0 else 1.0
     return float(t.sf(distance / se, values.size - 1))
@@ -729,8 +729,13 @@ def _interval(differences: np.ndarray) -> tuple[float, float, float]:
     mean = float(differences.mean())
     if differences.size < 2:
         return float("nan"), mean, float("nan")
-    half = _t_quantile(differences.size - 1) * differences.std(ddof=1) / np.sqrt(differences.size)
+    half = _t_quantile(differences.size - 1) * _standard_error(differences)
     return mean - half, mean, mean + half
+
+
+def _standard_error(values: np.ndarray) -> float:
+    """The standard error of the mean, sd / sqrt(n) with the sample sd (ddof = 1)."""
+    return float(values.std(ddof=1) / np.sqrt(values.size))
 
 
 @functools.cache
