@@ -697,6 +697,26 @@ def _sigterm_interrupts() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def _sigterm_deferred() -> Iterator[None]:
+    """A SIGTERM received inside waits till the block ends, then takes its course (the handler
+    in force before, the default one: the process ends); only in the main thread."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if received:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+@contextlib.contextmanager
 def _environment(variables: dict[str, str]) -> Iterator[None]:
     saved = {name: os.environ.get(name) for name in variables}
     os.environ.update(variables)
@@ -791,74 +811,78 @@ def run_shard(
     started = time.time()
     if time_limit is not None:
         run.deadline = time.monotonic() + time_limit
-    with tempfile.TemporaryDirectory(prefix="infolib-shard-") as temporary:
-        folder = Path(workdir) if workdir is not None else Path(temporary)
-        folder.mkdir(parents=True, exist_ok=True)
-        uses = Path(temporary) / "cache-uses.txt"
-        # INFOLIB_CACHE for the chapter's own cached() calls; ./data as make passes it on; every
-        # entry read or written listed in `uses` (and in the caller's log, if any)
-        data = os.environ.get("INFOLIB_DATA") or str(Path("data").resolve())
-        environment = {"INFOLIB_CACHE": str(directory), cache_module.LOG_VARIABLE: str(uses),
-                       "INFOLIB_DATA": data}
-        caller_log = os.environ.get(cache_module.LOG_VARIABLE)
-        try:
-            with _environment(environment), warnings.catch_warnings(), _sigterm_interrupts():
-                warnings.filterwarnings("ignore", "FigureCanvasAgg is non-interactive")
-                outcome = execute(chapter, run, parameters, workdir=folder, log=log)
-        except KeyboardInterrupt:
-            outcome = _Outcome(error="interrupted")
-        except Exception as error:  # before any cell ran: bad parameters, unreadable file
-            outcome = _Outcome(error=f"{type(error).__name__}: {error}")
-        used = uses.read_text().split() if uses.is_file() else []
-        if caller_log and used:
-            with open(caller_log, "a") as file:
-                file.write("".join(f"{entry}\n" for entry in used))
-    run.read = len(set(used) - set(run.computed))
-    if run.unmatched():  # a filter may match units that are in the cache already
-        for entry in sorted(set(used) - set(run.computed)):
-            key = _stored_key(directory / entry)
-            if key is not None:
-                run.select(key)
-    written = run.written()
-    finished_segments = run.finished_segments(written)
-    packed = [entry for entry in written if entry not in finished_segments]
-    left_out = [entry for entry, owner in run.skipped.items() if owner is None]
-    commit = _git("rev-parse", "HEAD")
-    manifest = {
-        "format": PACK_FORMAT,
-        "cache_format": FORMAT,
-        "chapter": chapter.stem,
-        "source": chapter.as_posix(),
-        "source_sha256": _sha256_file(chapter) if chapter.is_file() else None,
-        "shard": [shard.index, shard.count],
-        "parameters": parameters,
-        "status": "failed" if outcome.error else "ok",
-        "error": outcome.error,
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
-        "wall_seconds": round(time.time() - started, 1),
-        "commit": commit,
-        "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")) if commit else None,
-        **_versions(),
-        "entries": {entry: {"seconds": run.computed[entry],
-                            "bytes": (directory / entry).stat().st_size} for entry in packed},
-        "only": run.only,
-        "only_unmatched": run.unmatched(),
-        "units": {"computed": len(written), "read": run.read,
-                  "skipped": len(run.skipped) - len(run.deferred) - len(run.excluded),
-                  "deferred": len(run.deferred), "excluded": len(run.excluded),
-                  "blocked": len(run.blocked),
-                  "not stored": len(run.computed) - len(written),
-                  "segments not packed": len(finished_segments)},
-        "skipped": {entry: owner for entry, owner in run.skipped.items() if owner is not None},
-        "missing": left_out,
-        "blocked": run.blocked,
-        "not_stored": [entry for entry in run.computed if entry not in written],
-        "segments": run.segments,
-        "cells": {"run": outcome.cells, "passed over": outcome.passed_over,
-                  "loop iterations passed over": run.iterations_passed_over},
-    }
-    if output is not None:
-        write_pack(output, manifest, directory)
+    # SIGTERM raises KeyboardInterrupt while the chapter runs, then waits till the pack is
+    # written: a session whose time runs out still brings back what was finished
+    with _sigterm_deferred():
+        with tempfile.TemporaryDirectory(prefix="infolib-shard-") as temporary:
+            folder = Path(workdir) if workdir is not None else Path(temporary)
+            folder.mkdir(parents=True, exist_ok=True)
+            uses = Path(temporary) / "cache-uses.txt"
+            # INFOLIB_CACHE for the chapter's own cached() calls; ./data as make passes it on; every
+            # entry read or written listed in `uses` (and in the caller's log, if any)
+            data = os.environ.get("INFOLIB_DATA") or str(Path("data").resolve())
+            environment = {"INFOLIB_CACHE": str(directory), cache_module.LOG_VARIABLE: str(uses),
+                           "INFOLIB_DATA": data}
+            caller_log = os.environ.get(cache_module.LOG_VARIABLE)
+            try:
+                with _environment(environment), warnings.catch_warnings(), _sigterm_interrupts():
+                    warnings.filterwarnings("ignore", "FigureCanvasAgg is non-interactive")
+                    outcome = execute(chapter, run, parameters, workdir=folder, log=log)
+            except KeyboardInterrupt:
+                outcome = _Outcome(error="interrupted")
+            except Exception as error:  # before any cell ran: bad parameters, unreadable file
+                outcome = _Outcome(error=f"{type(error).__name__}: {error}")
+            used = uses.read_text().split() if uses.is_file() else []
+            if caller_log and used:
+                with open(caller_log, "a") as file:
+                    file.write("".join(f"{entry}\n" for entry in used))
+        run.read = len(set(used) - set(run.computed))
+        if run.unmatched():  # a filter may match units that are in the cache already
+            for entry in sorted(set(used) - set(run.computed)):
+                key = _stored_key(directory / entry)
+                if key is not None:
+                    run.select(key)
+        written = run.written()
+        finished_segments = run.finished_segments(written)
+        packed = [entry for entry in written if entry not in finished_segments]
+        left_out = [entry for entry, owner in run.skipped.items() if owner is None]
+        commit = _git("rev-parse", "HEAD")
+        manifest = {
+            "format": PACK_FORMAT,
+            "cache_format": FORMAT,
+            "chapter": chapter.stem,
+            "source": chapter.as_posix(),
+            "source_sha256": _sha256_file(chapter) if chapter.is_file() else None,
+            "shard": [shard.index, shard.count],
+            "parameters": parameters,
+            "status": "failed" if outcome.error else "ok",
+            "error": outcome.error,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+            "wall_seconds": round(time.time() - started, 1),
+            "commit": commit,
+            "dirty": (bool(_git("status", "--porcelain", "--untracked-files=no")) if commit
+                      else None),
+            **_versions(),
+            "entries": {entry: {"seconds": run.computed[entry],
+                                "bytes": (directory / entry).stat().st_size} for entry in packed},
+            "only": run.only,
+            "only_unmatched": run.unmatched(),
+            "units": {"computed": len(written), "read": run.read,
+                      "skipped": len(run.skipped) - len(run.deferred) - len(run.excluded),
+                      "deferred": len(run.deferred), "excluded": len(run.excluded),
+                      "blocked": len(run.blocked),
+                      "not stored": len(run.computed) - len(written),
+                      "segments not packed": len(finished_segments)},
+            "skipped": {entry: owner for entry, owner in run.skipped.items() if owner is not None},
+            "missing": left_out,
+            "blocked": run.blocked,
+            "not_stored": [entry for entry in run.computed if entry not in written],
+            "segments": run.segments,
+            "cells": {"run": outcome.cells, "passed over": outcome.passed_over,
+                      "loop iterations passed over": run.iterations_passed_over},
+        }
+        if output is not None:
+            write_pack(output, manifest, directory)
     return manifest
 
 

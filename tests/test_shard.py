@@ -700,6 +700,32 @@ def test_sigterm_packs_what_was_finished(tmp_path):
     assert manifest["error"] == "interrupted" and len(manifest["entries"]) == 1
 
 
+def test_a_sigterm_while_the_pack_is_written_waits_till_it_is_written(tmp_path):
+    """A SIGTERM that comes while the pack is written (a chapter that ends just before the
+    session's STOP) no longer kills the shard before its pack exists: the pack is written, then
+    the process ends as the signal asks."""
+    chapter = write_chapter(tmp_path)
+    script = textwrap.dedent(f"""
+        import os, signal, sys
+        import infolib.shard as shard
+        write = shard.write_pack
+        def write_pack(*args, **kwargs):
+            os.kill(os.getpid(), signal.SIGTERM)  # the signal arrives as the pack is written
+            return write(*args, **kwargs)
+        shard.write_pack = write_pack
+        sys.argv = ["shard", "run", {str(chapter)!r}, "--shard", "0/1", "-o",
+                    {str(tmp_path / "p.tar")!r}]
+        shard.main()
+        """)
+    environment = {**os.environ, "CALLS_LOG": str(tmp_path / "calls.txt"),
+                   "INFOLIB_CACHE": str(tmp_path / "cache")}
+    process = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=environment,
+                             capture_output=True, text=True, timeout=300)
+    assert process.returncode == -signal.SIGTERM, process.stderr
+    manifest = read_manifest(tmp_path / "p.tar")
+    assert manifest["status"] == "ok" and len(manifest["entries"]) == UNITS
+
+
 def test_stand_in_absorbs_structure_and_refuses_values():
     stand_in = StandIn("tiny/x.npz", 1)
     assert stand_in["a"][0].b(3) + 1 is stand_in
