@@ -498,7 +498,8 @@ print("Bits per label from the initialization: "
 # **How to read it.** The claims below say whether the tasks differ beyond the spread between
 # seeds (the paper's "the datasets vary greatly in information content") and whether the more
 # informative tasks are those the network solves worse and less confidently (its "general
-# trend"), read from {numref}`fig-model-information-tasks` and the numbers above. The table also gives both codelengths, and they show what the difference measures:
+# trend"), read from {numref}`fig-model-information-tasks` and the numbers above. The table also
+# gives both codelengths, and they show what the difference measures:
 # an untrained network that learns a task from a few hundred of the coded examples themselves
 # codes it cheaply, so a trained model has less to save. Model information is what $M_D$ knows
 # *beyond* what the coded examples teach on the way, through the eyes of one architecture and
@@ -508,7 +509,8 @@ print("Bits per label from the initialization: "
 # ## The two codes of one run
 #
 # The Fashion-MNIST run of the first seed, block by block ({numref}`fig-model-information-codes`):
-# bits per label in each block against the number of examples seen before it. The uniform code costs $\log_2 10 = 3.32$ bits per label.
+# bits per label in each block against the number of examples seen before it. The uniform code costs
+# $\log_2 10 = 3.32$ bits per label.
 # The untrained network starts near that and learns as the blocks grow; $M_D$ starts low. The
 # model information is the area between the two curves, weighted by the block sizes.
 #
@@ -746,8 +748,8 @@ def compute_noise(noise, ratio, run_seed, network):
     x_train, y_train, _ = add_noise(x_train, y_train, noise, ratio, generator)
     x_code, y_code, _ = add_noise(x_code, y_code, noise, ratio, generator)
     x_test, y_test, noisy = add_noise(*fashion_test, noise, ratio, generator)
-    parts = {"noisy": (x_test[noisy], y_test[noisy]), "clean_part": (x_test[~noisy], y_test[~noisy]),
-             "clean_test": fashion_test}
+    parts = {"noisy": (x_test[noisy], y_test[noisy]),
+             "clean_part": (x_test[~noisy], y_test[~noisy]), "clean_test": fashion_test}
     return measure(NETWORKS[network], (x_train, y_train, x_code, y_code, x_test, y_test), run_seed,
                    test_sets=parts)
 
@@ -771,7 +773,8 @@ def run_noise(noise, ratio, run_seed, network):
 def noise_row(noise, ratio, run_seed, network, value):
     informative = settings.noise_k * (1 - ratio if noise != "missing pixels" else 1)
     return dict(noise=noise, ratio=ratio, seed=run_seed, network=network,
-                information=value["information"], per_informative=value["information"] / informative,
+                information=value["information"],
+                per_informative=value["information"] / informative,
                 **{column: value[column] for column in value if column.startswith(("accuracy",
                                                                                  "confidence"))})
 
@@ -864,7 +867,8 @@ print(f"Targets: missing pixels about {PIXELS_TARGET} of clean accuracy; missing
 # under both codes, so a trained model can save bits only on the correct labels, and the total
 # saving shrinks with their share even if the saving per correct label does not change. The
 # claims below test the total, as the paper's tables report it; their notes give the figure per
-# informative example, which says whether the saving on the correct labels itself changed. The occlusions are sized so that their damage matches the
+# informative example, which says whether the saving on the correct labels itself changed. The
+# occlusions are sized so that their damage matches the
 # paper's tables (the noisy-subset accuracies above); the claims compare each kind with the clean
 # runs on the same seeds.
 
@@ -1177,7 +1181,8 @@ pd.DataFrame(implied_rows).round(3)
 # %% [markdown]
 # For missing pixels the implied accuracy on the noisy images is close to clean (a small block
 # hurts little); for missing objects it is far below, near chance at the two smaller ratios: the
-# severities the chapter's rule aims at. For Massart noise it is near 0.1 at the two small ratios, but well above it at 0.2, which no
+# severities the chapter's rule aims at. For Massart noise it is near 0.1 at the two small ratios,
+# but well above it at 0.2, which no
 # network can reach on uniformly drawn labels: at that ratio the paper's accuracy does not fit a
 # test set with 20% noisy labels (its test labels may be clean there, or its clean accuracy not
 # that of the first row). A table's numbers can be checked against each other before they are
