@@ -4,6 +4,7 @@ The chapters here are tiny py:percent files written to tmp_path, so that these t
 ``tests/test_chapters.py`` runs the real ones.
 """
 
+import contextlib
 import gzip
 import io
 import json
@@ -117,6 +118,24 @@ UNITS = 16
 def unit_owner(i, n=2, profile="cpu"):
     key = {"chapter": "tiny", "experiment": "units", "i": i, "profile": profile}
     return Shard(0, n).owner(canonical_key(key))
+
+
+@contextlib.contextmanager
+def ticking_clock(monkeypatch):
+    """time.monotonic as infolib.shard sees it inside: 1, 2, 3, ..., one tick per look (one per
+    unit it may start), so that a time limit falls between two given units."""
+    ticks = iter(range(1, 100))
+    real_monotonic = time.monotonic
+
+    def clock():
+        caller = sys._getframe(1).f_globals.get("__name__")
+        return next(ticks) if caller == "infolib.shard" else real_monotonic()
+
+    monkeypatch.setattr(time, "monotonic", clock)
+    try:
+        yield
+    finally:
+        monkeypatch.setattr(time, "monotonic", real_monotonic)
 
 
 def write_chapter(tmp_path, text=CHAPTER, name="tiny.py"):
@@ -509,18 +528,10 @@ def test_a_unit_a_running_unit_asks_for_is_computed_past_only_and_the_time_limit
     assert selected["units"]["computed"] == 2 and selected["units"]["excluded"] == 1
 
     call_log.unlink()
-    ticks = iter(range(1, 100))
-    real_monotonic = time.monotonic
-
-    def clock():  # one tick per look at the clock by infolib.shard: one per unit it may start
-        caller = sys._getframe(1).f_globals.get("__name__")
-        return next(ticks) if caller == "infolib.shard" else real_monotonic()
-
-    monkeypatch.setattr(time, "monotonic", clock)
     # the deadline is tick 1 + 1.5: "wide" starts at tick 2, asks for its decoder at tick 3,
     # and "narrow" would start at tick 4
-    late = run(chapter, "0/1", tmp_path / "late", time_limit=1.5)
-    monkeypatch.setattr(time, "monotonic", real_monotonic)
+    with ticking_clock(monkeypatch):
+        late = run(chapter, "0/1", tmp_path / "late", time_limit=1.5)
     assert late["status"] == "ok" and late["blocked"] == []
     assert call_log.read_text().split() == ["wide", "decoder4"]
     assert late["units"]["computed"] == 2 and late["units"]["deferred"] == 1
@@ -602,18 +613,10 @@ def test_a_shard_continues_a_training_in_segments_in_the_next_round(tmp_path, ca
     other = run(chapter, f"{1 - shard}/2", tmp_path / "other", output=tmp_path / "other.tar")
     assert other["units"]["computed"] == 0 and calls(call_log) == []
 
-    ticks = iter(range(1, 100))
-    real_monotonic = time.monotonic
-
-    def clock():  # one tick per look at the clock by infolib.shard: one per unit it may start
-        caller = sys._getframe(1).f_globals.get("__name__")
-        return next(ticks) if caller == "infolib.shard" else real_monotonic()
-
-    monkeypatch.setattr(time, "monotonic", clock)
     # the deadline is tick 1 + 3.5; the unit, then segments 1 and 2 start at ticks 2, 3, 4
-    first = run(chapter, f"{shard}/2", tmp_path / "cache", output=tmp_path / "round1.tar",
-                time_limit=3.5)
-    monkeypatch.setattr(time, "monotonic", real_monotonic)
+    with ticking_clock(monkeypatch):
+        first = run(chapter, f"{shard}/2", tmp_path / "cache", output=tmp_path / "round1.tar",
+                    time_limit=3.5)
     assert first["status"] == "ok" and first["units"]["computed"] == 2
     assert first["units"]["blocked"] == 1 and calls(call_log) == [0, 1, 2]
     shared = tmp_path / "shared"
