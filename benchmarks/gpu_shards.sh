@@ -7,6 +7,8 @@
 # come back bundled in tar files of at most 15 MiB (a device call returns at most 8 files, 16 MiB
 # each): unpack them, then `make gpu-merge FILES='packs/*.tar'` (book/reproducing.md).
 #   SHARD=0 LIMIT=150 STOP=280 OUT=... benchmarks/gpu_shards.sh
+# SHARD='0 1' runs shards 0 and 1 of each chapter side by side (trainings that are launch-bound
+# leave a GPU mostly idle: two shards of one chapter use it better than one).
 # CHAPTERS='fisher fisher_controls' runs those chapters only; COUNTS='fisher:1' gives a chapter
 # its number of shards (n = 1: every unit in the chapter's order until LIMIT); ONLY='fisher:
 # experiment=fig4 model_information:network=wide model_information:experiment=calibration'
@@ -41,20 +43,30 @@ if [[ -n ${MERGE:-} ]]; then
     tail -8 "$WORK"/merge.txt
 fi
 
-step "shard $SHARD of every chapter's $PROFILE profile (background; limit $LIMIT s, stop $STOP s)"
-for chapter in $CHAPTERS; do
-    count=8
-    for entry in $COUNTS; do [[ ${entry%%:*} == "$chapter" ]] && count=${entry##*:}; done
-    only=()
-    for entry in ${ONLY:-}; do [[ ${entry%%:*} == "$chapter" ]] && only+=(--only "${entry#*:}"); done
-    ( start=$(date +%s)
-      OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 NUMBA_NUM_THREADS=2 timeout -s TERM -k 20 "$STOP" \
-          python3 -m infolib.shard run "notebooks/$chapter.py" --shard "$SHARD/$count" \
-          --profile "$PROFILE" --time-limit "$LIMIT" "${only[@]}" \
-          -o "$WORK/$chapter-$PROFILE-${SHARD}of$count.tar" \
-          > "$WORK/$chapter.log" 2>&1
-      echo "shard $chapter $SHARD/$count: rc $? in $(( $(date +%s) - start )) s" >> "$WORK"/summary
-    ) &
+step "shard(s) $SHARD of every chapter's $PROFILE profile (background; limit $LIMIT s, stop $STOP s)"
+for shard in $SHARD; do
+    for chapter in $CHAPTERS; do
+        count=8
+        for entry in $COUNTS; do [[ ${entry%%:*} == "$chapter" ]] && count=${entry##*:}; done
+        if (( shard >= count )); then
+            echo "shard $chapter $shard/$count: not run (the chapter has $count shard(s))" \
+                >> "$WORK"/summary
+            continue
+        fi
+        only=()
+        for entry in ${ONLY:-}; do
+            [[ ${entry%%:*} == "$chapter" ]] && only+=(--only "${entry#*:}")
+        done
+        ( start=$(date +%s)
+          OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 NUMBA_NUM_THREADS=2 timeout -s TERM -k 20 "$STOP" \
+              python3 -m infolib.shard run "notebooks/$chapter.py" --shard "$shard/$count" \
+              --profile "$PROFILE" --time-limit "$LIMIT" "${only[@]}" \
+              -o "$WORK/$chapter-$PROFILE-${shard}of$count.tar" \
+              > "$WORK/$chapter-$shard.log" 2>&1
+          echo "shard $chapter $shard/$count: rc $? in $(( $(date +%s) - start )) s" \
+              >> "$WORK"/summary
+        ) &
+    done
 done
 
 if [[ ${TESTS:-1} != 0 ]]; then

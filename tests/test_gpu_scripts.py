@@ -53,3 +53,24 @@ def test_gpu_shards_script_packs_a_shard_and_merges_it_in_the_next_call(tmp_path
     assert f"{computed} added" in second.stdout
     manifest = manifest_of(tmp_path / "second")
     assert manifest["units"]["computed"] == 0 and manifest["units"]["read"] == computed
+
+
+def test_gpu_shards_script_runs_several_shards_of_a_chapter_side_by_side(tmp_path):
+    """SHARD='0 1 2' with two shards of the chapter: shards 0 and 1 run, each packs its own
+    units (none twice), and shard 2, which the chapter does not have, is reported, not run."""
+    out = tmp_path / "two"
+    result = shards_script(tmp_path, "two", SHARD="0 1 2", COUNTS="fisher:2")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "shard fisher 2/2: not run (the chapter has 2 shard(s))" in result.stdout
+    with tarfile.open(out / "packs-0.tar") as bundle:
+        assert sorted(m.name for m in bundle.getmembers()) == [
+            "fisher-smoke-0of2.tar", "fisher-smoke-1of2.tar"]
+    with tarfile.open(out / "logs.tar") as logs:
+        manifests = [json.loads(logs.extractfile(m).read()) for m in logs.getmembers()
+                     if m.name.endswith(".manifest.log")]
+        assert sorted(m.name for m in logs.getmembers() if m.name.endswith("fisher-0.log")
+                      or m.name.endswith("fisher-1.log")) == ["./fisher-0.log", "./fisher-1.log"]
+    assert sorted(m["shard"] for m in manifests) == [[0, 2], [1, 2]]
+    assert all(m["status"] == "ok" for m in manifests)
+    entries = [set(m["entries"]) for m in manifests]
+    assert entries[0].isdisjoint(entries[1]) and entries[0] | entries[1]
