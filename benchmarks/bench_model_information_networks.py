@@ -5,8 +5,8 @@ ResNet-56 on MNIST; the chapter, with `small_cnn` on Fashion-MNIST).
 One unit as the chapter runs it: M_D trained with early stopping on `--train` images, then the k
 = `--k` next images coded from the initialization and from M_D (`infolib.coding.model_information`
 with the chapter's step floor and first block of 10). Networks: `small_cnn` (12,810 parameters),
-its four times wider twin, and `small_resnet` with widths 16, 32, 64 and 3 or 9 basic blocks per
-stage (ResNet-20 and ResNet-56 in He et al.'s CIFAR family). Prints seconds per unit and the
+its four times wider twin, and `cifar_resnet(20)` and `cifar_resnet(56)` (ResNet-20 and
+ResNet-56 of He et al.'s CIFAR family: 3 or 9 basic blocks per stage of 16, 32, 64 channels). Prints seconds per unit and the
 ratio to the small CNN, and L(M_D, D) as a sanity check. The defaults take about 2 minutes on 2
 CPU cores (`make bench`: there the ResNet-56 unit took 21x the small CNN's); the `gpu` profile's
 sizes: `--train 40000 --k 10000 --max-epochs 50 --device cuda`. Prints, never asserts.
@@ -24,16 +24,14 @@ import torch
 
 from infolib.coding import model_information, step_floor_training
 from infolib.data import fashion_mnist
-from infolib.models import small_cnn, small_resnet
+from infolib.models import cifar_resnet, small_cnn
 from infolib.train import BlockTraining, accuracy, fit_early_stopping
 
 NETWORKS = {
     "small CNN": lambda seed: small_cnn(seed=seed),
     "wide CNN": lambda seed: small_cnn(widths=(64, 128), seed=seed),
-    "ResNet-20": lambda seed: small_resnet(1, 10, widths=(16, 32, 64), blocks_per_stage=3,
-                                           seed=seed),
-    "ResNet-56": lambda seed: small_resnet(1, 10, widths=(16, 32, 64), blocks_per_stage=9,
-                                           seed=seed),
+    "ResNet-20": lambda seed: cifar_resnet(20, seed=seed),
+    "ResNet-56": lambda seed: cifar_resnet(56, seed=seed),
 }
 MIN_FIRST_BLOCK = 10  # the chapter's
 

@@ -295,6 +295,19 @@ def small_resnet(
     return nn.Sequential(*layers)
 
 
+def cifar_resnet(
+    depth: int, in_channels: int = 1, n_classes: int = 10, *, seed: int | None = None
+) -> nn.Sequential:
+    """He et al.'s (2016) CIFAR ResNet of ``depth`` = 6n + 2 layers: :func:`small_resnet` with
+    16, 32 and 64 channels and n basic blocks per stage. ResNet-20 (n = 3) has 272,186
+    parameters, ResNet-56 (n = 9) 855,482 (one input channel, 10 classes)."""
+    depth = integer("depth", depth, minimum=8)
+    if (depth - 2) % 6:
+        raise ValueError(f"depth must be 6n + 2 (20, 32, 44, 56, 110, ...), got {depth}")
+    return small_resnet(in_channels, n_classes, widths=(16, 32, 64),
+                        blocks_per_stage=(depth - 2) // 6, seed=seed)
+
+
 def small_cnn(
     in_channels: int = 1, n_classes: int = 10, *, widths: Sequence[int] = (16, 32),
     input_size: int = 28, hidden: int | None = None, dropout: float = 0.0,

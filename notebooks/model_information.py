@@ -124,7 +124,7 @@ from infolib.claims import Claims, all_of, contrast, differ, summarize, trend
 from infolib.coding import model_information, step_floor_training
 from infolib.config import resolve, resolve_device, seeds
 from infolib.data import digits, fashion_mnist, mnist1d
-from infolib.models import mlp, small_cnn, small_resnet
+from infolib.models import cifar_resnet, mlp, small_cnn
 from infolib.train import BlockTraining, accuracy, fit_early_stopping
 
 # The networks of Fig. 3: the chapter's small CNN (12,810 parameters), the ResNets of He et al.'s
@@ -132,10 +132,8 @@ from infolib.train import BlockTraining, accuracy, fit_early_stopping
 # four times wider, for the capacity check below.
 NETWORKS = {
     "small": lambda run_seed: small_cnn(seed=run_seed),
-    "ResNet-20": lambda run_seed: small_resnet(1, 10, widths=(16, 32, 64), blocks_per_stage=3,
-                                               seed=run_seed),
-    "ResNet-56": lambda run_seed: small_resnet(1, 10, widths=(16, 32, 64), blocks_per_stage=9,
-                                               seed=run_seed),
+    "ResNet-20": lambda run_seed: cifar_resnet(20, seed=run_seed),
+    "ResNet-56": lambda run_seed: cifar_resnet(56, seed=run_seed),
     "wide": lambda run_seed: small_cnn(widths=(64, 128), seed=run_seed),
 }
 
@@ -589,7 +587,7 @@ pd.DataFrame({
 #
 # Network (`network`): at the `smoke` and `cpu` profiles `infolib.models.small_cnn` (two
 # convolutions and a linear layer, 12,810 parameters), with $N$ = 3,000 training and $k$ = 2,000
-# coded examples at `cpu`; at `gpu` the paper's ResNet-56 (`infolib.models.small_resnet`, 16, 32
+# coded examples at `cpu`; at `gpu` the paper's ResNet-56 (`infolib.models.cifar_resnet`, 16, 32
 # and 64 channels, 9 basic blocks per stage, 855,482 parameters) with $N$ = 40,000 and the
 # paper's $k$ = 10,000. The paper: ResNet-56 on MNIST. 2,000 test examples at every profile. The
 # calibration below uses the profile's network: a larger network may cope with an occlusion that

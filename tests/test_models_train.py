@@ -6,7 +6,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from infolib.models import eval_mode, hidden_activations, mlp, small_cnn, small_resnet
+from infolib.models import (
+    cifar_resnet,
+    eval_mode,
+    hidden_activations,
+    mlp,
+    small_cnn,
+    small_resnet,
+)
 from infolib.train import (
     BestValidation,
     BlockTraining,
@@ -372,6 +379,16 @@ def test_deeper_small_resnets(widths, blocks, n_params):
     n_blocks = sum((blocks,) * 3 if isinstance(blocks, int) else blocks)
     assert sum(type(m).__name__ == "_BasicBlock" for m in model) == n_blocks
     assert model(torch.rand(2, 3, 32, 32)).shape == (2, 10)
+
+
+@pytest.mark.parametrize("depth, blocks, n_params", [(20, 3, 272_186), (56, 9, 855_482)])
+def test_cifar_resnet_is_the_small_resnet_of_its_depth(depth, blocks, n_params):
+    model = cifar_resnet(depth, seed=3)
+    assert sum(p.numel() for p in model.parameters()) == n_params
+    same = small_resnet(1, 10, widths=(16, 32, 64), blocks_per_stage=blocks, seed=3)
+    assert all(torch.equal(v, same.state_dict()[k]) for k, v in model.state_dict().items())
+    with pytest.raises(ValueError, match="depth must be 6n \\+ 2"):
+        cifar_resnet(depth + 1)
 
 
 def test_four_stage_resnet_takes_its_stage_count_from_the_widths():
