@@ -814,76 +814,89 @@ def run_shard(
     # SIGTERM raises KeyboardInterrupt while the chapter runs, then waits till the pack is
     # written: a session whose time runs out still brings back what was finished
     with _sigterm_deferred():
-        with tempfile.TemporaryDirectory(prefix="infolib-shard-") as temporary:
-            folder = Path(workdir) if workdir is not None else Path(temporary)
-            folder.mkdir(parents=True, exist_ok=True)
-            uses = Path(temporary) / "cache-uses.txt"
-            # INFOLIB_CACHE for the chapter's own cached() calls; ./data as make passes it on; every
-            # entry read or written listed in `uses` (and in the caller's log, if any)
-            data = os.environ.get("INFOLIB_DATA") or str(Path("data").resolve())
-            environment = {"INFOLIB_CACHE": str(directory), cache_module.LOG_VARIABLE: str(uses),
-                           "INFOLIB_DATA": data}
-            caller_log = os.environ.get(cache_module.LOG_VARIABLE)
-            try:
-                with _environment(environment), warnings.catch_warnings(), _sigterm_interrupts():
-                    warnings.filterwarnings("ignore", "FigureCanvasAgg is non-interactive")
-                    outcome = execute(chapter, run, parameters, workdir=folder, log=log)
-            except KeyboardInterrupt:
-                outcome = _Outcome(error="interrupted")
-            except Exception as error:  # before any cell ran: bad parameters, unreadable file
-                outcome = _Outcome(error=f"{type(error).__name__}: {error}")
-            used = uses.read_text().split() if uses.is_file() else []
-            if caller_log and used:
-                with open(caller_log, "a") as file:
-                    file.write("".join(f"{entry}\n" for entry in used))
-        run.read = len(set(used) - set(run.computed))
-        if run.unmatched():  # a filter may match units that are in the cache already
-            for entry in sorted(set(used) - set(run.computed)):
-                key = _stored_key(directory / entry)
-                if key is not None:
-                    run.select(key)
-        written = run.written()
-        finished_segments = run.finished_segments(written)
-        packed = [entry for entry in written if entry not in finished_segments]
-        left_out = [entry for entry, owner in run.skipped.items() if owner is None]
-        commit = _git("rev-parse", "HEAD")
-        manifest = {
-            "format": PACK_FORMAT,
-            "cache_format": FORMAT,
-            "chapter": chapter.stem,
-            "source": chapter.as_posix(),
-            "source_sha256": _sha256_file(chapter) if chapter.is_file() else None,
-            "shard": [shard.index, shard.count],
-            "parameters": parameters,
-            "status": "failed" if outcome.error else "ok",
-            "error": outcome.error,
-            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
-            "wall_seconds": round(time.time() - started, 1),
-            "commit": commit,
-            "dirty": (bool(_git("status", "--porcelain", "--untracked-files=no")) if commit
-                      else None),
-            **_versions(),
-            "entries": {entry: {"seconds": run.computed[entry],
-                                "bytes": (directory / entry).stat().st_size} for entry in packed},
-            "only": run.only,
-            "only_unmatched": run.unmatched(),
-            "units": {"computed": len(written), "read": run.read,
-                      "skipped": len(run.skipped) - len(run.deferred) - len(run.excluded),
-                      "deferred": len(run.deferred), "excluded": len(run.excluded),
-                      "blocked": len(run.blocked),
-                      "not stored": len(run.computed) - len(written),
-                      "segments not packed": len(finished_segments)},
-            "skipped": {entry: owner for entry, owner in run.skipped.items() if owner is not None},
-            "missing": left_out,
-            "blocked": run.blocked,
-            "not_stored": [entry for entry in run.computed if entry not in written],
-            "segments": run.segments,
-            "cells": {"run": outcome.cells, "passed over": outcome.passed_over,
-                      "loop iterations passed over": run.iterations_passed_over},
-        }
+        outcome, used = _execute_in_cache(chapter, run, parameters, workdir, log)
+        manifest = _manifest(chapter, run, parameters, outcome, used, started)
         if output is not None:
             write_pack(output, manifest, directory)
     return manifest
+
+
+def _execute_in_cache(chapter: Path, run: _Run, parameters: dict, workdir,
+                      log) -> tuple[_Outcome, list[str]]:
+    """Run the chapter with the run's cache (an interrupt ends it as an outcome, not an error):
+    its outcome, and the entries it read or wrote (added to the caller's cache log, if any)."""
+    with tempfile.TemporaryDirectory(prefix="infolib-shard-") as temporary:
+        folder = Path(workdir) if workdir is not None else Path(temporary)
+        folder.mkdir(parents=True, exist_ok=True)
+        uses = Path(temporary) / "cache-uses.txt"
+        # INFOLIB_CACHE for the chapter's own cached() calls; ./data as make passes it on; every
+        # entry read or written listed in `uses` (and in the caller's log, if any)
+        data = os.environ.get("INFOLIB_DATA") or str(Path("data").resolve())
+        environment = {"INFOLIB_CACHE": str(run.root), cache_module.LOG_VARIABLE: str(uses),
+                       "INFOLIB_DATA": data}
+        caller_log = os.environ.get(cache_module.LOG_VARIABLE)
+        try:
+            with _environment(environment), warnings.catch_warnings(), _sigterm_interrupts():
+                warnings.filterwarnings("ignore", "FigureCanvasAgg is non-interactive")
+                outcome = execute(chapter, run, parameters, workdir=folder, log=log)
+        except KeyboardInterrupt:
+            outcome = _Outcome(error="interrupted")
+        except Exception as error:  # before any cell ran: bad parameters, unreadable file
+            outcome = _Outcome(error=f"{type(error).__name__}: {error}")
+        used = uses.read_text().split() if uses.is_file() else []
+        if caller_log and used:
+            with open(caller_log, "a") as file:
+                file.write("".join(f"{entry}\n" for entry in used))
+    return outcome, used
+
+
+def _manifest(chapter: Path, run: _Run, parameters: dict, outcome: _Outcome, used: list[str],
+              started: float) -> dict:
+    """The pack's manifest (see :func:`run_shard`) of a run that has ended."""
+    directory = run.root
+    run.read = len(set(used) - set(run.computed))
+    if run.unmatched():  # a filter may match units that are in the cache already
+        for entry in sorted(set(used) - set(run.computed)):
+            key = _stored_key(directory / entry)
+            if key is not None:
+                run.select(key)
+    written = run.written()
+    finished_segments = run.finished_segments(written)
+    packed = [entry for entry in written if entry not in finished_segments]
+    commit = _git("rev-parse", "HEAD")
+    return {
+        "format": PACK_FORMAT,
+        "cache_format": FORMAT,
+        "chapter": chapter.stem,
+        "source": chapter.as_posix(),
+        "source_sha256": _sha256_file(chapter) if chapter.is_file() else None,
+        "shard": [run.shard.index, run.shard.count],
+        "parameters": parameters,
+        "status": "failed" if outcome.error else "ok",
+        "error": outcome.error,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "wall_seconds": round(time.time() - started, 1),
+        "commit": commit,
+        "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")) if commit else None,
+        **_versions(),
+        "entries": {entry: {"seconds": run.computed[entry],
+                            "bytes": (directory / entry).stat().st_size} for entry in packed},
+        "only": run.only,
+        "only_unmatched": run.unmatched(),
+        "units": {"computed": len(written), "read": run.read,
+                  "skipped": len(run.skipped) - len(run.deferred) - len(run.excluded),
+                  "deferred": len(run.deferred), "excluded": len(run.excluded),
+                  "blocked": len(run.blocked),
+                  "not stored": len(run.computed) - len(written),
+                  "segments not packed": len(finished_segments)},
+        "skipped": {entry: owner for entry, owner in run.skipped.items() if owner is not None},
+        "missing": [entry for entry, owner in run.skipped.items() if owner is None],
+        "blocked": run.blocked,
+        "not_stored": [entry for entry in run.computed if entry not in written],
+        "segments": run.segments,
+        "cells": {"run": outcome.cells, "passed over": outcome.passed_over,
+                  "loop iterations passed over": run.iterations_passed_over},
+    }
 
 
 # --- merging packs ----------------------------------------------------------------------------
