@@ -427,6 +427,33 @@ def shuffle_labels(labels: torch.Tensor, fraction: float, *, seed: int = 0) -> t
     return shuffled
 
 
+
+def redraw_labels(labels: torch.Tensor, fraction: float, *, n_classes: int,
+                  seed: int = 0) -> torch.Tensor:
+    """A copy of ``labels`` whose entries at a random ``fraction`` of positions are redrawn
+    uniformly from 0 .. n_classes - 1.
+
+    Shuffled MNIST as Bansal et al.'s code builds it (``make_shuffled_environment``: a fraction
+    beta of the training labels replaced by uniformly random ones; their paper's text says
+    "shuffled", which :func:`shuffle_labels` reads as a permutation). Exactly round(fraction * N)
+    positions are chosen (the code draws each position with probability beta); a redrawn label
+    equals the old one with probability 1 / n_classes, so about fraction * (1 - 1 / n_classes) of
+    the labels change. Unlike a permutation, the label histogram moves towards uniform. Same
+    ``seed``, same labels.
+    """
+    fraction = real("fraction", fraction, minimum=0, maximum=1)
+    n_classes = integer("n_classes", n_classes, minimum=2)
+    if labels.ndim != 1 or labels.dtype == torch.bool or labels.is_floating_point():
+        raise ValueError("labels must be a 1-D integer tensor, got dtype "
+                         f"{labels.dtype}, shape {tuple(labels.shape)}")
+    if len(labels) and not bool(((labels >= 0) & (labels < n_classes)).all()):
+        raise ValueError(f"labels must lie in 0 .. {n_classes - 1} (n_classes={n_classes})")
+    generator = torch.Generator().manual_seed(integer("seed", seed))
+    chosen = _chosen(len(labels), fraction, generator)
+    redrawn = labels.clone()
+    redrawn[chosen] = torch.randint(n_classes, (len(chosen),), generator=generator).to(labels.dtype)
+    return redrawn
+
 # --------------------------------------------------------------------------------------------
 # Small offline 10-class tasks
 # --------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from torch import nn
 
 from infolib.checks import integer, one_of, real
 from infolib.complexity import frobenius_product, path_norm, spectral_product
-from infolib.data import color_by_label, fashion_mnist, flip_binary_labels, shuffle_labels
+from infolib.data import color_by_label, fashion_mnist, flip_binary_labels, redraw_labels
 from infolib.models import hidden_activations, mlp
 from infolib.neurons import neuron_entropy, pairwise_mi
 from infolib.train import BestValidation, accuracy, fit
@@ -89,7 +89,8 @@ def fashion_task(
       the training images colored by their (noisy) label, the others at random
       (:func:`infolib.data.color_by_label`), the evaluation images all at random. Inputs: 2 x 196.
     - ``"shuffled"`` (beta = ``condition``): the labels of a fraction beta of the training images
-      permuted among themselves (:func:`infolib.data.shuffle_labels`); evaluation labels clean.
+      redrawn uniformly, as the authors' code does (:func:`infolib.data.redraw_labels`);
+      evaluation labels clean.
       Inputs: 196 grey values.
     """
     one_of("task", task, TASKS)
@@ -111,7 +112,7 @@ def fashion_task(
         x_train = color_by_label(x_train, y_train, condition, seed=seed)[0]
         x_eval = color_by_label(x_eval, y_eval, 0.0, seed=20_000 + seed)[0]
     else:
-        y_train = shuffle_labels(y_train, condition, seed=seed)
+        y_train = redraw_labels(y_train, condition, n_classes=10, seed=seed)
     return x_train.flatten(1), y_train, x_eval.flatten(1), y_eval
 
 

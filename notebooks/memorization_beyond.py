@@ -137,7 +137,7 @@ from tqdm import tqdm  # text bars: papermill runs have no widgets
 from infolib.cache import cached
 from infolib.claims import Claims, all_of, contrast, summarize, trend
 from infolib.config import resolve, resolve_device, seeds
-from infolib.data import mnist1d, shuffle_labels
+from infolib.data import mnist1d, redraw_labels, shuffle_labels
 from infolib.memorization import (
     AUTHORS,
     CONDITIONS,
@@ -446,8 +446,9 @@ display(Markdown("**What we see.** Each box is one condition's neurons, pooled o
 #
 # MNIST-1D {cite}`greydanus2020scaling` draws ten 1-D templates of the digits, each transformed
 # (padding, shear, translation, noise) into a signal of 40 values; it is generated here by the
-# `mnist1d` package with its default arguments and seed 42 (`infolib.data.mnist1d`). We shuffle
-# a fraction $\beta$ of the training labels (`infolib.data.shuffle_labels`, as on Fashion-MNIST),
+# `mnist1d` package with its default arguments and seed 42 (`infolib.data.mnist1d`). We redraw
+# a fraction $\beta$ of the training labels uniformly (`infolib.data.redraw_labels`, as the
+# authors' code does and as on Fashion-MNIST),
 # train the paper's MLP (3 hidden layers of 256) by the authors' protocol and measure it on a
 # held-out split with clean labels, which also picks the checkpoint. H2 predicts that entropy
 # rises and MI falls with $\beta$. This is an extension with a dataset the paper did not use (it
@@ -468,7 +469,7 @@ def train_mnist1d(beta, run_seed):
     """Train the 3x256 MLP on MNIST-1D with a fraction `beta` of shuffled training labels and
     measure it on the held-out split (clean labels)."""
     n = settings.mnist1d_train
-    y_train = shuffle_labels(mnist1d_y[:n], beta, seed=run_seed)
+    y_train = redraw_labels(mnist1d_y[:n], beta, n_classes=10, seed=run_seed)
     x_eval, y_eval = mnist1d_x[n:], mnist1d_y[n:]
     model, info = train_mlp(mnist1d_x[:n], y_train, x_eval, y_eval,
                             epochs=settings.mnist1d_epochs, protocol=AUTHORS, seed=run_seed,
@@ -526,10 +527,11 @@ display(Markdown(
 # ## 4. Heuristic memorization of a context: an offline analogue of NICO++ (Fig. 5)
 #
 # **The paper's experiment.** Six animal classes of NICO++ (bear, dog, cat, bird, horse,
-# sheep), each photographed in many contexts. Six *common* contexts (grass, water, autumn, dim,
-# outdoor, rock) exist for every animal. In the **unbalanced** training set each animal appears in
-# only one common context of its own (bears on grass, dogs in water, ...); in the **balanced**
-# set every animal appears in every common context, in equal numbers. A ResNet-18 is trained
+# sheep), each photographed in many contexts. NICO++ has ten *common* contexts, which exist for
+# every animal; the paper uses six of them (grass, water, autumn, dim, outdoor, rock). In the
+# **unbalanced** training set each animal appears in only one common context of its own (bears on
+# grass, dogs in water, ...); in the **balanced** set every animal appears in every common
+# context, in equal numbers. A ResNet-18 is trained
 # from scratch on each and evaluated on a set balanced over the contexts. The unbalanced network
 # can learn "grass means bear", a heuristic; the paper finds, in each of the 4 blocks of the
 # ResNet, lower entropy for the unbalanced network and, across pairs of neurons, higher MI.
@@ -558,8 +560,10 @@ display(Markdown(
 # and no images without a common context (the paper's sets also hold each animal's
 # individual contexts). The measurements follow the authors' code: each stage's output, averaged
 # over its spatial positions (global average pooling), on the evaluation images; entropy over 100
-# bins with edges shared by all pooled outputs of all stages; raw KSG MI ($k = 3$) of pairs
-# among `mi_neurons` random channels of each stage (all channels where a stage has fewer).
+# bins with edges shared by all pooled outputs of all stages; raw KSG MI ($k = 3$). One
+# difference: the code draws its 768 channels for MI at random from all stages pooled, we draw
+# `mi_neurons` random channels of each stage (all channels where a stage has fewer), so that every
+# stage is measured.
 
 # %%
 NICO_CLASSES = (0, 1, 2, 3, 4, 5)  # T-shirt/top, trouser, pullover, dress, coat, sandal
@@ -980,24 +984,27 @@ pd.DataFrame(cue_rows).round(3)
 # ```{exercise}
 # :label: ex-memorization_beyond-2
 #
-# **How many shuffled labels are wrong?** `shuffle_labels` permutes the labels of a fraction
-# $\beta$ of the examples among themselves. Predict the share of labels that end up different from
-# the original, as a function of $\beta$ and the class frequencies $p_c$, and check it on the
-# labels of 5,000 Fashion-MNIST training images for every $\beta$ of `CONDITIONS`. What is the
-# best accuracy on its own training labels that a network can reach without memorizing any
-# example?
+# **How many shuffled labels are wrong?** The authors' code replaces the labels of a fraction
+# $\beta$ of the examples by uniformly random ones (`redraw_labels`, used in this book); the
+# paper's word "shuffled" also reads as a permutation of those labels among themselves
+# (`shuffle_labels`). Predict, for each, the share of labels that end up different from the
+# original, as a function of $\beta$, the number of classes $K$ and the class frequencies $p_c$,
+# and check it on the labels of 5,000 Fashion-MNIST training images for every $\beta$ of
+# `CONDITIONS`. What is the best accuracy on its own training labels that a network can reach
+# without memorizing any example?
 # ```
 #
 # ```{solution-start} ex-memorization_beyond-2
 # :class: dropdown
 # ```
 #
-# A chosen position receives the label of a random chosen position, of class $c$ with probability
-# about $p_c$, so it keeps its own class with probability $\sum_c p_c^2$: the share of changed
-# labels is about $\beta\,(1 - \sum_c p_c^2)$, 0.9 $\beta$ for ten balanced classes. A network that
-# learns the task and nothing else predicts the original label: it is right on the unchanged
-# labels, a share $1 - \beta\,(1 - \sum_c p_c^2)$ of its training set; any training accuracy above
-# that needs memorized examples.
+# A redrawn label equals the old one with probability $1/K$: the share of changed labels is
+# $\beta\,(1 - 1/K)$ whatever the class frequencies. A permuted position receives the label of a
+# random chosen position, of class $c$ with probability about $p_c$, so it keeps its own class
+# with probability $\sum_c p_c^2$: the share is about $\beta\,(1 - \sum_c p_c^2)$. Both are
+# 0.9 $\beta$ for ten balanced classes. A network that learns the task and nothing else predicts
+# the original label: it is right on the unchanged labels, a share one minus the changed share of
+# its training set; any training accuracy above that needs memorized examples.
 
 # %% tags=["solution"]
 labels_5000 = train_labels[:5_000]
@@ -1005,13 +1012,17 @@ class_share = torch.bincount(labels_5000).double() / len(labels_5000)
 same_class = float((class_share**2).sum())
 shuffle_rows = []
 for beta in CONDITIONS:
-    changed = float((shuffle_labels(labels_5000, beta, seed=0) != labels_5000).double().mean())
-    shuffle_rows.append(dict(beta=beta, changed=changed, predicted=beta * (1 - same_class),
+    redrawn = redraw_labels(labels_5000, beta, n_classes=10, seed=0)
+    permuted = shuffle_labels(labels_5000, beta, seed=0)
+    changed = float((redrawn != labels_5000).double().mean())
+    shuffle_rows.append(dict(beta=beta, changed_redrawn=changed, predicted_redrawn=beta * 0.9,
+                             changed_permuted=float((permuted != labels_5000).double().mean()),
+                             predicted_permuted=beta * (1 - same_class),
                              accuracy_without_memorizing=1 - changed))
 pd.DataFrame(shuffle_rows).round(3)
 
 # %% [markdown]
-# The measured shares follow the prediction. Read the training accuracies of the Shuffled
+# The measured shares follow the predictions. Read the training accuracies of the Shuffled
 # networks in experiment 1 against the last column: a network above it must have fitted some of
 # the shuffled labels, the example-level memorization H2 is about; one at or below it need not
 # have memorized anything.

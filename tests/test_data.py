@@ -438,6 +438,33 @@ def test_shuffle_labels_is_seeded_and_checks_input():
         data.shuffle_labels(labels[:, None], 0.5)
 
 
+@pytest.mark.parametrize("fraction", [0.0, 0.25, 1.0])
+def test_redraw_labels_redraws_the_chosen_fraction_uniformly(fraction):
+    labels = torch.zeros(20_000, dtype=torch.int64)  # every label 0: a redrawn one is uniform
+    redrawn = data.redraw_labels(labels, fraction, n_classes=10, seed=0)
+    changed = (redrawn != labels).float().mean().item()
+    assert changed == pytest.approx(0.9 * fraction, abs=0.01)  # equal to the old one w.p. 1/10
+    counts = torch.bincount(redrawn[redrawn != 0], minlength=10)[1:].float()
+    if fraction:  # the nine other classes equally often (binomial sd about 1.5% of a count)
+        assert (counts / counts.mean() - 1).abs().max().item() < 0.1
+    assert redrawn.dtype == labels.dtype and not labels.any()  # input untouched
+
+
+def test_redraw_labels_is_seeded_and_checks_input():
+    labels = torch.arange(500) % 10
+    a = data.redraw_labels(labels, 0.5, n_classes=10, seed=1)
+    assert torch.equal(a, data.redraw_labels(labels, 0.5, n_classes=10, seed=1))
+    assert not torch.equal(a, data.redraw_labels(labels, 0.5, n_classes=10, seed=2))
+    with pytest.raises(ValueError, match="fraction"):
+        data.redraw_labels(labels, 1.5, n_classes=10)
+    with pytest.raises(ValueError, match="1-D"):
+        data.redraw_labels(labels[:, None], 0.5, n_classes=10)
+    with pytest.raises(ValueError, match="lie in 0 .. 8"):
+        data.redraw_labels(labels, 0.5, n_classes=9)
+    with pytest.raises(ValueError, match="n_classes"):
+        data.redraw_labels(labels, 0.5, n_classes=1)
+
+
 # --------------------------------------------------------------------------------------------
 # digits, mnist1d
 # --------------------------------------------------------------------------------------------
