@@ -764,21 +764,21 @@ display(Markdown(
 # %% [markdown]
 # ## An offline analogue of Bias-in-Bios (Fig. 4, Table 5)
 #
-# The paper's Bias-in-Bios networks differ in how much *gender* their last layer encodes,
-# measured as the compression of a minimum-description-length probe (Voita and Titov, 2020):
-# the uniform codelength divided by the probe's prequential codelength. In the last layer, the
-# network trained on the original (least de-biased) set has the lowest entropy, with no
-# consistent entropy trend among the others, and MI rises with compression (Fig. 4); the rankings
-# by compression and by the information measures, each oriented by H1, agree (Table 5: $\tau$ =
-# 0.47 with entropy, 0.60 with MI). **Our analogue** (it is not the paper's data or networks): in the Colored networks the
+# The paper's Bias-in-Bios networks differ in how much *gender* their last layer encodes, measured
+# as the compression of a minimum-description-length probe (Voita and Titov, 2020): the uniform
+# codelength divided by the probe's prequential codelength. In the last layer, the network trained
+# on the original (least de-biased) set has the lowest entropy, with no consistent entropy trend
+# among the others, and MI rises with compression (Fig. 4); the rankings by compression and by the
+# information measures, each oriented by H1, agree (Table 5: $\tau$ = 0.47 with entropy, 0.60 with
+# MI). **Our analogue** (it is not the paper's data or networks): in the Colored networks the
 # protected attribute is the *colour*, the spurious feature of heuristic memorization. A linear
-# probe reads the last hidden layer (post-ReLU) on 2,000 evaluation images, coloured at random
-# (so colour tells nothing about the label there), and is coded prequentially
-# (`infolib.coding.prequential_codelength`, uniform first block). We rank each seed's five
-# networks by compression and compare with the rankings by the mean entropy and mean MI of the
-# last hidden layer, the layer the paper measures and the probe reads (entropy predicted: the
-# reverse; MI: the same). {numref}`fig-memorization-bios` shows the compression per
-# seed, and the two measures against it.
+# probe reads the last hidden layer (post-ReLU) on 2,000 evaluation images, coloured at random (so
+# colour tells nothing about the label there), and is coded prequentially
+# (`infolib.coding.prequential_codelength`, uniform first block). We rank each seed's five networks
+# by compression and compare with the rankings by the mean entropy and mean MI of the last hidden
+# layer, the layer the paper measures and the probe reads (entropy predicted: the reverse; MI: the
+# same). {numref}`fig-memorization-bios` shows the compression per seed, and the two measures
+# against it.
 
 # %%
 compression = by_seed("colored", "compression")
@@ -806,21 +806,21 @@ plt.show()
 # %% [markdown]
 # ## Model selection (sec. 5, Tables 2, 4 and 6)
 #
-# Given the five networks of a task (one per $\alpha$ or $\beta$), rank them by validation
-# accuracy and by a measure that needs no labels, and compare the rankings with Kendall's $\tau$
-# ($+1$: the same order, $-1$: reversed). As the paper's MNIST $\tau$ imply (every one in its
-# Tables 2 and 6 is a multiple of 0.2, one ranking of five models; no ranking code is released),
-# each measure and the accuracy are first averaged over seeds, then ranked once per task. Beside it: the mean and standard deviation of
-# the per-seed $\tau$, a stricter statistic that shows how much one seed's networks can be
-# trusted. The information measures are oriented by the hypothesis of each setup, as the paper's
-# positive $\tau$ in both setups imply: under H1 (Colored) high entropy and low MI predict good
-# generalization, under H2 (Shuffled) low entropy and high MI do. The norms are used in the
-# conventional way: a smaller norm predicts better generalization. The paper names its three
-# norms after Jiang et al. (2019) without formulas; we read them as that paper's products over
-# the weight matrices $W_l$ (`infolib.complexity`): "2-norm" $= \prod_l \|W_l\|_2^2$, the
-# squared spectral norms (our reading: it could also be the Euclidean norm of all weights
-# together), "Frobenius norm" $= \prod_l \|W_l\|_F^2$, and the path-norm
-# $\sum_i f_{w^2}(\mathbf 1)_i$ (the network with squared weights applied to an all-ones input).
+# Given the five networks of a task (one per $\alpha$ or $\beta$), rank them by validation accuracy
+# and by a measure that needs no labels, and compare the rankings with Kendall's $\tau$ ($+1$: the
+# same order, $-1$: reversed). As the paper's MNIST $\tau$ imply (every one in its Tables 2 and 6 is
+# a multiple of 0.2, one ranking of five models; no ranking code is released), each measure and the
+# accuracy are first averaged over seeds, then ranked once per task. Beside it: the mean and
+# standard deviation of the per-seed $\tau$, a stricter statistic that shows how much one seed's
+# networks can be trusted. The information measures are oriented by the hypothesis of each setup, as
+# the paper's positive $\tau$ in both setups imply: under H1 (Colored) high entropy and low MI
+# predict good generalization, under H2 (Shuffled) low entropy and high MI do. The norms are used in
+# the conventional way: a smaller norm predicts better generalization. The paper names its three
+# norms after Jiang et al. (2019) without formulas; we read them as that paper's products over the
+# weight matrices $W_l$ (`infolib.complexity`): "2-norm" $= \prod_l \|W_l\|_2^2$, the squared
+# spectral norms (our reading: it could also be the Euclidean norm of all weights together),
+# "Frobenius norm" $= \prod_l \|W_l\|_F^2$, and the path-norm $\sum_i f_{w^2}(\mathbf 1)_i$ (the
+# network with squared weights applied to an all-ones input).
 
 # %%
 MEASURES = {  # name -> (column, sign per task): score = sign * column, higher = predicted better
@@ -955,7 +955,8 @@ def add_circle_claim(variant, entropy_expected, mi_expected, statement):
                      label="MI, variant - base"),
         ),
         note=f"post-ReLU activations of both hidden layers on {CIRCLES_EVAL_POINTS:,} fresh "
-        f"points; training accuracy {summarize([fig1[variant, s]['train_accuracy'] for s in SEEDS], unit='')}",
+        "points; training accuracy "
+        f"{summarize([fig1[variant, s]['train_accuracy'] for s in SEEDS], unit='')}",
     )
 
 
@@ -1002,8 +1003,8 @@ for task in TASKS:
         claims.add(
             f"{task}-selection-{m.split()[1].lower()}", where="Table 2",
             statement=f"{m} ranks the {spec['name']} models in agreement with validation "
-            f"accuracy (paper: tau = {PAPER_TAU[m][task]:.2f}; over five models a one-sided test at "
-            "5% needs tau >= 0.8)",
+            f"accuracy (paper: tau = {PAPER_TAU[m][task]:.2f}; over five models a one-sided "
+            "test at 5% needs tau >= 0.8)",
             result=trend(accuracy_mean[task], oriented(task, m).mean(axis=0)[None, :],
                          expected="increasing", label=f"tau(accuracy, {m})"),
             note=f"seed-averaged over {len(SEEDS)} seeds, one ranking of the {len(CONDITIONS)} "
@@ -1076,8 +1077,8 @@ claims.add(
     result=trend(compression, by_seed("colored", "last_layer_mi"), expected="increasing",
                  label="tau(compression, last layer's mean MI)"),
     note="analogue on Colored Fashion-MNIST, colour as the attribute; paper (Bias-in-Bios): "
-    f"Table 5's tau {PAPER_TABLE5['mean MI']:.2f} between the compression and MI rankings (oriented "
-    "by H1, which leaves its sign as it is)",
+    f"Table 5's tau {PAPER_TABLE5['mean MI']:.2f} between the compression and MI rankings "
+    "(oriented by H1, which leaves its sign as it is)",
 )
 
 claims.save("memorization.claims.json")
