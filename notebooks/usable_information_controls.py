@@ -20,8 +20,9 @@
 # 1. **Small FC at n = 2 often does not learn the task.** Its hidden layers are 10, 7, 5, 4 and 3
 #    ReLU units wide; from PyTorch's default initialization some runs stay at chance. The paper's
 #    minimality claim for n = 2 is about networks that solved the task, so it needs enough of them:
-#    here at least 8 solved runs per arm. The paper's appendix B.1 itself says the initialization
-#    decides how minimal the result is, so a second arm starts from a **Glorot-uniform
+#    here at least 8 solved runs per arm. The paper's appendix B.1 shows that a (pre-trained)
+#    initialization changes how minimal the result is; we ask the same of the random scheme, so a
+#    second arm starts from a **Glorot-uniform
 #    initialization with zero biases** (Glorot and Bengio, AISTATS 2010), beside PyTorch's
 #    default.
 # 2. **Is the residual color in the representation or in the estimator?** The chapter's decoder is
@@ -420,8 +421,9 @@ claims
 # - **Seeds.** Groups of 8 are trained at once (`infolib.ensemble.fit_together`; each network
 #   equals its separate training up to rounding), which is what makes 16 to 48 runs of Small FC
 #   affordable on two cores. The `gpu` profile asks for 16 solved runs per arm.
-# - **The initialization arm** is ours: the paper names PyTorch's layers but not an
-#   initialization, and says (B.1) that the initialization changes how minimal the result is.
+# - **The initialization arm** is ours: the paper names neither a framework nor an
+#   initialization, and shows (B.1) that a pre-trained initialization changes how minimal the
+#   result is.
 # - **Only the final epoch, first and last layers** are read here; the curves over training are
 #   in the checkerboard chapter.
 # - **The decoders** differ only in what the heading says: same runs, same probe samples (the

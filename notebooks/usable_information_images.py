@@ -34,7 +34,8 @@
 # - the fall, the compression, happens **only with a small batch and a large learning rate**
 #   (Figs. 4, 8): "only ... at small batch sizes of 128 or less", and not at an initial learning
 #   rate of 0.01 or 0.001, where the fine information rises without falling; batches of 512 or
-#   more and small learning rates also give a lower validation accuracy;
+#   more and small learning rates (0.001) also give a lower validation accuracy (at 0.01 the
+#   accuracies are "approximately comparable", 95.8% against 96%, "though lowest");
 # - an All-CNN shows the same rise and fall (Fig. 5a);
 # - on CIFAR-100's 20 semantic superclasses the rise is not visible (Fig. 5b), but
 #   **pre-training on the fine labels for 20 epochs, then training on the coarse ones, gives a
@@ -415,8 +416,8 @@ def images(split):
 # One function trains one network in one condition and measures it; a condition is a dict
 # (network, coarse label, batch size, initial learning rate, weight decay, fine pre-training).
 # Its result is stored in the result cache under the condition, the seed and the knobs that shape
-# the data, so a condition shared by two figures (Fig. 3's is also the small batch of Fig. 4 and
-# the large learning rate of Fig. 4d) is trained once.
+# the data, so a condition shared by two figures (Fig. 3's is also the small batch and the large
+# learning rate of this chapter's sweeps) is trained once.
 
 # %% [markdown]
 # `condition` names a training condition; its defaults are Fig. 3's.
@@ -927,10 +928,14 @@ for knob, small_compresses, where in (
     )
     accuracy_small = rise_fall(sweep_frames[knob, small_compresses])["final accuracy"]
     accuracy_other = rise_fall(sweep_frames[knob, other])["final accuracy"]
+    # sec. 4.3 says it of learning rate 0.001; of 0.01 only Fig. 4's caption ("approximately
+    # comparable ... though lowest", 95.8% against 96% at 0.1)
+    comparable = knob == "learning rate" and other > 0.001
     claims.add(
-        f"accuracy-{kind}", where="sec. 4.3, " + where,
+        f"accuracy-{kind}", where="Fig. 4 caption" if comparable else f"sec. 4.3, {where}",
         statement=f"{knob} {other:g} gives a lower final validation accuracy than "
-        f"{small_compresses:g}",
+        f"{small_compresses:g}" + (" (the paper: 'approximately comparable', 95.8% against "
+                                   "96%, 'though lowest')" if comparable else ""),
         result=contrast(accuracy_other, accuracy_small, expected="less",
                         label=f"accuracy, {other:g} - {small_compresses:g}", digits=3),
         note=f"paired by seed; {small_compresses:g}: {summarize(accuracy_small, unit='', digits=3)}"
@@ -993,6 +998,12 @@ display(Markdown(
 # and the All-CNN of Fig. 5a. The CIFAR-100 experiment itself (Fig. 5b, where the paper saw no
 # rise and fall) has no offline counterpart; our semantic grouping is a stand-in, not a
 # reproduction of it.
+#
+# Statements of the paper not tested here: that every network, compressing or not, gains fine
+# information during training (sec. 4.3: the sweeps' figures show it, no claim tests it); that
+# the All-CNN's fine information falls without reaching the minimal level (Fig. 5a: only the rise
+# and fall is tested, at `gpu`); and Fig. 5b's coarse information near 3.5 bits and its "nearly
+# minimal" representation on CIFAR-100.
 
 # %% [markdown]
 # ## Exercises
@@ -1064,8 +1075,9 @@ pd.DataFrame({"H(code) (bits)": [entropy_bits(code.argmax(1)) for code in codes.
 # times larger divides the temperature $\eta / B$ by four, as a learning rate four times smaller
 # does, but it also divides the number of steps by four (an epoch is $\lceil N / B \rceil$ steps),
 # while a smaller learning rate keeps the steps and shrinks every one of them. So "large batch"
-# and "small learning rate" agree on the temperature and differ in the steps: the paper's
-# explanation (temperature) predicts the same outcome for both.
+# and "small learning rate" agree on the temperature and differ in the steps: a temperature
+# ($\eta / B$) reading of the paper's "small batch size and large learning rate" predicts the
+# same outcome for both (the paper itself names no temperature).
 
 # %% tags=["solution"]
 schedule_rows = []
