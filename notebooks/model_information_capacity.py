@@ -250,7 +250,8 @@ size_order = list(SIZES)
  .unstack("size")[["information", "init_bits", "accuracy"]].round(2))
 
 # %% [markdown]
-# **The paper's Table 7** (bits, 12,500 Tiny-ImageNet images, $k$ = 10,000), beside ours above:
+# **The paper's Table 7** (unit not stated, 12,500 Tiny-ImageNet images, $k$ = 10,000), beside ours
+# above:
 #
 # | classes | large (265k) | standard (124k) | small (50k) | tiny (29k) |
 # |---|---|---|---|---|
@@ -398,7 +399,7 @@ print(f"What we see: from {before:,} to {last:,} training images, "
 TEACHERS = {"small": (4, 8, 16), "middle": (8, 16, 32), "large": (16, 32, 64)}
 TEACHER_ALPHA = 0.7  # Table 10 (matched with Table 11)
 ALPHAS = (0.0, 0.1, 0.2, 0.5, 0.7, 0.9)  # Table 11 (also 0.05 and 0.3 there)
-TEMPERATURE = 4.0  # Tables 10-11
+TEMPERATURE = 4.0  # Table 11
 
 
 def distill_indices(run_seed):
@@ -473,9 +474,9 @@ teacher_table.loc["none (student alone)"] = [student_parameters, np.nan, alone.m
 teacher_table.round(0)
 
 # %% [markdown]
-# **The paper's Tables 10-11** (bits, CIFAR-10, LeNet-5 student, $T$ = 4): teachers ResNet-20
-# 452.6, ResNet-56 1,246.2, ResNet-101 1,277.7; and with one teacher, $\alpha$ = 0.05: 938.1,
-# 0.1: 1,040.9, 0.2: 1,178.9, 0.3: 1,188.6, 0.5: 1,214.4, 0.7: 1,246.2, 0.9: 1,177.5. Student
+# **The paper's Tables 10-11** (unit not stated, CIFAR-10, LeNet-5 student, $T$ = 4): teachers
+# ResNet-20 452.6, ResNet-56 1,246.2, ResNet-101 1,277.7; and with one teacher, $\alpha$ = 0.05:
+# 938.1, 0.1: 1,040.9, 0.2: 1,178.9, 0.3: 1,188.6, 0.5: 1,214.4, 0.7: 1,246.2, 0.9: 1,177.5. Student
 # accuracies stay within 82.7-84.2% throughout.
 
 # %% [markdown]
@@ -597,11 +598,13 @@ print(f"Mean test accuracy of the distilled students: {spread.min():.3f} to {spr
 #   largest to the largest training set exceeds the tiny network's.
 # - **Teachers transfer information** (Table 10): $I > 0$ for each of the three teachers at
 #   $\alpha$ = 0.7.
-# - **Larger teachers transfer more** (Fig. 8b): $I$ of the middle and large teachers (mean)
-#   against the small teacher's.
+# - **Larger teachers transfer more** (Fig. 8b): $I$ of the middle teacher and of the large one,
+#   each against the small teacher's (the paper: ResNet-56 and ResNet-101 each against ResNet-20).
 # - **$I$ rises with $\alpha$** (Fig. 8c): over $\alpha$ = 0 to 0.9.
-# - **$I$ plateaus beyond $\alpha$ = 0.2** (app. A.6): $I$(0.9) equals $I$(0.2) within 25% of
-#   the mean $I$(0.2) (not testable when that mean is not positive: nothing to plateau).
+# - **$I$ plateaus beyond $\alpha$ = 0.2** (app. A.6): $I$ at every larger $\alpha$ equals
+#   $I$(0.2) within 10% of the mean $I$(0.2), the margin that separates Table 11's plateau
+#   (within +5.7%) from its rise before 0.2 (-11.7% at 0.1); not testable when that mean is not
+#   positive (nothing to plateau).
 # - **The student's accuracy stays similar** (sec. 7, Fig. 8b-c): the final student's test
 #   accuracy with the large teacher equals that with the small teacher within $\pm$2 points
 #   ($\alpha$ = 0.7), and at $\alpha$ = 0.9 it equals the student's alone within $\pm$2 points
@@ -634,7 +637,8 @@ claims.add(
         tiny_top, tiny_second, f"L(tiny, {largest} classes) - L(tiny, {second} classes)",
         f"L(tiny, {second} classes)", expected="not greater"),
     note=f"the tiny network; margin: {MARGIN:.0%} of its mean information at the second largest "
-    "task",
+    "task (a weak reading: by it the paper's own large network, +7.1% and +7.6% over its last two "
+    "steps in Table 7, would count as saturated)",
 )
 rises = np.stack([info[(size, largest)].loc[SEEDS] - info[(size, second)].loc[SEEDS]
                   for size in size_order], axis=1)
@@ -703,10 +707,10 @@ claims.add(
 claims.add(
     "distillation-larger-teachers", where="sec. 7, Fig. 8b",
     statement="larger teachers transfer more information to the student",
-    result=contrast(gain[[("middle", TEACHER_ALPHA), ("large", TEACHER_ALPHA)]].loc[SEEDS]
-                    .mean(axis=1).to_numpy(), gain[("small", TEACHER_ALPHA)].loc[SEEDS]
-                    .to_numpy(), expected="greater", unit="bits", digits=0,
-                    label="I, mean of middle and large - small"),
+    result=all_of(*[contrast(gain[(name, TEACHER_ALPHA)].loc[SEEDS].to_numpy(),
+                             gain[("small", TEACHER_ALPHA)].loc[SEEDS].to_numpy(),
+                             expected="greater", unit="bits", digits=0, label=f"I, {name} - small")
+                    for name in ("middle", "large")]),
     note="the paper: ResNet-56 and -101 against ResNet-20; " + teacher_condition,
 )
 claims.add(
@@ -716,15 +720,23 @@ claims.add(
                  expected="increasing", label="tau(alpha, I)"),
     note=f"the middle teacher, alpha = {', '.join(f'{a:g}' for a in ALPHAS)}",
 )
-at_02, at_09 = (gain[("middle", a)].loc[SEEDS].to_numpy() for a in (0.2, 0.9))
+# Table 11 against I(0.2): the plateau (0.3 to 0.9) lies within +5.7%, the rise before it (0.1)
+# 11.7% below; a margin of 10% separates the two on the paper's own numbers
+PLATEAU_MARGIN = 0.1
+at_02 = gain[("middle", 0.2)].loc[SEEDS].to_numpy()
 claims.add(
     "distillation-plateau", where="sec. 7, app. A.6",
     statement="the student's information gain plateaus beyond alpha = 0.2",
-    result=(contrast(at_09, at_02, expected="equal", margin=0.25 * at_02.mean(), unit="bits",
-                     digits=0, label="I(0.9) - I(0.2)") if at_02.mean() > 0 else
+    result=(all_of(*[contrast(gain[("middle", a)].loc[SEEDS].to_numpy(), at_02, expected="equal",
+                              margin=PLATEAU_MARGIN * at_02.mean(), unit="bits", digits=0,
+                              label=f"I({a:g}) - I(0.2)")
+                     for a in ALPHAS if a > 0.2], partial=False)
+            if at_02.mean() > 0 else
             not_testable(f"mean I(0.2) = {at_02.mean():+,.0f} bits",
                          "no positive gain at alpha = 0.2: nothing to plateau")),
-    note="margin: 25% of the mean I(0.2), the middle teacher",
+    note=f"every alpha above 0.2 against 0.2, the middle teacher; margin: {PLATEAU_MARGIN:.0%} "
+    "of the mean I(0.2), between Table 11's plateau (within +5.7% of I(0.2)) and its rise "
+    "before it (-11.7% at 0.1)",
 )
 for claim_id, statement, pair, label in (
         ("distillation-accuracy-teachers",
@@ -755,14 +767,15 @@ claims
 #   examples axis grows the largest task by training images for the tiny and the large network
 #   only, up to the grid's 2,000 at `cpu` (all four sizes, or 4,000 images, would take the
 #   chapter past its 15 minutes at `cpu`; the `gpu` profile goes to 10,000).
-# - **Scale.** 3 seeds and $k$ = 1,000 at `cpu` (the paper: one run, $k$ = 10,000); the `gpu`
-#   profile has 5 seeds, 5 tasks, 5,000 training images, $k$ = 4,000 for sec. 5 and 10,000 for
-#   sec. 7.
+# - **Scale.** 3 seeds and $k$ = 1,000 at `cpu` (the paper: $k$ = 10,000, number of runs not
+#   stated); the `gpu` profile has 5 seeds, 5 tasks, 5,000 training images, $k$ = 4,000 for sec. 5
+#   and 10,000 for sec. 7.
 # - **Accuracy.** The synced code returns codes, not a final student; the accuracy half of the
 #   paper's reading is tested on students trained afterwards on all coded images, with the code's
 #   training, not on the code's own last-block students.
 # - **Coding hyper-parameters.** One block training for every network (Adam $10^{-3}$, batch
-#   64, patience 3); the paper does not state its own for these sections.
+#   64, patience 3); the paper states Adam with early stopping (A.1), not its learning rate,
+#   batch size or patience.
 
 # %% [markdown]
 # ## Exercises
