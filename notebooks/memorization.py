@@ -1103,6 +1103,10 @@ claims
 #   Bias-in-Bios analogue (a linear probe on the last hidden layer).
 # - **Left out.** The text setups and the real Bias-in-Bios and NICO++ data (not available
 #   offline); {doc}`memorization_beyond` has offline analogues where one is meaningful.
+# - **Shown, not tested.** The "particularly sharp decline" of entropy at $\alpha$ = 1; Shuffled's
+#   jump at $\beta$ = 0.25 and the layer-1 plateau after it; the $\alpha$ = 1 network's MI spread
+#   over the whole scale; Table 4's strong correlation of the measures with validation accuracy
+#   (in the table above, no claim).
 
 # %% [markdown]
 # ## Exercises
