@@ -135,7 +135,7 @@ print(f"7 points in 3-D: largest |embedded - true distance| = "
 # Seven architectures in three families, each with the paper's network it stands for. Depths
 # count the weight layers on the longest path (a ResNet with one basic block per stage: a stem
 # convolution, 3 x 2 convolutions and the linear head, 8; two blocks per stage, 14). ResNet-8-s
-# is ResNet-8 at half the width, as the paper's own ResNet-56-s (sec. 3.2).
+# is ResNet-8 at half the width, as the paper's own ResNet-56-s (app. B.1).
 
 # %%
 ARCHITECTURES = {  # name: how to build it (infolib.models)
