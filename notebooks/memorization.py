@@ -226,7 +226,8 @@ pd.DataFrame(checks).round(3)
 #   in $[0, 2]$). Here: two logits with softmax cross-entropy (one parameter row more, the same
 #   model class) and one grey channel in $[0, 1]$. The released code's forward pass skips the
 #   hidden layers in its Shuffled mode, so the published Shuffled networks cannot have come from
-#   it as released; we train the MLP its Colored mode trains.
+#   it as released; we pass the grey image through the hidden layers its Shuffled constructor
+#   builds (196 inputs, three layers of 256).
 # - **Initialization.** Text: not given. Code: Xavier-uniform hidden layers, zero biases. Here: the
 #   same.
 # - **Regularization.** Text: not given. Code: an L2 penalty $0.002 \sum \lVert w\rVert^2$ in the
