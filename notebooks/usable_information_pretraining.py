@@ -303,10 +303,10 @@ final_last.pivot_table(index=["task", "pretrain"], columns="label", values="bits
 # compares, seed by seed, the final validation accuracy after the longest and the shortest
 # pre-training, on the seeds solved after both (a run stuck at chance is not a generalization
 # effect; the paper finds the effect "more pronounced ... when the network did not solve the task
-# perfectly without pretraining", so it is expected to be small where a solved run is at 1.0, as at
-# n = 2 here). Because pre-training can also stop a run from learning the task at all, the same
-# comparison is made a second time over every run, paired by seed. A claim with fewer than two runs
-# to compare is not tested at this profile.
+# perfectly without pretraining", so it is expected to be small where a solved run is already at
+# 1.0; the notes give the accuracy without pre-training). Because pre-training can also stop a run
+# from learning the task at all, the same comparison is made a second time over every run, paired by
+# seed. A claim with fewer than two runs to compare is not tested at this profile.
 
 # %%
 claims = Claims("usable_information_pretraining", paper="Kleinman et al., ICLR 2021",
@@ -403,7 +403,9 @@ for task in settings.tasks:
            else outcome(None, len(accuracy))),
         note=f"the {len(accuracy)} of {settings.n_seeds[task]} seeds solved after both lengths, "
         "paired by seed; the paper finds the effect more pronounced where a network does not "
-        "solve the task perfectly without pre-training (solved runs at n = 2 are at 1.0 here)",
+        "solve the task perfectly without pre-training"
+        + (f" (here they reach {accuracy[shortest].mean():.3f} without it)" if len(accuracy)
+           else ""),
     )
 
 for task in settings.tasks:
