@@ -36,7 +36,9 @@ __all__ = [
     "color_by_label",
     "digits",
     "fashion_mnist",
+    "flip_binary_labels",
     "mnist1d",
+    "redraw_labels",
     "shuffle_labels",
 ]
 
