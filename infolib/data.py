@@ -414,9 +414,11 @@ def flip_binary_labels(labels: torch.Tensor, fraction: float, *, seed: int = 0) 
 def shuffle_labels(labels: torch.Tensor, fraction: float, *, seed: int = 0) -> torch.Tensor:
     """A copy of ``labels`` whose entries at a random ``fraction`` of positions are permuted.
 
-    Shuffled MNIST as in Bansal et al. (B.5): exactly round(fraction * N) positions are chosen and
-    their labels randomly permuted among themselves, so the label histogram is unchanged while the
-    chosen labels no longer depend on their inputs (some land on their own label by chance).
+    Shuffled MNIST as Bansal et al.'s text (B.5, "shuffled") reads literally; their code redraws
+    the labels instead (:func:`redraw_labels`, which the book uses). Exactly round(fraction * N)
+    positions are chosen and their labels randomly permuted among themselves, so the label
+    histogram is unchanged while the chosen labels no longer depend on their inputs (some land on
+    their own label by chance).
     ``fraction = 1`` shuffles every label. Same ``seed``, same shuffle.
     """
     fraction = real("fraction", fraction, minimum=0, maximum=1)
@@ -427,7 +429,6 @@ def shuffle_labels(labels: torch.Tensor, fraction: float, *, seed: int = 0) -> t
     shuffled = labels.clone()
     shuffled[chosen] = labels[chosen[torch.randperm(len(chosen), generator=generator)]]
     return shuffled
-
 
 
 def redraw_labels(labels: torch.Tensor, fraction: float, *, n_classes: int,
@@ -455,6 +456,7 @@ def redraw_labels(labels: torch.Tensor, fraction: float, *, n_classes: int,
     redrawn = labels.clone()
     redrawn[chosen] = torch.randint(n_classes, (len(chosen),), generator=generator).to(labels.dtype)
     return redrawn
+
 
 # --------------------------------------------------------------------------------------------
 # Small offline 10-class tasks
