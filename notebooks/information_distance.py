@@ -572,8 +572,9 @@ display(Markdown(sampled_reading()))
 # perturbations, so Table 1 takes $\sigma \le 1/4$ (a perturbation at most a quarter of the
 # weights' norm): 0.01, 0.03, 0.1 and 0.25. The destructive sizes (0.5 and 1 for noise, 0.5 for
 # the attack) are shown in their own panel and kept out of Table 1, as are the scaling stress
-# points. (The paper's Table 1 averages "all data points" of its Fig. 1; the cut is ours, and
-# decides part of $d_p$'s score: at 0.5 the attack already multiplies $d_p$ several-fold.)
+# points. (The paper's Table 1 averages "all data points" of its Fig. 1; the cut is ours, and can
+# decide part of $d_p$'s score, since the destructive sizes move $d_p$ far more than the small
+# ones: the stress panel shows how far.)
 #
 # The invariance score of Table 1 is the paper's: the relative change of a measure,
 # $|m(c) - m_0| / |m_0|$ with $m_0$ the value between the unchanged $\theta_A$ and $\theta_B$,

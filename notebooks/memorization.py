@@ -217,8 +217,9 @@ pd.DataFrame(checks).round(3)
 # - **Shuffled labels.** Text: a fraction $\beta$ "shuffled". Code: a fraction $\beta$ gets
 #   uniformly random labels. Here: the same (`infolib.data.redraw_labels`; the first edition
 #   permuted them among themselves, which changes about as many labels, $0.9\beta$).
-# - **Ties.** Code: none broken; on post-ReLU activations (the circles) its KSG is degenerate and
-#   goes strongly negative (about $-2.6$ bits where the pair's MI is positive). Here: a jitter
+# - **Ties.** Code: none broken; on post-ReLU activations (the circles) its KSG is degenerate:
+#   exact zeros make the neighbour counts meaningless and the estimate goes strongly negative.
+#   Here: a jitter
 #   of $10^{-10}$ standard deviations (below). The Fashion-MNIST runs use pre-activations, which
 #   have no ties.
 # - **Output layer and Shuffled input.** Code: one logit with binary cross-entropy for Colored
