@@ -16,12 +16,22 @@ STAMPS := .stamps
 export INFOLIB_CACHE ?= $(CURDIR)/.cache/infolib
 export INFOLIB_DATA ?= $(CURDIR)/data
 
-# `make -j N book` executes N chapters at once, each with the machine's cores divided among them
-# (torch, MKL and numba threads), so that they do not oversubscribe the cores. Recursive (=):
-# MAKEFLAGS holds -jN only when recipes run.
+# The float path of the chapters (infolib/numerics.py, book/reproducing.md). NUMERICS=reference
+# (default): the variables of `python -m infolib.numerics env` pin torch's, MKL's, oneDNN's,
+# numpy's and OpenBLAS's kernels and two threads each, so that two x86-64 machines compute the
+# same floats; `make -j N book` runs N chapters of two threads. NUMERICS=native: every library
+# picks its fastest kernels, and each of N chapters gets the cores divided by N (floats and,
+# through training, verdicts near an edge differ between machines). Recursive (=): .venv exists
+# and MAKEFLAGS holds -jN only when recipes run.
+NUMERICS ?= reference
+ifeq ($(filter reference native,$(NUMERICS)),)
+$(error NUMERICS must be reference or native, not '$(NUMERICS)')
+endif
 JOBS = $(or $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS))),1)
 CORES := $(shell nproc 2>/dev/null || echo 1)
 THREADS = $(shell echo $$(( $(CORES) / $(JOBS) > 0 ? $(CORES) / $(JOBS) : 1 )))
+NUMERICS_ENV = $(if $(filter reference,$(NUMERICS)),$(shell $(BIN)/python -m infolib.numerics env),\
+	OMP_NUM_THREADS=$(THREADS) MKL_NUM_THREADS=$(THREADS)) NUMBA_NUM_THREADS=$(THREADS)
 
 # The repository on GitHub (owner/name) that publishes the book: GitHub Actions set
 # GITHUB_REPOSITORY. With it the book has Binder and Colab buttons and every chapter a cell that
@@ -46,7 +56,7 @@ TOTALS := book/_generated/scorecard_totals.md
 DROP_PIP_NOISE := 2>&1 | { grep -v 'Location .* is ignored' || true; }
 
 .PHONY: help setup data chapters scorecard book check-html browser test bench clean clean-cache cache-info
-.PHONY: prune run params lab executed-branch FORCE
+.PHONY: prune run params lab executed-branch numerics FORCE
 .PHONY: gpu-shard gpu-merge gpu-check
 
 help:
@@ -77,8 +87,11 @@ help:
 	@echo "                ONLY='network=wide experiment=calibration': only units whose key matches one"
 	@echo "make gpu-merge  FILES='$(SHARDS)/*.tar': add packed shards to the result cache"
 	@echo "make gpu-check  CHAPTER=name: list the units of a chapter's gpu profile the cache lacks"
+	@echo "make numerics   the float path the chapters run on (NUMERICS), and its digest"
 	@echo "Options: PROFILE=smoke|cpu|gpu (default cpu), PYTHON=python3 (to create .venv);"
-	@echo "         make -j N book runs N chapters at once, the cores divided among them"
+	@echo "         NUMERICS=reference|native: the chapters' kernels pinned so that machines agree"
+	@echo "         (default; two threads each) or each machine's fastest (the cores divided);"
+	@echo "         make -j N book runs N chapters at once"
 
 setup: $(VENV)/.installed
 
@@ -123,8 +136,7 @@ book/chapters/%.ipynb: notebooks/%.py $(INFOLIB_SOURCES) $(STAMPS)/profile | $(S
 		--repository $(REPOSITORY) --commit $(COMMIT))
 	rm -f $(STAMPS)/executed/$*.ipynb $(STAMPS)/cache-reads/$*.txt
 	INFOLIB_CACHE_LOG=$(CURDIR)/$(STAMPS)/cache-reads/$*.txt \
-	OMP_NUM_THREADS=$(THREADS) MKL_NUM_THREADS=$(THREADS) NUMBA_NUM_THREADS=$(THREADS) \
-	$(BIN)/papermill $(STAMPS)/source/$*.ipynb $(STAMPS)/executed/$*.ipynb \
+	env $(NUMERICS_ENV) $(BIN)/papermill $(STAMPS)/source/$*.ipynb $(STAMPS)/executed/$*.ipynb \
 		-p profile $(PROFILE) --cwd book/chapters
 	mv $(STAMPS)/executed/$*.ipynb $@
 
@@ -193,7 +205,8 @@ run: | $(STAMPS)/data
 	mkdir -p runs $(STAMPS)/source
 	$(BIN)/jupytext --quiet --set-kernel python3 --to ipynb -o $(STAMPS)/source/run-$(CHAPTER).ipynb \
 		notebooks/$(CHAPTER).py
-	$(BIN)/papermill $(STAMPS)/source/run-$(CHAPTER).ipynb runs/$(CHAPTER).ipynb --cwd runs \
+	env $(NUMERICS_ENV) $(BIN)/papermill $(STAMPS)/source/run-$(CHAPTER).ipynb \
+		runs/$(CHAPTER).ipynb --cwd runs \
 		--log-output --progress-bar $(ARGS)
 	@echo "The executed chapter: $(CURDIR)/runs/$(CHAPTER).ipynb"
 
@@ -217,6 +230,9 @@ bench: setup
 
 clean:
 	rm -rf _build book/chapters book/_generated $(STAMPS)
+
+numerics: | $(VENV)/.installed
+	env $(NUMERICS_ENV) $(BIN)/python -m infolib.numerics
 
 cache-info: | $(VENV)/.installed
 	$(BIN)/python -m infolib.cache info

@@ -23,6 +23,7 @@ read (it records them with ``record-book``).
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import contextvars
 import dataclasses
@@ -63,6 +64,25 @@ unit_hook: Callable[[Path, str, Callable], tuple[Any, bool]] | None = None
 
 
 _UNIT: contextvars.ContextVar[str | None] = contextvars.ContextVar("infolib_unit", default=None)
+
+#: {float-path digest: entries} of the entries this process read or wrote (:func:`float_paths`)
+_FLOAT_PATHS: collections.Counter = collections.Counter()
+#: what an entry written before entries recorded their float path counts under
+UNRECORDED = "unrecorded"
+
+
+def float_paths() -> dict[str, int]:
+    """{float-path digest (:func:`infolib.numerics.float_path_digest`) of the process that
+    computed an entry: entries} over the entries this process read or wrote, so that a chapter's
+    provenance says on which float paths its units were computed (entries older than the record
+    count as ``"unrecorded"``)."""
+    return dict(_FLOAT_PATHS)
+
+
+def note_float_path(meta: Any) -> None:
+    """Count the float path recorded in an entry's metadata (see :func:`float_paths`)."""
+    found = meta.get("float_path") if isinstance(meta, dict) else None
+    _FLOAT_PATHS[found if isinstance(found, str) else UNRECORDED] += 1
 
 
 def current_unit() -> str | None:
@@ -214,18 +234,22 @@ def cached(
 
 def write_entry(path: Path, canonical: str, value: Any) -> None:
     """Write ``value`` under ``path`` atomically: an ``.npz`` whose member ``__entry__`` holds
-    ``{"format", "key", "created", "value"}`` as UTF-8 JSON and whose other members are the arrays
-    the value refers to. Raises :class:`UnstorableValue` before writing anything when the value
-    holds what the format cannot store."""
+    ``{"format", "key", "created", "float_path", "value"}`` as UTF-8 JSON (``float_path``: the
+    digest of the float path of the process that computed it, :mod:`infolib.numerics`) and whose
+    other members are the arrays the value refers to. Raises :class:`UnstorableValue` before
+    writing anything when the value holds what the format cannot store."""
+    from infolib.numerics import float_path_digest
+
     arrays: dict[str, np.ndarray] = {}
     tree = _encode(value, arrays, "value")
     meta = {"format": FORMAT, "key": canonical,
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "value": tree}
+            "float_path": float_path_digest(), "value": tree}
     text = json.dumps(meta, allow_nan=True).encode()
     members = {"__entry__": np.frombuffer(text, dtype=np.uint8), **arrays}
     _remove_stale_temporaries(str(path.parent))
     atomic_write(path, lambda file: np.savez(file, **members))
+    note_float_path(meta)
 
 
 def entry_meta(path: Path) -> Any:
@@ -250,7 +274,9 @@ def read_entry(path: Path, canonical: str) -> Any:
             raise ValueError(f"not an entry of format {FORMAT}")
         if meta.get("key") != canonical:
             raise ValueError("it holds another key")
-        return _decode(meta["value"], members)
+        value = _decode(meta["value"], members)
+    note_float_path(meta)
+    return value
 
 
 def _encode(value: Any, arrays: dict, where: str) -> Any:

@@ -231,11 +231,15 @@ class Claims:
 def provenance(settings=None, seeds: Sequence[int] | None = None, device=None) -> dict:
     """How and where a chapter ran: profile, seeds, the overridden parameters, the infolib version
     and commit, the Python, torch and numpy versions, the device's name, torch's thread count,
+    the float path (:func:`infolib.numerics.float_path`) and, as ``unit_float_paths``, the float
+    paths its cached units were computed on ({digest: units}, :func:`infolib.cache.float_paths`),
     the platform, the time it finished, and the wall time (seconds) since ``settings`` were
     resolved. Fields that cannot be known are None."""
     import torch
 
     import infolib
+    from infolib.cache import float_paths
+    from infolib.numerics import float_path
 
     return {
         "profile": getattr(settings, "profile", None),
@@ -248,6 +252,8 @@ def provenance(settings=None, seeds: Sequence[int] | None = None, device=None) -
         "numpy": np.__version__,
         "device": _device_name(device),
         "threads": torch.get_num_threads(),
+        "float_path": float_path(),
+        "unit_float_paths": float_paths(),
         "platform": platform.platform(),
         "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "wall_time_s": round(time.time() - settings.started, 1)
@@ -922,7 +928,7 @@ def scorecard_figure(paths: Iterable[str | os.PathLike], out: str | os.PathLike)
 
 
 PROVENANCE_COLUMNS = ("chapter", "profile", "seeds", "overridden parameters", "wall time",
-                      "device", "threads", "versions", "commit", "finished")
+                      "device", "threads", "float path", "versions", "commit", "finished")
 
 
 def provenance_markdown(paths: Iterable[str | os.PathLike]) -> str:
@@ -947,6 +953,7 @@ def provenance_markdown(paths: Iterable[str | os.PathLike]) -> str:
             "—" if seconds is None else f"{seconds / 60:.1f} min ({source})",
             info.get("device") or "—",
             info.get("threads") or "—",
+            _float_path_cell(info),
             f"Python {info.get('python')}, torch {info.get('torch')}, numpy {info.get('numpy')}, "
             f"infolib {info.get('infolib')}",
             f"`{info['commit']}`" if info.get("commit") else "—",
@@ -955,6 +962,29 @@ def provenance_markdown(paths: Iterable[str | os.PathLike]) -> str:
     if not rows:
         return "No chapter has been executed yet.\n"
     return _markdown_table(PROVENANCE_COLUMNS, rows) + "\n"
+
+
+def _float_path_cell(info: dict) -> str:
+    """``reference 9ca6cd26abfa (torch AVX2, MKL compatible, 2 threads); units: all 40 on it``,
+    or the other digests its units came from (an older cache, another machine's shard)."""
+    from infolib.cache import UNRECORDED
+    from infolib.numerics import describe
+
+    path = info.get("float_path")
+    if not isinstance(path, dict):
+        return "not recorded"
+    units = info.get("unit_float_paths") or {}
+    others = {digest: n for digest, n in units.items() if digest != path.get("digest")}
+    if not units:
+        where = "no cached units"
+    elif not others:
+        where = f"all {sum(units.values())} on it"
+    else:
+        parts = [f"{units.get(path.get('digest'), 0)} on it"]
+        parts += [f"{n} unrecorded" if digest == UNRECORDED else f"{n} on {digest}"
+                  for digest, n in sorted(others.items())]
+        where = ", ".join(parts)
+    return f"{describe(path)}; units: {where}"
 
 
 def _papermill_duration(notebook: Path) -> tuple[float | None, str]:

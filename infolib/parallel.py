@@ -78,6 +78,8 @@ def cached_many(
         tasks = [(str(paths[i]), canonicals[i], units[i][1]) for i in missing]
         for index, value in zip(missing, _run_parallel(tasks, workers, scheduler)):
             results[index] = value
+            with contextlib.suppress(OSError, ValueError):  # a worker could not store it
+                cache.note_float_path(cache.entry_meta(paths[index]))
     for path in paths:
         if path.exists():
             cache._log_use(path)

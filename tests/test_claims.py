@@ -258,6 +258,10 @@ def test_saved_claims_record_how_the_chapter_ran(tmp_path):
     assert record["device"].startswith("cpu (") and record["threads"] == torch.get_num_threads()
     assert 0 <= record["wall_time_s"] < 60
     assert record["infolib"] and "commit" in record
+    from infolib.numerics import float_path_digest
+
+    assert record["float_path"]["digest"] == float_path_digest()
+    assert isinstance(record["unit_float_paths"], dict)
     assert load(path).provenance == record
     with pytest.raises(ValueError, match="differs from settings.profile"):
         Claims("c", paper="p", profile="cpu", settings=settings)
@@ -702,3 +706,20 @@ def test_all_of_false_refutation_rate_is_at_most_alpha(k):
     found = sum(all_of(*(contrast(-3 + rng.normal(size=3), zeros, expected="greater")
                          for _ in range(k))).verdict == "not reproduced" for _ in range(100))
     assert found >= 60
+
+
+def test_the_float_path_cell_says_where_the_units_were_computed():
+    from infolib.claims import _float_path_cell
+
+    path = {"digest": "aaaaaaaaaaaa", "reference": True, "torch_capability": "AVX2",
+            "mkl_branch": "compatible", "threads": 2}
+    head = "reference aaaaaaaaaaaa (torch AVX2, MKL compatible, 2 threads); units: "
+    assert _float_path_cell({}) == "not recorded"
+    assert _float_path_cell({"float_path": path}) == head + "no cached units"
+    assert _float_path_cell({"float_path": path, "unit_float_paths": {"aaaaaaaaaaaa": 40}}) == (
+        head + "all 40 on it")
+    mixed = {"aaaaaaaaaaaa": 3, "unrecorded": 2, "bbbbbbbbbbbb": 5}
+    assert _float_path_cell({"float_path": {**path, "reference": False, "threads": 1},
+                             "unit_float_paths": mixed}) == (
+        "native aaaaaaaaaaaa (torch AVX2, MKL compatible, 1 thread); units: 3 on it, "
+        "5 on bbbbbbbbbbbb, 2 unrecorded")
