@@ -152,21 +152,27 @@ def _digest(threads: int) -> str:  # threads: the cache's key (the probe's sums 
 
 
 def float_path() -> dict:
-    """This process's float path: ``digest`` (:func:`float_path_digest`), ``reference`` (whether
-    every reference variable is set), torch's vector ``capability`` and ``threads``, the MKL
-    branch, oneDNN's and numpy's ISA limits, OpenBLAS's kernels and threads, and the processor."""
+    """This process's float path: ``digest`` (:func:`float_path_digest`), ``reference`` (every
+    reference variable set, and torch and MKL took them: AVX2 loops, the compatible branch, two
+    threads; not on a processor without AVX2 or with one core), torch's vector
+    ``torch_capability`` and ``threads``, the MKL branch, oneDNN's and numpy's ISA limits,
+    OpenBLAS's kernels and threads, and the processor."""
     import torch
 
-    openblas = _openblas()
+    capability = torch.backends.cpu.get_cpu_capability()
+    threads = torch.get_num_threads()
+    branch = mkl_branch()
+    pinned = (on_reference_path() and capability == "AVX2" and branch == "compatible"
+              and threads == REFERENCE_THREADS)
     return {
         "digest": float_path_digest(),
-        "reference": on_reference_path(),
-        "torch_capability": torch.backends.cpu.get_cpu_capability(),
-        "threads": torch.get_num_threads(),
-        "mkl_branch": mkl_branch(),
+        "reference": pinned,
+        "torch_capability": capability,
+        "threads": threads,
+        "mkl_branch": branch,
         "onednn_max_isa": os.environ.get("ONEDNN_MAX_CPU_ISA", "native"),
         "numpy_disabled": os.environ.get("NPY_DISABLE_CPU_FEATURES") or "none",
-        "openblas": openblas,
+        "openblas": _openblas(),
         "processor": _processor(),
     }
 

@@ -182,18 +182,7 @@ def test_a_built_chapter_has_buttons_that_open_its_executed_notebook(tmp_path):
     assert report.ok, report.summary()
 
 
-def make_dry_run(*arguments):
-    """What `make -n` would run here, without GITHUB_REPOSITORY (so only arguments decide) and
-    without the flags of a `make test` this may run under."""
-    environment = {name: value for name, value in os.environ.items()
-                   if name not in ("GITHUB_REPOSITORY", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
-    result = subprocess.run(["make", "-n", *arguments], cwd=ROOT, env=environment,
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
-
-
-def test_make_uses_the_tool_only_when_the_repository_is_known():
+def test_make_uses_the_tool_only_when_the_repository_is_known(make_dry_run):
     """The Makefile's wiring: with REPOSITORY, each chapter gets the install cell (at this
     commit) before papermill runs it, and the book builds from the generated configuration;
     without it, neither happens and the book builds from _config.yml."""

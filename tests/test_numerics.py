@@ -48,6 +48,21 @@ def test_reference_env_pins_every_library_and_two_threads():
     assert not numerics.on_reference_path({})
 
 
+def test_make_runs_chapters_on_the_path_numerics_names(make_dry_run):
+    chapter = "book/chapters/information_distance_tasks.ipynb"
+    words = " ".join(f"{name}={value}" for name, value in numerics.reference_env().items())
+    reference = make_dry_run("-B", chapter)
+    assert f"env {words} NUMBA_NUM_THREADS=" in reference and "papermill" in reference
+    cores = len(os.sched_getaffinity(0))  # nproc's count
+    native = make_dry_run("-B", chapter, "NUMERICS=native")
+    assert "MKL_CBWR" not in native and f"OMP_NUM_THREADS={cores} " in native
+    assert f"OMP_NUM_THREADS={max(cores // 2, 1)} " in make_dry_run(
+        "-B", "-j2", chapter, "NUMERICS=native")
+    assert f"env {words}" in make_dry_run("-B", "run", "CHAPTER=fisher")
+    wrong = make_dry_run(chapter, "NUMERICS=fast", check=False)
+    assert wrong.returncode != 0 and "NUMERICS must be reference or native" in wrong.stderr
+
+
 def test_env_command_prints_what_make_passes_to_env():
     result = subprocess.run([sys.executable, "-m", "infolib.numerics", "env"],
                             capture_output=True, text=True, check=True)
