@@ -285,15 +285,9 @@ def _device_name(device) -> str | None:
     device = torch.device(device)
     if device.type == "cuda":
         return f"{device} ({torch.cuda.get_device_name(device)})"
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{device.type} ({model}, {os.cpu_count()} cores)"
+    from infolib.numerics import processor_name
+
+    return f"{device.type} ({processor_name()}, {os.cpu_count()} cores)"
 
 
 

@@ -56,7 +56,10 @@ _MKL_BRANCHES = {0: "off", 1: "off", 2: "auto", 3: "compatible", 4: "SSE2", 6: "
 def numpy_features_above_avx2() -> list[str]:
     """numpy's dispatch targets above AVX2 (``X86_V4``, ``AVX512_*``; names differ between numpy
     versions), which the reference path disables through ``NPY_DISABLE_CPU_FEATURES``."""
-    from numpy._core._multiarray_umath import __cpu_dispatch__
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__
+    except ImportError:  # numpy 1.x
+        from numpy.core._multiarray_umath import __cpu_dispatch__
 
     return [name for name in __cpu_dispatch__ if name == "X86_V4" or "AVX512" in name]
 
@@ -173,7 +176,7 @@ def float_path() -> dict:
         "onednn_max_isa": os.environ.get("ONEDNN_MAX_CPU_ISA", "native"),
         "numpy_disabled": os.environ.get("NPY_DISABLE_CPU_FEATURES") or "none",
         "openblas": _openblas(),
-        "processor": _processor(),
+        "processor": processor_name(),
     }
 
 
@@ -195,7 +198,8 @@ def _openblas() -> str:
     return ", ".join(sorted(set(found))) or "not loaded"
 
 
-def _processor() -> str:
+def processor_name() -> str:
+    """The processor's model name (``/proc/cpuinfo``), else what ``platform`` knows."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
