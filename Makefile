@@ -18,8 +18,9 @@ export INFOLIB_DATA ?= $(CURDIR)/data
 
 # The float path of the chapters (infolib/numerics.py, book/reproducing.md). NUMERICS=reference
 # (default): the variables of `python -m infolib.numerics env` pin torch's, MKL's, oneDNN's,
-# numpy's and OpenBLAS's kernels and two threads each, so that two x86-64 machines compute the
-# same floats; `make -j N book` runs N chapters of two threads. NUMERICS=native: every library
+# numpy's and OpenBLAS's kernels and two threads each, so that two x86-64 machines take the same
+# kernels (`make numerics` prints the digest they can compare); `make -j N book` runs N chapters
+# of two threads. NUMERICS=native: every library
 # picks its fastest kernels, and each of N chapters gets the cores divided by N (floats and,
 # through training, verdicts near an edge differ between machines). Recursive (=): .venv exists
 # and MAKEFLAGS holds -jN only when recipes run.
