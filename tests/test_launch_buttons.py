@@ -7,7 +7,6 @@ the browser check on it.
 """
 
 import importlib.util
-import os
 import shutil
 import subprocess
 import sys
