@@ -95,7 +95,7 @@ PROFILES = {
         segment_epochs=None,
     ),
     "cpu": dict(
-        n_seeds=3,
+        n_seeds=5,
         toy_datasets=500,
         toy_runs=4,
         toy_steps=4_000,

@@ -60,7 +60,7 @@ PROFILES = {
                   fig4_seeds=1, fig4_images=256, fig4_epochs=1, fig4_fisher_inputs=32),
     "cpu": dict(n_seeds=5, boundary_epochs=300, record_every=10, n_train=5_000,
                 pretrain_epochs=5, finetune_images=2_000, finetune_epochs=3, replaced=3,
-                fisher_inputs=500, fig4_seeds=3, fig4_images=2_500, fig4_epochs=10,
+                fisher_inputs=500, fig4_seeds=5, fig4_images=2_500, fig4_epochs=10,
                 fig4_fisher_inputs=200),
     "gpu": dict(n_seeds=10, boundary_epochs=300, record_every=5, n_train=20_000,
                 pretrain_epochs=10, finetune_images=4_000, finetune_epochs=5, replaced=5,

@@ -52,7 +52,7 @@ progress_epochs = None  # epochs of the training run of Fig. 3 (the paper: 14)
 # %%
 PROFILES = {
     "smoke": dict(n_seeds=1, n_train=200, k=50, max_epochs=1, progress_epochs=2),
-    "cpu": dict(n_seeds=3, n_train=2_000, k=300, max_epochs=30, progress_epochs=4),
+    "cpu": dict(n_seeds=5, n_train=2_000, k=300, max_epochs=30, progress_epochs=4),
     "gpu": dict(n_seeds=5, n_train=6_000, k=10_000, max_epochs=50, progress_epochs=14),
 }
 

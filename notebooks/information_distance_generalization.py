@@ -47,7 +47,7 @@ max_epochs = None  # a run that has not reached the target training loss by then
 # %%
 PROFILES = {
     "smoke": dict(n_seeds=1, n_train=200, k=50, max_epochs=2),
-    "cpu": dict(n_seeds=3, n_train=1_000, k=300, max_epochs=40),
+    "cpu": dict(n_seeds=5, n_train=1_000, k=300, max_epochs=40),
     "gpu": dict(n_seeds=5, n_train=20_000, k=10_000, max_epochs=100),
 }
 

@@ -55,7 +55,7 @@ max_epochs = None  # most epochs of any training (early stopping decides)
 PROFILES = {
     "smoke": dict(n_seeds=1, domain_train=300, domain_k=150, ablation_train=300, ablation_k=150,
                   max_epochs=2),
-    "cpu": dict(n_seeds=3, domain_train=2_000, domain_k=1_000, ablation_train=3_000,
+    "cpu": dict(n_seeds=5, domain_train=2_000, domain_k=1_000, ablation_train=3_000,
                 ablation_k=1_000, max_epochs=30),
     "gpu": dict(n_seeds=5, domain_train=8_000, domain_k=4_000, ablation_train=40_000,
                 ablation_k=10_000, max_epochs=50),

@@ -57,7 +57,7 @@ max_epochs = None  # most epochs of any training (early stopping decides)
 PROFILES = {
     "smoke": dict(n_seeds=1, class_counts=(2, 10), capacity_train=200, example_counts=(100, 200),
                   capacity_k=150, distill_k=150, max_epochs=2),
-    "cpu": dict(n_seeds=3, class_counts=(2, 4, 7, 10), capacity_train=2_000,
+    "cpu": dict(n_seeds=5, class_counts=(2, 4, 7, 10), capacity_train=2_000,
                 example_counts=(500, 1_000, 2_000), capacity_k=1_000, distill_k=1_000,
                 max_epochs=30),
     "gpu": dict(n_seeds=5, class_counts=(2, 4, 6, 8, 10), capacity_train=5_000,

@@ -68,7 +68,7 @@ PROFILES = {
     ),
     "cpu": dict(
         tasks=["Fig. 2a", "Fig. 2b", "Fig. 2c"],
-        n_seeds={"Fig. 2a": 8, "Fig. 2b": 3, "Fig. 2c": 3},
+        n_seeds={"Fig. 2a": 8, "Fig. 2b": 5, "Fig. 2c": 5},
         epochs=100,
         eval_epochs=[0, 10, 20, 50, 100],
         data_fraction=1.0,

@@ -49,7 +49,7 @@ decoder_epochs = None  # decoder training epochs (paper: 100)
 PROFILES = {
     "smoke": dict(group_size=2, min_solved=1, max_groups=2, control_seeds=1, epochs=4,
                   data_fraction=0.04, decoder_samples=300, decoder_epochs=3),
-    "cpu": dict(group_size=8, min_solved=8, max_groups=3, control_seeds=3, epochs=100,
+    "cpu": dict(group_size=8, min_solved=8, max_groups=3, control_seeds=5, epochs=100,
                 data_fraction=1.0, decoder_samples=5000, decoder_epochs=100),
     "gpu": dict(group_size=8, min_solved=16, max_groups=6, control_seeds=8, epochs=100,
                 data_fraction=1.0, decoder_samples=5000, decoder_epochs=100),

@@ -85,7 +85,7 @@ PROFILES = {
         segment_epochs=2,
     ),
     "cpu": dict(
-        n_seeds=3,
+        n_seeds=5,
         network="MLP 256-128",
         image_size=14,
         n_train=4_000,

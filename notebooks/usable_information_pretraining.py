@@ -56,7 +56,7 @@ PROFILES = {
                   decoder_samples=300, decoder_epochs=3),
     "cpu": dict(tasks=["Fig. 2a", "Fig. 2b"], n_seeds={"Fig. 2a": 8, "Fig. 2b": 6},
                 lengths=[0, 10, 20], fig6_length=20, epochs_after=80,
-                curve_epochs=[0, 10, 20, 50, 100], curve_seeds=3, curve_tasks=["Fig. 2a"],
+                curve_epochs=[0, 10, 20, 50, 100], curve_seeds=5, curve_tasks=["Fig. 2a"],
                 data_fraction=1.0,
                 decoder_samples=5000, decoder_epochs=100),
     "gpu": dict(tasks=["Fig. 2a", "Fig. 2b", "Fig. 2c", "Fig. 7d"],
