@@ -493,7 +493,7 @@ claims
 #   mean loss of its two members.
 # - **Data and networks.** Fashion-MNIST and a small convolutional network instead of the paper's
 #   ResNets (sec. 4.2 names no dataset; sec. 4.3 uses Tiny-ImageNet); a fixed number of epochs for
-#   every setting; 3 seeds and $k$ = 300 at `cpu`.
+#   every setting; 5 seeds and $k$ = 300 at `cpu`.
 # - **The empty function** is our reading (the network's initialization); the paper does not
 #   define it. The all-zero network, which this chapter used before, is the subject of the
 #   exercises.

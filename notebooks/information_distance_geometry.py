@@ -241,12 +241,12 @@ networks = pd.DataFrame([dict(architecture=name, seed=s, test_accuracy=trained(n
 #
 # - **zoo pairs**: within each seed, every pair of the 7 architectures (21 per seed);
 # - **seed pairs**: for each architecture, its networks of consecutive seeds ($s_1$ with $s_2$,
-#   $s_2$ with $s_3$, $s_3$ with $s_1$ for three seeds; one pair for two). Their $d_p$ is the
-#   **seed floor**: how far apart two trainings of the same architecture are.
+#   ..., the last with $s_1$: a ring, one pair per seed for three seeds or more; one pair for two).
+#   Their $d_p$ is the **seed floor**: how far apart two trainings of the same architecture are.
 #
-# With 3 seeds that is 63 + 21 = 84 pairs instead of the 210 of all 21 networks. The distances
-# between architectures are therefore always between networks of the same seed; the matrix and
-# the embedding below average them over seeds.
+# With the 5 seeds of `cpu` that is 105 + 35 = 140 pairs instead of the 595 of all 35 networks.
+# The distances between architectures are therefore always between networks of the same seed;
+# the matrix and the embedding below average them over seeds.
 
 # %%
 def pair_distance(name_a, seed_a, name_b, seed_b):
@@ -548,7 +548,7 @@ claims
 # - **The dataset half of Fig. 4** is not testable offline (the claim above says why);
 #   {doc}`information_distance_tasks` takes its principle on tasks of our own making.
 # - **Not every pair.** Between architectures we code only networks of the same seed (and the
-#   seed pairs), 84 pairs at `cpu` instead of 210; the embedding is of the matrix averaged over
+#   seed pairs), 140 pairs at `cpu` instead of 595; the embedding is of the matrix averaged over
 #   seeds, with each seed's own embedding beside it.
 # - **Our choices**, made before the results: Isomap links every point (the paper does not give
 #   `n_neighbors`); no search over coding learning rates; fixed training epochs (chosen after a

@@ -52,7 +52,7 @@ epochs = None  # training epochs of every network (fixed: no early stopping)
 # %%
 PROFILES = {
     "smoke": dict(n_seeds=1, n_train=200, k=50, epochs=1),
-    "cpu": dict(n_seeds=5, n_train=2_000, k=400, epochs=10),
+    "cpu": dict(n_seeds=4, n_train=2_000, k=400, epochs=10),
     "gpu": dict(n_seeds=5, n_train=20_000, k=10_000, epochs=30),
 }
 

@@ -655,7 +655,7 @@ print(ablation_reading())
 # %% [markdown]
 # ## Claims
 #
-# Fixed before the runs. With 3 seeds at `cpu`, contrasts are paired per seed (90% interval of
+# Fixed before the runs. With 5 seeds at `cpu`, contrasts are paired per seed (90% interval of
 # the mean difference); trends are Kendall's $\tau$ within each seed (permutation test).
 #
 # - **S in [0, 1]**: the smallest and the largest $S$ over the 12 ordered pairs, per seed, lie
@@ -812,7 +812,7 @@ claims
 #   between our domains are known by construction, which makes the claims testable, but the
 #   numbers are not comparable with the paper's.
 # - **Scale.** $k$ = 1,000 coded examples at `cpu` (the paper: 200-1,000 for the domains, 10,000
-#   for the ablation), 14x14 images for the ablation; 3 seeds.
+#   for the ablation), 14x14 images for the ablation; 5 seeds.
 # - **Not tested.** That $S$ is comparable across datasets, that the dslr-webcam similarity shows
 #   in $S$ but not in the feature distance, and that $S$ is "more faithful" to visual similarity
 #   (sec. 4); $S_{uni}$ against the feature distances (only $S$ is compared with them).

@@ -578,7 +578,7 @@ print(f"Mean test accuracy of the distilled students: {spread.min():.3f} to {spr
 # %% [markdown]
 # ## Claims
 #
-# Fixed before the runs. With 3 seeds at `cpu`, contrasts are paired per seed (90% interval of
+# Fixed before the runs. With 5 seeds at `cpu`, contrasts are paired per seed (90% interval of
 # the mean difference); trends are Kendall's $\tau$ within each seed (permutation test).
 #
 # - **Saturation** (Fig. 6a): the tiny network's information at the largest task is not more
@@ -767,7 +767,7 @@ claims
 #   examples axis grows the largest task by training images for the tiny and the large network
 #   only, up to the grid's 2,000 at `cpu` (all four sizes, or 4,000 images, would take the
 #   chapter past its 15 minutes at `cpu`; the `gpu` profile goes to 10,000).
-# - **Scale.** 3 seeds and $k$ = 1,000 at `cpu` (the paper: $k$ = 10,000, number of runs not
+# - **Scale.** 5 seeds and $k$ = 1,000 at `cpu` (the paper: $k$ = 10,000, number of runs not
 #   stated); the `gpu` profile has 5 seeds, 5 tasks, 5,000 training images, $k$ = 4,000 for sec. 5
 #   and 10,000 for sec. 7.
 # - **Accuracy.** The synced code returns codes, not a final student; the accuracy half of the
