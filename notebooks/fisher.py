@@ -119,7 +119,7 @@ PROFILES = {
         segment_epochs=None,
     ),
     "gpu": dict(
-        n_seeds=3,
+        n_seeds=5,  # as many as at cpu
         toy_datasets=4_000,
         toy_runs=8,
         toy_steps=10_000,
@@ -143,7 +143,8 @@ PROFILES = {
         # the run at batch 16 (60,000 images, 30 epochs) had not finished after 6.7 minutes on
         # an H200 beside two other shards: its training goes on over shards in stored segments.
         # A segment of it took 86-94 s on an H200 beside one other shard (2026-11-28): 4.8 ms a
-        # step, so Fig. 4's 33 runs need about an hour of one GPU (batch 16 alone, 9 minutes a run)
+        # step, so Fig. 4's 33 runs of 3 seeds needed about an hour of one GPU (batch 16 alone,
+        # 9 minutes a run); its 55 runs of 5 seeds, about 1.7 hours
         segment_epochs=5,
     ),
 }
