@@ -523,7 +523,11 @@ display(Markdown(distillation_reading()))
 # training, initializations and temperature, with the run's seed for the mini-batch order where
 # block $j$ of the code uses seed + $j$; $\alpha$ = 0 is the student alone), and measures
 # them on 2,000 test images. "Similar" means, by a rule fixed before these runs, a paired
-# difference within $\pm$2 accuracy points (the paper's students span 1.5).
+# difference within $\pm$2 accuracy points (the paper's students span 1.5). Early stopping keeps
+# the best state on the held-out examples, the untrained one included: a student whose held-out
+# loss never fell below its start within the patience was never distilled, and its accuracy is
+# an untrained network's. The line after the table counts such students; they stay in the
+# contrasts (a rule to drop them would come after seeing one), and the claims' notes name them.
 
 # %%
 ACCURACY_MARGIN = 0.02  # "similar performance": within 2 accuracy points (paper: 1.5-point span)
@@ -547,12 +551,14 @@ def final_students(run_seed):
         teacher_accuracy = accuracy(teacher, test_images, test_labels)
         for alpha in (ALPHAS if name == "middle" else (TEACHER_ALPHA,)):
             student = small_cnn(1, 10, widths=(8, 16), input_size=14, seed=run_seed)
-            fit_early_stopping(student, x, y, train=train, seed=run_seed, device=torch_device,
-                               loss_fn=distillation_loss(logits, y, alpha=alpha,
-                                                         temperature=TEMPERATURE))
+            log = fit_early_stopping(student, x, y, train=train, seed=run_seed,
+                                     device=torch_device,
+                                     loss_fn=distillation_loss(logits, y, alpha=alpha,
+                                                               temperature=TEMPERATURE))
             rows.append(dict(seed=run_seed, teacher=name, alpha=alpha,
                              teacher_accuracy=teacher_accuracy,
-                             student_accuracy=accuracy(student, test_images, test_labels)))
+                             student_accuracy=accuracy(student, test_images, test_labels),
+                             student_best_epoch=log.best_epoch))
     return pd.DataFrame(rows)
 
 
@@ -564,6 +570,9 @@ final = pd.concat([
     for s in tqdm(SEEDS, desc="sec. 7 final students")])
 student_accuracy = final.pivot_table(index="seed", columns=["teacher", "alpha"],
                                      values="student_accuracy")
+# early stopping keeps the best state on held-out examples, the untrained one included: such a
+# student was never distilled, and its accuracy is an untrained network's
+untrained_students = final[final.student_best_epoch == 0]
 (final.groupby(["teacher", "alpha"], sort=False)[["teacher_accuracy", "student_accuracy"]]
  .mean().round(3))
 
@@ -574,6 +583,9 @@ print(f"Mean test accuracy of the distilled students: {spread.min():.3f} to {spr
       f"alone: {student_accuracy[('middle', 0.0)].mean():.3f}; the teachers: "
       + ", ".join(f"{t} {v:.3f}" for t, v in
                   final.groupby("teacher", sort=False).teacher_accuracy.mean().items()) + ".")
+print(f"Students that kept their untrained state: {len(untrained_students)} of {len(final)}"
+      + "".join(f"; seed {row.seed}, {row.teacher} teacher, alpha {row.alpha:g}: accuracy "
+                f"{row.student_accuracy:.3f}" for row in untrained_students.itertuples()))
 
 # %% [markdown]
 # ## Claims
@@ -738,6 +750,18 @@ claims.add(
     "of the mean I(0.2), between Table 11's plateau (within +5.7% of I(0.2)) and its rise "
     "before it (-11.7% at 0.1)",
 )
+def untrained_note(pair):
+    """Which of the pair's students kept their untrained state, in words ("" when none)."""
+    kept = untrained_students[[(row.teacher, row.alpha) in pair
+                               for row in untrained_students.itertuples()]]
+    if kept.empty:
+        return ""
+    return ("; kept untrained by early stopping (no held-out loss below the start's within its "
+            "patience), and counted as measured: "
+            + ", ".join(f"seed {row.seed}, {row.teacher} teacher, alpha {row.alpha:g} "
+                        f"({row.student_accuracy:.3f})" for row in kept.itertuples()))
+
+
 for claim_id, statement, pair, label in (
         ("distillation-accuracy-teachers",
          "distillation with different teachers yields similar student performance",
@@ -751,7 +775,8 @@ for claim_id, statement, pair, label in (
                         student_accuracy[pair[1]].loc[SEEDS].to_numpy(), expected="equal",
                         margin=ACCURACY_MARGIN, digits=3, label=label),
         note=f"students distilled on all {settings.distill_k} coded images, 2,000 test images; "
-        f"margin ±{ACCURACY_MARGIN:g} (the paper's students span 0.827-0.842)",
+        f"margin ±{ACCURACY_MARGIN:g} (the paper's students span 0.827-0.842)"
+        + untrained_note(pair),
     )
 claims.save("model_information_capacity.claims.json")
 claims
@@ -814,10 +839,11 @@ bound_table[["classes", "size", "uniform_bits", "init_bits", "information", "sha
 
 # %% [markdown]
 # Compare, within a task, the networks' codes from the initialization and the shares they save:
-# a larger information can come from a longer code from the initialization (a network that
-# learns slowly from scratch) rather than from a larger share saved. This is the chapter's
-# reading of its Fig. 6b in numbers. At `smoke` the networks are barely trained and the numbers
-# only rehearse the computation.
+# the ratio of two networks' informations is the ratio of their codes from the initialization
+# times the ratio of their shares, so the table shows how much of a larger information comes
+# from a longer code from the initialization (a network that learns slowly from scratch) and how
+# much from a larger share saved. This is the chapter's reading of its Fig. 6b in numbers. At
+# `smoke` the networks are barely trained and the numbers only rehearse the computation.
 #
 # ```{solution-end}
 # ```
