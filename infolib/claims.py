@@ -471,7 +471,7 @@ def contrast(a, b, *, expected: str, margin: float | None = None, unit: str = ""
             return result("not reproduced", measured,
                           f"{interval} lies outside ±{margin:.3g}{unit}")
         return result("inconclusive", measured,
-                      f"{interval} crosses ±{margin:.3g}{unit}; more seeds would decide")
+                      _undecided(d, f"{interval} crosses ±{margin:.3g}{unit}"))
     if expected in ("not greater", "not less"):
         sign = 1.0 if expected == "not greater" else -1.0
         near, far = (low, high) if sign > 0 else (-high, -low)  # oriented: a rise is positive
@@ -484,8 +484,7 @@ def contrast(a, b, *, expected: str, margin: float | None = None, unit: str = ""
             return result("not reproduced", measured,
                           f"{interval} lies {beyond} {sign * margin:+.3g}{unit} (the margin)")
         return result("inconclusive", measured,
-                      f"{interval} crosses {sign * margin:+.3g}{unit} (the margin); "
-                      "more seeds would decide")
+                      _undecided(d, f"{interval} crosses {sign * margin:+.3g}{unit} (the margin)"))
     sign = 1.0 if expected == "greater" else -1.0
     near, far = (low, high) if sign > 0 else (-high, -low)  # the interval, oriented to the claim
     floor = margin if margin is not None else 0.0
@@ -497,7 +496,7 @@ def contrast(a, b, *, expected: str, margin: float | None = None, unit: str = ""
         return result("not reproduced", measured, f"{interval} excludes 0 on the {opposite} side"
                       if margin is None else f"{interval} excludes a difference of {margin:.3g}"
                       f"{unit} (the margin) on the {expected} side")
-    return result("inconclusive", measured, f"{interval} contains 0; more seeds would decide")
+    return result("inconclusive", measured, _undecided(d, f"{interval} contains 0"))
 
 
 def threshold(values, value: float, *, expected: str, unit: str = "", label: str = "mean",
@@ -527,7 +526,7 @@ def threshold(values, value: float, *, expected: str, unit: str = "", label: str
         other = "below" if expected == "above" else "above"
         return result("not reproduced", measured, f"{interval} lies {other} {value:.3g}{unit}")
     return result("inconclusive", measured,
-                  f"{interval} contains {value:.3g}{unit}; more seeds would decide")
+                  _undecided(values, f"{interval} contains {value:.3g}{unit}"))
 
 
 def differ(groups: dict[str, Sequence[float]], *, unit: str = "", label: str = "T",
@@ -709,6 +708,16 @@ def _described_interval(values: np.ndarray, label: str, unit: str, digits: int, 
     bounds = f"[{low:{sign}.{digits}f}, {high:{sign}.{digits}f}]"
     measured = f"{label} {mean:{sign}.{digits}f}{unit}, 90% interval {bounds} (n={n})"
     return low, high, measured, f"the 90% interval [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def _undecided(values: np.ndarray, why: str) -> str:
+    """The note of an inconclusive interval: ``why``, then that more seeds would decide, unless
+    every seed gave the same value (a zero-width interval on the line, such as accuracies all at
+    1.0): then more seeds of the same setting would not decide either."""
+    if np.ptp(values) == 0:
+        return (f"{why}; every seed gives the same value ({values[0]:.3g}): more seeds of this "
+                "setting would not decide it")
+    return f"{why}; more seeds would decide"
 
 
 def _p_past(values: np.ndarray, distance: float) -> float:

@@ -723,3 +723,18 @@ def test_the_float_path_cell_says_where_the_units_were_computed():
                              "unit_float_paths": mixed}) == (
         "native aaaaaaaaaaaa (torch AVX2, MKL compatible, 1 thread); units: 3 on it, "
         "5 on bbbbbbbbbbbb, 2 unrecorded")
+
+
+def test_an_interval_of_identical_values_does_not_ask_for_more_seeds():
+    # accuracies at the ceiling in every seed: the difference is 0 in each, the interval [0, 0]
+    ceiling = contrast([1.0] * 4, [1.0] * 4, expected="greater")
+    assert ceiling.verdict == "inconclusive"
+    assert "every seed gives the same value (0)" in ceiling.note
+    assert "more seeds would decide" not in ceiling.note
+    at_line = threshold([0.5] * 3, 0.5, expected="above")
+    assert at_line.verdict == "inconclusive" and "more seeds would decide" not in at_line.note
+    # one seed differing is an ordinary interval again
+    spread = contrast([1.0, 1.0, 0.9, 1.0], [1.0] * 4, expected="greater")
+    assert spread.verdict == "inconclusive" and spread.note.endswith("more seeds would decide")
+    tied = contrast([2.0] * 3, [1.0] * 3, expected="not greater", margin=1.0)
+    assert tied.verdict == "inconclusive" and "every seed gives the same value (1)" in tied.note
