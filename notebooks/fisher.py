@@ -995,7 +995,7 @@ for s, r in fig2.items():
 # log-determinant (final against initial value, paired per seed) is decided by the **90% interval**
 # of the mean over seeds: reproduced when it lies wholly on the claim's side, not reproduced when
 # it lies wholly on the other, and **inconclusive** when it straddles the decision (more seeds
-# would decide). A claim that cannot be tested as the paper states it is marked **not testable**,
+# might decide). A claim that cannot be tested as the paper states it is marked **not testable**,
 # with the reason in its note.
 
 # %%

@@ -638,8 +638,8 @@ print(ablation_reading())
 # below test the paper's readings of it. Resetting a component keeps its batch-norm running
 # statistics (the paper resets parameters only): a reset convolution's outputs are normalized
 # with the trained one's statistics. An earlier version of this chapter reset the statistics too
-# and found the 88 parameters of the stem to hold 1,398 of the network's 1,466 bits (at `cpu`), a
-# measure of damage rather than of what the stem stores.
+# and found the 88 parameters of the stem to hold 1,398 of the network's 1,466 bits (at `cpu`, then
+# 3 seeds), a measure of damage rather than of what the stem stores.
 #
 # **The paper's reading** (Fig. 7, Tables 8-9, ResNet-20 on CIFAR-10): "blocks in the middle
 # (block2 - 5) contribute the most information, blocks near input have larger information
@@ -649,8 +649,10 @@ print(ablation_reading())
 # having roughly the same number of parameters". Our network has basic blocks (two 3x3
 # convolutions) rather than bottlenecks, so the kinds compared are the 3x3 convolutions against
 # the 1x1 shortcuts, per parameter (the 1x1 layers are 9 times smaller). In Table 9 the blocks'
-# information adds up to more than the whole network's: resetting one block costs more than its
-# share, so information in a network is not additive over its parts.
+# information adds up to more than the whole network's: by the paper's numbers, resetting one block
+# costs more than its share, and information in a network is not additive over its parts. Whether
+# our network shows it is the claim `ablation-not-additive` below (paired per seed); the line
+# above that prints $I(\text{all})$ and the sum of the parts gives the spread of both over seeds.
 
 # %% [markdown]
 # ## Claims
@@ -665,9 +667,9 @@ print(ablation_reading())
 #   any other pair, per seed; eq. (4) estimates one symmetric quantity in two directions, so a
 #   pair's $S$ is the mean of its two. Until this edition one direction was compared with the
 #   largest of the ten directed values of the other pairs; a first mend compared the smaller of
-#   the pair's two directions with that largest value (at `cpu`: +0.09 [-0.04, +0.22],
-#   inconclusive). A minimum of two against a maximum of ten is biased against the claim; the
-#   pair means replaced it after that result was known, which the reader should weigh.
+#   the pair's two directions with that largest value (at `cpu`, then 3 seeds: +0.09 [-0.04,
+#   +0.22], inconclusive). A minimum of two against a maximum of ten is biased against the claim;
+#   the pair means replaced it after that result was known, which the reader should weigh.
 # - **Asymmetry**: $S_{uni}$(original, narrow) $>$ $S_{uni}$(narrow, original), the narrow domain
 #   inside the broad one.
 # - **Agreement with feature distances**: over the 12 ordered pairs, $S$ falls as $d_1$ (and

@@ -490,7 +490,7 @@ claims
 # ## What this chapter changed, and what it left out
 #
 # - **Scale.** At the `cpu` profile every task runs at the paper's size (samples, epochs, batch
-#   size, learning rate). Seeds: 8 for Small FC, 3 for Medium FC; the paper shows one run per panel
+#   size, learning rate). Seeds: 8 for Small FC, 5 for Medium FC; the paper shows one run per panel
 #   in Fig. 2 and eight random initializations per task in its Figs. 9-11 (Figs. 12-14 with
 #   pre-training). Only the runs that solved the task are read by the decoders. Usable information
 #   is measured at 5 epochs per run instead of a dense curve. The `gpu` profile runs 8 seeds per
@@ -603,11 +603,11 @@ pd.DataFrame(decoder_rows).round(3)
 # ```{exercise}
 # :label: ex-usable_information-3
 #
-# **What would flip the minimality verdict?** The claim `minimal-10` needs the 90% t-interval of
-# the mean last-layer color information over the solved runs to lie below 10% of $\log_2 10$.
-# Suppose the runs give a mean of 0.25 bits with a standard deviation of 0.05 bits between runs.
-# Predict the verdict with 3 solved runs, and find how many runs the same mean and spread need
-# for "reproduced"; then how large a mean flips it to "not reproduced" with 3 runs.
+# **What would flip the minimality verdict?** The claim `minimal-2b` (n = 10) needs the 90%
+# t-interval of the mean last-layer color information over the solved runs to lie below 10% of
+# $\log_2 10$. Suppose the runs give a mean of 0.25 bits with a standard deviation of 0.05 bits
+# between runs. Predict the verdict with 3 solved runs, and find how many runs the same mean and
+# spread need for "reproduced"; then how large a mean flips it to "not reproduced" with 3 runs.
 # ```
 #
 # ```{solution-start} ex-usable_information-3

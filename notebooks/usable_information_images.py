@@ -279,7 +279,7 @@ display(Markdown(
 #   $0.1 \cdot 0.97^{e-1}$ in epoch $e$, so a run takes about 5,100 SGD steps (the paper: 62,500).
 #   The sizes were set by the time they take (3 seeds of 5 conditions in 15 minutes), before any
 #   result was seen; the seeds were later raised to 5 by the book's seed rule (at least 5 where a
-#   chapter stays within 10 minutes, {doc}`reproducing`), again before any result at 5. The `gpu`
+#   chapter stays within 10 minutes, {doc}`../reproducing`), again before any result at 5. The `gpu`
 #   profile runs the paper's ResNet-18 on the full training set at 28x28 with the full sweeps of
 #   Figs. 4 and 8, and the decoders on 10,000 probe images.
 # - *Fig. 4 and 8 at `cpu`*: one large batch (512, Fig. 4c) and one small learning rate (0.01,

@@ -115,8 +115,8 @@ settings
 # constant learning rate and batch size (B.5). The last hidden layer of every run that solved the
 # task is read with the paper's decoder (B.3's MLP, as in the checkerboard chapter) at the end of
 # pre-training (epoch $L$) and at the last epoch ($L + 80$). For Fig. 6, the first `curve_seeds`
-# solved runs with $L = 20$ of the tasks in `curve_tasks` (Small FC at `cpu`, as the paper's Fig.
-# 6d) are read at every hidden layer and at `curve_epochs` too.
+# solved runs with $L = 20$ (all of them where fewer solved) of the tasks in `curve_tasks` (Small
+# FC at `cpu`, as the paper's Fig. 6d) are read at every hidden layer and at `curve_epochs` too.
 
 # %% tags=["remove-stderr"]
 SEEDS = seeds(seed, max(settings.n_seeds[task] for task in settings.tasks))
@@ -160,7 +160,8 @@ pd.DataFrame([
 # ## Fig. 6: the layers during and after color pre-training
 #
 # The runs pre-trained for `fig6_length` epochs (20 at `cpu`; red dotted line), every hidden
-# layer, mean and sd over the first `curve_seeds` solved runs, one row per task in `curve_tasks`
+# layer, mean and sd over the first `curve_seeds` solved runs (all of them where fewer solved; the
+# figure's title gives how many), one row per task in `curve_tasks`
 # ({numref}`fig-usable-pretraining-6`). Pre-training forces the network to represent the color;
 # the question is whether SGD then discards it as it did from a random initialization.
 #
