@@ -426,10 +426,10 @@ print(ring_reading())
 # learn in stages: a plateau at 1/3, then a ring told apart, then all three, with many transient
 # spikes of accuracy on the way (SGD at 0.1 from small weights). The log-determinant does not
 # bump at those stages: it rises smoothly through them, peaks once, after the accuracy has
-# reached 1 (the last line above says how long after), and then falls for the rest of the run ("compression"). So the rise and
-# fall the paper describes is there, once per run, after learning; a bump per learned feature is
-# not. The claim below turns the hit rates (jumps with a bump within 3 epochs, against chance)
-# into the verdict.
+# reached 1 (the last line above says how long after), and then falls for the rest of the run
+# ("compression"). So the rise and fall the paper describes is there, once per run, after
+# learning; a bump per learned feature is not. The claim below turns the hit rates (jumps with a
+# bump within 3 epochs, against chance) into the verdict.
 
 # %% [markdown]
 # ### The Hessian against the Fisher (Lemma 2.4)
@@ -949,11 +949,12 @@ print(f"Trace ratios, low temperature over high: learning-rate sweep (B = 64) "
 # Second panel: runs at high temperature tend to end with larger convolution weights, and under
 # batch-norm a larger weight norm is by itself a smaller Fisher for those weights (their output does
 # not change when they are scaled). Kendall's $\tau$ above says whether the weight norm orders the
-# traces as well as the temperature does; a fixed-steps run at B = 16 with weights no larger than
-# the constant-temperature runs' but a smaller trace shows that the weight norm does not explain the
-# whole effect. The network without batch-norm that would separate the two can only decide where it
-# learns: an All-CNN whose training loss at B = 256 stays at a uniform guess's is untrained there,
-# and its trace between B = 16 and 64 is then two points only.
+# traces as well as the temperature does; a fixed-steps run at B = 16 with weights about as large
+# as the constant-temperature runs' (the line "Fixed steps at B = 16" above) but a smaller trace
+# shows that the weight norm does not explain the whole effect. The network without batch-norm
+# that would separate the two can only decide where it learns: an All-CNN whose training loss at
+# B = 256 stays at a uniform guess's is untrained there, and its trace between B = 16 and 64 is
+# then two points only.
 
 # %% [markdown]
 # **The PAC-Bayes bound on the Fig. 4 runs.** The paper links a small Fisher to generalization
@@ -1079,12 +1080,17 @@ plt.show()
 # **What we see** (the lines under the matched loss's cell are this run's). The paper's Fig. 4
 # (right) says fewer classes, smaller trace. The previous chapter's caution is that fewer classes
 # also means a network fitted sooner and more confidently, which alone would shrink the trace
-# after a fixed number of epochs. Where the trace still rises with the classes at a training loss
-# every run reached (right, orange), in most seeds, the caution does not explain the ordering
-# away; where it rises only after the last epoch (blue), the ordering is the confidence's. The
-# ratio of the largest to the smallest class count in the two lines says how much of the gap
-# after the last epoch the matched loss leaves. The claim `fig4-classes-matched-loss` below
-# decides the ordering on the matched traces.
+# after a fixed number of epochs. Each of the two lines gives the mean trace per class count, the
+# ratio of the largest to the smallest class count and the number of seeds in which the trace
+# rises with the classes: after the last epoch (blue) and at a training loss every run reached
+# (right, orange). If the trace still rises with the classes at the matched loss in most seeds,
+# the caution does not explain the ordering away; if it rises only after the last epoch, the
+# ordering is the confidence's; a ratio at the matched loss well below the one after the last
+# epoch says how much of the gap the confidence accounts for. The claim
+# `fig4-classes-matched-loss` below decides the ordering on the matched traces. In the `cpu` run
+# (5 seeds) neither reading wins: the ratio falls from about 10x after the last epoch to under 2x
+# at the matched loss, the mean trace there still rises with the classes but does so in only 2
+# of the 5 seeds, and the claim is inconclusive.
 
 # %% [markdown]
 # ## Claims
@@ -1244,7 +1250,8 @@ claims
 # ## What this chapter leaves out
 #
 # - **Fig. 4 at scale**: ResNet-18 on CIFAR-10 is not available offline; the `gpu` profile runs
-#   more images, epochs and seeds with the same small networks.
+#   more images and epochs with the same small networks and, as `cpu` does, 5 seeds per
+#   condition.
 # - **Choices of ours.** $\beta = 1$ and $\lambda = 1$ for the damping; 0.5 as "vacuous"; the
 #   distance along $\delta$ instead of the 2-D plane of the figure (the same number for a
 #   $\delta$ in that plane); 14x14 images and networks of 15-20k parameters at `cpu`.

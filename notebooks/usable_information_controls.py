@@ -173,9 +173,9 @@ summary = pd.DataFrame({
 summary
 
 # %% [markdown]
-# The final validation accuracy of every run, by initialization ({numref}`fig-usable-controls-accuracy`):
-# a run that never learned stays at chance (0.5); the dashed line is the 0.9 that counts a run as
-# solved.
+# The final validation accuracy of every run, by initialization
+# ({numref}`fig-usable-controls-accuracy`): a run that never learned stays at chance (0.5); the
+# dashed line is the 0.9 that counts a run as solved.
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-usable-controls-accuracy", "caption": "Final validation accuracy on the direction of every Small FC run at n = 2 colors (one dot per run, jittered vertically), one row per initialization (PyTorch default, Glorot uniform with zero biases). Dashed: the accuracy of 0.9 at which a run counts as solved."}, "image": {"alt": "A strip plot with one row of dots per initialization, each dot a run's final validation accuracy, and a dashed vertical line at 0.9."}}
 accuracy_rows = pd.DataFrame([
