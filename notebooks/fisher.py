@@ -458,15 +458,15 @@ print(toy_reading())
 # Prop. 2.8, and the claims below test it for both starts. Whether the **Shannon** information
 # follows is the paper's main point: the numbers above say it for each start. With a random start
 # the end points of one dataset's runs spread over several minima whatever $B$, which lowers the
-# information for every $B$; with a fixed start, gradient descent maps each dataset to one end
-# point, and the mini-batch noise of small batches is what spreads them. Prop. 2.9 would give
-# the same value for every $B$ if every run ended at a minimum: its first-order argument sees
-# only that a flatter minimum moves more with the data ($J$ larger) exactly as much as it holds
-# less Fisher information. Its values move with $B$ as far as runs do not end at a minimum: at
-# learning rate 0.05, gradient descent cannot settle in a minimum whose curvature $2\phi'^2$
-# exceeds $2 / 0.05 = 40$ (the sharp ones near the origin) and keeps oscillating, and SGD's end
-# points are snapshots of a noisy walk; the `at_a_minimum` column counts the runs for which the
-# approximation's premise holds.
+# information below one run's value (`one_run_shannon_bits`) for every $B$; with a fixed start,
+# gradient descent maps each dataset to one end point, and the mini-batch noise of small batches is
+# what spreads them. Prop. 2.9 would give the same value for every $B$ if every run ended at a
+# minimum: its first-order argument sees only that a flatter minimum moves more with the data ($J$
+# larger) exactly as much as it holds less Fisher information. Its values move with $B$ as far as
+# runs do not end at a minimum: at learning rate 0.05, gradient descent cannot settle in a minimum
+# whose curvature $2\phi'^2$ exceeds $2 / 0.05 = 40$ (the sharp ones near the origin) and keeps
+# oscillating, and SGD's end points are snapshots of a noisy walk; the `at_a_minimum` column counts
+# the runs for which the approximation's premise holds.
 
 # %% [markdown]
 # ### Temperature and escape times (Prop. 2.8)

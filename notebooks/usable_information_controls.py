@@ -349,10 +349,12 @@ if not control_frame.empty:
 # Rules of the book's verdict kit, fixed before the runs, as in the checkerboard chapter: "near
 # zero" color is below 10% of $\log_2 n$ and "near $\log_2 n$" direction above 90% of it, each
 # through the 90% interval of the mean over the solved runs; "falls with depth" through the 90%
-# interval of the paired first-minus-last differences. The n = 2 claims are decided per
-# initialization with the paper's decoder. The decoder controls restate the minimality claim with
-# each other reading of the same runs: if the verdict changes with the decoder, the residual color
-# is a property of the estimator, not of the representation.
+# interval of the paired first-minus-last differences. A claim of two parts (color and direction)
+# counts a part for or against it only after Holm's correction over the parts, so an interval just
+# clear of its line can still leave the claim inconclusive ({doc}`../intro`). The n = 2 claims are
+# decided per initialization with the paper's decoder. The decoder controls restate the minimality
+# claim with each other reading of the same runs: if the verdict changes with the decoder, the
+# residual color is a property of the estimator, not of the representation.
 
 # %%
 claims = Claims("usable_information_controls", paper="Kleinman et al., ICLR 2021",
