@@ -287,9 +287,9 @@ display(Markdown(
 #   batch sizes (64 to 1,024) and five learning rates (0.1 to 0.001).
 # - *Fig. 5a* (All-CNN) is **left out at `cpu`**: on this CPU a training step of an All-CNN costs
 #   about nine times the MLP's even at a sixth of the paper's widths (16 and 32 channels), and
-#   about 160 times at the paper's widths; three runs of 160 epochs would not fit in the chapter's
-#   budget. (A small ResNet, 8-16-32 channels with one block per stage, costs about eight times
-#   the MLP, which is why the `cpu` profile does not use one either.) At `gpu` it is
+#   about 160 times at the paper's widths; one run of 160 epochs per seed would not fit in the
+#   chapter's budget. (A small ResNet, 8-16-32 channels with one block per stage, costs about
+#   eight times the MLP, which is why the `cpu` profile does not use one either.) At `gpu` it is
 #   All-CNN-C (Springenberg et al.): 3x3 convolutions of $c_1, c_1, c_1$ (stride 2),
 #   $c_2, c_2, c_2$ (stride 2), $c_2$ (no padding), a 1x1 convolution of $c_2$, with
 #   $(c_1, c_2) = (96, 192)$, each followed by batch-norm and ReLU (the paper names the network,
@@ -1069,7 +1069,8 @@ pd.DataFrame({"H(code) (bits)": [entropy_bits(code.argmax(1)) for code in codes.
 # rate in the first and the last epoch, SGD's "temperature" $\eta / B$ in the first epoch, and the
 # number of SGD steps of a run on this profile's `n_train` images and epochs, and on the paper's
 # 50,000 images for 160 epochs.
-# Predict which of them differ between the conditions that compress and those that do not.
+# Predict which of them differ between the conditions the paper finds to compress (small batch,
+# large learning rate) and those it finds not to.
 # ```
 #
 # ```{solution-start} ex-usable_information_images-2
