@@ -573,6 +573,14 @@ student_accuracy = final.pivot_table(index="seed", columns=["teacher", "alpha"],
 # early stopping keeps the best state on held-out examples, the untrained one included: such a
 # student was never distilled, and its accuracy is an untrained network's
 untrained_students = final[final.student_best_epoch == 0]
+
+
+def students_in_words(rows):
+    """'seed s, name teacher, alpha a (accuracy)' for each student in ``rows``."""
+    return ", ".join(f"seed {row.seed}, {row.teacher} teacher, alpha {row.alpha:g} "
+                     f"({row.student_accuracy:.3f})" for row in rows.itertuples())
+
+
 (final.groupby(["teacher", "alpha"], sort=False)[["teacher_accuracy", "student_accuracy"]]
  .mean().round(3))
 
@@ -584,8 +592,7 @@ print(f"Mean test accuracy of the distilled students: {spread.min():.3f} to {spr
       + ", ".join(f"{t} {v:.3f}" for t, v in
                   final.groupby("teacher", sort=False).teacher_accuracy.mean().items()) + ".")
 print(f"Students that kept their untrained state: {len(untrained_students)} of {len(final)}"
-      + "".join(f"; seed {row.seed}, {row.teacher} teacher, alpha {row.alpha:g}: accuracy "
-                f"{row.student_accuracy:.3f}" for row in untrained_students.itertuples()))
+      + (f": {students_in_words(untrained_students)}" if len(untrained_students) else ""))
 
 # %% [markdown]
 # ## Claims
@@ -750,6 +757,8 @@ claims.add(
     "of the mean I(0.2), between Table 11's plateau (within +5.7% of I(0.2)) and its rise "
     "before it (-11.7% at 0.1)",
 )
+
+
 def untrained_note(pair):
     """Which of the pair's students kept their untrained state, in words ("" when none)."""
     kept = untrained_students[[(row.teacher, row.alpha) in pair
@@ -757,9 +766,7 @@ def untrained_note(pair):
     if kept.empty:
         return ""
     return ("; kept untrained by early stopping (no held-out loss below the start's within its "
-            "patience), and counted as measured: "
-            + ", ".join(f"seed {row.seed}, {row.teacher} teacher, alpha {row.alpha:g} "
-                        f"({row.student_accuracy:.3f})" for row in kept.itertuples()))
+            "patience), and counted as measured: " + students_in_words(kept))
 
 
 for claim_id, statement, pair, label in (
