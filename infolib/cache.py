@@ -14,6 +14,11 @@ with ``allow_pickle=False``, so loading an entry cannot run code. They are writt
 (temporary file, fsync, rename): an interrupted chapter leaves finished units intact and resumes
 where it stopped. A value that cannot be stored is still returned, with a warning.
 
+**Warnings outlive the computation.** The warnings a unit's ``compute`` issues (an early stopping
+that kept an untrained model, a solver that did not converge) are stored in its entry and issued
+again, unchanged, each time the entry is read: a chapter run from the cache shows the warnings of
+the run that computed its numbers, whichever process computed them.
+
 The directory is ``$INFOLIB_CACHE`` (``off`` disables caching), else ``~/.cache/infolib``; one
 folder per chapter. ``python -m infolib.cache info`` lists entries and bytes per chapter;
 ``python -m infolib.cache prune`` drops the entries that the last complete ``make book`` did not
@@ -23,6 +28,7 @@ read (it records them with ``record-book``).
 from __future__ import annotations
 
 import argparse
+import builtins
 import collections
 import contextlib
 import contextvars
@@ -105,6 +111,13 @@ def running_unit(path: Path):
 
 class CacheWarning(UserWarning):
     """An entry was unreadable or could not be written; the value was (re)computed."""
+
+
+def cache_warning(message: str, stacklevel: int = 1) -> None:
+    """Issue a :class:`CacheWarning` from the caller's caller (``stacklevel`` as for
+    ``warnings.warn``), counted in :func:`unit_warnings`."""
+    _UNIT_WARNINGS[(_category_name(CacheWarning), message)] += 1
+    warnings.warn(message, CacheWarning, stacklevel=stacklevel + 1)
 
 
 class UnstorableValue(TypeError):
@@ -205,25 +218,30 @@ def cached(
         try:
             value = read_entry(path, canonical)
         except Exception as error:  # whatever is wrong with the file, the unit is recomputed
-            warnings.warn(f"cache entry {path} is unusable ({error}); recomputing",
-                          CacheWarning, stacklevel=2)
+            cache_warning(f"cache entry {path} is unusable ({error}); recomputing", stacklevel=2)
         else:
             _log_use(path)
             return value
-    with running_unit(path):
-        if unit_hook is None:
-            value = compute()
-        else:
-            value, store = unit_hook(path, canonical, compute)
-            if not store:
-                return value
+    caught: list[warnings.WarningMessage] = []
     try:
-        write_entry(path, canonical, value)
+        with running_unit(path), warnings.catch_warnings(record=True) as caught:
+            store = True
+            if unit_hook is None:
+                value = compute()
+            else:
+                value, store = unit_hook(path, canonical, compute)
+    finally:  # shown now, stored with the value, shown again on each read
+        issued = warning_records(caught)
+        reissue(issued)
+    if not store:
+        return value
+    try:
+        write_entry(path, canonical, value, of_the_computation(issued))
     except (OSError, UnstorableValue) as error:
-        warnings.warn(
+        cache_warning(
             f"the result was not cached: cannot write {path} ({error}). It is returned anyway; "
             "set INFOLIB_CACHE to a writable folder (or to 'off') to cache it next time",
-            CacheWarning, stacklevel=2,
+            stacklevel=2,
         )
     else:
         _log_use(path)
@@ -232,19 +250,21 @@ def cached(
 
 # --- the entry format -------------------------------------------------------------------------
 
-def write_entry(path: Path, canonical: str, value: Any) -> None:
+def write_entry(path: Path, canonical: str, value: Any, issued: list[dict] = ()) -> None:
     """Write ``value`` under ``path`` atomically: an ``.npz`` whose member ``__entry__`` holds
-    ``{"format", "key", "created", "float_path", "value"}`` as UTF-8 JSON (``float_path``: the
-    digest of the float path of the process that computed it, :mod:`infolib.numerics`) and whose
-    other members are the arrays the value refers to. Raises :class:`UnstorableValue` before
-    writing anything when the value holds what the format cannot store."""
+    ``{"format", "key", "created", "float_path", "warnings", "value"}`` as UTF-8 JSON
+    (``float_path``: the digest of the float path of the process that computed it,
+    :mod:`infolib.numerics`; ``warnings``: ``issued``, the :func:`warning_records` of the
+    computation) and whose other members are the arrays the value refers to. Raises
+    :class:`UnstorableValue` before writing anything when the value holds what the format cannot
+    store."""
     from infolib.numerics import float_path_digest
 
     arrays: dict[str, np.ndarray] = {}
     tree = _encode(value, arrays, "value")
     meta = {"format": FORMAT, "key": canonical,
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "float_path": float_path_digest(), "value": tree}
+            "float_path": float_path_digest(), "warnings": list(issued), "value": tree}
     text = json.dumps(meta, allow_nan=True).encode()
     members = {"__entry__": np.frombuffer(text, dtype=np.uint8), **arrays}
     _remove_stale_temporaries(str(path.parent))
@@ -266,8 +286,9 @@ def _meta(members) -> Any:
 
 
 def read_entry(path: Path, canonical: str) -> Any:
-    """The value stored at ``path``; ``ValueError`` when the file is not an entry of this format
-    for this key (arrays are read with ``allow_pickle=False``: no code runs)."""
+    """The value stored at ``path``, issuing again the warnings its computation issued
+    (:func:`reissue`); ``ValueError`` when the file is not an entry of this format for this key
+    (arrays are read with ``allow_pickle=False``: no code runs)."""
     with np.load(path, allow_pickle=False) as members:
         meta = _meta(members)
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
@@ -275,8 +296,76 @@ def read_entry(path: Path, canonical: str) -> Any:
         if meta.get("key") != canonical:
             raise ValueError("it holds another key")
         value = _decode(meta["value"], members)
+        issued = _stored_warnings(meta)
     note_float_path(meta)
+    reissue(issued)
     return value
+
+
+# --- the warnings of a computation ------------------------------------------------------------
+
+#: {(category, message): times} of the warnings of the units this process computed or read,
+#: and of the cache's own (:func:`unit_warnings`)
+_UNIT_WARNINGS: collections.Counter = collections.Counter()
+
+
+def unit_warnings() -> list[dict]:
+    """``[{"category", "message", "times"}]``: the warnings the units this process computed or
+    read issued (from their entries: a unit read from the cache counts as when it was computed)
+    and the cache's own :class:`CacheWarning` (an entry unusable or not written), in the order
+    first met, so that a chapter's claims can say under what warnings its numbers were made."""
+    return [{"category": category, "message": message, "times": times}
+            for (category, message), times in _UNIT_WARNINGS.items()]
+
+
+def _category_name(category: type) -> str:
+    return f"{category.__module__}.{category.__qualname__}"
+
+
+def warning_records(caught: list[warnings.WarningMessage]) -> list[dict]:
+    """``[{"category", "message", "filename", "lineno"}]`` of warnings caught while a unit was
+    computed (``category``: the class's module and qualified name), as an entry stores them."""
+    return [{"category": _category_name(w.category), "message": str(w.message),
+             "filename": str(w.filename), "lineno": int(w.lineno)} for w in caught]
+
+
+def of_the_computation(issued: list[dict]) -> list[dict]:
+    """The records of ``issued`` that an entry stores: all but the :class:`CacheWarning` of a
+    unit this one read (about the cache at that moment, not about the computation)."""
+    return [w for w in issued if w["category"] != _category_name(CacheWarning)]
+
+
+def _stored_warnings(meta: dict) -> list[dict]:
+    """The warnings of an entry's metadata; ``ValueError`` when they are malformed (an entry
+    written before warnings were stored has none)."""
+    issued = meta.get("warnings", [])
+    fields = {"category": str, "message": str, "filename": str, "lineno": int}
+    if not isinstance(issued, list) or not all(
+            isinstance(w, dict) and set(w) == set(fields)
+            and all(isinstance(w[name], kind) for name, kind in fields.items()) for w in issued):
+        raise ValueError("malformed warnings")
+    return issued
+
+
+def _warning_category(name: str) -> type[Warning] | None:
+    """The warning class named ``module.qualname`` when it is a built-in one or one of
+    ``infolib``'s (the only modules an entry's text may make this process import), else None."""
+    module, _, qualname = name.rpartition(".")
+    found = (getattr(builtins, qualname, None) if module == "builtins"
+             else _infolib_attribute(module, qualname))
+    return found if isinstance(found, type) and issubclass(found, Warning) else None
+
+
+def reissue(issued: list[dict]) -> None:
+    """Issue again the warnings :func:`warning_records` recorded, with their category, text,
+    file and line (so the filters in force decide, as they would have for the computation). A
+    category this process cannot name safely (another package's) is issued as ``UserWarning``,
+    its text prefixed with the category's name. Each is counted in :func:`unit_warnings`."""
+    for w in issued:
+        _UNIT_WARNINGS[(w["category"], w["message"])] += 1
+        category = _warning_category(w["category"])
+        message = w["message"] if category is not None else f"{w['category']}: {w['message']}"
+        warnings.warn_explicit(message, category or UserWarning, w["filename"], w["lineno"])
 
 
 def _encode(value: Any, arrays: dict, where: str) -> Any:
@@ -353,13 +442,21 @@ def _module_of_class(cls: type) -> bool:
 def _infolib_dataclass(name: Any) -> type:
     """The infolib dataclass named ``"infolib.module:Qualname"``; anything else is refused, so a
     crafted entry cannot name another class to build."""
-    module_name, _, qualname = str(name).partition(":")
-    if not re.fullmatch(r"infolib(\.\w+)*", module_name) or not qualname.isidentifier():
-        raise ValueError(f"not an infolib dataclass: {name!r}")
-    cls = getattr(importlib.import_module(module_name), qualname, None)
+    cls = _infolib_attribute(*str(name).partition(":")[::2])
     if not (isinstance(cls, type) and dataclasses.is_dataclass(cls) and _module_of_class(cls)):
         raise ValueError(f"not an infolib dataclass: {name!r}")
     return cls
+
+
+def _infolib_attribute(module_name: str, qualname: str) -> Any:
+    """The attribute ``qualname`` of the infolib module ``module_name``, or None when there is
+    none: an entry's text may make this process import infolib's modules and no others."""
+    if not re.fullmatch(r"infolib(\.\w+)*", module_name) or not qualname.isidentifier():
+        return None
+    try:
+        return getattr(importlib.import_module(module_name), qualname, None)
+    except ImportError:
+        return None
 
 
 def _encode_pandas(value, arrays: dict, where: str) -> Any:
@@ -392,10 +489,32 @@ def _encode_column(series, arrays: dict, where: str) -> Any:
         return {"array": _store_array(series.to_numpy(), arrays, where), "scalar": False}
     if str(series.dtype) in _TEXT_DTYPES:
         values = series.to_numpy(dtype=object)
-        if all(isinstance(item, str) for item in values):
-            return {"text": _store_array(_unicode(values, where), arrays, where),
+        missing = np.array([_missing_code(item) for item in values], dtype=np.int8)
+        if (missing >= 0).all():
+            text = np.where(missing == 0, values, "")
+            tree = {"text": _store_array(_unicode(text, where), arrays, where),
                     "dtype": str(series.dtype)}
+            if missing.any():
+                tree["missing"] = _store_array(missing, arrays, f"{where} (missing)")
+            return tree
     raise UnstorableValue(f"{where} has dtype {series.dtype} with values an entry cannot hold")
+
+
+#: the missing values a text column may hold, by the code an entry stores for them (0: a str)
+_MISSING_VALUES = {1: None, 2: float("nan"), 3: "pd.NA"}
+
+
+def _missing_code(item: Any) -> int:
+    """0 for a str, 1 None, 2 a float NaN, 3 pandas' NA; -1 for anything else (unstorable)."""
+    import pandas as pd
+
+    if isinstance(item, str):
+        return 0
+    if item is None:
+        return 1
+    if isinstance(item, float) and item != item:
+        return 2
+    return 3 if item is pd.NA else -1
 
 
 def _encode_index(index, arrays: dict, where: str) -> Any:
@@ -431,7 +550,14 @@ def _decode(tree: Any, members) -> Any:
 
         if tree.get("dtype") not in _TEXT_DTYPES:
             raise ValueError(f"unknown text dtype {tree.get('dtype')!r}")
-        return pd.Series(_member(members, tree["text"])).astype(tree["dtype"]).array
+        text = _member(members, tree["text"]).astype(object)
+        if "missing" in tree:
+            missing = _member(members, tree["missing"])
+            if missing.shape != text.shape or not np.isin(missing, [0, 1, 2, 3]).all():
+                raise ValueError("malformed missing values of a text column")
+            for code, marker in _MISSING_VALUES.items():
+                text[missing == code] = pd.NA if code == 3 else marker
+        return pd.Series(text, dtype=object).astype(tree["dtype"]).array
     if "tensor" in tree:
         import torch
 
@@ -444,8 +570,12 @@ def _decode(tree: Any, members) -> Any:
 
         frame = tree["dataframe"]
         columns = _decode(frame["columns"], members)
+        index = _decode_index(frame["index"], members)
+        # each column as a Series of its own dtype: from bare arrays pandas would infer str for
+        # an object column of text
         data = [_decode(column, members) for column in frame["data"]]
-        result = pd.DataFrame(dict(enumerate(data)), index=_decode_index(frame["index"], members))
+        result = pd.DataFrame({i: pd.Series(column, index=index, dtype=column.dtype)
+                               for i, column in enumerate(data)}, index=index)
         result.columns = pd.Index(columns, tupleize_cols=False,
                                   name=_decode(frame["columns_name"], members))
         return result
@@ -453,8 +583,8 @@ def _decode(tree: Any, members) -> Any:
         import pandas as pd
 
         series = tree["series"]
-        return pd.Series(_decode(series["data"], members),
-                         index=_decode_index(series["index"], members),
+        data = _decode(series["data"], members)
+        return pd.Series(data, dtype=data.dtype, index=_decode_index(series["index"], members),
                          name=_decode(series["name"], members))
     raise ValueError(f"malformed value {str(tree)[:80]}")
 

@@ -205,7 +205,15 @@ class Claims:
             f"<code>{html.escape(self.chapter)}</code> at profile "
             f"<code>{html.escape(self.profile)}</code></p>"
         )
-        return caption + self.table().to_html(index=False)
+        return caption + self.table().to_html(index=False) + _warnings_html(self.unit_warnings())
+
+    def unit_warnings(self) -> list[dict]:
+        """The warnings of the computations behind these claims: as saved
+        (``provenance["unit_warnings"]``), or so far in this process before :meth:`save`."""
+        from infolib.cache import unit_warnings
+
+        saved = self.provenance.get("unit_warnings")
+        return list(saved) if isinstance(saved, list) else unit_warnings()
 
     def __repr__(self) -> str:
         return (
@@ -233,12 +241,13 @@ def provenance(settings=None, seeds: Sequence[int] | None = None, device=None) -
     and commit, the Python, torch and numpy versions, the device's name, torch's thread count,
     the float path (:func:`infolib.numerics.float_path`) and, as ``unit_float_paths``, the float
     paths its cached units were computed on ({digest: units}, :func:`infolib.cache.float_paths`),
-    the platform, the time it finished, and the wall time (seconds) since ``settings`` were
-    resolved. Fields that cannot be known are None."""
+    as ``unit_warnings`` the warnings those units issued, computed or read from the cache
+    (:func:`infolib.cache.unit_warnings`), the platform, the time it finished, and the wall time
+    (seconds) since ``settings`` were resolved. Fields that cannot be known are None."""
     import torch
 
     import infolib
-    from infolib.cache import float_paths
+    from infolib.cache import float_paths, unit_warnings
     from infolib.numerics import float_path
 
     return {
@@ -254,11 +263,31 @@ def provenance(settings=None, seeds: Sequence[int] | None = None, device=None) -
         "threads": torch.get_num_threads(),
         "float_path": float_path(),
         "unit_float_paths": float_paths(),
+        "unit_warnings": unit_warnings(),
         "platform": platform.platform(),
         "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "wall_time_s": round(time.time() - settings.started, 1)
         if getattr(settings, "started", 0) else None,
     }
+
+
+def _warnings_html(issued: list[dict]) -> str:
+    """A paragraph listing the warnings issued while the claims' numbers were computed (each
+    category's short name, the times it was issued when more than once, its text); empty
+    without warnings."""
+    if not issued:
+        return ""
+    items = "".join(f"<li>{html.escape(_warning_words(w))}</li>" for w in issued)
+    return ("<p><b>Warnings</b> issued while these numbers were computed (stored with each "
+            "cached unit, so a run from the cache shows them too); read them before the "
+            f"verdicts:</p><ul>{items}</ul>")
+
+
+def _warning_words(issued: dict) -> str:
+    """``UntrainedModelWarning (2 times): text`` of one :func:`infolib.cache.unit_warnings` item."""
+    times = issued.get("times", 1)
+    return (f"{issued['category'].rpartition('.')[2]}"
+            f"{f' ({times} times)' if times > 1 else ''}: {issued['message']}")
 
 
 def _git_commit() -> str | None:
@@ -931,7 +960,8 @@ def scorecard_figure(paths: Iterable[str | os.PathLike], out: str | os.PathLike)
 
 
 PROVENANCE_COLUMNS = ("chapter", "profile", "seeds", "overridden parameters", "wall time",
-                      "device", "threads", "float path", "versions", "commit", "finished")
+                      "device", "threads", "float path", "warnings", "versions", "commit",
+                      "finished")
 
 
 def provenance_markdown(paths: Iterable[str | os.PathLike]) -> str:
@@ -957,6 +987,7 @@ def provenance_markdown(paths: Iterable[str | os.PathLike]) -> str:
             info.get("device") or "—",
             info.get("threads") or "—",
             _float_path_cell(info),
+            _warnings_cell(info),
             f"Python {info.get('python')}, torch {info.get('torch')}, numpy {info.get('numpy')}, "
             f"infolib {info.get('infolib')}",
             f"`{info['commit']}`" if info.get("commit") else "—",
@@ -988,6 +1019,15 @@ def _float_path_cell(info: dict) -> str:
                   for digest, n in sorted(others.items())]
         where = ", ".join(parts)
     return f"{describe(path)}; units: {where}"
+
+
+def _warnings_cell(info: dict) -> str:
+    """``none``, or each warning the chapter's units issued (:func:`_warning_words`), "; "
+    between them; ``not recorded`` for a claims file older than the record."""
+    issued = info.get("unit_warnings")
+    if not isinstance(issued, list):
+        return "not recorded"
+    return "; ".join(_warning_words(w) for w in issued) or "none"
 
 
 def _papermill_duration(notebook: Path) -> tuple[float | None, str]:

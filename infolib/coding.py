@@ -35,7 +35,8 @@ and 100 % of N; for N = 1000, ends = 1, 2, 4, 8, 16, 32, 62, 125, 250, 500, 1000
 the same seed for torch's global generator, used by dropout, restored afterwards), with early
 stopping: the last ``validation_fraction`` of the earlier examples (at least 1) is held out, its
 mean cross-entropy is measured before training and after every epoch, training stops after
-``patience`` epochs without a new best, and the best state (possibly the untrained one) is kept.
+``patience`` epochs without a new best, and the best state (possibly the untrained one: here
+the code's answer, kept without :func:`~infolib.train.fit_early_stopping`'s warning) is kept.
 With fewer than 2 earlier examples, or ``validation_fraction=0``, the model is trained on all of
 them for ``max_epochs`` epochs, without early stopping. A model without trainable parameters is
 not trained. Held-out examples are labels already sent, so the receiver can do the same. A
@@ -389,7 +390,7 @@ def synced_distillation_codelengths(
         seen, part = slice(0, int(ends[j - 1])), slice(int(ends[j - 1]), int(ends[j]))
         block_teacher = copy.deepcopy(teacher_start)
         log = fit_early_stopping(block_teacher, x[seen], y[seen], train=teacher_train,
-                                 seed=seed + j, device=device)
+                                 seed=seed + j, device=device, warn_untrained=False)
         logs[0, j] = log.epochs, log.best_epoch, log.steps
         block_teacher.eval()
         who = f"the teacher of block {j} (trained on x[:{seen.stop}])"
@@ -402,6 +403,7 @@ def synced_distillation_codelengths(
             block_student = copy.deepcopy(student_start)
             log = fit_early_stopping(
                 block_student, x[seen], y[seen], train=train, seed=seed + j, device=device,
+                warn_untrained=False,
                 loss_fn=distillation_loss(teacher_logits, y[seen], alpha=alpha,
                                           temperature=temperature),
             )
@@ -594,7 +596,8 @@ def _online_code(
         block_model = copy.deepcopy(start)
         seen = slice(0, int(ends[j - 1]))
         log = fit_early_stopping(
-            block_model, x[seen], targets[seen], train=train, seed=seed + j, device=device
+            block_model, x[seen], targets[seen], train=train, seed=seed + j, device=device,
+            warn_untrained=False,
         )
         logs[j] = log.epochs, log.best_epoch, log.steps
         block_model.eval()

@@ -20,8 +20,10 @@ and writes the unit's entry the moment it is done (atomically, as :func:`cached`
 that dies loses only the unit it was running: a unit that is run again after a worker was lost
 reads the entry written before instead of computing it twice. Results come back in the order of
 ``units``, bit for bit a serial run's with one torch thread (``OMP_NUM_THREADS=1``): each unit is
-seeded by its own key, not by where it runs. A serial run with more threads splits float sums
-differently (the usable-information chapter's smoke profile: up to 1e-4 bits apart).
+seeded by its own key, not by where it runs. The warnings a unit's computation issued in a worker
+are issued again here, in the calling process, as a serial run would show them. A serial run
+with more threads splits float sums differently (the usable-information chapter's smoke profile:
+up to 1e-4 bits apart).
 """
 
 from __future__ import annotations
@@ -76,8 +78,9 @@ def cached_many(
             results[index] = value
     if missing:
         tasks = [(str(paths[i]), canonicals[i], units[i][1]) for i in missing]
-        for index, value in zip(missing, _run_parallel(tasks, workers, scheduler)):
+        for index, (value, issued) in zip(missing, _run_parallel(tasks, workers, scheduler)):
             results[index] = value
+            cache.reissue(issued)  # the worker's warnings, here where the reader sees them
             with contextlib.suppress(OSError, ValueError):  # a worker could not store it
                 cache.note_float_path(cache.entry_meta(paths[index]))
     for path in paths:
@@ -112,8 +115,8 @@ def _stored(path: Path, canonical: str) -> Any:
     try:
         return cache.read_entry(path, canonical)
     except Exception as error:  # as cached(): an unusable entry is recomputed, with a warning
-        warnings.warn(f"cache entry {path} is unusable ({error}); recomputing", cache.CacheWarning,
-                      stacklevel=3)
+        cache.cache_warning(f"cache entry {path} is unusable ({error}); recomputing",
+                            stacklevel=3)
         return _MISSING
 
 
@@ -136,23 +139,29 @@ def _run_parallel(tasks, workers: int, scheduler: str | None) -> list[Any]:
         return joblib.Parallel()(jobs)
 
 
-def _run_unit(path: str, canonical: str, compute: Callable[[], Any]) -> Any:
+def _run_unit(path: str, canonical: str, compute: Callable[[], Any]) -> tuple[Any, list[dict]]:
     """On a worker: the stored value if an earlier attempt finished, else ``compute()``, stored
     the moment it is done. One torch thread: the workers share the machine's cores. As in
     :func:`infolib.cache.cached`, :func:`infolib.cache.current_unit` names the entry while
-    ``compute()`` runs (the segments of a training are keyed by it)."""
+    ``compute()`` runs (the segments of a training are keyed by it). Returns the value and the
+    :func:`infolib.cache.warning_records` of what this worker's process was warned of: the
+    stored or computed unit's warnings, and any about the entry, for the caller to issue."""
     import torch
 
     torch.set_num_threads(1)
     path = Path(path)
-    value = _stored(path, canonical)
+    with warnings.catch_warnings(record=True) as reading:
+        value = _stored(path, canonical)
+    shown = cache.warning_records(reading)  # a stored unit's warnings, or why it is recomputed
     if value is not _MISSING:
-        return value
-    with cache.running_unit(path):
+        return value, shown
+    with cache.running_unit(path), warnings.catch_warnings(record=True) as computing:
         value = compute()
-    try:
-        cache.write_entry(path, canonical, value)
-    except (OSError, cache.UnstorableValue) as error:
-        warnings.warn(f"the result was not cached: cannot write {path} ({error})",
-                      cache.CacheWarning, stacklevel=2)
-    return value
+    issued = cache.warning_records(computing)
+    with warnings.catch_warnings(record=True) as writing:
+        try:
+            cache.write_entry(path, canonical, value, cache.of_the_computation(issued))
+        except (OSError, cache.UnstorableValue) as error:
+            cache.cache_warning(f"the result was not cached: cannot write {path} ({error})",
+                                stacklevel=2)
+    return value, shown + issued + cache.warning_records(writing)

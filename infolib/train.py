@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -290,6 +291,7 @@ def fit_early_stopping(
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     seed: int = 0,
     device: str | torch.device = "auto",
+    warn_untrained: bool = True,
 ) -> TrainingLog:
     """Train ``model`` in place with Adam on (x, y) except its last ``train.validation_fraction``
     (at least 1 example), with early stopping on those held-out examples: their mean
@@ -298,6 +300,13 @@ def fit_early_stopping(
     epochs: ``max_epochs``, raised for small sets by ``min_steps``), and the best state (possibly
     the untrained one) is restored. ``train=None``: :class:`BlockTraining`'s defaults. Returns a
     :class:`TrainingLog` (epochs run, the epoch of the state kept, optimizer steps).
+
+    **The untrained state.** When no epoch beat the held-out loss measured before training, the
+    model is returned as it was built: its accuracy and information are an untrained network's.
+    That is the protocol's answer for a block of a prequential code (:mod:`infolib.coding`, which
+    passes ``warn_untrained=False`` and records ``best_epoch``), but for a model whose numbers a
+    chapter reports it is a failure, so it issues an :class:`UntrainedModelWarning` naming the
+    losses and the steps taken (stored with a cached unit and shown again on each read).
 
     ``y``: class indices (N,), or probabilities (N, K) for the soft cross-entropy.
     ``loss_fn``: another training loss, ``loss_fn(logits, index)`` with ``index`` the positions
@@ -326,11 +335,13 @@ def fit_early_stopping(
     steps_per_epoch = _steps_per_epoch(model, n_fit, train.batch_size)
     epochs = train.epoch_cap(max(1, steps_per_epoch))
     x_held_out, y_held_out = x[n_fit:].to(device), y[n_fit:].to(device)  # where the model will be
-    best = {"loss": math.inf, "state": None, "epochs_since": 0, "epoch": epochs, "last": epochs}
+    best = {"loss": math.inf, "state": None, "epochs_since": 0, "epoch": epochs, "last": epochs,
+            "losses": []}
 
     def early_stopping(epoch: int, model: nn.Module) -> None:
         best["last"] = epoch
         loss = cross_entropy_sum(model, x_held_out, y_held_out) / n_held_out
+        best["losses"].append(loss)
         if loss < best["loss"]:  # NaN is never a new best
             state = {name: value.detach().clone() for name, value in model.state_dict().items()}
             best.update(loss=loss, state=state, epochs_since=0, epoch=epoch)
@@ -360,8 +371,25 @@ def fit_early_stopping(
         best["epoch"] = best["last"]
     else:
         model.load_state_dict(best["state"])
-    return TrainingLog(epochs=best["last"], best_epoch=best["epoch"],
-                       steps=best["last"] * steps_per_epoch)
+    log = TrainingLog(epochs=best["last"], best_epoch=best["epoch"],
+                      steps=best["last"] * steps_per_epoch)
+    if warn_untrained and log.kept_untrained:
+        before, *after = best["losses"]
+        warnings.warn(
+            f"early stopping kept the untrained model: {log.steps} Adam steps ({log.epochs} "
+            f"epochs of {steps_per_epoch}, lr {train.lr:g}) never brought the held-out "
+            f"cross-entropy ({n_held_out} examples) below its value before training, "
+            f"{before:.4g} nats (best after training {min(after):.4g}); patience "
+            f"{train.patience} epochs. The model's numbers are an untrained network's: give it "
+            "more steps before early stopping may end training (BlockTraining.min_steps, "
+            "patience) or check the learning rate",
+            UntrainedModelWarning, stacklevel=2)
+    return log
+
+
+class UntrainedModelWarning(UserWarning):
+    """:func:`fit_early_stopping` returned the model as it was built: no epoch beat the held-out
+    loss measured before training."""
 
 
 @dataclass(frozen=True)
@@ -374,6 +402,12 @@ class TrainingLog:
     epochs: int
     best_epoch: int
     steps: int
+
+    @property
+    def kept_untrained(self) -> bool:
+        """Whether training took steps but the state kept is the untrained one (``best_epoch``
+        0 after at least one step)."""
+        return self.best_epoch == 0 and self.steps > 0
 
 
 def _steps_per_epoch(model: nn.Module, n: int, batch_size: int) -> int:

@@ -18,6 +18,7 @@ import torch
 import infolib
 import infolib.cache
 import infolib.fingerprint
+import infolib.train
 from infolib.cache import (
     BOOK_ENTRIES,
     CacheWarning,
@@ -99,6 +100,12 @@ VALUES = {
     "series": pd.Series([1.0, 2.0], index=[10, 20], name="s"),
     "infolib dataclass": {"code": Codelength(total=3.5, blocks=np.array([1.0, 2.5]),
                                              ends=np.array([2, 5]))},
+    # text columns with missing values (a row kind without a direction), and of dtype object
+    "frame with missing text": pd.DataFrame({"kind": ["search", "floor", "floor"],
+                                             "direction": [np.nan, "B given A", "A given B"]}),
+    "object text": pd.DataFrame({"o": pd.Series(["a", "b"], dtype=object, index=[3, 1])}),
+    "text with every missing value": pd.Series(["a", None, np.nan, pd.NA], dtype=object),
+    "string dtype": pd.Series(["a", pd.NA], dtype="string", index=[7, 8], name="s"),
     "multi": pd.DataFrame({"v": [1, 2]}, index=pd.MultiIndex.from_tuples([(0, "a"), (1, "b")],
                                                                           names=["i", "j"])),
 }
@@ -138,6 +145,8 @@ def assert_same(restored, value):
         pd.testing.assert_frame_equal(restored, value)
     elif isinstance(value, pd.Series):
         pd.testing.assert_series_equal(restored, value)
+        if value.dtype == object:  # None, NaN and NA stay apart
+            assert [type(v) for v in restored] == [type(v) for v in value]
     elif isinstance(value, float) and np.isnan(value):
         assert np.isnan(restored)
     else:
@@ -156,8 +165,9 @@ with warnings.catch_warnings():  # numpy discourages np.matrix: here it is what 
     np.ma.masked_array([1.0, 2.0], mask=[False, True]), MATRIX,
     pd.DataFrame([[1, 2]], columns=pd.MultiIndex.from_tuples([("a", 1), ("a", 2)])),
     np.array(["a\x00"], dtype=object), pd.Series(["b", "a\x00"], dtype=object),
+    pd.Series(["b", 1], dtype=object),
 ], ids=["object", "lambda", "bfloat16", "objects", "masked", "matrix", "multi-columns", "nul",
-                    "nul-column"])
+                    "nul-column", "text-and-number"])
 def test_unstorable_value_is_returned_with_a_warning(tmp_path, value):
     with pytest.warns(CacheWarning, match="result was not cached: cannot write .*INFOLIB_CACHE"):
         assert cached(KEY, lambda: value, root=tmp_path) is value
@@ -512,3 +522,148 @@ def test_segments_belong_to_the_unit_that_prepared_their_data(tmp_path, monkeypa
     scaled = cached(key, unit(5.0))
     monkeypatch.setenv("INFOLIB_CACHE", "off")
     assert torch.equal(scaled, unit(5.0)()), "the segments of the scale-1 unit were reused"
+
+
+class ForeignWarning(UserWarning):
+    """A category an entry may name but not make a reading process import."""
+
+
+def warning_unit(value=7):
+    """A unit that warns twice (an infolib category and a foreign one), then returns ``value``."""
+
+    def compute():
+        compute.calls += 1
+        warnings.warn("the model kept its untrained state", infolib.train.UntrainedModelWarning)
+        warnings.warn("a foreign warning", ForeignWarning)
+        return value
+
+    compute.calls = 0
+    return compute
+
+
+def shown(record):
+    return [(w.category, str(w.message)) for w in record]
+
+
+EXPECTED_WARNINGS = [
+    (infolib.train.UntrainedModelWarning, "the model kept its untrained state"),
+    (UserWarning, f"{__name__}.ForeignWarning: a foreign warning"),
+]
+
+
+def test_a_units_warnings_are_shown_when_computed_and_again_when_read(tmp_path):
+    """Warnings outlive the computation: a run from the cache shows what the cold run showed,
+    an infolib category as itself, another package's as a UserWarning that names it."""
+    compute = warning_unit()
+    for _ in range(2):
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            assert cached(KEY, compute, root=tmp_path) == 7
+        assert shown(record) == EXPECTED_WARNINGS
+    assert compute.calls == 1
+    stored = infolib.cache.entry_meta(entry_path(KEY, compute, root=tmp_path))["warnings"]
+    assert [w["category"] for w in stored] == ["infolib.train.UntrainedModelWarning",
+                                               f"{__name__}.ForeignWarning"]
+    assert all(w["filename"] == __file__ for w in stored)
+
+
+def test_a_warning_the_filters_ignore_is_not_stored(tmp_path):
+    compute = warning_unit()
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        warnings.simplefilter("ignore", ForeignWarning)
+        cached(KEY, compute, root=tmp_path)
+    assert shown(record) == EXPECTED_WARNINGS[:1]
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        cached(KEY, compute, root=tmp_path)
+    assert shown(record) == EXPECTED_WARNINGS[:1]
+
+
+def test_an_outer_unit_keeps_the_warnings_of_the_units_it_ran(tmp_path):
+    inner = warning_unit()
+
+    def outer():
+        outer.calls += 1
+        return cached({**KEY, "part": "inner"}, inner, root=tmp_path) + 1
+
+    outer.calls = 0
+    for _ in range(2):
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            assert cached(KEY, outer, root=tmp_path) == 8
+        assert shown(record) == EXPECTED_WARNINGS
+    assert outer.calls == 1 and inner.calls == 1
+
+
+def test_warnings_of_a_unit_that_fails_are_shown(tmp_path):
+    def compute():
+        warnings.warn("before the failure", RuntimeWarning)
+        raise ArithmeticError("the unit failed")
+
+    with warnings.catch_warnings(record=True) as record, pytest.raises(ArithmeticError):
+        warnings.simplefilter("always")
+        cached(KEY, compute, root=tmp_path)
+    assert shown(record) == [(RuntimeWarning, "before the failure")]
+    assert entries(tmp_path) == []
+
+
+@pytest.mark.parametrize("stored", [
+    "not a list",
+    [{"category": "builtins.UserWarning", "message": "m", "filename": "f"}],
+    [{"category": "builtins.UserWarning", "message": 3, "filename": "f", "lineno": 1}],
+])
+def test_malformed_warnings_make_an_entry_unusable(tmp_path, stored):
+    compute = counter()
+    cached(KEY, compute, root=tmp_path)
+    path = entry_path(KEY, compute, root=tmp_path)
+    meta = {"format": infolib.cache.FORMAT, "key": canonical_key(KEY), "warnings": stored,
+            "value": 42}
+    with path.open("wb") as file:
+        np.savez(file, __entry__=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
+    with pytest.warns(CacheWarning, match="malformed warnings"):
+        assert cached(KEY, compute, root=tmp_path) == 42
+    assert compute.calls == 2
+
+
+@pytest.mark.parametrize("category", ["subprocess.Popen", "os.system", "infolib.cache.cached",
+                                      "infolib.nowhere.Thing", "builtins.print"])
+def test_an_entry_names_no_category_this_process_would_build(tmp_path, category):
+    """Only built-in warnings and infolib's are taken as categories; anything else (a module
+    that is not infolib's, a function, a missing module) is a UserWarning naming it."""
+    issued = [{"category": category, "message": "m", "filename": "f.py", "lineno": 1}]
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        infolib.cache.reissue(issued)
+    assert shown(record) == [(UserWarning, f"{category}: m")]
+
+
+def test_the_cache_counts_the_warnings_of_units_and_its_own(tmp_path, monkeypatch):
+    monkeypatch.setattr(infolib.cache, "_UNIT_WARNINGS", infolib.cache.collections.Counter())
+    compute = warning_unit()
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        cached(KEY, compute, root=tmp_path)
+        cached(KEY, compute, root=tmp_path)
+        cached({**KEY, "seed": 1}, counter(object()), root=tmp_path)  # not storable
+    found = infolib.cache.unit_warnings()
+    assert [(w["category"], w["times"]) for w in found] == [
+        ("infolib.train.UntrainedModelWarning", 2), (f"{__name__}.ForeignWarning", 2),
+        ("infolib.cache.CacheWarning", 1)]
+    assert found[2]["message"].startswith("the result was not cached")
+
+
+def test_an_outer_entry_does_not_store_the_cache_warnings_of_the_units_it_ran(tmp_path):
+    """That an inner unit could not be written was true once, about the cache; the outer entry
+    keeps only what the computation warned of."""
+    def outer():
+        cached({**KEY, "part": "inner"}, counter(object()), root=tmp_path)  # not storable
+        warnings.warn("of the computation", RuntimeWarning)
+        return 1
+
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        cached(KEY, outer, root=tmp_path)
+    assert [w.category for w in record] == [CacheWarning, RuntimeWarning]
+    stored = infolib.cache.entry_meta(entry_path(KEY, outer, root=tmp_path))["warnings"]
+    assert [w["message"] for w in stored] == ["of the computation"]

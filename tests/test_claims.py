@@ -1,8 +1,10 @@
 """Claims: summaries over seeds, verdicts, saving, and the scorecard that gathers chapters."""
 
+import collections
 import json
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -738,3 +740,39 @@ def test_an_interval_of_identical_values_does_not_ask_for_more_seeds():
     assert spread.verdict == "inconclusive" and spread.note.endswith("more seeds would decide")
     tied = contrast([2.0] * 3, [1.0] * 3, expected="not greater", margin=1.0)
     assert tied.verdict == "inconclusive" and "every seed gives the same value (1)" in tied.note
+
+
+def test_the_warnings_of_the_units_are_shown_with_the_claims_and_on_the_provenance_page(
+        tmp_path, monkeypatch):
+    """A chapter's claims say under what warnings its numbers were made: in the notebook (before
+    and after saving) and on the provenance page, where an older file says "not recorded"."""
+    import infolib.cache
+    from infolib.claims import PROVENANCE_COLUMNS, provenance_markdown
+
+    monkeypatch.setattr(infolib.cache, "_UNIT_WARNINGS", collections.Counter())
+    claims = usable_claims()
+    assert "Warnings" not in claims._repr_html_()
+    issued = [{"category": "infolib.train.UntrainedModelWarning", "message": "kept <untrained>",
+               "filename": "f.py", "lineno": 3}]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        infolib.cache.reissue(issued * 2)
+    expected = "UntrainedModelWarning (2 times): kept &lt;untrained&gt;"
+    assert expected in claims._repr_html_()
+    path = claims.save(tmp_path / "usable_information.claims.json")
+    monkeypatch.setattr(infolib.cache, "_UNIT_WARNINGS", collections.Counter())
+    saved = load(path)
+    assert saved.provenance["unit_warnings"] == [
+        {"category": "infolib.train.UntrainedModelWarning", "message": "kept <untrained>",
+         "times": 2}]
+    assert expected in saved._repr_html_()
+    quiet = fisher_claims().save(tmp_path / "fisher.claims.json")
+    old = json.loads(quiet.read_text())
+    del old["provenance"]["unit_warnings"]
+    (tmp_path / "old.claims.json").write_text(json.dumps({**old, "chapter": "old"}))
+    column = PROVENANCE_COLUMNS.index("warnings")
+    cells = {line.strip("| ").split(" | ")[0]: line.strip("| ").split(" | ")[column]
+             for line in provenance_markdown([path, quiet, tmp_path / "old.claims.json"])
+             .splitlines()[2:]}
+    assert cells == {"usable_information": "UntrainedModelWarning (2 times): kept <untrained>",
+                     "fisher": "none", "old": "not recorded"}

@@ -1,5 +1,8 @@
 """Networks, activation capture and the training loop."""
 
+import copy
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -18,6 +21,7 @@ from infolib.train import (
     BestValidation,
     BlockTraining,
     TrainingState,
+    UntrainedModelWarning,
     accuracy,
     cached_network,
     distillation_loss,
@@ -624,6 +628,34 @@ def test_fit_early_stopping_with_a_loss_fn_reads_targets_by_position():
     assert log == log_by_position
     for a, b in zip(default.parameters(), by_position.parameters()):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_early_stopping_that_keeps_the_untrained_model_warns():
+    """lr 0: no epoch beats the held-out loss before training, so the state built is returned,
+    with a warning naming the losses and steps (none for the blocks of a prequential code, which
+    pass warn_untrained=False, and none for a model that learned)."""
+    generator = torch.Generator().manual_seed(1)
+    x = torch.randn(120, 5, generator=generator)
+    y = (x[:, 0] > 0).long()
+    start = mlp(5, [8], 2, seed=0)
+    frozen = BlockTraining(max_epochs=10, batch_size=16, lr=0.0, patience=2)
+    model = copy.deepcopy(start)
+    with pytest.warns(UntrainedModelWarning, match=r"14 Adam steps \(2 epochs of 7, lr 0\)"
+                      r".*held-out cross-entropy \(12 examples\)"):
+        log = fit_early_stopping(model, x, y, train=frozen, seed=0, device="cpu")
+    assert (log.epochs, log.best_epoch, log.steps, log.kept_untrained) == (2, 0, 14, True)
+    for a, b in zip(model.parameters(), start.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        quiet = fit_early_stopping(copy.deepcopy(start), x, y, train=frozen, seed=0,
+                                   device="cpu", warn_untrained=False)
+        assert quiet == log
+        learned = fit_early_stopping(copy.deepcopy(start), x, y, seed=0, device="cpu",
+                                     train=BlockTraining(max_epochs=10, batch_size=16, lr=1e-2))
+    assert learned.best_epoch > 0 and not learned.kept_untrained
+    untrainable = fit_early_stopping(nn.Flatten(), x, y, device="cpu")
+    assert (untrainable.steps, untrainable.kept_untrained) == (0, False)
 
 
 def test_fit_with_dropout_does_not_depend_on_what_ran_before():

@@ -3,6 +3,7 @@
 import os
 import sys
 import uuid
+import warnings
 
 import cloudpickle
 import numpy as np
@@ -136,3 +137,20 @@ def test_bad_arguments_are_rejected(folders, monkeypatch):
     monkeypatch.setenv("INFOLIB_WORKERS", "two")
     with pytest.raises(ValueError, match="INFOLIB_WORKERS must be a whole number"):
         cached_many([])
+
+
+def warning_unit(seed):
+    warnings.warn(f"unit {seed} warns in its worker", RuntimeWarning)
+    return seed
+
+
+def test_warnings_issued_in_a_worker_are_shown_in_the_calling_process(folders):
+    """As a serial run shows them: computed by workers, then read from the cache."""
+    units = [({"chapter": "parallel_test", "seed": s}, lambda s=s: warning_unit(s))
+             for s in range(3)]
+    for workers in (2, 2, 1):
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            assert cached_many(units, workers=workers) == [0, 1, 2]
+        assert sorted(str(w.message) for w in record if w.category is RuntimeWarning) == [
+            f"unit {s} warns in its worker" for s in range(3)]

@@ -432,10 +432,10 @@ def test_a_unit_computed_but_not_stored_is_listed_and_left_for_another_round(
 
     real = cache_module.write_entry
 
-    def write_entry(path, canonical, value):
+    def write_entry(path, canonical, value, issued=()):
         if json.loads(canonical)["i"] == 5:
             raise OSError(28, "No space left on device")
-        return real(path, canonical, value)
+        return real(path, canonical, value, issued)
 
     monkeypatch.setattr(cache_module, "write_entry", write_entry)
     chapter, pack, left = write_chapter(tmp_path), tmp_path / "full.tar", tmp_path / "left.json"
