@@ -17,7 +17,8 @@ where it stopped. A value that cannot be stored is still returned, with a warnin
 **Warnings outlive the computation.** The warnings a unit's ``compute`` issues (an early stopping
 that kept an untrained model, a solver that did not converge) are stored in its entry and issued
 again, unchanged, each time the entry is read: a chapter run from the cache shows the warnings of
-the run that computed its numbers, whichever process computed them.
+the run that computed its numbers, whichever process computed them. Deprecations (warnings about
+code, not numbers) are shown when issued and not stored.
 
 The directory is ``$INFOLIB_CACHE`` (``off`` disables caching), else ``~/.cache/infolib``; one
 folder per chapter. ``python -m infolib.cache info`` lists entries and bytes per chapter;
@@ -329,10 +330,17 @@ def warning_records(caught: list[warnings.WarningMessage]) -> list[dict]:
              "filename": str(w.filename), "lineno": int(w.lineno)} for w in caught]
 
 
+#: warnings about code rather than numbers (a library's deprecations, often issued once per
+#: process by an import inside whichever unit ran first): shown when issued, not stored
+_NOT_STORED = (CacheWarning, DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+
+
 def of_the_computation(issued: list[dict]) -> list[dict]:
     """The records of ``issued`` that an entry stores: all but the :class:`CacheWarning` of a
-    unit this one read (about the cache at that moment, not about the computation)."""
-    return [w for w in issued if w["category"] != _category_name(CacheWarning)]
+    unit this one read (about the cache at that moment, not about the computation) and
+    deprecations (``DeprecationWarning``, ``PendingDeprecationWarning``, ``FutureWarning``)."""
+    return [w for w in issued
+            if w["category"] not in {_category_name(category) for category in _NOT_STORED}]
 
 
 def _stored_warnings(meta: dict) -> list[dict]:
@@ -356,13 +364,19 @@ def _warning_category(name: str) -> type[Warning] | None:
     return found if isinstance(found, type) and issubclass(found, Warning) else None
 
 
-def reissue(issued: list[dict]) -> None:
+def reissue(issued: list[dict], *, from_worker: bool = False) -> None:
     """Issue again the warnings :func:`warning_records` recorded, with their category, text,
     file and line (so the filters in force decide, as they would have for the computation). A
     category this process cannot name safely (another package's) is issued as ``UserWarning``,
-    its text prefixed with the category's name. Each is counted in :func:`unit_warnings`."""
-    for w in issued:
+    its text prefixed with the category's name. Those an entry stores
+    (:func:`of_the_computation`) are counted in :func:`unit_warnings`; ``from_worker``: so is a
+    :class:`CacheWarning` (issued in a worker process, where it was counted in vain)."""
+    counted = of_the_computation(issued)
+    if from_worker:
+        counted += [w for w in issued if w["category"] == _category_name(CacheWarning)]
+    for w in counted:
         _UNIT_WARNINGS[(w["category"], w["message"])] += 1
+    for w in issued:
         category = _warning_category(w["category"])
         message = w["message"] if category is not None else f"{w['category']}: {w['message']}"
         warnings.warn_explicit(message, category or UserWarning, w["filename"], w["lineno"])

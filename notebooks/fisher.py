@@ -722,10 +722,11 @@ def train_for_fisher(batch_size, n_classes, run_seed, n_images, key):
                                seed=run_seed, device=torch_device, progress=False)
     model = model.to(torch_device)
     probe = x[: settings.fisher_inputs]
+    with torch.no_grad():
+        train_loss = float(F.cross_entropy(model(x[:2000].to(torch_device)).cpu(), y[:2000]))
     return dict(
         trace=fisher_trace(model, probe, mode="expected", device=torch_device, progress=False),
-        train_accuracy=accuracy(model, x, y),
-        train_loss=float(F.cross_entropy(model(x[:2000].to(torch_device)).cpu(), y[:2000])),
+        train_accuracy=accuracy(model, x, y), train_loss=train_loss,
     )
 
 

@@ -667,3 +667,23 @@ def test_an_outer_entry_does_not_store_the_cache_warnings_of_the_units_it_ran(tm
     assert [w.category for w in record] == [CacheWarning, RuntimeWarning]
     stored = infolib.cache.entry_meta(entry_path(KEY, outer, root=tmp_path))["warnings"]
     assert [w["message"] for w in stored] == ["of the computation"]
+
+
+def test_deprecations_are_shown_but_neither_stored_nor_counted(tmp_path, monkeypatch):
+    """A library's deprecation says nothing about the numbers, and an import issues it once per
+    process, in whichever unit ran first: a warm run would list it where the cold run did not."""
+    monkeypatch.setattr(infolib.cache, "_UNIT_WARNINGS", infolib.cache.collections.Counter())
+
+    def compute():
+        warnings.warn("old api", FutureWarning)
+        warnings.warn("older api", DeprecationWarning)
+        warnings.warn("about the numbers", RuntimeWarning)
+        return 1
+
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        cached(KEY, compute, root=tmp_path)
+    assert [w.category for w in record] == [FutureWarning, DeprecationWarning, RuntimeWarning]
+    stored = infolib.cache.entry_meta(entry_path(KEY, compute, root=tmp_path))["warnings"]
+    assert [w["message"] for w in stored] == ["about the numbers"]
+    assert [w["message"] for w in infolib.cache.unit_warnings()] == ["about the numbers"]

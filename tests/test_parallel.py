@@ -154,3 +154,22 @@ def test_warnings_issued_in_a_worker_are_shown_in_the_calling_process(folders):
             assert cached_many(units, workers=workers) == [0, 1, 2]
         assert sorted(str(w.message) for w in record if w.category is RuntimeWarning) == [
             f"unit {s} warns in its worker" for s in range(3)]
+
+
+def unstorable_unit():
+    return {"value": object()}
+
+
+def test_a_worker_that_cannot_store_a_unit_says_so_in_the_calling_process(folders, monkeypatch):
+    import infolib.cache
+
+    monkeypatch.setattr(infolib.cache, "_UNIT_WARNINGS", infolib.cache.collections.Counter())
+    units = [({"chapter": "parallel_test", "seed": s}, unstorable_unit) for s in range(2)]
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        cached_many(units, workers=2)
+    assert sum(w.category is infolib.cache.CacheWarning for w in record) == 2
+    counted = infolib.cache.unit_warnings()  # one per entry: the messages name their paths
+    assert [(w["category"], w["times"]) for w in counted] == [
+        ("infolib.cache.CacheWarning", 1)] * 2
+    assert all(w["message"].startswith("the result was not cached") for w in counted)
