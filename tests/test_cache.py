@@ -533,8 +533,9 @@ def warning_unit(value=7):
 
     def compute():
         compute.calls += 1
-        warnings.warn("the model kept its untrained state", infolib.train.UntrainedModelWarning)
-        warnings.warn("a foreign warning", ForeignWarning)
+        warnings.warn("the model kept its untrained state", infolib.train.UntrainedModelWarning,
+                      stacklevel=1)
+        warnings.warn("a foreign warning", ForeignWarning, stacklevel=1)
         return value
 
     compute.calls = 0
@@ -598,7 +599,7 @@ def test_an_outer_unit_keeps_the_warnings_of_the_units_it_ran(tmp_path):
 
 def test_warnings_of_a_unit_that_fails_are_shown(tmp_path):
     def compute():
-        warnings.warn("before the failure", RuntimeWarning)
+        warnings.warn("before the failure", RuntimeWarning, stacklevel=1)
         raise ArithmeticError("the unit failed")
 
     with warnings.catch_warnings(record=True) as record, pytest.raises(ArithmeticError):
@@ -658,7 +659,7 @@ def test_an_outer_entry_does_not_store_the_cache_warnings_of_the_units_it_ran(tm
     keeps only what the computation warned of."""
     def outer():
         cached({**KEY, "part": "inner"}, counter(object()), root=tmp_path)  # not storable
-        warnings.warn("of the computation", RuntimeWarning)
+        warnings.warn("of the computation", RuntimeWarning, stacklevel=1)
         return 1
 
     with warnings.catch_warnings(record=True) as record:
@@ -675,9 +676,9 @@ def test_deprecations_are_shown_but_neither_stored_nor_counted(tmp_path, monkeyp
     monkeypatch.setattr(infolib.cache, "_UNIT_WARNINGS", infolib.cache.collections.Counter())
 
     def compute():
-        warnings.warn("old api", FutureWarning)
-        warnings.warn("older api", DeprecationWarning)
-        warnings.warn("about the numbers", RuntimeWarning)
+        warnings.warn("old api", FutureWarning, stacklevel=1)
+        warnings.warn("older api", DeprecationWarning, stacklevel=1)
+        warnings.warn("about the numbers", RuntimeWarning, stacklevel=1)
         return 1
 
     with warnings.catch_warnings(record=True) as record:

@@ -140,7 +140,7 @@ def test_bad_arguments_are_rejected(folders, monkeypatch):
 
 
 def warning_unit(seed):
-    warnings.warn(f"unit {seed} warns in its worker", RuntimeWarning)
+    warnings.warn(f"unit {seed} warns in its worker", RuntimeWarning, stacklevel=1)
     return seed
 
 
