@@ -980,8 +980,9 @@ claims
 # its cost before any result was seen, on 14x14 Fashion-MNIST images; its verdicts say what this
 # MLP does and test the paper's claims only as far as the paper's statements are meant to hold
 # for any network trained this way. An inconclusive verdict on a curve that barely moves is not
-# evidence for the claim: read it with the range of the curves given under each figure. The
-# paper's own test, the ResNet-18 and All-CNN on the full training set, is the `gpu` profile.
+# evidence for the claim: read it with how far the curves move, the range of the mean fine curve
+# under Fig. 3 and each condition's start, peak and end under Figs. 4, 8 and 5. The paper's own
+# test, the ResNet-18 and All-CNN on the full training set, is the `gpu` profile.
 
 # %%
 verdicts = claims.table()["verdict"].value_counts()
