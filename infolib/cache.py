@@ -117,7 +117,7 @@ class CacheWarning(UserWarning):
 def cache_warning(message: str, stacklevel: int = 1) -> None:
     """Issue a :class:`CacheWarning` from the caller's caller (``stacklevel`` as for
     ``warnings.warn``), counted in :func:`unit_warnings`."""
-    _UNIT_WARNINGS[(_category_name(CacheWarning), message)] += 1
+    _note_warning(_category_name(CacheWarning), message, None)
     warnings.warn(message, CacheWarning, stacklevel=stacklevel + 1)
 
 
@@ -233,7 +233,7 @@ def cached(
                 value, store = unit_hook(path, canonical, compute)
     finally:  # shown now, stored with the value, shown again on each read
         issued = warning_records(caught)
-        reissue(issued)
+        reissue(issued, canonical)
     if not store:
         return value
     try:
@@ -299,24 +299,48 @@ def read_entry(path: Path, canonical: str) -> Any:
         value = _decode(meta["value"], members)
         issued = _stored_warnings(meta)
     note_float_path(meta)
-    reissue(issued)
+    reissue(issued, canonical)
     return value
 
 
 # --- the warnings of a computation ------------------------------------------------------------
 
-#: {(category, message): times} of the warnings of the units this process computed or read,
-#: and of the cache's own (:func:`unit_warnings`)
-_UNIT_WARNINGS: collections.Counter = collections.Counter()
+#: {(category, message): [times, [the units that issued it, in words]]} of the warnings of the
+#: units this process computed or read, and of the cache's own (:func:`unit_warnings`)
+_UNIT_WARNINGS: dict[tuple[str, str], list] = {}
+#: the fields of a unit's key that name it to a reader, in this order, where the key has them
+UNIT_FIELDS = ("experiment", "condition", "configuration", "seed")
 
 
 def unit_warnings() -> list[dict]:
-    """``[{"category", "message", "times"}]``: the warnings the units this process computed or
-    read issued (from their entries: a unit read from the cache counts as when it was computed)
-    and the cache's own :class:`CacheWarning` (an entry unusable or not written), in the order
-    first met, so that a chapter's claims can say under what warnings its numbers were made."""
-    return [{"category": category, "message": message, "times": times}
-            for (category, message), times in _UNIT_WARNINGS.items()]
+    """``[{"category", "message", "times", "units"}]``: the warnings the units this process
+    computed or read issued (from their entries: a unit read from the cache counts as when it was
+    computed) and the cache's own :class:`CacheWarning` (an entry unusable or not written), in
+    the order first met, so that a chapter's claims can say under what warnings its numbers were
+    made. ``units``: the units that issued it, each as its key's :data:`UNIT_FIELDS`
+    (``"experiment final, seed 4"``), without repeats; empty for the cache's own."""
+    return [{"category": category, "message": message, "times": times, "units": list(units)}
+            for (category, message), (times, units) in _UNIT_WARNINGS.items()]
+
+
+def _note_warning(category: str, message: str, unit: str | None) -> None:
+    times_and_units = _UNIT_WARNINGS.setdefault((category, message), [0, []])
+    times_and_units[0] += 1
+    words = _unit_words(unit)
+    if words and words not in times_and_units[1]:
+        times_and_units[1].append(words)
+
+
+def _unit_words(canonical: str | None) -> str:
+    """``experiment final, seed 4``: the :data:`UNIT_FIELDS` of a canonical key; "" for none."""
+    try:
+        key = json.loads(canonical) if canonical else {}
+    except ValueError:
+        return ""
+    if not isinstance(key, dict):
+        return ""
+    return ", ".join(f"{name} {key[name]}" for name in UNIT_FIELDS
+                     if is_json_scalar(key.get(name)) and key.get(name) is not None)
 
 
 def _category_name(category: type) -> str:
@@ -364,18 +388,23 @@ def _warning_category(name: str) -> type[Warning] | None:
     return found if isinstance(found, type) and issubclass(found, Warning) else None
 
 
-def reissue(issued: list[dict], *, from_worker: bool = False) -> None:
+def reissue(issued: list[dict], unit: str | None = None, *, from_worker: bool = False) -> None:
     """Issue again the warnings :func:`warning_records` recorded, with their category, text,
     file and line (so the filters in force decide, as they would have for the computation). A
     category this process cannot name safely (another package's) is issued as ``UserWarning``,
-    its text prefixed with the category's name. Those an entry stores
-    (:func:`of_the_computation`) are counted in :func:`unit_warnings`; ``from_worker``: so is a
-    :class:`CacheWarning` (issued in a worker process, where it was counted in vain)."""
+    its text prefixed with the category's name.
+
+    Those an entry stores (:func:`of_the_computation`) are counted in :func:`unit_warnings`
+    under ``unit`` (the canonical key of the unit that issued them), unless another unit is
+    being computed: that unit stores them too and counts them when it finishes or is read, so a
+    warm run counts what the cold run counted. ``from_worker``: a :class:`CacheWarning` is
+    counted too (issued in a worker process, where it was counted in vain)."""
     counted = of_the_computation(issued)
     if from_worker:
         counted += [w for w in issued if w["category"] == _category_name(CacheWarning)]
-    for w in counted:
-        _UNIT_WARNINGS[(w["category"], w["message"])] += 1
+    if current_unit() is None:
+        for w in counted:
+            _note_warning(w["category"], w["message"], unit)
     for w in issued:
         category = _warning_category(w["category"])
         message = w["message"] if category is not None else f"{w['category']}: {w['message']}"

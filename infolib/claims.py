@@ -283,11 +283,17 @@ def _warnings_html(issued: list[dict]) -> str:
             f"verdicts:</p><ul>{items}</ul>")
 
 
-def _warning_words(issued: dict) -> str:
-    """``UntrainedModelWarning (2 times): text`` of one :func:`infolib.cache.unit_warnings` item."""
-    times = issued.get("times", 1)
-    return (f"{issued['category'].rpartition('.')[2]}"
-            f"{f' ({times} times)' if times > 1 else ''}: {issued['message']}")
+def _warning_words(issued: dict, most_units: int = 5) -> str:
+    """``UntrainedModelWarning (2 times; experiment final, seed 4; ...): text`` of one
+    :func:`infolib.cache.unit_warnings` item, naming at most ``most_units`` of its units."""
+    times, units = issued.get("times", 1), list(issued.get("units") or [])
+    where = [f"{times} times"] if times > 1 else []
+    where += units[:most_units]
+    if len(units) > most_units:
+        where.append(f"{len(units) - most_units} more units")
+    name = issued["category"].rpartition(".")[2]
+    return f"{name} ({'; '.join(where)}): {issued['message']}" if where else (
+        f"{name}: {issued['message']}")
 
 
 def _git_commit() -> str | None:

@@ -80,7 +80,7 @@ def cached_many(
         tasks = [(str(paths[i]), canonicals[i], units[i][1]) for i in missing]
         for index, (value, issued) in zip(missing, _run_parallel(tasks, workers, scheduler)):
             results[index] = value
-            cache.reissue(issued, from_worker=True)  # here, where the reader sees them
+            cache.reissue(issued, canonicals[index], from_worker=True)  # where it is read
             with contextlib.suppress(OSError, ValueError):  # a worker could not store it
                 cache.note_float_path(cache.entry_meta(paths[index]))
     for path in paths:

@@ -640,7 +640,7 @@ def test_an_entry_names_no_category_this_process_would_build(tmp_path, category)
 
 
 def test_the_cache_counts_the_warnings_of_units_and_its_own(tmp_path, monkeypatch):
-    monkeypatch.setattr(infolib.cache, "_UNIT_WARNINGS", infolib.cache.collections.Counter())
+    monkeypatch.setattr(infolib.cache, "_UNIT_WARNINGS", {})
     compute = warning_unit()
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
@@ -648,10 +648,27 @@ def test_the_cache_counts_the_warnings_of_units_and_its_own(tmp_path, monkeypatc
         cached(KEY, compute, root=tmp_path)
         cached({**KEY, "seed": 1}, counter(object()), root=tmp_path)  # not storable
     found = infolib.cache.unit_warnings()
-    assert [(w["category"], w["times"]) for w in found] == [
-        ("infolib.train.UntrainedModelWarning", 2), (f"{__name__}.ForeignWarning", 2),
-        ("infolib.cache.CacheWarning", 1)]
+    assert [(w["category"], w["times"], w["units"]) for w in found] == [
+        ("infolib.train.UntrainedModelWarning", 2, ["experiment fig2a, seed 0"]),
+        (f"{__name__}.ForeignWarning", 2, ["experiment fig2a, seed 0"]),
+        ("infolib.cache.CacheWarning", 1, [])]
     assert found[2]["message"].startswith("the result was not cached")
+
+
+def test_a_nested_units_warnings_are_counted_once_cold_or_warm(tmp_path, monkeypatch):
+    inner = warning_unit()
+
+    def outer():
+        return cached({**KEY, "part": "inner"}, inner, root=tmp_path) + 1
+
+    counts = []
+    for _ in range(2):
+        monkeypatch.setattr(infolib.cache, "_UNIT_WARNINGS", {})
+        with warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
+            cached(KEY, outer, root=tmp_path)
+        counts.append([(w["times"], w["units"]) for w in infolib.cache.unit_warnings()])
+    assert counts[0] == counts[1] == [(1, ["experiment fig2a, seed 0"])] * 2
 
 
 def test_an_outer_entry_does_not_store_the_cache_warnings_of_the_units_it_ran(tmp_path):
@@ -673,7 +690,7 @@ def test_an_outer_entry_does_not_store_the_cache_warnings_of_the_units_it_ran(tm
 def test_deprecations_are_shown_but_neither_stored_nor_counted(tmp_path, monkeypatch):
     """A library's deprecation says nothing about the numbers, and an import issues it once per
     process, in whichever unit ran first: a warm run would list it where the cold run did not."""
-    monkeypatch.setattr(infolib.cache, "_UNIT_WARNINGS", infolib.cache.collections.Counter())
+    monkeypatch.setattr(infolib.cache, "_UNIT_WARNINGS", {})
 
     def compute():
         warnings.warn("old api", FutureWarning, stacklevel=1)

@@ -1,6 +1,5 @@
 """Claims: summaries over seeds, verdicts, saving, and the scorecard that gathers chapters."""
 
-import collections
 import json
 import subprocess
 import sys
@@ -747,24 +746,27 @@ def test_the_warnings_of_the_units_are_shown_with_the_claims_and_on_the_provenan
     """A chapter's claims say under what warnings its numbers were made: in the notebook (before
     and after saving) and on the provenance page, where an older file says "not recorded"."""
     import infolib.cache
-    from infolib.claims import PROVENANCE_COLUMNS, provenance_markdown
+    from infolib.claims import PROVENANCE_COLUMNS, _warning_words, provenance_markdown
 
-    monkeypatch.setattr(infolib.cache, "_UNIT_WARNINGS", collections.Counter())
+    monkeypatch.setattr(infolib.cache, "_UNIT_WARNINGS", {})
     claims = usable_claims()
     assert "Warnings" not in claims._repr_html_()
     issued = [{"category": "infolib.train.UntrainedModelWarning", "message": "kept <untrained>",
                "filename": "f.py", "lineno": 3}]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        infolib.cache.reissue(issued * 2)
-    expected = "UntrainedModelWarning (2 times): kept &lt;untrained&gt;"
+        for seed in (3, 4):
+            infolib.cache.reissue(issued, json.dumps({"experiment": "final", "seed": seed,
+                                                      "lr": 0.1}))
+    expected = ("UntrainedModelWarning (2 times; experiment final, seed 3; experiment final, "
+                "seed 4): kept &lt;untrained&gt;")
     assert expected in claims._repr_html_()
     path = claims.save(tmp_path / "usable_information.claims.json")
-    monkeypatch.setattr(infolib.cache, "_UNIT_WARNINGS", collections.Counter())
+    monkeypatch.setattr(infolib.cache, "_UNIT_WARNINGS", {})
     saved = load(path)
     assert saved.provenance["unit_warnings"] == [
         {"category": "infolib.train.UntrainedModelWarning", "message": "kept <untrained>",
-         "times": 2}]
+         "times": 2, "units": ["experiment final, seed 3", "experiment final, seed 4"]}]
     assert expected in saved._repr_html_()
     quiet = fisher_claims().save(tmp_path / "fisher.claims.json")
     old = json.loads(quiet.read_text())
@@ -774,5 +776,9 @@ def test_the_warnings_of_the_units_are_shown_with_the_claims_and_on_the_provenan
     cells = {line.strip("| ").split(" | ")[0]: line.strip("| ").split(" | ")[column]
              for line in provenance_markdown([path, quiet, tmp_path / "old.claims.json"])
              .splitlines()[2:]}
-    assert cells == {"usable_information": "UntrainedModelWarning (2 times): kept <untrained>",
+    assert cells == {"usable_information": expected.replace("&lt;", "<").replace("&gt;", ">"),
                      "fisher": "none", "old": "not recorded"}
+    many = {"category": "builtins.RuntimeWarning", "message": "m", "times": 7,
+            "units": [f"seed {s}" for s in range(7)]}
+    assert _warning_words(many) == ("RuntimeWarning (7 times; seed 0; seed 1; seed 2; seed 3; "
+                                    "seed 4; 2 more units): m")

@@ -163,7 +163,7 @@ def unstorable_unit():
 def test_a_worker_that_cannot_store_a_unit_says_so_in_the_calling_process(folders, monkeypatch):
     import infolib.cache
 
-    monkeypatch.setattr(infolib.cache, "_UNIT_WARNINGS", infolib.cache.collections.Counter())
+    monkeypatch.setattr(infolib.cache, "_UNIT_WARNINGS", {})
     units = [({"chapter": "parallel_test", "seed": s}, unstorable_unit) for s in range(2)]
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
