@@ -543,10 +543,6 @@ def _encode_column(series, arrays: dict, where: str) -> Any:
     raise UnstorableValue(f"{where} has dtype {series.dtype} with values an entry cannot hold")
 
 
-#: the missing values a text column may hold, by the code an entry stores for them (0: a str)
-_MISSING_VALUES = {1: None, 2: float("nan"), 3: "pd.NA"}
-
-
 def _missing_code(item: Any) -> int:
     """0 for a str, 1 None, 2 a float NaN, 3 pandas' NA; -1 for anything else (unstorable)."""
     import pandas as pd
@@ -598,8 +594,8 @@ def _decode(tree: Any, members) -> Any:
             missing = _member(members, tree["missing"])
             if missing.shape != text.shape or not np.isin(missing, [0, 1, 2, 3]).all():
                 raise ValueError("malformed missing values of a text column")
-            for code, marker in _MISSING_VALUES.items():
-                text[missing == code] = pd.NA if code == 3 else marker
+            for code, marker in {1: None, 2: np.nan, 3: pd.NA}.items():  # _missing_code's
+                text[missing == code] = marker
         return pd.Series(text, dtype=object).astype(tree["dtype"]).array
     if "tensor" in tree:
         import torch

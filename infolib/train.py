@@ -380,9 +380,9 @@ def fit_early_stopping(
             f"epochs of {steps_per_epoch}, lr {train.lr:g}) never brought the held-out "
             f"cross-entropy ({n_held_out} examples) below its value before training, "
             f"{before:.4g} nats (best after training {min(after):.4g}); patience "
-            f"{train.patience} epochs. The model's numbers are an untrained network's: give it "
-            "more steps before early stopping may end training (BlockTraining.min_steps, "
-            "patience) or check the learning rate",
+            f"{train.patience} epochs. The model's numbers are an untrained network's: let more "
+            "steps pass before early stopping may end training (a larger BlockTraining.patience) "
+            "or check the learning rate",
             UntrainedModelWarning, stacklevel=2)
     return log
 
