@@ -29,7 +29,13 @@ from infolib.coding import (
     unidirectional_similarity,
 )
 from infolib.models import mlp
-from infolib.train import BlockTraining, cross_entropy_sum, fit, fit_early_stopping
+from infolib.train import (
+    BlockTraining,
+    UntrainedModelWarning,
+    cross_entropy_sum,
+    fit,
+    fit_early_stopping,
+)
 
 OPTIONS = {"device": "cpu", "progress": False}
 FROZEN = BlockTraining(lr=0.0)  # Adam with a zero learning rate: the model never changes
@@ -182,7 +188,8 @@ def test_fit_early_stopping_learns_and_keeps_the_best_state():
     fit_early_stopping(model, x, y, train=BlockTraining(max_epochs=20), seed=0, device="cpu")
     assert (model(x).argmax(1) == y).float().mean() > 0.95
     frozen = uniform_model()
-    fit_early_stopping(frozen, x, y, train=BlockTraining(lr=1e6), seed=0, device="cpu")
+    with pytest.warns(UntrainedModelWarning, match="kept the untrained model"):
+        fit_early_stopping(frozen, x, y, train=BlockTraining(lr=1e6), seed=0, device="cpu")
     assert torch.equal(frozen.weight, torch.zeros_like(frozen.weight))  # the start was best
     with pytest.raises(TypeError, match="BlockTraining"):
         fit_early_stopping(model, x, y, train={"lr": 1e-3})
