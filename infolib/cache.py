@@ -354,17 +354,18 @@ def warning_records(caught: list[warnings.WarningMessage]) -> list[dict]:
              "filename": str(w.filename), "lineno": int(w.lineno)} for w in caught]
 
 
-#: warnings about code rather than numbers (a library's deprecations, often issued once per
-#: process by an import inside whichever unit ran first): shown when issued, not stored
-_NOT_STORED = (CacheWarning, DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+#: the categories an entry does not store: the cache's own, and warnings about code rather than
+#: numbers (a library's deprecations, often issued once per process by an import inside whichever
+#: unit ran first): shown when issued
+_NOT_STORED = frozenset(map(_category_name, (CacheWarning, DeprecationWarning,
+                                             PendingDeprecationWarning, FutureWarning)))
 
 
 def of_the_computation(issued: list[dict]) -> list[dict]:
     """The records of ``issued`` that an entry stores: all but the :class:`CacheWarning` of a
     unit this one read (about the cache at that moment, not about the computation) and
     deprecations (``DeprecationWarning``, ``PendingDeprecationWarning``, ``FutureWarning``)."""
-    return [w for w in issued
-            if w["category"] not in {_category_name(category) for category in _NOT_STORED}]
+    return [w for w in issued if w["category"] not in _NOT_STORED]
 
 
 def _stored_warnings(meta: dict) -> list[dict]:

@@ -1011,11 +1011,11 @@ fig4_frame.groupby("condition")[bound_columns].mean().round(3)
 print(f"Q's errors from {FIG4_BOUND_SAMPLES} weight draws on {FIG4_BOUND_IMAGES} training and "
       f"{FIG4_BOUND_IMAGES} test images; {len(FIG4_BETAS)} values of beta from "
       f"{FIG4_BETAS[0]:g} to {FIG4_BETAS[-1]:g}; N = {settings.fig4_images} images.")
+kl_over_labels = fig4_frame.bound_kl / (settings.fig4_images * np.log(10))
 print(f"Tightest bound over all {len(fig4_frame)} runs: {summarize(fig4_frame.bound, unit='')}; "
       f"KL there {summarize(fig4_frame.bound_kl, unit='nats')} against N log 10 = "
       f"{settings.fig4_images * np.log(10):.0f} nats of labels (KL / label nats: mean "
-      f"{(fig4_frame.bound_kl / (settings.fig4_images * np.log(10))).mean():.2g}, largest "
-      f"{(fig4_frame.bound_kl / (settings.fig4_images * np.log(10))).max():.2g}); test error of Q "
+      f"{kl_over_labels.mean():.2g}, largest {kl_over_labels.max():.2g}); test error of Q "
       f"{summarize(fig4_frame.q_test_error, unit='')}, of the trained networks "
       f"{summarize(1 - fig4_frame.test_accuracy, unit='')}.")
 

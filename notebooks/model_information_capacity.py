@@ -558,7 +558,7 @@ def final_students(run_seed):
             rows.append(dict(seed=run_seed, teacher=name, alpha=alpha,
                              teacher_accuracy=teacher_accuracy,
                              student_accuracy=accuracy(student, test_images, test_labels),
-                             student_best_epoch=log.best_epoch))
+                             student_kept_untrained=log.kept_untrained))
     return pd.DataFrame(rows)
 
 
@@ -570,9 +570,9 @@ final = pd.concat([
     for s in tqdm(SEEDS, desc="sec. 7 final students")])
 student_accuracy = final.pivot_table(index="seed", columns=["teacher", "alpha"],
                                      values="student_accuracy")
-# early stopping keeps the best state on held-out examples, the untrained one included: such a
-# student was never distilled, and its accuracy is an untrained network's
-untrained_students = final[final.student_best_epoch == 0]
+# students early stopping returned as built (TrainingLog.kept_untrained; their units warn): never
+# distilled, their accuracy is an untrained network's
+untrained_students = final[final.student_kept_untrained]
 
 
 def students_in_words(rows):
