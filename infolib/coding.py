@@ -290,7 +290,7 @@ def kl_prequential_codelength(
     probabilities = torch.cat([
         torch.softmax(scores, dim=1) for _, scores in chunked_logits(target, x, name="model_b")
     ])
-    soft_targets = probabilities.to(next(start.parameters()).dtype)
+    soft_targets = probabilities.to(next(start.parameters(), probabilities).dtype)
 
     first_nats = _sum_kl(start, x[: ends[0]], probabilities[: ends[0]], coded_by="model_a")
     return _online_code(
@@ -622,9 +622,9 @@ def _sum_kl(model, x, p, first_index: int = 0, coded_by: str = "model") -> float
     raise ``ValueError`` naming the input (x[0] is input ``first_index``) and ``coded_by``."""
     total = 0.0
     for start, scores in chunked_logits(model, x, name=coded_by, first_index=first_index):
-        log_q = torch.log_softmax(scores, 1)
-        target = p[start : start + len(scores)]
-        total += float(torch.special.xlogy(target, target).sum() - (target * log_q).sum())
+        log_q = torch.log_softmax(scores, 1).double()
+        target = p[start : start + len(scores)].double()
+        total += float((torch.special.xlogy(target, target) - target * log_q).sum())
     return total
 
 
@@ -632,7 +632,8 @@ def _block_ends(n: int, fractions: Sequence[float] = DEFAULT_FRACTIONS,
                 min_first_block: int = 1) -> np.ndarray:
     """End indices (exclusive) of the blocks of N = ``n`` examples: max(min_first_block,
     round(f N)) for each fraction f, rounded half to even, repeated ends dropped. An int64 array
-    ending with N. ``min_first_block`` must lie in 1..N-1: the last block is coded by a model."""
+    ending with N; at least two blocks (``min_first_block`` in 1..N-1), so that the last block
+    is coded by a trained model."""
     n = integer("n", n, minimum=1)
     min_first_block = integer("min_first_block", min_first_block, minimum=1)
     if n > 1 and min_first_block >= n:
@@ -651,7 +652,12 @@ def _block_ends(n: int, fractions: Sequence[float] = DEFAULT_FRACTIONS,
         raise ValueError(f"fractions must lie in (0, 1] and end with 1.0, got {fractions!r}")
     if (np.diff(values) <= 0).any():
         raise ValueError(f"fractions must be strictly increasing, got {fractions!r}")
-    return np.unique(np.maximum(min_first_block, np.rint(values * n)).astype(np.int64))
+    ends = np.unique(np.maximum(min_first_block, np.rint(values * n)).astype(np.int64))
+    if len(ends) < 2:
+        raise ValueError(f"fractions {fractions!r} give {n} examples a single block (ends "
+                         f"{ends.tolist()}): no block would be coded by a trained model; give a "
+                         "first fraction that ends before the last example")
+    return ends
 
 
 def _check_arguments(model, x, first_block, train, name: str = "model") -> torch.Tensor:

@@ -166,10 +166,12 @@ def usable_information_many(
     generator = torch.Generator().manual_seed(seed)
     if fresh is None:
         n_test = int(round(test_fraction * n_samples))
-        if n_samples < MIN_SAMPLES or n_test < 2 or n_samples - n_test < 2:
+        n_fit = n_samples - n_test - (_n_validation(n_samples - n_test) if early_stopping else 0)
+        if n_samples < MIN_SAMPLES or n_test < 2 or n_fit < 2:
             raise ValueError(
                 f"too few samples for a train/test split: got {n_samples} samples with "
-                f"test_fraction={test_fraction}; need at least {MIN_SAMPLES} and two on each side"
+                f"test_fraction={test_fraction}, early_stopping={early_stopping}; need at least "
+                f"{MIN_SAMPLES}, two to test on and two to train on (besides the validation part)"
             )
         order = torch.randperm(n_samples, generator=generator)
         test, train = order[:n_test], order[n_test:]
@@ -199,7 +201,7 @@ def usable_information_many(
     decoders = _Decoders([z.shape[1] for z in zs], hidden, n_classes, generator, device)
 
     if early_stopping:
-        n_val = max(2, int(round(VALIDATION_FRACTION * len(train))))
+        n_val = _n_validation(len(train))
         val, train = train[:n_val].to(device), train[n_val:]
     x_fit, y_fit = x, y
     if optimizer == "sgd":
@@ -343,6 +345,11 @@ def _plugin_entropy(y: torch.Tensor, n_classes: int) -> torch.Tensor:
     return -(p * p.log()).sum().to(torch.float32)
 
 
+def _n_validation(n_train: int) -> int:
+    """The size of the validation part held out of ``n_train`` training samples."""
+    return max(2, int(round(VALIDATION_FRACTION * n_train)))
+
+
 def _statistics(zs: list[torch.Tensor], rows: torch.Tensor) -> list[tuple[torch.Tensor, ...]]:
     """Each representation's mean and standard deviation (1 where it is 0) over ``rows``."""
     stats = []
@@ -353,10 +360,10 @@ def _statistics(zs: list[torch.Tensor], rows: torch.Tensor) -> list[tuple[torch.
 
 
 def _stack_standardized(zs: list[torch.Tensor], stats: list) -> torch.Tensor:
-    """Standardize each representation with its ``stats`` (training split); zero-pad to one
-    width: (D, samples, max width)."""
+    """Standardize each representation with its ``stats`` (training split; float64), cast to
+    float32 and zero-pad to one width: (D, samples, max width)."""
     d_max = max(z.shape[1] for z in zs)
-    out = torch.zeros(len(zs), len(zs[0]), d_max)
+    out = torch.zeros(len(zs), len(zs[0]), d_max, dtype=torch.float32)
     for i, (z, (mean, std)) in enumerate(zip(zs, stats)):
         out[i, :, : z.shape[1]] = (z - mean) / std
     return out
@@ -390,12 +397,14 @@ def _fresh_draw(fresh, epoch: int, zs: list[torch.Tensor], n_classes: list[int])
 
 
 def _as_features(z, name: str) -> torch.Tensor:
-    """``z`` (samples, features), a 1-D ``z`` as one feature, as a float32 tensor."""
+    """``z`` (samples, features), a 1-D ``z`` as one feature, as a float64 tensor: standardized
+    in float64 and only then cast to the decoders' float32 (:func:`_stack_standardized`), so that
+    a signal on a large offset (1e6 + 0.01 against 1e6) is not rounded away before it is centred."""
     if not isinstance(z, torch.Tensor):
         z = np.asarray(z)
     if z.ndim == 1:
         z = z[:, None]
-    return torch.from_numpy(matrix(name, z)).to(torch.float32)
+    return torch.from_numpy(matrix(name, z))
 
 
 def _as_labels(y, name: str, n_samples: int) -> torch.Tensor:

@@ -63,6 +63,9 @@ def test_measure_matches_the_estimators_on_the_concatenated_layers():
     assert mem.mean_mi(result) == pytest.approx(upper.mean(), rel=1e-5)
     first = expected[:5, :5][np.triu_indices(5, k=1)]
     assert mem.mean_mi(result, layers=[0]) == pytest.approx(first.mean(), rel=1e-5)
+    for layers in ([7], []):  # no measured pair: an error, not NaN
+        with pytest.raises(ValueError, match="a mean MI needs a pair"):
+            mem.mean_mi(result, layers=layers)
 
 
 def test_protocols_differ_as_documented_and_are_checked():

@@ -142,6 +142,26 @@ def test_training_that_breaks_raises_instead_of_scoring_the_untrained_decoder():
         usable_information(z, y, batch_size=1)
 
 
+def test_a_split_that_leaves_nothing_to_train_on_raises():
+    """20 samples, test_fraction 0.9: 2 to train, both held out for early stopping."""
+    z, y = determined(n_classes=2, n=20)
+    for fraction in (0.9, 0.85):  # 0 and 1 left to fit
+        with pytest.raises(ValueError, match="two to train on"):
+            usable_information(z, y, test_fraction=fraction)
+    assert np.isfinite(usable_information(z, y, test_fraction=0.9, early_stopping=False,
+                                          epochs=2))
+
+
+def test_a_signal_on_a_large_offset_is_not_rounded_away():
+    """1e6 + 0.01 y is 1e6 in float32: standardizing must come first."""
+    z, y = determined(n_classes=2, n=1000)
+    offset = 1e6 + 0.01 * z
+    assert np.float32(offset).std(0).max() == 0  # the float32 input would carry nothing
+    estimate = usable_information(offset, y, epochs=5)
+    assert estimate == pytest.approx(usable_information(z, y, epochs=5), abs=1e-3)
+    assert estimate == pytest.approx(plugin_entropy_bits(y), abs=0.05)
+
+
 def test_a_linear_decoder_trains_one_example_at_a_time():
     """hidden=() has no batch-norm, so batch_size=1 is plain SGD and recovers the label."""
     z, y = determined(n_classes=2, n=400)
