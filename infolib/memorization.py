@@ -209,7 +209,8 @@ def mean_mi(result: dict, layers=None) -> float:
     inside = np.ones(len(result["mi_layer"]), bool) if layers is None else np.isin(
         result["mi_layer"], layers)
     if inside.sum() < 2:
+        measured = sorted(set(result["mi_layer"].tolist()))
         raise ValueError(f"layers {layers!r} hold {int(inside.sum())} measured neuron(s) of the "
-                         f"layers {sorted(set(result['mi_layer'].tolist()))}: a mean MI needs a pair")
+                         f"layers {measured}: a mean MI needs a pair")
     block = result["mi"][np.ix_(inside, inside)]
     return float(block[np.triu_indices(len(block), k=1)].mean())
