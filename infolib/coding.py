@@ -632,8 +632,8 @@ def _block_ends(n: int, fractions: Sequence[float] = DEFAULT_FRACTIONS,
                 min_first_block: int = 1) -> np.ndarray:
     """End indices (exclusive) of the blocks of N = ``n`` examples: max(min_first_block,
     round(f N)) for each fraction f, rounded half to even, repeated ends dropped. An int64 array
-    ending with N; at least two blocks (``min_first_block`` in 1..N-1), so that the last block
-    is coded by a trained model."""
+    ending with N. ``min_first_block`` must lie in 1..N-1. ``fractions=[1.0]`` (or fractions that
+    round to N) give one block, coded by the first block's code alone (the uniform code)."""
     n = integer("n", n, minimum=1)
     min_first_block = integer("min_first_block", min_first_block, minimum=1)
     if n > 1 and min_first_block >= n:
@@ -652,12 +652,7 @@ def _block_ends(n: int, fractions: Sequence[float] = DEFAULT_FRACTIONS,
         raise ValueError(f"fractions must lie in (0, 1] and end with 1.0, got {fractions!r}")
     if (np.diff(values) <= 0).any():
         raise ValueError(f"fractions must be strictly increasing, got {fractions!r}")
-    ends = np.unique(np.maximum(min_first_block, np.rint(values * n)).astype(np.int64))
-    if len(ends) < 2:
-        raise ValueError(f"fractions {fractions!r} give {n} examples a single block (ends "
-                         f"{ends.tolist()}): no block would be coded by a trained model; give a "
-                         "first fraction that ends before the last example")
-    return ends
+    return np.unique(np.maximum(min_first_block, np.rint(values * n)).astype(np.int64))
 
 
 def _check_arguments(model, x, first_block, train, name: str = "model") -> torch.Tensor:
