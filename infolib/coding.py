@@ -633,7 +633,8 @@ def _block_ends(n: int, fractions: Sequence[float] = DEFAULT_FRACTIONS,
     """End indices (exclusive) of the blocks of N = ``n`` examples: max(min_first_block,
     round(f N)) for each fraction f, rounded half to even, repeated ends dropped. An int64 array
     ending with N. ``min_first_block`` must lie in 1..N-1. ``fractions=[1.0]`` (or fractions that
-    round to N) give one block, coded by the first block's code alone (the uniform code)."""
+    round to N) give one block, coded by the first block's code alone (with
+    ``first_block="uniform"``: the uniform code)."""
     n = integer("n", n, minimum=1)
     min_first_block = integer("min_first_block", min_first_block, minimum=1)
     if n > 1 and min_first_block >= n:

@@ -444,6 +444,13 @@ def test_models_with_batch_norm_are_coded_and_left_untouched():
     assert kl.total == pytest.approx(0.0, abs=1e-6)
 
 
+def test_a_kl_code_between_models_without_parameters_is_zero():
+    """Two fixed models (no parameters, nothing to train) that agree: KL 0 in every block."""
+    x = torch.randn(50, K)
+    kl = kl_prequential_codelength(nn.Identity(), nn.Identity(), x, **OPTIONS)
+    np.testing.assert_allclose(kl.blocks, 0.0, atol=1e-9)
+
+
 def test_model_information_needs_the_same_architecture():
     x, y = blobs(100, seed=15)
     with pytest.raises(ValueError, match="same architecture"):  # another number of classes
