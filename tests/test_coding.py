@@ -26,6 +26,7 @@ from infolib.coding import (
     step_floor_options,
     step_floor_training,
     synced_distillation_codelengths,
+    _sum_kl,
     unidirectional_similarity,
 )
 from infolib.models import mlp
@@ -449,6 +450,15 @@ def test_a_kl_code_between_models_without_parameters_is_zero():
     x = torch.randn(50, K)
     kl = kl_prequential_codelength(nn.Identity(), nn.Identity(), x, **OPTIONS)
     np.testing.assert_allclose(kl.blocks, 0.0, atol=1e-9)
+
+
+def test_the_kl_sum_keeps_a_small_term_beside_a_huge_one():
+    """The per-example KLs are summed in float64: 1e8 nats + 0.313 nats (a float32 sum drops
+    the second: its spacing at 1e8 is 8)."""
+    scores = torch.tensor([[0.0, -1e8], [0.0, -1.0]])  # exact in float32
+    p = torch.tensor([[0.0, 1.0], [1.0, 0.0]])
+    small = math.log1p(math.exp(-1.0))  # KL([1, 0] || softmax([0, -1])) = log(1 + e^-1)
+    assert abs(_sum_kl(nn.Identity(), scores, p) - (1e8 + small)) < 1e-6
 
 
 def test_model_information_needs_the_same_architecture():
