@@ -6,10 +6,11 @@ One unit as the chapter runs it: M_D trained with early stopping on `--train` im
 = `--k` next images coded from the initialization and from M_D (`infolib.coding.model_information`
 with the chapter's step floor and first block of 10). Networks: `small_cnn` (12,810 parameters),
 its four times wider twin, and `cifar_resnet(20)` and `cifar_resnet(56)` (ResNet-20 and
-ResNet-56 of He et al.'s CIFAR family: 3 or 9 basic blocks per stage of 16, 32, 64 channels). Prints seconds per unit and the
-ratio to the small CNN, and L(M_D, D) as a sanity check. The defaults take about 2 minutes on 2
-CPU cores (`make bench`: there the ResNet-56 unit took 21x the small CNN's); the `gpu` profile's
-sizes: `--train 40000 --k 10000 --max-epochs 50 --device cuda`. Prints, never asserts.
+ResNet-56 of He et al.'s CIFAR family: 3 or 9 basic blocks per stage of 16, 32, 64 channels).
+Prints seconds per unit and the ratio to the small CNN, and L(M_D, D) as a sanity check. The
+defaults take about 2 minutes on 2 CPU cores (`make bench`: there the ResNet-56 unit took 21x the
+small CNN's); the `gpu` profile's sizes: `--train 40000 --k 10000 --max-epochs 50 --device
+cuda`. Prints, never asserts.
 
 On an H200 at the `gpu` sizes (2026-11-28, torch 2.11, each network alone): small CNN 42.0 s
 (L = 3,478 bits, test accuracy 0.899), ResNet-20 77.3 s (1.8x; 6,938 bits, 0.918), ResNet-56

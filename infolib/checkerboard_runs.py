@@ -5,7 +5,8 @@ and colour information of their hidden layers with one of three decoders.
 Training (:func:`train_group`) follows B.5: SGD at a constant learning rate, the task's batch size,
 90% of the task's samples to train and 10% to validate, optionally ``pretrain`` epochs on the colour
 before the direction (B.1-B.2). The seeds of a group are trained at once by
-:func:`infolib.ensemble.fit_together`, each with its own data set (``checkerboard(..., seed=seed)``),
+:func:`infolib.ensemble.fit_together`, each with its own data set
+(``checkerboard(..., seed=seed)``),
 initialization, mini-batch order and SGD steps; a network trained in a group equals the one
 :func:`infolib.train.fit` trains alone up to floating-point rounding (about 1e-7 in the parameters
 after a few hundred steps), which a long run may amplify. A group is therefore one cached unit,

@@ -23,8 +23,8 @@ is not plain other than functions, are not part of it: the unit's key must descr
 unit that needs another unit's result calls that unit's cached function (its code is then part
 of the fingerprint) rather than reading the result from a global. Neither are the device,
 library versions or file paths, so the same unit computed on another machine, or under papermill
-instead of ``python notebooks/x.py``, has the same fingerprint. What this cannot see (a file read, a module outside ``infolib`` edited) a chapter adds
-through ``cached(..., version=...)``.
+instead of ``python notebooks/x.py``, has the same fingerprint. What this cannot see (a file
+read, a module outside ``infolib`` edited) a chapter adds through ``cached(..., version=...)``.
 
 A plain value is read when the fingerprint is made, so one that changes between units changes
 their fingerprints: a callback that appends to a list it closes over gives each unit computed

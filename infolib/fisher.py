@@ -174,7 +174,8 @@ def fisher_logdet(
     and trainable (adding one vector to every row of its weight and one number to every bias
     leaves the softmax unchanged: fan_in + 1 null directions), and its rank is at most N (K - 1)
     (see :func:`fisher_matrix`). Each null direction adds log(damping), so compare
-    log-determinants only at the same ``damping``, N and architecture. The default 1e-8 keeps the matrix invertible in float64 for ||F|| up to about 1e7.
+    log-determinants only at the same ``damping``, N and architecture. The default 1e-8 keeps the
+    matrix invertible in float64 for ||F|| up to about 1e7.
     With ``damping=0`` the result is ``-inf`` when F is singular (numerical rank below P, as
     ``numpy.linalg.matrix_rank`` counts it), rather than the log of rounding errors. For small
     models only, as :func:`fisher_matrix`; cost that of :func:`fisher_matrix` plus an O(P^3)

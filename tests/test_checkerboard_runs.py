@@ -7,7 +7,13 @@ import pytest
 import torch
 
 from infolib.checkerboard_runs import (
-    LABELS, network, probe, solved, train_group, training_data, usable_bits,
+    LABELS,
+    network,
+    probe,
+    solved,
+    train_group,
+    training_data,
+    usable_bits,
 )
 from infolib.train import accuracy, fit
 

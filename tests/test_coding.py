@@ -16,6 +16,7 @@ from infolib.coding import (
     DEFAULT_FRACTIONS,
     Codelength,
     ModelInformation,
+    _sum_kl,
     component_entries,
     information_ablation,
     information_similarity,
@@ -26,7 +27,6 @@ from infolib.coding import (
     step_floor_options,
     step_floor_training,
     synced_distillation_codelengths,
-    _sum_kl,
     unidirectional_similarity,
 )
 from infolib.models import mlp

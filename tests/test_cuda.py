@@ -115,7 +115,8 @@ def test_early_stopping_on_cuda_takes_data_on_the_cpu():
 def test_cross_entropy_of_a_cuda_model_takes_data_on_the_cpu():
     """A model trained on CUDA and evaluated on images kept on the CPU (as a training callback
     does): the same sum as the model on the CPU, to float32 rounding."""
-    x, y = images(64, seed=5), torch.randint(0, 10, (64,), generator=torch.Generator().manual_seed(6))
+    x = images(64, seed=5)
+    y = torch.randint(0, 10, (64,), generator=torch.Generator().manual_seed(6))
     model = small_cnn(1, 10, seed=0).eval()
     cpu = cross_entropy_sum(model, x, y)
     cuda = cross_entropy_sum(model.to("cuda"), x, y)

@@ -672,7 +672,8 @@ def test_fit_with_dropout_does_not_depend_on_what_ran_before():
             progress=False)
         after = torch.rand(1)
         torch.manual_seed(global_seed)
-        assert torch.equal(after, torch.rand(1))  # the caller's stream goes on as if fit had not run
+        # the caller's stream goes on as if fit had not run
+        assert torch.equal(after, torch.rand(1))
         return torch.nn.utils.parameters_to_vector(model.parameters())
 
     first, second = trained(1), trained(2)
