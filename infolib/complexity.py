@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from infolib.models import check_layers
+from infolib.models import check_layers, check_used_once
 
 __all__ = ["SUPPORTED_LAYERS", "frobenius_product", "path_norm", "spectral_product"]
 
@@ -26,6 +26,7 @@ def _linear_layers(model: nn.Module) -> list[nn.Linear]:
     if not isinstance(model, nn.Sequential):
         raise TypeError(f"model must be an nn.Sequential of Linear and ReLU, got {type(model)}")
     check_layers(model, SUPPORTED_LAYERS, caller="infolib.complexity")
+    check_used_once(model, (nn.Linear,), caller="infolib.complexity")
     layers = [m for m in model.modules() if isinstance(m, nn.Linear)]
     if not layers:
         raise ValueError("model has no Linear layer")

@@ -283,8 +283,10 @@ def param_emd(model_a: nn.Module, model_b: nn.Module, *, align: bool = True) -> 
     match). This needs a chain: a model made only of ``nn.Sequential`` containers and layers that
     keep neurons in place (:data:`infolib.models.CHAIN_LAYERS`: Linear, Conv2d with groups=1,
     activations, batch-norm, dropout, pooling, Flatten), with a Flatten between a Conv2d and the
-    next Linear and no Linear or Flatten before a Conv2d (the rule of
-    :func:`infolib.reparam.swap_neurons`); otherwise ``ValueError``.
+    next Linear, no Linear or Flatten before a Conv2d, and no Flatten between two Linear layers
+    that widens the first one's units (the rule of :func:`infolib.reparam.swap_neurons`);
+    otherwise ``ValueError``. A weight layer used at two places (shared weights) is refused with
+    either ``align``.
     ``align=False``: every layer is matched on its raw incoming weights, the paper's description
     read literally, for any architecture; a permutation of layer l then still changes the cost of
     layer l + 1.
@@ -425,6 +427,15 @@ def _check_chain(model: nn.Module, name: str) -> None:
                     "Linear without a Flatten; the Linear would act on the last spatial axis, not "
                     "on the channels; use align=False"
                 )
+            if (isinstance(first, nn.Linear) and isinstance(module, nn.Linear) and flattened
+                    and module.in_features != first.out_features):
+                raise ValueError(
+                    f"{name}: param_emd(align=True): Linear weight layer {index} reaches the next "
+                    f"Linear ({module.in_features} inputs) through a Flatten of more than its "
+                    f"{first.out_features} units: a Linear on (N, T, F) inputs puts its units on "
+                    "the last axis, so the flattened inputs are not blocks of units; use "
+                    "align=False"
+                )
             if isinstance(module, nn.Conv2d) and (isinstance(first, nn.Linear) or flattened):
                 raise ValueError(
                     f"{name}: param_emd(align=True): weight layer {index} "
@@ -512,17 +523,18 @@ def linear_cka(h_a, h_b) -> float:
     Equals HSIC(K, L) / sqrt(HSIC(K, K) HSIC(L, L)) for the linear kernels K = X X^T and
     L = Y Y^T, and is invariant to orthogonal transforms and isotropic scaling of either
     representation (not to general invertible ones). d_A and d_B may differ. Raises
-    ``ValueError`` when a representation is constant over the samples. Cost O(S (d_A + d_B)^2).
+    ``ValueError`` when a representation is the same for every sample (judged on the values
+    given: centring a constant such as 0.1 leaves rounding residues of 1e-17, whose CKA would be
+    a meaningless number). Rounding can put the ratio 1e-16 past 1; it is clipped to [0, 1].
+    Cost O(S (d_A + d_B)^2).
     """
     a, b = _representations(h_a, h_b, same_features=False)
+    for name, values in (("h_a", a), ("h_b", b)):
+        if (values == values[0]).all():
+            raise ValueError(f"{name} is the same for every sample: CKA is undefined")
     x, y = a - a.mean(axis=0), b - b.mean(axis=0)
     norm_x, norm_y = np.linalg.norm(x.T @ x), np.linalg.norm(y.T @ y)
-    for name, norm in (("h_a", norm_x), ("h_b", norm_y)):
-        if norm == 0:
-            raise ValueError(
-                f"{name} is the same for every sample (zero after centering): CKA is undefined"
-            )
-    return float(np.linalg.norm(y.T @ x) ** 2 / (norm_x * norm_y))
+    return float(np.clip(np.linalg.norm(y.T @ x) ** 2 / (norm_x * norm_y), 0.0, 1.0))
 
 
 def _representations(h_a, h_b, *, same_features: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy.linalg import orthogonal_procrustes
 
+from infolib.checks import matrix
+
 
 def check_distances(distances) -> np.ndarray:
     """``distances`` as a float array, else ValueError: square, at least 3 points, finite,
@@ -79,8 +81,13 @@ def embedding_fidelity(distances, embedding) -> dict:
     """How far an embedding's distances are from the matrix it embeds, over the n (n - 1) / 2
     pairs: the median and largest relative error ``abs(embedded - d) / d``, and how many
     d(a, b) exceed a detour d(a, c) + d(c, b) through a third point (where the triangle
-    inequality fails, Isomap's geodesic takes the detour)."""
+    inequality fails, Isomap's geodesic takes the detour). ``embedding``: one row per point of
+    ``distances``, in the same order (``ValueError`` otherwise)."""
     d = check_distances(distances)
+    embedding = matrix("embedding", embedding, columns="dimensions")
+    if len(embedding) != len(d):
+        raise ValueError(f"embedding has {len(embedding)} points (rows) but distances has "
+                         f"{len(d)}: one row per point of the matrix, in its order")
     upper = np.triu_indices(len(d), k=1)
     if (d[upper] <= 0).any():
         raise ValueError("two distinct points at distance 0: relative errors are undefined")

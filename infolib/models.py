@@ -95,8 +95,10 @@ def check_layers(
 
 def weight_layers(model: nn.Module, *, caller: str, name: str = "model") -> list[nn.Module]:
     """The weight layers (:data:`WEIGHT_LAYERS`, subclasses included) of ``model`` in
-    ``model.modules()`` order; ``ValueError`` when there is none, or when another convolution
-    (Conv1d, ConvTranspose2d, ...) would be silently left out."""
+    ``model.modules()`` order; ``ValueError`` when there is none, when another convolution
+    (Conv1d, ConvTranspose2d, ...) would be silently left out, or when one is used at two places
+    (shared weights: ``model.modules()`` lists it once, so a layer-by-layer measure would miss a
+    use of it)."""
     others = sorted(
         {
             type(m).__name__
@@ -113,7 +115,26 @@ def weight_layers(model: nn.Module, *, caller: str, name: str = "model") -> list
     layers = [m for m in model.modules() if isinstance(m, WEIGHT_LAYERS)]
     if not layers:
         raise ValueError(f"{caller}: {name} has no Linear or Conv2d layer")
+    check_used_once(model, WEIGHT_LAYERS, caller=caller, name=name)
     return layers
+
+
+def check_used_once(model: nn.Module, types: tuple[type[nn.Module], ...], *, caller: str,
+                    name: str = "model") -> None:
+    """``ValueError`` when a module of ``types`` appears at two places in ``model`` (one
+    ``nn.Linear`` instance in two positions of a Sequential: shared weights), which
+    ``model.modules()`` would list only once."""
+    places: dict[int, list[str]] = {}
+    for place, module in model.named_modules(remove_duplicate=False):
+        if isinstance(module, types):
+            places.setdefault(id(module), []).append(place)
+    shared = [where for where in places.values() if len(where) > 1]
+    if shared:
+        raise ValueError(
+            f"{caller}: {name} uses one {types[0].__name__ if len(types) == 1 else 'layer'} at "
+            f"several places ({', '.join(shared[0])}): shared weights are not supported; give "
+            "each position its own layer"
+        )
 
 
 def mlp(

@@ -57,6 +57,7 @@ from infolib.models import (
     HOMOGENEOUS,
     WEIGHT_LAYERS,
     check_layers,
+    check_used_once,
     eval_mode,
     weight_layers,
 )
@@ -146,8 +147,10 @@ def swap_neurons(
     occupies columns j*H*W to (j+1)*H*W - 1, with H*W = in_features / C). Elementwise activations
     (Tanh, GELU, ... included), pooling and dropout act on each channel separately and need nothing.
     Refused (``ValueError``): a model that is not a plain chain (module docstring), ``layer`` the
-    last weight layer, grouped convolutions, and a Conv2d that reaches a Linear without Flatten or
-    a Linear (or a Flatten) that feeds a Conv2d.
+    last weight layer, grouped convolutions, a Conv2d that reaches a Linear without Flatten, a
+    Linear (or a Flatten) that feeds a Conv2d, and a Linear that reaches the next Linear through a
+    Flatten of more inputs than its units (a Linear on (N, T, F) inputs: its units are the last
+    axis of the flattened layout, not blocks).
     """
     fraction = real("fraction", fraction, minimum=0, maximum=1)
     seed = integer("seed", seed)
@@ -164,6 +167,14 @@ def swap_neurons(
         raise ValueError(
             f"swap_neurons: Conv2d weight layer {layer} reaches the next Linear without a Flatten; "
             "the Linear would act on the last spatial axis, not on the channels"
+        )
+    if (isinstance(first, nn.Linear) and isinstance(following, nn.Linear) and flattened
+            and following.in_features != first.out_features):
+        raise ValueError(
+            f"swap_neurons: Linear weight layer {layer} reaches the next Linear "
+            f"({following.in_features} inputs) through a Flatten of more than its "
+            f"{first.out_features} units: on (N, T, F) inputs its units lie on the last axis, "
+            "so the flattened inputs are not blocks of units"
         )
     if isinstance(following, nn.Conv2d) and (isinstance(first, nn.Linear) or flattened):
         raise ValueError(
@@ -468,9 +479,7 @@ def _chain(model: nn.Module, caller: str) -> list[nn.Module]:
         for _name, module in model.named_modules(remove_duplicate=False)
         if next(module.children(), None) is None
     ]
-    stateful = [m for m in leaves if isinstance(m, WEIGHT_LAYERS + BATCH_NORMS)]
-    if len({id(m) for m in stateful}) != len(stateful):
-        raise ValueError(f"{caller}: a weight layer or batch-norm is used twice in the model")
+    check_used_once(model, WEIGHT_LAYERS + BATCH_NORMS, caller=caller)
     return leaves
 
 

@@ -69,6 +69,12 @@ def test_unsupported_models_are_refused():
         frobenius_product(nn.Linear(2, 2))
     with pytest.raises(ValueError, match="no Linear"):
         spectral_product(nn.Sequential(nn.ReLU()))
+    # one Linear used twice: model.modules() lists it once, so the products and the path norm
+    # missed a factor (0.547 for 0.299, ...)
+    layer = nn.Linear(3, 3)
+    for measure in (spectral_product, frobenius_product, path_norm):
+        with pytest.raises(ValueError, match=r"one Linear at several places \(0, 2\)"):
+            measure(nn.Sequential(layer, nn.ReLU(), layer))
 
 
 def test_supported_layers_are_part_of_the_shared_registry_and_nesting_is_allowed():

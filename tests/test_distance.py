@@ -107,6 +107,13 @@ def test_linear_cka_accepts_tensors_and_refuses_constant_representations():
     assert linear_cka(torch.from_numpy(x).float(), x) == pytest.approx(1.0, abs=1e-6)
     with pytest.raises(ValueError, match="h_b is the same for every sample"):
         linear_cka(x, np.ones((10, 2)))
+    # centring 0.1 leaves residues of 1e-17 (its mean is not exactly 0.1): still constant; CKA
+    # of those residues gave 1.0, even 1.0000000000000002
+    constant = np.full((10, 2), 0.1)
+    assert constant.mean(axis=0)[0] != 0.1
+    for other in (x, constant, np.full((10, 4), 0.7)):
+        with pytest.raises(ValueError, match="h_a is the same for every sample"):
+            linear_cka(constant, other)
 
 
 # --- optimal transport
@@ -178,6 +185,41 @@ def test_param_emd_needs_a_chain_to_align():
         param_emd(a, b)
     assert param_emd(a, b, align=False) > 0
     assert param_emd(a, copy.deepcopy(a), align=False) == 0
+
+
+def test_param_emd_aligns_a_linear_through_a_flatten_only_when_the_flatten_keeps_its_units():
+    # on (N, T, F) inputs a Linear's units are the last axis: after Flatten, input t H + h of the
+    # next Linear, not a block of T inputs per unit. A permuted copy computes the same function
+    # and align=True used to give 0.86 instead of 0
+    def widening(seed):
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Flatten(), nn.Linear(20, 2))
+
+    a = widening(0)
+    with pytest.raises(ValueError, match="Linear weight layer 0 reaches the next Linear "
+                                         r"\(20 inputs\) through a Flatten.*align=False"):
+        param_emd(a, widening(1))
+    with pytest.raises(ValueError, match="through a Flatten of more than its 4 units"):
+        swap_neurons(a, 0, 1.0)  # the same rule as the reparametrization
+    # on (N, F) inputs the Flatten keeps the units: aligned, a permuted copy is at distance 0
+    torch.manual_seed(2)
+    plain = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Flatten(), nn.Linear(4, 2))
+    permuted = swap_neurons(plain, 0, 1.0, seed=1)
+    x = torch.randn(6, 3)
+    torch.testing.assert_close(permuted(x), plain(x))
+    assert not torch.equal(permuted[0].weight, plain[0].weight)
+    assert param_emd(plain, permuted) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_param_measures_refuse_shared_weights():
+    # model.modules() lists a layer used twice once: a layer-by-layer measure would miss a use
+    layer = nn.Linear(3, 3)
+    shared = nn.Sequential(layer, nn.ReLU(), layer)
+    for align in (True, False):
+        with pytest.raises(ValueError, match=r"model_a uses one layer at several places \(0, 2\)"):
+            param_emd(shared, copy.deepcopy(shared), align=align)
+    with pytest.raises(ValueError, match="penultimate: model uses one layer at several places"):
+        penultimate(shared, torch.randn(2, 3), **OPTIONS)
 
 
 def test_param_emd_refuses_to_align_a_conv_reaching_a_linear_without_flatten():
@@ -392,6 +434,26 @@ def test_penultimate_is_the_input_of_the_last_weight_layer():
         penultimate(nn.Sequential(nn.ReLU()), x, **OPTIONS)
     with pytest.raises(ValueError, match="penultimate does not support Conv1d.*Linear, Conv2d"):
         penultimate(nn.Sequential(nn.Conv1d(1, 2, 3), nn.Flatten(), nn.Linear(4, 2)), x, **OPTIONS)
+
+
+def test_penultimate_reads_a_model_in_training_mode_in_eval_mode_and_leaves_it_so():
+    # batch-norm with its running statistics, dropout off; the statistics are not updated
+    torch.manual_seed(3)
+    model = nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.ReLU(), nn.Dropout(0.5),
+                          nn.Linear(6, 3))
+    with torch.no_grad():
+        model[1].running_mean.uniform_(-1, 1)
+        model[1].running_var.uniform_(0.5, 2)
+    model.train()
+    before = copy.deepcopy(model.state_dict())
+    x = torch.randn(9, 4)
+    h = penultimate(model, x, **OPTIONS)
+    with torch.no_grad():
+        expected = copy.deepcopy(model).eval()[:-1](x)
+    torch.testing.assert_close(h, expected)
+    assert model.training and all(module.training for module in model)
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, before[name]), name
 
 
 # --------------------------------------------------------------------------------------------

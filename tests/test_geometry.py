@@ -60,6 +60,18 @@ def test_fidelity_counts_the_pairs_with_a_shorter_detour():
     assert fidelity["largest_error"] > 0.5  # the embedding draws (1, 2) near its detour, not 5
 
 
+def test_fidelity_needs_one_embedded_row_per_point():
+    truth = points(5, 3)
+    d = pairwise_distances(truth)
+    # a sixth row used to be ignored: errors 0 for a matrix that is not the one embedded
+    with pytest.raises(ValueError, match="embedding has 6 points .* distances has 5"):
+        embedding_fidelity(d, np.vstack([truth, [[100.0, 100.0, 100.0]]]))
+    with pytest.raises(ValueError, match="embedding has 4 points"):
+        embedding_fidelity(d, truth[:4])
+    with pytest.raises(ValueError, match="embedding must be 2-D"):
+        embedding_fidelity(d, truth[:, 0])
+
+
 def test_procrustes_keeps_distances_and_undoes_a_rotation():
     reference = points(7, 3)
     rotation, _ = np.linalg.qr(np.random.default_rng(1).normal(size=(3, 3)))

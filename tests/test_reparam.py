@@ -327,8 +327,14 @@ def test_swap_neurons_refuses_what_would_change_the_function():
     with pytest.raises(ValueError, match="at least two weight layers"):
         swap_neurons(nn.Sequential(nn.Linear(4, 4), nn.ReLU()), 0, 0.5)
     shared = nn.Linear(4, 4)
-    with pytest.raises(ValueError, match="used twice"):
+    with pytest.raises(ValueError, match="one layer at several places"):
         swap_neurons(nn.Sequential(shared, nn.ReLU(), shared), 0, 0.5)
+    with pytest.raises(ValueError, match="one layer at several places"):
+        scale_layers(nn.Sequential(shared, nn.ReLU(), shared), 0, 2.0)
+    # a Linear on (N, T, F) inputs, flattened: its units are the last axis, not blocks
+    widening = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Flatten(), nn.Linear(20, 2))
+    with pytest.raises(ValueError, match="through a Flatten of more than its 4 units"):
+        swap_neurons(widening, 0, 0.5)
 
 
 @pytest.mark.parametrize("fraction", [-0.1, 1.5, math.nan])
