@@ -389,6 +389,30 @@ def test_output_kl_restores_modes_and_leaves_the_models_alone():
     assert output_kl(model, other, x, **OPTIONS) == pytest.approx(0.0, abs=1e-12)
 
 
+def test_output_kl_of_two_models_in_training_mode_is_their_eval_mode_kl():
+    # both models read in eval mode (running statistics, no dropout), both left as they were
+    def network(seed):
+        torch.manual_seed(seed)
+        model = nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.ReLU(), nn.Dropout(0.5),
+                              nn.Linear(6, 3))
+        with torch.no_grad():
+            model[1].running_mean.uniform_(-1, 1)
+            model[1].running_var.uniform_(0.5, 2)
+        return model.train()
+
+    model_a, model_b = network(0), network(1)
+    states = [copy.deepcopy(m.state_dict()) for m in (model_a, model_b)]
+    x = torch.randn(20, 4, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        p_a, p_b = (torch.softmax(copy.deepcopy(m).eval()(x).double(), -1)
+                    for m in (model_a, model_b))
+    expected = (p_a * torch.log2(p_a / p_b)).sum(-1).mean().item()
+    assert output_kl(model_a, model_b, x, **OPTIONS) == pytest.approx(expected, rel=1e-5)
+    for model, state in zip((model_a, model_b), states):
+        assert all(m.training for m in model.modules())
+        assert all(torch.equal(state[k], v) for k, v in model.state_dict().items())
+
+
 def test_output_kl_bad_input():
     model = mlp(4, [6], 3, seed=0)
     with pytest.raises(ValueError, match="same number of classes, got 3 and 2"):
