@@ -28,7 +28,8 @@ import torch
 from torch import nn
 from torch.func import functional_call, hessian, jvp
 
-from infolib.checks import integer, real
+from infolib.checks import class_indices, inputs, integer, logits, module, real
+from infolib.models import eval_mode
 
 
 def optimal_variances(eigenvalues, *, beta: float, prior_std: float, n: int) -> np.ndarray:
@@ -90,29 +91,37 @@ def fisher_in_span(model: nn.Module, x: torch.Tensor, directions: torch.Tensor) 
 
     (D^T F D)_ab = (1/N) sum_i (J_i d_a)^T (diag p_i - p_i p_i^T) (J_i d_b), J_i the Jacobian of
     the logits at input i; P in ``parameters_to_vector`` order over the parameters that require
-    grad. Run in the model's current mode (call ``model.eval()`` for batch-norm statistics)."""
+    grad. In eval mode, as :mod:`infolib.fisher` (dropout off, batch-norm's running statistics;
+    the training flags are restored). Empty or non-finite inputs, directions that are not (P, d)
+    with d >= 1, and a non-finite result raise ``ValueError``."""
+    module("model", model)
+    x = inputs("x", x)
     names = [name for name, p in model.named_parameters() if p.requires_grad]
     params = {name: p.detach() for name, p in model.named_parameters() if p.requires_grad}
     buffers = dict(model.named_buffers())
     sizes = [p.numel() for p in params.values()]
-    if directions.ndim != 2 or directions.shape[0] != sum(sizes):
-        raise ValueError(f"directions must be (P, d) with P = {sum(sizes)} parameters, got "
-                         f"{tuple(directions.shape)}")
+    if (not isinstance(directions, torch.Tensor) or directions.ndim != 2
+            or directions.shape[0] != sum(sizes) or directions.shape[1] == 0):
+        shape = tuple(directions.shape) if isinstance(directions, torch.Tensor) else directions
+        raise ValueError(f"directions must be a tensor (P, d) with P = {sum(sizes)} parameters "
+                         f"and d >= 1 directions, got {shape}")
     directions = directions.to(next(iter(params.values())))
 
-    def logits(p):
+    def logits_of(p):
         return functional_call(model, ({**p}, buffers), (x,))
 
     tangents = []
-    for column in directions.T:
-        pieces = torch.split(column, sizes)
-        tangent = {name: piece.view_as(params[name]) for name, piece in zip(names, pieces)}
-        out, jd = jvp(logits, (params,), (tangent,))
-        tangents.append(jd.double())
+    with eval_mode(model):
+        for column in directions.T:
+            pieces = torch.split(column, sizes)
+            tangent = {name: piece.view_as(params[name]) for name, piece in zip(names, pieces)}
+            out, jd = jvp(logits_of, (params,), (tangent,))
+            tangents.append(jd.double())
+    logits("model", out, len(x))
     probs = torch.softmax(out.double(), dim=1)
     jds = torch.stack(tangents, dim=2)  # (N, K, d)
     weighted = probs[:, :, None] * jds - probs[:, :, None] * (probs[:, None, :] @ jds)
-    return (jds.transpose(1, 2) @ weighted).mean(0).cpu().numpy()
+    return _finite_result("D^T F D", (jds.transpose(1, 2) @ weighted).mean(0).cpu().numpy())
 
 
 def hessian_matrix(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> np.ndarray:
@@ -120,8 +129,12 @@ def hessian_matrix(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> np.nda
     parameters that require grad (``parameters_to_vector`` order). For small models: P^2 memory.
 
     Computed in float64 on copies of the parameters and buffers (batch-norm statistics included;
-    the other parameters held fixed), so ``model`` is left unchanged. Run in the model's current
-    mode: call ``model.eval()`` for batch-norm, so that its running statistics are used."""
+    the other parameters held fixed), so ``model`` is left unchanged. In eval mode (dropout off,
+    batch-norm's running statistics; the training flags are restored). ``y``: class indices (N,).
+    Empty or non-finite inputs, labels that are not class indices of the model's K classes, and
+    a non-finite Hessian raise ``ValueError``."""
+    module("model", model)
+    x = inputs("x", x)
     named = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
     flat = torch.cat([p.detach().reshape(-1) for _, p in named]).double()
     fixed = {name: _float64_copy(p.detach()) for name, p in model.named_parameters()
@@ -135,7 +148,19 @@ def hessian_matrix(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> np.nda
         out = functional_call(model, ({**params, **fixed}, buffers), (x.double(),))
         return nn.functional.cross_entropy(out, y)
 
-    return hessian(loss)(flat).cpu().numpy()
+    with eval_mode(model):
+        with torch.no_grad():
+            scores = model(x.to(next(model.parameters()).dtype))
+        y = class_indices(y, len(x), logits("model", scores, len(x))).to(x.device)
+        return _finite_result("the Hessian", hessian(loss)(flat).cpu().numpy())
+
+
+def _finite_result(what: str, values: np.ndarray) -> np.ndarray:
+    """``values``, or a ValueError when an entry is NaN or infinite."""
+    if not np.isfinite(values).all():
+        raise ValueError(f"{what} is not finite: the model's logits or their derivatives "
+                         "overflowed or contain NaN for some input")
+    return values
 
 
 def _float64_copy(tensor: torch.Tensor) -> torch.Tensor:

@@ -295,6 +295,9 @@ def escape_steps(theta0, x, *, lr, max_steps: int, seed, batch_size: int | None 
     generator = _generator(seed, device)
     x = np.asarray(x, dtype=float)
     finite("x", x)
+    if x.ndim != 1 or x.size == 0:
+        raise ValueError(f"x must be one dataset, a non-empty 1-D array (N,), got shape {x.shape}; "
+                         "run escape_steps once per dataset")
     x = torch.as_tensor(x, device=device)
     theta = torch.as_tensor(theta, device=device)
     lr = torch.as_tensor(lr, device=device)

@@ -112,6 +112,55 @@ def test_fisher_in_span_equals_the_projected_fisher_matrix(model):
                                atol=1e-12)
 
 
+def test_fisher_in_span_reads_a_model_in_training_mode_in_eval_mode():
+    # with dropout in training mode each direction had its own mask: D^T F D was random (2.86,
+    # then 3.20 for 1.72)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.ReLU(), torch.nn.Dropout(0.5),
+                                torch.nn.Linear(8, 3)).double().train()
+    x = torch.randn(20, 3, dtype=torch.float64)
+    directions = torch.randn(sum(p.numel() for p in model.parameters()), 2, dtype=torch.float64)
+    full = fisher_matrix(model, x, mode="expected", device="cpu", progress=False)
+    expected = directions.numpy().T @ full @ directions.numpy()
+    for _ in range(2):
+        np.testing.assert_allclose(fisher_in_span(model, x, directions), expected, rtol=1e-9)
+    assert all(m.training for m in model.modules())
+
+
+def test_fisher_in_span_and_hessian_refuse_bad_input():
+    model = mlp(3, [4], 2, seed=0)
+    directions = torch.randn(sum(p.numel() for p in model.parameters()), 1)
+    x, y = torch.randn(5, 3), torch.randint(0, 2, (5,))
+    with pytest.raises(ValueError, match="at least 1 input"):  # a mean over 0 inputs was NaN
+        fisher_in_span(model, x[:0], directions)
+    with pytest.raises(ValueError, match="at least 1 input"):  # the Hessian was all zeros
+        hessian_matrix(model, x[:0], y[:0])
+    nan = x.clone()
+    nan[2, 0] = math.nan
+    with pytest.raises(ValueError, match="x contains NaN"):
+        fisher_in_span(model, nan, directions)
+    with pytest.raises(ValueError, match="x contains NaN"):
+        hessian_matrix(model, nan, y)
+    with pytest.raises(ValueError, match="d >= 1 directions"):
+        fisher_in_span(model, x, directions[:, :0])
+    with pytest.raises(ValueError, match="class indices in 0..1"):
+        hessian_matrix(model, x, y + 2)
+    with torch.no_grad():
+        model[0].weight.fill_(1e38)  # logits or their derivatives overflow
+    with pytest.raises(ValueError, match="NaN or infinite logits|D\\^T F D is not finite"):
+        fisher_in_span(model, x, directions)
+
+
+def test_hessian_matrix_of_a_model_in_training_mode_is_that_of_eval_mode():
+    torch.manual_seed(1)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.Tanh(),
+                                torch.nn.Dropout(0.5), torch.nn.Linear(4, 2))
+    x, y = torch.randn(10, 3), torch.randint(0, 2, (10,))
+    expected = hessian_matrix(copy.deepcopy(model).eval(), x, y)
+    np.testing.assert_allclose(hessian_matrix(model.train(), x, y), expected, atol=1e-12)
+    assert all(m.training for m in model.modules())
+
+
 def test_hessian_matrix_matches_finite_differences_of_the_gradient():
     torch.manual_seed(0)
     model = mlp(2, [3], 2, seed=1)

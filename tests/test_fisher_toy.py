@@ -66,6 +66,23 @@ def test_gaussian_information_bounds_the_shannon_information_from_above():
     assert toy.gaussian_information(theta, 100) >= toy.shannon_information(theta, std, seed=3)
 
 
+def test_gaussian_information_is_the_mean_kl_to_the_best_single_gaussian_prior():
+    """The closed form (m = mean end point, lambda^2 = var + mean 1/F) against a numerical
+    minimization over (m, lambda^2) of the mean KL(N(theta, 1/F) || N(m, lambda^2)), nats."""
+    from scipy.optimize import minimize
+
+    theta = np.random.default_rng(0).uniform(-3, 3, 15)
+    var = 1 / toy.fisher(theta, 100)
+
+    def mean_kl(point):
+        m, lam2 = point[0], np.exp(point[1])
+        return np.mean(0.5 * (var / lam2 + (theta - m) ** 2 / lam2 - 1 + np.log(lam2 / var)))
+
+    best = minimize(mean_kl, [0.0, 0.0], method="Nelder-Mead",
+                    options=dict(xatol=1e-10, fatol=1e-12, maxiter=5000))
+    assert toy.gaussian_information(theta, 100) == pytest.approx(best.fun, rel=1e-8)
+
+
 def test_mean_entropy_reaches_the_uniforms_entropy_for_large_datasets():
     assert toy.mean_entropy(10**6) == pytest.approx(np.log(2), abs=1e-3)
     grid = np.linspace(-8, 8, 200_001)
@@ -84,17 +101,23 @@ def test_brunel_nadal_at_exact_minimizers_does_not_depend_on_the_minimum():
 
 
 def test_escape_needs_noise_and_is_censored_without_it():
+    """One learning rate, below gradient descent's stability limit at the sharp minimum (lr <
+    2 / curvature, curvature 2 phi'^2), so that only the mini-batch noise can carry a run out:
+    batch 1 escapes, batch 100 (10 times less noise) does not. (At lr = 0.2, 16 times the limit,
+    runs escaped with almost no noise: the old test could not show that noise is needed.)"""
     x = np.random.default_rng(4).normal(0, 1, 100)
     x -= x.mean()
     sharp = np.full(50, toy.minimum_near(0.01, 0.0))
-    quiet = toy.escape_steps(sharp, x, batch_size=100, lr=1e-3, max_steps=200,
-                             seed=5)
-    assert (quiet == 201).all()
-    noisy = toy.escape_steps(sharp, x, batch_size=1, lr=0.2, max_steps=2000,
-                             seed=5)
+    lr = 0.01
+    assert lr < 2 / (2 * toy.phi_prime(sharp[0]) ** 2)
+    quiet = toy.escape_steps(sharp, x, batch_size=100, lr=lr, max_steps=2000, seed=5)
+    assert (quiet == 2001).all()
+    noisy = toy.escape_steps(sharp, x, batch_size=1, lr=lr, max_steps=2000, seed=5)
     assert (noisy <= 2000).mean() > 0.5
     with pytest.raises(ValueError, match="either"):
         toy.escape_steps(sharp, x, lr=1e-3, max_steps=10, seed=5)
+    with pytest.raises(ValueError, match=r"one dataset, a non-empty 1-D array \(N,\)"):
+        toy.escape_steps(sharp, x.reshape(2, 50), batch_size=1, lr=lr, max_steps=10, seed=5)
 
 
 def test_langevin_escape_follows_kramers_in_temperature_and_curvature():
