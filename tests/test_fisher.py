@@ -176,6 +176,12 @@ def test_logdet_equals_numpy_slogdet_of_the_damped_matrix():
     assert fisher_logdet(model, x, **OPTIONS) == pytest.approx(
         np.linalg.slogdet(matrix + 1e-8 * np.eye(len(matrix)))[1], rel=1e-9
     )
+    # independent of slogdet: the last layer's fan_in + 1 = 7 null directions each add
+    # log(damping), and the other eigenvalues (>= 2.7e-7 here) barely move between two dampings
+    # far below them, so the log-determinants differ by 7 log(10) per decade
+    decade = (fisher_logdet(model, x, damping=1e-11, **OPTIONS)
+              - fisher_logdet(model, x, damping=1e-12, **OPTIONS))
+    assert decade / math.log(10) == pytest.approx(7.0, abs=1e-2)
     # 2 inputs: rank <= 2 (K - 1) = 4 < P = 51, singular without damping
     assert fisher_logdet(model, x[:2], damping=0.0, **OPTIONS) == -math.inf
     # Adding a vector to every row of the last layer leaves the softmax unchanged: F is singular
