@@ -62,7 +62,13 @@ from infolib.coding import (
     step_floor_options,
 )
 from infolib.config import resolve_device
-from infolib.models import CHAIN_LAYERS, check_layers, eval_mode, weight_layers
+from infolib.models import (
+    CHAIN_LAYERS,
+    check_layers,
+    check_units_reach,
+    eval_mode,
+    weight_layers,
+)
 from infolib.train import BlockTraining
 
 __all__ = [
@@ -411,8 +417,7 @@ def _check_chain(model: nn.Module, name: str) -> None:
                 f"{name}: param_emd(align=True) needs Flatten(start_dim=1, end_dim=-1), got "
                 f"start_dim={module.start_dim}, end_dim={module.end_dim}; use align=False"
             )
-    # the rule of reparam.swap_neurons: a Conv2d's channels reach the next Linear only through a
-    # Flatten, and a Linear's units (or a Flatten's outputs) are not the next Conv2d's channels
+    # the rule of reparam.swap_neurons (infolib.models.check_units_reach)
     previous, flattened = None, False  # the last weight layer (index, module); a Flatten since?
     for module in model.modules():
         if isinstance(module, nn.Flatten):
@@ -421,28 +426,8 @@ def _check_chain(model: nn.Module, name: str) -> None:
             continue
         if previous is not None:
             index, first = previous
-            if isinstance(first, nn.Conv2d) and isinstance(module, nn.Linear) and not flattened:
-                raise ValueError(
-                    f"{name}: param_emd(align=True): Conv2d weight layer {index} reaches the next "
-                    "Linear without a Flatten; the Linear would act on the last spatial axis, not "
-                    "on the channels; use align=False"
-                )
-            if (isinstance(first, nn.Linear) and isinstance(module, nn.Linear) and flattened
-                    and module.in_features != first.out_features):
-                raise ValueError(
-                    f"{name}: param_emd(align=True): Linear weight layer {index} reaches the next "
-                    f"Linear ({module.in_features} inputs) through a Flatten of more than its "
-                    f"{first.out_features} units: a Linear on (N, T, F) inputs puts its units on "
-                    "the last axis, so the flattened inputs are not blocks of units; use "
-                    "align=False"
-                )
-            if isinstance(module, nn.Conv2d) and (isinstance(first, nn.Linear) or flattened):
-                raise ValueError(
-                    f"{name}: param_emd(align=True): weight layer {index} "
-                    f"({type(first).__name__}) feeds a Conv2d"
-                    f"{' through a Flatten' if flattened else ''}: its units are not the "
-                    "Conv2d's channels; use align=False"
-                )
+            check_units_reach(first, module, flattened, caller=f"{name}: param_emd(align=True)",
+                              index=index, hint="; use align=False")
         previous = (0 if previous is None else previous[0] + 1, module)
         flattened = False
 

@@ -119,6 +119,37 @@ def weight_layers(model: nn.Module, *, caller: str, name: str = "model") -> list
     return layers
 
 
+def check_units_reach(first: nn.Module, following: nn.Module, flattened: bool, *, caller: str,
+                      index: int, hint: str = "") -> None:
+    """``ValueError`` unless the units of weight layer ``index`` (``first``) are, in order, the
+    input units of the next weight layer ``following`` (or, through a ``Flatten``, blocks of its
+    inputs, one block per channel): the rule that lets :func:`infolib.reparam.swap_neurons` and
+    ``param_emd(align=True)`` permute one layer's units and the next layer's inputs together.
+    Refused: a Conv2d reaching a Linear without a Flatten (the Linear acts on the last spatial
+    axis), a Linear reaching a Linear through a Flatten of more inputs than its units (on
+    (N, T, F) inputs the units are the last axis of the flattened layout, not blocks), and a
+    Linear or a Flatten feeding a Conv2d. ``flattened``: a Flatten lies between the two."""
+    if isinstance(first, nn.Conv2d) and isinstance(following, nn.Linear) and not flattened:
+        raise ValueError(
+            f"{caller}: Conv2d weight layer {index} reaches the next Linear without a Flatten; "
+            f"the Linear would act on the last spatial axis, not on the channels{hint}"
+        )
+    if (isinstance(first, nn.Linear) and isinstance(following, nn.Linear) and flattened
+            and following.in_features != first.out_features):
+        raise ValueError(
+            f"{caller}: Linear weight layer {index} reaches the next Linear "
+            f"({following.in_features} inputs) through a Flatten of more than its "
+            f"{first.out_features} units: on (N, T, F) inputs its units lie on the last axis, "
+            f"so the flattened inputs are not blocks of units{hint}"
+        )
+    if isinstance(following, nn.Conv2d) and (isinstance(first, nn.Linear) or flattened):
+        raise ValueError(
+            f"{caller}: weight layer {index} ({type(first).__name__}) feeds a Conv2d"
+            f"{' through a Flatten' if flattened else ''}: its units are not the Conv2d's "
+            f"channels{hint}"
+        )
+
+
 def check_used_once(model: nn.Module, types: tuple[type[nn.Module], ...], *, caller: str,
                     name: str = "model") -> None:
     """``ValueError`` when a module of ``types`` appears at two places in ``model`` (one

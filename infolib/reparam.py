@@ -57,6 +57,7 @@ from infolib.models import (
     HOMOGENEOUS,
     WEIGHT_LAYERS,
     check_layers,
+    check_units_reach,
     check_used_once,
     eval_mode,
     weight_layers,
@@ -163,24 +164,7 @@ def swap_neurons(
                 "a channel cannot move to another group"
             )
     flattened = any(isinstance(module, nn.Flatten) for module in between)
-    if isinstance(first, nn.Conv2d) and isinstance(following, nn.Linear) and not flattened:
-        raise ValueError(
-            f"swap_neurons: Conv2d weight layer {layer} reaches the next Linear without a Flatten; "
-            "the Linear would act on the last spatial axis, not on the channels"
-        )
-    if (isinstance(first, nn.Linear) and isinstance(following, nn.Linear) and flattened
-            and following.in_features != first.out_features):
-        raise ValueError(
-            f"swap_neurons: Linear weight layer {layer} reaches the next Linear "
-            f"({following.in_features} inputs) through a Flatten of more than its "
-            f"{first.out_features} units: on (N, T, F) inputs its units lie on the last axis, "
-            "so the flattened inputs are not blocks of units"
-        )
-    if isinstance(following, nn.Conv2d) and (isinstance(first, nn.Linear) or flattened):
-        raise ValueError(
-            f"swap_neurons: weight layer {layer} ({type(first).__name__}) feeds a Conv2d"
-            f"{' through a Flatten' if flattened else ''}: its units are not the Conv2d's channels"
-        )
+    check_units_reach(first, following, flattened, caller="swap_neurons", index=layer)
     for module in between:
         if isinstance(module, nn.Flatten) and (module.start_dim, module.end_dim) != (1, -1):
             raise ValueError(
