@@ -56,7 +56,8 @@ of the cache, the expected mode of a small CNN runs about 1.6x faster with ``chu
 default) than with 256 (benchmarks/bench_fisher.py).
 
 **The model is not modified.** It is evaluated in eval mode (dropout off, batch-norm with its
-running statistics, which makes each input's output independent of the rest of the chunk);
+running statistics, which makes each input's output independent of the rest of the chunk; a
+batch-norm without running statistics, ``track_running_stats=False``, is refused);
 every submodule's training flag is restored afterwards. Its parameters and buffers are passed to
 ``torch.func.functional_call`` on ``device`` (copied there if they live elsewhere); the model
 itself stays where it is and its parameters are never written.
@@ -195,6 +196,17 @@ def _fisher(model, x, what, mode, y, mc_samples, chunk_size, seed, device, progr
         model, x, mode, y, mc_samples, chunk_size, seed
     )
     x = x.detach()  # F is a function of the weights only: no graph back to the inputs
+    batch_statistics = [
+        name for name, m in model.named_modules()
+        if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_mean is None
+    ]
+    if batch_statistics:
+        raise ValueError(
+            f"batch-norm {batch_statistics[0]!r} keeps no running statistics "
+            "(track_running_stats=False), so even in eval mode it normalizes each input by the "
+            "batch it comes in: the per-input Fisher of such a model is not defined (each input "
+            "would be normalized by itself). Use track_running_stats=True"
+        )
     device = resolve_device(device)
     trainable = {name: p for name, p in model.named_parameters() if p.requires_grad}
     n_params = sum(p.numel() for p in trainable.values())

@@ -240,6 +240,17 @@ def test_the_fisher_is_computed_without_tf32():
         torch.backends.cudnn.allow_tf32 = saved
 
 
+def test_a_batch_norm_without_running_statistics_is_refused():
+    # it normalizes each input by its batch even in eval mode: per input (as F is computed), by
+    # itself, a function the model never computes on a batch (the trace came out 24.0 before)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4, track_running_stats=False),
+                          nn.ReLU(), nn.Flatten(), nn.Linear(64, 3))
+    for function in (fisher_trace, fisher_diagonal, fisher_matrix, fisher_logdet):
+        with pytest.raises(ValueError, match="batch-norm '1' keeps no running statistics"):
+            function(model, inputs(8, 1, 6, 6), **OPTIONS)
+
+
 def test_bad_input_is_rejected_with_a_clear_message():
     model, x = mlp(), inputs(5, 4)
     y = torch.tensor([0, 1, 2, 0, 1])
