@@ -149,9 +149,9 @@ def hessian_matrix(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> np.nda
         return nn.functional.cross_entropy(out, y)
 
     with eval_mode(model):
-        with torch.no_grad():
-            scores = model(x.to(next(model.parameters()).dtype))
-        y = class_indices(y, len(x), logits("model", scores, len(x))).to(x.device)
+        with torch.no_grad():  # K from one input: the Hessian's own pass covers the rest
+            scores = model(x[:1].to(next(model.parameters()).dtype))
+        y = class_indices(y, len(x), logits("model", scores, 1)).to(x.device)
         return _finite_result("the Hessian", hessian(loss)(flat).cpu().numpy())
 
 
