@@ -537,10 +537,20 @@ def _representations(h_a, h_b, *, same_features: bool) -> tuple[np.ndarray, np.n
 
 
 def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise cosine of two (n, d) arrays; 0 where a row is zero."""
-    norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
-    dots = np.einsum("ij,ij->i", a, b)
-    return np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
+    """Row-wise cosine of two (n, d) arrays, in [-1, 1]; 0 where a row is zero.
+
+    Each row is scaled to unit length first (by its largest entry, then its norm), so that rows
+    of norm near 1e-170 or 1e200 do not underflow or overflow the product of norms."""
+    return np.clip(np.einsum("ij,ij->i", _unit_rows(a), _unit_rows(b)), -1.0, 1.0)
+
+
+def _unit_rows(a: np.ndarray) -> np.ndarray:
+    """Rows divided by their Euclidean norm (zero rows stay zero), without under- or overflow."""
+    a = np.asarray(a, dtype=np.float64)
+    largest = np.abs(a).max(axis=1, keepdims=True)
+    scaled = np.divide(a, largest, out=np.zeros_like(a), where=largest > 0)
+    norms = np.linalg.norm(scaled, axis=1, keepdims=True)
+    return np.divide(scaled, norms, out=np.zeros_like(a), where=norms > 0)
 
 
 def _emd(points_a: np.ndarray, points_b: np.ndarray) -> tuple[float, np.ndarray]:

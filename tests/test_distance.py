@@ -342,6 +342,17 @@ def test_rep_l2_and_cosine_by_hand():
     assert rep_l2(h_a, torch.tensor(h_a)) == 0
 
 
+def test_rep_cosine_of_tiny_and_huge_rows_and_its_range():
+    # the product of two norms near 1e-170 underflows to 0 (and near 1e200 overflows): parallel
+    # rows must still have cosine 1, opposite rows -1, and no rounding may leave [-1, 1]
+    h = np.array([[3e-170, 4e-170], [3e200, -4e200], [1e-320, 0.0]])
+    assert rep_cosine(h, 2 * h) == 1.0
+    assert rep_cosine(h, -h) == -1.0
+    rows = np.random.default_rng(0).normal(size=(500, 7)) * 0.1
+    cosines = [rep_cosine(r[None], 3 * r[None]) for r in rows]
+    assert max(cosines) <= 1.0 and min(cosines) == pytest.approx(1.0, abs=1e-15)
+
+
 def test_representations_bad_input():
     h = random_matrix(5, 3)
     with pytest.raises(ValueError, match="same samples.*5 and 4"):
