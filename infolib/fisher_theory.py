@@ -92,13 +92,17 @@ def fisher_in_span(model: nn.Module, x: torch.Tensor, directions: torch.Tensor) 
     (D^T F D)_ab = (1/N) sum_i (J_i d_a)^T (diag p_i - p_i p_i^T) (J_i d_b), J_i the Jacobian of
     the logits at input i; P in ``parameters_to_vector`` order over the parameters that require
     grad. In eval mode, as :mod:`infolib.fisher` (dropout off, batch-norm's running statistics;
-    the training flags are restored). Empty or non-finite inputs, directions that are not (P, d)
-    with d >= 1, and a non-finite result raise ``ValueError``."""
+    the training flags are restored). Computed in float64 on copies of the parameters and
+    buffers, as :func:`hessian_matrix` (a float32 model's own precision is ~1e-7 relative).
+    Empty or non-finite inputs, directions that are not (P, d) with d >= 1, and a non-finite
+    result raise ``ValueError``."""
     module("model", model)
-    x = inputs("x", x)
+    x = inputs("x", x).double()
     names = [name for name, p in model.named_parameters() if p.requires_grad]
-    params = {name: p.detach() for name, p in model.named_parameters() if p.requires_grad}
-    buffers = dict(model.named_buffers())
+    params = {name: _float64_copy(p) for name, p in model.named_parameters() if p.requires_grad}
+    fixed = {name: _float64_copy(p) for name, p in model.named_parameters()
+             if not p.requires_grad}
+    buffers = {name: _float64_copy(b) for name, b in model.named_buffers()}
     sizes = [p.numel() for p in params.values()]
     if (not isinstance(directions, torch.Tensor) or directions.ndim != 2
             or directions.shape[0] != sum(sizes) or directions.shape[1] == 0):
@@ -108,7 +112,7 @@ def fisher_in_span(model: nn.Module, x: torch.Tensor, directions: torch.Tensor) 
     directions = directions.to(next(iter(params.values())))
 
     def logits_of(p):
-        return functional_call(model, ({**p}, buffers), (x,))
+        return functional_call(model, ({**p, **fixed}, buffers), (x,))
 
     tangents = []
     with eval_mode(model):
@@ -116,9 +120,9 @@ def fisher_in_span(model: nn.Module, x: torch.Tensor, directions: torch.Tensor) 
             pieces = torch.split(column, sizes)
             tangent = {name: piece.view_as(params[name]) for name, piece in zip(names, pieces)}
             out, jd = jvp(logits_of, (params,), (tangent,))
-            tangents.append(jd.double())
+            tangents.append(jd)
     logits("model", out, len(x))
-    probs = torch.softmax(out.double(), dim=1)
+    probs = torch.softmax(out, dim=1)
     jds = torch.stack(tangents, dim=2)  # (N, K, d)
     weighted = probs[:, :, None] * jds - probs[:, :, None] * (probs[:, None, :] @ jds)
     return _finite_result("D^T F D", (jds.transpose(1, 2) @ weighted).mean(0).cpu().numpy())
