@@ -58,6 +58,7 @@ def summarize(values: Sequence[float] | np.ndarray, unit: str = "bits", digits: 
     """``"0.93 ± 0.04 bits (n=3)"``: mean ± standard deviation (ddof=1) over seeds.
 
     NaNs are dropped and counted (``"(n=2, 1 NaN dropped)"``); with one value, no spread is shown.
+    Infinite values raise ``ValueError``.
     """
     try:
         array = np.asarray(values, dtype=float)
@@ -69,6 +70,9 @@ def summarize(values: Sequence[float] | np.ndarray, unit: str = "bits", digits: 
         )
     if not isinstance(digits, int) or digits < 0:
         raise ValueError(f"digits must be a non-negative int, got {digits!r}")
+    if np.isinf(array).any():
+        raise ValueError(f"values must not be infinite (a diverged run is handled before a "
+                         f"summary, not averaged), got {array.tolist()}")
     kept = array[~np.isnan(array)]
     dropped = array.size - kept.size
     count = f"n={kept.size}" + (f", {dropped} NaN dropped" if dropped else "")
@@ -408,6 +412,9 @@ def trend(settings, values, *, expected: str, label: str = "tau", digits: int = 
             f"values must have shape (seeds, settings) with at least 2 settings, matching the "
             f"settings {np.shape(settings)}, got {table.shape}"
         )
+    if (np.ptp(x, axis=1) == 0).all():
+        raise ValueError(f"the settings do not vary in any row ({np.unique(x).tolist()}): every "
+                         "tau is 0 and no number of seeds could decide a trend")
     sign = 1.0 if expected == "increasing" else -1.0
     taus = np.array([kendall_tau(xs, row) for xs, row in zip(x, table)])
     observed = float(taus.mean())
@@ -425,7 +432,7 @@ def trend(settings, values, *, expected: str, label: str = "tau", digits: int = 
                       f"{expected} at p = {p_expected:.2g} <= {ALPHA} (permutation test)")
     if p_opposite <= ALPHA:
         opposite = "decreasing" if expected == "increasing" else "increasing"
-        return result("not reproduced", measured,
+        return result("not reproduced", f"{measured}; {opposite}: p = {p_opposite:.2g}",
                       f"{opposite}, the opposite of the claim, at p = {p_opposite:.2g} <= {ALPHA}")
     constant = np.ptp(table, axis=1) == 0  # rows whose values are all equal
     if constant.all():
@@ -472,7 +479,8 @@ def contrast(a, b, *, expected: str, margin: float | None = None, unit: str = ""
       true difference of one margin a false "reproduced" happens at most 5% of the time.
       ``"not less"``: the mirror image (the lower end > -margin).
     - ``"equal"`` (two one-sided tests, ``margin`` > 0 required): reproduced when the interval lies
-      inside (-margin, margin); not reproduced when it lies wholly outside; else inconclusive. At a
+      inside (-margin, margin); not reproduced when it lies wholly beyond one of them (an end on
+      the margin is not beyond it); else inconclusive. At a
       true difference of one margin, a false "equal" happens at most 5% of the time; at no true
       difference and a margin of 2 noise sd, "equal" is reproduced about 56% of the time with 3
       seeds, 95% with 5.
@@ -495,42 +503,42 @@ def contrast(a, b, *, expected: str, margin: float | None = None, unit: str = ""
                          "fixed before seeing the result")
     unit = f" {unit}" if unit else ""
     d = a - b
-    low, high, measured, interval = _described_interval(d, f"{label} =", unit, digits, "+")
+    sign = -1.0 if expected in ("less", "not less") else 1.0  # oriented: the claim's side is +
+    lines = [0.0] if margin is None else [-margin, margin] if expected == "equal" else (
+        [sign * margin] if expected.startswith("not") else [0.0, sign * margin])
+    low, high, measured, interval = _described_interval(d, f"{label} =", unit, digits, "+", lines)
     if interval is None:
         return Result("inconclusive", measured, "one seed: no interval; more seeds would decide")
+    shown = _line_text(margin, (abs(low), abs(high))) if margin is not None else None
     if expected == "equal":
-        result = functools.partial(Result, p_against=_p_past(d, abs(d.mean()) - margin))
+        result = functools.partial(Result, p_against=_p_past(d, abs(_mean(d)) - margin))
         if -margin < low and high < margin:
-            return result("reproduced", measured, f"{interval} lies inside ±{margin:.3g}{unit}")
-        if low >= margin or high <= -margin:
-            return result("not reproduced", measured,
-                          f"{interval} lies outside ±{margin:.3g}{unit}")
+            return result("reproduced", measured, f"{interval} lies inside ±{shown}{unit}")
+        if low > margin or high < -margin:
+            return result("not reproduced", measured, f"{interval} lies outside ±{shown}{unit}")
         return result("inconclusive", measured,
-                      _undecided(d, f"{interval} crosses ±{margin:.3g}{unit}"))
+                      _undecided(d, f"{interval} crosses ±{shown}{unit}"))
     if expected in ("not greater", "not less"):
-        sign = 1.0 if expected == "not greater" else -1.0
         near, far = (low, high) if sign > 0 else (-high, -low)  # oriented: a rise is positive
         inside, beyond = ("below", "above") if sign > 0 else ("above", "below")
-        result = functools.partial(Result, p_against=_p_past(d, sign * d.mean() - margin))
+        line = f"{'+' if sign > 0 else '-'}{shown}{unit} (the margin)"
+        result = functools.partial(Result, p_against=_p_past(d, sign * _mean(d) - margin))
         if far < margin:
-            return result("reproduced", measured,
-                          f"{interval} stays {inside} {sign * margin:+.3g}{unit} (the margin)")
+            return result("reproduced", measured, f"{interval} stays {inside} {line}")
         if near > margin:
-            return result("not reproduced", measured,
-                          f"{interval} lies {beyond} {sign * margin:+.3g}{unit} (the margin)")
-        return result("inconclusive", measured,
-                      _undecided(d, f"{interval} crosses {sign * margin:+.3g}{unit} (the margin)"))
-    sign = 1.0 if expected == "greater" else -1.0
+            return result("not reproduced", measured, f"{interval} lies {beyond} {line}")
+        return result("inconclusive", measured, _undecided(d, f"{interval} crosses {line}"))
     near, far = (low, high) if sign > 0 else (-high, -low)  # the interval, oriented to the claim
     floor = margin if margin is not None else 0.0
-    result = functools.partial(Result, p_against=_p_past(d, floor - sign * d.mean()))
+    result = functools.partial(Result, p_against=_p_past(d, floor - sign * _mean(d)))
     if near > 0:
         return result("reproduced", measured, f"{interval} excludes 0 on the {expected} side")
     if far < floor:
         opposite = "less" if sign > 0 else "greater"
+        signed_margin = f"{'+' if sign > 0 else '-'}{shown}{unit}"
         return result("not reproduced", measured, f"{interval} excludes 0 on the {opposite} side"
-                      if margin is None else f"{interval} excludes a difference of {margin:.3g}"
-                      f"{unit} (the margin) on the {expected} side")
+                      if margin is None else f"{interval} excludes a difference of "
+                      f"{signed_margin} (the margin) on the {expected} side")
     return result("inconclusive", measured, _undecided(d, f"{interval} contains 0"))
 
 
@@ -549,19 +557,20 @@ def threshold(values, value: float, *, expected: str, unit: str = "", label: str
     values = _numbers("values", values, ndim=1)
     value = real("value", value)
     unit = f" {unit}" if unit else ""
-    low, high, measured, interval = _described_interval(values, label, unit, digits, "")
-    measured = f"{measured} vs {value:.3g}"
+    low, high, measured, interval = _described_interval(values, label, unit, digits, "", [value])
+    line = _line_text(value, (low, high) if values.size > 1 else ())
+    measured = f"{measured} vs {line}"
     if interval is None:
         return Result("inconclusive", measured, "one seed: no interval; more seeds would decide")
-    distance = value - values.mean() if expected == "above" else values.mean() - value
+    distance = value - _mean(values) if expected == "above" else _mean(values) - value
     result = functools.partial(Result, p_against=_p_past(values, distance))
     if (low > value) if expected == "above" else (high < value):
-        return result("reproduced", measured, f"{interval} lies {expected} {value:.3g}{unit}")
+        return result("reproduced", measured, f"{interval} lies {expected} {line}{unit}")
     if (high < value) if expected == "above" else (low > value):
         other = "below" if expected == "above" else "above"
-        return result("not reproduced", measured, f"{interval} lies {other} {value:.3g}{unit}")
+        return result("not reproduced", measured, f"{interval} lies {other} {line}{unit}")
     return result("inconclusive", measured,
-                  _undecided(values, f"{interval} contains {value:.3g}{unit}"))
+                  _undecided(values, f"{interval} contains {line}{unit}"))
 
 
 def differ(groups: dict[str, Sequence[float]], *, unit: str = "", label: str = "T",
@@ -733,16 +742,45 @@ def _numbers(name: str, values, *, ndim: int) -> np.ndarray:
     return array
 
 
-def _described_interval(values: np.ndarray, label: str, unit: str, digits: int, sign: str):
+def _described_interval(values: np.ndarray, label: str, unit: str, digits: int, sign: str,
+                        lines: Sequence[float] = ()):
     """(low, high, measured text, note text) of the 90% interval of the mean of ``values``; the
-    note text is None for one value (no interval). ``sign`` "+" shows signs (differences)."""
+    note text is None for one value (no interval). ``sign`` "+" shows signs (differences).
+    Printed with ``digits`` decimals, or more where fewer would print an end on the other side of
+    (or on) one of the ``lines`` that decide the verdict, as printed by :func:`_line_text`."""
     low, mean, high = _interval(values)
     n = values.size
     if n < 2:
         return low, high, f"{label} {mean:{sign}.{digits}f}{unit}, no interval (n={n})", None
+    digits = _decisive_digits((low, high), lines, digits)
     bounds = f"[{low:{sign}.{digits}f}, {high:{sign}.{digits}f}]"
     measured = f"{label} {mean:{sign}.{digits}f}{unit}, 90% interval {bounds} (n={n})"
     return low, high, measured, f"the 90% interval [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def _line_text(line: float, ends: Sequence[float]) -> str:
+    """A line (threshold, margin) in 3 significant digits, one more per whole digit past the
+    first (1234.5, not 1.23e+03), or more where fewer would print it on the other side of (or
+    on) an end of the interval."""
+    whole_digits = int(np.floor(np.log10(abs(line)))) if line != 0 else 0
+    for precision in range(3 + max(whole_digits, 0), 18):
+        text = f"{line:.{precision}g}"
+        if all(np.sign(float(text) - end) == np.sign(line - end) for end in ends):
+            return text
+    return repr(line)
+
+
+def _decisive_digits(ends: Sequence[float], lines: Sequence[float], digits: int) -> int:
+    """The fewest decimals, at least ``digits``, at which each printed end of an interval lies on
+    the same side of each line (as the line itself and as printed by :func:`_line_text`) as the
+    end does: "[0.12, 0.12] lies above 0.123" becomes "[0.1236, 0.1240] lies above 0.123"."""
+    printed_lines = [float(_line_text(line, ends)) for line in lines]
+    for decimals in range(digits, digits + 12):
+        if all(np.sign(float(f"{end:.{decimals}f}") - mark) == np.sign(end - line)
+               for end in ends for line, shown in zip(lines, printed_lines)
+               for mark in (line, shown)):
+            return decimals
+    return digits + 12
 
 
 def _undecided(values: np.ndarray, why: str) -> str:
@@ -770,15 +808,25 @@ def _p_past(values: np.ndarray, distance: float) -> float:
 
 def _interval(differences: np.ndarray) -> tuple[float, float, float]:
     """(low, mean, high): the 90% two-sided t-interval of the mean (NaN ends for one value)."""
-    mean = float(differences.mean())
+    mean = _mean(differences)
     if differences.size < 2:
         return float("nan"), mean, float("nan")
     half = _t_quantile(differences.size - 1) * _standard_error(differences)
     return mean - half, mean, mean + half
 
 
+def _mean(values: np.ndarray) -> float:
+    """The mean; exactly the common value when all values are equal (a sum of n equal floats
+    divided by n can be off by rounding: ten times 0.03 gives 0.030000000000000006)."""
+    return float(values[0]) if np.ptp(values) == 0 else float(values.mean())
+
+
 def _standard_error(values: np.ndarray) -> float:
-    """The standard error of the mean, sd / sqrt(n) with the sample sd (ddof = 1)."""
+    """The standard error of the mean, sd / sqrt(n) with the sample sd (ddof = 1); exactly 0
+    when all values are equal (numpy's sd of ten times 0.03 is 7e-18, which would decide a
+    verdict on a line the values sit on)."""
+    if np.ptp(values) == 0:
+        return 0.0
     return float(values.std(ddof=1) / np.sqrt(values.size))
 
 
@@ -859,6 +907,9 @@ def load(path: str | os.PathLike) -> Claims:
         claims = Claims(data["chapter"], data["paper"], data["profile"])
         claims.provenance = dict(data.get("provenance", {}))
         claims.claims = [Claim(**claim) for claim in data["claims"]]
+        ids = [claim.id for claim in claims.claims]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"claim ids repeat: {sorted({i for i in ids if ids.count(i) > 1})}")
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
         raise ValueError(
             f"{path} is not a claims file written by Claims.save: {type(error).__name__}: {error}"
@@ -881,7 +932,7 @@ def scorecard_markdown(paths: Iterable[str | os.PathLike]) -> str:
     """One Markdown document gathering saved claims files: a verdict count per chapter, then
     one section per chapter with its claims. Headings start at level 2 (``##``), for inclusion in
     the book's scorecard page."""
-    chapters = [load(path) for path in paths]
+    chapters = _load_chapters(paths)
     if not chapters:
         return "No chapter has been executed yet, so no claim has been tested.\n"
     counts = []
@@ -914,7 +965,20 @@ VERDICT_COLORS = {"reproduced": "#2e7d32", "partly reproduced": "#9ccc65",
 
 def verdict_counts(paths: Iterable[str | os.PathLike]) -> dict[str, dict[str, int]]:
     """{chapter: {verdict: number of its claims}} for every verdict of :data:`VERDICTS`."""
-    return {claims.chapter: _verdict_count(claims) for claims in map(load, paths)}
+    return {claims.chapter: _verdict_count(claims) for claims in _load_chapters(paths)}
+
+
+def _load_chapters(paths: Iterable[str | os.PathLike]) -> list[Claims]:
+    """The claims files at ``paths``, loaded; two files of one chapter (or one file given twice)
+    raise ``ValueError``, so that the table, the totals and the figure count the same claims."""
+    loaded: dict[str, tuple[str, Claims]] = {}
+    for path in paths:
+        claims = load(path)
+        if claims.chapter in loaded:
+            raise ValueError(f"two claims files of chapter {claims.chapter!r}: "
+                             f"{loaded[claims.chapter][0]} and {path}; gather one per chapter")
+        loaded[claims.chapter] = (str(path), claims)
+    return [claims for _, claims in loaded.values()]
 
 
 def _verdict_count(claims: Claims) -> dict[str, int]:
@@ -929,6 +993,8 @@ def totals_sentence(paths: Iterable[str | os.PathLike]) -> str:
         return "No chapter has been executed yet, so no claim has been tested.\n"
     totals = {name: sum(c[name] for c in counts.values()) for name in VERDICTS}
     parts = ", ".join(f"{number} {name}" for name, number in totals.items() if number)
+    if not parts:
+        return "In this build the chapters record no claim of the papers.\n"
     return (f"In this build the chapters test {sum(totals.values())} claims of the papers: "
             f"{parts}.\n")
 
@@ -976,8 +1042,8 @@ def provenance_markdown(paths: Iterable[str | os.PathLike]) -> str:
     executed notebook ``<chapter>.ipynb`` beside the claims file) when that notebook is there,
     else the chapter's own, from resolving its settings to saving its claims."""
     rows = []
-    for path in paths:
-        claims = load(path)
+    paths = list(paths)
+    for path, claims in zip(paths, _load_chapters(paths)):
         info = claims.provenance or {}
         seconds, source = _papermill_duration(Path(path).with_name(f"{claims.chapter}.ipynb"))
         if seconds is None:

@@ -782,3 +782,136 @@ def test_the_warnings_of_the_units_are_shown_with_the_claims_and_on_the_provenan
             "units": [f"seed {s}" for s in range(7)]}
     assert _warning_words(many) == ("RuntimeWarning (7 times; seed 0; seed 1; seed 2; seed 3; "
                                     "seed 4; 2 more units): m")
+
+
+# --- found by an audit of the kit (each test fails on the kit as it was)
+
+
+@pytest.mark.parametrize("value, n", [(0.1, 15), (0.03, 10), (0.7, 20)])
+def test_seeds_all_on_the_line_are_inconclusive_whatever_the_rounding_of_their_mean(value, n):
+    # the mean of n copies of 0.03 is 0.030000000000000006 and numpy's sd 7e-18: the interval
+    # [mean +- 1e-17] lay wholly on one side of 0.03 ("above chance" for a model at chance)
+    for expected in ("above", "below"):
+        result = threshold([value] * n, value, expected=expected)
+        assert result.verdict == "inconclusive" and result.p_against == 1.0
+        assert "every seed gives the same value" in result.note
+    a, b = np.full(n, value + 0.2), np.full(n, 0.2)  # a - b: equal differences, not exactly value
+    assert np.ptp(a - b) == 0
+    assert contrast(a, b, expected="greater").verdict == "reproduced"
+    assert contrast(a, b, expected="greater", margin=float((a - b)[0])).verdict == "reproduced"
+    result = contrast(a, b, expected="equal", margin=float((a - b)[0]))
+    assert result.verdict == "inconclusive" and result.p_against == 1.0
+
+
+def test_equal_with_every_difference_on_the_margin_is_inconclusive_as_its_p_says():
+    for a in ([2.0] * 3, [0.0] * 3):  # differences +1 and -1, margin 1
+        result = contrast(a, [1.0] * 3, expected="equal", margin=1.0)
+        assert (result.verdict, result.p_against) == ("inconclusive", 1.0)
+        assert all_of(result).verdict == "inconclusive"
+    assert contrast([2.0] * 3, [1.0] * 3, expected="not greater", margin=1.0).verdict == \
+        "inconclusive"
+    assert contrast([2.1, 2.2, 2.3], [1.0] * 3, expected="equal", margin=1.0).verdict == \
+        "not reproduced"
+
+
+def _printed(text, pattern):
+    import re
+
+    return [float(v) for v in re.search(pattern, text).groups()]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_printed_intervals_lie_on_the_side_of_the_printed_line_that_decided(seed):
+    # "[0.12, 0.12] lies above 0.123" and "[+0, +1] excludes 0" read as the opposite verdict
+    rng = np.random.default_rng(seed)
+    interval = r"interval \[([-+0-9.e]+), ([-+0-9.e]+)\] "
+    checked = 0
+    for _ in range(300):
+        line = float(rng.choice([0.1234, 1234.5, 0.5, 3e-4, 0.0]))
+        values = line + rng.normal(rng.choice([-1, 1]) * 1e-3, 10.0 ** rng.integers(-4, 0), 4)
+        digits = int(rng.integers(0, 3))
+        result = threshold(values, line, expected="above", digits=digits)
+        low, high = _printed(result.note, r"\[([-+0-9.e]+), ([-+0-9.e]+)\]")
+        shown = _printed(result.measured, r" vs ([-+0-9.e]+)$")[0]
+        assert (low, high) == tuple(_printed(result.measured, interval))
+        if result.verdict == "reproduced":
+            assert low > shown
+            checked += 1
+        elif result.verdict == "not reproduced":
+            assert high < shown
+            checked += 1
+        else:
+            assert low <= shown <= high
+        result = contrast(values, np.zeros(4), expected="greater", digits=digits)
+        low, high = _printed(result.note, r"\[([-+0-9.e]+), ([-+0-9.e]+)\]")
+        assert (result.verdict == "reproduced") == (low > 0)
+        assert (result.verdict == "not reproduced") == (high < 0)
+    assert checked > 100
+    result = threshold([1234.6, 1234.7, 1234.8], 1234.5, expected="above")
+    assert result.note == "the 90% interval [1234.53, 1234.87] lies above 1234.5"
+    result = contrast([0.0, 0.1, -0.1], [0] * 3, expected="less", margin=0.5)
+    assert "excludes a difference of -0.5 (the margin) on the less side" in result.note
+
+
+def test_a_trend_against_the_claim_shows_the_p_that_decided():
+    result = trend([0, 1, 2, 3, 4], [[5, 4, 3, 2, 1], [5, 4, 3, 1, 2], [4, 5, 3, 2, 1]],
+                   expected="increasing")
+    assert result.verdict == "not reproduced"
+    assert result.measured.endswith("decreasing: p = 5.1e-05")
+
+
+def test_trend_monte_carlo_p_agrees_with_the_exact_p_of_scipy():
+    # 12 settings (Monte Carlo): a middling tau, whose p a wrong null would move
+    from scipy.stats import kendalltau
+
+    x = np.arange(12)
+    row = np.array([4, 2, 0, 6, 7, 5, 1, 11, 8, 10, 9, 3], dtype=float)  # tau = 1/3
+    exact = kendalltau(x, row, alternative="greater", method="exact").pvalue  # 0.0763
+    result = trend(x, row[None, :], expected="increasing")
+    assert result.verdict == "inconclusive"
+    p = float(result.measured.split("one-sided p = ")[1])  # printed to 2 digits: 0.079
+    assert p == pytest.approx(exact, abs=4 * np.sqrt(exact * (1 - exact) / 20_000) + 0.005)
+
+
+def test_scorecard_refuses_two_files_of_one_chapter_and_one_file_twice(tmp_path):
+    from infolib.claims import scorecard_figure, totals_sentence, verdict_counts
+
+    cpu = usable_claims().save(tmp_path / "usable_information.claims.json")
+    other = Claims("usable_information", paper="Xu et al. (2020)", profile="gpu")
+    other.add("monotone", where="Fig. 2a", statement="s", measured="m", holds=True)
+    gpu = other.save(tmp_path / "usable_information_gpu.claims.json")
+    for paths in ([cpu, gpu], [cpu, cpu]):
+        for gather in (scorecard_markdown, verdict_counts, totals_sentence):
+            with pytest.raises(ValueError, match="two claims files of chapter 'usable_inf"):
+                gather(paths)
+        with pytest.raises(ValueError, match="two claims files"):
+            scorecard_figure(paths, tmp_path / "s.png")
+
+
+def test_load_refuses_repeated_claim_ids(tmp_path):
+    path = usable_claims().save(tmp_path / "u.claims.json")
+    data = json.loads(path.read_text())
+    data["claims"][1]["id"] = data["claims"][0]["id"]
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="claim ids repeat: \\['monotone'\\]"):
+        load(path)
+
+
+def test_trend_refuses_settings_that_never_vary_and_summarize_refuses_infinities():
+    values = np.random.default_rng(0).normal(size=(10, 5))
+    with pytest.raises(ValueError, match="settings do not vary"):
+        trend([3, 3, 3, 3, 3], values, expected="increasing")
+    with pytest.raises(ValueError, match="settings do not vary"):
+        trend(np.full((10, 5), 2.0), values, expected="decreasing")
+    settings = np.tile(np.arange(5.0), (10, 1))
+    settings[0] = 1.0  # one constant row among varying ones is allowed (tau 0 for that seed)
+    trend(settings, values, expected="increasing")
+    with pytest.raises(ValueError, match="infinite"):
+        summarize([1.0, np.inf, 2.0])
+
+
+def test_totals_sentence_of_chapters_without_claims(tmp_path):
+    from infolib.claims import totals_sentence
+
+    path = Claims("empty", paper="P", profile="cpu").save(tmp_path / "empty.claims.json")
+    assert totals_sentence([path]) == "In this build the chapters record no claim of the papers.\n"
