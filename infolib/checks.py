@@ -24,6 +24,16 @@ def integer(name: str, value, *, minimum: int | None = None) -> int:
     return value
 
 
+def random_seed(name: str, value) -> int:
+    """``value`` as a seed of a random generator: an int in 0..2**64 - 1, the range torch and
+    numpy take (torch would wrap a negative seed, -1 drawing as 2**64 - 1), or a
+    TypeError/ValueError naming ``name``."""
+    value = integer(name, value, minimum=0)
+    if value > 2**64 - 1:
+        raise ValueError(f"{name} must be an int <= 2**64 - 1, got {value}")
+    return value
+
+
 def real(
     name: str,
     value,

@@ -23,9 +23,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from infolib.checks import integer, one_of, real, same_length
+from infolib.checks import integer, random_seed, real, same_length
 from infolib.config import resolve_device
 from infolib.models import check_layers
+from infolib.train import check_optimizer, check_training_values
 
 # The layers a network trained together may hold (in nn.Sequential containers): the Linear
 # layers and the activations of infolib.models.mlp. Activations act elementwise, so one module
@@ -85,7 +86,7 @@ def fit_together(
     if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence):
         raise TypeError(f"seeds must be a list of ints, one per model, got {type(seeds).__name__}")
     same_length("models", models, "seeds", seeds)
-    seeds = [integer(f"seeds[{s}]", seed) for s, seed in enumerate(seeds)]
+    seeds = [random_seed(f"seeds[{s}]", seed) for s, seed in enumerate(seeds)]
     epochs = integer("epochs", epochs, minimum=0)
     batch_size = integer("batch_size", batch_size, minimum=1)
     start_epoch = integer("start_epoch", start_epoch, minimum=0)
@@ -93,7 +94,7 @@ def fit_together(
     momentum = real("momentum", momentum, minimum=0)
     weight_decay = real("weight_decay", weight_decay, minimum=0)
     lr_decay = real("lr_decay", lr_decay, above=0)
-    one_of("optimizer", optimizer, ("sgd", "adam"))
+    check_optimizer(optimizer, momentum)
     callbacks = _callbacks(callback, n_models)
 
     device = resolve_device(device)
@@ -102,6 +103,7 @@ def fit_together(
     # x_flat[index] with index = order + offset: a shared tensor (offset 0) or S stacked data sets
     # (offset s * N), one (N, ...) block per model; gradients go to the models only
     (x_flat, x_offset), (y_flat, y_offset), n = _stacked_data(x, y, n_models, device)
+    check_training_values(x_flat, y_flat)
     in_features = layers[0][0].in_features
     if x_flat.ndim != 2 or x_flat.shape[1] != in_features:
         raise ValueError(
@@ -122,14 +124,21 @@ def fit_together(
     generators = [torch.Generator().manual_seed(seed) for seed in seeds]
 
     records: list[list[Any]] = [[] for _ in models]
+    # each model's callback draws from torch's global generator as under fit (seeded with its
+    # seed, its draws carried on from call to call); the caller's generator is left as it was
+    rng_devices = [device] if device.type == "cuda" else []
+    rng_states = [_seeded_rng_state(seed, rng_devices) for seed in seeds]
 
     def record(epoch: int) -> None:
         if not callbacks:
             return
         _write_back(stacked, layers)
-        for model, call, kept in zip(models, callbacks, records):
+        for s, (model, call, kept) in enumerate(zip(models, callbacks, records)):
             model.eval()
-            value = call(epoch, model)
+            with torch.random.fork_rng(devices=rng_devices):
+                _set_rng_state(rng_states[s], rng_devices)
+                value = call(epoch, model)
+                rng_states[s] = _rng_state(rng_devices)
             if value is not None:
                 kept.append(value)
         _read_back(stacked, layers)  # what a callback changed is trained on, as in fit
@@ -158,6 +167,25 @@ def fit_together(
     for model in models:
         model.eval()
     return records
+
+
+def _seeded_rng_state(seed: int, devices: list) -> tuple:
+    """torch's global generators (CPU, and the CUDA ``devices``) as ``torch.manual_seed(seed)``
+    leaves them; the caller's are not touched."""
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        return _rng_state(devices)
+
+
+def _rng_state(devices: list) -> tuple:
+    return torch.get_rng_state(), [torch.cuda.get_rng_state(d) for d in devices]
+
+
+def _set_rng_state(state: tuple, devices: list) -> None:
+    cpu, cuda = state
+    torch.set_rng_state(cpu)
+    for d, s in zip(devices, cuda):
+        torch.cuda.set_rng_state(s, d)
 
 
 def _layers(models: Sequence[nn.Module]) -> list[list[nn.Module]]:

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from infolib.cache import SEGMENT_OF, cached, current_unit
-from infolib.checks import integer, logits, one_of, real, same_length
+from infolib.checks import finite, integer, labels, logits, one_of, random_seed, real, same_length
 from infolib.config import resolve_device
 from infolib.models import eval_mode
 
@@ -70,6 +70,9 @@ def fit(
     without a step; ``callback`` still sees each).
     ``optimizer`` is ``"sgd"`` (with ``momentum``) or ``"adam"``; the learning rate is multiplied
     by ``lr_decay`` after every epoch (1.0: constant, as in the checkerboard experiments).
+    Every submodule trains in training mode (``model.train()`` each epoch): a batch-norm the
+    caller froze with ``.eval()`` updates its statistics too. ``x`` and ``y`` must be finite and
+    integer labels >= 0 (:func:`check_training_values`).
 
     ``callback(epoch, model)`` is called before training (epoch ``start_epoch``) and after each
     epoch, with the model in eval mode; its non-``None`` return values are returned as a list.
@@ -91,15 +94,16 @@ def fit(
     same_length("x", x, "y", y)
     if len(x) == 0:
         raise ValueError("x is empty: nothing to train on")
+    check_training_values(x, y)
     epochs = integer("epochs", epochs, minimum=0)
     batch_size = integer("batch_size", batch_size, minimum=1)
     start_epoch = integer("start_epoch", start_epoch, minimum=0)
-    seed = integer("seed", seed)
+    seed = random_seed("seed", seed)
     lr = real("lr", lr, minimum=0)
     momentum = real("momentum", momentum, minimum=0)
     weight_decay = real("weight_decay", weight_decay, minimum=0)
     lr_decay = real("lr_decay", lr_decay, above=0)
-    one_of("optimizer", optimizer, ("sgd", "adam"))
+    check_optimizer(optimizer, momentum)
 
     has_batch_norm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
     if has_batch_norm and batch_size == 1 and len(x) > 1:
@@ -179,6 +183,28 @@ def fit(
             state.order, state.torch_rng = generator.get_state(), torch.get_rng_state()
             state.cuda_rng = torch.cuda.get_rng_state(device) if device.type == "cuda" else None
     return records
+
+
+def check_training_values(x: torch.Tensor, y: torch.Tensor) -> None:
+    """The values of a training set, checked as :func:`fit` and
+    :func:`infolib.ensemble.fit_together` need them: finite inputs (one NaN makes every parameter
+    NaN), finite targets, and integer labels >= 0 (-100, ``cross_entropy``'s ``ignore_index``,
+    would leave examples out of ``fit``'s batch mean but not of ``fit_together``'s); a
+    ``ValueError`` otherwise."""
+    finite("x", x)
+    finite("y", y)
+    if not y.is_floating_point() and len(y) and int(y.min()) < 0:
+        raise ValueError(f"y must hold class indices >= 0, got {int(y.min())} (labels are never "
+                         "ignored: -100 is not cross_entropy's ignore_index here)")
+
+
+def check_optimizer(optimizer: str, momentum: float) -> None:
+    """``optimizer`` is "sgd" or "adam", and ``momentum`` is 0 with Adam (which has none of SGD's
+    momentum, only its own betas: a momentum there would be silently ignored)."""
+    one_of("optimizer", optimizer, ("sgd", "adam"))
+    if optimizer == "adam" and momentum != 0:
+        raise ValueError(f"momentum is SGD's (Adam uses its betas), got momentum={momentum} with "
+                         "optimizer='adam'")
 
 
 @dataclass
@@ -315,9 +341,10 @@ def fit_early_stopping(
     the cross-entropy against ``y``. Through :func:`fit` with seed ``seed`` (the mini-batch
     order, and dropout's draws from torch's global generator, restored afterwards).
     With fewer than 2 examples, or ``validation_fraction=0``, the model is trained on all of them
-    for ``max_epochs`` epochs, without early stopping; a model without trainable parameters is
-    not trained. ``x`` and ``y`` are expected on ``device``, and the model is left there, in eval
-    mode.
+    for ``train.epoch_cap(steps per epoch)`` epochs, without early stopping; a model without
+    trainable parameters is not trained. When no held-out loss is finite (NaN logits from the
+    start), a ``ValueError``. ``x`` and ``y`` are expected on ``device``, and the model is left
+    there, in eval mode.
     """
     train = BlockTraining() if train is None else train
     if not isinstance(train, BlockTraining):
@@ -327,7 +354,7 @@ def fit_early_stopping(
     same_length("x", x, "y", y)
     if len(x) == 0:
         raise ValueError("x is empty: nothing to train on")
-    seed, device = integer("seed", seed), resolve_device(device)
+    seed, device = random_seed("seed", seed), resolve_device(device)
     if train.max_epochs == 0 or not any(p.requires_grad for p in model.parameters()):
         return TrainingLog(epochs=0, best_epoch=0, steps=0)
     n_held_out = train.held_out(len(x))
@@ -367,7 +394,11 @@ def fit_early_stopping(
         )
     except _StopTraining:
         pass
-    if best["state"] is None:  # no early stopping, or no finite held-out loss: the last state
+    if n_held_out and best["state"] is None:
+        raise ValueError(
+            "no held-out cross-entropy was finite, before training or after any of its "
+            f"{best['last']} epochs (the model gives NaN or infinite logits): nothing to keep")
+    if best["state"] is None:  # no early stopping: the last state
         best["epoch"] = best["last"]
     else:
         model.load_state_dict(best["state"])
@@ -498,6 +529,7 @@ def cross_entropy_sum(
     is: put it in eval mode first). ``y``: class indices (N,), or probabilities (N, K) for the
     soft cross-entropy. ``name`` and ``first_index``: as :func:`chunked_logits` (without
     ``name``, NaN logits give NaN: early stopping, where a diverged model is never the best)."""
+    same_length("x", x, "y", y)
     total = 0.0
     for start, chunk in chunked_logits(
         model, x, chunk_size=chunk_size, name=name, first_index=first_index
@@ -542,7 +574,9 @@ def accuracy(
     model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, chunk_size: int = EVAL_CHUNK_SIZE
 ) -> float:
     """Fraction of ``x`` whose arg-max prediction equals ``y`` (model evaluated in eval mode,
-    ``chunk_size`` inputs per forward pass; each submodule's mode restored afterwards)."""
+    ``chunk_size`` inputs per forward pass; each submodule's mode restored afterwards). ``y``:
+    integer labels (N,)."""
+    y = labels("y", y, len(x))
     device = next(model.parameters()).device
     correct = 0
     with eval_mode(model):

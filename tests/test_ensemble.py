@@ -197,3 +197,40 @@ def test_rejects_bad_arguments():
         fit_together(networks(), x, y, seeds=SEEDS, callback=[print], **settings)
     with pytest.raises(TypeError, match="callback must be None, a callable or a list"):
         fit_together(networks(), x, y, seeds=SEEDS, callback=3, **settings)
+
+
+def test_callbacks_draw_random_numbers_as_under_fit_and_the_callers_generator_is_kept():
+    # a callback that draws (a random subsample, a noisy estimate) saw the caller's generator,
+    # whatever ran before, and left it advanced
+    x, y = torch.randn(30, 4), torch.randint(0, 3, (30,))
+    options = dict(epochs=3, batch_size=8, lr=0.1, device="cpu", progress=False)
+
+    def draw(epoch, model):
+        return torch.rand(2).tolist()
+
+    expected = [fit(mlp(4, [5], 3, seed=s), x, y, seed=s, callback=draw, **options)
+                for s in (3, 7)]
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    got = fit_together([mlp(4, [5], 3, seed=s) for s in (3, 7)], x, y, seeds=[3, 7],
+                       callback=draw, **options)
+    assert got == expected
+    assert torch.equal(torch.get_rng_state(), before)
+
+
+def test_fit_together_refuses_what_fit_refuses():
+    x, y = torch.randn(30, 4), torch.randint(0, 3, (30,))
+    options = dict(epochs=1, batch_size=8, lr=0.1, device="cpu", progress=False)
+    models = [mlp(4, [5], 3, seed=s) for s in (0, 1)]
+    ignored = y.clone()
+    ignored[:4] = -100  # fit left these out of its mean, fit_together divided by the batch
+    with pytest.raises(ValueError, match="class indices >= 0"):
+        fit_together(models, x, ignored, seeds=[0, 1], **options)
+    nan = x.clone()
+    nan[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="x contains NaN"):
+        fit_together(models, [x, nan], [y, y], seeds=[0, 1], **options)
+    with pytest.raises(ValueError, match="momentum is SGD's"):
+        fit_together(models, x, y, seeds=[0, 1], optimizer="adam", momentum=0.9, **options)
+    with pytest.raises(ValueError, match=r"seeds\[1\] must be an int >= 0"):
+        fit_together(models, x, y, seeds=[0, -1], **options)

@@ -864,3 +864,103 @@ def test_fit_in_segments_is_one_run_stored_in_segments(tmp_path, monkeypatch):
     assert not (tmp_path / "at_once").exists()
     with pytest.raises(TypeError, match="key must be the dict"):
         fit_in_segments(None, jittered_mlp, x, y, epochs=5, segment_epochs=2, **arguments)
+
+
+# --- found by an audit of the loop (each test fails on the loop as it was)
+
+
+def _data(n=120, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 6, generator=g)
+    return x, (x[:, 0] + 0.8 * torch.randn(n, generator=g) > 0).long()
+
+
+def test_early_stopping_keeps_the_epoch_a_replay_finds_and_restores_its_weights():
+    # the held-out loss after every epoch, replayed through fit's callback: the run must stop
+    # after `patience` epochs without a new best and keep exactly the best epoch's weights
+    from infolib.train import cross_entropy_sum
+
+    x, y = _data()
+    train = BlockTraining(max_epochs=40, batch_size=16, lr=3e-2, patience=3,
+                          validation_fraction=0.25)
+    model = mlp(6, (32,), 2, seed=1)
+    log = fit_early_stopping(model, x, y, train=train, seed=4, device="cpu")
+    n_fit = len(x) - train.held_out(len(x))
+    options = dict(batch_size=16, lr=3e-2, optimizer="adam", seed=4, device="cpu",
+                   progress=False)
+    losses = fit(mlp(6, (32,), 2, seed=1), x[:n_fit], y[:n_fit], epochs=log.epochs,
+                 callback=lambda e, m: cross_entropy_sum(m, x[n_fit:], y[n_fit:]), **options)
+    best = int(np.argmin(losses))
+    assert 0 < best < log.epochs == best + train.patience  # stopped by patience, mid-run
+    assert log.best_epoch == best
+    kept = mlp(6, (32,), 2, seed=1)
+    fit(kept, x[:n_fit], y[:n_fit], epochs=best, **options)
+    for p, q in zip(model.parameters(), kept.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_fit_trains_in_training_mode_whatever_mode_the_model_came_in():
+    modes = []
+
+    def loss(logits, target):
+        modes.append((model[1].training, model[3].training))
+        return F.cross_entropy(logits, target)
+
+    model = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.5),
+                          nn.Linear(8, 2)).eval()
+    x, y = _data(40)
+    fit(model, x, y, epochs=2, batch_size=8, lr=0.1, loss_fn=loss, callback=lambda e, m: None,
+        device="cpu", progress=False)
+    assert modes and set(modes) == {(True, True)}
+    assert not model.training
+
+
+def test_accuracy_of_a_model_in_training_mode_is_that_of_eval_mode():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 2)).train()
+    x, y = _data(400)
+    reference = accuracy(copy.deepcopy(model).eval(), x, y)
+    assert [accuracy(model, x, y) for _ in range(3)] == [reference] * 3
+    assert model.training and model[2].training
+
+
+def test_training_and_evaluation_refuse_values_that_would_give_wrong_numbers():
+    from infolib.train import cross_entropy_sum
+
+    x, y = _data(40)
+    options = dict(epochs=1, batch_size=8, lr=0.1, device="cpu", progress=False)
+    ignored = y.clone()
+    ignored[:5] = -100  # cross_entropy's ignore_index: left out of fit's mean, not fit_together's
+    with pytest.raises(ValueError, match="class indices >= 0"):
+        fit(mlp(6, (8,), 2), x, ignored, **options)
+    nan = x.clone()
+    nan[3, 2] = float("nan")  # one NaN made every parameter NaN, without a word
+    with pytest.raises(ValueError, match="x contains NaN"):
+        fit(mlp(6, (8,), 2), nan, y, **options)
+    with pytest.raises(ValueError, match="x contains NaN"):
+        fit_early_stopping(mlp(6, (8,), 2), nan, y, device="cpu")
+    soft = F.one_hot(y, 2).float()
+    soft[0, 0] = float("inf")
+    with pytest.raises(ValueError, match="y contains NaN"):
+        fit(mlp(6, (8,), 2), x, soft, **options)
+    with pytest.raises(ValueError, match="momentum is SGD's"):  # Adam ignored it silently
+        fit(mlp(6, (8,), 2), x, y, optimizer="adam", momentum=0.9, **options)
+    for seed, error in ((-1, "seed must be an int >= 0"), (2**64, "seed must be an int <= 2")):
+        with pytest.raises(ValueError, match=error):  # -1 trained as 2**64 - 1
+            fit(mlp(6, (8,), 2), x, y, seed=seed, **options)
+    model = mlp(6, (8,), 2)
+    with pytest.raises(ValueError, match="same length"):  # y[:10] was read for x[:10]
+        cross_entropy_sum(model, x[:10], y)
+    with pytest.raises(ValueError, match="same length|shape"):
+        accuracy(model, x[:20], y, chunk_size=10)
+    with pytest.raises(ValueError, match=r"shape \(40,\)"):  # (N,) == (N, 1): "accuracy" 54.6
+        accuracy(model, x, y[:, None])
+
+
+def test_early_stopping_refuses_a_model_whose_held_out_loss_is_never_finite():
+    x, y = _data(40)
+    model = mlp(6, (8,), 2)
+    with torch.no_grad():
+        model[0].bias.fill_(float("nan"))  # NaN logits before training and after: best_epoch
+    with pytest.raises(ValueError, match="no held-out cross-entropy was finite"):  # was reported
+        fit_early_stopping(model, x, y, train=BlockTraining(max_epochs=3), device="cpu")
