@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from infolib.cache import cached
-from infolib.checks import integer, one_of, real
+from infolib.checks import integer, one_of, random_seed, real
 from infolib.data import Checkerboard, checkerboard
 from infolib.ensemble import fit_together
 from infolib.models import hidden_activations, mlp
@@ -117,7 +117,7 @@ def train_group(
     network's state dict at each of them, CPU tensors) and ``val_accuracy`` (direction accuracy on
     the run's validation samples at each, a fraction)."""
     spec = task_spec(task)
-    seeds = [integer(f"seeds[{i}]", s) for i, s in enumerate(seeds)]
+    seeds = [random_seed(f"seeds[{i}]", s) for i, s in enumerate(seeds)]
     if not seeds or len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct and at least one, got {seeds}")
     epochs = integer("epochs", epochs, minimum=1)

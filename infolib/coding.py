@@ -101,7 +101,17 @@ import numpy as np
 import torch
 from torch import nn
 
-from infolib.checks import class_indices, inputs, integer, log_base, logits, module, one_of, real
+from infolib.checks import (
+    class_indices,
+    inputs,
+    integer,
+    log_base,
+    logits,
+    module,
+    one_of,
+    random_seed,
+    real,
+)
 from infolib.config import resolve_device
 from infolib.train import (
     BlockTraining,
@@ -188,7 +198,7 @@ def prequential_codelength(
     """
     train = BlockTraining() if train is None else train
     x = _check_arguments(model, x, first_block, train)
-    base, seed = log_base(base), integer("seed", seed)
+    base, seed = log_base(base), random_seed("seed", seed)
     ends = _block_ends(len(x), fractions, min_first_block)
     device = resolve_device(device)
     start, x, n_classes = _starting_model(model, x, device)
@@ -280,7 +290,7 @@ def kl_prequential_codelength(
     train = BlockTraining() if train is None else train
     x = _check_arguments(model_a, x, "model", train, name="model_a")
     module("model_b", model_b)
-    base, seed = log_base(base), integer("seed", seed)
+    base, seed = log_base(base), random_seed("seed", seed)
     ends = _block_ends(len(x), fractions, min_first_block)
     device = resolve_device(device)
     start, x, n_a = _starting_model(model_a, x, device, "model_a")
@@ -366,7 +376,7 @@ def synced_distillation_codelengths(
     if len(set(alphas)) != len(alphas):
         raise ValueError(f"alphas must not repeat a coefficient, got {alphas}")
     temperature = real("temperature", temperature, above=0)
-    base, seed = log_base(base), integer("seed", seed)
+    base, seed = log_base(base), random_seed("seed", seed)
     ends = _block_ends(len(x), fractions, min_first_block)
     device = resolve_device(device)
     student_start, x, n_student = _starting_model(student, x, device, "student")

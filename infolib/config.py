@@ -153,9 +153,9 @@ def resolve(
 
 def seeds(first: int, count: int) -> list[int]:
     """The seeds of a chapter's runs: ``first, first + 1, ..., first + count - 1``."""
-    from infolib.checks import integer
+    from infolib.checks import integer, random_seed
 
-    first, count = integer("seed", first), integer("n_seeds", count, minimum=1)
+    first, count = random_seed("seed", first), integer("n_seeds", count, minimum=1)
     return list(range(first, first + count))
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from infolib.checks import integer, one_of, real
+from infolib.checks import integer, one_of, random_seed, real
 
 __all__ = [
     "FASHION_MNIST_CLASSES",
@@ -339,7 +339,7 @@ def checkerboard(
     n = integer("n_colors", n_colors, minimum=2)
     n_samples = integer("n_samples", n_samples, minimum=1)
     noise = real("noise", noise, minimum=0)
-    generator = torch.Generator().manual_seed(integer("seed", seed))
+    generator = torch.Generator().manual_seed(random_seed("seed", seed))
     color = torch.randint(n, (n_samples,), generator=generator)
     # argsort of i.i.d. uniforms is a uniformly random permutation per row: target j -> color
     target_colors = torch.rand(n_samples, n, generator=generator).argsort(dim=1)
@@ -383,7 +383,7 @@ def color_by_label(
         raise ValueError(f"labels must have shape ({len(images)},), got {tuple(labels.shape)}")
     if not bool(((labels == 0) | (labels == 1)).all()):
         raise ValueError("labels must be binary (0 or 1)")
-    generator = torch.Generator().manual_seed(integer("seed", seed))
+    generator = torch.Generator().manual_seed(random_seed("seed", seed))
     color = torch.randint(2, (len(images),), generator=generator)
     follows = _chosen(len(images), alpha, generator)
     color[follows] = labels[follows].to(color.dtype)
@@ -404,7 +404,7 @@ def flip_binary_labels(labels: torch.Tensor, fraction: float, *, seed: int = 0) 
             or not bool(((labels == 0) | (labels == 1)).all())):
         raise ValueError("labels must be a 1-D integer tensor of binary labels (0 or 1), got "
                          f"dtype {labels.dtype}, shape {tuple(labels.shape)}")
-    generator = torch.Generator().manual_seed(integer("seed", seed))
+    generator = torch.Generator().manual_seed(random_seed("seed", seed))
     flipped = labels.clone()
     chosen = _chosen(len(labels), fraction, generator)
     flipped[chosen] = 1 - flipped[chosen]
@@ -424,7 +424,7 @@ def shuffle_labels(labels: torch.Tensor, fraction: float, *, seed: int = 0) -> t
     fraction = real("fraction", fraction, minimum=0, maximum=1)
     if labels.ndim != 1:
         raise ValueError(f"labels must be 1-D, got shape {tuple(labels.shape)}")
-    generator = torch.Generator().manual_seed(integer("seed", seed))
+    generator = torch.Generator().manual_seed(random_seed("seed", seed))
     chosen = _chosen(len(labels), fraction, generator)
     shuffled = labels.clone()
     shuffled[chosen] = labels[chosen[torch.randperm(len(chosen), generator=generator)]]
@@ -451,7 +451,7 @@ def redraw_labels(labels: torch.Tensor, fraction: float, *, n_classes: int,
                          f"{labels.dtype}, shape {tuple(labels.shape)}")
     if len(labels) and not bool(((labels >= 0) & (labels < n_classes)).all()):
         raise ValueError(f"labels must lie in 0 .. {n_classes - 1} (n_classes={n_classes})")
-    generator = torch.Generator().manual_seed(integer("seed", seed))
+    generator = torch.Generator().manual_seed(random_seed("seed", seed))
     chosen = _chosen(len(labels), fraction, generator)
     redrawn = labels.clone()
     redrawn[chosen] = torch.randint(n_classes, (len(chosen),), generator=generator).to(labels.dtype)
@@ -495,7 +495,7 @@ def mnist1d(n_samples: int = 5000, *, seed: int = 42) -> tuple[torch.Tensor, tor
     if n_samples % 10:
         raise ValueError(f"n_samples must be a multiple of 10 (the generator makes n_samples // 10 "
                          f"of each of the 10 classes), got {n_samples}")
-    seed = integer("seed", seed, minimum=0)
+    seed = random_seed("seed", seed)
     args = get_dataset_args()
     args.num_samples, args.seed, args.train_split = n_samples, seed, 1.0
     python_state, numpy_state = random.getstate(), np.random.get_state()

@@ -72,7 +72,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, vjp, vmap
 
-from infolib.checks import class_indices, inputs, integer, logits, module, one_of, real
+from infolib.checks import class_indices, inputs, integer, logits, module, one_of, random_seed, real
 from infolib.config import full_precision, resolve_device
 from infolib.models import eval_mode
 
@@ -336,7 +336,7 @@ def _check_arguments(model, x, mode, y, mc_samples, chunk_size, seed):
         x,
         integer("mc_samples", mc_samples, minimum=1),
         integer("chunk_size", chunk_size, minimum=1),
-        integer("seed", seed, minimum=0),
+        random_seed("seed", seed),
     )
 
 

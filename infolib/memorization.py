@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from infolib.checks import integer, one_of, real
+from infolib.checks import integer, one_of, random_seed, real
 from infolib.complexity import frobenius_product, path_norm, spectral_product
 from infolib.data import color_by_label, fashion_mnist, flip_binary_labels, redraw_labels
 from infolib.models import hidden_activations, mlp
@@ -100,7 +100,7 @@ def fashion_task(
     if n_train > 60_000 or n_eval > 10_000:
         raise ValueError(f"Fashion-MNIST has 60,000 training and 10,000 test images, got "
                          f"n_train={n_train}, n_eval={n_eval}")
-    seed = integer("seed", seed, minimum=0)
+    seed = random_seed("seed", seed)
     train_images, train_labels = fashion_images("train")
     test_images, test_labels = fashion_images("test")
     subset = torch.randperm(len(train_images), generator=torch.Generator().manual_seed(seed))

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from infolib.checks import integer, one_of, real
+from infolib.checks import integer, one_of, random_seed, real
 from infolib.checks import module as check_module
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU}
@@ -447,4 +447,4 @@ def check_widths(name: str, widths, *, allow_empty: bool) -> tuple[int, ...]:
 
 
 def _seed(seed) -> int | None:
-    return None if seed is None else integer("seed", seed)
+    return None if seed is None else random_seed("seed", seed)

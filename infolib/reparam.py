@@ -49,7 +49,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from infolib.checks import inputs, integer, real
+from infolib.checks import inputs, integer, random_seed, real
 from infolib.checks import module as check_module
 from infolib.models import (
     BATCH_NORMS,
@@ -154,7 +154,7 @@ def swap_neurons(
     axis of the flattened layout, not blocks).
     """
     fraction = real("fraction", fraction, minimum=0, maximum=1)
-    seed = integer("seed", seed)
+    seed = random_seed("seed", seed)
     result = copy.deepcopy(model)
     first, between, following = _pair(result, layer, "swap_neurons")
     for module in (first, following):
@@ -228,7 +228,7 @@ def swap_residual_channels(
     conv2's input channels are permuted alike. Blocks as in :func:`scale_residual_block`.
     """
     fraction = real("fraction", fraction, minimum=0, maximum=1)
-    seed = integer("seed", seed)
+    seed = random_seed("seed", seed)
     result = copy.deepcopy(model)
     first_norm, second_conv = _residual_pair(result, block, "swap_residual_channels")
     first_conv = _residual_blocks(result)[block].conv1
@@ -280,7 +280,7 @@ def perturb(model: nn.Module, std: float, *, relative: bool = False, seed: int =
     :func:`adversarial_perturb`.
     """
     std = real("std", std, minimum=0)
-    seed = integer("seed", seed)
+    seed = random_seed("seed", seed)
     result = copy.deepcopy(model)
     params = list(result.parameters())
     noise = _gaussian(params, seed)
@@ -323,7 +323,7 @@ def adversarial_perturb(
     forward passes; memory that of one training step on a batch of len(x) inputs.
     """
     std = real("std", std, minimum=0)
-    seed = integer("seed", seed)
+    seed = random_seed("seed", seed)
     steps = integer("steps", steps, minimum=0)
     x = inputs("x", x)
     result = copy.deepcopy(model)

@@ -38,7 +38,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from infolib.checks import boolean, integer, log_base, matrix, one_of, real, same_length
+from infolib.checks import (
+    boolean,
+    integer,
+    log_base,
+    matrix,
+    one_of,
+    random_seed,
+    real,
+    same_length,
+)
 from infolib.checks import labels as check_labels
 from infolib.config import resolve_device
 from infolib.models import check_widths
@@ -160,7 +169,7 @@ def usable_information_many(
     early_stopping = boolean("early_stopping", early_stopping)
     dropout = real("dropout", dropout, minimum=0, below=1)
     test_fraction = real("test_fraction", test_fraction, above=0, below=1)
-    seed = integer("seed", seed)
+    seed = random_seed("seed", seed)
     base = log_base(base)
     device = resolve_device(device)
     generator = torch.Generator().manual_seed(seed)
