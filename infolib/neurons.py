@@ -11,17 +11,23 @@ units: for x, y Gaussian with correlation 0.9 (1.20 bits, S = 2000), the raw ``k
 gives 1.23, 1.23, 1.06 and 0.23 bits for c = 1, 10, 100, 1000. By default (``standardize=True``,
 as scikit-learn's ``mutual_info_regression``) each variable is first standardized,
 ``x -> (x - mean(x)) / std(x)`` (population std, each variable alone), which makes the estimate
-invariant to rescaling (and shifting) either variable. ``standardize=False`` gives the raw
-estimator on the values as they come.
+invariant to rescaling (and shifting) either variable; the mean and std are computed on x
+divided by a power of two near max|x| (exact), so that values as small as 1e-300 or as large as
+1e300 neither underflow nor overflow. ``standardize=False`` gives the raw estimator, which only
+uses differences: on x - min(x) (see Ties).
 
-**Constant variables.** A variable whose samples are all equal (a dead ReLU) carries no
-information, and standardizing it would divide by 0: every pair that involves one gets exactly 0,
-without running the estimator, in both modes.
+**Constant variables.** A variable whose samples are all equal (min = max; a dead ReLU) carries
+no information, and standardizing it would divide by 0: every pair that involves one gets exactly
+0, without running the estimator, in both modes. A variable with any spread, however small, is
+estimated.
 
 **Ties.** KSG assumes continuous variables; exact ties (ReLU zeros, discrete values) make its
 neighbour counts meaningless. Before estimating, a tiny deterministic jitter is added to each
-(standardized) variable: ``x + 1e-10 * s * u``, with s = 1 after standardization and s = std(x)
-for the raw estimator, where ``u`` is a standard normal vector drawn from
+variable: ``v + 1e-10 * s * u``, with v = (x - mean(x)) / std(x) and s = 1 by default, and for
+the raw estimator v = x - min(x) and s = std(x). The shift changes no difference in exact
+arithmetic, but keeps a large common offset from rounding the jitter away (ties would survive);
+min(x) is one of the samples, so integers with any offset are shifted exactly. ``u`` is a
+standard normal vector drawn from
 ``numpy.random.default_rng(seed)``: the first row of a (2, S) draw for the first variable of a
 pair, the second row for the second. A pair (a, b) with a < b in :func:`pairwise_mi` therefore
 gets exactly the jitter of ``ksg_mi(acts[:, a], acts[:, b])``.
@@ -44,7 +50,7 @@ import torch
 from numba import njit, prange
 from scipy import special
 
-from infolib.checks import boolean, integer, log_base, matrix, one_of, same_length
+from infolib.checks import boolean, integer, log_base, matrix, one_of, random_seed, same_length
 from infolib.config import resolve_device
 
 JITTER = 1e-10  # relative to each variable's standard deviation
@@ -98,10 +104,14 @@ def _bin_index(values: np.ndarray, low: float, high: float, bins: int) -> np.nda
     with the edges (``x < e_i`` or ``x >= e_{i+1}``), as numpy does: the estimate can be off by
     one for a value lying exactly on an interior edge (quantised or saturated activations). Bins
     are half-open [e_i, e_{i+1}) except the last, which holds ``high``. ``high == low`` (a
-    constant neuron) puts every value in bin 0. Memory: that of ``values`` plus ``bins`` edges.
+    constant neuron) puts every value in bin 0; a range wider than the largest float (1.8e308)
+    is an error. Memory: that of ``values`` plus ``bins`` edges.
     """
     if high <= low:
         return np.zeros(values.shape, dtype=np.int64)
+    if math.isinf(float(high) - float(low)):  # Python floats: inf, without numpy's warning
+        raise ValueError(f"acts: the range of values to bin, {low} to {high}, is wider than the "
+                         "largest float64; rescale the activations")
     edges = np.linspace(low, high, bins + 1)
     index = ((values - low) / (high - low) * bins).astype(np.int64)
     index[index == bins] -= 1
@@ -120,12 +130,16 @@ def ksg_mi(
     variables. ``standardize``: map each variable to (x - mean) / std first (default; the
     estimate then does not depend on the units), or not (the raw estimator); see the module
     docstring, which also says how ties and constant variables (MI exactly 0) are handled.
-    Cost: about O(S sqrt(k S)) for independent variables, less for dependent ones.
+    Cost: about O(S sqrt(k S)) for independent variables, less for dependent ones, but up to
+    quadratic with a large tie group in x (ReLU zeros, discrete values): the walk in x order
+    cannot stop inside a group whose jittered values lie within 1e-10 std of each other.
     """
-    x, y = np.asarray(x), np.asarray(y)
-    if x.ndim != 1 or y.ndim != 1:
-        raise ValueError(f"x and y must be 1-D samples, got shapes {x.shape} and {y.shape}")
+    if np.ndim(x) != 1 or np.ndim(y) != 1:
+        raise ValueError(f"x and y must be 1-D samples, got shapes {tuple(np.shape(x))} and "
+                         f"{tuple(np.shape(y))}")
     same_length("x", x, "y", y)
+    # each checked alone (bools refused): np.c_ would turn a bool next to a float into 0/1
+    x, y = (matrix(name, [v], columns="samples")[0] for name, v in (("x", x), ("y", y)))
     pair = _as_matrix(np.c_[x, y], "x and y", min_neurons=2)
     return float(
         pairwise_mi(pair, k=k, base=base, seed=seed, device="cpu", standardize=standardize)[0, 1]
@@ -147,13 +161,14 @@ def pairwise_mi(
     base=base, seed=seed, standardize=standardize)`` for a < b (the same standardization and
     jitter), in log ``base`` (bits by default); 0 where either neuron is constant. Each neuron is
     sorted once; the pairs are then processed by a compiled kernel in parallel on the CPU, or in
-    batches with torch on CUDA. Cost: N (N - 1) / 2 pairs of about S sqrt(k S) operations each.
+    batches with torch on CUDA. Cost: N (N - 1) / 2 pairs of about S sqrt(k S) operations each
+    (more with large tie groups, see :func:`ksg_mi`).
     """
     acts = _as_matrix(acts, "acts", min_neurons=2)
     n_samples, n_neurons = acts.shape
     k = _check_k(k, n_samples)
     base = log_base(base)
-    seed = integer("seed", seed, minimum=0)
+    seed = random_seed("seed", seed)
     standardize = boolean("standardize", standardize)
     device = resolve_device(device)
     values, scale, constant = _prepared(acts, standardize)  # (N, S), (N, 1), (N,)
@@ -304,23 +319,27 @@ def _kth_smallest(values: torch.Tensor, k: int) -> torch.Tensor:
 def _count_within(sorted_values: torch.Tensor, centres: torch.Tensor, radius: torch.Tensor):
     """Number of other points at distance ``abs(v - centre) < radius`` of each centre, float (P, S).
 
-    Binary search finds the bounds of (centre - radius, centre + radius); ``centre + radius`` is
-    rounded, so the one value on each side of each bound is re-checked on its distance, as the
-    definition says (the k-th neighbour itself lies exactly at the radius on one axis).
+    Each centre is one of the ``sorted_values`` of its row. As in the compiled kernel's
+    :func:`_count_closer`, two binary searches compare the distances themselves with the radius
+    (not the values with the rounded ``centre +- radius``), so that a tie group lying exactly at
+    the radius is counted as the definition says; radius 0 counts no point.
     """
-    last = sorted_values.shape[1] - 1
+    n_samples = sorted_values.shape[1]
 
-    def distance_at(index):
-        values = sorted_values.gather(1, index.clamp(0, last))
-        return (values - centres).abs()
+    def first_where(condition):  # first index with condition true; false then true along a row
+        low = torch.zeros_like(centres, dtype=torch.long)
+        high = torch.full_like(low, n_samples)
+        for _ in range(n_samples.bit_length()):
+            middle = (low + high) // 2
+            value = sorted_values.gather(1, middle.clamp(max=n_samples - 1))
+            right = (low < high) & ~condition(value)
+            low = torch.where(right, middle + 1, low)
+            high = torch.where(right, high, middle)
+        return low
 
-    upper = torch.searchsorted(sorted_values, centres + radius, right=False)
-    upper = upper - ((upper > 0) & (distance_at(upper - 1) >= radius)).long()
-    upper = upper + ((upper <= last) & (distance_at(upper) < radius)).long()
-    lower = torch.searchsorted(sorted_values, centres - radius, right=True)
-    lower = lower + ((lower <= last) & (distance_at(lower) >= radius)).long()
-    lower = lower - ((lower > 0) & (distance_at(lower - 1) < radius)).long()
-    return (upper - lower - 1).to(sorted_values.dtype)
+    beyond = first_where(lambda v: v - centres >= radius)  # the first point past the radius
+    within = first_where(lambda v: centres - v < radius)  # the first point inside it
+    return torch.where(radius > 0, beyond - within - 1, 0).to(sorted_values.dtype)
 
 
 def _window(k: int, n_samples: int) -> int:
@@ -332,25 +351,32 @@ def _noise(n_samples: int, seed: int) -> np.ndarray:
 
 
 def _prepared(acts: np.ndarray, standardize: bool):
-    """Each neuron of ``acts`` (S, N) as a row, standardized when asked, with its jitter scale.
+    """Each neuron of ``acts`` (S, N) as a row, prepared for the estimator, with its jitter scale.
 
-    Returns ``values`` (N, S): (x - mean) / std per neuron if ``standardize``, else x; ``scale``
-    (N, 1): the std the jitter is relative to (1 after standardization); ``constant`` (N,): the
-    neurons whose samples are all equal (left unscaled; their pairs are not estimated). Each
-    neuron's mean and std are computed alone, on a contiguous row, so that it gets bit for bit
-    the same values whether it comes in a pair (``ksg_mi``) or inside a matrix.
+    Returns ``values`` (N, S): (x - mean) / std per neuron if ``standardize``, else x - min(x)
+    (the raw estimator only uses differences); ``scale`` (N, 1): the std the jitter is relative
+    to (1 after standardization); ``constant`` (N,): the neurons whose samples are all equal
+    (min = max; left unscaled, their pairs are not estimated). The mean and std are computed on
+    x / 2**e, e such that max|x / 2**e| is in [1, 2), and scaled back: exact, without underflow
+    or overflow. Each neuron's are computed alone, on a contiguous row, so that it gets bit for
+    bit the same values whether it comes in a pair (``ksg_mi``) or inside a matrix.
     """
     values = np.ascontiguousarray(acts.T)
-    std = np.array([row.std() for row in values])[:, None]
-    if not np.isfinite(std).all():
-        raise ValueError("acts: a neuron's standard deviation overflows float64; rescale it")
-    # std == 0 also when the spread is so small (< 1e-154) that its square underflows
-    constant = (values.min(axis=1) == values.max(axis=1)) | (std[:, 0] == 0)
-    std[constant] = 1.0
+    constant = values.min(axis=1) == values.max(axis=1)
     if not standardize:
-        return values, std, constant
-    mean = np.array([row.mean() for row in values])[:, None]
-    return (values - mean) / std, np.ones_like(std), constant
+        values = values - values.min(axis=1, keepdims=True)
+    power = np.ldexp(1.0, np.frexp(np.abs(values).max(axis=1))[1] - 1)[:, None]
+    scaled = values / power
+    std = np.array([row.std() for row in scaled])[:, None]
+    std[constant] = 1.0
+    if standardize:
+        mean = np.array([row.mean() for row in scaled])[:, None]
+        return (scaled - mean) / std, np.ones_like(std), constant
+    scale = std * power
+    if not (np.isfinite(values).all() and np.isfinite(scale).all()):
+        raise ValueError("acts: a neuron's range or standard deviation overflows float64 (raw "
+                         "estimator, standardize=False); rescale it")
+    return values, scale, constant
 
 
 def _as_matrix(acts, name: str, min_neurons: int) -> np.ndarray:

@@ -29,6 +29,11 @@ def gaussian_pair(rho, n=2000, seed=0):
     return rng.multivariate_normal([0, 0], [[1, rho], [rho, 1]], n).T
 
 
+def tied_pair(n=1000, seed=0):
+    """Independent x, y uniform on {0, 1, 2, 3} (MI 0): every sample tied with about n / 4."""
+    return np.random.default_rng(seed).integers(0, 4, (2, n)).astype(float)
+
+
 @pytest.mark.parametrize("rho", [0.5, 0.9])
 def test_ksg_matches_the_gaussian_mutual_information(rho):
     x, y = gaussian_pair(rho)
@@ -68,6 +73,52 @@ def test_ksg_does_not_depend_on_the_units_of_either_variable(c):
     assert ksg_mi(c * relu_x, relu_y) == pytest.approx(ksg_mi(relu_x, relu_y), abs=1e-9)
     if c >= 100:  # the raw estimator is dominated by the larger variable and loses the MI
         assert ksg_mi(c * x, y, standardize=False) < reference - 0.1
+
+
+@pytest.mark.parametrize("c", [1e-170, 1e-300, 1e300])
+def test_ksg_does_not_depend_on_the_units_even_at_extreme_scales(c):
+    # the std of 1e-170 * x underflows when computed directly: x was declared constant (MI 0)
+    x, y = gaussian_pair(0.9)
+    reference = ksg_mi(x, y)
+    assert ksg_mi(c * x, y) == pytest.approx(reference, rel=1e-9)
+    assert ksg_mi(x, c * y) == pytest.approx(reference, rel=1e-9)
+    acts = np.c_[x, y, np.maximum(x, 0)]
+    np.testing.assert_allclose(pairwise_mi(acts * [c, 1.0, c], device="cpu"),
+                               pairwise_mi(acts, device="cpu"), rtol=1e-9)
+
+
+@pytest.mark.parametrize("offset", [1e5, 1e7])
+def test_the_raw_estimate_of_tied_data_does_not_depend_on_an_offset(offset):
+    # the raw estimator only uses differences; an offset must not round away the jitter that
+    # breaks the ties (it did: 12.96 bits for independent 2-bit variables at offset 1e7)
+    x, y = tied_pair()
+    reference = ksg_mi(x, y, standardize=False)
+    assert abs(reference) < 0.05
+    assert ksg_mi(x + offset, y + offset, standardize=False) == pytest.approx(reference, abs=1e-12)
+    assert ksg_mi(x - offset, y, standardize=False) == pytest.approx(reference, abs=1e-12)
+    acts = np.c_[x, y, x + y]
+    np.testing.assert_allclose(
+        pairwise_mi(acts + [offset, -offset, 3 * offset], device="cpu", standardize=False),
+        pairwise_mi(acts, device="cpu", standardize=False), rtol=0, atol=1e-12,
+    )
+
+
+@pytest.mark.parametrize("c", [2.0**-30, 2.0**-20, 2.0**20])
+def test_the_raw_jitter_is_relative_to_each_variables_std(c):
+    # c * x has c times the jitter of x, so the raw estimate (which scaling both variables alike
+    # leaves unchanged) is the same; an absolute jitter would be near the spacing of the values
+    # at c = 1e-9 and rounded away at c = 1e6. Powers of two: the scaling itself is exact.
+    x, y = tied_pair()
+    reference = ksg_mi(x, 10 * y, standardize=False)
+    assert ksg_mi(c * x, c * 10 * y, standardize=False) == pytest.approx(reference, abs=1e-12)
+
+
+def test_ksg_depends_on_its_seed_through_the_jitter_of_ties():
+    x, y = np.maximum(gaussian_pair(0.9, n=1000), 0)
+    for standardize in (True, False):
+        first = ksg_mi(x, y, seed=5, standardize=standardize)
+        assert first == ksg_mi(x, y, seed=5, standardize=standardize)
+        assert abs(first - ksg_mi(x, y, seed=6, standardize=standardize)) > 1e-4
 
 
 def test_pairwise_does_not_depend_on_per_neuron_units():
@@ -221,6 +272,10 @@ def test_global_binning_depends_on_the_other_neurons_and_per_neuron_does_not():
         (lambda: pairwise_mi(np.random.rand(10, 2), base=0.5), "base"),
         (lambda: pairwise_mi(np.random.rand(10, 2), seed=-1), "seed"),
         (lambda: ksg_mi(np.random.rand(10), np.random.rand(10), base=np.float64(1)), "base"),
+        (lambda: neuron_entropy(np.array([[-1e308], [1e308], [0.0]]), bins=10),
+         "range of values to bin, -1e.308 to 1e.308, is wider than the largest float64"),
+        (lambda: neuron_entropy(np.array([[-1e308, 0.0], [1e308, 1.0], [0.0, 2.0]]), bins=10,
+                                binning="global"), "wider than the largest float64"),
     ],
 )
 def test_bad_input_raises_a_clear_error(call, message):
@@ -236,6 +291,12 @@ def test_bad_input_raises_a_clear_error(call, message):
         (lambda: pairwise_mi(np.random.rand(10, 2), seed=0.5), "seed must be an int"),
         (lambda: pairwise_mi(np.random.rand(10, 2), base="2"), "base must be a number"),
         (lambda: ksg_mi(np.random.rand(10), np.random.rand(10), standardize=1), "standardize"),
+        # a bool is never a number (infolib.checks), whether next to a float or to a bool
+        (lambda: ksg_mi(np.random.rand(10), np.random.rand(10) > 0.5), "y must hold real numbers"),
+        (lambda: ksg_mi(np.random.rand(10) > 0.5, np.random.rand(10)), "x must hold real numbers"),
+        (lambda: ksg_mi(np.arange(10) > 4, np.arange(10) > 5), "x must hold real numbers"),
+        (lambda: ksg_mi([0.5, True, 0.2, 0.7], np.arange(4.0)), "x must hold real numbers"),
+        (lambda: pairwise_mi(np.random.rand(10, 2) > 0.5), "acts must hold real numbers"),
     ],
 )
 def test_bad_types_raise_a_clear_error(call, message):
@@ -276,6 +337,34 @@ def test_the_torch_path_for_cuda_gives_the_compiled_kernels_numbers():
         rtol=0,
         atol=1e-9,
     )
+
+
+def test_the_torch_counts_equal_brute_force_with_ties_and_radius_zero():
+    # tie groups lying exactly at the radius, and radius 0, counted as the definition says
+    from infolib.neurons import _count_within
+
+    rng = np.random.default_rng(2)
+    v = np.round(rng.normal(size=(3, 60)) * 3) * 0.1 + [[0.0], [1e5], [-7.3]]  # heavy ties
+    other = np.take_along_axis(v, rng.integers(0, 60, v.shape), axis=1)
+    radius = np.abs(other - v)  # as KSG's eps: the distance to a sample, 0 for a tied one
+    assert (radius == 0).any()
+    brute = (np.abs(v[:, None, :] - v[:, :, None]) < radius[..., None]).sum(axis=2) - (radius > 0)
+    got = _count_within(torch.from_numpy(np.sort(v, axis=1)), torch.from_numpy(v),
+                        torch.from_numpy(radius))
+    np.testing.assert_array_equal(got.numpy(), brute)
+
+
+def test_the_torch_path_equals_the_compiled_kernel_on_unbroken_ties():
+    # without jitter: the k-th neighbour at distance 0 (n_x = n_y = 0), or tie groups at eps
+    from infolib.neurons import _pairs_compiled, _pairs_torch
+
+    rng = np.random.default_rng(3)
+    values = np.r_[rng.integers(0, 3, (2, 200)), rng.integers(0, 40, (2, 200))].astype(float)
+    rows, cols = np.triu_indices(4, k=1)
+    compiled = _pairs_compiled(values, values, rows, cols, 3)
+    assert np.isfinite(compiled).all()
+    np.testing.assert_allclose(_pairs_torch(values, values, rows, cols, 3, "cpu"), compiled,
+                               rtol=0, atol=1e-9)
 
 
 @pytest.mark.parametrize("half_widths", [None, (2,), (2, 9), (3, 40, 10_000)])
