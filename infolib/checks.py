@@ -25,12 +25,13 @@ def integer(name: str, value, *, minimum: int | None = None) -> int:
 
 
 def random_seed(name: str, value) -> int:
-    """``value`` as a seed of a random generator: an int in 0..2**64 - 1, the range torch and
-    numpy take (torch would wrap a negative seed, -1 drawing as 2**64 - 1), or a
-    TypeError/ValueError naming ``name``."""
+    """``value`` as a seed of a random generator: an int in 0..2**32 - 1, or a
+    TypeError/ValueError naming ``name``. torch would wrap a negative seed (-1 draws as
+    2**64 - 1); 32 bits leave room for the seeds derived from one (seed + j) below torch's
+    limit, 2**64 - 1."""
     value = integer(name, value, minimum=0)
-    if value > 2**64 - 1:
-        raise ValueError(f"{name} must be an int <= 2**64 - 1, got {value}")
+    if value > 2**32 - 1:
+        raise ValueError(f"{name} must be an int <= 2**32 - 1, got {value}")
     return value
 
 

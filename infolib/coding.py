@@ -293,6 +293,7 @@ def kl_prequential_codelength(
     base, seed = log_base(base), random_seed("seed", seed)
     ends = _block_ends(len(x), fractions, min_first_block)
     device = resolve_device(device)
+    _same_dtype("model_a", model_a, "model_b", model_b)
     start, x, n_a = _starting_model(model_a, x, device, "model_a")
     target, _, n_b = _starting_model(model_b, x, device, "model_b")
     if n_a != n_b:
@@ -379,6 +380,7 @@ def synced_distillation_codelengths(
     base, seed = log_base(base), random_seed("seed", seed)
     ends = _block_ends(len(x), fractions, min_first_block)
     device = resolve_device(device)
+    _same_dtype("student", student, "teacher", teacher)
     student_start, x, n_student = _starting_model(student, x, device, "student")
     teacher_start, _, n_teacher = _starting_model(teacher, x, device, "teacher")
     if n_student != n_teacher:
@@ -689,6 +691,16 @@ def _starting_model(model: nn.Module, x: torch.Tensor, device, name: str = "mode
     with torch.no_grad():
         n_classes = logits(name, start(x[:1]), 1)
     return start, x, n_classes
+
+
+def _same_dtype(name_a: str, a: nn.Module, name_b: str, b: nn.Module) -> None:
+    """A ValueError unless the floating parameters of the two models share one dtype: both read
+    the same inputs, cast once to the first model's dtype."""
+    dtypes = [{p.dtype for p in m.parameters() if p.is_floating_point()} for m in (a, b)]
+    if dtypes[0] and dtypes[1] and dtypes[0] != dtypes[1]:
+        raise ValueError(f"{name_a} and {name_b} must share one float dtype (they read the same "
+                         f"inputs), got {sorted(map(str, dtypes[0]))} and "
+                         f"{sorted(map(str, dtypes[1]))}")
 
 
 def _as_input(x: torch.Tensor, model: nn.Module, device) -> torch.Tensor:

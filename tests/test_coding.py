@@ -111,6 +111,40 @@ def test_a_uniform_first_block_costs_n0_log2_k_and_leaves_the_other_blocks_alone
     np.testing.assert_array_equal(uniform.blocks[1:], by_model.blocks[1:])
 
 
+def test_a_uniform_first_block_takes_k_from_the_model_not_from_its_labels():
+    x, y = blobs(200, seed=1)
+    y = y % 3  # the labels use 3 of the model's 4 classes
+    code = prequential_codelength(mlp(2, [16], K, seed=0), x, y, fractions=(0.1, 1.0),
+                                  first_block="uniform", **OPTIONS)
+    assert code.blocks[0] == pytest.approx(20 * math.log2(K), abs=1e-9)  # not 20 log2 3
+
+
+def test_each_block_is_coded_by_a_model_that_never_saw_its_labels():
+    # one-hot inputs of the example's index: nothing generalizes from one example to another, so
+    # each block costs about n_j log2 K bits; a model trained on its own block's labels (a leak
+    # the tests of later examples cannot see) coded them for about 1.5 bits
+    n = 256
+    x = torch.eye(n)
+    y = torch.randint(0, K, (n,), generator=torch.Generator().manual_seed(0))
+    model = nn.Linear(n, K)
+    nn.init.zeros_(model.weight), nn.init.zeros_(model.bias)
+    train = BlockTraining(max_epochs=50, lr=0.1, patience=50, validation_fraction=0.0)
+    code = prequential_codelength(model, x, y, train=train, fractions=(0.25, 0.5, 0.75, 1.0),
+                                  **OPTIONS)
+    assert code.blocks[0] == pytest.approx(64 * math.log2(K))  # the zero model: uniform
+    assert (code.blocks[1:] > 0.9 * 64 * math.log2(K)).all()  # 128.0, 131.3, 129.5 bits
+
+
+def test_two_models_of_different_dtypes_are_refused_with_a_clear_error():
+    x, y = blobs(60, seed=1)
+    a, b = mlp(2, [8], K, seed=0), mlp(2, [8], K, seed=1).double()
+    with pytest.raises(ValueError, match="model_a and model_b must share one float dtype"):
+        kl_prequential_codelength(a, b, x, fractions=(0.5, 1.0), **OPTIONS)
+    with pytest.raises(ValueError, match="student and teacher must share one float dtype"):
+        synced_distillation_codelengths(a, b, x, y, alphas=[0.5], fractions=(0.5, 1.0),
+                                        **OPTIONS)
+
+
 def test_untrained_blocks_match_a_per_example_reference():
     """With no training, every block is coded by the starting model: sum of -log2 p(y_i|x_i)."""
     x, y = blobs(200, seed=2)

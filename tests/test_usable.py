@@ -44,6 +44,16 @@ def test_determined_labels_give_the_label_entropy():
     assert estimate <= plugin_entropy_bits(y) + 0.01
 
 
+def test_skewed_determined_labels_give_their_entropy_not_log_k():
+    # uniform labels cannot tell H(Y) from log2 K (a decoder of log K passed every other test)
+    rng = np.random.default_rng(0)
+    y = rng.choice(3, 1200, p=[0.7, 0.2, 0.1])
+    z = np.eye(3)[y] + 0.05 * rng.normal(size=(1200, 3))
+    estimate = usable_information(z, y, epochs=30)  # 1.179 bits; log2 3 = 1.585
+    assert estimate == pytest.approx(plugin_entropy_bits(y), abs=0.02)
+    assert estimate < math.log2(3) - 0.3
+
+
 def test_independent_representation_gives_about_zero():
     rng = np.random.default_rng(1)
     z, y = rng.normal(size=(N, 20)), rng.integers(0, 4, N)
