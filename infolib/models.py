@@ -96,9 +96,10 @@ def check_layers(
 def weight_layers(model: nn.Module, *, caller: str, name: str = "model") -> list[nn.Module]:
     """The weight layers (:data:`WEIGHT_LAYERS`, subclasses included) of ``model`` in
     ``model.modules()`` order; ``ValueError`` when there is none, when another convolution
-    (Conv1d, ConvTranspose2d, ...) would be silently left out, or when one is used at two places
-    (shared weights: ``model.modules()`` lists it once, so a layer-by-layer measure would miss a
-    use of it)."""
+    (Conv1d, ConvTranspose2d, ...) would be silently left out, or when one is registered at two
+    places (shared weights: ``model.modules()`` lists it once, so a layer-by-layer measure would
+    miss a use of it). A custom module that calls one layer twice in its ``forward`` is not seen
+    here: :func:`check_layers` refuses custom modules where that matters."""
     others = sorted(
         {
             type(m).__name__
@@ -195,9 +196,7 @@ def mlp(
 
     sizes = (in_features, *hidden)
     layers: list[nn.Module] = []
-    with torch.random.fork_rng(devices=[]):
-        if seed is not None:
-            torch.manual_seed(seed)
+    with _seeded(seed):
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
             layers += [nn.Linear(fan_in, fan_out), _ACTIVATIONS[activation]()]
         layers.append(nn.Linear(sizes[-1], out_features))
@@ -230,11 +229,15 @@ def hidden_activations(
     kind: str = "post",
     chunk_size: int = 4096,
 ) -> list[torch.Tensor]:
-    """Every hidden layer's output for inputs ``x``, in forward order, on the CPU.
+    """Every hidden layer's output for inputs ``x``, in the order the layers are registered
+    (``model.named_modules()``: the forward order of ``nn.Sequential`` and of this module's
+    builders, not of a custom module that registers its head first), on the CPU.
 
-    ``kind="post"``: the outputs of the activation modules (ReLU, Tanh, ...), i.e. the hidden
-    representations z_l. ``kind="pre"``: the outputs of every ``Linear``/``Conv`` layer except the
-    last one (the pre-activations). Convolutional maps are flattened to (samples, features).
+    ``kind="post"``: the outputs of the activation modules (ReLU, Tanh, LeakyReLU; a model with
+    any other activation module is refused), i.e. the hidden representations z_l.
+    ``kind="pre"``: the outputs of every ``Linear``/``Conv`` layer except the last registered one
+    (the pre-activations; copies, so that an in-place activation after a layer does not
+    overwrite them). Convolutional maps are flattened to (samples, features).
     The model is run in eval mode without gradients, ``chunk_size`` inputs at a time (memory
     only: the result does not depend on it), and each submodule's mode is restored afterwards.
     Each captured module must run exactly once per forward pass: a module used at two places
@@ -243,8 +246,14 @@ def hidden_activations(
     one_of("kind", kind, ("post", "pre"))
     chunk_size = integer("chunk_size", chunk_size, minimum=1)
     if kind == "post":
-        wanted = [(name, m) for name, m in model.named_modules()
-                  if isinstance(m, tuple(_ACTIVATIONS.values()))]
+        captured = tuple(_ACTIVATIONS.values())
+        wanted = [(name, m) for name, m in model.named_modules() if isinstance(m, captured)]
+        other = sorted({type(m).__name__ for m in model.modules()
+                        if type(m).__module__ == "torch.nn.modules.activation"
+                        and not isinstance(m, captured)})
+        if other:  # their hidden layers would be left out without a word
+            raise ValueError(f"model has activations {other} that kind='post' does not capture "
+                             f"(it captures {[c.__name__ for c in captured]})")
     else:
         wanted = [(name, m) for name, m in model.named_modules()
                   if isinstance(m, WEIGHT_LAYERS)][:-1]
@@ -254,7 +263,7 @@ def hidden_activations(
     outputs: dict[int, list[torch.Tensor]] = {i: [] for i in range(len(wanted))}
     hooks = [
         module.register_forward_hook(
-            lambda _m, _inp, out, i=i: outputs[i].append(out.detach().flatten(1).cpu())
+            lambda _m, _inp, out, i=i: outputs[i].append(out.detach().flatten(1).cpu().clone())
         )
         for i, (_name, module) in enumerate(wanted)
     ]
@@ -332,9 +341,7 @@ def small_resnet(
             f"{len(blocks_per_stage)}: {blocks_per_stage}"
         )
     seed = _seed(seed)
-    with torch.random.fork_rng(devices=[]):
-        if seed is not None:
-            torch.manual_seed(seed)
+    with _seeded(seed):
         layers: list[nn.Module] = [
             nn.Conv2d(in_channels, widths[0], 3, 1, 1, bias=False),
             nn.BatchNorm2d(widths[0]),
@@ -391,9 +398,7 @@ def small_cnn(
         raise TypeError(f"batch_norm must be True or False, got {batch_norm!r}")
     side = ((input_size - 2) // 2 - 2) // 2
     seed = _seed(seed)
-    with torch.random.fork_rng(devices=[]):
-        if seed is not None:
-            torch.manual_seed(seed)
+    with _seeded(seed):
         layers: list[nn.Module] = []
         for channels_in, channels_out in [(in_channels, w1), (w1, w2)]:
             layers.append(nn.Conv2d(channels_in, channels_out, 3))
@@ -422,9 +427,7 @@ def all_cnn(
     n_classes = integer("n_classes", n_classes, minimum=1)
     widths = check_widths("widths", widths, allow_empty=False)
     seed = _seed(seed)
-    with torch.random.fork_rng(devices=[]):
-        if seed is not None:
-            torch.manual_seed(seed)
+    with _seeded(seed):
         layers: list[nn.Module] = []
         previous = in_channels
         for width in widths:
@@ -448,3 +451,16 @@ def check_widths(name: str, widths, *, allow_empty: bool) -> tuple[int, ...]:
 
 def _seed(seed) -> int | None:
     return None if seed is None else random_seed("seed", seed)
+
+
+@contextmanager
+def _seeded(seed: int | None):
+    """Draws from torch's global generator seeded with ``seed``, the caller's state restored
+    afterwards; ``None``: from the global generator as it is, advancing it (two unseeded builds
+    differ, as two ``nn.Linear`` do)."""
+    if seed is None:
+        yield
+        return
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield

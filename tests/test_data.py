@@ -478,9 +478,13 @@ def test_digits_shapes_range_and_balance():
 
 
 def test_mnist1d_is_generated_locally_seeded_and_leaves_global_state_alone():
-    state = np.random.get_state()[1].copy()
+    import random
+
+    random.seed(7)
+    state, python_state = np.random.get_state()[1].copy(), random.getstate()
     x, y = data.mnist1d(500, seed=1)
     assert np.array_equal(np.random.get_state()[1], state)
+    assert random.getstate() == python_state
     assert x.shape == (500, 1, 40) and y.shape == (500,)
     assert set(y.tolist()) == set(range(10))
     assert abs(x.mean().item()) < 0.05 and abs(x.std().item() - 1) < 0.05

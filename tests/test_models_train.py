@@ -964,3 +964,45 @@ def test_early_stopping_refuses_a_model_whose_held_out_loss_is_never_finite():
         model[0].bias.fill_(float("nan"))  # NaN logits before training and after: best_epoch
     with pytest.raises(ValueError, match="no held-out cross-entropy was finite"):  # was reported
         fit_early_stopping(model, x, y, train=BlockTraining(max_epochs=3), device="cpu")
+
+
+# --- found by an audit of the builders and hidden_activations
+
+
+def test_unseeded_builds_differ_and_seeded_ones_leave_the_global_generator_alone():
+    # with seed=None the builders drew inside fork_rng, so every unseeded build was the same
+    for build in (lambda seed: mlp(4, [6], 3, seed=seed),
+                  lambda seed: small_cnn(1, 3, hidden=4, seed=seed, input_size=10)):
+        first, second = build(None), build(None)
+        assert not torch.equal(first[0].weight, second[0].weight)
+        before = torch.get_rng_state()
+        assert torch.equal(build(5)[0].weight, build(5)[0].weight)
+        assert torch.equal(torch.get_rng_state(), before)
+
+
+def test_pre_activations_are_not_overwritten_by_an_in_place_activation():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 8), nn.ReLU(inplace=True), nn.Linear(8, 3))
+    x = torch.randn(100, 5)
+    (pre,) = hidden_activations(model, x, kind="pre")
+    with torch.no_grad():
+        expected = model[0](x)
+    assert expected.min() < -1 and torch.equal(pre, expected)  # was relu(pre): min 0
+
+
+def test_post_activations_refuse_an_activation_they_would_leave_out():
+    model = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 8), nn.GELU(), nn.Linear(8, 3))
+    with pytest.raises(ValueError, match=r"activations \['GELU'\] that kind='post' does not"):
+        hidden_activations(model, torch.randn(10, 5))  # returned 1 layer of 2, without a word
+    assert len(hidden_activations(model, torch.randn(10, 5), kind="pre")) == 2
+
+
+def test_hidden_activations_of_a_model_in_training_mode_are_those_of_eval_mode():
+    model = small_resnet(1, 3, widths=[4], seed=0)
+    model(torch.randn(32, 1, 6, 6) * 3 + 1)  # running statistics away from their start
+    model.train()
+    x = torch.randn(20, 1, 6, 6)
+    reference = hidden_activations(copy.deepcopy(model).eval(), x)
+    for got, expected in zip(hidden_activations(model, x), reference, strict=True):
+        assert torch.equal(got, expected)
+    assert all(m.training for m in model.modules())
