@@ -10,13 +10,17 @@ A unit is a callable, ``compute``. Its fingerprint is built from
   them), and the values of ``settings.knob`` (and ``settings.profile``) they read from a
   :class:`infolib.config.Settings` (all of them when they use the object whole);
 - the functions in the lists, tuples and dicts they read (a dict of network builders);
+- the classes of the other objects they read (a chapter's dataclass or model, an infolib
+  ``BlockTraining``): a chapter class's methods and plain class attributes, an infolib class's
+  module;
 - numpy arrays and torch tensors of at most :data:`ARRAY_DIGEST_BYTES` they read (a grid of
   betas), by a digest of their dtype, shape and values with the last bits of each float dropped
   (so that a last-bit difference between two machines' vector units does not change it);
 - the functions a decorator wraps (``@torch.no_grad()``, ``functools.cache``: ``__wrapped__``);
 - the ``infolib`` modules they use, with the ``infolib`` modules those import, transitively, as
   the files were when this process imported ``infolib`` (a module edited on disk since is an
-  error: the code running is not the code on disk).
+  error: the code running is not the code on disk; so is a chapter file whose functions no
+  longer compile to the code running, when run as ``python notebooks/x.py``).
 
 Larger data (arrays, tensors, data frames, models), and the items of a list, tuple or dict that
 is not plain other than functions, are not part of it: the unit's key must describe the data. A
@@ -176,7 +180,11 @@ class _Visitor:
             path = getattr(module, "__file__", None) or ""
             if module is None or klass is object or not self._is_own(vars(module), path):
                 continue
+            fields = ({f.name for f in dataclasses.fields(klass)}
+                      if dataclasses.is_dataclass(klass) else set())  # an instance's own values
             for name, member in vars(klass).items():
+                if name in fields:
+                    continue
                 if isinstance(member, (staticmethod, classmethod)):
                     member = member.__func__
                 if isinstance(member, property):
@@ -184,7 +192,8 @@ class _Visitor:
                         if isinstance(accessor, types.FunctionType):
                             self.visit_function(accessor)
                 elif isinstance(member, types.FunctionType):
-                    self.visit_function(member)
+                    if not member.__code__.co_filename.startswith("<"):  # not made by exec:
+                        self.visit_function(member)  # (a dataclass's __eq__: its fields count)
                 elif not name.startswith("__") and _is_plain(member):
                     self._add_constant(f"{klass.__qualname__}.{name}", _plain(member, name))
 
@@ -208,6 +217,8 @@ class _Visitor:
             return
         elif _is_plain(value):
             self._add_constant(name, _plain(value, name))
+            if dataclasses.is_dataclass(value) or isinstance(value, enum.Enum):
+                self.visit_class(type(value))  # its methods, or its infolib module
         elif callable(value):
             self.visit_callable(value)
         elif isinstance(value, (list, tuple, dict)):  # not plain: its functions are followed
@@ -216,6 +227,8 @@ class _Visitor:
             array = _small_array(value)
             if array is not None:
                 self._add_constant(name, {"array": _array_digest(array)})
+            else:  # an object: the code of its class (a chapter's or infolib's) counts
+                self.visit_class(type(value))
         # anything else is data, described by the unit's key
 
     def visit_functions_in(self, container) -> None:
@@ -309,6 +322,7 @@ def _function_node(func: types.FunctionType) -> ast.AST | None:
     tree = _parse(code.co_filename)
     if tree is None:
         return None
+    _check_running(code)
     candidates = []
     for node in ast.walk(tree):
         if code.co_name == "<lambda>" and isinstance(node, ast.Lambda):
@@ -323,6 +337,64 @@ def _function_node(func: types.FunctionType) -> ast.AST | None:
         return None
     return candidates[0] if len(candidates) == 1 else ast.Module(body=[ast.Expr(c) for c in
                                                                        candidates], type_ignores=[])
+
+
+def _check_running(code: types.CodeType) -> None:
+    """``RuntimeError`` when a function's file on disk no longer compiles to the code running
+    (a chapter edited while ``python notebooks/x.py`` runs): its results would be stored under
+    the edited code's fingerprint. The file is compiled whole, so that nested functions and
+    closures compile as they did at import, and the function's code objects of the same
+    qualified name are compared with the running one (instructions, names and constants; lines,
+    comments and docstrings aside). Sources held in memory (notebook cells, the chapter text a
+    shard pins) are what runs: not checked."""
+    entry = linecache.cache.get(code.co_filename)
+    if entry is None or entry[1] is None:  # not read from a file on disk
+        return
+    compiled = _compiled("".join(entry[2]), code.co_filename)
+    if compiled is None:
+        return
+    namesakes = [c for c in _code_objects(compiled) if c.co_qualname == code.co_qualname]
+    if not any(_same_code(c, code) for c in namesakes):
+        raise RuntimeError(
+            f"{code.co_filename} changed on disk after {code.co_name} was defined: the code "
+            "running is not the code on disk, and its results would be cached under the edited "
+            "code's fingerprint. Restart the process (the notebook's kernel) to run the edit")
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(text: str, filename: str) -> types.CodeType | None:
+    try:
+        return compile(text, filename, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _code_objects(code: types.CodeType):
+    yield code
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            yield from _code_objects(constant)
+
+
+def _same_code(a: types.CodeType, b: types.CodeType) -> bool:
+    """Whether two code objects run the same instructions on the same names and constants
+    (line numbers aside, and a function's docstring, its first constant)."""
+    if (a.co_code, a.co_names, a.co_varnames, a.co_freevars, a.co_cellvars) != (
+            b.co_code, b.co_names, b.co_varnames, b.co_freevars, b.co_cellvars):
+        return False
+    if len(a.co_consts) != len(b.co_consts):
+        return False
+    first = 0
+    if a.co_name != "<lambda>" and a.co_consts and all(
+            isinstance(c.co_consts[0], (str, type(None))) for c in (a, b)):
+        first = 1  # the docstring slot: None or the docstring
+    for x, y in zip(a.co_consts[first:], b.co_consts[first:]):
+        if isinstance(x, types.CodeType) and isinstance(y, types.CodeType):
+            if not _same_code(x, y):
+                return False
+        elif type(x) is not type(y) or repr(x) != repr(y):
+            return False
+    return True
 
 
 def _parse(filename: str) -> ast.AST | None:

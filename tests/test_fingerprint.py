@@ -208,3 +208,70 @@ def test_classes_with_their_bases_attributes_and_properties():
     assert _digest_of(network(4, 1)) != _digest_of(network(8, 1)), "a class attribute"
     assert _digest_of(network(4, 1)) != _digest_of(network(4, 2)), "a base class's method"
     assert _digest_of(network(4, 1)) == _digest_of(network(4, 1))
+
+
+def test_a_chapter_file_edited_while_its_process_runs_is_refused(tmp_path):
+    # `python notebooks/x.py` reads its functions' source from disk at the first fingerprint: an
+    # edit saved meanwhile had the old code's results stored under the new code's fingerprint
+    import importlib.util
+    import linecache
+
+    path = tmp_path / "chapter_edited.py"
+    source = ('SCALE = 2\n\n\ndef helper(x):\n    """Doubles."""\n    return x * SCALE\n\n\n'
+              'def compute():\n    return helper(21)  # the unit\n')
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("chapter_edited", path)
+    chapter = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(chapter)
+    try:
+        linecache.checkcache(str(path))
+        fingerprint(chapter.compute)  # the file as it ran: accepted
+        # comments, docstrings and moved lines do not change what runs: accepted
+        path.write_text("# a note\n\n" + source.replace('"""Doubles."""', '"""Twice x."""')
+                        .replace("# the unit", "# a comment"))
+        linecache.checkcache(str(path))
+        fingerprint(chapter.compute)
+        path.write_text(source.replace("return x * SCALE", "return x + SCALE"))
+        linecache.checkcache(str(path))
+        with pytest.raises(RuntimeError, match="changed on disk after helper was defined"):
+            fingerprint(chapter.compute)
+    finally:
+        linecache.cache.pop(str(path), None)
+
+
+def test_the_class_of_an_object_a_unit_reads_is_part_of_its_code():
+    # a method of a global object (a dataclass of the chapter, an infolib dataclass such as
+    # BlockTraining, an instance of a plain class) was not followed: editing it served the
+    # old number
+    from infolib.train import BlockTraining
+
+    def using(obj):
+        return lambda: obj.apply(1)
+
+    @dataclasses.dataclass
+    class Doubling:
+        offset: int = 0
+
+        def apply(self, x):
+            return 2 * x + self.offset
+
+    @dataclasses.dataclass
+    class Tripling:
+        offset: int = 0
+
+        def apply(self, x):
+            return 3 * x + self.offset
+
+    class Plain:
+        def apply(self, x):
+            return x
+
+    class PlainPlusOne:
+        def apply(self, x):
+            return x + 1
+
+    assert _digest_of(using(Doubling())) != _digest_of(using(Tripling()))
+    assert _digest_of(using(Plain())) != _digest_of(using(PlainPlusOne()))
+    assert _digest_of(using(Plain())) == _digest_of(using(Plain()))
+    training = BlockTraining()
+    assert "infolib.train" in fingerprint(lambda: training.epoch_cap(3))["infolib"]
