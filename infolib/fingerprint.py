@@ -97,7 +97,7 @@ class _Visitor:
         self.constants: dict[str, Any] = {}
         self.modules: set[str] = set()
         self.namespace: dict | None = None  # the chapter's globals, from the first own function
-        self._seen: set[int] = set()
+        self._seen: set = set()  # ids of values and ("class", id) of classes visited
 
     def visit_callable(self, value) -> None:
         if id(value) in self._seen:
@@ -171,7 +171,10 @@ class _Visitor:
 
     def visit_class(self, cls: type) -> None:
         """A class of the chapter and its chapter base classes: their methods (properties'
-        included) and plain class attributes; an infolib class as its module."""
+        included) and class attributes (as globals); an infolib class as its module."""
+        if ("class", id(cls)) in self._seen:  # an enum's members are its class attributes
+            return
+        self._seen.add(("class", id(cls)))
         for klass in cls.__mro__:
             if _module_of(klass) is not None:
                 self.modules.add(_module_of(klass))
@@ -194,8 +197,8 @@ class _Visitor:
                 elif isinstance(member, types.FunctionType):
                     if not member.__code__.co_filename.startswith("<"):  # not made by exec:
                         self.visit_function(member)  # (a dataclass's __eq__: its fields count)
-                elif not name.startswith("__") and _is_plain(member):
-                    self._add_constant(f"{klass.__qualname__}.{name}", _plain(member, name))
+                elif not name.startswith("__"):  # as a global of that name would count
+                    self.visit_global(f"{klass.__qualname__}.{name}", member)
 
     def visit_global(self, name: str, value, attributes: frozenset[str] = frozenset()) -> None:
         """A value the unit reads (a global, closure cell, default or partial argument) that it
@@ -550,6 +553,24 @@ def _small_array(value) -> np.ndarray | None:
 
 
 _DROPPED_BITS = {2: (np.uint16, 4), 4: (np.uint32, 8), 8: (np.uint64, 16)}  # of the mantissa
+
+
+def data_digest(*arrays) -> str:
+    """sha256 (hex, 16 characters) of numpy arrays or torch tensors, exactly (dtype, shape and
+    every byte): for a unit's key, the data it reads that is too large for its fingerprint
+    (over :data:`ARRAY_DIGEST_BYTES` at some profile), so that an edit of how the data are
+    prepared (a chapter's top-level lines, ``infolib.data``) gives new entries at every profile."""
+    hasher = hashlib.sha256()
+    torch = sys.modules.get("torch")
+    for value in arrays:
+        if torch is not None and isinstance(value, torch.Tensor):
+            value = value.detach().cpu().contiguous().numpy()
+        if not isinstance(value, np.ndarray):
+            raise TypeError(f"data_digest takes numpy arrays or torch tensors, got "
+                            f"{type(value).__name__}")
+        hasher.update(f"{value.dtype.str} {value.shape}".encode())
+        hasher.update(np.ascontiguousarray(value).tobytes())
+    return hasher.hexdigest()[:16]
 
 
 def _array_digest(array: np.ndarray) -> list:

@@ -74,6 +74,7 @@ from infolib.claims import Claims, contrast, not_testable
 from infolib.config import resolve, resolve_device, seeds
 from infolib.data import fashion_mnist
 from infolib.distance import step_floor_distance
+from infolib.fingerprint import data_digest
 from infolib.geometry import (
     embedding_fidelity,
     isomap_embedding,
@@ -204,6 +205,8 @@ TRAIN_ORDER = torch.randperm(len(x_all), generator=torch.Generator().manual_seed
 x_train, y_train = x_all[TRAIN_ORDER[: settings.n_train]], y_all[TRAIN_ORDER[: settings.n_train]]
 PROBE_ORDER = torch.randperm(len(x_test_all), generator=torch.Generator().manual_seed(seed))
 probe = x_test_all[PROBE_ORDER[: settings.k]]  # the k inputs every d_p codes
+# the data the units read, in their keys: at `gpu` they are too large for the fingerprint
+DATA_DIGEST = data_digest(x_train, y_train, x_test_all[:2_000], y_test_all[:2_000], probe)
 
 
 def init_seed(name, run_seed):
@@ -214,7 +217,7 @@ def trained(name, run_seed):
     """The network `name` of seed `run_seed` (trained once, cached) and its test accuracy."""
     spec, init = ARCHITECTURES[name], init_seed(name, run_seed)
     key = settings.key("network", "n_train", "epochs", architecture=name, spec=spec,
-                       init_seed=init, data_seed=seed)
+                       init_seed=init, data_seed=seed, data=DATA_DIGEST)
     return cached_network(key, lambda: build(spec, init), lambda: fit_and_score(
         build(spec, init), x_train, y_train, x_test_all[:2_000], y_test_all[:2_000],
         epochs=settings.epochs, seed=init, device=torch_device))
@@ -261,7 +264,7 @@ def pair(kind, name_a, seed_a, name_b, seed_b):
     """One coded pair (cached), as a row."""
     key = settings.key("pair", "n_train", "epochs", "k", a=name_a, seed_a=seed_a, b=name_b,
                        seed_b=seed_b, spec_a=ARCHITECTURES[name_a],
-                       spec_b=ARCHITECTURES[name_b], data_seed=seed)
+                       spec_b=ARCHITECTURES[name_b], data_seed=seed, data=DATA_DIGEST)
     return dict(kind=kind, a=name_a, seed_a=seed_a, b=name_b, seed_b=seed_b,
                 **cached(key, lambda: pair_distance(name_a, seed_a, name_b, seed_b)))
 

@@ -70,6 +70,7 @@ from infolib.claims import Claims, contrast, unchanged_by
 from infolib.config import resolve, resolve_device, seeds
 from infolib.data import FASHION_MNIST_CLASSES, fashion_mnist
 from infolib.distance import step_floor_distance
+from infolib.fingerprint import data_digest
 from infolib.geometry import (
     embedding_fidelity,
     isomap_embedding,
@@ -244,6 +245,8 @@ x_train, y_train = x_all[TRAIN_ORDER[: settings.n_train]], y_all[TRAIN_ORDER[: s
 PROBE_ORDER = torch.randperm(len(x_test_all), generator=torch.Generator().manual_seed(seed))
 probe = x_test_all[PROBE_ORDER[: settings.k]]  # the k inputs every d_p codes
 x_check, y_check = x_test_all[:2_000], y_test_all[:2_000]
+# the data the units read, in their keys: at `gpu` they are too large for the fingerprint
+DATA_DIGEST = data_digest(x_train, y_train, x_check, y_check, probe)
 
 
 def init_seed(task, run_seed):
@@ -255,7 +258,7 @@ def trained(task, run_seed, order="natural"):
     test accuracy."""
     init = init_seed(task, run_seed)
     key = settings.key("network", "n_train", "epochs", task=task, init_seed=init, data_seed=seed,
-                       deciles=DECILES.get(task), order=order)
+                       deciles=DECILES.get(task), order=order, data=DATA_DIGEST)
     return cached_network(key, lambda: small_cnn(hidden=64, seed=init), lambda: fit_and_score(
         small_cnn(hidden=64, seed=init), x_train, labels(task, x_train, y_train, order), x_check,
         labels(task, x_check, y_check, order), epochs=settings.epochs, seed=init,
@@ -317,7 +320,8 @@ def pair(kind, task_a, seed_a, task_b, seed_b, order):
     """One coded pair (cached), as a row."""
     key = settings.key("pair", "n_train", "epochs", "k", a=task_a, seed_a=seed_a, b=task_b,
                        seed_b=seed_b, deciles_a=DECILES.get(task_a),
-                       deciles_b=DECILES.get(task_b), data_seed=seed, order=order)
+                       deciles_b=DECILES.get(task_b), data_seed=seed, order=order,
+                       data=DATA_DIGEST)
     return dict(kind=kind, a=task_a, seed_a=seed_a, b=task_b, seed_b=seed_b, order=order,
                 **cached(key, lambda: pair_distance(task_a, seed_a, task_b, seed_b, order)))
 

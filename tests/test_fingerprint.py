@@ -275,3 +275,35 @@ def test_the_class_of_an_object_a_unit_reads_is_part_of_its_code():
     assert _digest_of(using(Plain())) == _digest_of(using(Plain()))
     training = BlockTraining()
     assert "infolib.train" in fingerprint(lambda: training.epoch_cap(3))["infolib"]
+
+
+def test_data_digest_sees_every_value_dtype_and_shape():
+    from infolib.fingerprint import data_digest
+
+    x = np.arange(12.0).reshape(3, 4)
+    assert data_digest(x) == data_digest(torch.from_numpy(x.copy())) == data_digest(x.copy())
+    changed = x.copy()
+    changed[2, 3] += 1e-12  # exact: no bits dropped, unlike the fingerprint's small arrays
+    others = [changed, x.astype(np.float32), x.reshape(4, 3), x[:2]]
+    assert len({data_digest(x), *map(data_digest, others)}) == 5
+    assert data_digest(x, x[:1]) != data_digest(x[:1], x)
+    with pytest.raises(TypeError, match="numpy arrays or torch tensors"):
+        data_digest([1.0, 2.0])
+
+
+def test_class_attributes_count_as_globals_would():
+    # a dict of functions or a small array as a class attribute was dropped
+    def network(activation, betas):
+        class Net:
+            OPS = {"act": activation}
+            BETAS = betas
+
+            def run(self):
+                return self.OPS["act"](self.BETAS.sum())
+
+        return lambda: Net().run()
+
+    same = network(lambda v: v + 1, np.arange(3.0))
+    assert _digest_of(same) == _digest_of(network(lambda v: v + 1, np.arange(3.0)))
+    assert _digest_of(same) != _digest_of(network(lambda v: v + 2, np.arange(3.0)))
+    assert _digest_of(same) != _digest_of(network(lambda v: v + 1, np.arange(4.0)))
