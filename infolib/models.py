@@ -263,7 +263,8 @@ def hidden_activations(
     outputs: dict[int, list[torch.Tensor]] = {i: [] for i in range(len(wanted))}
     hooks = [
         module.register_forward_hook(
-            lambda _m, _inp, out, i=i: outputs[i].append(out.detach().flatten(1).cpu().clone())
+            lambda _m, _inp, out, i=i: outputs[i].append(  # a copy: in-place layers follow
+                out.detach().flatten(1).to("cpu", copy=True))
         )
         for i, (_name, module) in enumerate(wanted)
     ]
