@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from infolib.cache import atomic_write
-from infolib.checks import finite, real
+from infolib.checks import finite, random_seed, real
 
 VERDICTS = (
     "reproduced",
@@ -158,7 +158,7 @@ class Claims:
         self.paper = paper
         self.profile = profile
         self.settings = settings
-        self.seeds = None if seeds is None else [int(s) for s in seeds]
+        self.seeds = None if seeds is None else _seed_list(seeds)
         self.device = device
         self.provenance: dict = {}
         self.claims: list[Claim] = []
@@ -256,7 +256,7 @@ def provenance(settings=None, seeds: Sequence[int] | None = None, device=None) -
 
     return {
         "profile": getattr(settings, "profile", None),
-        "seeds": None if seeds is None else [int(s) for s in seeds],
+        "seeds": None if seeds is None else _seed_list(seeds),
         "overrides": settings.overrides() if settings is not None else None,
         "infolib": infolib.__version__,
         "commit": _git_commit(),
@@ -273,6 +273,11 @@ def provenance(settings=None, seeds: Sequence[int] | None = None, device=None) -
         "wall_time_s": round(time.time() - settings.started, 1)
         if getattr(settings, "started", 0) else None,
     }
+
+
+def _seed_list(seeds) -> list[int]:
+    """The chapter's seeds as ints, each checked (``int(1.7)`` recorded seed 1 for 1.7)."""
+    return [random_seed(f"seeds[{i}]", s) for i, s in enumerate(seeds)]
 
 
 def _warnings_html(issued: list[dict]) -> str:

@@ -915,3 +915,9 @@ def test_totals_sentence_of_chapters_without_claims(tmp_path):
 
     path = Claims("empty", paper="P", profile="cpu").save(tmp_path / "empty.claims.json")
     assert totals_sentence([path]) == "In this build the chapters record no claim of the papers.\n"
+
+
+def test_the_seeds_a_chapter_records_are_checked_not_truncated():
+    with pytest.raises(TypeError, match=r"seeds\[0\] must be an int"):
+        Claims("c", paper="P", profile="cpu", seeds=[1.7, 2])
+    assert Claims("c", paper="P", profile="cpu", seeds=[np.int64(3), 4]).seeds == [3, 4]
