@@ -869,7 +869,9 @@ def test_fit_in_segments_is_one_run_stored_in_segments(tmp_path, monkeypatch):
 # --- found by an audit of the loop (each test fails on the loop as it was)
 
 
-def _data(n=120, seed=0):
+def noisy_task(n=120, seed=0):
+    """Six features, the label the sign of the first plus noise: unlike :func:`separable_task`,
+    held-out losses that stop improving mid-run (early stopping has something to choose)."""
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(n, 6, generator=g)
     return x, (x[:, 0] + 0.8 * torch.randn(n, generator=g) > 0).long()
@@ -880,7 +882,7 @@ def test_early_stopping_keeps_the_epoch_a_replay_finds_and_restores_its_weights(
     # after `patience` epochs without a new best and keep exactly the best epoch's weights
     from infolib.train import cross_entropy_sum
 
-    x, y = _data()
+    x, y = noisy_task()
     train = BlockTraining(max_epochs=40, batch_size=16, lr=3e-2, patience=3,
                           validation_fraction=0.25)
     model = mlp(6, (32,), 2, seed=1)
@@ -908,7 +910,7 @@ def test_fit_trains_in_training_mode_whatever_mode_the_model_came_in():
 
     model = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.5),
                           nn.Linear(8, 2)).eval()
-    x, y = _data(40)
+    x, y = noisy_task(40)
     fit(model, x, y, epochs=2, batch_size=8, lr=0.1, loss_fn=loss, callback=lambda e, m: None,
         device="cpu", progress=False)
     assert modes and set(modes) == {(True, True)}
@@ -918,7 +920,7 @@ def test_fit_trains_in_training_mode_whatever_mode_the_model_came_in():
 def test_accuracy_of_a_model_in_training_mode_is_that_of_eval_mode():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(6, 32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 2)).train()
-    x, y = _data(400)
+    x, y = noisy_task(400)
     reference = accuracy(copy.deepcopy(model).eval(), x, y)
     assert [accuracy(model, x, y) for _ in range(3)] == [reference] * 3
     assert model.training and model[2].training
@@ -927,7 +929,7 @@ def test_accuracy_of_a_model_in_training_mode_is_that_of_eval_mode():
 def test_training_and_evaluation_refuse_values_that_would_give_wrong_numbers():
     from infolib.train import cross_entropy_sum
 
-    x, y = _data(40)
+    x, y = noisy_task(40)
     options = dict(epochs=1, batch_size=8, lr=0.1, device="cpu", progress=False)
     ignored = y.clone()
     ignored[:5] = -100  # cross_entropy's ignore_index: left out of fit's mean, not fit_together's
@@ -958,7 +960,7 @@ def test_training_and_evaluation_refuse_values_that_would_give_wrong_numbers():
 
 
 def test_early_stopping_refuses_a_model_whose_held_out_loss_is_never_finite():
-    x, y = _data(40)
+    x, y = noisy_task(40)
     model = mlp(6, (8,), 2)
     with torch.no_grad():
         model[0].bias.fill_(float("nan"))  # NaN logits before training and after: best_epoch
