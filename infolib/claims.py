@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from infolib.cache import atomic_write
-from infolib.checks import finite, random_seed, real
+from infolib.checks import finite, integer, random_seed, real
 
 VERDICTS = (
     "reproduced",
@@ -52,6 +52,7 @@ VERDICTS = (
     "not tested at this profile",
 )
 COLUMNS = ("id", "where", "statement", "measured", "verdict", "note")
+_UNSET = object()  # Claims.add's holds when not given: None ("not tested") must be said
 
 
 def summarize(values: Sequence[float] | np.ndarray, unit: str = "bits", digits: int = 2) -> str:
@@ -68,8 +69,7 @@ def summarize(values: Sequence[float] | np.ndarray, unit: str = "bits", digits: 
         raise ValueError(
             f"values must be a non-empty 1-D sequence of numbers, got shape {array.shape}"
         )
-    if not isinstance(digits, int) or digits < 0:
-        raise ValueError(f"digits must be a non-negative int, got {digits!r}")
+    digits = integer("digits", digits, minimum=0)
     if np.isinf(array).any():
         raise ValueError(f"values must not be infinite (a diverged run is handled before a "
                          f"summary, not averaged), got {array.tolist()}")
@@ -171,7 +171,7 @@ class Claims:
         statement: str,
         result: Result | None = None,
         measured: str | None = None,
-        holds: bool | None = None,
+        holds: bool | None = _UNSET,  # type: ignore[assignment]
         note: str = "",
         partly: bool = False,
     ) -> Claim:
@@ -179,21 +179,22 @@ class Claims:
         :func:`threshold`, :func:`differ`, :func:`all_of`, :func:`unchanged_by` or
         :func:`not_testable`): its verdict and numbers are recorded, and its note follows
         ``note``. Without a result, give ``measured`` and ``holds``
-        (``None`` when this profile is too small to test the claim)."""
+        (``None``, given explicitly, when this profile is too small to test the claim)."""
         if any(claim.id == id for claim in self.claims):
             raise ValueError(f"claim id {id!r} is already recorded in chapter {self.chapter!r}")
         if result is not None:
             if not isinstance(result, Result):
                 raise TypeError(f"result must be a Result (from trend, contrast, threshold, ...), "
                                 f"got {type(result).__name__}")
-            if holds is not None or partly:
+            if holds is not _UNSET or partly:
                 raise ValueError(f"claim {id!r}: give result or holds, not both")
             measured = result.measured if measured is None else f"{measured}; {result.measured}"
             note = f"{note}; {result.note}" if note else result.note
             verdict_text = result.verdict
         else:
-            if measured is None:
-                raise ValueError(f"claim {id!r}: give result, or measured and holds")
+            if measured is None or holds is _UNSET:
+                raise ValueError(f"claim {id!r}: give result, or measured and holds (True, False, "
+                                 f"or None when this profile is too small to test it)")
             verdict_text = verdict(holds, partly)
         claim = Claim(id, self.paper, where, statement, measured, verdict_text, note)
         self.claims.append(claim)
@@ -407,6 +408,7 @@ def trend(settings, values, *, expected: str, label: str = "tau", digits: int = 
     null is discrete); 3 seeds each with tau = 1 give p = 1/120^3. A linear trend whose slope per
     setting is 0.5 noise sd is reproduced about 65% of the time with 3 seeds, 86% with 5.
     """
+    digits = integer("digits", digits, minimum=0)
     if expected not in ("increasing", "decreasing"):
         raise ValueError(f"expected must be 'increasing' or 'decreasing', got {expected!r}")
     table = _numbers("values", values, ndim=2)
@@ -490,6 +492,7 @@ def contrast(a, b, *, expected: str, margin: float | None = None, unit: str = ""
       difference and a margin of 2 noise sd, "equal" is reproduced about 56% of the time with 3
       seeds, 95% with 5.
     """
+    digits = integer("digits", digits, minimum=0)
     kinds = ("greater", "less", "equal", "not greater", "not less")
     if expected not in kinds:
         raise ValueError(f"expected must be one of {kinds}, got {expected!r}")
@@ -557,6 +560,7 @@ def threshold(values, value: float, *, expected: str, unit: str = "", label: str
     happens 5% of the time; a mean 1 (2) noise sd beyond it is reproduced about 30% (70%) of the
     time with 3 seeds, 57% (97%) with 5.
     """
+    digits = integer("digits", digits, minimum=0)
     if expected not in ("above", "below"):
         raise ValueError(f"expected must be 'above' or 'below', got {expected!r}")
     values = _numbers("values", values, ndim=1)
@@ -596,6 +600,7 @@ def differ(groups: dict[str, Sequence[float]], *, unit: str = "", label: str = "
     11-14% there: it tests identical distributions, not equal means). Means 0, 1 and 2 noise sd
     are told apart about 60% of the time with 5 seeds each, 25% with 3.
     """
+    digits = integer("digits", digits, minimum=0)
     if not isinstance(groups, dict) or len(groups) < 2:
         raise ValueError("groups must be a dict of at least 2 named groups of values")
     arrays = {name: _numbers(f"groups[{name!r}]", values, ndim=1)

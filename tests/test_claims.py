@@ -117,7 +117,24 @@ def test_bad_holds_and_verdicts_are_rejected():
         claims.add("a", where="w", statement="s", measured=0.93, holds=True)
     with pytest.raises(ValueError, match="verdict must be one of"):
         Claim("a", "p", "w", "s", "m", "confirmed")
+    # A forgotten holds is not "not tested at this profile": None must be said.
+    with pytest.raises(ValueError, match="give result, or measured and holds"):
+        claims.add("a", where="w", statement="s", measured="m")
+    with pytest.raises(ValueError, match="give result or holds, not both"):
+        claims.add("a", where="w", statement="s", result=not_testable("m", "why"), holds=None)
     assert claims.claims == []
+
+
+@pytest.mark.parametrize("digits", [True, 1.0, -1, "2"])
+def test_digits_that_are_not_a_count_are_named(digits):
+    error = ValueError if digits == -1 else TypeError
+    for call in (lambda: summarize([1.0, 2.0], digits=digits),
+                 lambda: trend([1, 2, 3], [[1.0, 2.0, 3.0]], expected="increasing", digits=digits),
+                 lambda: contrast([1.0, 2.0], [0.0, 0.5], expected="greater", digits=digits),
+                 lambda: threshold([1.0, 2.0], 0.0, expected="above", digits=digits),
+                 lambda: differ({"a": [1.0, 2.0], "b": [3.0, 4.0]}, digits=digits)):
+        with pytest.raises(error, match="digits must be an int"):
+            call()
 
 
 def test_duplicate_id_is_rejected():
