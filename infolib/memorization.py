@@ -17,6 +17,7 @@ Pruthi and Belinkov (NeurIPS 2022), shared by the two memorization chapters.
 
 from __future__ import annotations
 
+import copy
 import functools
 from dataclasses import dataclass
 
@@ -181,7 +182,8 @@ def measure(
     - ``mi``: raw KSG MI (k = 3, bits, no standardization: the authors' estimator) of every pair
       among ``mi_neurons`` random neurons of each hidden layer, on ``mi_samples`` random inputs
       of ``x_eval``: a square matrix, NaN diagonal; ``mi_layer``: the layer of its rows.
-    - ``norms``: the three complexity measures of :mod:`infolib.complexity`.
+    - ``norms``: the three complexity measures of :mod:`infolib.complexity`, in float64 on a CPU
+      copy of the model (the model itself is left on its device).
     """
     layers = [a.numpy() for a in hidden_activations(model, x_eval, kind=kind)]
     sizes = [a.shape[1] for a in layers]
@@ -189,7 +191,7 @@ def measure(
     columns = mi_subset(sizes, mi_neurons, seed=seed)
     rows = np.random.default_rng(seed).choice(len(acts), size=min(mi_samples, len(acts)),
                                               replace=False)
-    model = model.cpu()
+    on_cpu = copy.deepcopy(model).cpu()  # norms on the CPU; the caller's model stays put
     layer = np.repeat(np.arange(len(sizes)), sizes)
     return dict(
         entropy=neuron_entropy(acts, bins=bins, binning="global"),
@@ -198,8 +200,8 @@ def measure(
         mi=pairwise_mi(acts[np.ix_(rows, columns)], k=3, seed=seed, device=device,
                        standardize=False).astype(np.float32),
         mi_layer=layer[columns],
-        norms={"2-norm": spectral_product(model), "Frobenius": frobenius_product(model),
-               "path-norm": path_norm(model)},
+        norms={"2-norm": spectral_product(on_cpu), "Frobenius": frobenius_product(on_cpu),
+               "path-norm": path_norm(on_cpu)},
     )
 
 
