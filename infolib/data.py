@@ -449,7 +449,10 @@ def redraw_labels(labels: torch.Tensor, fraction: float, *, n_classes: int,
     if labels.ndim != 1 or labels.dtype == torch.bool or labels.is_floating_point():
         raise ValueError("labels must be a 1-D integer tensor, got dtype "
                          f"{labels.dtype}, shape {tuple(labels.shape)}")
-    if len(labels) and not bool(((labels >= 0) & (labels < n_classes)).all()):
+    if n_classes - 1 > torch.iinfo(labels.dtype).max:  # a redrawn label would wrap around
+        raise ValueError(f"labels of dtype {labels.dtype} cannot hold the classes 0 .. "
+                         f"{n_classes - 1}: convert them first (labels.long())")
+    if len(labels) and not bool(((labels >= 0) & (labels.long() < n_classes)).all()):
         raise ValueError(f"labels must lie in 0 .. {n_classes - 1} (n_classes={n_classes})")
     generator = torch.Generator().manual_seed(random_seed("seed", seed))
     chosen = _chosen(len(labels), fraction, generator)

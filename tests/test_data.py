@@ -463,6 +463,11 @@ def test_redraw_labels_is_seeded_and_checks_input():
         data.redraw_labels(labels, 0.5, n_classes=9)
     with pytest.raises(ValueError, match="n_classes"):
         data.redraw_labels(labels, 0.5, n_classes=1)
+    # uint8 labels (as the idx files store them) would wrap a redrawn label 999 to 231
+    with pytest.raises(ValueError, match="cannot hold the classes 0 .. 999"):
+        data.redraw_labels(torch.zeros(5, dtype=torch.uint8), 0.5, n_classes=1000)
+    small = data.redraw_labels(torch.zeros(5, dtype=torch.uint8), 1.0, n_classes=256, seed=0)
+    assert small.dtype == torch.uint8
 
 
 # --------------------------------------------------------------------------------------------
@@ -473,7 +478,8 @@ def test_redraw_labels_is_seeded_and_checks_input():
 def test_digits_shapes_range_and_balance():
     x, y = data.digits()
     assert x.shape == (1797, 1, 8, 8) and x.dtype == torch.float32
-    assert 0.0 <= x.min() and x.max() <= 1.0
+    assert 0.0 <= x.min() and x.max() == 1.0
+    assert torch.equal(x * 16, (x * 16).round())  # the 0..16 grey levels over 16, not over 255
     assert torch.bincount(y).min() >= 170  # about 180 per class
 
 
