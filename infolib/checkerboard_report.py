@@ -7,17 +7,25 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from infolib.checkerboard_runs import LABELS, network, probe, solved
+from infolib.checkerboard_runs import DECODERS, LABELS, network, probe, solved
+from infolib.checks import integer, one_of
 
 
 def information_frame(runs: Sequence[dict], measurements: Sequence[dict], **columns):
     """Long table (pandas), one row per (run, epoch, layer, label) measured: ``seed``, ``epoch``,
     ``layer`` (from 1; ``last`` is True for the network's last hidden layer), ``label``,
     ``decoder``, ``bits``, the run's ``solved`` and its validation ``accuracy`` at that epoch, and
-    ``columns`` (constants such as the task). A measurement of a seed not in ``runs`` raises."""
+    ``columns`` (constants such as the task). A measurement of a seed not in ``runs``, of an epoch
+    its run did not record, or runs sharing a seed (one run of each seed: frame each group of runs
+    on its own) raise."""
     import pandas as pd
 
     by_seed = {run["seed"]: run for run in runs}
+    if len(by_seed) != len(runs):
+        seeds = [run["seed"] for run in runs]
+        raise ValueError(f"runs hold seeds {sorted({s for s in seeds if seeds.count(s) > 1})} "
+                         "more than once: a reading could not tell which run it belongs to "
+                         "(build one frame per group of runs, with a column naming the group)")
     rows = []
     for m in measurements:
         if m["seed"] not in by_seed:
@@ -25,6 +33,9 @@ def information_frame(runs: Sequence[dict], measurements: Sequence[dict], **colu
         run = by_seed[m["seed"]]
         n_layers = len(run["states"][0]) // 2 - 1  # weight and bias per Linear, one is the output
         for i, epoch in enumerate(m["epochs"]):
+            if epoch not in run["eval_at"]:
+                raise ValueError(f"measurement of seed {m['seed']} at epoch {epoch}, which its "
+                                 f"run did not record (it has {list(run['eval_at'])})")
             accuracy_now = float(run["val_accuracy"][run["eval_at"].index(epoch)])
             for j, layer in enumerate(m["layers"]):
                 for k, label in enumerate(LABELS):
@@ -42,7 +53,19 @@ def values_at(frame, *, label: str, layer, epoch: int, decoder: str = "paper"):
     """Usable information of the runs that solved the task at one (label, layer, epoch, decoder),
     one value per seed (a pandas Series indexed by seed, sorted); ``layer="last"``: the network's
     last hidden layer. A frame with two readings of one seed there (several tasks or
-    initializations) is refused: select one first."""
+    initializations) is refused: select one first. So is an ``epoch``, ``layer`` or ``decoder``
+    that no reading of a non-empty frame has (a typo would otherwise read as "no solved runs")."""
+    one_of("label", label, LABELS)
+    one_of("decoder", decoder, DECODERS)
+    epoch = integer("epoch", epoch, minimum=0)
+    if layer != "last":
+        layer = integer("layer", layer, minimum=1)
+    asked = [("epoch", epoch, frame.epoch), ("decoder", decoder, frame.decoder)]
+    asked += [] if layer == "last" else [("layer", layer, frame.layer)]
+    for name, value, column in asked if len(frame) else []:
+        if value not in set(column):
+            raise ValueError(f"no reading in the frame has {name}={value!r} (its readings have "
+                             f"{name} in {sorted(set(column))})")
     rows = frame[(frame.epoch == epoch) & (frame.label == label) & frame.solved
                  & (frame.decoder == decoder)]
     rows = rows[rows["last"]] if layer == "last" else rows[rows.layer == layer]
@@ -60,18 +83,17 @@ def runs_note(runs: Sequence[dict]) -> str:
     return f"{sum(solved(r) for r in runs)} of {len(runs)} runs solved the task and are used"
 
 
-def plot_information(frame, title: str, n_colors: int, pretrain: int | None = None,
-                     subtitle: str | None = None):
+def plot_information(frame, title: str, n_colors: int, *, subtitle: str,
+                     pretrain: int | None = None):
     """Usable direction and colour information per layer across epochs, the mean and sd over the
     runs that solved the task (one panel per label, darker lines deeper layers, the dashed line
-    log2 n bits, a red dotted line at the end of ``pretrain``). ``subtitle`` (default: how many of
-    the frame's runs solved the task) goes under the title."""
+    log2 n bits, a red dotted line at the end of ``pretrain``). ``subtitle`` goes under the title:
+    say there how many runs were trained (:func:`runs_note`), which the frame cannot tell, as it
+    holds only the runs that were measured."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    n_runs, frame = frame["seed"].nunique(), frame[frame.solved]
-    n_solved = frame["seed"].nunique()
-    subtitle = subtitle or f"{n_solved} of {n_runs} runs solved the task (shown)"
+    frame = frame[frame.solved]
     if frame.empty:
         print(f"{title}: no run that solved the task to plot ({subtitle})")
         return
@@ -107,6 +129,8 @@ def plot_last_layer(task: str, runs: Sequence[dict], epochs: Sequence[int], titl
 
     from infolib.models import hidden_activations
 
+    if not runs:
+        raise ValueError(f"plot_last_layer of {task} needs at least one run, got none")
     run = next((r for r in runs if solved(r)), runs[0])
     title += f", seed {run['seed']}" + ("" if solved(run) else " (did not solve the task)")
     shown = [e for e in epochs if e in run["eval_at"]]

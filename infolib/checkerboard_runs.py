@@ -58,6 +58,18 @@ TRAIN_FRACTION = 0.9  # B.5: 90% train, 10% validation
 PROBE_SEED = 100_000  # probe samples of run s: checkerboard(..., seed=PROBE_SEED + s)
 FRESH_SEED = 200_000  # the literal decoder's fresh draws: seed FRESH_SEED + 1000 * s + epoch
 SOLVED_ACCURACY = 0.9  # a run "solved the task": final validation accuracy on the direction
+MAX_SEED = (2**32 - 1 - FRESH_SEED - 999) // 1000  # the largest run seed whose seeds all fit
+
+
+def run_seed(name: str, value) -> int:
+    """A run's seed as an int in 0..:data:`MAX_SEED` (its probe and fresh-sample seeds, derived
+    from it, must fit in 0..2**32 - 1), or a TypeError/ValueError naming ``name``."""
+    value = random_seed(name, value)
+    if value > MAX_SEED:
+        raise ValueError(f"{name} must be at most {MAX_SEED}, got {value}: the run's probe seed "
+                         f"({PROBE_SEED} + s) and fresh-sample seeds ({FRESH_SEED} + 1000 s + "
+                         "epoch) must fit in 2**32 - 1")
+    return value
 
 
 def task_spec(task: str) -> dict:
@@ -117,15 +129,15 @@ def train_group(
     network's state dict at each of them, CPU tensors) and ``val_accuracy`` (direction accuracy on
     the run's validation samples at each, a fraction)."""
     spec = task_spec(task)
-    seeds = [random_seed(f"seeds[{i}]", s) for i, s in enumerate(seeds)]
+    seeds = [run_seed(f"seeds[{i}]", s) for i, s in enumerate(seeds)]
     if not seeds or len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct and at least one, got {seeds}")
     epochs = integer("epochs", epochs, minimum=1)
     pretrain = integer("pretrain", pretrain, minimum=0)
     eval_at = sorted({integer("eval_at", e, minimum=0) for e in eval_at})
-    if not eval_at or eval_at[-1] > pretrain + epochs:
+    if not eval_at or eval_at[-1] != pretrain + epochs:  # solved() reads the last one
         raise ValueError(f"eval_at must name epochs in 0..{pretrain + epochs} (pre-training "
-                         f"included), got {eval_at}")
+                         f"included) and end at the last, {pretrain + epochs}, got {eval_at}")
     data = [training_data(task, s, data_fraction) for s in seeds]
     models = [network(task, init, s) for s in seeds]
     records = [dict(seed=s, eval_at=eval_at, states={}, val_accuracy={}) for s in seeds]
@@ -163,7 +175,8 @@ def solved(run: dict) -> bool:
 
 def probe(task: str, seed: int, n_samples: int) -> Checkerboard:
     """Run ``seed``'s probe samples: fresh CB samples, independent of its training data."""
-    return checkerboard(task_spec(task)["n_colors"], n_samples, seed=PROBE_SEED + seed)
+    return checkerboard(task_spec(task)["n_colors"], n_samples,
+                        seed=PROBE_SEED + run_seed("seed", seed))
 
 
 def usable_bits(
@@ -188,11 +201,14 @@ def usable_bits(
     one_of("decoder", decoder, DECODERS)
     decoder_samples = integer("decoder_samples", decoder_samples, minimum=20)
     layers = hidden_layers(task, layers)
-    missing = [e for e in epochs if e not in run["eval_at"]]
-    if missing or not epochs:
-        raise ValueError(f"epochs {missing or epochs} were not recorded (the run has "
-                         f"{run['eval_at']})")
-    seed = run["seed"]
+    epochs = [integer(f"epochs[{i}]", e, minimum=0) for i, e in enumerate(epochs)]
+    recorded = list(run["eval_at"])
+    if not epochs:
+        raise ValueError(f"epochs is empty: name some of the run's recorded epochs {recorded}")
+    missing = [e for e in epochs if e not in recorded]
+    if missing:
+        raise ValueError(f"epochs {missing} were not recorded (the run has {recorded})")
+    seed = run_seed("run['seed']", run["seed"])
     models = [network(task, state=run["states"][run["eval_at"].index(e)]) for e in epochs]
 
     def read(samples: Checkerboard):

@@ -43,7 +43,7 @@ def test_a_group_trains_each_seed_as_fit_trains_it_alone():
 
 
 def test_glorot_initialization_has_zero_biases():
-    (run,) = train_group("Fig. 2a", [0], epochs=1, eval_at=[0], init="xavier",
+    (run,) = train_group("Fig. 2a", [0], epochs=1, eval_at=[0, 1], init="xavier",
                          data_fraction=FRACTION, device="cpu")
     biases = [v for k, v in run["states"][0].items() if k.endswith("bias")]
     assert all(torch.count_nonzero(b) == 0 for b in biases)
@@ -56,10 +56,20 @@ def test_arguments_are_checked():
         train_group("Fig. 2a", [1, 1], epochs=1, eval_at=[0], data_fraction=FRACTION)
     with pytest.raises(ValueError, match="eval_at"):
         train_group("Fig. 2a", [0], epochs=2, eval_at=[3], data_fraction=FRACTION)
+    # solved() judges a run by its last recorded accuracy: it must be the end of training
+    with pytest.raises(ValueError, match="end at the last, 3"):
+        train_group("Fig. 2a", [0], epochs=2, pretrain=1, eval_at=[0, 2], data_fraction=FRACTION)
+    # a seed whose derived seeds do not fit is named as the caller gave it
+    with pytest.raises(ValueError, match=r"seeds\[0\] must be at most 4294766, got 4294767"):
+        train_group("Fig. 2a", [4_294_767], epochs=1, eval_at=[1], data_fraction=FRACTION)
     (run,) = train_group("Fig. 2a", [0], epochs=1, eval_at=[0, 1], data_fraction=FRACTION,
                          device="cpu")
     with pytest.raises(ValueError, match="were not recorded"):
         usable_bits("Fig. 2a", run, epochs=[2])
+    with pytest.raises(ValueError, match=r"epochs is empty: name some of the run's recorded"):
+        usable_bits("Fig. 2a", run, epochs=[])
+    with pytest.raises(ValueError, match=r"epochs \[2\] were not recorded"):
+        usable_bits("Fig. 2a", run, epochs=np.array([1, 2]))
     with pytest.raises(ValueError, match="layers"):
         usable_bits("Fig. 2a", run, epochs=[1], layers=[6])
     with pytest.raises(ValueError, match="decoder"):
@@ -72,7 +82,7 @@ def test_the_three_decoders_read_what_an_untrained_first_layer_holds():
     """At initialization Small FC's first layer (10 ReLUs of the noisy colour and the targets)
     holds the colour, which a linear read-out recovers: every decoder reads nearly 1 bit of it
     (the label's entropy), and no decoder reads more than the entropy."""
-    (run,) = train_group("Fig. 2a", [0], epochs=1, eval_at=[0], data_fraction=FRACTION,
+    (run,) = train_group("Fig. 2a", [0], epochs=1, eval_at=[0, 1], data_fraction=FRACTION,
                          device="cpu")
     for decoder in ("paper", "linear", "literal"):
         bits = usable_bits("Fig. 2a", run, epochs=[0], layers=[1, 5], decoder=decoder,
@@ -81,6 +91,34 @@ def test_the_three_decoders_read_what_an_untrained_first_layer_holds():
         color_first = bits[0, 0, LABELS.index("color")]
         assert 0.8 < color_first <= 1.02, (decoder, bits)
         assert (bits <= 1.02).all()
+
+
+def test_usable_bits_reads_each_epoch_layer_and_label_where_it_was_asked():
+    """Hand-made states tell the readings apart: layer 1 sees only the board (the colour, no
+    direction) at both epochs, layer 2 is dead (constant) at epoch 0 and alive at 7. A reading
+    by list position instead of by epoch, swapped epoch and layer slots, or swapped labels each
+    put a number in the wrong cell (the first would read the initialization where the
+    chapters ask for the end of training: eval_at [0, E], epochs [E])."""
+    colour_only = {k: v.clone() for k, v in network("Fig. 2a", seed=0).state_dict().items()}
+    colour_only["0.weight"][:, 2:] = 0  # the inputs after the 2 board columns are the targets
+    dead = {k: v.clone() for k, v in colour_only.items()}
+    dead["2.weight"].zero_()
+    dead["2.bias"].zero_()
+    run = dict(seed=0, eval_at=[0, 7], states=[dead, colour_only], val_accuracy=np.array([.5, .5]))
+    options = dict(layers=[1, 2], decoder="linear", decoder_samples=1000, decoder_epochs=10,
+                   device="cpu")
+    direction, color = LABELS.index("direction"), LABELS.index("color")
+    bits = usable_bits("Fig. 2a", run, epochs=[0, 7], **options)
+    assert (bits[:, 0, color] > 0.8).all(), bits
+    assert (bits[..., direction] < 0.2).all(), bits
+    assert bits[0, 1, color] < 0.2 and bits[1, 1, color] > 0.5, bits
+    (only_last,) = usable_bits("Fig. 2a", run, epochs=[7], **options)  # epoch 7, listed first
+    assert only_last[1, color] > 0.5 and (only_last[:, direction] < 0.2).all(), only_last
+
+
+def test_solved_is_judged_at_the_line():
+    assert solved(dict(val_accuracy=np.array([0.1, 0.9])))
+    assert not solved(dict(val_accuracy=np.array([0.95, 0.8999])))
 
 
 def test_probe_samples_are_not_training_samples():
@@ -114,10 +152,26 @@ def test_the_long_table_and_values_at_keep_each_reading_where_it_belongs():
     assert last_color.to_dict() == {0: 7.0, 2: 207.0}
     first_direction = values_at(frame, label="direction", layer=1, epoch=0)
     assert first_direction.to_dict() == {0: 0.0, 2: 200.0}
-    assert values_at(frame, label="color", layer=1, epoch=10, decoder="linear").empty
+    # off the diagonal: epoch 10 (index 1), layer 1 (index 0), colour (index 1) = bits[1, 0, 1]
+    assert values_at(frame, label="color", layer=1, epoch=10).to_dict() == {0: 5.0, 2: 205.0}
+    at_start = frame[(frame.seed == 0) & (frame.epoch == 0)].accuracy
+    assert at_start.unique().tolist() == [0.5]  # the accuracy at that epoch, not the final one
     assert runs_note(runs) == "2 of 3 runs solved the task and are used"
     with pytest.raises(ValueError, match="not among the runs"):
         information_frame(runs[:1], readings, task="Fig. 2a")
+    # two runs of one seed (two initializations framed together): a reading could belong to
+    # either, and the first run's would have been credited to the last one
+    with pytest.raises(ValueError, match=r"runs hold seeds \[0\] more than once"):
+        information_frame([runs[0], fake_run(0, 0.3)], readings[:1], task="Fig. 2a")
+    with pytest.raises(ValueError, match=r"epoch 5, which its run did not record \(it has \[0, 10"):
+        information_frame(runs, [dict(readings[0], epochs=[0, 5])], task="Fig. 2a")
+    # a typo, or a reading never measured, is an error, not an empty Series ("no solved runs")
+    for typo, match in ((dict(label="colour"), "label"), (dict(layer="first"), "layer"),
+                        (dict(layer=2), "layer=2"), (dict(epoch=11), "epoch=11"),
+                        (dict(decoder="linear"), "decoder='linear'"), (dict(decoder="Paper"),
+                                                                       "decoder")):
+        with pytest.raises((TypeError, ValueError), match=match):
+            values_at(frame, **{**dict(label="color", layer="last", epoch=10), **typo})
     # two tasks' frames together hold two readings of a seed: refused, not one silently kept
     both = pd.concat([frame, information_frame(runs, readings, task="Fig. 2a")])
     with pytest.raises(ValueError, match=r"seeds \[0, 2\] have more than one reading"):
