@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from infolib.checkerboard_runs import DECODERS, LABELS, network, probe, solved
+from infolib.checkerboard_runs import LABELS, network, probe, solved
 from infolib.checks import integer, one_of
 
 
@@ -55,8 +55,7 @@ def values_at(frame, *, label: str, layer, epoch: int, decoder: str = "paper"):
     last hidden layer. A frame with two readings of one seed there (several tasks or
     initializations) is refused: select one first. So is an ``epoch``, ``layer`` or ``decoder``
     that no reading of a non-empty frame has (a typo would otherwise read as "no solved runs")."""
-    one_of("label", label, LABELS)
-    one_of("decoder", decoder, DECODERS)
+    one_of("label", label, LABELS)  # the decoder may be a frame's own (a "clipped" copy)
     epoch = integer("epoch", epoch, minimum=0)
     if layer != "last":
         layer = integer("layer", layer, minimum=1)

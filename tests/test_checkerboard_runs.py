@@ -172,6 +172,10 @@ def test_the_long_table_and_values_at_keep_each_reading_where_it_belongs():
                                                                        "decoder")):
         with pytest.raises((TypeError, ValueError), match=match):
             values_at(frame, **{**dict(label="color", layer="last", epoch=10), **typo})
+    # a decoder the frame made itself (the controls chapter's estimates clipped at zero) is read
+    clipped = pd.concat([frame, frame.assign(decoder="clipped", bits=frame.bits.clip(upper=6))])
+    assert values_at(clipped, label="color", layer="last", epoch=10,
+                     decoder="clipped").to_dict() == {0: 6.0, 2: 6.0}
     # two tasks' frames together hold two readings of a seed: refused, not one silently kept
     both = pd.concat([frame, information_frame(runs, readings, task="Fig. 2a")])
     with pytest.raises(ValueError, match=r"seeds \[0, 2\] have more than one reading"):
