@@ -49,13 +49,14 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from infolib.checks import inputs, integer, random_seed, real
+from infolib.checks import boolean, inputs, integer, random_seed, real
 from infolib.checks import module as check_module
 from infolib.models import (
     BATCH_NORMS,
     CHAIN_LAYERS,
     HOMOGENEOUS,
     WEIGHT_LAYERS,
+    _BasicBlock,
     check_layers,
     check_units_reach,
     check_used_once,
@@ -203,7 +204,8 @@ def scale_residual_block(model: nn.Module, block: int, c: float) -> nn.Module:
     undoes it: exact in eval and in training mode, since bn2 sees conv2's output unchanged. The
     skip connection bypasses both, so nothing else changes. ``c``: a finite number > 0 with c
     and 1/c normal numbers of the weights' dtype. Refused (``ValueError``): no such block, a
-    conv2 with a bias, a bn1 without affine weights.
+    conv2 with a bias, a bn1 without affine weights, a module with conv1, bn1 and conv2 of another
+    class than those basic blocks (its forward cannot be read).
     """
     c = real("c", c, above=0)
     result = copy.deepcopy(model)
@@ -231,7 +233,7 @@ def swap_residual_channels(
     seed = random_seed("seed", seed)
     result = copy.deepcopy(model)
     first_norm, second_conv = _residual_pair(result, block, "swap_residual_channels")
-    first_conv = _residual_blocks(result)[block].conv1
+    first_conv = _residual_blocks(result, "swap_residual_channels")[block].conv1
     n_channels = first_conv.weight.shape[0]
     order = _partial_permutation(n_channels, round(fraction * n_channels), seed)
     with torch.no_grad():
@@ -244,17 +246,29 @@ def swap_residual_channels(
     return result
 
 
-def _residual_blocks(model: nn.Module) -> list[nn.Module]:
-    return [m for m in model.modules()
-            if all(isinstance(getattr(m, name, None), kind) for name, kind in
-                   (("conv1", nn.Conv2d), ("bn1", nn.BatchNorm2d), ("conv2", nn.Conv2d)))]
+def _residual_blocks(model: nn.Module, caller: str) -> list[nn.Module]:
+    """The basic blocks of :func:`infolib.models.small_resnet` in ``model``, in modules() order. A
+    module that has conv1, bn1 and conv2 but is another class is refused: its forward (a
+    pre-activation block, say) need not compute conv2(relu(bn1(conv1(x)))), and rescaling or
+    permuting it would change the function without a word."""
+    blocks = []
+    for name, m in model.named_modules():
+        if all(isinstance(getattr(m, attribute, None), kind) for attribute, kind in
+               (("conv1", nn.Conv2d), ("bn1", nn.BatchNorm2d), ("conv2", nn.Conv2d))):
+            if type(m) is not _BasicBlock or type(m.relu1) is not nn.ReLU:
+                raise ValueError(
+                    f"{caller}: module {name!r} ({type(m).__name__}) has conv1, bn1 and conv2, "
+                    "but its forward is unknown: only the basic blocks of "
+                    "infolib.models.small_resnet (conv2(relu(bn1(conv1(x))))) are supported")
+            blocks.append(m)
+    return blocks
 
 
 def _residual_pair(model: nn.Module, block, caller: str):
     """(bn1, conv2) of residual block ``block``, checked."""
     check_module("model", model)
     block = integer("block", block)
-    blocks = _residual_blocks(model)
+    blocks = _residual_blocks(model, caller)
     if not 0 <= block < len(blocks):
         raise ValueError(f"{caller}: block must be in [0, {len(blocks) - 1}] (the model has "
                          f"{len(blocks)} residual blocks with conv1, bn1 and conv2), got {block}")
@@ -280,6 +294,7 @@ def perturb(model: nn.Module, std: float, *, relative: bool = False, seed: int =
     :func:`adversarial_perturb`.
     """
     std = real("std", std, minimum=0)
+    relative = boolean("relative", relative)
     seed = random_seed("seed", seed)
     result = copy.deepcopy(model)
     params = list(result.parameters())
@@ -323,6 +338,7 @@ def adversarial_perturb(
     forward passes; memory that of one training step on a batch of len(x) inputs.
     """
     std = real("std", std, minimum=0)
+    relative = boolean("relative", relative)
     seed = random_seed("seed", seed)
     steps = integer("steps", steps, minimum=0)
     x = inputs("x", x)
@@ -440,6 +456,9 @@ def interpolate(model_a: nn.Module, model_b: nn.Module, c: float) -> nn.Module:
             mixed[key] = (1 - c) * a + c * b
         else:
             mixed[key] = a
+        if not bool(torch.isfinite(mixed[key]).all()):  # (1 - c) a + c b overflowed: inf - inf
+            raise ValueError(f"interpolate: at c={c} {key!r} overflows in {a.dtype}; use a c of "
+                             "smaller magnitude")
         if key.rsplit(".", 1)[-1] == "running_var" and (mixed[key] < 0).any():
             raise ValueError(
                 f"interpolate: at c={c} the batch-norm buffer {key!r} becomes negative "

@@ -436,6 +436,41 @@ def test_adversarial_perturb_is_seeded_and_std_zero_keeps_everything():
     assert same_state(adversarial_perturb(model, 0.0, x), snapshot(model))
 
 
+def test_adversarial_perturb_leaves_batch_norm_statistics_and_starts_from_perturbs_noise():
+    """The objective is computed in eval mode (the docstring's promise): a model in training mode
+    keeps its running statistics; and with no ascent step the result is perturb's noise of the
+    same seed, rescaled to the sphere of radius std sqrt(P)."""
+    model = small_cnn().train()
+    x = inputs_for(model)
+    moved = adversarial_perturb(model, 0.02, x, steps=3, seed=4)
+    for (name, b), nb in zip(model.named_buffers(), moved.buffers()):
+        assert torch.equal(b, nb), name
+    assert moved.training
+    start = adversarial_perturb(model.eval(), 0.02, x, steps=0, seed=4)
+    noise = [q - p for p, q in zip(model.parameters(), perturb(model, 1.0, seed=4).parameters())]
+    delta = [q - p for p, q in zip(model.parameters(), start.parameters())]
+    scale = 0.02 * math.sqrt(sum(p.numel() for p in model.parameters()))
+    scale /= torch.cat([z.flatten() for z in noise]).norm().item()
+    for z, d in zip(noise, delta):
+        torch.testing.assert_close(d, scale * z, rtol=1e-4, atol=1e-6)
+
+
+def test_perturb_draws_one_tensor_per_parameter_in_order():
+    model = mlp(3, [4], 2, seed=0)
+    noisy = perturb(model, 1.0, seed=5)
+    generator = torch.Generator().manual_seed(5)
+    for p, q in zip(model.parameters(), noisy.parameters()):
+        torch.testing.assert_close(q - p, torch.randn(p.shape, generator=generator, dtype=p.dtype))
+
+
+@pytest.mark.parametrize("call", [lambda m, x: perturb(m, 0.1, relative="False"),
+                                  lambda m, x: adversarial_perturb(m, 0.1, x, relative=1)])
+def test_relative_must_be_a_bool(call):
+    model = small_mlp()
+    with pytest.raises(TypeError, match="relative must be True or False"):
+        call(model, inputs_for(model))
+
+
 def test_adversarial_perturb_never_keeps_an_iterate_whose_change_overflowed():
     """float32, absolute size: at std 5e3 the random start's L is finite (about 4e32) but the
     ascent overflows L to inf; the best iterate with a finite L (about 8e36) is returned, not the
@@ -523,6 +558,9 @@ def test_interpolate_rejects_mismatched_architectures_and_bad_c():
         interpolate(a, mlp(5, [8, 8], 3, seed=0), 0.5)
     with pytest.raises(ValueError, match="c must be a finite number"):
         interpolate(a, a, math.nan)
+    # finite c, but (1 - c) a + c b overflows float32: a model whose outputs are NaN, refused
+    with pytest.raises(ValueError, match=r"at c=1e\+40 '0.weight' overflows in torch.float32"):
+        interpolate(a.float(), mlp(5, [8], 3, seed=1).float(), 1e40)
     with pytest.raises(TypeError, match="model_b must be a torch.nn.Module"):
         interpolate(a, {}, 0.5)
 
@@ -644,3 +682,27 @@ def test_residual_reparameterizations_reject_bad_input():
         scale_residual_block(model, 0, 0.0)
     with pytest.raises(ValueError, match="fraction"):
         swap_residual_channels(model, 0, 1.5)
+
+
+class PreActivationBlock(nn.Module):
+    """conv2(relu(bn2(conv1(relu(bn1(x)))))) + x: conv1, bn1 and conv2 by name, but bn1 acts on the
+    block's input, so rescaling bn1 and conv2 or permuting conv1's channels changes the function
+    (by 11% and 87% of the outputs' size in the audit that found it)."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.bn1, self.bn2 = nn.BatchNorm2d(channels), nn.BatchNorm2d(channels)
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+
+    def forward(self, x):
+        return self.conv2(torch.relu(self.bn2(self.conv1(torch.relu(self.bn1(x)))))) + x
+
+
+def test_residual_reparameterizations_refuse_a_block_whose_forward_they_cannot_read():
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), PreActivationBlock(4), nn.Flatten()).eval()
+    for call in (lambda: scale_residual_block(model, 0, 3.0),
+                 lambda: swap_residual_channels(model, 0, 1.0, seed=3)):
+        with pytest.raises(ValueError, match=r"module '1' \(PreActivationBlock\) has conv1, bn1 "
+                                             "and conv2, but its forward is unknown"):
+            call()
