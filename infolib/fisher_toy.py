@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from scipy import integrate, stats
 
-from infolib.checks import finite, integer, real
+from infolib.checks import finite, integer, random_seed, real
 from infolib.config import resolve_device
 
 AMPLITUDE, FREQUENCY = 1.5, 6.0
@@ -83,8 +83,14 @@ def _per_run(name, value, runs):
 
 
 def _generator(seed, device) -> torch.Generator:
-    """A torch generator on ``device`` seeded from an int or a sequence of ints."""
-    entropy = [int(v) for v in np.atleast_1d(seed)]
+    """A torch generator on ``device`` seeded from an int or a non-empty sequence of ints (each
+    checked: a float or a bool is refused, not truncated, so that 1.9 and 1 differ)."""
+    values = seed.tolist() if isinstance(seed, np.ndarray) else seed
+    if not isinstance(values, (list, tuple)):
+        values = [random_seed("seed", values)]
+    if not values:
+        raise ValueError("seed must be an int or a non-empty sequence of ints, got []")
+    entropy = [random_seed(f"seed[{i}]", v) for i, v in enumerate(values)]
     state = np.random.SeedSequence(entropy).generate_state(1, dtype=np.uint64)[0]
     generator = torch.Generator(device=device)
     generator.manual_seed(int(state >> np.uint64(1)))
@@ -163,6 +169,9 @@ def sgd(x, theta0, *, batch_size: int, lr: float, steps: int, seed, shift: float
                          f"{tuple(x.shape)} and {tuple(theta.shape)}")
     n_sets, n_points = x.shape
     n_runs = theta.shape[1]
+    if not n_sets or not n_points or not n_runs:
+        raise ValueError(f"x (datasets, N) and theta0 (datasets, runs) must hold at least one "
+                         f"dataset, point and run, got {tuple(x.shape)} and {tuple(theta.shape)}")
     batch_size = integer("batch_size", batch_size, minimum=1)
     steps = integer("steps", steps, minimum=0)
     lr = real("lr", lr, above=0)
@@ -199,6 +208,8 @@ def shannon_information(theta, std, *, seed, draws: int = 32, chunk: int = 2048,
     if theta.ndim != 2 or std.shape != theta.shape:
         raise ValueError(f"theta and std must both be (datasets, runs), got {theta.shape} and "
                          f"{std.shape}")
+    if not theta.size:
+        raise ValueError(f"theta must hold at least one dataset and one run, got {theta.shape}")
     finite("theta", theta)
     finite("std", std)
     if not (std > 0).all():
@@ -227,8 +238,13 @@ def shannon_information(theta, std, *, seed, draws: int = 32, chunk: int = 2048,
 def gaussian_information(theta, n_points: int):
     """The paper's "Gaussian" information in nats: E KL(N(theta, 1/F(theta)) || P) over every end
     point, P = N(m, lambda^2) the single Gaussian prior that minimizes it (m the mean end point,
-    lambda^2 = var(theta) + mean(1/F)). It exceeds the Shannon information by KL(Q(w) || P) >= 0."""
+    lambda^2 = var(theta) + mean(1/F)). It is I(end point; w) + KL(Q(w) || P), Q(w) the mixture
+    of every end point's Gaussian: so it exceeds :func:`shannon_information`, whose Q(w|D) mixes
+    a dataset's runs, by at least KL(Q(w) || P) >= 0 (by exactly that with one run per
+    dataset)."""
     theta = np.asarray(theta, dtype=float).ravel()
+    if not theta.size:
+        raise ValueError("theta must hold at least one end point, got none")
     finite("theta", theta)
     var = 1.0 / fisher(theta, n_points)
     lam2 = np.var(theta) + np.mean(var)
@@ -259,8 +275,9 @@ def brunel_nadal(theta, jacobian, n_points: int):
     end point with respect to the dataset's mean (one per end point), F = N phi'(theta*)^2."""
     theta = np.asarray(theta, dtype=float).ravel()
     jacobian = np.asarray(jacobian, dtype=float).ravel()
-    if theta.shape != jacobian.shape:
-        raise ValueError(f"theta and jacobian must match, got {theta.shape} and {jacobian.shape}")
+    if theta.shape != jacobian.shape or not theta.size:
+        raise ValueError(f"theta and jacobian must match and hold at least one end point, got "
+                         f"{theta.shape} and {jacobian.shape}")
     finite("theta", theta)
     finite("jacobian", jacobian)
     data_fisher = np.maximum(jacobian**2 * fisher(theta, n_points), FISHER_FLOOR)

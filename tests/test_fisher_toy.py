@@ -59,6 +59,24 @@ def test_shannon_information_of_gaussian_posteriors_matches_the_closed_form():
         toy.shannon_information(centres, np.zeros(centres.shape), seed=2)
 
 
+def test_shannon_information_of_runs_with_their_own_widths_matches_quadrature():
+    """Three datasets of two runs each, every run with its own centre and width (the toy's end
+    points have widths 1/sqrt(F) that differ within a dataset): E_j KL(Q_j || Q) by quadrature
+    on a grid, Q_j the mixture of dataset j's runs and Q of all six. A dataset's mean width, run
+    0's width for every component, or every draw from run 0 each miss it by 2-4% on the
+    chapter's end points and passed the tests of equal widths."""
+    from scipy import stats
+
+    theta = np.array([[-2.0, 0.5], [1.0, 1.3], [3.0, -0.5]])
+    std = np.array([[0.3, 1.2], [0.5, 0.2], [0.8, 0.4]])
+    grid = np.linspace(-10, 10, 400_001)
+    runs = stats.norm.pdf(grid[:, None, None], theta, std)  # (grid, datasets, runs)
+    own, everything = runs.mean(axis=2), runs.mean(axis=(1, 2))[:, None]
+    kl = np.trapezoid(own * np.log(own / everything), grid, axis=0)
+    estimate = toy.shannon_information(theta, std, seed=3, draws=40_000)
+    assert estimate == pytest.approx(kl.mean(), abs=0.02)
+
+
 def test_gaussian_information_bounds_the_shannon_information_from_above():
     rng = np.random.default_rng(3)
     theta = rng.uniform(-10, 10, (500, 4))
@@ -90,6 +108,12 @@ def test_mean_entropy_reaches_the_uniforms_entropy_for_large_datasets():
     p = 0.5 * (stats.norm.cdf(grid + 1) - stats.norm.cdf(grid - 1))  # N = 1
     reference = -np.trapezoid(np.where(p > 0, p * np.log(np.where(p > 0, p, 1)), 0), grid)
     assert toy.mean_entropy(1) == pytest.approx(reference, abs=1e-5)
+    # at the chapter's N = 100 the noise has sd 1/sqrt(N) = 0.1 (a variance 1/N^2 was 0.08 nats
+    # off and passed the two checks above, where 1/N and 1/sqrt(N) agree or do not matter)
+    grid = np.linspace(-3, 3, 200_001)
+    p = 0.5 * (stats.norm.cdf((grid + 1) / 0.1) - stats.norm.cdf((grid - 1) / 0.1))
+    reference = -np.trapezoid(np.where(p > 0, p * np.log(np.where(p > 0, p, 1)), 0), grid)
+    assert toy.mean_entropy(100) == pytest.approx(reference, abs=1e-5)
 
 
 def test_brunel_nadal_at_exact_minimizers_does_not_depend_on_the_minimum():
@@ -118,6 +142,14 @@ def test_escape_needs_noise_and_is_censored_without_it():
         toy.escape_steps(sharp, x, lr=1e-3, max_steps=10, seed=5)
     with pytest.raises(ValueError, match=r"one dataset, a non-empty 1-D array \(N,\)"):
         toy.escape_steps(sharp, x.reshape(2, 50), batch_size=1, lr=lr, max_steps=10, seed=5)
+
+
+def test_a_run_that_leaves_at_the_first_step_took_one_step():
+    """Hot Langevin runs from the edge of a sharp basin leave at once: their count is 1 (step 1
+    is the first), never 0; an off-by-one passed every other test."""
+    steps = toy.escape_steps(np.full(50, 0.25), np.zeros(10), lr=1.0, temperature=5.0,
+                             max_steps=10, seed=0)
+    assert steps.min() == 1 and (steps == 1).mean() > 0.5
 
 
 def test_langevin_escape_follows_kramers_in_temperature_and_curvature():
@@ -235,5 +267,44 @@ NAN, INF = float("nan"), float("inf")
 def test_non_finite_inputs_raise_a_clear_error(call, message):
     # before, these returned -inf (minimum_near), NaN (brunel_nadal, shannon_information, sgd)
     # or a meaningless basin index
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+@pytest.mark.parametrize(("seed", "error", "message"), [
+    (1.9, TypeError, r"seed must be an int, got float \(1.9\)"),
+    (True, TypeError, "seed must be an int, got bool"),
+    ([9, 0.5], TypeError, r"seed\[1\] must be an int, got float"),
+    (-1, ValueError, "seed must be an int >= 0"),
+    (None, TypeError, "seed must be an int, got NoneType"),
+    ([], ValueError, "seed must be an int or a non-empty sequence of ints"),
+])
+def test_seeds_are_checked_not_truncated(seed, error, message):
+    """int() turned seed 1.9 into 1 (the same mini-batches as seed 1) and accepted True."""
+    x, theta0 = np.random.default_rng(0).normal(0, 1, (2, 20)), np.zeros((2, 3))
+    for call in (lambda: toy.sgd(x, theta0, batch_size=5, lr=0.01, steps=2, seed=seed),
+                 lambda: toy.shannon_information(theta0, np.ones((2, 3)), seed=seed),
+                 lambda: toy.escape_steps([0.1], x[0], lr=0.01, max_steps=2, seed=seed,
+                                          batch_size=1)):
+        with pytest.raises(error, match=message):
+            call()
+    same = toy.sgd(x, theta0 + 1, batch_size=5, lr=0.01, steps=3, seed=np.array([7, 1]))
+    np.testing.assert_array_equal(
+        same, toy.sgd(x, theta0 + 1, batch_size=5, lr=0.01, steps=3, seed=(np.int64(7), 1)))
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: toy.gaussian_information([], 100), "theta must hold at least one end point"),
+    (lambda: toy.brunel_nadal([], [], 100), "at least one end point"),
+    (lambda: toy.shannon_information(np.zeros((0, 2)), np.ones((0, 2)), seed=0),
+     "at least one dataset and one run"),
+    (lambda: toy.shannon_information(np.zeros((3, 0)), np.ones((3, 0)), seed=0),
+     "at least one dataset and one run"),
+    (lambda: toy.sgd(np.zeros((1, 0)), np.zeros((1, 2)), batch_size=1, lr=0.1, steps=1, seed=0),
+     "at least one dataset, point and run"),
+    (lambda: toy.sgd(np.zeros((1, 4)), np.zeros((1, 0)), batch_size=1, lr=0.1, steps=1, seed=0),
+     "at least one dataset, point and run"),
+])
+def test_empty_inputs_are_refused_not_averaged_to_nan(call, message):
     with pytest.raises(ValueError, match=message):
         call()
