@@ -60,7 +60,7 @@ image_size = None  # 14 (2x2 average pooling) or 28
 widths = None  # channels of the ResNet-style network's stages
 blocks_per_stage = None  # residual blocks per stage (widths [64, 128, 256, 512], 2: ResNet-18)
 epochs = None  # training epochs in Fig. 4 (paper: 30)
-segment_epochs = None  # store a Fig. 4 training in segments of this many epochs (None: at once)
+segment_epochs = None  # store a Fig. 4 training in segments of this many epochs (None: the profile's; >= epochs: one piece)
 batch_sizes = None  # batch sizes of Fig. 4, left
 class_counts = None  # numbers of classes of Fig. 4, right
 fisher_inputs = None  # training images over which the Fisher is averaged

@@ -65,7 +65,7 @@ batch_sizes = None  # Figs. 4a-c and 8: batch sizes, at the initial learning rat
 learning_rates = None  # Figs. 4d-f and 8: initial learning rates, at batch size 128
 allcnn_widths = None  # Fig. 5a: All-CNN-C channels (c1, c2), paper (96, 192); [] leaves it out
 pretrain_epochs = None  # Fig. 5c: epochs of fine-label pre-training (paper: 20)
-segment_epochs = None  # store a training in segments of this many epochs (None: at once)
+segment_epochs = None  # store a training in segments of this many epochs (None: the profile's; >= epochs: one piece)
 
 # %%
 PROFILES = {
@@ -142,10 +142,19 @@ from infolib.parallel import cached_many
 from infolib.train import accuracy, fit_in_segments
 from infolib.usable import usable_information_many
 
+def image_size_rule(value):
+    """`image_size` is 28 or 14 (every second pixel); another size would be keyed as asked but
+    trained at 28 // size."""
+    if isinstance(value, bool) or value not in (14, 28):
+        raise ValueError(f"image_size must be 28 or 14, got {value!r}")
+    return int(value)
+
+
 settings = resolve(
     PROFILES,
     profile,
     chapter="usable_information_images",
+    rules={"image_size": image_size_rule},
     n_seeds=n_seeds,
     network=network,
     image_size=image_size,
@@ -158,6 +167,7 @@ settings = resolve(
     learning_rates=learning_rates,
     allcnn_widths=allcnn_widths,
     pretrain_epochs=pretrain_epochs,
+    segment_epochs=segment_epochs,
 )
 torch_device = resolve_device(device)
 sns.set_theme(context="notebook", style="whitegrid")

@@ -20,6 +20,23 @@ def test_every_chapter_lists_its_parameters_and_each_profile_sets_the_open_ones(
             assert set(p.profiles) == {"smoke", "cpu", "gpu"}, (source.name, p.name)
 
 
+@pytest.mark.parametrize("source", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
+def test_every_open_parameter_reaches_resolve_under_its_own_name(source):
+    """A parameter that takes the profile's value (default None) is passed to the chapter's
+    ``resolve(...)`` as ``name=name``: one that is not is silently dropped (``-p segment_epochs 5``
+    gave the profile's value in usable_information_images, and no override was recorded)."""
+    import ast
+
+    tree = ast.parse(source.read_text())
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)
+             and isinstance(node.func, ast.Name) and node.func.id == "resolve"]
+    assert len(calls) == 1, f"{source.name}: {len(calls)} resolve(...) calls"
+    passed = {k.arg: ast.unparse(k.value) for k in calls[0].keywords if k.arg}
+    for p in chapter_parameters(source):
+        if p.default is None:
+            assert passed.get(p.name) == p.name, (source.name, p.name, passed.get(p.name))
+
+
 def chapter(tmp_path, profiles):
     source = tmp_path / "toy.py"
     source.write_text(
