@@ -36,7 +36,7 @@ class Settings:
     Immutable, and shares nothing with the profiles it came from: setting an attribute raises
     ``dataclasses.FrozenInstanceError``, and a list or dict knob is returned as a fresh copy, so
     appending to ``s.widths`` changes neither the settings nor the profile. ``overridden`` holds
-    the names of the knobs that a parameter changed from the profile's value; ``started`` the
+    the names of the knobs that a parameter set (to the profile's own value too); ``started`` the
     time (``time.time()``) they were resolved, the chapter's start.
     """
 
@@ -74,7 +74,8 @@ class Settings:
             raise ValueError("settings.key needs the chapter: resolve(..., chapter='name')")
         if not isinstance(experiment, str) or not experiment:
             raise TypeError(f"experiment must be a non-empty str, got {experiment!r}")
-        clash = sorted(set(knobs) & ({"chapter", "experiment"} | set(fields)))
+        reserved = {"chapter", "experiment"}
+        clash = sorted((set(knobs) | set(fields)) & reserved | set(knobs) & set(fields))
         if clash:
             raise ValueError(f"key fields {clash} are given twice")
         return {"chapter": self.chapter, "experiment": experiment,
@@ -156,6 +157,7 @@ def seeds(first: int, count: int) -> list[int]:
     from infolib.checks import integer, random_seed
 
     first, count = random_seed("seed", first), integer("n_seeds", count, minimum=1)
+    random_seed("seed + n_seeds - 1, the last seed,", first + count - 1)
     return list(range(first, first + count))
 
 
@@ -422,7 +424,8 @@ def deterministic(device="auto") -> Iterator[None]:
         yield
         return
     saved = (
-        torch.are_deterministic_algorithms_enabled(),
+        (torch.are_deterministic_algorithms_enabled(),
+         torch.is_deterministic_algorithms_warn_only_enabled()),
         torch.backends.cudnn.benchmark,
         torch.backends.cudnn.deterministic,
         os.environ.get("CUBLAS_WORKSPACE_CONFIG"),
@@ -435,7 +438,7 @@ def deterministic(device="auto") -> Iterator[None]:
         with full_precision():
             yield
     finally:
-        torch.use_deterministic_algorithms(saved[0])
+        torch.use_deterministic_algorithms(saved[0][0], warn_only=saved[0][1])
         torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = saved[1], saved[2]
         if saved[3] is None:
             os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)

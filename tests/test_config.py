@@ -265,6 +265,12 @@ def test_settings_key_names_chapter_experiment_knobs_and_fields():
         "chapter": "fisher", "experiment": "toy", "epochs": 5, "widths": [4, 8], "seed": 1}
     with pytest.raises(ValueError, match="twice"):
         settings.key("toy", "epochs", epochs=3)
+    # a field named chapter moved the entry into that chapter's cache folder
+    with pytest.raises(ValueError, match=r"key fields \['chapter'\] are given twice"):
+        settings.key("toy", chapter="memorization", seed=1)
+    clashing = resolve({"cpu": {"experiment": "a"}}, "cpu", chapter="fisher")
+    with pytest.raises(ValueError, match=r"key fields \['experiment'\] are given twice"):
+        clashing.key("toy", "experiment")
     with pytest.raises(AttributeError, match="no knob"):
         settings.key("toy", "epoch")
     with pytest.raises(ValueError, match="chapter"):
@@ -279,6 +285,13 @@ def test_seeds_are_consecutive_from_the_first():
         seeds(0, 0)
     with pytest.raises(TypeError):
         seeds(0.5, 2)
+    with pytest.raises(ValueError, match="seed must be an int >= 0"):
+        seeds(-1, 3)
+    # every seed handed out must be one that the trainings accept (at most 2**32 - 1)
+    assert seeds(2**32 - 2, 2) == [2**32 - 2, 2**32 - 1]
+    with pytest.raises(ValueError, match=r"the last seed, must be an int <= 2\*\*32 - 1, got "
+                                         "4294967296"):
+        seeds(2**32 - 1, 2)
 
 
 def test_deterministic_sets_and_restores_the_cuda_switches(monkeypatch):
@@ -299,6 +312,15 @@ def test_deterministic_sets_and_restores_the_cuda_switches(monkeypatch):
     assert not torch.are_deterministic_algorithms_enabled()
     assert (torch.backends.cudnn.benchmark, torch.backends.cudnn.allow_tf32) == before
     assert "CUBLAS_WORKSPACE_CONFIG" not in os.environ
+    # a caller's warn-only mode comes back as it was (it came back as errors)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        with config.deterministic("cuda"):
+            assert not torch.is_deterministic_algorithms_warn_only_enabled()
+        assert torch.are_deterministic_algorithms_enabled()
+        assert torch.is_deterministic_algorithms_warn_only_enabled()
+    finally:
+        torch.use_deterministic_algorithms(False)
 
 
 def test_full_precision_turns_tf32_off_and_restores_it():
