@@ -27,8 +27,9 @@ def integer(name: str, value, *, minimum: int | None = None) -> int:
 def random_seed(name: str, value) -> int:
     """``value`` as a seed of a random generator: an int in 0..2**32 - 1, or a
     TypeError/ValueError naming ``name``. torch would wrap a negative seed (-1 draws as
-    2**64 - 1); 32 bits leave room for the seeds derived from one (seed + j) below torch's
-    limit, 2**64 - 1."""
+    2**64 - 1); numpy's legacy seeding stops at 2**32 - 1. A seed derived from another
+    (seed + j, an offset plus seed) must be in this range too: check it where it is derived,
+    naming what the caller gave (as :func:`infolib.config.seeds` does)."""
     value = integer(name, value, minimum=0)
     if value > 2**32 - 1:
         raise ValueError(f"{name} must be an int <= 2**32 - 1, got {value}")
