@@ -118,22 +118,25 @@ def _digest(threads: int) -> str:  # threads: the cache's key (the probe's sums 
         array = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else value
         hash_.update(np.ascontiguousarray(array).tobytes())
 
-    generator = torch.Generator().manual_seed(0)
-    images = torch.randn(64, 1, 12, 12, generator=generator)
-    labels = torch.randint(0, 10, (64,), generator=generator)
-    mlp = [torch.randn(64, 144, generator=generator) * 0.1, torch.zeros(64),
-           torch.randn(10, 64, generator=generator) * 0.1, torch.zeros(10)]
-    cnn = [torch.randn(8, 1, 3, 3, generator=generator) * 0.3, torch.zeros(8),
-           torch.randn(10, 8 * 5 * 5, generator=generator) * 0.1, torch.zeros(10)]
+    # float32 whatever the default dtype; tensors that take gradients even inside a caller's
+    # torch.no_grad() or torch.inference_mode()
+    with torch.inference_mode(False), torch.enable_grad():
+        generator = torch.Generator().manual_seed(0)
+        float32 = dict(generator=generator, dtype=torch.float32)
+        images = torch.randn(64, 1, 12, 12, **float32)
+        labels = torch.randint(0, 10, (64,), generator=generator)
+        mlp = [torch.randn(64, 144, **float32) * 0.1, torch.zeros(64, dtype=torch.float32),
+               torch.randn(10, 64, **float32) * 0.1, torch.zeros(10, dtype=torch.float32)]
+        cnn = [torch.randn(8, 1, 3, 3, **float32) * 0.3, torch.zeros(8, dtype=torch.float32),
+               torch.randn(10, 8 * 5 * 5, **float32) * 0.1, torch.zeros(10, dtype=torch.float32)]
 
-    def mlp_logits(w):
-        return F.linear(F.relu(F.linear(images.flatten(1), w[0], w[1])), w[2], w[3])
+        def mlp_logits(w):
+            return F.linear(F.relu(F.linear(images.flatten(1), w[0], w[1])), w[2], w[3])
 
-    def cnn_logits(w):
-        hidden = F.max_pool2d(F.relu(F.conv2d(images, w[0], w[1])), 2)
-        return F.linear(hidden.flatten(1), w[2], w[3])
+        def cnn_logits(w):
+            hidden = F.max_pool2d(F.relu(F.conv2d(images, w[0], w[1])), 2)
+            return F.linear(hidden.flatten(1), w[2], w[3])
 
-    with torch.enable_grad():
         for weights, logits in ((mlp, mlp_logits), (cnn, cnn_logits)):
             weights = [w.clone().requires_grad_() for w in weights]
             optimizer = torch.optim.Adam(weights, lr=1e-2)
@@ -144,7 +147,7 @@ def _digest(threads: int) -> str:  # threads: the cache's key (the probe's sums 
                 optimizer.step()
             for w in weights:
                 add(w)
-    add(torch.randn(2**20, generator=generator).exp().sum())
+        add(torch.randn(2**20, **float32).exp().sum())
 
     rng = np.random.default_rng(0)
     a = rng.standard_normal((256, 256))

@@ -124,6 +124,24 @@ def test_the_digest_leaves_the_random_states_alone_and_is_remembered():
     int(first, 16)
 
 
+def test_the_digest_is_the_same_inside_inference_mode_and_with_another_default_dtype():
+    """The first cached() write of a process computes the digest: inside a caller's
+    torch.inference_mode() it failed (and the computed value was lost), and a float64 default
+    dtype gave another digest for the same machine."""
+    numerics._digest.cache_clear()
+    outside = numerics.float_path_digest()
+    numerics._digest.cache_clear()
+    with torch.inference_mode():
+        assert numerics.float_path_digest() == outside
+    numerics._digest.cache_clear()
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        assert numerics.float_path_digest() == outside
+    finally:
+        torch.set_default_dtype(default)
+
+
 def test_entries_record_and_count_the_float_path(tmp_path):
     before = float_paths()
     key = {"chapter": "c", "experiment": "float path", "seed": 0}
