@@ -15,7 +15,8 @@ Otherwise the units that are not in the cache run in parallel through ``joblib``
   cache folder (``INFOLIB_CACHE``) on a file system they share with this process.
 
 Each unit's entry (its key and the fingerprint of its code) is found here, in the calling process,
-where the chapter's source can be read; each worker runs one unit at a time with one torch thread,
+where the chapter's source can be read; each worker process runs one unit at a time (a Dask worker
+with several threads too: its units take turns) with one torch thread,
 and writes the unit's entry the moment it is done (atomically, as :func:`cached` does). A worker
 that dies loses only the unit it was running: a unit that is run again after a worker was lost
 reads the entry written before instead of computing it twice. Results come back in the order of
@@ -28,8 +29,10 @@ up to 1e-4 bits apart).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
+import threading
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -78,9 +81,11 @@ def cached_many(
             results[index] = value
     if missing:
         tasks = [(str(paths[i]), canonicals[i], units[i][1]) for i in missing]
-        for index, (value, issued) in zip(missing, _run_parallel(tasks, workers, scheduler)):
+        done = _run_parallel(tasks, workers, scheduler)
+        for index, (value, issued, inner_paths) in zip(missing, done):
             results[index] = value
             cache.reissue(issued, canonicals[index], from_worker=True)  # where it is read
+            cache._FLOAT_PATHS.update(inner_paths)  # entries the unit read or wrote inside
             with contextlib.suppress(OSError, ValueError):  # a worker could not store it
                 cache.note_float_path(cache.entry_meta(paths[index]))
     for path in paths:
@@ -139,29 +144,39 @@ def _run_parallel(tasks, workers: int, scheduler: str | None) -> list[Any]:
         return joblib.Parallel()(jobs)
 
 
-def _run_unit(path: str, canonical: str, compute: Callable[[], Any]) -> tuple[Any, list[dict]]:
+_ONE_AT_A_TIME = threading.Lock()  # warnings.catch_warnings and torch's threads are per process
+
+
+def _run_unit(path: str, canonical: str,
+              compute: Callable[[], Any]) -> tuple[Any, list[dict], dict[str, int]]:
     """On a worker: the stored value if an earlier attempt finished, else ``compute()``, stored
-    the moment it is done. One torch thread: the workers share the machine's cores. As in
-    :func:`infolib.cache.cached`, :func:`infolib.cache.current_unit` names the entry while
-    ``compute()`` runs (the segments of a training are keyed by it). Returns the value and the
-    :func:`infolib.cache.warning_records` of what this worker's process was warned of: the
-    stored or computed unit's warnings, and any about the entry, for the caller to issue."""
+    the moment it is done. One torch thread: the workers share the machine's cores; one unit at
+    a time in a process (a Dask worker's threads would otherwise record each other's warnings).
+    As in :func:`infolib.cache.cached`, :func:`infolib.cache.current_unit` names the entry while
+    ``compute()`` runs (the segments of a training are keyed by it). Returns the value, the
+    :func:`infolib.cache.warning_records` of what this worker's process was warned of (the
+    stored or computed unit's warnings, and any about the entry, for the caller to issue), and
+    the :func:`infolib.cache.float_paths` counts of the entries ``compute()`` read or wrote
+    inside (a training's segments), for the caller's count."""
     import torch
 
-    torch.set_num_threads(1)
-    path = Path(path)
-    with warnings.catch_warnings(record=True) as reading:
-        value = _stored(path, canonical)
-    shown = cache.warning_records(reading)  # a stored unit's warnings, or why it is recomputed
-    if value is not _MISSING:
-        return value, shown
-    with cache.running_unit(path), warnings.catch_warnings(record=True) as computing:
-        value = compute()
-    issued = cache.warning_records(computing)
-    with warnings.catch_warnings(record=True) as writing:
-        try:
-            cache.write_entry(path, canonical, value, cache.of_the_computation(issued))
-        except (OSError, cache.UnstorableValue) as error:
-            cache.cache_warning(f"the result was not cached: cannot write {path} ({error})",
-                                stacklevel=2)
-    return value, shown + issued + cache.warning_records(writing)
+    with _ONE_AT_A_TIME:
+        torch.set_num_threads(1)
+        path = Path(path)
+        with warnings.catch_warnings(record=True) as reading:
+            value = _stored(path, canonical)
+        shown = cache.warning_records(reading)  # a stored unit's warnings, or why recomputed
+        if value is not _MISSING:
+            return value, shown, {}
+        before = collections.Counter(cache.float_paths())
+        with cache.running_unit(path), warnings.catch_warnings(record=True) as computing:
+            value = compute()
+        inner_paths = dict(collections.Counter(cache.float_paths()) - before)
+        issued = cache.warning_records(computing)
+        with warnings.catch_warnings(record=True) as writing:
+            try:
+                cache.write_entry(path, canonical, value, cache.of_the_computation(issued))
+            except (OSError, cache.UnstorableValue) as error:
+                cache.cache_warning(f"the result was not cached: cannot write {path} ({error})",
+                                    stacklevel=2)
+        return value, shown + issued + cache.warning_records(writing), inner_paths

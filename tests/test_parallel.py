@@ -173,3 +173,63 @@ def test_a_worker_that_cannot_store_a_unit_says_so_in_the_calling_process(folder
     assert [(w["category"], w["times"]) for w in counted] == [
         ("infolib.cache.CacheWarning", 1)] * 2
     assert all(w["message"].startswith("the result was not cached") for w in counted)
+
+
+def slow_warning_unit(name):
+    import time
+
+    warnings.warn(f"{name}1", RuntimeWarning, stacklevel=1)
+    time.sleep(0.2)
+    warnings.warn(f"{name}2", RuntimeWarning, stacklevel=1)
+    return name
+
+
+def test_units_of_one_worker_process_take_turns_and_keep_their_own_warnings(folders):
+    """A Dask worker with two threads runs two units in one process: catch_warnings is per
+    process, so unit A's entry stored A1, A2 and B1, and unit B's none. They take turns now."""
+    import functools
+    import threading
+
+    from infolib.cache import canonical_key, entry_meta
+    from infolib.parallel import _run_unit
+
+    tasks = {}
+    for name in "AB":
+        key = {"chapter": "parallel_test", "unit": name}
+        compute = functools.partial(slow_warning_unit, name)
+        tasks[name] = (str(entry_path(key, compute)), canonical_key(key), compute)
+    threads = [threading.Thread(target=_run_unit, args=tasks[name]) for name in "AB"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for name in "AB":
+        stored = entry_meta(tasks[name][0])["warnings"]
+        assert sorted(w["message"] for w in stored) == [f"{name}1", f"{name}2"]
+
+
+def unit_with_parts(seed):
+    """Stores two parts of itself on the way, as a training in segments does."""
+    from infolib.cache import cached
+
+    parts = [cached({"chapter": "parallel_test", "part": j, "of": seed}, lambda j=j: seed * 10 + j)
+             for j in range(2)]
+    return sum(parts)
+
+
+def test_entries_stored_inside_a_worker_unit_are_counted_as_a_serial_run_counts_them(
+        folders, monkeypatch):
+    import collections
+
+    import infolib.cache
+
+    tmp_path, _ = folders
+    counts = []
+    for workers in (1, 2):
+        monkeypatch.setenv("INFOLIB_CACHE", str(tmp_path / f"cache-{workers}"))
+        monkeypatch.setattr(infolib.cache, "_FLOAT_PATHS", collections.Counter())
+        units = [({"chapter": "parallel_test", "seed": s}, lambda s=s: unit_with_parts(s))
+                 for s in range(2)]
+        assert cached_many(units, workers=workers) == [1, 21]
+        counts.append(sum(infolib.cache.float_paths().values()))
+    assert counts == [6, 6]  # each unit and its two parts (workers=2 counted 2)
