@@ -216,12 +216,14 @@ class _Visitor:
                     module = sub.__name__ if isinstance(sub, types.ModuleType) else _module_of(sub)
                     if module is not None:
                         self.modules.add(module)
-        elif _is_stand_in(value):  # a shard's stand-in for a unit of another shard: data
-            return
+        elif _is_stand_in(value):  # a shard's stand-in for another shard's unit, whose value
+            value._unnamed()  # (plain data, perhaps) a whole run's name may depend on: refused
         elif _is_plain(value):
             self._add_constant(name, _plain(value, name))
             if dataclasses.is_dataclass(value) or isinstance(value, enum.Enum):
                 self.visit_class(type(value))  # its methods, or its infolib module
+        elif _is_plain(value, stand_ins=True):  # plain but for stand-ins: as plain, perhaps,
+            _first_stand_in(value)._unnamed()  # in a whole run, whose values name the entry
         elif callable(value):
             self.visit_callable(value)
         elif isinstance(value, (list, tuple, dict)):  # not plain: its functions are followed
@@ -472,11 +474,13 @@ def _code_description(code: types.CodeType) -> str:
 
 # --- plain constants --------------------------------------------------------------------------
 
-def _is_plain(value, depth: int = 0) -> bool:
+def _is_plain(value, depth: int = 0, stand_ins: bool = False) -> bool:
     """Numbers, str, bool, None, ranges, enum members with plain values, and lists, tuples,
-    sets, dicts and dataclass instances of them."""
+    sets, dicts and dataclass instances of them; with ``stand_ins``, a shard's stand-ins too."""
+    if stand_ins and _is_stand_in(value):
+        return True
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return depth <= 20 and all(_is_plain(getattr(value, f.name), depth + 1)
+        return depth <= 20 and all(_is_plain(getattr(value, f.name), depth + 1, stand_ins)
                                    for f in dataclasses.fields(value))
     if is_json_scalar(value) and not isinstance(value, enum.Enum):
         return True
@@ -485,12 +489,33 @@ def _is_plain(value, depth: int = 0) -> bool:
     if isinstance(value, range):
         return True
     if isinstance(value, enum.Enum):
-        return _is_plain(value.value, depth + 1)
+        return _is_plain(value.value, depth + 1, stand_ins)
     if isinstance(value, (list, tuple, set, frozenset)):
-        return all(_is_plain(item, depth + 1) for item in value)
+        return all(_is_plain(item, depth + 1, stand_ins) for item in value)
     if isinstance(value, dict):
-        return all(_is_plain(k, depth + 1) and _is_plain(v, depth + 1) for k, v in value.items())
+        return all(_is_plain(k, depth + 1, stand_ins) and _is_plain(v, depth + 1, stand_ins)
+                   for k, v in value.items())
     return False
+
+
+def _first_stand_in(value, depth: int = 0):
+    """The first stand-in inside a value that :func:`_is_plain` with ``stand_ins`` accepts."""
+    if _is_stand_in(value):
+        return value
+    if depth > 20:
+        return None
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        items = [getattr(value, f.name) for f in dataclasses.fields(value)]
+    elif isinstance(value, enum.Enum):
+        items = [value.value]
+    elif isinstance(value, dict):
+        items = [item for pair in value.items() for item in pair]
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        items = list(value)
+    else:
+        items = []
+    return next((found for item in items
+                 if (found := _first_stand_in(item, depth + 1)) is not None), None)
 
 
 def is_json_scalar(value) -> bool:

@@ -15,13 +15,16 @@ stand-in), with ``-p name value`` parameters set after the cell tagged ``paramet
 papermill does. A unit of this shard that is not in the cache is computed and stored; a unit in
 the cache is read, whatever its shard; a unit of another shard that is not in the cache is
 replaced by a :class:`StandIn`, an inert value that absorbs what the chapter does with it
-(indexing, attributes, arithmetic, ``**`` unpacking), so that the loop that asked for it goes on
-to its next unit. Where a number, a truth value, a length or an array (numpy, torch) is needed,
-it raises :class:`UnitInAnotherShard`.
+(indexing, attributes, arithmetic), so that the loop that asked for it goes on to its next unit.
+Where a number, a truth value, a length, its items or an array (numpy, torch) is needed, it
+raises :class:`UnitInAnotherShard`.
 
 A cell that fails once a stand-in has been handed out is counted, reported and passed over (its
 figures and tables would be of an incomplete chapter); so is an iteration of a top-level ``for``
-loop that fails after it received a stand-in, so that the loop reaches its other units. Any other
+loop that fails after it received a stand-in, so that the loop reaches its other units. What the
+cell or iteration may have left half-done becomes a stand-in too (:func:`changed_names`: the
+names it assigns, and the objects it changes in place), so that a later unit that reads them is
+blocked rather than computed from part of the data. Any other
 error fails the shard: an error before any stand-in, or inside a unit's computation. A unit whose
 computation uses a stand-in (even if its code catches the error) needs a unit of another shard: it
 is *blocked*, not stored, and left for a second round. Whatever happens, the entries this run
@@ -85,8 +88,8 @@ class UnitInAnotherShard(RuntimeError):
 
 class _NoLength(UnitInAnotherShard, TypeError):
     """``len()`` of a stand-in: a TypeError as well, as for any object without a length, so
-    that ``list(stand_in)`` (which asks for a length only as a hint) is as empty as its
-    iteration, while numpy and torch, which need the length, get the refusal."""
+    that ``list(stand_in)`` (which asks for a length only as a hint) goes on to iterate, which
+    refuses too."""
 
 
 @dataclass(frozen=True)
@@ -133,12 +136,12 @@ _refused_property = property(_refuse)
 
 class StandIn:
     """The value of a unit that another shard computes, in a shard's run: it absorbs indexing,
-    attribute access, calls, comparisons and arithmetic (returning itself), iterates as empty (so
-    ``**unit``, ``dict(unit)`` and ``list(unit)`` give nothing), and raises
-    :class:`UnitInAnotherShard` where a number, a truth value, a length or an array is needed
-    (``float``, ``int``, ``bool``, ``in``, ``len``, ``np.asarray``, ``torch.as_tensor``: not an
-    empty array that would stand for part of the data) and whenever it is used while a unit of
-    this shard is computed (that unit needs another shard's: it is blocked)."""
+    attribute access, calls, comparisons and arithmetic (returning itself), and raises
+    :class:`UnitInAnotherShard` where a number, a truth value, a length, items or an array is
+    needed (``float``, ``int``, ``bool``, ``in``, ``len``, iteration, so ``**unit``,
+    ``dict(unit)`` and ``list(unit)``, ``np.asarray``, ``torch.as_tensor``: not an empty
+    sequence or array that would stand for part of the data) and whenever it is used while a
+    unit of this shard is computed (that unit needs another shard's: it is blocked)."""
 
     __slots__ = ("_entry", "_owner")
     __array_ufunc__ = None  # numpy defers to the reflected operators below
@@ -154,6 +157,14 @@ class StandIn:
             run.stand_in_used()
         return self
 
+    def _unnamed(self) -> None:
+        """Refuse to be read by a unit's fingerprint (:mod:`infolib.fingerprint`): the value
+        this stands for (plain data, perhaps) could change the unit's entry name in a whole
+        run, so the unit is named, met and computed in a later round."""
+        self._used()
+        raise UnitInAnotherShard(f"{self!r} is read by a unit whose entry name may depend on "
+                                 "it: that unit is left for a later round")
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):  # other protocols probed by libraries (_repr_html_, ...)
             raise AttributeError(name)
@@ -166,9 +177,9 @@ class StandIn:
     def __setattr__(self, name: str, value: Any) -> None:
         self._used()
 
-    def __iter__(self) -> Iterator:
+    def __iter__(self) -> Iterator:  # not empty: dict(n=1, **unit) would be a row without data
         self._used()
-        return iter(())
+        raise UnitInAnotherShard(f"{self!r} has no items in this shard")
 
     def __len__(self) -> int:
         self._used()
@@ -276,6 +287,13 @@ class _Run:
         late = past_limit and (not nested or isinstance(of, dict))
         selected = self.select(canonical)  # for every unit met: which filters match a key
         excluded = own and not selected and not nested
+        if entry in self.blocked:  # met again: it would be computed again up to the same need
+            self.stand_ins += 1
+            if self.depth:
+                self.refusals += 1
+                raise UnitInAnotherShard(f"needs {entry}, blocked: it needs a unit of another "
+                                         "shard")
+            return StandIn(f"{entry} (blocked: it needs a unit of another shard)", None), False
         if not own or late or excluded:
             self.skipped[entry] = owner
             if excluded:
@@ -455,15 +473,87 @@ def assigned_names(tree: ast.AST) -> set[str]:
     return names
 
 
+#: Methods that change their object in place (lists, dicts, sets; torch's ``name_`` methods too).
+_IN_PLACE = frozenset({"append", "extend", "insert", "pop", "popitem", "remove", "clear",
+                       "update", "setdefault", "add", "discard", "sort", "reverse"})
+
+
+def _base_name(node: ast.AST) -> str | None:
+    """``rows`` of ``rows``, ``rows[i]``, ``frame.loc[i, "a"]``, ``d[k].append``."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def changed_names(statements: list[ast.stmt]) -> tuple[set[str], set[str]]:
+    """What ``statements`` (a cell, a loop's body) may leave half-done when they fail midway:
+    (the names they bind or change in place at their top level, the names among them that a
+    ``def``, ``class`` or ``import`` binds). Changed in place: the base name of a subscript or
+    attribute target (``rows[i] = x``, ``frame.loc[i] = x``, ``del d[k]``, ``total.x += 1``) and
+    the object of a method that changes it (``rows.append(x)``, ``d.update(e)``,
+    ``w.add_(x)``). Not inside functions, classes, lambdas or comprehensions."""
+    names: set[str] = set()
+    definitions: set[str] = set()
+    stack: list[ast.AST] = list(statements)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            definitions.add(node.name)
+            stack.extend(node.decorator_list)
+            continue
+        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
+                             ast.GeneratorExp)):
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound = {(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"}
+            names |= bound
+            definitions |= bound
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif (isinstance(node, (ast.Subscript, ast.Attribute))
+              and isinstance(node.ctx, (ast.Store, ast.Del))) or (
+                isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and (node.func.attr in _IN_PLACE or (node.func.attr.endswith("_")
+                                                     and not node.func.attr.startswith("_")))):
+            base = _base_name(node.func.value if isinstance(node, ast.Call) else node.value)
+            if base is not None:
+                names.add(base)
+        stack.extend(ast.iter_child_nodes(node))
+    return names, definitions
+
+
+_ABSENT = object()
+
+
+def _stand_in_changed(namespace: dict, changed: tuple[set[str], set[str]], before: dict,
+                      why: str) -> None:
+    """After a cell or loop iteration was passed over: each name it may have left half-done (see
+    :func:`changed_names`) becomes a stand-in, but for a ``def``, ``class`` or ``import`` that
+    ran (its object is whole) and a module."""
+    names, definitions = changed
+    for name in names:
+        value = namespace.get(name, _ABSENT)
+        if isinstance(value, types.ModuleType) or (
+                name in definitions and value is not before.get(name, _ABSENT)):
+            continue
+        namespace[name] = StandIn(f"{name} ({why} was passed over)", None)
+
+
 _ITERATION_HELPER = "__infolib_shard_iteration__"
+
+
+_LOOPS = "__infolib_shard_loops__"  # in the chapter's namespace: the guarded loops' bodies
+_FILE = "__infolib_shard_file__"  # and the chapter's path (a kernel defines no __file__)
 
 
 class _LoopGuard(ast.NodeTransformer):
     """Wraps the body of every top-level ``for`` loop (not those in functions) so that an
-    iteration that fails after it received a stand-in is passed over (see :func:`_iteration`)."""
+    iteration that fails after it received a stand-in is passed over (see :func:`_iteration`);
+    ``loops`` gets each guarded loop's body statements, by the number the guard passes."""
 
-    def __init__(self) -> None:
-        self.loops = 0
+    def __init__(self, loops: dict[int, list[ast.stmt]]) -> None:
+        self.loops = loops
 
     def visit_FunctionDef(self, node):
         return node
@@ -471,18 +561,40 @@ class _LoopGuard(ast.NodeTransformer):
     visit_AsyncFunctionDef = visit_ClassDef = visit_Lambda = visit_FunctionDef
 
     def visit_For(self, node: ast.For) -> ast.For:
+        number = len(self.loops)
+        # the loop variable is set at the iteration's start, as by a first statement
+        self.loops[number] = [ast.copy_location(ast.Assign([node.target], node.iter), node),
+                              *node.body]
         self.generic_visit(node)
-        self.loops += 1
-        mark = f"__infolib_shard_mark_{self.loops}__"
+        mark = f"__infolib_shard_mark_{number}__"
         guard = ast.parse(
-            f"{mark} = {_ITERATION_HELPER}(None)\n"
+            f"{mark} = {_ITERATION_HELPER}(None, None, {number}, globals())\n"
             "try:\n    pass\n"
             f"except Exception as __infolib_shard_error__:\n"
-            f"    if not {_ITERATION_HELPER}({mark}, __infolib_shard_error__):\n        raise\n"
+            f"    if not {_ITERATION_HELPER}({mark}, __infolib_shard_error__, {number}, "
+            "globals()):\n        raise\n"
         ).body
         guard[1].body = node.body
         node.body = [ast.copy_location(statement, node.body[0]) for statement in guard]
         return ast.fix_missing_locations(node)
+
+
+def _left_half_done(statements: list[ast.stmt], error: BaseException,
+                    filename: str) -> tuple[set[str], set[str]]:
+    """:func:`changed_names` of the statement of ``statements`` that ``error`` interrupted (found
+    by its line in the chapter's module-level code) and of those after it, which did not run;
+    of all of them when the line is not found."""
+    line = None
+    trace = error.__traceback__
+    while trace is not None:
+        code = trace.tb_frame.f_code
+        if code.co_filename == filename and code.co_name == "<module>":
+            line = trace.tb_lineno
+            break
+        trace = trace.tb_next
+    first = next((i for i, statement in enumerate(statements) if line is not None
+                  and statement.lineno <= line <= (statement.end_lineno or statement.lineno)), 0)
+    return changed_names(statements[first:])
 
 
 @dataclass
@@ -494,17 +606,23 @@ class _Outcome:
     error: str | None = None  # the error that failed the run
 
 
-def _iteration(mark: int | None, error: BaseException | None = None) -> Any:
-    """In a guarded loop: ``(None)`` gives the mark (stand-ins so far) at an iteration's start;
-    ``(mark, error)`` says whether to pass the iteration over: a stand-in was handed out or
-    used since the mark, and no unit of this shard failed."""
+def _iteration(mark: tuple | None, error: BaseException | None, loop: int,
+               namespace: dict) -> Any:
+    """In a guarded loop: ``(None, None, loop, namespace)`` gives the mark at an iteration's
+    start (stand-ins so far, the objects the names its body defines hold); ``(mark, error, loop,
+    namespace)`` says whether to pass the iteration over (a stand-in was handed out or used
+    since the mark, and no unit of this shard failed), and then makes stand-ins of what it may
+    have left half-done (:func:`_left_half_done`)."""
     run = _ACTIVE
-    if run is None:
-        return 0 if mark is None else False
+    body = namespace[_LOOPS][loop]
     if mark is None:
-        return run.stand_ins
-    if run.stand_ins > mark and not run.failed_units:
+        definitions = changed_names(body)[1]
+        return (0 if run is None else run.stand_ins,
+                {name: namespace.get(name, _ABSENT) for name in definitions})
+    if run is not None and run.stand_ins > mark[0] and not run.failed_units:
         run.iterations_passed_over += 1
+        changed = _left_half_done(body, error, namespace[_FILE])
+        _stand_in_changed(namespace, changed, mark[1], "a loop iteration that sets it")
         return True
     return False
 
@@ -620,6 +738,8 @@ def execute(
     with _chapter_module(workdir) as module:
         namespace = module.__dict__
         namespace[_ITERATION_HELPER] = _iteration
+        namespace[_LOOPS] = {}
+        namespace[_FILE] = str(path)
         _ACTIVE = run
         previous_hook, cache_module.unit_hook = cache_module.unit_hook, run
         pinned = linecache.cache.get(str(path))
@@ -628,11 +748,14 @@ def execute(
             for i, cell in enumerate(cells):
                 outcome.cells += 1
                 tree = ast.parse(cell.source)
-                names = assigned_names(tree)
+                before = {name: namespace.get(name, _ABSENT)
+                          for name in changed_names(tree.body)[1]}
                 # the lines of the file itself, for tracebacks and for the fingerprint's source
                 ast.increment_lineno(tree, cell.line - 1)
-                code = compile(_LoopGuard().visit(tree), str(path), "exec")
+                statements = list(tree.body)
+                code = compile(_LoopGuard(namespace[_LOOPS]).visit(tree), str(path), "exec")
                 start = time.perf_counter()
+                mark = run.stand_ins
                 try:
                     exec(code, namespace)
                     if tagged and i == tagged[0]:
@@ -643,12 +766,18 @@ def execute(
                         outcome.error = f"{where}: {type(error).__name__}: {error}"
                         log(f"[shard] {where} failed:\n{traceback.format_exc()}")
                         return outcome
-                    outcome.passed_over.append(
-                        {"cell": i + 1, "line": cell.line, "error": _one_line(error)})
-                    log(f"[shard] {where} passed over (it needs units of other shards): "
-                        f"{_one_line(error)}")
-                    for name in names - set(namespace):
-                        namespace[name] = StandIn(f"{name} (its cell was passed over)", None)
+                    # a cell that used no stand-in itself may have a bug of its own (or fail on
+                    # data an earlier stand-in thinned): said, so that it is looked at now
+                    used = run.stand_ins > mark
+                    outcome.passed_over.append({"cell": i + 1, "line": cell.line,
+                                                "error": _one_line(error),
+                                                "used a stand-in": used})
+                    log(f"[shard] {where} passed over ("
+                        + ("it needs units of other shards" if used else
+                           "it used no stand-in itself: a bug, or data an earlier stand-in "
+                           "left out?") + f"): {_one_line(error)}")
+                    _stand_in_changed(namespace, _left_half_done(statements, error, str(path)),
+                                      before, "its cell")
                 finally:
                     _close_figures()
                 log(f"[shard] cell {i + 1}/{len(cells)} (line {cell.line}) "
@@ -970,6 +1099,14 @@ def _checked_members(tar: tarfile.TarFile, pack: Path) -> tuple[dict, dict[str, 
     if manifest.get("cache_format") != FORMAT:
         raise BadPack(f"{pack}: its entries are of cache format {manifest.get('cache_format')}, "
                       f"this infolib reads format {FORMAT}")
+    shard = manifest.get("shard")
+    if not (isinstance(shard, list) and len(shard) == 2
+            and all(type(n) is int for n in shard) and 0 <= shard[0] < shard[1]):
+        raise BadPack(f"{pack}: the manifest's shard must be [i, n] with 0 <= i < n, got "
+                      f"{shard!r}")
+    if not isinstance(manifest.get("chapter"), str) or not isinstance(
+            manifest.get("parameters", {}), dict):
+        raise BadPack(f"{pack}: the manifest's chapter must be a name and its parameters a dict")
     listed = manifest.get("entries")
     if not isinstance(listed, dict) or set(listed) != set(entries):
         raise BadPack(f"{pack}: the entries in the pack are not those its manifest lists")
@@ -1043,7 +1180,8 @@ def _copy(source: Path, file) -> None:
 
 
 def left_out(manifests: list[dict], root: Path) -> dict[tuple, dict]:
-    """Per group of packs of one chapter, profile and shard count: the shards merged
+    """Per group of packs of one chapter (at one version of its source and one commit),
+    parameters (the profile among them) and shard count: the shards merged
     (``"shards"``), the units the cache lacks whose own shard is among them (``"units"``: blocked,
     computed but not stored (a write failed), or not reached by that shard: a second round
     computes them), those whose own shard is not merged yet (``"pending"``: that shard's pack
@@ -1059,8 +1197,9 @@ def left_out(manifests: list[dict], root: Path) -> dict[tuple, dict]:
                for segment, unit in (manifest.get("segments") or {}).items()}
     for order, manifest in enumerate(manifests):
         parameters = manifest.get("parameters") or {}
+        # one version of the chapter and of infolib: another's packs cannot vouch for its units
         group = (manifest.get("chapter"), json.dumps(parameters, sort_keys=True),
-                 manifest["shard"][1])
+                 manifest["shard"][1], manifest.get("source_sha256"), manifest.get("commit"))
         state = groups.setdefault(group, {"shards": set(), "units": [], "pending": [],
                                           "passed_over": []})
         index = manifest["shard"][0]
@@ -1222,7 +1361,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  note: {source} has changed since this shard ran; entries of code that "
                   "changed will not be read")
     left = {manifest.get("chapter") for manifest in manifests if manifest.get("status") != "ok"}
-    for (chapter, parameters, count), state in left_out(manifests, directory).items():
+    for (chapter, parameters, count, _source, _commit), state in left_out(manifests,
+                                                                         directory).items():
         missing_shards = sorted(set(range(count)) - state["shards"])
         if missing_shards or state["pending"] or state["units"] or state["passed_over"]:
             left.add(chapter)

@@ -9,6 +9,7 @@ import gzip
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from infolib.cache import canonical_key, read_entry
+from infolib.cache import canonical_key, entry_meta, read_entry
 from infolib.shard import (
     MANIFEST,
     BadPack,
@@ -61,6 +62,7 @@ scale = None
 # %%
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -491,6 +493,7 @@ def test_only_computes_the_units_whose_key_matches(tmp_path, call_log):
 NESTED = '''\
 # %%
 import os
+import re
 
 from infolib.cache import cached
 
@@ -562,6 +565,7 @@ profile = "cpu"
 
 # %%
 import os
+import re
 
 import torch
 
@@ -732,13 +736,14 @@ def test_a_sigterm_while_the_pack_is_written_waits_till_it_is_written(tmp_path):
 def test_stand_in_absorbs_structure_and_refuses_values():
     stand_in = StandIn("tiny/x.npz", 1)
     assert stand_in["a"][0].b(3) + 1 is stand_in
-    assert dict(stand_in) == {} and dict(n=1, **stand_in) == {"n": 1}
-    assert list(stand_in) == [] and [*stand_in] == [] and sorted(stand_in) == []
     assert np.arange(3) * stand_in is stand_in
     # not an empty array: np.concatenate([x, unit]) would be x, the data in part
     import torch
 
+    # no items either: dict(n=1, **unit) would be a row without the unit's data, and a loop
+    # over the unit's items would skip them without a word
     for use in (float, int, bool, lambda s: "a" in s, lambda s: range(s), round, len,
+                dict, lambda s: dict(n=1, **s), list, lambda s: [*s], sorted, iter,
                 np.asarray, lambda s: np.concatenate([np.ones(2), s]),
                 lambda s: np.array([s, s]), lambda s: np.stack([np.ones(2), s]),
                 torch.as_tensor, torch.tensor, lambda s: torch.tensor([s, s]),
@@ -958,6 +963,7 @@ def test_papermill_reads_what_the_shards_computed(tmp_path, call_log, monkeypatc
 EDITS_ITSELF = '''\
 # %%
 import os
+import re
 from pathlib import Path
 
 from infolib.cache import cached
@@ -989,3 +995,158 @@ def test_a_chapter_edited_while_it_runs_keeps_the_running_codes_fingerprint(tmp_
     entries = sorted((tmp_path / "cache" / "edited").glob("*.npz"))
     assert sorted(read_entry(path, canonical_key({"chapter": "edited", "unit": 1}))
                   for path in entries) == [1, 2]
+
+
+# --- a merged cache holds what a whole run would: no unit computed from part of the data -------
+
+LEAK = '''\
+# %%
+import pandas as pd
+from infolib.cache import cached
+
+units = {i: cached({"chapter": "leak", "experiment": "base", "i": i},
+                   lambda i=i: {"score": float(i)}) for i in range(6)}
+frame = pd.DataFrame([dict(i=i, **units[i]) for i in range(6)])  # another shard's: no items
+
+# %%
+summary = cached({"chapter": "leak", "experiment": "summary"},
+                 lambda: float(frame["score"].mean()))
+'''
+
+STALE = '''\
+# %%
+import numpy as np
+from infolib.cache import cached
+
+base = {i: cached({"chapter": "stale", "experiment": "base", "i": i},
+                  lambda i=i: np.array([float(i)])) for i in range(6)}
+data = {"x": np.zeros(6)}  # a first version, rebound by the next cell
+
+# %%
+data = {"x": np.concatenate([base[i] for i in range(6)])}
+
+# %%
+summary = cached({"chapter": "stale", "experiment": "summary"}, lambda: float(data["x"].sum()))
+'''
+
+LAST_OF_LOOP = '''\
+# %%
+import numpy as np
+from infolib.cache import cached
+
+for i in range(5):  # the last base unit's shard (0) is not the summary's (1)
+    base = cached({"chapter": "last", "experiment": "base", "i": i},
+                  lambda i=i: np.array([float(i)]))
+    last = {"x": np.asarray(base) * 10}
+
+# %%
+summary = cached({"chapter": "last", "experiment": "summary"}, lambda: float(last["x"][0]))
+'''
+
+APPENDED = '''\
+# %%
+import numpy as np
+from infolib.cache import cached
+
+rows = []
+for i in range(6):
+    base = cached({"chapter": "appended", "experiment": "base", "i": i},
+                  lambda i=i: np.array([float(i)]))
+    rows.append(float(np.asarray(base)[0]))
+
+# %%
+summary = cached({"chapter": "appended", "experiment": "summary"}, lambda: sum(rows))
+'''
+
+GRID = '''\
+# %%
+from infolib.cache import cached
+
+# two lists of settings, computed by the two shards (units of shards 0 and 1)
+widths = cached({"chapter": "grid", "experiment": "widths", "j": 0}, lambda: [16, 32])
+rates = cached({"chapter": "grid", "experiment": "lrs", "j": 3}, lambda: [0.1, 0.01])
+
+# %%
+finals = {(w, lr): cached({"chapter": "grid", "experiment": "final", "width": w, "lr": lr},
+                          lambda w=w, lr=lr: w * lr)
+          for w in widths for lr in rates}  # no shard met them: each iterated the other's list
+'''
+
+
+def stored_values(root):
+    """{entry name: value} of every entry under ``root``."""
+    values = {}
+    for path in sorted(Path(root).glob("*/*.npz")):
+        meta = entry_meta(path)
+        values[f"{path.parent.name}/{path.name}"] = read_entry(path, meta["key"])
+    return values
+
+
+@pytest.mark.parametrize("text", [LEAK, STALE, LAST_OF_LOOP, APPENDED, GRID],
+                         ids=["dict-of-a-unit", "a-rebound-name", "a-loop-variable",
+                              "an-appended-list", "units-inside-units"])
+def test_rounds_of_shards_leave_the_cache_a_whole_run_leaves(tmp_path, text):
+    """Two shards, then the rounds merge --left plans, until it plans none: the merged cache has
+    every entry of a whole run, each with the whole run's value. A stand-in that iterated as
+    empty, a name a passed-over cell would have rebound, a loop variable or a list that a
+    passed-over iteration left as it was: each put a unit computed from part of the data into
+    the cache (2.5 read as 3.0, 15 as 0), or left units that no shard met while --left said none
+    were left."""
+    name = re.search(r'"chapter": "(\w+)"', text).group(1)
+    chapter = write_chapter(tmp_path, text, name=f"{name}.py")
+    run(chapter, "0/1", tmp_path / "whole")
+    merged, left, packs = tmp_path / "merged", tmp_path / "left.json", []
+    for round_ in range(4):
+        assert round_ < 3, "three rounds must do: each one computes what the last one blocked"
+        for i in range(2):
+            packs.append(tmp_path / f"round{round_}-{i}.tar")
+            manifest = run(chapter, f"{i}/2", merged if round_ else tmp_path / f"cache{i}",
+                           output=packs[-1])
+            assert manifest["status"] == "ok", manifest["error"]
+        assert shard_main(["--root", str(merged), "merge", *map(str, packs), "--left",
+                           str(left)]) == 0
+        if json.loads(left.read_text()) == []:
+            break
+    whole = stored_values(tmp_path / "whole")
+    assert stored_values(merged) == whole and len(whole) >= 6
+
+
+def test_a_passed_over_cell_that_used_no_stand_in_is_flagged(tmp_path, capsys):
+    text = STALE.replace('data = {"x": np.concatenate',
+                         'undefined_name  # a bug\ndata = {"x": np.concatenate')
+    chapter = write_chapter(tmp_path, text, name="stale.py")
+    logged = []
+    manifest = run_shard(chapter, Shard(0, 2), output=None, root=tmp_path / "cache",
+                         log=logged.append)
+    cells = {cell["cell"]: cell for cell in manifest["cells"]["passed over"]}
+    assert cells[2]["used a stand-in"] is False and "NameError" in cells[2]["error"]
+    assert all(cell["used a stand-in"] for number, cell in cells.items() if number != 2)
+    assert any("used no stand-in itself" in line for line in logged)
+
+
+def test_a_blocked_unit_met_again_is_not_computed_again(tmp_path, call_log):
+    text = '''\
+    # %%
+    import os
+
+    import numpy as np
+    from infolib.cache import cached
+
+    base = {i: cached({"chapter": "reblock", "experiment": "base", "i": i},
+                      lambda i=i: np.array([float(i)])) for i in range(6)}
+
+    def expensive():
+        with open(os.environ["CALLS_LOG"], "a") as log:
+            log.write("99\\n")  # a long training, then the need of another shard's unit
+        return sum(float(base[i][0]) for i in range(6))
+
+    first = cached({"chapter": "reblock", "experiment": "summary"}, expensive)
+
+    # %%
+    again = cached({"chapter": "reblock", "experiment": "summary"}, expensive)
+    '''
+    chapter = write_chapter(tmp_path, text, name="reblock.py")
+    summary = canonical_key({"chapter": "reblock", "experiment": "summary"})
+    shard = Shard(0, 2).owner(summary)
+    manifest = run(chapter, f"{shard}/2", tmp_path / "cache")
+    assert calls(call_log) == [99] and manifest["units"]["blocked"] == 1
