@@ -208,6 +208,7 @@ def test_two_shards_compute_every_unit_once_and_the_merged_cache_serves_a_full_r
         assert manifest["status"] == "ok", manifest["error"]
         assert manifest["units"]["computed"] == sum(unit_owner(u) == i for u in range(UNITS)) > 0
         assert manifest["units"]["skipped"] == UNITS - manifest["units"]["computed"]
+        assert manifest["units"]["read"] == 0, "a fresh cache: nothing read"
         assert manifest["parameters"] == {"scale": 3}
         assert manifest["shard"] == [i, 2]
         assert all(owner == 1 - i for owner in manifest["skipped"].values())
@@ -840,6 +841,11 @@ BAD_PACKS = {
         {**m, "entries": {**m["entries"], "tiny/" + "4" * 64 + ".npz": {}}},
         {**e, "entries/tiny/" + "4" * 64 + ".npz": b"PK\x03\x04 not a zip"}, ()),
     "another pack format": lambda m, e: ({**m, "format": 99}, e, ()),
+    "no shard in the manifest": lambda m, e: ({k: v for k, v in m.items() if k != "shard"}, e,
+                                              ()),
+    "a shard as text": lambda m, e: ({**m, "shard": "0/1"}, e, ()),
+    "a shard beyond the count": lambda m, e: ({**m, "shard": [2, 2]}, e, ()),
+    "parameters that are not a dict": lambda m, e: ({**m, "parameters": ["cpu"]}, e, ()),
 }
 
 
@@ -1150,3 +1156,76 @@ def test_a_blocked_unit_met_again_is_not_computed_again(tmp_path, call_log):
     shard = Shard(0, 2).owner(summary)
     manifest = run(chapter, f"{shard}/2", tmp_path / "cache")
     assert calls(call_log) == [99] and manifest["units"]["blocked"] == 1
+
+
+def made_manifest(shard, **fields):
+    """A pack's manifest, as left_out reads it, of a run that met every unit and had it."""
+    return {"chapter": "plan", "parameters": {"profile": "gpu"}, "shard": shard, "status": "ok",
+            "started": "2026-11-29T06:00:00+0000", "source_sha256": "a", "commit": "c",
+            "cells": {"passed over": [], "loop iterations passed over": 0}, "skipped": {},
+            "missing": [], "blocked": [], "not_stored": [], **fields}
+
+
+PASSED_OVER = {"cells": {"passed over": [{"cell": 3}], "loop iterations passed over": 0}}
+
+
+def test_only_a_whole_run_of_the_same_chapter_version_and_profile_vouches_for_passed_over_cells(
+        tmp_path):
+    """A pack that ran the whole chapter vouches that no unit was left unreached, but only for
+    packs of its own chapter version, commit and parameters; a pack with a stand-in (a unit of
+    another shard) did not run it whole."""
+    gpu = [made_manifest([i, 2], **PASSED_OVER) for i in range(2)]
+
+    def passed_over(manifests):
+        groups = left_out(manifests, tmp_path)
+        return sorted((key[1], key[3], state["passed_over"]) for key, state in groups.items())
+
+    assert passed_over(gpu) == [('{"profile": "gpu"}', "a", [0, 1])]
+    assert passed_over(gpu + [made_manifest([0, 2])]) == [('{"profile": "gpu"}', "a", [])]
+    for other in (dict(parameters={"profile": "smoke"}), dict(source_sha256="b"),
+                  dict(commit="d")):
+        groups = passed_over(gpu + [made_manifest([0, 2], **other)])
+        assert ('{"profile": "gpu"}', "a", [0, 1]) in groups, other
+    # shard 0's latest pack passed over nothing but left a unit to shard 1: not a whole run
+    stand_in = made_manifest([0, 2], skipped={"plan/x.npz": 1})
+    assert passed_over(gpu + [stand_in]) == [('{"profile": "gpu"}', "a", [1])]
+
+
+def test_the_latest_pack_of_a_shard_is_the_last_started_whatever_the_order(tmp_path):
+    first = [made_manifest([i, 2], **PASSED_OVER) for i in range(2)]
+    second = [made_manifest([i, 2], started="2026-11-29T07:00:00+0000") for i in range(2)]
+    for manifests in (first + second, second + first):
+        (state,) = left_out(manifests, tmp_path).values()
+        assert state["passed_over"] == []
+
+
+LOOP_FAILURE = '''\
+# %%
+from infolib.cache import cached
+
+
+def final(i):
+    if i == FAILING:
+        raise ValueError("diverged")
+    return float(i)
+
+
+for i in range(8):
+    base = cached({"chapter": "loopfail", "experiment": "base", "i": i}, lambda i=i: float(i))
+    result = cached({"chapter": "loopfail", "experiment": "final", "i": i}, lambda i=i: final(i))
+'''
+
+
+def test_a_unit_that_fails_in_a_loop_iteration_with_a_stand_in_fails_the_shard(tmp_path):
+    """An iteration that received a stand-in is passed over, but not when a unit of this shard
+    raised in it: that is the chapter's error, not another shard's unit missing."""
+    def owner(experiment, i):
+        return Shard(0, 2).owner(canonical_key({"chapter": "loopfail", "experiment": experiment,
+                                                "i": i}))
+
+    shard, failing = next((s, i) for s in range(2) for i in range(8)
+                          if owner("final", i) == s and owner("base", i) != s)
+    chapter = write_chapter(tmp_path, LOOP_FAILURE.replace("FAILING", str(failing)),
+                            name="loopfail.py")
+    manifest = run(chapter, f"{shard}/2", tmp_path / "cache")
+    assert manifest["status"] == "failed" and "ValueError: diverged" in manifest["error"]
