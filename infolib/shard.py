@@ -1330,9 +1330,13 @@ def main(argv: list[str] | None = None) -> int:
             lacking = manifest["missing"]
             print(f"{manifest['chapter']}: {manifest['units']['read']} units in the cache, "
                   f"{len(lacking)} lacking" + "".join(f"\n  {entry}" for entry in lacking))
+            unnamed = _passed_over(manifest)  # units after them could not even be named
+            if unnamed:
+                print("and cells or loop iterations were passed over for want of those: the "
+                      "units after them are lacking too, unnamed till those are in the cache")
             if manifest["status"] != "ok":
                 print(f"the chapter failed: {manifest['error']}")
-            return 1 if lacking or manifest["status"] != "ok" else 0
+            return 1 if lacking or unnamed or manifest["status"] != "ok" else 0
         if manifest["status"] != "ok":
             print(f"the shard failed: {manifest['error']}")
             return 1

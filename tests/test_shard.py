@@ -1229,3 +1229,12 @@ def test_a_unit_that_fails_in_a_loop_iteration_with_a_stand_in_fails_the_shard(t
                             name="loopfail.py")
     manifest = run(chapter, f"{shard}/2", tmp_path / "cache")
     assert manifest["status"] == "failed" and "ValueError: diverged" in manifest["error"]
+
+
+def test_check_says_when_units_could_not_be_named(tmp_path, capsys):
+    """On an empty cache the summary of APPENDED cannot be named (its entry depends on the base
+    units' values): check lists the base units and says more are lacking, unnamed."""
+    chapter = write_chapter(tmp_path, APPENDED, name="appended.py")
+    assert shard_main(["--root", str(tmp_path / "cache"), "check", str(chapter)]) == 1
+    out = capsys.readouterr().out
+    assert "0 units in the cache, 6 lacking" in out and "unnamed till those are" in out
