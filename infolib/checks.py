@@ -53,9 +53,9 @@ def real(
         raise TypeError(f"{name} must be a number, got {type(value).__name__} ({value!r})")
     try:
         value = float(value)
-    except OverflowError:  # an int beyond the floats
-        raise ValueError(f"{name} must be a finite number, got an int of {value.bit_length()} "
-                         "bits") from None
+    except OverflowError:  # an int (or a fraction) beyond the floats
+        raise ValueError(f"{name} must be a finite number, got one beyond the floats "
+                         f"({type(value).__name__})") from None
     if math.isnan(value) or (finite and math.isinf(value)):
         raise ValueError(f"{name} must be a finite number, got {value}")
     if minimum is not None and value < minimum:
@@ -124,7 +124,8 @@ def finite(name: str, values) -> None:
     import torch
 
     if isinstance(values, torch.Tensor):
-        ok = not values.is_floating_point() or bool(torch.isfinite(values).all())
+        ok = (not (values.is_floating_point() or values.is_complex())
+              or bool(torch.isfinite(values).all()))
     else:
         ok = bool(np.isfinite(values).all())
     if not ok:
@@ -168,7 +169,11 @@ def matrix(
         values = (values.double() if values.is_floating_point() else values).numpy()
     elif not isinstance(values, np.ndarray) and _holds_bool(values):  # [[1, True]] -> [[1, 1]]
         raise TypeError(f"{name} must hold real numbers, got a bool in a sequence")
-    values = np.asarray(values)
+    try:
+        values = np.asarray(values)
+    except ValueError:  # rows of different lengths
+        raise ValueError(f"{name} must be 2-D (samples, {columns}) with rows of one length") \
+            from None
     if values.ndim != 2:
         raise ValueError(f"{name} must be 2-D (samples, {columns}), got shape {values.shape}")
     if values.dtype.kind not in "iuf":
@@ -198,6 +203,8 @@ def labels(name: str, y, n_samples: int, *, match: str = "x"):
     import torch
 
     if not isinstance(y, torch.Tensor):
+        if not isinstance(y, np.ndarray) and _holds_bool(y):  # [1, True] -> [1, 1]
+            raise TypeError(f"{name} must hold integer labels, got a bool in a sequence")
         array = np.asarray(y)
         if array.dtype.kind not in "iu":
             raise TypeError(f"{name} must hold integer labels, got {_kind(y, array.dtype)}")

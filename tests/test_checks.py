@@ -33,6 +33,8 @@ def test_real():
     with pytest.raises(ValueError, match="lr must be a finite number"):
         checks.real("lr", math.inf)
     assert checks.real("lr", math.inf, finite=False) == math.inf
+    with pytest.raises(ValueError, match="lr must be a finite number"):  # NaN never passes
+        checks.real("lr", math.nan, finite=False)
     with pytest.raises(ValueError, match="lr must be >= 0, got -1.0"):
         checks.real("lr", -1, minimum=0)
     with pytest.raises(ValueError, match="lr must be > 0, got 0.0"):
@@ -72,7 +74,8 @@ def test_boolean_one_of_same_length_module():
 def test_finite():
     checks.finite("x", torch.arange(3))  # integers are always finite
     checks.finite("x", np.zeros(3))
-    for bad in (torch.tensor([0.0, math.nan]), np.array([math.inf])):
+    for bad in (torch.tensor([0.0, math.nan]), np.array([math.inf]),
+                torch.tensor([complex(math.nan, 0)]), np.array([complex(0, math.inf)])):
         with pytest.raises(ValueError, match="z contains NaN or infinite values"):
             checks.finite("z", bad)
 
@@ -110,6 +113,8 @@ def test_matrix():
         checks.matrix("z", np.zeros((3, 1)), min_columns=2)
     with pytest.raises(ValueError, match=r"z must have at least 2 samples \(rows\), got 1"):
         checks.matrix("z", np.zeros((1, 3)), min_rows=2)
+    with pytest.raises(ValueError, match=r"z must be 2-D \(samples, features\) with rows of one"):
+        checks.matrix("z", [[1, 2], [3]])
 
 
 def test_labels_and_class_indices():
@@ -122,6 +127,8 @@ def test_labels_and_class_indices():
         checks.labels("y", torch.zeros(2, dtype=torch.bool), 2)
     with pytest.raises(TypeError, match="y must hold integer labels, got str"):
         checks.labels("y", "ab", 2)
+    with pytest.raises(TypeError, match="y must hold integer labels, got a bool in a sequence"):
+        checks.labels("y", [1, True], 2)  # numpy would read it as [1, 1]
     with pytest.raises(ValueError, match=r"y must have shape \(3,\) to match zs\[0\], got \(2,\)"):
         checks.labels("y", [0, 1], 3, match="zs[0]")
     assert checks.labels("y", np.array([2**63 - 1], dtype=np.uint64), 1).tolist() == [2**63 - 1]
@@ -145,13 +152,17 @@ def test_logits():
         checks.logits("model", torch.zeros(3, 1), 3)
     bad = torch.zeros(3, 2)
     bad[1, 0] = math.inf
+    bad[2, 1] = math.nan  # the first bad input is named
     with pytest.raises(ValueError, match=r"model gives NaN or infinite logits for input 11 \(x"):
         checks.logits("model", bad, 3, first_index=10)
 
 
 def test_an_int_beyond_the_floats_is_a_value_error_naming_the_argument():
-    with pytest.raises(ValueError, match="x must be a finite number"):
-        checks.real("x", 10**400)
+    from fractions import Fraction
+
+    for huge in (10**400, Fraction(10**400)):
+        with pytest.raises(ValueError, match="x must be a finite number, got one beyond the"):
+            checks.real("x", huge)
     with pytest.raises(ValueError, match="base must be a finite number > 1"):
         checks.log_base(10**400)
 
@@ -161,3 +172,13 @@ def test_one_of_names_the_argument_for_any_value():
         with pytest.raises(ValueError, match=r"split must be one of \['train', 'test'\]"):
             checks.one_of("split", bad, ("train", "test"))
     checks.one_of("split", "train", {"train": 1, "test": 2})
+
+
+def test_random_seed_is_a_32_bit_count():
+    assert checks.random_seed("seed", np.int64(2**32 - 1)) == 2**32 - 1
+    with pytest.raises(ValueError, match=r"seed must be an int <= 2\*\*32 - 1, got 4294967296"):
+        checks.random_seed("seed", 2**32)
+    with pytest.raises(ValueError, match="seed must be an int >= 0"):
+        checks.random_seed("seed", -1)
+    with pytest.raises(TypeError, match="seed must be an int, got bool"):
+        checks.random_seed("seed", True)
