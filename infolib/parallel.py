@@ -4,12 +4,14 @@
 
     results = cached_many([(key(s), lambda s=s: run(s)) for s in seeds])
 
-With one worker (the default) it is exactly ``[cached(key, compute) for key, compute in units]``.
-Otherwise the units that are not in the cache run in parallel through ``joblib``:
+With one worker (the default), with the cache off (``INFOLIB_CACHE=off``: nothing could be kept
+of a worker's unit) and in a shard's run, it is exactly
+``[cached(key, compute) for key, compute in units]``. Otherwise the units that are not in the
+cache run in parallel through ``joblib``:
 
 - ``workers=N`` (or ``INFOLIB_WORKERS=N``): N worker processes here (joblib's ``loky``);
 - ``scheduler="local"`` (or ``INFOLIB_SCHEDULER=local``): a ``dask.distributed`` LocalCluster of
-  ``workers`` processes (2 if not given);
+  ``workers`` processes (2 when ``workers`` is 1 or not given);
 - ``scheduler="tcp://host:8786"`` (or ``INFOLIB_SCHEDULER=tcp://...``): a running Dask scheduler,
   through joblib's Dask backend. Its workers need ``infolib`` and the data installed, and the
   cache folder (``INFOLIB_CACHE``) on a file system they share with this process.
@@ -95,14 +97,15 @@ def cached_many(
 
 
 def _settings(workers, scheduler) -> tuple[int, str | None]:
+    name = "workers"
     if workers is None:
-        workers = os.environ.get(WORKERS_VARIABLE) or 1
+        name, workers = WORKERS_VARIABLE, os.environ.get(WORKERS_VARIABLE) or 1
         try:
             workers = int(workers)
         except ValueError:
             message = f"{WORKERS_VARIABLE} must be a whole number, got {workers!r}"
             raise ValueError(message) from None
-    workers = integer("workers", workers, minimum=1)
+    workers = integer(name, workers, minimum=1)
     if scheduler is None:
         scheduler = os.environ.get(SCHEDULER_VARIABLE) or None
     if scheduler is not None and not isinstance(scheduler, str):

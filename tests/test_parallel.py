@@ -137,6 +137,9 @@ def test_bad_arguments_are_rejected(folders, monkeypatch):
     monkeypatch.setenv("INFOLIB_WORKERS", "two")
     with pytest.raises(ValueError, match="INFOLIB_WORKERS must be a whole number"):
         cached_many([])
+    monkeypatch.setenv("INFOLIB_WORKERS", "0")  # named as the reader set it
+    with pytest.raises(ValueError, match="INFOLIB_WORKERS must be an int >= 1, got 0"):
+        cached_many([])
 
 
 def warning_unit(seed):
@@ -233,3 +236,32 @@ def test_entries_stored_inside_a_worker_unit_are_counted_as_a_serial_run_counts_
         assert cached_many(units, workers=workers) == [1, 21]
         counts.append(sum(infolib.cache.float_paths().values()))
     assert counts == [6, 6]  # each unit and its two parts (workers=2 counted 2)
+
+
+def test_a_shard_run_decides_each_unit_even_with_workers(folders, monkeypatch):
+    """In a shard run (cache.unit_hook set) the hook decides every unit, as in a serial run:
+    another shard's unit is a stand-in, not computed here by a worker."""
+    import infolib.cache
+    import infolib.parallel
+
+    met = []
+    monkeypatch.setattr(infolib.cache, "unit_hook",
+                        lambda path, canonical, compute: (met.append(canonical), ("stand-in",
+                                                                                  False))[1])
+    monkeypatch.setattr(infolib.parallel, "_run_parallel", lambda *args: pytest.fail("a worker"))
+    units = [({"chapter": "parallel_test", "seed": s}, lambda s=s: s) for s in range(3)]
+    assert cached_many(units, workers=2) == ["stand-in"] * 3 and len(met) == 3
+
+
+def test_a_workers_warning_is_counted_for_the_unit_that_issued_it(folders, monkeypatch):
+    import infolib.cache
+
+    monkeypatch.setattr(infolib.cache, "_UNIT_WARNINGS", {})
+    units = [({"chapter": "parallel_test", "experiment": "final", "seed": s},
+              lambda s=s: warning_unit(s)) for s in range(3)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cached_many(units, workers=2)
+    named = {w["message"]: w["units"] for w in infolib.cache.unit_warnings()}
+    assert named == {f"unit {s} warns in its worker": [f"experiment final, seed {s}"]
+                     for s in range(3)}
