@@ -346,6 +346,13 @@ def test_deterministic_changes_nothing_on_the_cpu():
         assert not torch.are_deterministic_algorithms_enabled()
 
 
+def test_an_override_keeps_the_profiles_key_and_sequence_types():
+    profiles = {"smoke": {"d": {"a": 1}, "t": (1, 2)}, "cpu": {"d": {"a": 2}, "t": (3, 4)}}
+    with pytest.raises(TypeError, match=r"d key must be a str \(as in the profiles\), got int"):
+        resolve(profiles, "cpu", d={1: 3})
+    assert resolve(profiles, "cpu", t=[5, 6]).t == (5, 6)  # a tuple knob stays a tuple
+
+
 def test_a_dict_override_must_have_the_keys_every_profile_has():
     # every profile's dict has the same keys: an override with a typo or a missing key would
     # otherwise pass here and fail cells later with a bare KeyError

@@ -124,6 +124,20 @@ def test_the_digest_leaves_the_random_states_alone_and_is_remembered():
     int(first, 16)
 
 
+def test_the_digest_is_remembered_per_thread_count():
+    """The probe's sums are split over torch's threads: a digest computed at one thread count is
+    not the one at another (a mutant that kept one digest for every count passed the others)."""
+    numerics._digest.cache_clear()
+    threads = torch.get_num_threads()
+    try:
+        for count in (1, 2):
+            torch.set_num_threads(count)
+            numerics.float_path_digest()
+        assert numerics._digest.cache_info().currsize == 2
+    finally:
+        torch.set_num_threads(threads)
+
+
 def test_the_digest_is_the_same_inside_inference_mode_and_with_another_default_dtype():
     """The first cached() write of a process computes the digest: inside a caller's
     torch.inference_mode() it failed (and the computed value was lost), and a float64 default
