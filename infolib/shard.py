@@ -579,22 +579,32 @@ class _LoopGuard(ast.NodeTransformer):
         return ast.fix_missing_locations(node)
 
 
-def _left_half_done(statements: list[ast.stmt], error: BaseException,
-                    filename: str) -> tuple[set[str], set[str]]:
-    """:func:`changed_names` of the statement of ``statements`` that ``error`` interrupted (found
-    by its line in the chapter's module-level code) and of those after it, which did not run;
-    of all of them when the line is not found."""
-    line = None
+def _interrupted(statements: list[ast.stmt], error: BaseException, filename: str) -> int:
+    """The index of the statement of ``statements`` that ``error`` interrupted, found by its
+    line in the chapter's module-level code; 0 (the first) when the line is not found."""
     trace = error.__traceback__
     while trace is not None:
         code = trace.tb_frame.f_code
         if code.co_filename == filename and code.co_name == "<module>":
             line = trace.tb_lineno
-            break
+            return next((i for i, statement in enumerate(statements)
+                         if statement.lineno <= line <= (statement.end_lineno or line)), 0)
         trace = trace.tb_next
-    first = next((i for i, statement in enumerate(statements) if line is not None
-                  and statement.lineno <= line <= (statement.end_lineno or statement.lineno)), 0)
-    return changed_names(statements[first:])
+    return 0
+
+
+def _reads_stand_in(statement: ast.stmt, namespace: dict) -> bool:
+    """Whether ``statement`` reads a name that holds a stand-in (a library that checks a type
+    before using a value, as seaborn does a DataFrame, refuses one without touching it)."""
+    return any(isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+               and _holds_stand_in(namespace.get(node.id)) for node in ast.walk(statement))
+
+
+def _left_half_done(statements: list[ast.stmt], error: BaseException,
+                    filename: str) -> tuple[set[str], set[str]]:
+    """:func:`changed_names` of the statement of ``statements`` that ``error`` interrupted and of
+    those after it, which did not run (of all of them when its line is not found)."""
+    return changed_names(statements[_interrupted(statements, error, filename):])
 
 
 @dataclass
@@ -768,7 +778,8 @@ def execute(
                         return outcome
                     # a cell that used no stand-in itself may have a bug of its own (or fail on
                     # data an earlier stand-in thinned): said, so that it is looked at now
-                    used = run.stand_ins > mark
+                    used = run.stand_ins > mark or _reads_stand_in(
+                        statements[_interrupted(statements, error, str(path))], namespace)
                     outcome.passed_over.append({"cell": i + 1, "line": cell.line,
                                                 "error": _one_line(error),
                                                 "used a stand-in": used})
@@ -1187,9 +1198,11 @@ def left_out(manifests: list[dict], root: Path) -> dict[tuple, dict]:
     computes them), those whose own shard is not merged yet (``"pending"``: that shard's pack
     will bring them), and the shards whose latest pack passed over cells or loop iterations
     (``"passed_over"``: the units after them may be met by no shard, so that no manifest names
-    them; empty once the latest pack of some shard ran the whole chapter without a stand-in). A
-    segment of a training whose unit the cache holds is not left: its pack left it out, and
-    nothing reads it."""
+    them). Once the latest pack of some shard ran the whole chapter without a stand-in
+    (``"ran_whole"``), nothing is left: that run met every unit the chapter needs and had each,
+    and a unit that only an earlier round met, behind a stand-in (a loop over groups of seeds
+    that a whole run stops early), is not one of them. A segment of a training whose unit the
+    cache holds is not left: its pack left it out, and nothing reads it."""
     groups: dict[tuple, dict] = {}
     owners: dict[tuple, dict[str, int]] = {}
     latest: dict[tuple, dict[int, tuple]] = {}  # group -> shard -> (started, order, manifest)
@@ -1218,7 +1231,10 @@ def left_out(manifests: list[dict], root: Path) -> dict[tuple, dict]:
             if not (root / unit).is_file() and not done:
                 state["units" if shard in state["shards"] else "pending"].append(unit)
         packs = {index: manifest for index, (_, _, manifest) in latest[group].items()}
-        if not any(_ran_whole(manifest) for manifest in packs.values()):
+        state["ran_whole"] = any(_ran_whole(manifest) for manifest in packs.values())
+        if state["ran_whole"]:  # it met every unit the chapter needs, and had each: all merged
+            state["units"], state["pending"] = [], []  # (others, named behind a stand-in, are
+        else:  # units a whole run never meets: a loop that would have stopped went on)
             state["passed_over"] = sorted(index for index, manifest in packs.items()
                                           if _passed_over(manifest))
     return groups
@@ -1367,7 +1383,7 @@ def main(argv: list[str] | None = None) -> int:
     left = {manifest.get("chapter") for manifest in manifests if manifest.get("status") != "ok"}
     for (chapter, parameters, count, _source, _commit), state in left_out(manifests,
                                                                          directory).items():
-        missing_shards = sorted(set(range(count)) - state["shards"])
+        missing_shards = [] if state["ran_whole"] else sorted(set(range(count)) - state["shards"])
         if missing_shards or state["pending"] or state["units"] or state["passed_over"]:
             left.add(chapter)
         parts = []

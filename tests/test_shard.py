@@ -1238,3 +1238,36 @@ def test_check_says_when_units_could_not_be_named(tmp_path, capsys):
     assert shard_main(["--root", str(tmp_path / "cache"), "check", str(chapter)]) == 1
     out = capsys.readouterr().out
     assert "0 units in the cache, 6 lacking" in out and "unnamed till those are" in out
+
+
+def test_units_a_whole_run_never_meets_are_not_left_once_a_shard_ran_it_whole(tmp_path, capsys):
+    """A loop over groups of seeds stops once a group is good enough. The shard that lacks the
+    first group cannot tell and goes on to the next group, whose unit (of the other shard) a
+    whole run never needs; the other shard ran the chapter whole (it owns the first group), so
+    nothing is left, and no round is planned for that unit ever after."""
+    def owner(group):
+        return Shard(0, 2).owner(canonical_key({"chapter": "groups", "group": group}))
+
+    later = next(g for g in range(1, 50) if owner(g) == owner(0))
+    text = f'''\
+    # %%
+    import numpy as np
+    from infolib.cache import cached
+
+    runs = []
+    for group in (0, {later}):
+        runs.append(cached({{"chapter": "groups", "group": group}},
+                           lambda group=group: np.array([1.0 + group])))
+        if float(runs[-1][0]) > 0:  # good enough: the first group always is
+            break
+    '''
+    chapter = write_chapter(tmp_path, text, name="groups.py")
+    merged, left = tmp_path / "merged", tmp_path / "left.json"
+    packs = [tmp_path / f"p{i}.tar" for i in range(2)]
+    manifests = [run(chapter, f"{i}/2", tmp_path / f"c{i}", output=packs[i]) for i in range(2)]
+    assert shard_main(["--root", str(merged), "merge", *map(str, packs), "--left",
+                       str(left)]) == 0
+    phantom = [entry for m in manifests for entry in m["skipped"] if not (merged / entry).exists()]
+    assert len(phantom) == 1, "the shard without the first group met the next group's unit"
+    assert json.loads(left.read_text()) == []
+    assert run(chapter, Shard(None, 1), merged)["missing"] == []
