@@ -562,9 +562,11 @@ class _LoopGuard(ast.NodeTransformer):
 
     def visit_For(self, node: ast.For) -> ast.For:
         number = len(self.loops)
-        # the loop variable is set at the iteration's start, as by a first statement
-        self.loops[number] = [ast.copy_location(ast.Assign([node.target], node.iter), node),
-                              *node.body]
+        # the body, and the loop variable (on the header's lines: never the interrupted one)
+        target = ast.Assign([node.target], node.iter, lineno=node.lineno,
+                            col_offset=node.col_offset, end_lineno=node.iter.end_lineno,
+                            end_col_offset=node.iter.end_col_offset)
+        self.loops[number] = [*node.body, target]
         self.generic_visit(node)
         mark = f"__infolib_shard_mark_{number}__"
         guard = ast.parse(
