@@ -382,7 +382,7 @@ for task in settings.tasks:
     by_length = pd.DataFrame({length: last_color(task, length) for length in settings.lengths})
     complete = by_length.dropna()
     longer = trend(np.array(settings.lengths), complete.to_numpy(), expected="increasing",
-                   label="tau(pre-training length, color bits)") if len(complete) >= 1 else None
+                   label="tau(pre-training length, color bits)") if len(complete) >= 2 else None
     claims.add(
         f"pretraining-length-{short}", where=f"Fig. 7, B.2, {task}",
         statement="the longer the color pre-training, the more usable color information the "
