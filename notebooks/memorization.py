@@ -508,13 +508,15 @@ def colour_probe(model, x_eval, run_seed):
     evaluation images (coloured at random, so colour is independent of the label) and predicts
     which channel holds the image; its prequential codelength L (Voita and Titov, 2020) gives
     compression = (uniform code, N bits) / L, as the paper's MDL probe of gender. Each block's
-    probe is trained full-batch (Adam, learning rate 0.01, early stopping on its last 10%).
+    probe starts from one seeded initialization (`run_seed`) and is trained full-batch (Adam,
+    learning rate 0.01, early stopping on its last 10%).
     """
     n = min(settings.probe_samples, len(x_eval))
     x = x_eval[:n]
     colour = (x[:, : x.shape[1] // 2].sum(1) > 0).long()  # channel 0 carries a red image
     features = hidden_activations(model, x, kind="post")[-1]
-    code = prequential_codelength(nn.Linear(features.shape[1], 2), features, colour,
+    probe = mlp(features.shape[1], [], 2, seed=run_seed)  # seeded: not the global generator's
+    code = prequential_codelength(probe, features, colour,
                                   first_block="uniform", train=PROBE_TRAINING, seed=run_seed,
                                   device=torch_device, progress=False)
     return n / code.total
