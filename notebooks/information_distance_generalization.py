@@ -251,7 +251,9 @@ def generalization_reading():
     if means.empty:
         return "- no run reached the target training loss"
     lines = [f"- {len(reached)} of {len(runs)} runs reached training loss {TARGET_LOSS}"
-             + (f"; not reached: {', '.join(sorted(set(missed.configuration)))}"
+             + ("; not reached in every seed: " + ", ".join(
+                 f"{name} ({count} missed)" for name, count in
+                 missed.configuration.value_counts().sort_index().items())
                 if len(missed) else "")]
     lines.append(f"- gap {means.gap.min():.2f}-{means.gap.max():.2f} nats (smallest: "
                  f"{means.gap.idxmin()}, largest: {means.gap.idxmax()}); d_p(f, f_0) "

@@ -629,7 +629,7 @@ display(Markdown(what_we_see()))
 mean_distance = MEAN_MATRIX.mean(axis=1)  # NaN diagonal skipped: the mean over the other five
 mean_shared = pd.Series({task: shared[(shared.a == task) | (shared.b == task)]
                          .label_information.mean() for task in TASKS})
-accuracy_of = networks.groupby("task").test_accuracy.mean()
+accuracy_of = networks[networks.order == "natural"].groupby("task").test_accuracy.mean()
 far = pd.DataFrame({"mean d_p to the others (bits)": mean_distance,
                     "mean label information with the others (bits)": mean_shared,
                     "test accuracy": accuracy_of, "most common class": pd.Series(majority)})
@@ -652,7 +652,7 @@ far.sort_values("mean d_p to the others (bits)", ascending=False).round(3)
 #
 # **Unused outputs.** The halves task uses 2 of the 10 outputs. How much probability does its
 # network still put on the 8 others, on the probe images, and how does that compare with the
-# garment network's probability outside the 2 classes the halves task would allow? Predict
+# garment network's probability on outputs 0 and 1, the 2 the halves task uses? Predict
 # first: does an unused output cost $d_p$ anything?
 # ```
 #
