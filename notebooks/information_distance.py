@@ -445,8 +445,8 @@ def floor_reading():
     for direction, (first, last) in convergence[["first_kl", "last_kl"]].iterrows():
         change = last / first - 1
         parts.append(f"coding {direction.replace(' given ', ' from ')}, the last block pays "
-                     f"{last:.2f} bits per input against {first:.2f} for the first (not fine-tuned) "
-                     f"one, {abs(change):.0%} " + ("less" if change < 0 else "more"))
+                     f"{last:.2f} bits per input against {first:.2f} for the first (not "
+                     f"fine-tuned) one, {abs(change):.0%} " + ("less" if change < 0 else "more"))
     lines.append(
         "Eq. (4) asks that the last block pay close to nothing (the code has converged to the "
         "other network); here, " + "; ".join(parts) + ". Each further input would still cost "
