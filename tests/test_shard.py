@@ -1271,3 +1271,41 @@ def test_units_a_whole_run_never_meets_are_not_left_once_a_shard_ran_it_whole(tm
     assert len(phantom) == 1, "the shard without the first group met the next group's unit"
     assert json.loads(left.read_text()) == []
     assert run(chapter, Shard(None, 1), merged)["missing"] == []
+
+
+@pytest.mark.slow
+def test_rounds_of_shards_of_a_real_chapter_leave_what_a_whole_run_leaves(tmp_path):
+    """usable_information_controls at smoke: two shards, then the rounds merge plans, hold the
+    entries a whole run holds, with its values (its seed groups stop early in a whole run, and
+    seaborn refuses a stand-in by its type: shapes the tiny chapters above do not have)."""
+    chapter = ROOT / "notebooks" / "usable_information_controls.py"
+    run(chapter, "0/1", tmp_path / "whole", profile="smoke")
+    merged, left, packs = tmp_path / "merged", tmp_path / "left.json", []
+    for round_ in range(4):
+        assert round_ < 3, "three rounds must do"
+        for i in range(2):
+            packs.append(tmp_path / f"round{round_}-{i}.tar")
+            manifest = run(chapter, f"{i}/2", merged if round_ else tmp_path / f"cache{i}",
+                           output=packs[-1], profile="smoke")
+            assert manifest["status"] == "ok", manifest["error"]
+        assert shard_main(["--root", str(merged), "merge", *map(str, packs), "--left",
+                           str(left)]) == 0
+        if json.loads(left.read_text()) == []:
+            break
+    whole, shards = stored_values(tmp_path / "whole"), stored_values(merged)
+    assert whole.keys() == shards.keys() and len(whole) >= 5
+    for name in whole:
+        np.testing.assert_equal(as_numpy(shards[name]), as_numpy(whole[name]), err_msg=name)
+
+
+def as_numpy(value):
+    """A stored value with its tensors as numpy arrays, for np.testing.assert_equal."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value.numpy()
+    if isinstance(value, dict):
+        return {key: as_numpy(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [as_numpy(item) for item in value]
+    return value
