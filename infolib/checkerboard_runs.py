@@ -61,7 +61,7 @@ SOLVED_ACCURACY = 0.9  # a run "solved the task": final validation accuracy on t
 MAX_SEED = (2**32 - 1 - FRESH_SEED - 999) // 1000  # the largest run seed whose seeds all fit
 
 
-def run_seed(name: str, value) -> int:
+def checked_run_seed(name: str, value) -> int:
     """A run's seed as an int in 0..:data:`MAX_SEED` (its probe and fresh-sample seeds, derived
     from it, must fit in 0..2**32 - 1), or a TypeError/ValueError naming ``name``."""
     value = random_seed(name, value)
@@ -129,7 +129,7 @@ def train_group(
     network's state dict at each of them, CPU tensors) and ``val_accuracy`` (direction accuracy on
     the run's validation samples at each, a fraction)."""
     spec = task_spec(task)
-    seeds = [run_seed(f"seeds[{i}]", s) for i, s in enumerate(seeds)]
+    seeds = [checked_run_seed(f"seeds[{i}]", s) for i, s in enumerate(seeds)]
     if not seeds or len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct and at least one, got {seeds}")
     epochs = integer("epochs", epochs, minimum=1)
@@ -176,7 +176,7 @@ def solved(run: dict) -> bool:
 def probe(task: str, seed: int, n_samples: int) -> Checkerboard:
     """Run ``seed``'s probe samples: fresh CB samples, independent of its training data."""
     return checkerboard(task_spec(task)["n_colors"], n_samples,
-                        seed=PROBE_SEED + run_seed("seed", seed))
+                        seed=PROBE_SEED + checked_run_seed("seed", seed))
 
 
 def usable_bits(
@@ -208,7 +208,7 @@ def usable_bits(
     missing = [e for e in epochs if e not in recorded]
     if missing:
         raise ValueError(f"epochs {missing} were not recorded (the run has {recorded})")
-    seed = run_seed("run['seed']", run["seed"])
+    seed = checked_run_seed("run['seed']", run["seed"])
     models = [network(task, state=run["states"][run["eval_at"].index(e)]) for e in epochs]
 
     def read(samples: Checkerboard):
