@@ -1079,6 +1079,24 @@ finals = {(w, lr): cached({"chapter": "grid", "experiment": "final", "width": w,
 '''
 
 
+def rounds_until_none_left(chapter, tmp_path, **options):
+    """Two shards on their own caches, then rounds of both on the merged cache, until merge
+    --left plans none (at most three rounds: each computes what the last one left); the merged
+    cache."""
+    merged, left, packs = tmp_path / "merged", tmp_path / "left.json", []
+    for round_ in range(4):
+        assert round_ < 3, "three rounds must do: each one computes what the last one left"
+        for i in range(2):
+            packs.append(tmp_path / f"round{round_}-{i}.tar")
+            manifest = run(chapter, f"{i}/2", merged if round_ else tmp_path / f"cache{i}",
+                           output=packs[-1], **options)
+            assert manifest["status"] == "ok", manifest["error"]
+        assert shard_main(["--root", str(merged), "merge", *map(str, packs), "--left",
+                           str(left)]) == 0
+        if json.loads(left.read_text()) == []:
+            return merged
+
+
 def stored_values(root):
     """{entry name: value} of every entry under ``root``."""
     values = {}
@@ -1101,18 +1119,7 @@ def test_rounds_of_shards_leave_the_cache_a_whole_run_leaves(tmp_path, text):
     name = re.search(r'"chapter": "(\w+)"', text).group(1)
     chapter = write_chapter(tmp_path, text, name=f"{name}.py")
     run(chapter, "0/1", tmp_path / "whole")
-    merged, left, packs = tmp_path / "merged", tmp_path / "left.json", []
-    for round_ in range(4):
-        assert round_ < 3, "three rounds must do: each one computes what the last one blocked"
-        for i in range(2):
-            packs.append(tmp_path / f"round{round_}-{i}.tar")
-            manifest = run(chapter, f"{i}/2", merged if round_ else tmp_path / f"cache{i}",
-                           output=packs[-1])
-            assert manifest["status"] == "ok", manifest["error"]
-        assert shard_main(["--root", str(merged), "merge", *map(str, packs), "--left",
-                           str(left)]) == 0
-        if json.loads(left.read_text()) == []:
-            break
+    merged = rounds_until_none_left(chapter, tmp_path)
     whole = stored_values(tmp_path / "whole")
     assert stored_values(merged) == whole and len(whole) >= 6
 
@@ -1280,18 +1287,7 @@ def test_rounds_of_shards_of_a_real_chapter_leave_what_a_whole_run_leaves(tmp_pa
     seaborn refuses a stand-in by its type: shapes the tiny chapters above do not have)."""
     chapter = ROOT / "notebooks" / "usable_information_controls.py"
     run(chapter, "0/1", tmp_path / "whole", profile="smoke")
-    merged, left, packs = tmp_path / "merged", tmp_path / "left.json", []
-    for round_ in range(4):
-        assert round_ < 3, "three rounds must do"
-        for i in range(2):
-            packs.append(tmp_path / f"round{round_}-{i}.tar")
-            manifest = run(chapter, f"{i}/2", merged if round_ else tmp_path / f"cache{i}",
-                           output=packs[-1], profile="smoke")
-            assert manifest["status"] == "ok", manifest["error"]
-        assert shard_main(["--root", str(merged), "merge", *map(str, packs), "--left",
-                           str(left)]) == 0
-        if json.loads(left.read_text()) == []:
-            break
+    merged = rounds_until_none_left(chapter, tmp_path, profile="smoke")
     whole, shards = stored_values(tmp_path / "whole"), stored_values(merged)
     assert whole.keys() == shards.keys() and len(whole) >= 5
     for name in whole:
