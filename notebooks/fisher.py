@@ -558,15 +558,16 @@ escapes = pd.concat([escape_table("Langevin"), escape_table("SGD")], ignore_inde
 # {numref}`fig-fisher-escape` shows the median escape times; the table after it gives them with
 # the censored share of each condition.
 
-# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-fisher-escape", "caption": "Median number of steps to leave a sharp basin (the minimum at the origin) and a flat one (near theta = 22) of the same loss barrier, log scales. Left: Langevin dynamics against the temperature T. Right: SGD against eta / B, one line style per batch size (1 and 2; the medians of the seeds averaged). The dashed line is the step budget: a median on it means most runs never escaped (censored)."}, "image": {"alt": "Two log-log line plots of median escape steps against temperature, one for Langevin dynamics and one for SGD, each with a line for the sharp and for the flat basin and a dashed budget line."}}
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-fisher-escape", "caption": "Median number of steps to leave a sharp basin (the minimum at the origin) and a flat one (near theta = 22) of the same loss barrier, log scales. Left: Langevin dynamics against the temperature T. Right: SGD against eta / B, one line style per batch size (1 and 2). Each point is the geometric mean over seeds of the seed's median (the table below gives the arithmetic mean). The dashed line is the step budget: a median on it means most runs never escaped (censored)."}, "image": {"alt": "Two log-log line plots of median escape steps against temperature, one for Langevin dynamics and one for SGD, each with a line for the sharp and for the flat basin and a dashed budget line."}}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
 for ax, kind in zip(axes, ("Langevin", "SGD")):
+    ax.set(xscale="log", yscale="log")  # first: seaborn then averages the seeds on log scales
     # SGD: one line per batch size, as eta / B is shared by (eta, B = 1) and (2 eta, B = 2)
     sns.lineplot(data=escapes[escapes.kind == kind], x="temperature", y="median", hue="basin",
                  style="basin" if kind == "Langevin" else "batch_size", markers=True,
                  errorbar=None, ax=ax)
     ax.axhline(settings.escape_steps, color="gray", linestyle="--", linewidth=1)
-    ax.set(xscale="log", yscale="log", ylabel="median steps to escape",
+    ax.set(ylabel="median steps to escape",
            xlabel="temperature T" if kind == "Langevin" else r"$\eta / B$",
            title=f"{kind}: escape from a sharp and a flat basin")
 fig.suptitle("Dashed: censored (no escape within the step budget)", y=1.02)
