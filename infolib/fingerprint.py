@@ -222,8 +222,8 @@ class _Visitor:
             self._add_constant(name, _plain(value, name))
             if dataclasses.is_dataclass(value) or isinstance(value, enum.Enum):
                 self.visit_class(type(value))  # its methods, or its infolib module
-        elif _is_plain(value, stand_ins=True):  # plain but for stand-ins: as plain, perhaps,
-            _first_stand_in(value)._unnamed()  # in a whole run, whose values name the entry
+        elif _in_a_shard_run() and _is_plain(value, stand_ins=True):  # plain but for stand-ins:
+            _first_stand_in(value)._unnamed()  # as plain, perhaps, in a whole run: names it
         elif callable(value):
             self.visit_callable(value)
         elif isinstance(value, (list, tuple, dict)):  # not plain: its functions are followed
@@ -260,6 +260,13 @@ class _Visitor:
 
 
 _FUNCTIONS = (types.FunctionType, types.MethodType, functools.partial, type)
+
+
+def _in_a_shard_run() -> bool:
+    """Whether a shard's run is executing a chapter (the only place stand-ins exist), so that a
+    fingerprint outside one never walks a container twice looking for them."""
+    shard = sys.modules.get(f"{PACKAGE}.shard")
+    return shard is not None and shard._ACTIVE is not None
 
 
 def _is_stand_in(value) -> bool:

@@ -550,9 +550,10 @@ _FILE = "__infolib_shard_file__"  # and the chapter's path (a kernel defines no 
 class _LoopGuard(ast.NodeTransformer):
     """Wraps the body of every top-level ``for`` loop (not those in functions) so that an
     iteration that fails after it received a stand-in is passed over (see :func:`_iteration`);
-    ``loops`` gets each guarded loop's body statements, by the number the guard passes."""
+    ``loops`` gets each guarded loop's body statements and the names they define, by the number
+    the guard passes."""
 
-    def __init__(self, loops: dict[int, list[ast.stmt]]) -> None:
+    def __init__(self, loops: dict[int, tuple[list[ast.stmt], set[str]]]) -> None:
         self.loops = loops
 
     def visit_FunctionDef(self, node):
@@ -566,7 +567,8 @@ class _LoopGuard(ast.NodeTransformer):
         target = ast.Assign([node.target], node.iter, lineno=node.lineno,
                             col_offset=node.col_offset, end_lineno=node.iter.end_lineno,
                             end_col_offset=node.iter.end_col_offset)
-        self.loops[number] = [*node.body, target]
+        body = [*node.body, target]
+        self.loops[number] = (body, changed_names(body)[1])  # and the names it defines
         self.generic_visit(node)
         mark = f"__infolib_shard_mark_{number}__"
         guard = ast.parse(
@@ -626,9 +628,8 @@ def _iteration(mark: tuple | None, error: BaseException | None, loop: int,
     since the mark, and no unit of this shard failed), and then makes stand-ins of what it may
     have left half-done (:func:`_left_half_done`)."""
     run = _ACTIVE
-    body = namespace[_LOOPS][loop]
+    body, definitions = namespace[_LOOPS][loop]
     if mark is None:
-        definitions = changed_names(body)[1]
         return (0 if run is None else run.stand_ins,
                 {name: namespace.get(name, _ABSENT) for name in definitions})
     if run is not None and run.stand_ins > mark[0] and not run.failed_units:
