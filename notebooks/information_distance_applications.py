@@ -115,7 +115,7 @@ def without_dropout(model, run_seed):
     """The function a dropout network computes (its eval-mode one) as a plain convnet: its
     parameters copied, in order, into convnet(run_seed). The code's receiver is fine-tuned, and
     with a Dropout module it would be fine-tuned with dropout on: a change of the coding, not of
-    the function (it moved d_p by 0.5 to 25 bits either way on small runs)."""
+    the function."""
     plain = convnet(run_seed)
     with torch.no_grad():
         for target, source in zip(plain.parameters(), model.parameters(), strict=True):
