@@ -20,6 +20,13 @@ again, unchanged, each time the entry is read: a chapter run from the cache show
 the run that computed its numbers, whichever process computed them. Deprecations (warnings about
 code, not numbers) are shown when issued and not stored.
 
+**A unit's value does not depend on what ran before it.** While ``compute`` runs, Python's
+``random``, numpy's global generator and torch's (CPU and CUDA) start from a seed drawn from the
+key (:func:`unit_seed`), and the caller's generators are restored after: a unit that draws from
+them (a layer initialised without a seed, a dropout outside :func:`infolib.train.fit`) gives the
+same number in a whole run, a shard, a worker process or with caching off, and what runs after
+it sees the same generators whether the unit was computed or read from the cache.
+
 The directory is ``$INFOLIB_CACHE`` (``off`` disables caching), else ``~/.cache/infolib``; one
 folder per chapter. ``python -m infolib.cache info`` lists entries and bytes per chapter;
 ``python -m infolib.cache prune`` drops the entries that the last complete ``make book`` did not
@@ -40,6 +47,7 @@ import hashlib
 import importlib
 import json
 import os
+import random
 import re
 import tempfile
 import warnings
@@ -108,6 +116,34 @@ def running_unit(path: Path):
         yield
     finally:
         _UNIT.reset(token)
+
+
+def unit_seed(canonical: str) -> int:
+    """The seed of a unit's global generators: the first 8 bytes of sha256 of its canonical key
+    (:func:`canonical_key`), big-endian, as an int in [0, 2**63)."""
+    return int.from_bytes(hashlib.sha256(canonical.encode()).digest()[:8], "big") >> 1
+
+
+@contextlib.contextmanager
+def seeded_globals(canonical: str):
+    """Inside the block Python's ``random``, numpy's global generator (``np.random.seed``) and
+    torch's (``torch.manual_seed``: the CPU's and every CUDA device's, when CUDA starts if it has
+    not) start from :func:`unit_seed` of the unit's key; after it, Python's, numpy's, torch's CPU
+    and the started CUDA devices' generators are as they were before the block."""
+    import torch
+
+    seed = unit_seed(canonical)
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    started = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
+    try:
+        with torch.random.fork_rng(devices=started):
+            torch.manual_seed(seed)
+            random.seed(seed)
+            np.random.seed(seed % 2**32)
+            yield
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
 
 
 class CacheWarning(UserWarning):
@@ -214,7 +250,8 @@ def cached(
         raise TypeError(f"compute must be a callable taking no arguments, got {compute!r}")
     path = entry_path(key, compute, root=root, version=version) if enabled else None
     if path is None:
-        return compute()
+        with seeded_globals(canonical):
+            return compute()
     if path.exists():
         try:
             value = read_entry(path, canonical)
@@ -225,7 +262,8 @@ def cached(
             return value
     caught: list[warnings.WarningMessage] = []
     try:
-        with running_unit(path), warnings.catch_warnings(record=True) as caught:
+        with running_unit(path), seeded_globals(canonical), \
+                warnings.catch_warnings(record=True) as caught:
             store = True
             if unit_hook is None:
                 value = compute()

@@ -155,12 +155,13 @@ def _run_unit(path: str, canonical: str,
     """On a worker: the stored value if an earlier attempt finished, else ``compute()``, stored
     the moment it is done. One torch thread: the workers share the machine's cores; one unit at
     a time in a process (a Dask worker's threads would otherwise record each other's warnings).
-    As in :func:`infolib.cache.cached`, :func:`infolib.cache.current_unit` names the entry while
-    ``compute()`` runs (the segments of a training are keyed by it). Returns the value, the
-    :func:`infolib.cache.warning_records` of what this worker's process was warned of (the
-    stored or computed unit's warnings, and any about the entry, for the caller to issue), and
-    the :func:`infolib.cache.float_paths` counts of the entries ``compute()`` read or wrote
-    inside (a training's segments), for the caller's count."""
+    As in :func:`infolib.cache.cached`, the global generators start from the unit's seed
+    (:func:`infolib.cache.seeded_globals`) and :func:`infolib.cache.current_unit` names the
+    entry while ``compute()`` runs (the segments of a training are keyed by it). Returns the
+    value, the :func:`infolib.cache.warning_records` of what this worker's process was warned
+    of (the stored or computed unit's warnings, and any about the entry, for the caller to
+    issue), and the :func:`infolib.cache.float_paths` counts of the entries ``compute()`` read
+    or wrote inside (a training's segments), for the caller's count."""
     import torch
 
     with _ONE_AT_A_TIME:
@@ -172,7 +173,8 @@ def _run_unit(path: str, canonical: str,
         if value is not _MISSING:
             return value, shown, {}
         before = collections.Counter(cache.float_paths())
-        with cache.running_unit(path), warnings.catch_warnings(record=True) as computing:
+        with cache.running_unit(path), cache.seeded_globals(canonical), \
+                warnings.catch_warnings(record=True) as computing:
             value = compute()
         inner_paths = dict(collections.Counter(cache.float_paths()) - before)
         issued = cache.warning_records(computing)

@@ -194,6 +194,57 @@ def test_cache_off_reads_and_writes_nothing(tmp_path, monkeypatch):
     assert not root.exists()
 
 
+def draws_from_the_global_generators():
+    """A unit that draws from every global generator: its value names the states it began in."""
+    import random
+
+    return [random.random(), float(np.random.rand()), float(torch.rand(()))]
+
+
+def global_states():
+    import random
+
+    return random.getstate(), np.random.get_state()[1].copy(), torch.get_rng_state().clone()
+
+
+def assert_same_states(a, b):
+    assert a[0] == b[0]
+    np.testing.assert_array_equal(a[1], b[1])
+    assert torch.equal(a[2], b[2])
+
+
+def test_a_unit_drawing_from_the_global_generators_does_not_depend_on_what_ran_before(tmp_path):
+    """The same value whatever the generators' states before it, with the cache on or off; the
+    caller's generators come back as they were whether the unit was computed or read."""
+    import random
+
+    values = []
+    for before in (0, 1):
+        random.seed(before), np.random.seed(before), torch.manual_seed(before)
+        states = global_states()
+        values.append(cached(KEY, draws_from_the_global_generators, enabled=False))
+        assert_same_states(global_states(), states)
+        values.append(cached(KEY, draws_from_the_global_generators, root=tmp_path / str(before)))
+        assert_same_states(global_states(), states)  # computed
+        values.append(cached(KEY, draws_from_the_global_generators, root=tmp_path / str(before)))
+        assert_same_states(global_states(), states)  # read
+    assert all(value == values[0] for value in values), values
+    other = cached({**KEY, "seed": 1}, draws_from_the_global_generators, enabled=False)
+    assert all(a != b for a, b in zip(other, values[0])), "each key has its own seed"
+
+
+def test_the_global_generators_are_restored_when_the_unit_fails(tmp_path):
+    def fails():
+        draws_from_the_global_generators()
+        raise RuntimeError("the unit failed")
+
+    torch.manual_seed(3)
+    states = global_states()
+    with pytest.raises(RuntimeError, match="the unit failed"):
+        cached(KEY, fails, root=tmp_path)
+    assert_same_states(global_states(), states)
+
+
 class Exploit:
     """Unpickling this runs code: it writes a marker file."""
 

@@ -129,6 +129,22 @@ def test_worker_processes_name_the_running_unit_as_a_serial_run_does(folders, mo
     assert parallel == serial, "a worker must run the unit as cached() does"
 
 
+def global_draws(seed):
+    return [float(np.random.rand()), float(torch.rand(()))]
+
+
+def test_a_worker_seeds_the_global_generators_as_a_serial_run_does(folders, monkeypatch):
+    """A worker process's generators are in whatever state its earlier units left them: a unit
+    that draws from them would differ from a serial run's without the unit's own seed."""
+    tmp_path, _ = folders
+    drawing = [({"chapter": "parallel_test", "draws": s}, lambda s=s: global_draws(s))
+               for s in range(4)]
+    parallel = cached_many(drawing, workers=2)
+    monkeypatch.setenv("INFOLIB_CACHE", str(tmp_path / "serial-cache"))
+    assert cached_many(drawing) == parallel
+    assert len({tuple(v) for v in parallel}) == 4
+
+
 def test_bad_arguments_are_rejected(folders, monkeypatch):
     with pytest.raises(TypeError, match=r"units\[0\] must be a \(key, compute\) pair"):
         cached_many([{"chapter": "x"}])
