@@ -13,7 +13,15 @@ re-parameterizations of a network).
 
 __version__ = "0.1.0"
 
+import os as _os
 from pathlib import Path as _Path
+
+#: cuBLAS's workspace for reproducible matrix products on CUDA (``infolib.config.deterministic``):
+#: torch reads it once, when a process first uses cuBLAS (``getChosenWorkspaceSize`` keeps it in
+#: a static), so it is set when infolib is imported, before a chapter touches CUDA: set inside
+#: ``deterministic()`` after a matrix product had run, it silenced torch's check for it without
+#: changing the workspace. A value set before is kept.
+_os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 
 def _stat(path: _Path) -> tuple[int, int]:

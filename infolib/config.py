@@ -415,7 +415,8 @@ def deterministic(device="auto") -> Iterator[None]:
 
     Sets ``torch.use_deterministic_algorithms(True)``, turns off cuDNN autotuning and TF32, and
     sets ``CUBLAS_WORKSPACE_CONFIG=:4096:8`` if unset (cuBLAS needs it for reproducible matrix
-    products); restores the previous state afterwards. An operation without a deterministic CUDA
+    products; torch reads it at a process's first matrix product, so ``import infolib`` sets it
+    already); restores the previous state afterwards. An operation without a deterministic CUDA
     kernel raises ``RuntimeError`` inside the block rather than giving a different number.
     """
     import torch

@@ -323,6 +323,23 @@ def test_deterministic_sets_and_restores_the_cuda_switches(monkeypatch):
         torch.use_deterministic_algorithms(False)
 
 
+@pytest.mark.parametrize("set_before", [None, ":16:8"])
+def test_importing_infolib_sets_the_cublas_workspace_before_cuda_runs(set_before):
+    """torch reads CUBLAS_WORKSPACE_CONFIG once, at a process's first cuBLAS call: set only by
+    deterministic(), it came too late when a matrix product had run before the block."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "CUBLAS_WORKSPACE_CONFIG"}
+    if set_before is not None:
+        env["CUBLAS_WORKSPACE_CONFIG"] = set_before
+    code = "import os, infolib; print(os.environ.get('CUBLAS_WORKSPACE_CONFIG'))"
+    shown = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                           check=True).stdout.strip()
+    assert shown == (set_before or ":4096:8")
+
+
 def test_full_precision_turns_tf32_off_and_restores_it():
     from infolib.config import full_precision
 
