@@ -1017,7 +1017,8 @@ def _manifest(chapter: Path, run: _Run, parameters: dict, outcome: _Outcome, use
         "parameters": parameters,
         "status": "failed" if outcome.error else "ok",
         "error": outcome.error,
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "started": datetime.datetime.fromtimestamp(started).astimezone()
+                   .isoformat(timespec="microseconds"),  # two rounds may start in one second
         "wall_seconds": round(time.time() - started, 1),
         "commit": commit,
         "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")) if commit else None,
@@ -1244,9 +1245,10 @@ def left_out(manifests: list[dict], root: Path) -> dict[tuple, dict]:
 
 
 def _started(manifest: dict) -> float:
-    """When the pack's run started (seconds since the epoch), 0 when unknown."""
+    """When the pack's run started (seconds since the epoch, ISO 8601 in the manifest), 0 when
+    unknown."""
     try:
-        return datetime.datetime.strptime(manifest["started"], "%Y-%m-%dT%H:%M:%S%z").timestamp()
+        return datetime.datetime.fromisoformat(manifest["started"]).timestamp()
     except (KeyError, TypeError, ValueError):
         return 0.0
 

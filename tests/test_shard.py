@@ -1205,6 +1205,14 @@ def test_the_latest_pack_of_a_shard_is_the_last_started_whatever_the_order(tmp_p
     for manifests in (first + second, second + first):
         (state,) = left_out(manifests, tmp_path).values()
         assert state["passed_over"] == []
+    # two rounds started within one second: the manifest's microseconds tell them apart
+    earlier = [made_manifest([i, 2], started="2026-11-29T07:00:00.000001+00:00")
+               for i in range(2)]
+    later = [made_manifest([i, 2], **PASSED_OVER, started="2026-11-29T07:00:00.000002+00:00")
+             for i in range(2)]
+    for manifests in (earlier + later, later + earlier):
+        (state,) = left_out(manifests, tmp_path).values()
+        assert state["passed_over"] == [0, 1]
 
 
 LOOP_FAILURE = '''\
