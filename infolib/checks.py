@@ -6,6 +6,7 @@ One function per kind of argument. Numpy scalars are accepted wherever a Python 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 from collections.abc import Hashable
@@ -153,6 +154,24 @@ def inputs(name: str, x, *, min_len: int = 1, why: str = ""):
         )
     finite(name, x)
     return x
+
+
+@contextlib.contextmanager
+def integer_inputs_named(name: str, x):
+    """Inside the block, a ``RuntimeError`` of a model run on integer ``x`` (uint8 images given to
+    a model of floats: "mat1 and mat2 must have the same dtype") becomes a TypeError naming
+    ``name``, its dtype and the conversion. Integer inputs are kept as they are elsewhere (an
+    embedding's indices); errors on floating inputs pass unchanged."""
+    try:
+        yield
+    except RuntimeError as error:
+        if x.is_floating_point() or x.is_complex():
+            raise
+        raise TypeError(
+            f"{name} has integer dtype {str(x.dtype).removeprefix('torch.')} and the model failed "
+            f"on it ({error}); a model of floats takes float inputs: convert images with "
+            f"{name}.float() / 255, or as the model was trained"
+        ) from error
 
 
 def matrix(

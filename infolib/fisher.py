@@ -72,7 +72,17 @@ import torch
 from torch import nn
 from torch.func import functional_call, vjp, vmap
 
-from infolib.checks import class_indices, inputs, integer, logits, module, one_of, random_seed, real
+from infolib.checks import (
+    class_indices,
+    inputs,
+    integer,
+    integer_inputs_named,
+    logits,
+    module,
+    one_of,
+    random_seed,
+    real,
+)
 from infolib.config import full_precision, resolve_device
 from infolib.models import eval_mode
 
@@ -342,7 +352,7 @@ def _check_arguments(model, x, mode, y, mc_samples, chunk_size, seed):
 
 def _check_logits(model, params, fixed, x_first, dtype, device) -> int:
     """Run the first chunk; the output must be finite logits (B, K) with K >= 2. Returns K."""
-    with torch.no_grad():
+    with torch.no_grad(), integer_inputs_named("x", x_first):
         scores = functional_call(model, (params, fixed), (_as_input(x_first, dtype, device),))
     return logits("model", scores, len(x_first))
 

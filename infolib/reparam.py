@@ -49,7 +49,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from infolib.checks import boolean, inputs, integer, random_seed, real
+from infolib.checks import boolean, inputs, integer, integer_inputs_named, random_seed, real
 from infolib.checks import module as check_module
 from infolib.models import (
     BATCH_NORMS,
@@ -380,7 +380,7 @@ def adversarial_perturb(
 
     try:
         with eval_mode(result):
-            with torch.no_grad():
+            with torch.no_grad(), integer_inputs_named("x", x):
                 captured.clear()
                 result(x)
                 reference = captured[0]

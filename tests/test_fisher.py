@@ -265,6 +265,12 @@ def test_bad_input_is_rejected_with_a_clear_message():
         fisher_trace(model, x[:0], **OPTIONS)
     with pytest.raises(ValueError, match="NaN"):
         fisher_trace(model, torch.full((2, 4), math.nan), **OPTIONS)
+    # uint8 images to a model of floats failed deep in torch ("mat1 and mat2 must have the same
+    # dtype"); integer inputs are kept for an embedding's indices, below
+    with pytest.raises(TypeError, match=r"x has integer dtype uint8 .* x\.float\(\) / 255"):
+        fisher_trace(model, torch.zeros(5, 4, dtype=torch.uint8), **OPTIONS)
+    embedding = nn.Sequential(nn.Embedding(6, 3), nn.Flatten(), nn.Linear(6, 3)).double()
+    assert fisher_trace(embedding, torch.tensor([[0, 5], [2, 3]]), **OPTIONS) > 0
     with pytest.raises(ValueError, match="mode must be one of"):
         fisher_trace(model, x, mode="true", **OPTIONS)
     with pytest.raises(ValueError, match="y .* is required for mode='empirical'"):

@@ -379,6 +379,13 @@ def test_perturb_rejects_bad_std(std):
 # adversarial_perturb
 
 
+def test_adversarial_perturb_names_integer_inputs_a_model_of_floats_cannot_take():
+    model = small_mlp()
+    x = inputs_for(model, n=8)
+    with pytest.raises(TypeError, match=r"x has integer dtype uint8 .* x\.float\(\) / 255"):
+        adversarial_perturb(model, 0.01, x.to(torch.uint8), steps=1)
+
+
 @pytest.mark.parametrize("factory", [small_mlp, small_cnn])
 def test_adversarial_perturb_has_the_documented_norm_and_beats_random_noise(factory):
     model = factory()
