@@ -229,6 +229,14 @@ def usable_bits(
                              f"got decoder_epochs={decoder_epochs}")
         n_fit = decoder_samples // 4
         test = checkerboard(spec["n_colors"], decoder_samples - n_fit, seed=PROBE_SEED + seed)
+        for label, values in zip(LABELS, (test.direction, test.color)):
+            if len(torch.unique(values)) < spec["n_colors"]:  # its decoders could not be scored
+                raise ValueError(
+                    f"the literal decoder's test draw of {decoder_samples - n_fit} samples (three "
+                    f"quarters of decoder_samples={decoder_samples}) lacks some of the "
+                    f"{spec['n_colors']} values of {label} on {task!r}: use a larger "
+                    "decoder_samples (the chapters' 5,000)"
+                )
 
         def fresh(epoch):
             return read(checkerboard(spec["n_colors"], n_fit,

@@ -76,6 +76,13 @@ def test_arguments_are_checked():
         usable_bits("Fig. 2a", run, epochs=[1], decoder="oracle")
     with pytest.raises(ValueError, match="999"):
         usable_bits("Fig. 2a", run, epochs=[1], decoder="literal", decoder_epochs=1000)
+    # too few samples for the literal decoder's test draw to hold 25 colours: it failed naming
+    # "ys[1]", which the caller cannot map back to decoder_samples
+    (wide,) = train_group("Fig. 7d", [0], epochs=1, eval_at=[1], data_fraction=FRACTION,
+                          device="cpu")
+    with pytest.raises(ValueError, match=r"test draw of 75 samples .*decoder_samples=100\) lacks"):
+        usable_bits("Fig. 7d", wide, epochs=[1], decoder="literal", decoder_samples=100,
+                    decoder_epochs=2, device="cpu")
 
 
 def test_the_three_decoders_read_what_an_untrained_first_layer_holds():
