@@ -579,7 +579,9 @@ frame = pd.DataFrame([
 # %%
 mean_of = frame.groupby(["task", "condition"]).mean(numeric_only=True)
 colored_last, shuffled_last = mean_of.loc["colored", 1.0], mean_of.loc["shuffled", 1.0]
-memorized = shuffled_last["train_accuracy"] > 0.5
+# the share of the shuffled training labels fitted beyond chance (0.10: ten balanced classes), by
+# one rule for the sentence below: under 10% little memorization, from 50% most labels memorized
+fitted_beyond_chance = (shuffled_last["train_accuracy"] - 0.10) / (1 - 0.10)
 display(Markdown(
     f"- **Colored, alpha = 1.** The measured checkpoint is on average from epoch "
     f"{colored_last['checkpoint_epoch']:.0f}, with validation accuracy "
@@ -587,9 +589,12 @@ display(Markdown(
     + (": no later check beat the first one, so the network measured is the least trained one, "
        "after a single epoch.\n" if colored_last["checkpoint_epoch"] < 2 else ".\n")
     + f"- **Shuffled, beta = 1.** The training accuracy on the shuffled labels is "
-    f"{shuffled_last['train_accuracy']:.2f} (chance: 0.10): "
-    + ("the networks memorized random labels, the example-level memorization of H2."
-       if memorized else
+    f"{shuffled_last['train_accuracy']:.2f} (chance: 0.10), "
+    f"{max(fitted_beyond_chance, 0):.0%} of them fitted beyond chance: "
+    + ("the networks memorized most random labels, the example-level memorization of H2."
+       if fitted_beyond_chance >= 0.5 else
+       "the networks memorized some random labels, short of most of them (example-level "
+       "memorization, H2, in part)." if fitted_beyond_chance >= 0.1 else
        "with the L2 penalty of the authors' training scripts the networks do **not** memorize "
        "random labels, so the Shuffled networks measured here show little example-level "
        "memorization; the companion chapter's first-edition arm (no penalty, last epoch) is the "
