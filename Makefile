@@ -89,6 +89,7 @@ help:
 	@echo "make gpu-merge  FILES='$(SHARDS)/*.tar': add packed shards to the result cache"
 	@echo "make gpu-check  CHAPTER=name: list the units of a chapter's gpu profile the cache lacks"
 	@echo "make numerics   the float path the chapters run on (NUMERICS), and its digest"
+	@echo "make browser    install chromium for check-html (Debian, as root; CHROMIUM=path skips it)"
 	@echo "Options: PROFILE=smoke|cpu|gpu (default cpu), PYTHON=python3 (to create .venv);"
 	@echo "         NUMERICS=reference|native: the chapters' kernels pinned so that machines agree"
 	@echo "         (default; two threads each) or each machine's fastest (the cores divided);"

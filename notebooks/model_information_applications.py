@@ -40,7 +40,7 @@
 # images, and ablate a small ResNet on Fashion-MNIST.
 
 # %% tags=["parameters"]
-profile = "cpu"  # "smoke" (seconds), "cpu" (the published book), "gpu" (more seeds and data)
+profile = "cpu"  # "smoke" (seconds), "cpu" (the published book), "gpu" (more data and epochs)
 seed = 0  # first seed; runs use seed, seed + 1, ...
 device = "auto"  # "auto", "cpu" or "cuda"
 # None: take the profile's value

@@ -41,7 +41,7 @@
 # and three small ResNets (`small_resnet`) as the teachers for sec. 7.
 
 # %% tags=["parameters"]
-profile = "cpu"  # "smoke" (seconds), "cpu" (the published book), "gpu" (more seeds and data)
+profile = "cpu"  # "smoke" (seconds), "cpu" (the published book), "gpu" (more data and epochs)
 seed = 0  # first seed; runs use seed, seed + 1, ...
 device = "auto"  # "auto", "cpu" or "cuda"
 # None: take the profile's value
