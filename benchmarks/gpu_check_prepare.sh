@@ -7,7 +7,9 @@
 #   .whl/extra/  POT unpacked, without its 174 MB compiled BSP module (infolib does not use it),
 #                so that everything fits the 64 MiB a device call may carry
 #   .gpudata/    Fashion-MNIST (from $INFOLIB_DATA or the Debian package) and the chapters
-#                converted to notebooks by jupytext
+#                converted to notebooks by jupytext, with the sha256 of the notebooks/*.py they
+#                came from (gpu_check.sh refuses to run stale ones); .gpudata/packs, packs an
+#                earlier shard call brought back, is kept
 # Both folders are for the device call only: add them to .git/info/exclude.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -20,9 +22,10 @@ download() {
         --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
         --platform manylinux1_x86_64 --platform any "$@"
 }
-rm -rf .whl .gpudata && mkdir -p .whl/extra .gpudata/fashion-mnist .gpudata/source
+rm -rf .whl .gpudata/fashion-mnist .gpudata/source
+mkdir -p .whl/extra .gpudata/fashion-mnist .gpudata/source
 download -d .whl papermill ipykernel POT mnist1d==0.0.2.post1
-download --no-deps -d .whl backpack-for-pytorch==1.7.1 unfoldNd
+download --no-deps -d .whl backpack-for-pytorch==1.7.1 unfoldNd==0.2.3 einops  # backpack imports einops
 for name in $PRESENT; do rm -f .whl/"$name"-*.whl; done
 (cd .whl/extra && python3 -m zipfile -e ../pot-*.whl . && rm -f ot/bsp/bsp_wrap*.so)
 cat > .whl/extra/ot/bsp/__init__.py <<'STUB'
@@ -41,4 +44,5 @@ for source in notebooks/*.py; do
     .venv/bin/jupytext --quiet --set-kernel python3 --to ipynb \
         -o ".gpudata/source/$(basename "$source" .py).ipynb" "$source"
 done
+(cd notebooks && sha256sum ./*.py) > .gpudata/source/SOURCES.sha256
 du -sh .whl .gpudata

@@ -25,6 +25,18 @@ PROFILE=${PROFILE:-gpu}  # smoke: the same path in seconds (INSTALL=0 here, with
 # Shards per chapter: 8 (the workflow's default), except where COUNTS says otherwise.
 COUNTS=${COUNTS:-usable_information:3}
 WORK=${WORK:-/tmp/packs}  # the shards' packs and logs before they are bundled into $OUT
+# COUNTS and ONLY entries are chapter:value; a misspelt chapter would match nothing, silently
+# (a chapter's 8 shards or all its units instead of those asked for): refused before anything runs
+known=" $(cd notebooks && ls ./*.py | sed 's|^\./||; s|\.py$||' | tr '\n' ' ') "
+for entry in $COUNTS ${ONLY:-}; do
+    if [[ $entry != *:?* || $known != *" ${entry%%:*} "* ]]; then
+        echo "STOPPED: '$entry' (COUNTS or ONLY) is not chapter:value with a chapter of notebooks/"
+        exit 2
+    fi
+done
+for entry in $COUNTS; do
+    [[ ${entry##*:} =~ ^[1-9][0-9]*$ ]] || { echo "STOPPED: COUNTS entry '$entry': not a count"; exit 2; }
+done
 mkdir -p "$OUT" "$WORK" && rm -f "$WORK"/*.tar "$WORK"/*.log "$WORK"/summary "$WORK"/merge.txt
 source "$(dirname "${BASH_SOURCE[0]}")/gpu_setup.sh"
 # MERGE='.gpudata/packs/*.tar': packs an earlier call brought back, added to the cache first, so
@@ -73,7 +85,9 @@ if [[ ${TESTS:-1} != 0 ]]; then
     step "CUDA tests (beside the shards: timings not meaningful)"
     OMP_NUM_THREADS=2 timeout 200 python3 -m pytest -q -s -p no:cacheprovider tests/test_cuda.py \
         > "$WORK"/cuda-tests.log 2>&1
+    rc=$?
     tail -40 "$WORK"/cuda-tests.log
+    echo "CUDA tests: rc $rc$( (( rc == 124 )) && echo ' (timed out: no summary line above)')"
 fi
 wait
 step "shards"
@@ -87,7 +101,9 @@ cp "$WORK"/*.log "$OUT/" 2> /dev/null
 for pack in "$WORK"/*.tar; do
     [[ -e $pack ]] && tar xOf "$pack" manifest.json > "$OUT/$(basename "$pack" .tar).manifest.log"
 done
-# Packs bundled in order into tar files of at most 15 MiB (a pack larger than that goes alone).
+# Packs bundled in order into tar files of at most 15 MiB (a pack larger than that goes alone);
+# an earlier call's bundles in a reused OUT are not this call's.
+rm -f "$OUT"/packs-*.tar
 bundle=0 size=0
 for pack in "$WORK"/*.tar; do
     [[ -e $pack ]] || continue
@@ -101,6 +117,8 @@ ls -la "$OUT"
 [[ ${BENCH:-1} == 0 ]] && { step "done"; exit 0; }
 
 step "benchmarks (alone)"
-timeout 120 python3 benchmarks/bench_pairwise_mi.py --large-only --kernels --device cuda
-timeout 90 python3 benchmarks/bench_usable.py --device cuda --many-only
+timeout 150 python3 benchmarks/bench_pairwise_mi.py --large-only --kernels --device cuda
+echo "bench_pairwise_mi: rc $? (124: timed out)"
+timeout 120 python3 benchmarks/bench_usable.py --device cuda --many-only
+echo "bench_usable: rc $? (124: timed out)"
 step "done"
