@@ -225,7 +225,7 @@ params: | $(VENV)/.installed
 	@[[ -n "$(CHAPTER)" ]] || { echo "usage: make params CHAPTER=name"; exit 2; }
 	$(BIN)/python -m infolib.params notebooks/$(CHAPTER).py
 
-bench: setup
+bench: setup | $(STAMPS)/data
 	$(BIN)/pip install --quiet -r benchmarks/requirements.txt  # BackPACK, the Fisher peer
 	@[[ -n "$(BENCHMARKS)" ]] || echo "no benchmarks/bench_*.py yet"
 	for bench in $(BENCHMARKS); do echo "== $$bench"; $(BIN)/python $$bench; done

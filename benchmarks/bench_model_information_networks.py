@@ -71,6 +71,9 @@ def main():
     x, y = x[order], y[order]
     print(f"one unit: N = {args.train:,}, k = {args.k:,}, at most {args.max_epochs} epochs, "
           f"{args.device}")
+    # warm-up, untimed: the first network (the unit of every "x the first") would carry torch's
+    # first-call costs, and on CUDA the start of its context
+    one_unit(NETWORKS[args.networks[0]], x, y, 200, 100, 1, args.device)
     base = None
     for name in args.networks:
         parameters = sum(p.numel() for p in NETWORKS[name](0).parameters())
