@@ -48,6 +48,8 @@ SITE_DIR ?=
 
 CHAPTER_SOURCES := $(wildcard notebooks/*.py)
 CHAPTERS := $(patsubst notebooks/%.py,book/chapters/%.ipynb,$(CHAPTER_SOURCES))
+# Their claims, named: book/chapters may still hold the files of a chapter removed or renamed since
+CLAIMS_FILES := $(patsubst notebooks/%.py,book/chapters/%.claims.json,$(CHAPTER_SOURCES))
 INFOLIB_SOURCES := $(wildcard infolib/*.py)
 BENCHMARKS := $(wildcard benchmarks/bench_*.py)
 SCORECARD := book/_generated/scorecard_table.md
@@ -147,15 +149,15 @@ scorecard: $(SCORECARD) $(PROVENANCE) $(TOTALS)
 # The table, and beside it the figure of verdicts per chapter (book/_generated/scorecard.png).
 $(SCORECARD): $(CHAPTERS) infolib/claims.py | $(VENV)/.installed
 	mkdir -p book/_generated book/chapters
-	$(BIN)/python -m infolib.claims --figure book/_generated/scorecard.png $@ book/chapters
+	$(BIN)/python -m infolib.claims --figure book/_generated/scorecard.png $@ $(CLAIMS_FILES)
 
 $(TOTALS): $(CHAPTERS) infolib/claims.py | $(VENV)/.installed
 	mkdir -p book/_generated book/chapters
-	$(BIN)/python -m infolib.claims --totals $@ book/chapters
+	$(BIN)/python -m infolib.claims --totals $@ $(CLAIMS_FILES)
 
 $(PROVENANCE): $(CHAPTERS) infolib/claims.py | $(VENV)/.installed
 	mkdir -p book/_generated book/chapters
-	$(BIN)/python -m infolib.claims --provenance $@ book/chapters
+	$(BIN)/python -m infolib.claims --provenance $@ $(CLAIMS_FILES)
 
 # --all: an incremental Sphinx build does not repeat the warnings of pages it read before, so a
 # second `make book` would pass without a fix. jupyter-book can exit 0 after reporting problems,
@@ -191,7 +193,7 @@ executed-branch: chapters
 	mkdir -p _build/executed
 	git archive HEAD -- . ':(exclude).github' | tar -x -C _build/executed
 	mkdir -p _build/executed/book/chapters
-	cp book/chapters/*.ipynb _build/executed/book/chapters/
+	cp $(CHAPTERS) _build/executed/book/chapters/
 
 check-html: book browser
 	$(BIN)/python tools/check_html.py _build/html

@@ -63,8 +63,15 @@ def test_pages_url(repository, site_dir, url):
     assert launch.pages_url(repository, site_dir) == url
 
 
+def test_a_site_dir_outside_the_site_is_an_error():
+    with pytest.raises(ValueError, match="site_dir must be a folder inside the site"):
+        launch.pages_url("owner/book", "../other")
+
+
 @pytest.mark.parametrize("repository", ["", "owner", "owner/", "/name", "a/b/c",
-                                        "https://github.com/a/b", "own er/name"])
+                                        "https://github.com/a/b", "own er/name",
+                                        # names GitHub refuses: the buttons would open nothing
+                                        "owner/..", "owner/.", "owner-/b", "a--b/c", "-a/b"])
 def test_a_wrong_repository_is_an_error(repository):
     with pytest.raises(ValueError, match="owner/name"):
         launch.book_config(base_config(), repository)

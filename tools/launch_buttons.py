@@ -40,7 +40,9 @@ INSTALL_TAG = "install-infolib"
 # where no copy is found, dask for infolib.parallel
 EXTRAS = "download,parallel"
 
-_REPOSITORY = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}")
+# an owner: letters, digits and single hyphens inside; a name: letters, digits, '.', '_', '-',
+# neither "." nor ".." (GitHub refuses both)
+_REPOSITORY = re.compile(r"[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}/(?!\.\.?$)[A-Za-z0-9._-]{1,100}")
 _COMMIT = re.compile(r"[0-9a-f]{7,40}")
 
 
@@ -57,6 +59,8 @@ def pages_url(repository: str, site_dir: str = "") -> str:
     gpu book's ``gpu``): https://owner.github.io/name/, or https://owner.github.io/ for the
     repository owner.github.io."""
     owner, name = check_repository(repository).split("/")
+    if ".." in site_dir.split("/"):
+        raise ValueError(f"site_dir must be a folder inside the site, got {site_dir!r}")
     host = f"{owner.lower()}.github.io"
     root = f"https://{host}/" if name.lower() == host else f"https://{host}/{name}/"
     return root + (site_dir.strip("/") + "/" if site_dir.strip("/") else "")
