@@ -84,6 +84,7 @@ import seaborn as sns
 import torch
 import torch.nn.functional as F
 from IPython.display import Markdown, display
+from matplotlib.ticker import LogLocator, NullLocator, ScalarFormatter
 from scipy.signal import find_peaks
 from sklearn.datasets import make_moons
 from tqdm import tqdm  # text bars: papermill runs have no widgets
@@ -225,7 +226,7 @@ for d in DAMPINGS:
 axes[0].set(xlabel="epoch", ylabel="log det(F + eps I) - its value at epoch 0 (nats)",
             title="change of the log-determinant, by damping eps")
 axes[1].set(xlabel="epoch", ylabel="eigenvalues of F above eps (of 354)",
-            title="how many directions the data constrain")
+            title="how many directions the data constrain (colours as left)")
 axes[0].legend(title="eps", fontsize=8)
 ends = spectra[SEEDS[0]]["records"]
 for record, style in ((ends[0], ":"), (ends[-1], "-")):
@@ -294,14 +295,15 @@ for damping in DAMPINGS:
 # log-determinant at the eq. (8) damping for N = 600, for the first 100 epochs at `cpu`.
 #
 # **Why small initial weights.** With PyTorch's default initialization every run learned the
-# rings in one stage, from chance to about 100% within 10-15 epochs (this chapter's first
-# edition): one rise and fall of the log-determinant, nothing to test. A network started from
+# rings in one stage, from chance to about 100% within 10-15 epochs (in this chapter's first
+# edition, and in a pilot that is not part of the book): one rise and fall of the
+# log-determinant, nothing to test. A network started from
 # small weights leaves its initial plateau one direction at a time and so learns in stages
 # (the saddle-to-saddle dynamics of small initializations): here every initial parameter is
 # multiplied by 0.1, and the accuracy steps from 1/3 to about 2/3 (one ring told apart) and then
 # to 1. The scale, the 100 epochs and the per-epoch records were chosen from accuracy curves alone
-# (a pilot of 5 seeds, default and small scales, rings, spirals and checkerboards), before any
-# log-determinant of these runs was computed. The paper does not state its initialization.
+# (that unpublished pilot: 5 seeds, default and small scales, rings, spirals and checkerboards),
+# before any log-determinant of these runs was computed. The paper does not state its initialization.
 #
 # **The test, fixed before the runs.** A *jump* is a record where the training accuracy rose by at
 # least 0.1 since the previous record (a stage learned). A *bump* is a peak of the
@@ -431,10 +433,10 @@ print(ring_reading())
 # **Reading** (`cpu`, 5 seeds; the lines above give each seed's numbers). The small network does
 # learn in stages: a plateau at 1/3, then a ring told apart, then all three, with many transient
 # spikes of accuracy on the way (SGD at 0.1 from small weights). The log-determinant does not
-# bump at those stages: it rises smoothly through them, peaks once, after the accuracy has
-# reached 1 (the last line above says how long after), and then falls for the rest of the run
-# ("compression"). So the rise and fall the paper describes is there, once per run, after
-# learning; a bump per learned feature is not. The claim below turns the hit rates (jumps with a
+# bump at each stage: it stays nearly flat through the first ones, rises steeply while the last
+# is learned, peaks once after the accuracy has reached 1 (the last line above says how long
+# after), and then falls for the rest of the run ("compression"). So the rise and fall the paper
+# describes is there, once per run, with the last stage; a bump per learned feature is not. The claim below turns the hit rates (jumps with a
 # bump within 3 epochs, against chance) into the verdict.
 
 # %% [markdown]
@@ -740,7 +742,7 @@ for network in summary.index.get_level_values("network").unique():
 # **What we see** (the lines above are written from the run). A repeated run 0 apart means that
 # every other distance is the effect of what changed. Where reordering the minibatches moves the
 # end point several times further than replacing one of 2,000 samples, SGD's end point is more
-# sensitive to the order of its minibatches than to any one sample. Against the fixed threshold
+# sensitive to the order of its minibatches than to the samples we replaced. Against the fixed threshold
 # of one posterior standard deviation the picture can depend on the network and the metric: under
 # batch-norm the weights are scale-invariant and the diagonal Fisher misses the correlations, so
 # the two metrics can disagree. The paper's reading survives the controls when "small" means
@@ -887,7 +889,7 @@ resnet = fig4_frame[fig4_frame.network.str.startswith("ResNet")]
 # fixed steps and the network without batch-norm; the lines and the table after it give the
 # orderings over all ResNet runs and the means per condition.
 
-# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-fisher-controls-fig4", "caption": "The paper's Fig. 4 with its confounds separated, trace of the Fisher after training (log scales). First: against the temperature lr / B for a batch sweep, a learning-rate sweep and a constant lr / B diagonal. Second: against the squared norm of the convolution weights, coloured by log10 of the temperature. Third: fixed epochs against fixed steps at batch 16 and 256. Fourth: the All-CNN without batch-norm against the batch size. Grey dots: seeds; whiskers: their range."}, "image": {"alt": "Four panels of the trace of the Fisher: falling with temperature along three sweeps, against the weight norm, for fixed epochs and fixed steps, and for a network without batch-norm."}}
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-fisher-controls-fig4", "caption": "The paper's Fig. 4 with its confounds separated, trace of the Fisher after training (log scales). First: against the temperature lr / B for a batch sweep, a learning-rate sweep and three batch sizes at one constant lr / B (stacked at one temperature, each labelled with its B). Second: against the squared norm of the convolution weights, coloured by log10 of the temperature. Third: fixed epochs against fixed steps at batch 16 and 256. Fourth: the All-CNN without batch-norm against the batch size. Grey dots: seeds; whiskers: their range."}, "image": {"alt": "Four panels of the trace of the Fisher: falling with temperature along three sweeps, against the weight norm, for fixed epochs and fixed steps, and for a network without batch-norm."}}
 fig, axes = plt.subplots(1, 4, figsize=(19, 4.2))
 groups = {"batch sweep (lr 0.05)": [f"batch {b}" for b in (16, 64, 256)],
           "lr sweep (batch 64)": ["lr 0.0125", "batch 64", "lr 0.2"],
@@ -897,6 +899,11 @@ for (label, names), marker in zip(groups.items(), "osD"):
     means = rows.groupby("condition")[["temperature", "trace"]].mean().loc[names]
     axes[0].plot(means.temperature, means.trace, marker=marker, label=label)
     axes[0].scatter(rows.temperature, rows.trace, marker=marker, alpha=0.3, color="grey")
+    if label.startswith("constant"):  # one temperature: its three batch sizes stack, so named
+        batch_of = rows.groupby("condition").batch_size.first()
+        for name, mean in means.iterrows():
+            axes[0].annotate(f"B={batch_of[name]}", (mean.temperature, mean.trace), fontsize=7,
+                             xytext=(4, 0), textcoords="offset points", va="center")
 axes[0].set(xscale="log", yscale="log", xlabel="temperature lr / B", ylabel="trace of F",
             title="ResNet: trace against temperature")
 axes[0].minorticks_off()
@@ -908,7 +915,9 @@ points = axes[1].scatter(resnet.conv_norm_sq, resnet.trace, c=np.log10(resnet.te
 fig.colorbar(points, ax=axes[1], label="log10 (lr / B)")
 axes[1].set(xscale="log", yscale="log", xlabel="squared norm of the conv weights",
             title="ResNet: trace against weight norm (every run)")
-axes[1].minorticks_off()
+axes[1].xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 3.0, 5.0)))  # a narrow range
+axes[1].xaxis.set_major_formatter(ScalarFormatter())
+axes[1].xaxis.set_minor_locator(NullLocator())
 steps = fig4_frame[fig4_frame.condition.str.startswith("steps") | fig4_frame.condition.isin(
     ["batch 16", "batch 256"])]
 sns.pointplot(data=steps, x="condition", y="trace", order=["batch 16", "steps, batch 16",
@@ -993,8 +1002,9 @@ fig, (ax_error, ax_kl) = plt.subplots(1, 2, figsize=(12, 4.2))
 sns.scatterplot(data=fig4_frame, x="q_test_error", y="bound", hue="network", style="network",
                 ax=ax_error)
 ax_error.axhline(0.9, color="grey", linestyle=":", label="a uniform guess")
-ax_error.plot([0, 1], [0, 1], color="black", linewidth=0.8, label="bound = error")
-ax_error.set(xlim=(0, 1), yscale="log", xlabel="test error of Q",
+diagonal = np.linspace(0.02, 1, 50)
+ax_error.plot(diagonal, diagonal, color="black", linewidth=0.8, label="bound = error")
+ax_error.set(xlim=(0, 1), ylim=(0.02, None), yscale="log", xlabel="test error of Q",
              ylabel="tightest eq. (3) bound (log scale)",
              title="the bound against the error it bounds (every run)")
 ax_error.legend(fontsize=8)
@@ -1017,16 +1027,21 @@ kl_over_labels = fig4_frame.bound_kl / (settings.fig4_images * np.log(10))
 print(f"Tightest bound over all {len(fig4_frame)} runs: {summarize(fig4_frame.bound, unit='')}; "
       f"KL there {summarize(fig4_frame.bound_kl, unit='nats')} against N log 10 = "
       f"{settings.fig4_images * np.log(10):.0f} nats of labels (KL / label nats: mean "
-      f"{kl_over_labels.mean():.2g}, largest {kl_over_labels.max():.2g}); test error of Q "
+      f"{kl_over_labels.mean():.2g}, smallest {kl_over_labels.min():.2g}, largest "
+      f"{kl_over_labels.max():.2g}; below 1 in {(kl_over_labels < 1).sum()} of {len(fig4_frame)} "
+      "runs: " + ", ".join(f"{network} {(kl_over_labels[fig4_frame.network == network] < 1).sum()}"
+                           f" of {(fig4_frame.network == network).sum()}"
+                           for network in fig4_frame.network.unique()) + "); test error of Q "
       f"{summarize(fig4_frame.q_test_error, unit='')}, of the trained networks "
       f"{summarize(1 - fig4_frame.test_accuracy, unit='')}.")
 
 # %% [markdown]
-# **How to read it.** A bound above 1 says nothing about an error, and this one fails for two
-# reasons at once, both printed above. The KL, the information in the weights, is larger than the
-# nats of the training labels, by the factor printed (a Gaussian that must stay within the prior's
-# scale in every direction where the diagonal Fisher is small pays for every such weight); and $Q$
-# itself errs about as often as a uniform guess: in those flat directions eq. (8) adds noise of the
+# **How to read it.** A bound above 1 says nothing about an error, and this one can fail for two
+# reasons, both printed above. The KL, the information in the weights, can be larger than the nats
+# of the training labels (the ratios printed say in how many runs of each network it is not; a
+# Gaussian that must stay within the prior's scale in every direction where the diagonal Fisher is
+# small pays for every such weight), and where it is not, the second reason alone makes the bound
+# vacuous: $Q$ itself errs about as often as a uniform guess: in those flat directions eq. (8) adds noise of the
 # prior's size ($\lambda = 1$) to weights far smaller than that. The second panel shows the paper's
 # mechanism: the KL grows with the trace, so runs that end with a smaller Fisher (small batches,
 # higher learning rates) get the smaller, but still vacuous, bounds.
@@ -1200,6 +1215,7 @@ claims.add(
 for network in NETWORKS:
     rows = controls[controls.network == network]
     noise = rows[rows.kind == "reorder"].set_index("seed").exact_sd
+    replaced_runs = rows[rows.kind == "replaced"].exact_sd
     moved = rows[rows.kind == "replaced"].groupby("seed").exact_sd.mean()
     ratio = (moved / noise).loc[SEEDS].to_numpy()
     claims.add(
@@ -1210,7 +1226,9 @@ for network in NETWORKS:
         result=threshold(ratio, 1.0, expected="below", unit="",
                          label="distance replaced / distance reordered"),
         note=f"exact Fisher metric; mean over {settings.replaced} replaced samples per seed; "
-        f"reordered {summarize(noise, unit='sd')}, replaced {summarize(moved, unit='sd')}",
+        f"reordered {summarize(noise, unit='sd')}, replaced {summarize(moved, unit='sd')}; "
+        f"against the curvature itself (one posterior sd, the ellipse of Fig. 2) "
+        f"{(replaced_runs > 1).sum()} of {len(replaced_runs)} replaced runs lie beyond it",
     )
 lr_names = ["lr 0.0125", "batch 64", "lr 0.2"]
 claims.add(
