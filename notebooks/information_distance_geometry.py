@@ -466,7 +466,8 @@ strays = [f"{name}'s is {nearest_name[name]}" for name in NAMES
 others = [name for name in NAMES if name not in BN_PAIR]
 bn_farther = sum(MEAN_MATRIX.loc[BN_PAIR[0], name] > MEAN_MATRIX.loc[BN_PAIR[1], name]
                  for name in others)
-seed_floor_of = ZOO.seed_pairs.groupby("a").d_p.mean() if len(ZOO.seed_pairs) else pd.Series(dtype=float)
+seed_floor_of = (ZOO.seed_pairs.groupby("a").d_p.mean() if len(ZOO.seed_pairs)
+                 else pd.Series(dtype=float))
 
 
 def per_seed_differences(a, b):
