@@ -445,12 +445,16 @@ def trend(settings, values, *, expected: str, label: str = "tau", digits: int = 
     if constant.all():
         return result("inconclusive", measured, "the values do not change with the settings in "
                       "any seed: no rise or fall to test")
+    # one row (one seed, or one ranking of seed-averaged values): more seeds steady its values
+    # but do not change what one ranking of these settings can reach
+    more = ("one ranking: more seeds steady its values, not the test's resolution"
+            if len(taus) == 1 else "more seeds might decide")
     if smallest > ALPHA:
         design = (f"{len(taus)} row(s) x {table.shape[1]} settings cannot reach p <= {ALPHA} "
                   f"(smallest possible p = {smallest:.2g})")
         tied = sum(np.unique(row).size < row.size for row in table)
         if not tied:
-            return result("inconclusive", measured, f"{design}; more seeds would decide")
+            return result("inconclusive", measured, f"{design}; {more}")
         ranks = np.broadcast_to(np.arange(table.shape[1], dtype=float), table.shape)
         untied = _permutation_null(x, ranks)  # the same settings, values without ties
         untied_smallest = _tail(untied, _extreme(untied, sign), sign)
@@ -461,10 +465,10 @@ def trend(settings, values, *, expected: str, label: str = "tau", digits: int = 
                           f"p = {untied_smallest:.2g}")
         return result("inconclusive", measured,
                       f"{design}: {ties}, as do the few seeds and settings (smallest possible p "
-                      f"without ties = {untied_smallest:.2g}); more seeds would decide")
+                      f"without ties = {untied_smallest:.2g}); {more}")
     return result("inconclusive", measured,
                   f"neither {expected} nor the opposite at p <= {ALPHA} "
-                  f"(p = {p_expected:.2g} and {p_opposite:.2g}); more seeds would decide")
+                  f"(p = {p_expected:.2g} and {p_opposite:.2g}); {more}")
 
 
 def contrast(a, b, *, expected: str, margin: float | None = None, unit: str = "",
@@ -516,7 +520,7 @@ def contrast(a, b, *, expected: str, margin: float | None = None, unit: str = ""
         [sign * margin] if expected.startswith("not") else [0.0, sign * margin])
     low, high, measured, interval = _described_interval(d, f"{label} =", unit, digits, "+", lines)
     if interval is None:
-        return Result("inconclusive", measured, "one seed: no interval; more seeds would decide")
+        return Result("inconclusive", measured, "one seed: no interval; more seeds might decide")
     shown = _line_text(margin, (abs(low), abs(high))) if margin is not None else None
     if expected == "equal":
         result = functools.partial(Result, p_against=_p_past(d, abs(_mean(d)) - margin))
@@ -570,7 +574,7 @@ def threshold(values, value: float, *, expected: str, unit: str = "", label: str
     line = _line_text(value, (low, high) if values.size > 1 else ())
     measured = f"{measured} vs {line}"
     if interval is None:
-        return Result("inconclusive", measured, "one seed: no interval; more seeds would decide")
+        return Result("inconclusive", measured, "one seed: no interval; more seeds might decide")
     distance = value - _mean(values) if expected == "above" else _mean(values) - value
     result = functools.partial(Result, p_against=_p_past(values, distance))
     if (low > value) if expected == "above" else (high < value):
@@ -609,7 +613,7 @@ def differ(groups: dict[str, Sequence[float]], *, unit: str = "", label: str = "
     described = f"means {means}" + (f" {unit}" if unit else "")
     if any(len(values) < 2 for values in arrays.values()):
         return Result("inconclusive", described, "a group with one seed has no spread to "
-                      "compare with; more seeds would decide")
+                      "compare with; more seeds might decide")
     flat = [name for name, values in arrays.items() if np.ptp(values) == 0]
     if flat:
         return Result("inconclusive", described, f"no spread between the seeds of {flat}: the "
@@ -630,7 +634,7 @@ def differ(groups: dict[str, Sequence[float]], *, unit: str = "", label: str = "
                       f"the groups differ beyond the seeds' spread at p = {p:.2g} <= {ALPHA}")
     return Result("inconclusive", measured,
                   f"p = {p:.2g} > {ALPHA}: the difference is within the seeds' spread; more seeds "
-                  "would decide")
+                  "might decide")
 
 
 def _welch_t(means: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -794,13 +798,13 @@ def _decisive_digits(ends: Sequence[float], lines: Sequence[float], digits: int)
 
 
 def _undecided(values: np.ndarray, why: str) -> str:
-    """The note of an inconclusive interval: ``why``, then that more seeds would decide, unless
+    """The note of an inconclusive interval: ``why``, then that more seeds might decide, unless
     every seed gave the same value (a zero-width interval on the line, such as accuracies all at
     1.0): then more seeds of the same setting would not decide either."""
     if np.ptp(values) == 0:
         return (f"{why}; every seed gives the same value ({values[0]:.3g}): more seeds of this "
                 "setting would not decide it")
-    return f"{why}; more seeds would decide"
+    return f"{why}; more seeds might decide"
 
 
 def _p_past(values: np.ndarray, distance: float) -> float:

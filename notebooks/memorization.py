@@ -1080,9 +1080,7 @@ for task in TASKS:
                          expected="increasing", label=f"tau(accuracy, {m})"),
             note=f"seed-averaged over {len(SEEDS)} seeds, one ranking of the {len(CONDITIONS)} "
             f"networks, {m} oriented by {spec['hypothesis']}; per-seed tau "
-            + ", ".join(f"{t:+.1f}" for t in seed_tau[task, m])
-            + "; one ranking of five networks is decided only at |tau| >= 0.8, whatever the "
-            "number of seeds: more seeds steady the averaged values, not the test's resolution",
+            + ", ".join(f"{t:+.1f}" for t in seed_tau[task, m]),
         )
 
 info_measures, norms = ("mean entropy", "mean MI"), ("2-norm", "Frobenius norm", "path-norm")

@@ -410,7 +410,7 @@ else:
 # interval of the mean over runs; a comparison of two layers through the 90% interval of the
 # paired per-seed differences. The claim is reproduced when the interval lies on the claimed
 # side, not reproduced when it lies on the other side, and **inconclusive** when it straddles the
-# decision: more seeds would decide. The thresholds were fixed before the results: "near zero"
+# decision: more seeds might decide. The thresholds were fixed before the results: "near zero"
 # color information is below 10% of $\log_2 n$; "near $\log_2 n$" direction information is above
 # 90% of it. "Falls with depth" compares the first hidden layer's color information with the
 # last's, run by run; "rises with depth" does the same for the direction. "Stays near zero"
@@ -647,7 +647,7 @@ pd.DataFrame(interval_rows).round(3)
 
 # %% [markdown]
 # The same mean can be "inconclusive" with 3 runs and "reproduced" with one or two more: an
-# inconclusive verdict says that more seeds would decide, not that the claim failed. The table
+# inconclusive verdict says that more seeds might decide, not that the claim failed. The table
 # also shows how far above the line the mean must be before 3 runs call it "not reproduced".
 #
 # ```{solution-end}

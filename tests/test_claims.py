@@ -410,10 +410,18 @@ def test_trend_note_tells_constant_or_tied_values_from_too_few_seeds():
     assert "ties among the values limit it (tied values in 3 of 3 row(s), 2 constant)" in (
         saturated.note)
     assert "untied values could reach p = 5.8e-07" in saturated.note
-    assert "more seeds would decide" not in saturated.note
+    assert "more seeds might decide" not in saturated.note
     # ties and too few settings both limit one ranking of 3
     small = trend([1, 2, 3], [[1.0, 1.0, 2.0]], expected="increasing")
     assert "ties among the values limit it" in small.note and "more seeds" in small.note
+    # one ranking of five untied values cannot reach p <= 0.05 below |tau| = 0.8 whatever the
+    # seeds averaged into it: "more seeds might decide" would promise what it cannot
+    ranking = trend(range(5), [[1.0, 3.0, 2.0, 5.0, 4.0]], expected="increasing")
+    assert ranking.verdict == "inconclusive"
+    assert ranking.note.endswith("one ranking: more seeds steady its values, not the test's "
+                                 "resolution"), ranking.note
+    two_rows = trend([1, 2], [[1.0, 2.0], [2.0, 1.0]], expected="increasing")
+    assert two_rows.note.endswith("more seeds might decide"), two_rows.note
 
 
 @pytest.mark.parametrize("n_seeds", [3, 5])
@@ -748,12 +756,12 @@ def test_an_interval_of_identical_values_does_not_ask_for_more_seeds():
     ceiling = contrast([1.0] * 4, [1.0] * 4, expected="greater")
     assert ceiling.verdict == "inconclusive"
     assert "every seed gives the same value (0)" in ceiling.note
-    assert "more seeds would decide" not in ceiling.note
+    assert "more seeds might decide" not in ceiling.note
     at_line = threshold([0.5] * 3, 0.5, expected="above")
-    assert at_line.verdict == "inconclusive" and "more seeds would decide" not in at_line.note
+    assert at_line.verdict == "inconclusive" and "more seeds might decide" not in at_line.note
     # one seed differing is an ordinary interval again
     spread = contrast([1.0, 1.0, 0.9, 1.0], [1.0] * 4, expected="greater")
-    assert spread.verdict == "inconclusive" and spread.note.endswith("more seeds would decide")
+    assert spread.verdict == "inconclusive" and spread.note.endswith("more seeds might decide")
     tied = contrast([2.0] * 3, [1.0] * 3, expected="not greater", margin=1.0)
     assert tied.verdict == "inconclusive" and "every seed gives the same value (1)" in tied.note
 
