@@ -368,7 +368,7 @@ scores = scores.merge(distances, on=["seed", "source", "target"])
 # {numref}`fig-model-information-applications-similarity` shows the two similarities and the two
 # baseline distances for every pair of domains.
 
-# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-model-information-applications-similarity", "caption": "The paper's Fig. 5 on four Fashion-MNIST domains: matrices over pairs of domains (rows: source A, columns: target B) of the information similarity S(A, B) of eq. (4), the unidirectional similarity S_uni(A, B) of eq. (5), and the baseline's first- and second-order feature distances d1 and d2, each the mean over the seeds where S is defined; the number in each cell is its value. Where S is defined for no seed, the figure says so."}, "image": {"alt": "Four annotated heatmaps over pairs of the four domains: the two information similarities and the two feature distances."}}
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-model-information-applications-similarity", "caption": "The paper's Fig. 5 on four Fashion-MNIST domains: matrices over pairs of domains (rows: source A, columns: target B) of the information similarity S(A, B) of eq. (4), the unidirectional similarity S_uni(A, B) of eq. (5), and the baseline's first- and second-order feature distances d1 and d2, each the mean over the seeds where S is defined; the number in each cell is its value; the diagonal (A = B) is left blank (each domain's own information is in the table below). Where S is defined for no seed, the figure says so."}, "image": {"alt": "Four annotated heatmaps over pairs of the four domains: the two information similarities and the two feature distances."}}
 if not SIM_SEEDS:
     fig, ax = plt.subplots(figsize=(8, 1.2))
     ax.text(0.5, 0.5, "S is undefined for every seed: a domain network learned nothing",
@@ -572,7 +572,7 @@ blocks_only = ablation[ablation.component.isin(BLOCK_ORDER)]
 # %% [markdown]
 # {numref}`fig-model-information-applications-ablation` shows the information of each component.
 
-# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-model-information-applications-ablation", "caption": "Information ablation of a small ResNet on Fashion-MNIST (the paper's Fig. 7b-c): I(C) in bits for the stem, each block (/2: a block that halves the resolution) and the head (left), the same divided by the component's parameter count (middle, log scale), and I(C) of each kind of layer across all blocks (right). Bars: the mean over seeds; whiskers: the range."}, "image": {"alt": "Three bar charts: the information in each component of the ResNet, the information per parameter on a log scale, and the information in each kind of layer."}}
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-model-information-applications-ablation", "caption": "Information ablation of a small ResNet on Fashion-MNIST (the paper's Fig. 7b-c): I(C) in bits for the stem, each block (/2: a block that halves the resolution) and the head (left), the same divided by the component's parameter count (middle, log scale), and I(C) of each kind of layer across all blocks (right). Bars: the mean over seeds; whiskers: the range (on the log scale a range reaching below 0 runs off the axis)."}, "image": {"alt": "Three bar charts: the information in each component of the ResNet, the information per parameter on a log scale, and the information in each kind of layer."}}
 fig, axes = plt.subplots(1, 3, figsize=(18, 4.2))
 sns.barplot(blocks_only, x="component", y="information", order=BLOCK_ORDER, errorbar=("pi", 100),
             ax=axes[0], color="tab:blue")
@@ -648,7 +648,8 @@ print(ablation_reading())
 # "convolution layers on the residue path contain surprisingly little information, despite
 # having roughly the same number of parameters". Our network has basic blocks (two 3x3
 # convolutions) rather than bottlenecks, so the kinds compared are the 3x3 convolutions against
-# the 1x1 shortcuts, per parameter (the 1x1 layers are 9 times smaller). In Table 9 the blocks'
+# the 1x1 shortcuts, per parameter (a 1x1 convolution has 9 times fewer weights than a 3x3 one of
+# the same widths, and the two shortcuts hold far fewer parameters than the 3x3 convolutions). In Table 9 the blocks'
 # information adds up to more than the whole network's: by the paper's numbers, resetting one block
 # costs more than its share, and information in a network is not additive over its parts. Whether
 # our network shows it is the claim `ablation-not-additive` below (paired per seed); the line
@@ -731,7 +732,11 @@ if SIM_SEEDS:
         "similarity-asymmetry": (contrast(
             s_of("original", "narrow", "S_uni"), s_of("narrow", "original", "S_uni"),
             expected="greater", label="S_uni(original, narrow) - S_uni(narrow, original)"),
-            "narrow: the largest of 5 k-means clusters of each class"),
+            "narrow: the largest of 5 k-means clusters of each class; only the direction is "
+            "tested: the paper's subset reading needs S_uni(original, narrow) = 1, here "
+            f"{s_of('original', 'narrow', 'S_uni').mean():.2f} (per seed "
+            f"{s_of('original', 'narrow', 'S_uni').min():.2f}-"
+            f"{s_of('original', 'narrow', 'S_uni').max():.2f})"),
     }
     for distance in ("d1", "d2"):
         table_ = scores.pivot_table(index="seed", columns=["source", "target"],
@@ -741,7 +746,9 @@ if SIM_SEEDS:
             table_["S"].loc[SIM_SEEDS].to_numpy(float), expected="decreasing",
             label=f"tau({distance}, S)"),
             f"over the {len(DOMAINS) * (len(DOMAINS) - 1)} ordered pairs, within each seed; "
-            "features of a CNN trained on other Fashion-MNIST images")
+            f"{distance} is symmetric, so each distance enters twice, once with each direction's "
+            "S (the permutation test's p is optimistic); features of a CNN trained on other "
+            "Fashion-MNIST images")
 else:
     results = {claim: (not_testable("S undefined in every seed", "a domain network learned "
                                     "nothing (L(M_T, T) <= 0), so eq. (4) has no denominator"), "")
@@ -755,6 +762,13 @@ block_names = [c for c in BLOCK_ORDER if c.startswith("block")]
 downsampling = [c for c in block_names if c.endswith("/2")]
 following = [block_names[block_names.index(c) + 1] for c in downsampling]
 middle, outer = block_names[2:], block_names[:2]  # the paper's "block2 - 5" of blocks 0-5
+
+
+def per_seed_signs(a, b):
+    """The seeds' differences a - b and how many are positive: what an inconclusive mean hides."""
+    difference = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    return (", ".join(f"{d:+.3g}" for d in difference)
+            + f" ({int((difference > 0).sum())} of {len(difference)} positive)")
 claims.add(
     "ablation-middle-blocks", where="sec. 6, Fig. 7b",
     statement="blocks in the middle (block2 - 5) contribute the most information",
@@ -762,7 +776,8 @@ claims.add(
                     expected="greater", unit="bits", digits=0,
                     label="mean I, blocks 2-5 - blocks 0-1"),
     note=f"the paper's grouping of its six blocks: {', '.join(middle)} against "
-    f"{', '.join(outer)}",
+    f"{', '.join(outer)}; per seed " + per_seed_signs(info[middle].mean(axis=1),
+                                                        info[outer].mean(axis=1)) + " bits",
 )
 claims.add(
     "ablation-downsampling", where="sec. 6, Fig. 7b",
@@ -771,7 +786,11 @@ claims.add(
     result=contrast(info[downsampling].mean(axis=1).to_numpy(),
                     info[following].mean(axis=1).to_numpy(), expected="greater", unit="bits",
                     digits=0, label="mean I, /2 blocks - the blocks after them"),
-    note=f"{', '.join(downsampling)} against {', '.join(following)} (same widths)",
+    note=f"{', '.join(downsampling)} against {', '.join(following)} (same widths); against the "
+    "blocks before them (" + ", ".join(block_names[block_names.index(c) - 1] for c in downsampling)
+    + "): per seed " + per_seed_signs(
+        info[downsampling].mean(axis=1),
+        info[[block_names[block_names.index(c) - 1] for c in downsampling]].mean(axis=1)) + " bits",
 )
 claims.add(
     "ablation-density-early", where="sec. 6, Fig. 7b",
@@ -789,7 +808,11 @@ claims.add(
     result=contrast(density[["first 3x3 convs", "second 3x3 convs"]].mean(axis=1).to_numpy(),
                     density["1x1 shortcuts"].to_numpy(), expected="greater", digits=3,
                     label="I per parameter, 3x3 - 1x1"),
-    note="basic blocks, not the paper's bottlenecks: both 3x3 kinds averaged",
+    note="basic blocks, not the paper's bottlenecks: both 3x3 kinds averaged; per seed "
+    + per_seed_signs(density[["first 3x3 convs", "second 3x3 convs"]].mean(axis=1),
+                     density["1x1 shortcuts"])
+    + "; I(1x1 shortcuts) itself per seed " + ", ".join(f"{v:+.0f}" for v in info["1x1 shortcuts"])
+    + " bits",
 )
 claims.add(
     "ablation-not-additive", where="sec. 6, Table 9 (implied)",
@@ -798,7 +821,7 @@ claims.add(
                     expected="greater", unit="bits", digits=0,
                     label="sum of I over stem, blocks, head - I(all)"),
     note="the paper shows it in Table 9 (8,293 against 5,900, unit not stated) without "
-    "stating it",
+    "stating it; per seed " + per_seed_signs(parts_sum.loc[SEEDS], whole.loc[SEEDS]) + " bits",
 )
 claims.save("model_information_applications.claims.json")
 claims
@@ -857,8 +880,8 @@ pd.DataFrame(similarity_rows).round(3)
 
 # %% [markdown]
 # $S$ reaches 1 only for domains that share everything, and it is negative when a network of one
-# domain codes the other worse than an untrained one: the chapter's inverted domain does that
-# from a random start. The asymmetric pair of $S_{uni}$ values is what the chapter's `narrow`
+# domain codes the other worse than an untrained one: from a random start the chapter's inverted
+# and narrow domains do that (the table of L(M_S, T) above says which pairs). The asymmetric pair of $S_{uni}$ values is what the chapter's `narrow`
 # domain is built to show.
 #
 # ```{solution-end}
