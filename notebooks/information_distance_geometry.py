@@ -496,7 +496,7 @@ claims.add(
                     label="mean d_p(CNN-BN, ResNets) - mean d_p(CNN, ResNets)"),
     note=f"the mean over {', '.join(RESNETS)}; CNN-BN is CNN with BatchNorm2d after each "
     f"convolution; CNN-BN is farther than CNN from {bn_farther} of the {len(others)} other "
-    "architectures, not only from the ResNets"
+    "architectures" + (", not only from the ResNets" if bn_farther == len(others) else "")
     + (f"; seed floors: {BN_PAIR[0]} {seed_floor_of.get(BN_PAIR[0], np.nan):.0f}, {BN_PAIR[1]} "
        f"{seed_floor_of.get(BN_PAIR[1], np.nan):.0f} bits" if len(seed_floor_of) else ""),
 )
