@@ -445,10 +445,10 @@ def trend(settings, values, *, expected: str, label: str = "tau", digits: int = 
     if constant.all():
         return result("inconclusive", measured, "the values do not change with the settings in "
                       "any seed: no rise or fall to test")
-    # one row (one seed, or one ranking of seed-averaged values): more seeds steady its values
-    # but do not change what one ranking of these settings can reach
-    more = ("one ranking: more seeds steady its values, not the test's resolution"
-            if len(taus) == 1 else "more seeds might decide")
+    # one row: one seed (more seeds, as more rows, might decide) or one ranking of seed-averaged
+    # values (more seeds averaged into it steady its values but not what one ranking can reach)
+    more = ("one row: more rows might decide; more seeds averaged into one ranking do not change "
+            "what it can reach" if len(taus) == 1 else "more seeds might decide")
     if smallest > ALPHA:
         design = (f"{len(taus)} row(s) x {table.shape[1]} settings cannot reach p <= {ALPHA} "
                   f"(smallest possible p = {smallest:.2g})")

@@ -418,8 +418,8 @@ def test_trend_note_tells_constant_or_tied_values_from_too_few_seeds():
     # seeds averaged into it: "more seeds might decide" would promise what it cannot
     ranking = trend(range(5), [[1.0, 3.0, 2.0, 5.0, 4.0]], expected="increasing")
     assert ranking.verdict == "inconclusive"
-    assert ranking.note.endswith("one ranking: more seeds steady its values, not the test's "
-                                 "resolution"), ranking.note
+    assert ranking.note.endswith("one row: more rows might decide; more seeds averaged into one "
+                                 "ranking do not change what it can reach"), ranking.note
     two_rows = trend([1, 2], [[1.0, 2.0], [2.0, 1.0]], expected="increasing")
     assert two_rows.note.endswith("more seeds might decide"), two_rows.note
 
