@@ -853,9 +853,10 @@ display(Markdown(
 # (every depth, every stage) is reproduced when every part is, partly reproduced when some parts
 # are and others are decided against it, not reproduced when a part is decided against it and none
 # for it (the others may be undecided), otherwise inconclusive; a part counts against the claim
-# only if its p survives Holm's correction over the parts (the notes say which). The claims of experiment 1 are **sensitivity arms** of the first
-# chapter's claims, experiment 3 an **extension** to a dataset the paper did not use, experiment
-# 4 an **analogue** of the paper's NICO++ experiment.
+# only if its p survives Holm's correction over the parts (the notes say which). The claims of
+# experiment 1 are **sensitivity arms** of the first chapter's claims, experiment 3 an
+# **extension** to a dataset the paper did not use, experiment 4 an **analogue** of the paper's
+# NICO++ experiment.
 
 # %%
 claims = Claims("memorization_beyond", paper="Bansal et al., NeurIPS 2022", settings=settings,
