@@ -259,7 +259,7 @@ def ranking_description():
                    expected="decreasing", label="tau")
     return (f"ranking the {len(means)} configurations with a run at the target by their means, "
             f"{ours.measured}; the paper's Table 3 on the same configurations: "
-            f"{theirs.measured.split(' (')[0]} (the paper: negative)")
+            f"{theirs.measured.split(' (')[0]} (the claim expects a negative tau)")
 
 
 DESCRIPTION = ranking_description()

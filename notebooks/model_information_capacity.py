@@ -667,8 +667,8 @@ claims.add(
         tiny_top, tiny_second, f"L(tiny, {largest} classes) - L(tiny, {second} classes)",
         f"L(tiny, {second} classes)", expected="not greater"),
     note=f"the tiny network; {signs(tiny_top - tiny_second)}; margin: {MARGIN:.0%} of its mean "
-    "information at the second largest task (a weak reading: by it the paper's own large network, +7.1% and +7.6% over its last two "
-    "steps in Table 7, would count as saturated)",
+    "information at the second largest task (a weak reading: by it the paper's own large "
+    "network, +7.1% and +7.6% over its last two steps in Table 7, would count as saturated)",
 )
 rises = np.stack([info[(size, largest)].loc[SEEDS] - info[(size, second)].loc[SEEDS]
                   for size in size_order], axis=1)
