@@ -367,6 +367,14 @@ class Result:
                              "the claim, so that all_of can correct for its parts")
 
 
+def seed_signs(differences, words: tuple[str, str] = ("rise", "fall")) -> str:
+    """How many seeds a paired difference puts on each side, for a note: "3 of 5 seeds rise, 2
+    fall" (``words``: the two sides' verbs). What a mean and its interval hide."""
+    differences = np.asarray(differences, dtype=float)
+    return (f"{int((differences > 0).sum())} of {len(differences)} seeds {words[0]}, "
+            f"{int((differences < 0).sum())} {words[1]}")
+
+
 def not_testable(measured: str, why: str) -> Result:
     """A claim that cannot be tested as the paper states it; ``why`` says what stands in the way."""
     if not isinstance(why, str) or not why:

@@ -120,7 +120,7 @@ from tqdm import tqdm  # text bars: papermill runs have no widgets
 
 from infolib.cache import cached
 from infolib.checks import integer, one_of
-from infolib.claims import Claims, all_of, contrast, differ, summarize, trend
+from infolib.claims import Claims, all_of, contrast, differ, seed_signs, summarize, trend
 from infolib.coding import model_information, step_floor_training
 from infolib.config import resolve, resolve_device, seeds
 from infolib.data import digits, fashion_mnist, mnist1d
@@ -927,13 +927,6 @@ def by_seed(kind, column, frame=runs, ratios=RATIOS):
     rows = frame[frame.noise.isin([kind, "none"])]
     table_ = rows.pivot(index="seed", columns="ratio", values=column)
     return table_.loc[sorted(rows.seed.unique()), ratios].to_numpy()
-
-
-def seed_signs(difference):
-    """How many seeds a paired difference puts on each side: what an interval's mean hides."""
-    difference = np.asarray(difference)
-    return (f"{int((difference > 0).sum())} of {len(difference)} seeds rise, "
-            f"{int((difference < 0).sum())} fall")
 
 
 def noted(note, kind):

@@ -78,7 +78,16 @@ from IPython.display import Markdown, display
 from tqdm import tqdm  # text bars: papermill runs have no widgets
 
 from infolib.cache import cached
-from infolib.claims import Claims, all_of, contrast, not_testable, summarize, threshold, trend
+from infolib.claims import (
+    Claims,
+    all_of,
+    contrast,
+    not_testable,
+    seed_signs,
+    summarize,
+    threshold,
+    trend,
+)
 from infolib.coding import model_information, step_floor_options, synced_distillation_codelengths
 from infolib.config import resolve, resolve_device, seeds
 from infolib.data import fashion_mnist
@@ -646,13 +655,6 @@ def within_reference(a, reference, label, note_reference, expected):
                     label=label)
 
 
-def signs(difference, word=("rise", "fall")):
-    """How many seeds a paired difference puts on each side: what a mean and an interval hide."""
-    difference = np.asarray(difference, dtype=float)
-    return (f"{int((difference > 0).sum())} of {len(difference)} seeds {word[0]}, "
-            f"{int((difference < 0).sum())} {word[1]}")
-
-
 claims = Claims("model_information_capacity", paper="Anonymous, ICLR 2021 submission",
                 settings=settings, seeds=SEEDS, device=torch_device)
 info = capacity.pivot_table(index="seed", columns=["size", "classes"], values="information")
@@ -666,7 +668,7 @@ claims.add(
     result=within_reference(
         tiny_top, tiny_second, f"L(tiny, {largest} classes) - L(tiny, {second} classes)",
         f"L(tiny, {second} classes)", expected="not greater"),
-    note=f"the tiny network; {signs(tiny_top - tiny_second)}; margin: {MARGIN:.0%} of its mean "
+    note=f"the tiny network; {seed_signs(tiny_top - tiny_second)}; margin: {MARGIN:.0%} of its mean "
     "information at the second largest task (a weak reading: by it the paper's own large "
     "network, +7.1% and +7.6% over its last two steps in Table 7, would count as saturated)",
 )
@@ -704,7 +706,7 @@ claims.add(
     + ("less" if (info[("large", smallest)].loc[SEEDS].to_numpy() - standard_small).mean() < 0
        else "more")
     + " than the standard one: "
-    + signs(info[("large", smallest)].loc[SEEDS].to_numpy() - standard_small, ("more", "less")),
+    + seed_signs(info[("large", smallest)].loc[SEEDS].to_numpy() - standard_small, ("more", "less")),
 )
 examples_info = examples.pivot_table(index="seed", columns=["size", "n_train"],
                                      values="information")
@@ -748,7 +750,7 @@ claims.add(
                              expected="greater", unit="bits", digits=0, label=f"I, {name} - small")
                     for name in ("middle", "large")]),
     note="the paper: ResNet-56 and -101 against ResNet-20; " + "; ".join(
-        f"{name} - small: " + signs(gain[(name, TEACHER_ALPHA)].loc[SEEDS]
+        f"{name} - small: " + seed_signs(gain[(name, TEACHER_ALPHA)].loc[SEEDS]
                                     - gain[("small", TEACHER_ALPHA)].loc[SEEDS], ("above", "below"))
         for name in ("middle", "large")) + "; " + teacher_condition,
 )

@@ -946,3 +946,10 @@ def test_the_seeds_a_chapter_records_are_checked_not_truncated():
     with pytest.raises(TypeError, match=r"seeds\[0\] must be an int"):
         Claims("c", paper="P", profile="cpu", seeds=[1.7, 2])
     assert Claims("c", paper="P", profile="cpu", seeds=[np.int64(3), 4]).seeds == [3, 4]
+
+
+def test_seed_signs_counts_each_side_and_leaves_zeros_out():
+    from infolib.claims import seed_signs
+
+    assert seed_signs([1.0, -2.0, 0.5, 0.0, 3.0]) == "3 of 5 seeds rise, 1 fall"
+    assert seed_signs(np.array([-1.0, -1.0]), ("above", "below")) == "0 of 2 seeds above, 2 below"
