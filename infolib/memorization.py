@@ -13,6 +13,8 @@ Pruthi and Belinkov (NeurIPS 2022), shared by the two memorization chapters.
 - :func:`train_mlp` trains one network; :func:`measure` records what the chapters analyse:
   entropy of every hidden neuron (shared edges and per-neuron edges), KSG MI of a fixed random
   subset of neurons of every hidden layer, and the norm-based complexity measures.
+- :func:`memorized_betas` and :func:`shuffled_fit_note`: did the Shuffled networks memorize random
+  labels, i.e. fit more training labels than the unshuffled ones alone explain?
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from infolib.train import BestValidation, accuracy, fit
 TASKS = ("colored", "shuffled")
 CONDITIONS = (0.0, 0.25, 0.5, 0.75, 1.0)  # alpha (Colored), beta (Shuffled): the paper's B.1, B.5
 LABEL_NOISE = 0.25  # Colored MNIST's label noise (Arjovsky et al., 2019; the authors' code)
+MEMORIZED_ABOVE = 0.05  # training accuracy above fitting only the unshuffled labels: memorized
 
 
 @dataclass(frozen=True)
@@ -216,3 +219,40 @@ def mean_mi(result: dict, layers=None) -> float:
                          f"layers {measured}: a mean MI needs a pair")
     block = result["mi"][np.ix_(inside, inside)]
     return float(block[np.triu_indices(len(block), k=1)].mean())
+
+
+def _unshuffled_only(train_accuracy, classes: int) -> dict[float, tuple[float, float]]:
+    """beta -> (measured training accuracy, (1 - beta) acc(0) + beta / classes) for beta > 0."""
+    integer("classes", classes, minimum=2)
+    accuracy = {float(beta): float(value) for beta, value in dict(train_accuracy).items()}
+    if 0.0 not in accuracy:
+        raise ValueError(f"train_accuracy needs beta = 0 (the unshuffled labels' fit), got betas "
+                         f"{sorted(accuracy)}")
+    for beta, value in accuracy.items():
+        real("beta", beta, minimum=0, maximum=1)
+        real(f"train_accuracy at beta={beta:g}", value, minimum=0, maximum=1)
+    return {beta: (value, (1 - beta) * accuracy[0.0] + beta / classes)
+            for beta, value in sorted(accuracy.items()) if beta > 0}
+
+
+def memorized_betas(train_accuracy, *, classes: int) -> list[float]:
+    """The betas at which Shuffled networks memorized random labels: their training accuracy on the
+    labels as given exceeds (1 - beta) acc(0) + beta / classes, what fitting only the unshuffled
+    labels gives (a shuffled label keeps its class about one time in ``classes``), by more than
+    :data:`MEMORIZED_ABOVE`. ``train_accuracy``: beta -> mean training accuracy, beta = 0
+    included."""
+    pairs = _unshuffled_only(train_accuracy, classes)
+    return [beta for beta, (measured, unshuffled) in pairs.items()
+            if measured - unshuffled > MEMORIZED_ABOVE]
+
+
+def shuffled_fit_note(train_accuracy, *, classes: int) -> str:
+    """:func:`memorized_betas` for a reader: every beta's measured training accuracy against
+    fitting only the unshuffled labels, and where random labels were memorized."""
+    pairs = _unshuffled_only(train_accuracy, classes)
+    above = memorized_betas(train_accuracy, classes=classes)
+    return ("training accuracy on the shuffled labels against fitting only the unshuffled ones: "
+            + ", ".join(f"beta={b:g} {m:.2f} vs {u:.2f}" for b, (m, u) in pairs.items())
+            + (f"; no random labels memorized beyond that ({MEMORIZED_ABOVE:g}) at any beta"
+               if not above else
+               f"; random labels memorized at beta = {', '.join(f'{b:g}' for b in above)}"))

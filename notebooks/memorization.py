@@ -131,6 +131,8 @@ from infolib.memorization import (
     fashion_task,
     mean_mi,
     measure,
+    memorized_betas,
+    shuffled_fit_note,
     train_mlp,
 )
 from infolib.models import hidden_activations, mlp
@@ -609,20 +611,11 @@ fitted_beyond_chance = (shuffled_last["train_accuracy"] - 0.10) / (1 - 0.10)
 shuffled_checkpoints = frame[(frame.task == "shuffled") & (frame.condition == 1.0)].checkpoint_epoch
 # At every beta: a network that fits only the labels left unshuffled is right on about
 # (1 - beta) acc(0) + beta / 10 of its training labels (a shuffled label keeps its class about one
-# time in ten); memorization shows as a training accuracy above that.
-shuffled_fit = pd.DataFrame([
-    dict(beta=b, train_accuracy=mean_of.loc["shuffled", b]["train_accuracy"],
-         fitting_unshuffled_only=(1 - b) * mean_of.loc["shuffled", 0.0]["train_accuracy"] + b / 10)
-    for b in CONDITIONS[1:]]).set_index("beta")
-MEMORIZED_ANY = bool((shuffled_fit.train_accuracy - shuffled_fit.fitting_unshuffled_only
-                      > 0.05).any())
-SHUFFLED_FIT = ("training accuracy on the shuffled labels against fitting only the unshuffled "
-                "ones: " + ", ".join(f"beta={b:g} {row.train_accuracy:.2f} vs "
-                                     f"{row.fitting_unshuffled_only:.2f}"
-                                     for b, row in shuffled_fit.iterrows())
-                + ("" if MEMORIZED_ANY else
-                   "; the networks measured memorized no random labels beyond that (0.05) at any "
-                   "beta, so here the H2 rows test networks trained on noisier labels, not "
+# time in ten); memorization shows as a training accuracy above that (infolib.memorization).
+shuffled_accuracy = {b: mean_of.loc["shuffled", b]["train_accuracy"] for b in CONDITIONS}
+SHUFFLED_FIT = (shuffled_fit_note(shuffled_accuracy, classes=10)
+                + ("" if memorized_betas(shuffled_accuracy, classes=10) else
+                   ", so here the H2 rows test networks trained on noisier labels, not "
                    "example-level memorization"))
 SHUFFLED_FIT_TEXT = f"- **Shuffled, every beta.** The {SHUFFLED_FIT}."
 display(Markdown(

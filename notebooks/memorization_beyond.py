@@ -148,6 +148,7 @@ from infolib.memorization import (
     mean_mi,
     measure,
     mi_subset,
+    shuffled_fit_note,
     train_mlp,
 )
 from infolib.models import hidden_activations, small_resnet
@@ -341,16 +342,8 @@ sensitivity = pd.DataFrame([
 
 # %%
 def fit_note(table):
-    """Training accuracy on the labels as given against fitting only the unshuffled ones,
-    (1 - beta) acc(0) + beta / 10 (a shuffled label keeps its class about one time in ten): a
-    network memorizes random labels where it is above that (by 0.05, the first chapter's rule)."""
-    accuracy = table.groupby("condition").train_accuracy.mean()
-    pairs = {b: (accuracy[b], (1 - b) * accuracy[0.0] + b / 10) for b in CONDITIONS[1:]}
-    above = [b for b, (measured, unshuffled) in pairs.items() if measured - unshuffled > 0.05]
-    return ("training accuracy on the shuffled labels against fitting only the unshuffled ones: "
-            + ", ".join(f"beta={b:g} {m:.2f} vs {u:.2f}" for b, (m, u) in pairs.items())
-            + ("; no random labels memorized beyond that (0.05) at any beta" if not above else
-               f"; random labels memorized at beta = {', '.join(f'{b:g}' for b in above)}"))
+    """Did the Shuffled networks of ``table`` memorize random labels (infolib.memorization)?"""
+    return shuffled_fit_note(table.groupby("condition").train_accuracy.mean(), classes=10)
 
 
 kept_at_one = (sensitivity[(sensitivity.task == "colored") & (sensitivity.condition == 1.0)]

@@ -75,3 +75,31 @@ def test_protocols_differ_as_documented_and_are_checked():
         "default", 0.0, "last")
     with pytest.raises(ValueError, match="checkpoint"):
         mem.Protocol(checkpoint="middle")
+
+
+def test_memorized_betas_compares_with_fitting_only_the_unshuffled_labels():
+    # acc(0) = 0.9, ten classes: fitting only the unshuffled labels gives 0.5 at beta = 0.5
+    # ((1 - 0.5) 0.9 + 0.5 / 10) and 0.1 at beta = 1; memorized means more than 0.05 above that
+    accuracy = {0.0: 0.9, 0.5: 0.56, 1.0: 0.14}
+    assert mem.memorized_betas(accuracy, classes=10) == [0.5]
+    assert mem.memorized_betas({0.0: 0.9, 0.5: 0.54, 1.0: 0.16}, classes=10) == [1.0]
+    assert mem.memorized_betas({0.0: 0.9, 0.5: 0.5, 1.0: 0.1}, classes=10) == []
+    # two classes: a shuffled label keeps its class one time in two, 0.5 at beta = 1
+    assert mem.memorized_betas({0.0: 0.9, 1.0: 0.54}, classes=2) == []
+    assert mem.memorized_betas({0.0: 0.9, 1.0: 0.56}, classes=2) == [1.0]
+    note = mem.shuffled_fit_note(accuracy, classes=10)
+    assert "beta=0.5 0.56 vs 0.50, beta=1 0.14 vs 0.10" in note
+    assert note.endswith("random labels memorized at beta = 0.5")
+    assert mem.shuffled_fit_note({0.0: 0.9, 1.0: 0.1}, classes=10).endswith(
+        "no random labels memorized beyond that (0.05) at any beta")
+
+
+def test_memorized_betas_refuses_what_it_cannot_compare():
+    with pytest.raises(ValueError, match="beta = 0"):
+        mem.memorized_betas({0.5: 0.5, 1.0: 0.1}, classes=10)
+    with pytest.raises(ValueError, match="train_accuracy at beta=1"):
+        mem.memorized_betas({0.0: 0.9, 1.0: 1.5}, classes=10)
+    with pytest.raises(ValueError, match="classes"):
+        mem.memorized_betas({0.0: 0.9, 1.0: 0.1}, classes=1)
+    with pytest.raises(ValueError, match="beta"):
+        mem.memorized_betas({0.0: 0.9, 1.5: 0.1}, classes=10)
