@@ -367,12 +367,33 @@ class Result:
                              "the claim, so that all_of can correct for its parts")
 
 
+def _p_text(p: float) -> str:
+    """A p-value with two significant digits, more where two would round it onto :data:`ALPHA`
+    from either side (0.05004 reads "0.05004", not "0.05", which would look like a tie)."""
+    for digits in range(2, 17):
+        text = f"{p:.{digits}g}"
+        if p == ALPHA or float(text) != ALPHA:
+            return text
+    return repr(p)
+
+
 def seed_signs(differences, words: tuple[str, str] = ("rise", "fall")) -> str:
     """How many seeds a paired difference puts on each side, for a note: "3 of 5 seeds rise, 2
     fall" (``words``: the two sides' verbs). What a mean and its interval hide."""
     differences = np.asarray(differences, dtype=float)
     return (f"{int((differences > 0).sum())} of {len(differences)} seeds {words[0]}, "
             f"{int((differences < 0).sum())} {words[1]}")
+
+
+def seed_differences(differences, spec: str = "+.3g") -> str:
+    """Each seed's paired difference and how many are positive, for a note: "+12, -3, +5 (2 of 3
+    positive)" (``spec``: the format of one difference, in its unit). What a mean and its interval
+    hide when a verdict is inconclusive: do the seeds agree?"""
+    differences = np.asarray(differences, dtype=float).ravel()
+    if len(differences) == 0:
+        raise ValueError("seed_differences needs at least one seed's difference")
+    return (", ".join(format(d, spec) for d in differences)
+            + f" ({int((differences > 0).sum())} of {len(differences)} positive)")
 
 
 def not_testable(measured: str, why: str) -> Result:
@@ -440,15 +461,16 @@ def trend(settings, values, *, expected: str, label: str = "tau", digits: int = 
     per_seed = ", ".join(f"{tau:+.{digits}f}" for tau in taus)
     measured = (f"mean {label} {observed:+.{digits}f} over {len(taus)} seeds ({per_seed}); "
                 if len(taus) > 1 else f"{label} {observed:+.{digits}f} (one ranking); ") + (
-                f"one-sided p = {p_expected:.2g}")
+                f"one-sided p = {_p_text(p_expected)}")
     result = functools.partial(Result, p_against=p_opposite)  # every verdict: p against
     if p_expected <= ALPHA:
         return result("reproduced", measured,
-                      f"{expected} at p = {p_expected:.2g} <= {ALPHA} (permutation test)")
+                      f"{expected} at p = {_p_text(p_expected)} <= {ALPHA} (permutation test)")
     if p_opposite <= ALPHA:
         opposite = "decreasing" if expected == "increasing" else "increasing"
-        return result("not reproduced", f"{measured}; {opposite}: p = {p_opposite:.2g}",
-                      f"{opposite}, the opposite of the claim, at p = {p_opposite:.2g} <= {ALPHA}")
+        return result("not reproduced", f"{measured}; {opposite}: p = {_p_text(p_opposite)}",
+                      f"{opposite}, the opposite of the claim, at p = {_p_text(p_opposite)} "
+                      f"<= {ALPHA}")
     constant = np.ptp(table, axis=1) == 0  # rows whose values are all equal
     if constant.all():
         return result("inconclusive", measured, "the values do not change with the settings in "
@@ -459,7 +481,7 @@ def trend(settings, values, *, expected: str, label: str = "tau", digits: int = 
             "what it can reach" if len(taus) == 1 else "more seeds might decide")
     if smallest > ALPHA:
         design = (f"{len(taus)} row(s) x {table.shape[1]} settings cannot reach p <= {ALPHA} "
-                  f"(smallest possible p = {smallest:.2g})")
+                  f"(smallest possible p = {_p_text(smallest)})")
         tied = sum(np.unique(row).size < row.size for row in table)
         if not tied:
             return result("inconclusive", measured, f"{design}; {more}")
@@ -470,13 +492,13 @@ def trend(settings, values, *, expected: str, label: str = "tau", digits: int = 
                 + (f", {constant.sum()} constant" if constant.any() else "") + ")")
         if untied_smallest <= ALPHA:
             return result("inconclusive", measured, f"{design}: {ties}; untied values could reach "
-                          f"p = {untied_smallest:.2g}")
+                          f"p = {_p_text(untied_smallest)}")
         return result("inconclusive", measured,
                       f"{design}: {ties}, as do the few seeds and settings (smallest possible p "
-                      f"without ties = {untied_smallest:.2g}); {more}")
+                      f"without ties = {_p_text(untied_smallest)}); {more}")
     return result("inconclusive", measured,
                   f"neither {expected} nor the opposite at p <= {ALPHA} "
-                  f"(p = {p_expected:.2g} and {p_opposite:.2g}); {more}")
+                  f"(p = {_p_text(p_expected)} and {_p_text(p_opposite)}); {more}")
 
 
 def contrast(a, b, *, expected: str, margin: float | None = None, unit: str = "",
@@ -636,13 +658,14 @@ def differ(groups: dict[str, Sequence[float]], *, unit: str = "", label: str = "
     null = _welch_t(null_means, n / null_variances)
     p = (1 + np.count_nonzero(null >= observed)) / (1 + null.size)
     measured = (f"{label} = {observed:.{digits}f} over {len(arrays)} groups ({described}); "
-                f"parametric bootstrap p = {p:.2g}")
+                f"parametric bootstrap p = {_p_text(p)}")
     if p <= ALPHA:
         return Result("reproduced", measured,
-                      f"the groups differ beyond the seeds' spread at p = {p:.2g} <= {ALPHA}")
+                      f"the groups differ beyond the seeds' spread at p = {_p_text(p)} "
+                      f"<= {ALPHA}")
     return Result("inconclusive", measured,
-                  f"p = {p:.2g} > {ALPHA}: the difference is within the seeds' spread; more seeds "
-                  "might decide")
+                  f"p = {_p_text(p)} > {ALPHA}: the difference is within the seeds' spread; more "
+                  "seeds might decide")
 
 
 def _welch_t(means: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -689,7 +712,7 @@ def all_of(*results: Result, partial: bool = True) -> Result:
         note = f"{r.verdict}: {r.note}"
         if r.verdict in _AGAINST and not counts:
             verdicts.add("inconclusive")
-            note += (f" (p = {r.p_against:.2g} against the claim, not decided by Holm's "
+            note += (f" (p = {_p_text(r.p_against)} against the claim, not decided by Holm's "
                      f"correction over {len(ps)} parts: counted "
                      "inconclusive)")
         else:

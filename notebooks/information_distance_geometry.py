@@ -70,7 +70,7 @@ from torch import nn
 from tqdm import tqdm  # text bars: papermill runs have no widgets
 
 from infolib.cache import cached
-from infolib.claims import Claims, contrast, not_testable
+from infolib.claims import Claims, contrast, not_testable, seed_differences
 from infolib.config import resolve, resolve_device, seeds
 from infolib.data import fashion_mnist
 from infolib.distance import step_floor_distance
@@ -470,10 +470,6 @@ seed_floor_of = (ZOO.seed_pairs.groupby("a").d_p.mean() if len(ZOO.seed_pairs)
                  else pd.Series(dtype=float))
 
 
-def per_seed_differences(a, b):
-    """The seeds' differences a - b (bits), for an inconclusive note: do the seeds agree?"""
-    return ", ".join(f"{d:+.0f}" for d in np.asarray(a) - np.asarray(b))
-
 # %%
 claims = Claims("information_distance_geometry", paper="Anonymous, ICLR 2021 submission",
                 settings=settings, seeds=SEEDS, device=torch_device)
@@ -487,7 +483,7 @@ claims.add(
                     label="mean d_p(ResNet, plain CNN) - mean d_p(ResNet, ResNet)"),
     note=f"ResNets: {', '.join(RESNETS)}; plain CNNs (VGG-11, VGG-11-BN): "
     f"{', '.join(PLAIN_CNNS)}; no AlexNet; {STAND_IN}; per seed "
-    f"{per_seed_differences(resnet_to_cnn, resnet_within)} bits",
+    f"{seed_differences(resnet_to_cnn - resnet_within, '+.0f')} bits",
 )
 claims.add(
     "vgg-bn-closer-to-resnet", where="sec. 4.1, Fig. 4 (bottom)",
@@ -508,8 +504,8 @@ claims.add(
                     label=f"d_p({WIDTH_PAIR[0]}, {WIDTH_PAIR[1]}) - smallest other pair"),
     note=f"{WIDTH_PAIR[1]} is {WIDTH_PAIR[0]} at half the width (WideResNet-50-2 is ResNet-50 at "
     "twice the width); the other pairs: the 9 other pairs of "
-    f"{', '.join(CONV_NETS)}; no ResNeXt; per seed {per_seed_differences(width_pair, other_conv)} "
-    "bits",
+    f"{', '.join(CONV_NETS)}; no ResNeXt; per seed "
+    f"{seed_differences(width_pair - other_conv, '+.0f')} bits",
 )
 claims.add(
     "families-cluster", where="sec. 4.1, Fig. 4 (our reading)",

@@ -66,7 +66,7 @@ from IPython.display import Markdown, display
 from tqdm import tqdm  # text bars: papermill runs have no widgets
 
 from infolib.cache import cached
-from infolib.claims import Claims, contrast, unchanged_by
+from infolib.claims import Claims, contrast, seed_differences, unchanged_by
 from infolib.config import resolve, resolve_device, seeds
 from infolib.data import FASHION_MNIST_CLASSES, fashion_mnist
 from infolib.distance import step_floor_distance
@@ -536,9 +536,8 @@ def family_detail(order):
     per_family = ", ".join(f"within '{family}' {mean_over(lambda f, g: f == g == family):.0f}"
                            for family in dict.fromkeys(FAMILIES.values()))
     return (f"{order} outputs: across - within per seed "
-            + ", ".join(f"{d:+.0f}" for d in across - within)
-            + f" ({int((across > within).sum())} of {len(SEEDS)} positive); {per_family}, "
-            f"across {mean_over(lambda f, g: f != g):.0f} bits")
+            + seed_differences(across - within, "+.0f")
+            + f"; {per_family}, across {mean_over(lambda f, g: f != g):.0f} bits")
 
 
 family_claim = claims.add(

@@ -120,7 +120,16 @@ from tqdm import tqdm  # text bars: papermill runs have no widgets
 
 from infolib.cache import cached
 from infolib.checks import integer, one_of
-from infolib.claims import Claims, all_of, contrast, differ, seed_signs, summarize, trend
+from infolib.claims import (
+    Claims,
+    all_of,
+    contrast,
+    differ,
+    seed_differences,
+    seed_signs,
+    summarize,
+    trend,
+)
 from infolib.coding import model_information, step_floor_training
 from infolib.config import resolve, resolve_device, seeds
 from infolib.data import digits, fashion_mnist, mnist1d
@@ -1015,8 +1024,8 @@ claims.add(
                     expected="greater", unit="bits", digits=0,
                     label=f"L_pixels({RATIOS[-1]}) - L_objects({RATIOS[-1]})"),
     note=noted(f"squares of {SIDES['missing pixels']} and {SIDES['missing objects']} pixels; per "
-               "seed " + ", ".join(f"{d:+.0f}" for d in info["missing pixels"][:, -1]
-                                   - info["missing objects"][:, -1]) + " bits",
+               "seed " + seed_differences(info["missing pixels"][:, -1]
+                                          - info["missing objects"][:, -1], "+.0f") + " bits",
                "missing objects"),
 )
 for kind, table_number in (("missing objects", 3), ("Massart label noise", 4)):

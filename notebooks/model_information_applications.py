@@ -75,7 +75,16 @@ from sklearn.cluster import KMeans
 from tqdm import tqdm  # text bars: papermill runs have no widgets
 
 from infolib.cache import cached
-from infolib.claims import Claims, all_of, contrast, not_testable, summarize, threshold, trend
+from infolib.claims import (
+    Claims,
+    all_of,
+    contrast,
+    not_testable,
+    seed_differences,
+    summarize,
+    threshold,
+    trend,
+)
 from infolib.coding import (
     component_entries,
     information_ablation,
@@ -764,11 +773,6 @@ following = [block_names[block_names.index(c) + 1] for c in downsampling]
 middle, outer = block_names[2:], block_names[:2]  # the paper's "block2 - 5" of blocks 0-5
 
 
-def per_seed_signs(a, b):
-    """The seeds' differences a - b and how many are positive: what an inconclusive mean hides."""
-    difference = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
-    return (", ".join(f"{d:+.3g}" for d in difference)
-            + f" ({int((difference > 0).sum())} of {len(difference)} positive)")
 claims.add(
     "ablation-middle-blocks", where="sec. 6, Fig. 7b",
     statement="blocks in the middle (block2 - 5) contribute the most information",
@@ -776,8 +780,8 @@ claims.add(
                     expected="greater", unit="bits", digits=0,
                     label="mean I, blocks 2-5 - blocks 0-1"),
     note=f"the paper's grouping of its six blocks: {', '.join(middle)} against "
-    f"{', '.join(outer)}; per seed " + per_seed_signs(info[middle].mean(axis=1),
-                                                        info[outer].mean(axis=1)) + " bits",
+    f"{', '.join(outer)}; per seed " + seed_differences(info[middle].mean(axis=1)
+                                                          - info[outer].mean(axis=1)) + " bits",
 )
 claims.add(
     "ablation-downsampling", where="sec. 6, Fig. 7b",
@@ -788,9 +792,10 @@ claims.add(
                     digits=0, label="mean I, /2 blocks - the blocks after them"),
     note=f"{', '.join(downsampling)} against {', '.join(following)} (same widths); against the "
     "blocks before them (" + ", ".join(block_names[block_names.index(c) - 1] for c in downsampling)
-    + "): per seed " + per_seed_signs(
-        info[downsampling].mean(axis=1),
-        info[[block_names[block_names.index(c) - 1] for c in downsampling]].mean(axis=1)) + " bits",
+    + "): per seed " + seed_differences(
+        info[downsampling].mean(axis=1)
+        - info[[block_names[block_names.index(c) - 1] for c in downsampling]].mean(axis=1))
+    + " bits",
 )
 claims.add(
     "ablation-density-early", where="sec. 6, Fig. 7b",
@@ -809,8 +814,8 @@ claims.add(
                     density["1x1 shortcuts"].to_numpy(), expected="greater", digits=3,
                     label="I per parameter, 3x3 - 1x1"),
     note="basic blocks, not the paper's bottlenecks: both 3x3 kinds averaged; per seed "
-    + per_seed_signs(density[["first 3x3 convs", "second 3x3 convs"]].mean(axis=1),
-                     density["1x1 shortcuts"])
+    + seed_differences(density[["first 3x3 convs", "second 3x3 convs"]].mean(axis=1)
+                       - density["1x1 shortcuts"])
     + "; I(1x1 shortcuts) itself per seed " + ", ".join(f"{v:+.0f}" for v in info["1x1 shortcuts"])
     + " bits",
 )
@@ -821,7 +826,7 @@ claims.add(
                     expected="greater", unit="bits", digits=0,
                     label="sum of I over stem, blocks, head - I(all)"),
     note="the paper shows it in Table 9 (8,293 against 5,900, unit not stated) without "
-    "stating it; per seed " + per_seed_signs(parts_sum.loc[SEEDS], whole.loc[SEEDS]) + " bits",
+    "stating it; per seed " + seed_differences(parts_sum.loc[SEEDS] - whole.loc[SEEDS]) + " bits",
 )
 claims.save("model_information_applications.claims.json")
 claims

@@ -953,3 +953,24 @@ def test_seed_signs_counts_each_side_and_leaves_zeros_out():
 
     assert seed_signs([1.0, -2.0, 0.5, 0.0, 3.0]) == "3 of 5 seeds rise, 1 fall"
     assert seed_signs(np.array([-1.0, -1.0]), ("above", "below")) == "0 of 2 seeds above, 2 below"
+
+
+def test_seed_differences_lists_each_seed_and_counts_the_positive_ones():
+    from infolib.claims import seed_differences
+
+    assert seed_differences([12.4, -3.0, 5.0], "+.0f") == "+12, -3, +5 (2 of 3 positive)"
+    # a zero difference is listed and not counted positive; pandas and 2-D inputs are one list
+    assert seed_differences(pd.Series([0.0, 0.00123])) == "+0, +0.00123 (1 of 2 positive)"
+    assert seed_differences(np.array([[1.0], [-1.0]]), "+.1f") == "+1.0, -1.0 (1 of 2 positive)"
+    with pytest.raises(ValueError, match="at least one seed"):
+        seed_differences([])
+
+
+def test_p_values_near_the_level_are_not_rounded_onto_it():
+    from infolib.claims import ALPHA, _p_text
+
+    assert _p_text(0.0083) == "0.0083" and _p_text(0.5) == "0.5"
+    # two digits would print both as "0.05", the level itself: a tie a reader would misread
+    assert _p_text(0.05004) == "0.05004" and _p_text(0.0496) == "0.0496"
+    assert _p_text(ALPHA) == "0.05"
+    assert float(_p_text(0.05000000001)) != ALPHA
