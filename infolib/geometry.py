@@ -196,12 +196,33 @@ def plot_distance_matrix(matrix: pd.DataFrame, floor: Mapping[str, float], ax, *
     ax.set(xlabel="", ylabel="", title=title)
 
 
+def away_from_neighbours(points) -> np.ndarray:
+    """For each 2-D point, the unit direction of the push its neighbours give it, sum_j (p_i - p_j)
+    / |p_i - p_j|^3 (an inverse-square repulsion): where its label is least likely to cover
+    another point or label; up and to the right where nothing pushes (one point, or a twin at
+    the same place). Shape (n, 2)."""
+    points = np.asarray(points, dtype=float)
+    if points.ndim != 2 or points.shape[1] != 2 or not np.isfinite(points).all():
+        raise ValueError(f"points must be finite, of shape (n, 2), got shape {points.shape}")
+    apart = points[:, None, :] - points[None, :, :]
+    cubed = np.linalg.norm(apart, axis=-1)[..., None] ** 3
+    push = np.divide(apart, cubed, out=np.zeros_like(apart), where=cubed > 0).sum(axis=1)
+    length = np.linalg.norm(push, axis=1)
+    directions = np.tile([np.sqrt(0.5), np.sqrt(0.5)], (len(points), 1))
+    directions[length > 0] = push[length > 0] / length[length > 0, None]
+    return directions
+
+
 def plot_embedding(mean_embedding, seed_embeddings: Sequence, names: Sequence[str],
                    groups: Mapping[str, str], axes, *, unit: str = "bits"):
     """The three 2-D projections (components 1-2, 1-3, 2-3) of a 3-D embedding on ``axes``:
-    a large labelled point per name, coloured by its group, and a small point per seed's own
-    (aligned) embedding; a legend of the groups beside the last panel."""
+    a large labelled point per name, coloured by its group, its label pushed away from its
+    neighbours (:func:`away_from_neighbours`), and a small point per seed's own (aligned)
+    embedding; a legend of the groups beside the last panel."""
     import seaborn as sns
+
+    def side(component):  # 0, 1, 2: the label's side of its point along one axis
+        return 0 if component < -0.4 else 2 if component > 0.4 else 1
 
     kinds = list(dict.fromkeys(groups[name] for name in names))
     palette = dict(zip(kinds, sns.color_palette("colorblind", len(kinds))))
@@ -212,8 +233,12 @@ def plot_embedding(mean_embedding, seed_embeddings: Sequence, names: Sequence[st
                 ax.scatter(points[index, i], points[index, j], color=colour, s=18, alpha=0.5)
             ax.scatter(mean_embedding[index, i], mean_embedding[index, j], color=colour, s=120,
                        edgecolor="black", label=groups[name])
-            ax.annotate(name, mean_embedding[index, [i, j]], fontsize=9,
-                        xytext=(6, 4) if index % 2 else (6, -12), textcoords="offset points")
+        for index, (name, (dx, dy)) in enumerate(
+                zip(names, away_from_neighbours(mean_embedding[:, [i, j]]))):
+            ax.annotate(name, mean_embedding[index, [i, j]], fontsize=9, xytext=(10 * dx, 10 * dy),
+                        textcoords="offset points", ha=("right", "center", "left")[side(dx)],
+                        va=("top", "center", "bottom")[side(dy)])
+        ax.margins(0.25)  # room inside the axes for the labels of the outermost points
         ax.set(xlabel=f"Isomap component {i + 1} ({unit})",
                ylabel=f"Isomap component {j + 1} ({unit})")
         ax.set_aspect("equal", adjustable="datalim")

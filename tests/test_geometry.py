@@ -183,3 +183,21 @@ def test_zoo_distances_reads_the_pairs_per_seed():
     assert zoo.floor.to_dict() == {"x": 12.0, "y": 12.0, "z": 12.0}  # mean of 2, 12 and 22
     one = zoo_distances(rows[rows.kind == "task"], names, seeds, "task")
     assert one.floor.isna().all()  # no seed pairs: no floor
+
+
+def test_labels_are_pushed_away_from_the_nearest_points():
+    from infolib.geometry import away_from_neighbours
+
+    # two close points and a far one: the close pair's labels point away from each other
+    directions = away_from_neighbours([[0.0, 0.0], [0.1, 0.0], [5.0, 5.0]])
+    np.testing.assert_allclose(np.linalg.norm(directions, axis=1), 1.0)
+    assert directions[0, 0] < -0.9 and directions[1, 0] > 0.9
+    np.testing.assert_allclose(directions[2], [np.sqrt(0.5)] * 2, atol=0.05)  # away from both
+    # symmetric: a point in the middle of a row is pushed by both sides equally and goes up-right
+    middle = away_from_neighbours([[-1.0, 0.0], [0.0, 0.0], [1.0, 0.0]])
+    np.testing.assert_allclose(middle[1], [np.sqrt(0.5)] * 2)
+    np.testing.assert_allclose(away_from_neighbours([[2.0, 3.0]]), [[np.sqrt(0.5)] * 2])
+    with pytest.raises(ValueError, match="shape"):
+        away_from_neighbours(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="finite"):
+        away_from_neighbours([[0.0, np.nan], [1.0, 1.0]])
