@@ -404,13 +404,17 @@ pd.DataFrame(
 # {numref}`fig-memorization-circles` shows one seed's training points of each network, then both
 # measures over all seeds.
 
-# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-memorization-circles", "caption": "The paper's Fig. 1 on concentric circles. Left three panels: the training points (first two coordinates) of the base, spurious-feature and shuffled-labels networks for the first seed, colored by label. Fourth panel (Fig. 1g): box plots of the entropy of every neuron of both hidden layers (post-ReLU, 20 shared bins), all seeds pooled; notches: 95% confidence interval of the median. Right (Fig. 1h): Gaussian-mixture density of the KSG mutual information of every neuron pair, one curve per network, all seeds pooled."}, "image": {"alt": "Three scatter plots of two concentric noisy circles colored by label, a box plot of neuron entropies for the three networks, and density curves of pairwise neuron mutual information for the three networks."}}
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-memorization-circles", "caption": "The paper's Fig. 1 on concentric circles. Left three panels: the training points (first two coordinates) of the base, spurious-feature and shuffled-labels networks for the first seed, dark grey for label 0 and light grey for label 1. Fourth panel (Fig. 1g): box plots of the entropy of every neuron of both hidden layers (post-ReLU, 20 shared bins), all seeds pooled; notches: 95% confidence interval of the median. Right (Fig. 1h): Gaussian-mixture density of the KSG mutual information of every neuron pair, one curve per network, all seeds pooled."}, "image": {"alt": "Three scatter plots of two concentric noisy circles, dark and light grey by label, a box plot of neuron entropies for the three networks, and density curves of pairwise neuron mutual information for the three networks."}}
 fig, axes = plt.subplots(1, 5, figsize=(20, 4), gridspec_kw=dict(width_ratios=[1, 1, 1, 1.3, 1.6]))
-palette = sns.color_palette("deep", 3)
+palette = sns.color_palette("deep", 3)  # the three networks
+label_greys = ("0.15", "0.65")  # the two labels: greys, so that no point takes a network's colour
 for ax, variant in zip(axes[:3], CIRCLE_VARIANTS):
     data = fig1[variant, SEEDS[0]]
-    ax.scatter(*data["x"][:, :2].T, c=np.array(palette)[[0, 2]][data["y"]], s=6)
+    for label, grey in enumerate(label_greys):
+        inside = data["y"] == label
+        ax.scatter(*data["x"][inside, :2].T, color=grey, s=6, label=f"label {label}")
     ax.set(title=variant, aspect="equal", xticks=[], yticks=[])
+axes[2].legend(fontsize="small", markerscale=2, loc="upper right")  # the sparsest panel
 entropy_frame = pd.DataFrame(
     [dict(network=v, entropy=h) for (v, s), r in fig1.items() for h in r["entropy"]]
 )
@@ -421,7 +425,7 @@ axes[3].tick_params(axis="x", rotation=20)
 plot_mi_densities(axes[4], {v: [upper(fig1[v, s]["mi"]) for s in SEEDS] for v in CIRCLE_VARIANTS},
                   palette, label="")
 axes[4].set_title("MI of neuron pairs (Fig. 1h)")
-fig.suptitle(f"Concentric circles: training sets (seed {SEEDS[0]}; colour = label) and the two "
+fig.suptitle(f"Concentric circles: training sets (seed {SEEDS[0]}; grey = label) and the two "
              f"measures over {len(SEEDS)} seeds, both hidden layers (post-ReLU)")
 fig.tight_layout()
 plt.show()

@@ -132,6 +132,7 @@ import pandas as pd
 import seaborn as sns
 import torch
 from IPython.display import Markdown, display
+from matplotlib.ticker import FormatStrFormatter
 from tqdm import tqdm  # text bars: papermill runs have no widgets
 
 from infolib.cache import cached
@@ -358,29 +359,42 @@ display(Markdown(
         for arm, (task, _, _) in ARMS.items() if task == "shuffled") + "."))
 
 # %% [markdown]
-# `plot_arms` draws the three measures against $\alpha$ or $\beta$, one line per arm; the
-# sensitivity arms are in {numref}`fig-memorization-beyond-arms`.
+# `plot_arms` draws the three measures against $\alpha$ (Colored) or $\beta$ (Shuffled), one row
+# per task and one line per arm, the mean MI on a log scale where every mean is positive (arms can
+# differ by an order of magnitude); the sensitivity arms are in
+# {numref}`fig-memorization-beyond-arms`.
 
 # %% tags=["hide-input"]
 def plot_arms(table, arms, title):
-    """One panel per measure: mean +- sd over seeds against the condition, one line per arm."""
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.2))
-    palette = sns.color_palette("deep", len(arms))
-    for ax, column in zip(axes, MEASURE_NAMES):
-        for arm, color in zip(arms, palette):
-            rows = table[table.arm == arm].groupby("condition")[column]
-            ax.errorbar(rows.mean().index, rows.mean(), yerr=rows.std().fillna(0), marker="o",
-                        capsize=3, color=color, label=arm,
-                        linestyle="--" if "reference" in arm else "-")
-        ax.set(xlabel="alpha (Colored) / beta (Shuffled)", ylabel=MEASURE_NAMES[column],
-               xticks=CONDITIONS)
-    axes[0].legend(fontsize="small")
+    """One row per task, one panel per measure: mean +- sd over seeds against alpha or beta, one
+    line per arm, each arm in one colour on every panel; dashed lines: the reference arms."""
+    tasks = list(dict.fromkeys(table[table.arm.isin(arms)].task))
+    fig, axes = plt.subplots(len(tasks), 3, figsize=(16, 4 * len(tasks)), squeeze=False)
+    colour = dict(zip(arms, sns.color_palette("deep", len(arms))))
+    for row, task in zip(axes, tasks):
+        for ax, column in zip(row, MEASURE_NAMES):
+            means = []
+            for arm in arms:
+                rows = table[(table.arm == arm) & (table.task == task)].groupby("condition")[column]
+                if rows.ngroups:
+                    means.append(rows.mean())
+                    ax.errorbar(rows.mean().index, rows.mean(), yerr=rows.std().fillna(0),
+                                marker="o", capsize=3, color=colour[arm], label=arm,
+                                linestyle="--" if "reference" in arm else "-")
+            log = column == "mean_mi" and all((m > 0).all() for m in means)
+            if log:  # ticks as plain numbers (0.2, 0.3), not powers of ten
+                ax.set_yscale("log")
+                ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+                ax.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
+            ax.set(xlabel=f"{PARAMETER[task]} ({task.capitalize()})", xticks=CONDITIONS,
+                   ylabel=MEASURE_NAMES[column] + (", log scale" if log else ""))
+        row[0].legend(fontsize="small")
     fig.suptitle(title)
     fig.tight_layout()
     plt.show()
 
 
-# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-memorization-beyond-arms", "caption": "The sensitivity arms on Fashion-MNIST: validation accuracy (left), mean neuron entropy (middle) and mean pairwise MI (right) against alpha (Colored) or beta (Shuffled), mean and standard deviation over seeds, one line per arm; dashed lines are the reference arms (the first chapter's protocol at this chapter's scale)."}, "image": {"alt": "Three line plots with error bars, validation accuracy, mean entropy and mean mutual information against alpha or beta, one line per protocol arm, the reference arms dashed."}}
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-memorization-beyond-arms", "caption": "The sensitivity arms on Fashion-MNIST, Colored against alpha (top row) and Shuffled against beta (bottom row): validation accuracy (left), mean neuron entropy (middle) and mean pairwise MI (right, on a log scale where the axis says so), mean and standard deviation over seeds, one line per arm; dashed lines are the reference arms (the first chapter's protocol at this chapter's scale)."}, "image": {"alt": "Two rows of three line plots with error bars, validation accuracy, mean entropy and mean mutual information, against alpha for Colored and against beta for Shuffled, one line per protocol arm, the reference arms dashed."}}
 plot_arms(sensitivity, list(ARMS),
           f"Sensitivity arms: mean ± sd over {len(SEEDS)} seed(s), Fashion-MNIST "
           f"({settings.n_train} training images)")
@@ -516,11 +530,12 @@ def run_mnist1d(beta, run_seed):
 
 # %% tags=["remove-stderr"]
 mnist1d_table = pd.DataFrame([
-    dict(arm="Shuffled MNIST-1D, authors'", condition=b, seed=s, **run_mnist1d(b, s))
+    dict(arm="Shuffled MNIST-1D, authors'", task="shuffled", condition=b, seed=s,
+         **run_mnist1d(b, s))
     for b, s in tqdm([(b, s) for b in CONDITIONS for s in SEEDS], desc="MNIST-1D runs")
 ])
 
-# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-memorization-beyond-mnist1d", "caption": "Shuffled MNIST-1D (an extension, not in the paper): validation accuracy on clean held-out labels (left), mean neuron entropy (middle) and mean pairwise MI (right) against the fraction beta of shuffled training labels, mean and standard deviation over seeds."}, "image": {"alt": "Three line plots with error bars of validation accuracy, mean entropy and mean mutual information against beta for MNIST-1D."}}
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-memorization-beyond-mnist1d", "caption": "Shuffled MNIST-1D (an extension, not in the paper): validation accuracy on clean held-out labels (left), mean neuron entropy (middle) and mean pairwise MI (right, on a log scale where the axis says so) against the fraction beta of shuffled training labels, mean and standard deviation over seeds."}, "image": {"alt": "Three line plots with error bars of validation accuracy, mean entropy and mean mutual information against beta for MNIST-1D."}}
 plot_arms(mnist1d_table, ["Shuffled MNIST-1D, authors'"],
           f"Shuffled MNIST-1D: mean ± sd over {len(SEEDS)} seed(s) "
           f"({settings.mnist1d_train} training examples)")
