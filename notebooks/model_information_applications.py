@@ -737,7 +737,13 @@ if SIM_SEEDS:
             "S of a pair: the mean of its two directions (eq. 4 estimates one symmetric quantity "
             "twice), against the largest of the other "
             f"{pair_s.drop(TWINS, level='pair').index.get_level_values('pair').nunique()} "
-            "pairs, per seed"),
+            "pairs, per seed; by the first mend's rule, replaced after its result was known (the "
+            "smaller of the pair's two directions against the largest other directed S), per "
+            "seed " + seed_differences(
+                np.minimum(s_of("original", "near-duplicate"), s_of("near-duplicate", "original"))
+                - scores[~scores.source.isin(["original", "near-duplicate"])
+                         | ~scores.target.isin(["original", "near-duplicate"])]
+                .groupby("seed").S.max().loc[SIM_SEEDS].to_numpy(float))),
         "similarity-asymmetry": (contrast(
             s_of("original", "narrow", "S_uni"), s_of("narrow", "original", "S_uni"),
             expected="greater", label="S_uni(original, narrow) - S_uni(narrow, original)"),
