@@ -1002,8 +1002,8 @@ claims
 # The colour follows the label on the fraction $\alpha$ coloured by it and on half of the others:
 # $\alpha + (1 - \alpha)/2$. The class agrees with the label wherever it was not flipped: $1 -
 # \eta$. The colour is the better cue when $\alpha + (1 - \alpha)/2 > 1 - \eta$, that is
-# $\alpha > 1 - 2\eta$: from $\alpha = 0.5$ on with $\eta = 0.25$, and never without label noise
-# (at $\alpha = 1$ the two tie). In the red channel (channel 0) an image's pixels are non-zero
+# $\alpha > 1 - 2\eta$: above $\alpha = 0.5$ with $\eta = 0.25$ (a tie at 0.5), and never
+# without label noise (at $\alpha = 1$ the two tie). In the red channel (channel 0) an image's pixels are non-zero
 # exactly when it is coloured red (label 1).
 
 # %% tags=["solution"]

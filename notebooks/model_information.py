@@ -1107,8 +1107,8 @@ claims
 #
 # **Can model information be negative?** $M_D$ (`demo_trained`) was trained on the cluster task.
 # Predict the sign of its model information about the *random* labels `y_demo_random` on the same
-# inputs, and which block of the code from $M_D$ costs most. Check with
-# `coding.model_information` and the blocks of its two codes.
+# inputs, and whether the first block of the code from $M_D$ costs the most bits per label.
+# Check with `coding.model_information` and the blocks of its two codes.
 # ```
 #
 # ```{solution-start} ex-model_information-1

@@ -892,8 +892,8 @@ pd.DataFrame(similarity_rows).round(3)
 # %% [markdown]
 # $S$ reaches 1 only for domains that share everything, and it is negative when a network of one
 # domain codes the other worse than an untrained one: from a random start the chapter's inverted
-# and narrow domains do that (the table of L(M_S, T) above says which pairs). The asymmetric pair of $S_{uni}$ values is what the chapter's `narrow`
-# domain is built to show.
+# and narrow domains do that (the table of L(M_S, T) above says which pairs). The asymmetric pair
+# of $S_{uni}$ values is what the chapter's `narrow` domain is built to show.
 #
 # ```{solution-end}
 # ```

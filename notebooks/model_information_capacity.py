@@ -847,8 +847,8 @@ claims
 # coded labels, how does the code from the initialization compare with the uniform code,
 # $k \log_2 c$? Then, from the chapter's `capacity` table, print per task and network the
 # uniform code, the code from the initialization, the information and the share of the code from
-# the initialization that the trained network saves. Which of the two numbers makes a small
-# network "hold more"?
+# the initialization that the trained network saves. Which makes a small network "hold more":
+# a longer code from the initialization, or a larger share of it saved?
 # ```
 #
 # ```{solution-start} ex-model_information_capacity-1

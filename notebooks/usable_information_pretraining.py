@@ -491,9 +491,9 @@ pd.DataFrame(switch_rows).round(3)
 # :label: ex-usable_information_pretraining-2
 #
 # **What the margin of 0.05 bits does.** The claim `pretraining-2a` compares, seed by seed, the
-# last layer's color after $L = 20$ with $L = 0$ (`contrast`, expected "greater", margin
-# `CLEARLY_MORE`): "reproduced" when the 90% t-interval of the mean paired difference lies above
-# 0, "not reproduced" when it lies below the margin. Predict the verdict for 6 seeds whose
+# last layer's color after $L$ = `fig6_length` (20 at `cpu`) with $L = 0$ (`contrast`, expected
+# "greater", margin `CLEARLY_MORE`): "reproduced" when the 90% t-interval of the mean paired
+# difference lies above 0, "not reproduced" when it lies below the margin. Predict the verdict for 6 seeds whose
 # differences have mean 0.10 and sd 0.08 bits; mean 0.03 and sd 0.05; mean 0.00 and sd 0.03. Which
 # of them would be decided without the margin?
 # ```
