@@ -84,11 +84,13 @@ def runs_note(runs: Sequence[dict]) -> str:
 
 def plot_information(frame, title: str, n_colors: int, *, subtitle: str,
                      pretrain: int | None = None):
-    """Usable direction and colour information per layer across epochs, the mean and sd over the
-    runs that solved the task (one panel per label, darker lines deeper layers, the dashed line
-    log2 n bits, a red dotted line at the end of ``pretrain``). ``subtitle`` goes under the title:
-    say there how many runs were trained (:func:`runs_note`), which the frame cannot tell, as it
-    holds only the runs that were measured."""
+    """Usable direction and colour information per layer across epochs: the mean over the runs
+    that solved the task and a band from the lowest run to the highest (a band of one standard
+    deviation would cross the possible range where one run differs from the rest). One panel per
+    label, darker lines deeper layers, the dashed line log2 n bits, a red dotted line at the end
+    of ``pretrain``. ``subtitle`` goes under the title: say there how many runs were trained
+    (:func:`runs_note`), which the frame cannot tell, as it holds only the runs that were
+    measured."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
@@ -98,7 +100,7 @@ def plot_information(frame, title: str, n_colors: int, *, subtitle: str,
         return
     grid = sns.relplot(
         data=frame, x="epoch", y="bits", hue="layer", col="label", kind="line",
-        palette=sns.color_palette("crest", frame["layer"].nunique()), errorbar="sd",
+        palette=sns.color_palette("crest", frame["layer"].nunique()), errorbar=("pi", 100),
         marker="o", markersize=4, height=3.2, aspect=1.25, facet_kws=dict(sharey=True),
     )
     for ax in grid.axes.flat:
@@ -122,9 +124,10 @@ def outcome(result, n_runs: int) -> dict:
 
 def plot_last_layer(task: str, runs: Sequence[dict], epochs: Sequence[int], title: str):
     """3-D scatter of a 3-unit last hidden layer on 600 probe samples at some ``epochs``, red/green
-    the checkerboard's colour and x/o the direction, for the first run that solved the task (the
-    first run if none did)."""
+    the checkerboard's colour, crosses and open circles the direction, for the first run that
+    solved the task (the first run if none did); each panel on its own activation scale."""
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
     from infolib.models import hidden_activations
 
@@ -144,9 +147,20 @@ def plot_last_layer(task: str, runs: Sequence[dict], epochs: Sequence[int], titl
         for color, shade in ((0, "tab:red"), (1, "tab:green")):
             for direction, marker in ((0, "x"), (1, "o")):
                 mask = ((samples.color == color) & (samples.direction == direction)).numpy()
-                ax.scatter(*z[mask].T, c=shade, marker=marker, s=10, alpha=0.5)
+                style = (dict(c=shade) if marker == "x"  # open circles leave the crosses visible
+                         else dict(facecolors="none", edgecolors=shade))
+                ax.scatter(*z[mask].T, marker=marker, s=18, alpha=0.7, linewidths=0.8, **style)
         ax.set_title(f"epoch {epoch}")
-        ax.set(xlabel="unit 1", ylabel="unit 2", zlabel="unit 3")
+        ax.set_xlabel("unit 1", labelpad=-2)
+        ax.set_ylabel("unit 2", labelpad=-2)
+        ax.set_zlabel("unit 3", labelpad=-2)
+        ax.tick_params(labelsize=7, pad=0)
+    handles = [Line2D([], [], linestyle="none", marker=marker, markersize=6, color=shade,
+                      markerfacecolor=shade if marker == "x" else "none",
+                      label=f"{name}, direction {direction}")
+               for name, shade in (("red", "tab:red"), ("green", "tab:green"))
+               for direction, marker in ((0, "x"), (1, "o"))]
+    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize="small", frameon=False)
     fig.suptitle(title)
-    plt.tight_layout()
+    plt.tight_layout(rect=(0, 0.08, 1, 1))
     plt.show()

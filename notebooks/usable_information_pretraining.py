@@ -160,7 +160,7 @@ pd.DataFrame([
 # ## Fig. 6: the layers during and after color pre-training
 #
 # The runs pre-trained for `fig6_length` epochs (20 at `cpu`; red dotted line), every hidden
-# layer, mean and sd over the first `curve_seeds` solved runs (all of them where fewer solved; the
+# layer, the mean and the range (lowest to highest run) over the first `curve_seeds` solved runs (all of them where fewer solved; the
 # figure's title gives how many), one row per task in `curve_tasks`
 # ({numref}`fig-usable-pretraining-6`). Pre-training forces the network to represent the color;
 # the question is whether SGD then discards it as it did from a random initialization.
@@ -192,7 +192,7 @@ def plot_fig6(tasks):
         return
     grid = sns.relplot(
         data=curves, x="epoch", y="bits", hue="layer", col="label", row="task", kind="line",
-        palette=sns.color_palette("crest", curves["layer"].nunique()), errorbar="sd",
+        palette=sns.color_palette("crest", curves["layer"].nunique()), errorbar=("pi", 100),
         marker="o", markersize=4, height=3.2, aspect=1.25, facet_kws=dict(sharey="row"),
     )
     for (task, _), ax in grid.axes_dict.items():
@@ -207,16 +207,16 @@ def plot_fig6(tasks):
     plt.show()
 
 
-# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-usable-pretraining-6", "caption": "The paper's Fig. 6: usable information in bits about the direction (left) and the color (right) in each hidden layer against the epoch, for networks first trained on the color for fig6_length epochs (red dotted line), then on the direction. One row per task (the Fig. 2a setting is Small FC at n = 2). Lines: the mean over the solved runs read at every layer, one line per layer (darker: deeper); bands: one standard deviation. Dashed: log2 n bits; solid: zero."}, "image": {"alt": "Line plots of usable direction and color information against epoch for each hidden layer, one row per task, with a red dotted vertical line where color pre-training ends and the direction training begins."}}
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-usable-pretraining-6", "caption": "The paper's Fig. 6: usable information in bits about the direction (left) and the color (right) in each hidden layer against the epoch, for networks first trained on the color for fig6_length epochs (red dotted line), then on the direction. One row per task (the Fig. 2a setting is Small FC at n = 2). Lines: the mean over the solved runs read at every layer, one line per layer (darker: deeper); bands: the range of those runs, lowest to highest. Dashed: log2 n bits; solid: zero."}, "image": {"alt": "Line plots of usable direction and color information against epoch for each hidden layer, one row per task, with a red dotted vertical line where color pre-training ends and the direction training begins."}}
 plot_fig6([task for task in settings.curve_tasks if task in settings.tasks])
 
 # %% [markdown]
 # The last layer of Small FC during and after the pre-training, as in the paper's Fig. 6d
 # ({numref}`fig-usable-pretraining-6d`): the three units on probe samples at a few epochs of the
-# first run that solved the task; red and green the checkerboard's color, crosses and dots the
-# direction.
+# first run that solved the task; red and green the checkerboard's color, crosses and open
+# circles the direction.
 
-# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-usable-pretraining-6d", "caption": "The paper's Fig. 6d: the activations of the three units of Small FC's last hidden layer (n = 2) on 600 probe samples, one 3-D scatter per epoch (panel titles: the start, the middle and the end of color pre-training, and the last epoch), for the first run pre-trained fig6_length epochs that solved the task (the title gives its seed, and says so if no run did). Red and green: the checkerboard's color; crosses and dots: the correct direction."}, "image": {"alt": "A row of 3-D scatter plots of the last hidden layer's three units at several epochs of a color pre-trained run, points colored red or green by color and drawn as crosses or dots by direction."}}
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-usable-pretraining-6d", "caption": "The paper's Fig. 6d: the activations of the three units of Small FC's last hidden layer (n = 2) on 600 probe samples, one 3-D scatter per epoch (panel titles: the start, the middle and the end of color pre-training, and the last epoch), for the first run pre-trained fig6_length epochs that solved the task (the title gives its seed, and says so if no run did). Red and green: the checkerboard's color; crosses and open circles: the correct direction (legend below); each panel on its own activation scale."}, "image": {"alt": "A row of 3-D scatter plots of the last hidden layer's three units at several epochs of a color pre-trained run, points colored red or green by color and drawn as crosses or open circles by direction."}}
 L6 = settings.fig6_length
 if "Fig. 2a" in settings.tasks:
     plot_last_layer("Fig. 2a", runs["Fig. 2a", L6],
