@@ -224,13 +224,12 @@ def mean_mi(result: dict, layers=None) -> float:
 def _unshuffled_only(train_accuracy, classes: int) -> dict[float, tuple[float, float]]:
     """beta -> (measured training accuracy, (1 - beta) acc(0) + beta / classes) for beta > 0."""
     integer("classes", classes, minimum=2)
-    accuracy = {float(beta): float(value) for beta, value in dict(train_accuracy).items()}
+    accuracy = {real("beta", beta, minimum=0, maximum=1):
+                real(f"train_accuracy at beta={beta}", value, minimum=0, maximum=1)
+                for beta, value in dict(train_accuracy).items()}
     if 0.0 not in accuracy:
         raise ValueError(f"train_accuracy needs beta = 0 (the unshuffled labels' fit), got betas "
                          f"{sorted(accuracy)}")
-    for beta, value in accuracy.items():
-        real("beta", beta, minimum=0, maximum=1)
-        real(f"train_accuracy at beta={beta:g}", value, minimum=0, maximum=1)
     return {beta: (value, (1 - beta) * accuracy[0.0] + beta / classes)
             for beta, value in sorted(accuracy.items()) if beta > 0}
 
