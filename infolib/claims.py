@@ -396,6 +396,16 @@ def seed_differences(differences, spec: str = "+.3g") -> str:
             + f" ({int((differences > 0).sum())} of {len(differences)} positive)")
 
 
+def mean_interval(values) -> tuple[float, float, float]:
+    """(low, mean, high): the 90% t-interval of the mean over seeds that every verdict of the kit
+    reads, for a note that says what an undecided interval still excludes (an effect of the
+    paper's size, a margin). Needs two values or more."""
+    values = _numbers("values", values, ndim=1)
+    if values.size < 2:
+        raise ValueError(f"an interval needs at least two seeds' values, got {values.size}")
+    return _interval(values)
+
+
 def not_testable(measured: str, why: str) -> Result:
     """A claim that cannot be tested as the paper states it; ``why`` says what stands in the way."""
     if not isinstance(why, str) or not why:

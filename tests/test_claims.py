@@ -974,3 +974,20 @@ def test_p_values_near_the_level_are_not_rounded_onto_it():
     assert _p_text(0.05004) == "0.05004" and _p_text(0.0496) == "0.0496"
     assert _p_text(ALPHA) == "0.05"
     assert float(_p_text(0.05000000001)) != ALPHA
+
+
+def test_mean_interval_is_the_interval_the_verdicts_read():
+    from scipy import stats
+
+    from infolib.claims import contrast, mean_interval
+
+    values = np.array([0.1, 0.3, -0.2, 0.4, 0.0])
+    low, mean, high = mean_interval(values)
+    half = stats.t.ppf(0.95, 4) * values.std(ddof=1) / np.sqrt(5)
+    np.testing.assert_allclose([low, mean, high], [0.12 - half, 0.12, 0.12 + half])
+    # the same ends as contrast prints for these differences
+    assert f"[{low:.2f}, {high:.2f}]" in contrast(values, np.zeros(5), expected="greater").note
+    with pytest.raises(ValueError, match="at least two"):
+        mean_interval([1.0])
+    with pytest.raises(ValueError, match="finite"):
+        mean_interval([1.0, np.nan])
