@@ -29,7 +29,10 @@
 # As in B.2, every network is trained on the direction for **80 epochs after its pre-training**,
 # whatever the pre-training's length $L$, at the same learning rate; $L = 0$ is the same network
 # trained from its random initialization for those 80 epochs, and is the comparison for each seed
-# (same seed: same data and same initialization).
+# (same seed: same data and same initialization). That comparison matters at n = 2, where the
+# checkerboard chapter's networks from a random initialization do not end minimal either (its
+# reading of Fig. 2a): a last layer with color after pre-training says little until it is set
+# against the same seed without it.
 
 # %% tags=["parameters"]
 profile = "cpu"  # "smoke" (seconds), "cpu" (the published book), "gpu" (all of Fig. 7)
