@@ -197,10 +197,10 @@ def plot_distance_matrix(matrix: pd.DataFrame, floor: Mapping[str, float], ax, *
 
 
 def away_from_neighbours(points) -> np.ndarray:
-    """For each 2-D point, the unit direction of the push its neighbours give it, sum_j (p_i - p_j)
-    / |p_i - p_j|^3 (an inverse-square repulsion): where its label is least likely to cover
-    another point or label; up and to the right where nothing pushes (one point, or a twin at
-    the same place). Shape (n, 2)."""
+    """For each 2-D point, the unit direction of the push its neighbours give it,
+    ``sum_j (p_i - p_j) / norm(p_i - p_j)^3`` (an inverse-square repulsion): where its label is
+    least likely to cover another point or label; up and to the right where nothing pushes (one
+    point, or a twin at the same place). Shape (n, 2)."""
     points = np.asarray(points, dtype=float)
     if points.ndim != 2 or points.shape[1] != 2 or not np.isfinite(points).all():
         raise ValueError(f"points must be finite, of shape (n, 2), got shape {points.shape}")
