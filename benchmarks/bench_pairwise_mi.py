@@ -12,7 +12,9 @@ The scikit-learn loop, extrapolated from 50 pairs on that machine's CPU, took 6,
 run and 11,152 s in the second: ratios 142x and 254x against the 44 s. Since 2026-11-29 the
 loop is timed on 200 pairs drawn at random (it was 50 pairs, all of neuron 0), the two methods'
 values on those pairs are compared, and on the CPU the ratio is also given per thread (ours runs
-on numba's threads, scikit-learn's call on one pair on one).
+on numba's threads, scikit-learn's call on one pair on one). On this project's 2-core CPU
+(2026-11-29, this protocol, nothing else running): N = 128 x S = 2,000 in 9.0 s against the
+loop's 58.0 s, 6.44x (3.22x per thread), values within 5.4e-6 nats of scikit-learn's.
 """
 
 import argparse
