@@ -1326,9 +1326,9 @@ claims
 # **When is the Hessian exactly the Fisher?** Lemma 2.4 writes $H = F + R$, with $R$ a sum of
 # second derivatives of the logits $f_k$ with respect to the weights, weighted by the residuals
 # $p_k - y_k$. For softmax regression (logits $W x + b$) predict $\lVert H - F \rVert_F /
-# \lVert H \rVert_F$ (Frobenius norms) at a random initialization, whatever the labels. Then predict whether the same
-# holds for a small ReLU network at initialization. Check both with `hessian_matrix` and
-# `fisher_matrix` on 200 points of the chapter's `moons`.
+# \lVert H \rVert_F$ (Frobenius norms) at a random initialization, whatever the labels. Then
+# predict whether the same holds for a small ReLU network at initialization. Check both with
+# `hessian_matrix` and `fisher_matrix` on 200 points of the chapter's `moons`.
 # ```
 #
 # ```{solution-start} ex-fisher_controls-1

@@ -648,8 +648,9 @@ bounds_table.round(2)
 # cost; the approximate bound sits at or above the exact one, by what the small first blocks cost.
 # Learning the class frequencies is all the receiver can do, and the approximate bound and the
 # no-learning cost are both lower for the smoothed network, so a distance to the all-zero network
-# falls when the outputs become less confident, even if the function's decisions do not change. The code from the initialization is not held to that
-# floor: it can go below it, because its receiver sees the inputs.
+# falls when the outputs become less confident, even if the function's decisions do not change.
+# The code from the initialization is not held to that floor: it can go below it, because its
+# receiver sees the inputs.
 #
 # ```{solution-end}
 # ```

@@ -442,8 +442,9 @@ if ours is not None:
 # **Why "all to the same training loss"?** Train a softmax regression (`nn.Linear(784, 10)` on
 # flattened images) on 256 training images with Adam (learning rate 0.01), batch 32, for at most
 # 500 epochs, and record the training and test losses (`mean_loss`) at the first epoch where the
-# training loss falls below 1, 0.5, 0.3, 0.2 and 0.1. Predict how the gap moves along the way, and say what would happen to Fig. 7 if each
-# configuration were stopped at another training loss.
+# training loss falls below 1, 0.5, 0.3, 0.2 and 0.1. Predict how the gap moves along the way,
+# and say what would happen to Fig. 7 if each configuration were stopped at another training
+# loss.
 # ```
 #
 # ```{solution-start} ex-information_distance_generalization-2

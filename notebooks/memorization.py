@@ -1229,7 +1229,8 @@ for n_samples in (100, 300, 1_000, 3_000, 10_000):
                             miller_madow_bias=-(100 - 1) / (2 * n_samples * np.log(2))))
 display(pd.DataFrame(sample_rows).round(3))
 print("Miller-Madow bias with the circles' 20 bins: "
-      + ", ".join(f"{-(20 - 1) / (2 * n * np.log(2)):.3f} bits at {n:,} points" for n in (90, 1_800)))
+      + ", ".join(f"{-(20 - 1) / (2 * n * np.log(2)):.3f} bits at {n:,} points"
+                  for n in (90, 1_800)))
 
 # %% [markdown]
 # From a few hundred samples on, the measured bias follows the correction closely; at 100

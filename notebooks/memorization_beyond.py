@@ -1003,8 +1003,8 @@ claims
 # $\alpha + (1 - \alpha)/2$. The class agrees with the label wherever it was not flipped: $1 -
 # \eta$. The colour is the better cue when $\alpha + (1 - \alpha)/2 > 1 - \eta$, that is
 # $\alpha > 1 - 2\eta$: above $\alpha = 0.5$ with $\eta = 0.25$ (a tie at 0.5), and never
-# without label noise (at $\alpha = 1$ the two tie). In the red channel (channel 0) an image's pixels are non-zero
-# exactly when it is coloured red (label 1).
+# without label noise (at $\alpha = 1$ the two tie). In the red channel (channel 0) an image's
+# pixels are non-zero exactly when it is coloured red (label 1).
 
 # %% tags=["solution"]
 train_images, train_labels = fashion_images("train")

@@ -143,11 +143,12 @@ settings
 # Two decoders, each trained with `infolib`'s defaults (30 epochs of SGD, learning rate 0.05,
 # momentum 0.9; the chapter's own decoders below use plain SGD) on 250 of 1,000 samples (200 to
 # fit, 50 to choose the epoch): the paper's MLP decoder architecture, which this chapter uses
-# (128-64-32 units, batch-norm, dropout 0.7), and a linear decoder (`hidden=()`), for which the best decoder
-# of these tasks is in reach (its logits can be $\log p(y|z)$ exactly). The reader should see the
-# independent labels near zero (slightly negative is sampling noise), the deterministic labels near
-# $\log_2 K$, and the noisy labels below their exact value: the gap is the price of a finite,
-# regularized decoder, and it is larger for the paper's heavily regularized MLP.
+# (128-64-32 units, batch-norm, dropout 0.7), and a linear decoder (`hidden=()`), for which the
+# best decoder of these tasks is in reach (its logits can be $\log p(y|z)$ exactly). The reader
+# should see the independent labels near zero (slightly negative is sampling noise), the
+# deterministic labels near $\log_2 K$, and the noisy labels below their exact value: the gap is
+# the price of a finite, regularized decoder, and it is larger for the paper's heavily
+# regularized MLP.
 
 # %%
 K_DEMO, N_DEMO, NOISE_DEMO = 4, 1_000, 0.5
@@ -399,7 +400,8 @@ if "Fig. 2a" in settings.tasks and fig2_frame[fig2_frame.task == "Fig. 2a"].solv
     display(Markdown(
         f"the last layer keeps {summarize(n2_last)} of color at the end (per run "
         f"{', '.join(f'{v:.2f}' for v in n2_last)}), against the paper's zero and this book's "
-        f"near-zero line of {NEAR_ZERO:.2f} bits ({NEAR_ZERO:.0%} of log2 2). The [controls chapter]"
+        f"near-zero line of {NEAR_ZERO:.2f} bits ({NEAR_ZERO:.0%} of log2 2). The "
+        "[controls chapter]"
         "(usable_information_controls.ipynb) tests the n = 2 claims on more runs."))
 else:
     display(Markdown("no Small FC run solved the task at this profile; the [controls chapter]"

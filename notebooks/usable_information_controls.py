@@ -20,9 +20,9 @@
 # 1. **Small FC at n = 2 often does not learn the task.** Its hidden layers are 10, 7, 5, 4 and 3
 #    ReLU units wide; from PyTorch's default initialization some runs stay at chance. The paper's
 #    minimality claim for n = 2 is about networks that solved the task, so it needs enough of them:
-#    here the aim is 8 solved runs per arm (at most 3 groups of 8 runs are trained). The paper's appendix B.1 shows that a (pre-trained)
-#    initialization changes how minimal the result is; we ask the same of the random scheme, so a
-#    second arm starts from a **Glorot-uniform
+#    here the aim is 8 solved runs per arm (at most 3 groups of 8 runs are trained). The paper's
+#    appendix B.1 shows that a (pre-trained) initialization changes how minimal the result is; we
+#    ask the same of the random scheme, so a second arm starts from a **Glorot-uniform
 #    initialization with zero biases** (Glorot and Bengio, AISTATS 2010), beside PyTorch's
 #    default.
 # 2. **Is the residual color in the representation or in the estimator?** The chapter's decoder is
@@ -339,13 +339,13 @@ if control_frame.empty:
     no_data_figure("No run solved the task: no decoder had anything to read")
 else:
     shown = control_frame[control_frame["last"]].assign(
-        decoder_name=lambda f: f["decoder"].map(DECODERS), network=lambda f: f["task"].map(NETWORKS),
-        information=lambda f: f["label"])
+        decoder_name=lambda f: f["decoder"].map(DECODERS),
+        network=lambda f: f["task"].map(NETWORKS), information=lambda f: f["label"])
     grid = sns.catplot(data=shown, x="bits", y="decoder_name", hue="information", col="network",
                        col_wrap=1, kind="point", errorbar=("ci", 90), linestyle="none",
                        dodge=0.3, height=2.4, aspect=3.6, sharex=False)
-    for ax, task in zip(grid.axes.flat, control_runs):
-        full = math.log2(TASKS[task]["n_colors"])
+    for task in shown.task.unique():
+        ax, full = grid.axes_dict[NETWORKS[task]], math.log2(TASKS[task]["n_colors"])
         ax.axvline(NEAR_ZERO * full, color="gray", linestyle="--", linewidth=1)
         ax.axvline(NEAR_FULL * full, color="gray", linestyle=":", linewidth=1)
         ax.axvline(0, color="black", linewidth=0.6)
@@ -364,12 +364,10 @@ if not control_frame.empty:
     ).pivot_table(index=["task", "layer_name", "decoder_name"], columns="label", values="bits",
                   aggfunc=lambda v: summarize(v, unit="")))
     for task in control_runs:
-        means = {decoder: values_at(control_frame[control_frame.task == task], label="color",
-                                    layer="last", epoch=settings.epochs, decoder=decoder).mean()
-                 for decoder in ("paper", "literal", "linear")}
         per_run = {decoder: values_at(control_frame[control_frame.task == task], label="color",
                                       layer="last", epoch=settings.epochs, decoder=decoder)
                    for decoder in ("paper", "literal", "linear", "clipped")}
+        means = {decoder: values.mean() for decoder, values in per_run.items()}
         changed = per_run["clipped"] - per_run["paper"]
         print(f"{task}: the last layer's color, mean over runs: {means['paper']:.2f} bits with "
               f"the paper's decoder, {means['literal']:.2f} with fresh samples (B.3 literally), "
@@ -479,9 +477,9 @@ claims
 #   result is.
 # - **Only the final epoch, first and last layers** are read here; the curves over training are
 #   in the checkerboard chapter.
-# - **The decoders** differ only as listed in the decoder section: same runs, same probe samples (the
-#   literal protocol draws its own fresh ones), same learning rate (the paper's 0.05 for Small FC,
-#   0.5 for Medium FC), 100 epochs.
+# - **The decoders** differ only as listed in the decoder section: same runs, same probe samples
+#   (the literal protocol draws its own fresh ones), same learning rate (the paper's 0.05 for Small
+#   FC, 0.5 for Medium FC), 100 epochs.
 
 # %% [markdown]
 # ## Exercises

@@ -1014,9 +1014,9 @@ claims.add(
     note=f"semantic groups of Fashion-MNIST in place of CIFAR-100's superclasses; paired by seed; "
     f"paper: 0.856 vs 0.835; here {summarize(pretrained, unit='', digits=3)} vs "
     f"{summarize(alone, unit='', digits=3)}" + (
-        f"; the 90% interval of the gain reaches at most {mean_interval(pretrained - alone)[2]:+.3f},"
-        " short of the paper's +0.021: coarse training alone leaves little room here "
-        f"({alone.mean():.1%} against the paper's 83.5%)"
+        "; the 90% interval of the gain reaches at most "
+        f"{mean_interval(pretrained - alone)[2]:+.3f}, short of the paper's +0.021: coarse "
+        f"training alone leaves little room here ({alone.mean():.1%} against the paper's 83.5%)"
         if len(alone) >= 2 and mean_interval(pretrained - alone)[2] < 0.021 else ""),
 )
 if not settings.allcnn_widths:

@@ -172,8 +172,9 @@ pd.DataFrame([
 # ## Fig. 6: the layers during and after color pre-training
 #
 # The runs pre-trained for `fig6_length` epochs (20 at `cpu`; red dotted line), every hidden
-# layer, the mean and the range (lowest to highest run) over the first `curve_seeds` solved runs (all of them where fewer solved; the
-# figure's title gives how many), one row per task in `curve_tasks`
+# layer, the mean and the range (lowest to highest run) over the first `curve_seeds` solved runs
+# (all of them where fewer solved; the figure's title gives how many), one row per task in
+# `curve_tasks`
 # ({numref}`fig-usable-pretraining-6`). Pre-training forces the network to represent the color;
 # the question is whether SGD then discards it as it did from a random initialization.
 #
