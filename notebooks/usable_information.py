@@ -391,21 +391,20 @@ print(reading(fig2_frame))
 # training. A late compression phase, the paper's transient ("irrelevant information is encoded in
 # the early transient dynamics ... before being later discarded"), would show as the last layer's
 # color falling after epoch 20 in most runs. Whether the last layer is *minimal* (near zero color)
-# is what the claims below decide for n = 10 and 20; for n = 2:
+# is what the claims below decide for n = 10 and 20; the line below gives n = 2.
 
 # %%
 if "Fig. 2a" in settings.tasks and fig2_frame[fig2_frame.task == "Fig. 2a"].solved.any():
     n2_last = values_at(fig2_frame[fig2_frame.task == "Fig. 2a"], label="color", layer="last",
                         epoch=final_epoch)
     display(Markdown(
-        f"the last layer keeps {summarize(n2_last)} of color at the end (per run "
+        f"**n = 2**: the last layer keeps {summarize(n2_last)} of color at the end (per run "
         f"{', '.join(f'{v:.2f}' for v in n2_last)}), against the paper's zero and this book's "
-        f"near-zero line of {NEAR_ZERO:.2f} bits ({NEAR_ZERO:.0%} of log2 2). The "
-        "[controls chapter]"
-        "(usable_information_controls.ipynb) tests the n = 2 claims on more runs."))
+        f"near-zero line of {NEAR_ZERO:.2f} bits ({NEAR_ZERO:.0%} of log2 2). The [controls "
+        "chapter](usable_information_controls.ipynb) tests the n = 2 claims on more runs."))
 else:
-    display(Markdown("no Small FC run solved the task at this profile; the [controls chapter]"
-                     "(usable_information_controls.ipynb) tests the n = 2 claims."))
+    display(Markdown("**n = 2**: no Small FC run solved the task at this profile; the [controls "
+                     "chapter](usable_information_controls.ipynb) tests the n = 2 claims."))
 
 # %% [markdown]
 # ## Fig. 2d: the last layer of Small FC during training

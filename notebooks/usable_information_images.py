@@ -774,9 +774,9 @@ rise_fall(fig3_frame).round(3)
 # class. Around epoch 100, the network 'forgets' this fine label information."* Compare the two
 # ends of the blue curve with the dotted line, and its first point with the dashed one: how much
 # a randomly initialized network's last layer holds about the fine label sets how far the
-# information *can* rise, and it depends on the data and the architecture (here a random MLP's
-# features of Fashion-MNIST hold most of the fine label already; this chapter measures no
-# CIFAR-10 network to compare with).
+# information *can* rise, and it depends on the data and the architecture (the sentence above
+# gives what this profile's random network already holds; this chapter measures no CIFAR-10
+# network to compare with).
 
 # %% [markdown]
 # ## Figs. 4 and 8: batch size and learning rate
