@@ -7,8 +7,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from infolib.checkerboard_runs import LABELS, network, probe, solved
+from infolib.checkerboard_runs import (
+    LABELS,
+    checked_run_seed,
+    network,
+    probe,
+    solved,
+    training_data,
+)
 from infolib.checks import integer, one_of
+from infolib.train import accuracy
 
 
 def information_frame(runs: Sequence[dict], measurements: Sequence[dict], **columns):
@@ -75,6 +83,14 @@ def values_at(frame, *, label: str, layer, epoch: int, decoder: str = "paper"):
                          "several runs per seed (tasks, initializations, pre-training); select "
                          "one first")
     return rows.set_index("seed").sort_index()["bits"]
+
+
+def training_accuracy(task: str, run: dict, data_fraction: float = 1.0) -> float:
+    """Direction accuracy (a fraction) of a run's final network on the samples it trained on:
+    whether it fit its training set, which a validation accuracy cannot tell from generalization.
+    ``data_fraction`` must be the run's (its training samples are drawn from it and the seed)."""
+    cb, n_train = training_data(task, checked_run_seed("run['seed']", run["seed"]), data_fraction)
+    return accuracy(network(task, state=run["states"][-1]), cb.x[:n_train], cb.direction[:n_train])
 
 
 def runs_note(runs: Sequence[dict]) -> str:

@@ -80,7 +80,12 @@ import seaborn as sns
 from tqdm import tqdm  # text bars: papermill runs have no widgets
 
 from infolib.checkerboard_report import (
-    information_frame, outcome, plot_last_layer, runs_note, values_at,
+    information_frame,
+    outcome,
+    plot_last_layer,
+    runs_note,
+    training_accuracy,
+    values_at,
 )
 from infolib.checkerboard_runs import TASKS, measured, solved, trained
 from infolib.claims import (
@@ -441,8 +446,14 @@ for task in settings.tasks:
            else ""),
     )
 
+FITS = 0.99  # training accuracy of a run that fit its training set (the paper's n > 2: "zero
+# training error"); descriptive only, for the notes
+
+
 for task in settings.tasks:
     every = final_accuracies(task, only_solved=False)
+    fit = {length: pd.Series({r["seed"]: training_accuracy(task, r, settings.data_fraction)
+                              for r in runs[task, length]}) for length in (shortest, longest)}
     worse_all = contrast(every[longest], every[shortest], expected="less",
                          label=f"accuracy, L = {longest} - L = {shortest}, every run"
                          ) if len(every) >= 2 else None
@@ -460,7 +471,12 @@ for task in settings.tasks:
             + seed_differences(every[longest] - every[shortest], "+.3f")
             + "; the 90% interval excludes a mean drop larger than "
             f"{-mean_interval(every[longest] - every[shortest])[0]:.3f}"
-            if len(every) >= 2 else ""),
+            if len(every) >= 2 else "")
+        + "; runs that fit their training set (training accuracy at least "
+        f"{FITS:g}): {int((fit[shortest] >= FITS).sum())} of {len(fit[shortest])} after "
+        f"L = {shortest}, {int((fit[longest] >= FITS).sum())} of {len(fit[longest])} after "
+        f"L = {longest} (training accuracy per seed "
+        + ", ".join(f"{v:.2f}" for v in fit[longest]) + ")",
     )
 
 claims.save("usable_information_pretraining.claims.json")

@@ -221,3 +221,23 @@ def test_an_empty_long_table_keeps_its_columns_under_a_mask():
     frame = information_frame([fake_run(0, 0.5)], [], task="Fig. 2a")
     assert frame.empty and "seed" in frame[frame.solved].columns
     assert values_at(frame, label="color", layer="last", epoch=10).empty
+
+
+def test_training_accuracy_reads_the_final_network_on_its_own_training_samples():
+    from infolib.checkerboard_report import training_accuracy
+
+    # a network that always answers direction 0: its accuracy is the share of 0s among the
+    # run's training samples (the first 90% of its seed's samples), not among the others
+    model = network("Fig. 2a")
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.zero_()
+        model[-1].bias[0] = 1.0
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    run = dict(seed=3, states=[network("Fig. 2a").state_dict(), state])
+    cb, n_train = training_data("Fig. 2a", 3, FRACTION)
+    expected = float((cb.direction[:n_train] == 0).float().mean())
+    assert training_accuracy("Fig. 2a", run, FRACTION) == pytest.approx(expected)
+    assert expected != pytest.approx(float((cb.direction[n_train:] == 0).float().mean()))
+    with pytest.raises(TypeError, match="seed"):
+        training_accuracy("Fig. 2a", dict(run, seed=1.5), FRACTION)
