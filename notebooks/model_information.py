@@ -1008,9 +1008,9 @@ for kind, table_number in (("missing objects", 3), ("Massart label noise", 4)):
         note=noted(f"margin ±{MARGIN:.0%} of the clean information ({clean_info.mean():.0f} "
                    f"bits); {seed_signs(info[kind][:, -1] - clean_info)}; per informative example "
                    f"{summarize(by_seed(kind, 'per_informative')[:, -1], '', 3)} bits against "
-                   f"{summarize(by_seed(kind, 'per_informative')[:, 0], '', 3)} clean, higher in "
-                   f"{int((np.diff(by_seed(kind, 'per_informative')[:, [0, -1]]) > 0).sum())} of "
-                   f"{len(clean_info)} seeds"
+                   f"{summarize(by_seed(kind, 'per_informative')[:, 0], '', 3)} clean: "
+                   + seed_signs(np.diff(by_seed(kind, 'per_informative')[:, [0, -1]]).ravel(),
+                                ("higher", "lower"))
                    + (f"; an unchanged price per correct label predicts "
                       f"{(1 - RATIOS[-1]) * clean_info.mean():.0f} bits at ratio {RATIOS[-1]}, "
                       f"measured {info[kind][:, -1].mean():.0f}" if "label" in kind else ""),

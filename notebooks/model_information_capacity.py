@@ -693,20 +693,20 @@ claims.add(
 )
 smallest = settings.class_counts[0]
 standard_small = info[("standard", smallest)].loc[SEEDS].to_numpy()
+large_small = info[("large", smallest)].loc[SEEDS].to_numpy()
 claims.add(
     "task-definite-information", where="sec. 5, Fig. 6c",
     statement="a task has a definite information content: larger models can hardly learn more",
     result=within_reference(
-        info[("large", smallest)].loc[SEEDS].to_numpy(), standard_small,
+        large_small, standard_small,
         f"L(large) - L(standard), {smallest} classes", f"L(standard, {smallest} classes)",
         expected="equal"),
     note=f"margin: {MARGIN:.0%} of the standard network's mean information on the smallest task; "
     "equal, not only 'not greater': a definite amount is one a larger network neither exceeds "
     "nor falls short of; the large network holds "
-    + ("less" if (info[("large", smallest)].loc[SEEDS].to_numpy() - standard_small).mean() < 0
-       else "more")
+    + ("less" if (large_small - standard_small).mean() < 0 else "more")
     + " than the standard one: "
-    + seed_signs(info[("large", smallest)].loc[SEEDS].to_numpy() - standard_small, ("more", "less")),
+    + seed_signs(large_small - standard_small, ("more", "less")),
 )
 examples_info = examples.pivot_table(index="seed", columns=["size", "n_train"],
                                      values="information")

@@ -559,8 +559,8 @@ claims
 #
 # Direction and color are independent and uniform, $\log_2 10$ bits each. The direction alone
 # gives $\log_2 10$ bits of direction and nothing about the color; with the color beside it, both
-# are fully readable; noise holds nothing. A value below zero (here about -0.2 bits) is this small
-# linear decoder's overfitting on its 200 fitting samples.
+# are fully readable; noise holds nothing. A value below zero is this small linear decoder's
+# overfitting on its 200 fitting samples.
 
 # %% tags=["solution"]
 from infolib.data import checkerboard

@@ -366,6 +366,7 @@ for task in settings.tasks:
     full = math.log2(n)
     short = task[-2:]
     pre, base = last_color(task, L6), last_color(task, L0)
+    base_low, _, base_high = mean_interval(base) if len(base) >= 2 else (np.nan,) * 3
     kept = unchanged_by(
         threshold(pre, NEAR_ZERO * full, expected="above", unit="bits",
                   label=f"color, last layer, L = {L6}: mean"),
@@ -381,10 +382,10 @@ for task in settings.tasks:
         f"{NEAR_ZERO * full:.2f} bits, the line that defines near zero, fixed before the results; "
         "the paper's words read literally (above 0) as a variant" + (
             f"; without pre-training (L = {L0}) the last layer ends at {summarize(base)}, 90% "
-            f"interval [{mean_interval(base)[0]:.2f}, {mean_interval(base)[2]:.2f}]"
+            f"interval [{base_low:.2f}, {base_high:.2f}]"
             + (": above the line too, so at this n the non-minimal end is not shown to come from "
                f"the pre-training (pretraining-{short} tests that)"
-               if mean_interval(base)[0] > NEAR_ZERO * full else "")
+               if base_low > NEAR_ZERO * full else "")
             if len(base) >= 2 else ""),
     )
     paired = pre.index.intersection(base.index)
@@ -452,6 +453,7 @@ FITS = 0.99  # training accuracy of a run that fit its training set (the paper's
 
 for task in settings.tasks:
     every = final_accuracies(task, only_solved=False)
+    change = every[longest] - every[shortest]  # per seed, paired
     fit = {length: pd.Series({r["seed"]: training_accuracy(task, r, settings.data_fraction)
                               for r in runs[task, length]}) for length in (shortest, longest)}
     worse_all = contrast(every[longest], every[shortest], expected="less",
@@ -468,9 +470,8 @@ for task in settings.tasks:
         f"solved after L = {shortest}: {sum(solved(r) for r in runs[task, shortest])}, after "
         f"L = {longest}: {sum(solved(r) for r in runs[task, longest])}" + (
             f"; per seed, L = {longest} - L = {shortest}: "
-            + seed_differences(every[longest] - every[shortest], "+.3f")
-            + "; the 90% interval excludes a mean drop larger than "
-            f"{-mean_interval(every[longest] - every[shortest])[0]:.3f}"
+            + seed_differences(change, "+.3f")
+            + f"; the 90% interval excludes a mean drop larger than {-mean_interval(change)[0]:.3f}"
             if len(every) >= 2 else "")
         + "; runs that fit their training set (training accuracy at least "
         f"{FITS:g}): {int((fit[shortest] >= FITS).sum())} of {len(fit[shortest])} after "
