@@ -616,8 +616,8 @@ def what_we_see():
         f"without the pairs of {FARTHEST_TASK}); the pairs are not independent (each task is in "
         "five). A strongly negative value on both orders would say that tasks whose answers "
         "tell much about each other have networks that are cheap to code from each other, "
-        "whatever family we put them in: a caution for the paper's reading of Fig. 4, since a map of $d_p$ would then group datasets by what "
-        "their labels share on common inputs rather than by categories named by how the data "
+        "whatever family we put them in: a caution for the paper's reading of Fig. 4, since a "
+        "map of $d_p$ would then group datasets by what their labels share on common inputs rather than by categories named by how the data "
         "were made (VTAB's natural, specialized and structured).")
 
 
