@@ -299,8 +299,8 @@ accuracy_table.round(3).rename_axis("test accuracy")
 #    the three categories proposed in VTAB", on our two families): the mean $D_s$ over the 9
 #    pairs of tasks of different families exceeds the mean over the 6 pairs within a family.
 # 2. **Two trainings of one task are closer, on average, than two tasks** (not the paper's: the
-#    premise that its map can be read, since it draws one network per dataset): the mean over tasks of
-#    the distance to the nearest other task exceeds the mean seed floor.
+#    premise that its map can be read, since it draws one network per dataset): the mean over
+#    tasks of the distance to the nearest other task exceeds the mean seed floor.
 #
 # Both are decided on the natural outputs. **Added in the second edition**, after the natural
 # outputs' verdicts were known and before any network with shuffled outputs was trained: each
@@ -617,8 +617,9 @@ def what_we_see():
         "five). A strongly negative value on both orders would say that tasks whose answers "
         "tell much about each other have networks that are cheap to code from each other, "
         "whatever family we put them in: a caution for the paper's reading of Fig. 4, since a "
-        "map of $d_p$ would then group datasets by what their labels share on common inputs rather than by categories named by how the data "
-        "were made (VTAB's natural, specialized and structured).")
+        "map of $d_p$ would then group datasets by what their labels share on common inputs "
+        "rather than by categories named by how the data were made (VTAB's natural, specialized "
+        "and structured).")
 
 
 display(Markdown(what_we_see()))

@@ -834,8 +834,8 @@ display(Markdown(
 # by compression and compare with the rankings by the mean entropy and mean MI of the last hidden
 # layer, the layer the paper measures and the probe reads (measured as everywhere in this chapter:
 # pre-activations, the entropy on the 100 bins shared by the whole network; entropy predicted: the
-# reverse; MI: the same). {numref}`fig-memorization-bios` shows the compression per seed, and the two measures
-# against it.
+# reverse; MI: the same). {numref}`fig-memorization-bios` shows the compression per seed, and the
+# two measures against it.
 
 # %%
 compression = by_seed("colored", "compression")

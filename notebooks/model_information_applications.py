@@ -658,11 +658,12 @@ print(ablation_reading())
 # having roughly the same number of parameters". Our network has basic blocks (two 3x3
 # convolutions) rather than bottlenecks, so the kinds compared are the 3x3 convolutions against
 # the 1x1 shortcuts, per parameter (a 1x1 convolution has 9 times fewer weights than a 3x3 one of
-# the same widths, and the two shortcuts hold far fewer parameters than the 3x3 convolutions). In Table 9 the blocks'
-# information adds up to more than the whole network's: by the paper's numbers, resetting one block
-# costs more than its share, and information in a network is not additive over its parts. Whether
-# our network shows it is the claim `ablation-not-additive` below (paired per seed); the line
-# above that prints $I(\text{all})$ and the sum of the parts gives the spread of both over seeds.
+# the same widths, and the two shortcuts hold far fewer parameters than the 3x3 convolutions). In
+# Table 9 the blocks' information adds up to more than the whole network's: by the paper's
+# numbers, resetting one block costs more than its share, and information in a network is not
+# additive over its parts. Whether our network shows it is the claim `ablation-not-additive` below
+# (paired per seed); the line above that prints $I(\text{all})$ and the sum of the parts gives the
+# spread of both over seeds.
 
 # %% [markdown]
 # ## Claims

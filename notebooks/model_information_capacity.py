@@ -600,8 +600,8 @@ trained_spread = (final[~final.index.isin(untrained_students.index)]
 print(f"Mean test accuracy of the distilled students: {spread.min():.3f} to {spread.max():.3f} "
       + (f"({trained_spread.min():.3f} to {trained_spread.max():.3f} without the "
          f"{len(untrained_students)} kept untrained) " if len(untrained_students) else "")
-      + f"over the {len(spread)} teachers and coefficients (the paper: 0.827 to 0.842); the student "
-      f"alone: {student_accuracy[('middle', 0.0)].mean():.3f}; the teachers: "
+      + f"over the {len(spread)} teachers and coefficients (the paper: 0.827 to 0.842); the "
+      f"student alone: {student_accuracy[('middle', 0.0)].mean():.3f}; the teachers: "
       + ", ".join(f"{t} {v:.3f}" for t, v in
                   final.groupby("teacher", sort=False).teacher_accuracy.mean().items()) + ".")
 print(f"Students that kept their untrained state: {len(untrained_students)} of {len(final)}"
@@ -668,8 +668,8 @@ claims.add(
     result=within_reference(
         tiny_top, tiny_second, f"L(tiny, {largest} classes) - L(tiny, {second} classes)",
         f"L(tiny, {second} classes)", expected="not greater"),
-    note=f"the tiny network; {seed_signs(tiny_top - tiny_second)}; margin: {MARGIN:.0%} of its mean "
-    "information at the second largest task (a weak reading: by it the paper's own large "
+    note=f"the tiny network; {seed_signs(tiny_top - tiny_second)}; margin: {MARGIN:.0%} of its "
+    "mean information at the second largest task (a weak reading: by it the paper's own large "
     "network, +7.1% and +7.6% over its last two steps in Table 7, would count as saturated)",
 )
 rises = np.stack([info[(size, largest)].loc[SEEDS] - info[(size, second)].loc[SEEDS]
