@@ -593,7 +593,8 @@ for ax, kind in zip(axes, ("Langevin", "SGD")):
                    facecolors="none", edgecolors=colour, zorder=layer)
         over_seeds = group.groupby("temperature")["median"].median()
         ax.plot(over_seeds.index, over_seeds, color=colour, linestyle=line, linewidth=1.5,
-                zorder=layer, label=basin if kind == "Langevin" else f"{basin}, B = {batch_size:.0f}")
+                zorder=layer,
+                label=basin if kind == "Langevin" else f"{basin}, B = {batch_size:.0f}")
     ax.axhline(settings.escape_steps, color="gray", linestyle="--", linewidth=1)
     ax.set(xscale="log", yscale="log", ylabel="steps to escape (median of a seed's runs)",
            xlabel="temperature T" if kind == "Langevin" else r"$\eta / B$",
@@ -856,7 +857,7 @@ print(fig4_reading())
 # training losses above), "less information in the weights" and "more confident outputs" go together
 # and this experiment cannot separate them. Nor can it separate the batch size from the number of
 # steps, the norm of the weights under batch-norm, or the learning rate: {doc}`fisher_controls` runs
-# those controls and compares the classes at the same training loss.
+# those controls and compares the classes at (nearly) the same training loss.
 
 # %% [markdown]
 # ## Fig. 2: stability of SGD and the curvature at its end point
@@ -1217,7 +1218,8 @@ claims.add(
     note=f"expected to rise with k; {CLASS_IMAGES} training images for every k; the training "
     f"loss is {class_losses.iloc[0]:.2f} at k = {class_losses.index[0]} against "
     f"{class_losses.iloc[-1]:.2f} at k = {class_losses.index[-1]}: a more confident model has a "
-    "smaller Fisher for that reason alone (fisher_controls compares at matched training loss)",
+    "smaller Fisher for that reason alone (fisher_controls compares at a nearly matched "
+    "training loss)",
 )
 claims.save("fisher.claims.json")
 claims
@@ -1298,7 +1300,7 @@ pd.DataFrame(confidence_rows).round(4)
 # %% [markdown]
 # The same network can hold "less Fisher" only because it is more confident. That is why the
 # reading of Fig. 4 compares the trace with the training loss, and why {doc}`fisher_controls`
-# compares numbers of classes at the same training loss.
+# compares numbers of classes at (nearly) the same training loss.
 #
 # ```{solution-end}
 # ```
