@@ -72,6 +72,7 @@ from infolib.data import FASHION_MNIST_CLASSES, fashion_mnist
 from infolib.distance import step_floor_distance
 from infolib.fingerprint import data_digest
 from infolib.geometry import (
+    away_from_neighbours,
     embedding_fidelity,
     isomap_embedding,
     plot_distance_matrix,
@@ -471,9 +472,15 @@ for within, marker in ((True, "o"), (False, "s")):
     ax.scatter(rows.label_information, rows.d_p, s=60, marker=marker,
                facecolors="tab:blue" if within else "none", edgecolors="tab:blue",
                label="same family" if within else "different families")
-for row in shared.itertuples():  # alternate offsets: neighbouring pairs' labels overlapped
-    ax.annotate(f"{row.a}-{row.b}", (row.label_information, row.d_p), fontsize=8,
-                xytext=(5, 3) if row.Index % 2 else (5, -10), textcoords="offset points")
+# each label pushed away from its neighbours, measured in units of each axis's range (the axes
+# have different units)
+spots = shared[["label_information", "d_p"]].to_numpy()
+pushes = away_from_neighbours((spots - spots.min(0)) / np.maximum(np.ptp(spots, 0), 1e-12))
+for (x, y), (dx, dy), a, b in zip(spots, pushes, shared.a, shared.b):
+    ax.annotate(f"{a}-{b}", (x, y), fontsize=8, xytext=(12 * dx, 12 * dy),
+                textcoords="offset points", ha="left" if dx > 0.4 else "right" if dx < -0.4
+                else "center", va="bottom" if dy > 0.4 else "top" if dy < -0.4 else "center")
+ax.margins(0.15)  # room inside the axes for the outermost labels
 ax.set(xlabel="I(labels of a; labels of b) on the training images (bits)",
        ylabel="d_p between the networks (bits)",
        title=f"d_p against what the labels share; {len(SEEDS)} seed(s), k = {settings.k}")
