@@ -141,12 +141,14 @@ def code_options(k, run_seed):
 # classes (7,777 bits) and falls at 200, the small one peaks at 100, the two larger ones still
 # rise at 200.
 #
-# **Our tasks** keep the first $c$ classes of a random order of the ten Fashion-MNIST classes
-# (one order per seed, so a larger task contains the smaller ones, as the paper's subsets of
-# Tiny-ImageNet), with a fixed number of training images whatever $c$ (the paper: 12,500), and
-# $k$ further images of the same classes to code. **Our networks** are `small_cnn` with channel
-# widths (2, 4), (4, 8), (8, 16) and (16, 32): "tiny" to "large", as the paper's four widths of
-# a ResNet-11. Each is trained with early stopping from one initialization per seed and size.
+# **Our tasks** keep the first $c$ classes of a random order of the ten Fashion-MNIST classes (one
+# order per seed, so a larger task contains the smaller ones, as the paper's subsets of
+# Tiny-ImageNet), with a fixed number of training images whatever $c$ (the paper: 12,500), and $k$
+# further images of the same classes to code. **Our networks** are `small_cnn` with channel widths
+# (2, 4), (4, 8), (8, 16) and (16, 32): "tiny" to "large" (the paper's four ResNet-11s keep a first
+# stage of 16 channels and widen the others, about a 9x range of parameters; ours double every
+# layer, a 23x range). Each is trained with early stopping from one initialization per seed and
+# size.
 
 # %%
 SIZES = {"tiny": (2, 4), "small": (4, 8), "standard": (8, 16), "large": (16, 32)}
@@ -447,10 +449,13 @@ student_parameters = sum(p.numel() for p in small_cnn(1, 10, widths=(8, 16), inp
                          .parameters())
 
 # %% [markdown]
-# {numref}`fig-model-information-capacity-8` shows the paper's Fig. 8b and 8c on our networks: the information each teacher
-# transfers at $\alpha$ = 0.7, and the information the middle teacher transfers as $\alpha$
-# grows. The table gives each teacher's own prequential code beside the student's: a teacher can
-# only help if it predicts the next block better than the student would alone.
+# {numref}`fig-model-information-capacity-8` shows the paper's Fig. 8b and 8c on our networks:
+# the information each teacher transfers at $\alpha$ = 0.7, and the information the middle teacher
+# transfers as $\alpha$ grows. The table gives each teacher's own prequential code beside the
+# student's: a teacher helps most where it predicts the next block better than the student would
+# alone (at small $\alpha$ a teacher with a longer code can still help a little: the run shows
+# it). The paper calls its teachers better by their final accuracy, which all three of ours are
+# (the accuracy table below); by the code, not all are.
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-model-information-capacity-8", "caption": "The paper's Fig. 8b-c on Fashion-MNIST, synced distillation into a small CNN student: the information I in bits that each teacher (three small ResNets) transfers at alpha = 0.7 (left; bars: the mean over seeds, whiskers: the range), and the information the middle teacher transfers against the distillation coefficient alpha (right; line: the mean over seeds, band: the range). Solid: zero."}, "image": {"alt": "A bar chart of the information transferred by three teachers, beside a line plot of the information transferred by one teacher against the distillation coefficient."}}
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.2))
@@ -610,8 +615,9 @@ print(f"Students that kept their untrained state: {len(untrained_students)} of {
 # %% [markdown]
 # ## Claims
 #
-# Fixed before the runs. With 5 seeds at `cpu`, contrasts are paired per seed (90% interval of
-# the mean difference); trends are Kendall's $\tau$ within each seed (permutation test).
+# Fixed before the runs, except where a rule says when it changed. With 5 seeds at `cpu`, contrasts
+# are paired per seed (90% interval of the mean difference); trends are Kendall's $\tau$ within each
+# seed (permutation test).
 #
 # - **Saturation** (Fig. 6a): the tiny network's information at the largest task is not more
 #   than 10% above its information at the second largest (a rise smaller than 10% of that
@@ -620,7 +626,11 @@ print(f"Students that kept their untrained state: {len(untrained_students)} of {
 # - **Larger networks saturate later** (Fig. 6a): the rise from the second largest to the
 #   largest task grows with the parameter count.
 # - **Capacity and parameters** (Fig. 6b): $C(M)$, the largest information over the tasks,
-#   rises with the parameter count.
+#   rises with the parameter count. $C(M)$ is measured only where a network saturates (app. A.4:
+#   "we need to saturate a model"): when a network's mean information still rises by 10% or
+#   more at the largest task, the claim is not testable, and its reason gives what the trend
+#   says of the largest information over the tasks tried (a rule added after a reader's review
+#   of a `cpu` run, in which no network had saturated and the claim read "not reproduced").
 # - **A task's definite information** (Fig. 6c): on the smallest task, the large network holds
 #   the same information as the standard one, within 10% of the standard's (an equivalence
 #   test; an earlier version tested "not more than 10% more" only, which a large network that
@@ -683,12 +693,21 @@ claims.add(
     note=f"last rise: L at {largest} classes - L at {second} classes, per network and seed",
 )
 per_seed_c = per_seed_capacity.pivot(index="seed", columns="size", values="capacity")
+capacity_trend = trend(parameters[size_order].to_numpy(float),
+                       per_seed_c.loc[SEEDS, size_order].to_numpy(float), expected="increasing",
+                       label="tau(parameters, C)")
+still_rising = [size for size in size_order  # by the 10% rule, at the largest task
+                if info[(size, largest)].mean() - info[(size, second)].mean()
+                >= MARGIN * info[(size, second)].mean()]
 claims.add(
     "capacity-parameters", where="sec. 5, Fig. 6b",
     statement="information capacity rises with the number of parameters",
-    result=trend(parameters[size_order].to_numpy(float),
-                 per_seed_c.loc[SEEDS, size_order].to_numpy(float), expected="increasing",
-                 label="tau(parameters, C)"),
+    result=capacity_trend if not still_rising else not_testable(
+        capacity_trend.measured,
+        "C(M) is measured once a network saturates (app. A.4), and at the largest task "
+        f"{', '.join(still_rising)} still rise(s) by 10% or more, so their largest information "
+        "is a lower bound on C; over the tasks tried the trend test gives "
+        f"{capacity_trend.verdict} ({capacity_trend.note})"),
     note=f"C(M) = the largest information over {len(settings.class_counts)} tasks",
 )
 smallest = settings.class_counts[0]
@@ -713,6 +732,8 @@ examples_info = examples.pivot_table(index="seed", columns=["size", "n_train"],
 last_rise = {size: (examples_info[(size, settings.example_counts[-1])]
                     - examples_info[(size, settings.example_counts[-2])]).loc[SEEDS].to_numpy()
              for size in EXAMPLE_NETWORKS}
+level_before = {size: examples_info[(size, settings.example_counts[-2])].loc[SEEDS].to_numpy()
+                for size in EXAMPLE_NETWORKS}
 claims.add(
     "capacity-examples", where="sec. 5, Fig. 6a (our extension: examples)",
     statement="(ours, not the paper's) as the largest task grows by examples, the large network "
@@ -721,7 +742,10 @@ claims.add(
                     digits=0, label=f"rise from {settings.example_counts[-2]:,} to "
                     f"{settings.example_counts[-1]:,} training images, large - tiny"),
     note=f"{largest_task} classes, nested training sets, the same {settings.capacity_k} coded "
-    "images; the paper grows its tasks by classes only",
+    "images; the paper grows its tasks by classes only; the test counts bits, and the tiny "
+    "network holds more: relative to each network's level the rises are " + ", ".join(
+        f"{size} {np.mean(last_rise[size] / level_before[size]):+.0%}"
+        for size in EXAMPLE_NETWORKS) + " (mean over seeds)",
 )
 gain = distillation.pivot_table(index="seed", columns=["teacher", "alpha"], values="information")
 better_teachers = [t for t, bits in teacher_table.teacher_bits.dropna().items()
