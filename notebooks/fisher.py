@@ -1070,6 +1070,7 @@ def at_ends(frame, setting, column, name, unit="", symbol="B"):
 for start in STARTS:
     frame = toy_frame[toy_frame.start == start]
     toy_batches, toy_log_fisher = by_seed(frame, "batch_size", "log_fisher")
+    at_minimum = frame.groupby("batch_size").at_a_minimum.mean()
     claims.add(
         f"toy-fisher-{start}", where="Fig. 3 left, centre; Prop. 2.8",
         statement="smaller batches end SGD in minima of lower Fisher information",
@@ -1079,8 +1080,7 @@ for start in STARTS:
         note=f"{start} start; expected to rise with B; mean log F(theta*) over "
         f"{settings.toy_datasets} datasets x {settings.toy_runs} runs; end points, not all "
         "minima: the share of runs at a minimum (J phi' within a factor 2 of 1) is "
-        f"{frame.groupby('batch_size').at_a_minimum.mean().min():.0%}-"
-        f"{frame.groupby('batch_size').at_a_minimum.mean().max():.0%} over the batch sizes",
+        f"{at_minimum.min():.0%}-{at_minimum.max():.0%} over the batch sizes",
     )
     _, toy_shannon = by_seed(frame, "batch_size", "shannon_bits")
     _, toy_one_run = by_seed(frame, "batch_size", "one_run_shannon_bits")
@@ -1207,7 +1207,8 @@ claims.add(
     f"{batch_settings[-1] / batch_settings[0]:.0f}x the steps of B = {batch_settings[-1]}, and "
     f"the training loss is {batch_losses[batch_settings[0]]:.2f} against "
     f"{batch_losses[batch_settings[-1]]:.2f}: the steps, the weight norms under batch-norm and "
-    "the model's confidence are not separated here (fisher_controls separates them)",
+    "the model's confidence are not separated here (fisher_controls separates the steps and "
+    "the weight norms from the temperature)",
 )
 class_settings, class_traces = by_seed(by_classes, "classes", "trace")
 claims.add(

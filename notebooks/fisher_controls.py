@@ -970,7 +970,8 @@ print(f"Trace ratios, low temperature over high: learning-rate sweep (B = 64) "
       f"{trace['T const, batch 256'] / trace['T const, batch 16']:.2f}x, the same steps "
       f"(B = 256 over 16) {trace['steps, batch 256'] / trace['steps, batch 16']:.1f}x.\n"
       f"Fixed steps: training loss {loss['steps, batch 16']:.2f} at B = 16 (one epoch) against "
-      f"{loss['steps, batch 256']:.2f} at B = 256.\nConstant temperature: weight norm^2 {norm['T const, batch 16']:.0f} at B = 16 and "
+      f"{loss['steps, batch 256']:.2f} at B = 256.\n"
+      f"Constant temperature: weight norm^2 {norm['T const, batch 16']:.0f} at B = 16 and "
       f"{norm['T const, batch 256']:.0f} at B = 256, trace {trace['T const, batch 16']:.0f} and "
       f"{trace['T const, batch 256']:.0f}: the larger weights go with the "
       f"{'larger' if larger_norm_larger_trace else 'smaller'} trace (the norm alone predicts a "
@@ -1075,12 +1076,11 @@ print(f"Tightest bound over all {len(fig4_frame)} runs: {summarize(fig4_frame.bo
 # (small batches, higher learning rates) get the smaller, but still vacuous, bounds.
 
 # %% [markdown]
-# **Number of classes at (nearly) matched training loss.** Each run of the class experiment records its
-# trace after every epoch. We compare the three class counts at the training loss that every run
+# **Number of classes at (nearly) matched training loss.** Each run of the class experiment records
+# its trace after every epoch. We compare the three class counts at the training loss that every run
 # reached (the largest of the runs' lowest losses), taking in each run the first epoch at or below
 # it. The records are a whole epoch apart, so a run whose loss drops fast in one epoch is compared
-# well below that loss: the last line below gives the loss each class count is actually compared
-# at.
+# well below that loss: the last line below gives the loss each class count is actually compared at.
 
 # %%
 matched_loss = class_frame.groupby(["classes", "seed"]).train_loss.min().max()

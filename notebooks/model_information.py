@@ -889,11 +889,11 @@ print(f"Targets: missing pixels about {PIXELS_TARGET} of clean accuracy; missing
 # above); the claims compare each kind with the clean runs on the same seeds.
 
 # %% [markdown]
-# **Could a capacity limit hide the pixel result?** The paper argues (sec. 5) that a network stores at
-# most its capacity; a small network that cannot hold the extra features that missing pixels
+# **Could a capacity limit hide the pixel result?** The paper argues (sec. 5) that a network stores
+# at most its capacity; a small network that cannot hold the extra features that missing pixels
 # demand would not show more information. The same test with the small CNN four times wider
-# (`small_cnn` with 64 and 128 channels), clean against the largest ratio of missing pixels (at
-# the size calibrated for the profile's network), on the same seeds:
+# (`small_cnn` with 64 and 128 channels), clean against the largest ratio of missing pixels (at the
+# size calibrated for the profile's network), on the same seeds:
 
 # %%
 wide = noise_frame[noise_frame.network == "wide"]
