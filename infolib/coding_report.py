@@ -4,6 +4,7 @@ It reads a :class:`infolib.coding.Codelength` and computes nothing new, so that 
 count the blocks whose model failed without touching the cached codes (a unit's fingerprint
 covers the infolib modules it uses, and none of them uses this one).
 
+- :func:`block_sizes`: the number of labels in each block of a code.
 - :func:`block_failures`: the blocks coded worse than not learning at all, and the blocks of a
   medium or large size that early stopping left to the untrained model.
 """
@@ -18,6 +19,12 @@ from infolib.checks import integer, real
 
 WORSE_THAN_UNIFORM = 1.5  # a block's bits per label above this many times log2 K: a failure
 UNTRAINED_FROM = 50  # labels in a block from which an untrained block model counts as a failure
+
+
+def block_sizes(code) -> np.ndarray:
+    """The labels in each block of ``code`` (a :class:`~infolib.coding.Codelength`): the
+    differences of its block ends, the first block starting at 0 (int64 array)."""
+    return np.diff(np.concatenate([[0], np.asarray(code.ends)])).astype(np.int64)
 
 
 def block_failures(code, *, n_classes: int, base: float = 2.0) -> dict:
@@ -37,7 +44,7 @@ def block_failures(code, *, n_classes: int, base: float = 2.0) -> dict:
     if code.best_epochs is None:
         raise ValueError("block_failures needs the code's training log (best_epochs); this code "
                          "was built by hand")
-    sizes = np.diff(np.concatenate([[0], np.asarray(code.ends)]))
+    sizes = block_sizes(code)
     uniform = sizes * math.log(n_classes, base)  # n_b log K per block
     above = np.asarray(code.blocks) > WORSE_THAN_UNIFORM * uniform
     untrained = (np.arange(len(sizes)) > 0) & (np.asarray(code.best_epochs) == 0) & (

@@ -445,11 +445,9 @@ claims = Claims("information_distance_applications", paper="Anonymous, ICLR 2021
 CAVEATS = {  # what each regularizer's trend does not separate, for its note
     "label smoothing": "; softer outputs alone lower d_p(f, f_0) whatever the function's "
     "decisions (the reading's second caution), which this run does not separate",
-    "weight decay": "",
     "self-distillation": "; the generations form a chain (each trained on the previous one's "
     "outputs), which the trend's permutation null treats as exchangeable settings (the kit "
-    "warns that such curves get a false 'reproduced' more often than 5%): the ends, paired, ",
-    "dropout": "",
+    "warns that such curves get a false 'reproduced' more often than 5%)",
 }
 STATEMENTS = {
     "weight decay": "weight decay (past a threshold) reduces the information complexity d_p(f, 0)",
@@ -472,8 +470,8 @@ for regularizer, strengths in REGULARIZERS.items():
                      expected="decreasing", label="tau(strength, d_p(f, f_0))"),
         note=f"strengths {', '.join(f'{v:g}' for v in strengths)}; the empty function: the "
         "network's initialization f_0 (our reading, chosen after the first edition's results, "
-        "which used the all-zero network)" + CAVEATS[regularizer]
-        + (f"{ends.measured}, {ends.verdict}" if ends else ""),
+        "which used the all-zero network)" + CAVEATS.get(regularizer, "")
+        + (f": the ends, paired, {ends.measured}, {ends.verdict}" if ends else ""),
     )
 decay = (regularization[regularization.regularizer == "weight decay"]
          .pivot_table(index="seed", columns="strength", values="d_p").reindex(SEEDS))

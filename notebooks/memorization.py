@@ -627,8 +627,9 @@ shuffled_checkpoints = frame[(frame.task == "shuffled") & (frame.condition == 1.
 # (1 - beta) acc(0) + beta / 10 of its training labels (a shuffled label keeps its class about one
 # time in ten); memorization shows as a training accuracy above that (infolib.memorization).
 shuffled_accuracy = {b: mean_of.loc["shuffled", b]["train_accuracy"] for b in CONDITIONS}
+MEMORIZED_BETAS = memorized_betas(shuffled_accuracy, classes=10)
 SHUFFLED_FIT = (shuffled_fit_note(shuffled_accuracy, classes=10)
-                + ("" if memorized_betas(shuffled_accuracy, classes=10) else
+                + ("" if MEMORIZED_BETAS else
                    ", so here the H2 rows test networks trained on noisier labels, not "
                    "example-level memorization"))
 SHUFFLED_FIT_TEXT = f"- **Shuffled, every beta.** The {SHUFFLED_FIT}."
@@ -1043,7 +1044,7 @@ def hypothesis_result(task, column):
     when no beta memorized random labels (H2 is about networks that memorize examples), with the
     trend's own verdict in the reason."""
     result = variant_results[task, column]
-    if task == "colored" or memorized_betas(shuffled_accuracy, classes=10):
+    if task == "colored" or MEMORIZED_BETAS:
         return result
     return not_testable(result.measured, "H2 is about networks that memorize examples, and no "
                         "Shuffled network here memorized random labels (the note's fit check); "

@@ -132,7 +132,7 @@ from infolib.claims import (
     trend,
 )
 from infolib.coding import model_information, step_floor_training
-from infolib.coding_report import UNTRAINED_FROM, WORSE_THAN_UNIFORM, block_failures
+from infolib.coding_report import UNTRAINED_FROM, WORSE_THAN_UNIFORM, block_failures, block_sizes
 from infolib.config import resolve, resolve_device, seeds
 from infolib.data import digits, fashion_mnist, mnist1d
 from infolib.models import cifar_resnet, mlp, small_cnn
@@ -263,7 +263,7 @@ coding_checks.round(2)
 fig, ax = plt.subplots(figsize=(7, 3.5))
 for name, code, color in (("random labels", code_random, "tab:red"),
                           ("labels = cluster", code_cluster, "tab:blue")):
-    sizes = np.diff(np.concatenate([[0], code.ends]))
+    sizes = block_sizes(code)
     seen = np.concatenate([[0], code.ends[:-1]])
     ax.plot(np.maximum(seen, 0.5), code.blocks / sizes, marker="o", color=color,
             label=f"{name}: {float(code):.0f} bits in all")
@@ -543,7 +543,7 @@ example = task_runs["Fashion-MNIST", SEEDS[0]]
 fig, ax = plt.subplots(figsize=(8, 4))
 for name, code, color in (("from the initialization", example["from_init"], "tab:orange"),
                           ("from M_D (trained)", example["from_trained"], "tab:blue")):
-    sizes = np.diff(np.concatenate([[0], code.ends]))
+    sizes = block_sizes(code)
     seen = np.concatenate([[0], code.ends[:-1]])
     ax.plot(np.maximum(seen, 0.5), code.blocks / sizes, marker="o", color=color,
             label=f"{name}: {code.total:.0f} bits in all")
@@ -801,8 +801,8 @@ noise_units = [(n, r, s, settings.network) for n in NOISES for r in settings.noi
                for s in SEEDS]
 noise_units += [("missing pixels", r, s, "wide") for r in (RATIOS[0], RATIOS[-1])
                 for s in WIDE_SEEDS]
-noise_frame = pd.DataFrame([noise_row(*unit, run_noise(*unit))
-                            for unit in tqdm(noise_units, desc="Fig. 3 runs")])
+noise_results = {unit: run_noise(*unit) for unit in tqdm(noise_units, desc="Fig. 3 runs")}
+noise_frame = pd.DataFrame([noise_row(*unit, value) for unit, value in noise_results.items()])
 runs = noise_frame[noise_frame.network == settings.network]  # Fig. 3's runs; the wide check's apart
 
 # %% [markdown]
@@ -926,8 +926,9 @@ task_failures = pd.DataFrame([dict(task=t, seed=s, **block_failures(r["from_init
                               for (t, s), r in task_runs.items()])
 noise_failures = pd.DataFrame([
     dict(noise=n if r else "none", ratio=r, seed=s, network=net,
-         **block_failures(run_noise(n, r, s, net)["from_init"], n_classes=10))
-    for n, r, s, net in noise_units]).drop_duplicates(["noise", "ratio", "seed", "network"])
+         **block_failures(value["from_init"], n_classes=10))
+    for (n, r, s, net), value in noise_results.items()]).drop_duplicates(
+        ["noise", "ratio", "seed", "network"])
 
 
 def end_runs(*kinds, clean=True):
@@ -1214,7 +1215,7 @@ wrong_task = coding.model_information(demo_init, demo_trained, x_demo, y_demo_ra
                                       **demo_options)
 print(f"L(M_D, D) for random labels: {float(wrong_task):.1f} bits "
       f"(uniform code: {uniform_bits:.0f} bits)")
-sizes = np.diff(np.concatenate([[0], wrong_task.from_init.ends]))
+sizes = block_sizes(wrong_task.from_init)
 per_label = wrong_task.from_trained.blocks / sizes
 costliest = wrong_task.from_init.ends[per_label.argmax()]
 print(f"the costliest block from M_D ends at example {costliest} ({per_label.max():.2f} bits per "

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from infolib.coding import Codelength, prequential_codelength
-from infolib.coding_report import UNTRAINED_FROM, WORSE_THAN_UNIFORM, block_failures
+from infolib.coding_report import UNTRAINED_FROM, WORSE_THAN_UNIFORM, block_failures, block_sizes
 from infolib.models import mlp
 
 
@@ -26,6 +26,10 @@ def test_counts_blocks_worse_than_uniform_and_untrained_ones():
     assert WORSE_THAN_UNIFORM == 1.5
     assert result == dict(above_uniform=1, excess=pytest.approx(20 * log_k), untrained=1,
                           untrained_labels=100)
+
+
+def test_block_sizes_are_the_differences_of_the_ends():
+    assert block_sizes(code([1.0, 2.0, 3.0], [10, 30, 100], [0, 1, 1])).tolist() == [10, 20, 70]
 
 
 def test_the_first_block_and_small_untrained_blocks_do_not_count():
